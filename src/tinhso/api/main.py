@@ -1,0 +1,66 @@
+"""The HTTP API at /api/v1/ (django-ninja): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Errors are typed: 422 with one entry per field for invalid input, 401/403/404 with a
+`detail` message, and never a bare 500 (unexpected errors are logged and answered as a
+typed 500 without internals).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from tinhso.places.api import router as places_router
+from tinhso.people.api import router as people_router
+
+log = logging.getLogger("tinhso.api")
+
+api = NinjaAPI(
+    title="tinhso API",
+    version="1",
+    description="API của nền tảng chính quyền số tinhso.",
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = []
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        details.append(
+            {"loc": loc, "field": loc[-1] if loc else "", "msg": error.get("msg", ""),
+             "type": error.get("type", "")}
+        )
+    return api.create_response(
+        request, {"detail": details, "message": "Dữ liệu không hợp lệ."}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "Cần đăng nhập."}, status=401)
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    return api.create_response(
+        request, {"detail": "Lỗi hệ thống; sự cố đã được ghi lại."}, status=500
+    )
+
+
+@api.get("/health", tags=["system"], summary="Liveness and database check")
+def health(request: HttpRequest) -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok"}
+
+
+api.add_router("/places", places_router, tags=["places"])
+api.add_router("/people", people_router, tags=["people"])

@@ -1,0 +1,131 @@
+"""People: users, citizens, organisations, officials and their roles in agencies.
+
+Legal sources: Law on Identification 2023 (12-digit personal identification number),
+Circular 86/2024/TT-BTC (tax codes; since 1 July 2025 individuals and household businesses use
+the personal identification number), Decree 13/2023/NĐ-CP (personal data protection: reads by
+officials are audited), Decree 69/2024/NĐ-CP (electronic identification, VNeID).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """Tài khoản: anyone who signs in. Officials must also pass a second factor."""
+
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", "công dân, tổ chức"
+        OFFICIAL = "official", "cán bộ, công chức"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
+    full_name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=15, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tài khoản"
+        verbose_name_plural = "tài khoản"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~models.Q(email=""), name="unique_nonempty_email"
+            )
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_username()
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.kind == self.Kind.OFFICIAL or self.is_staff or self.is_superuser
+
+
+class Sex(models.TextChoices):
+    MALE = "male", "Nam"
+    FEMALE = "female", "Nữ"
+
+
+class Citizen(models.Model):
+    """Công dân: a person known by their personal identification number (số định danh cá nhân)."""
+
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen"
+    )
+    personal_id = models.CharField("số định danh cá nhân", max_length=12, unique=True)
+    full_name = models.CharField(max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
+    phone = models.CharField(max_length=15, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    commune = models.ForeignKey(
+        "places.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "công dân"
+        verbose_name_plural = "công dân"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Organisation(models.Model):
+    """Tổ chức, doanh nghiệp, hộ kinh doanh: known by its tax code (mã số thuế)."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", "doanh nghiệp"
+        BRANCH = "branch", "chi nhánh, đơn vị phụ thuộc"
+        HOUSEHOLD_BUSINESS = "household_business", "hộ kinh doanh"
+        OTHER = "other", "tổ chức khác"
+
+    tax_code = models.CharField("mã số thuế", max_length=14, unique=True)
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.ENTERPRISE)
+    address = models.CharField(max_length=300, blank=True)
+    representative = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
+    )
+    members = models.ManyToManyField(User, blank=True, related_name="organisations")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "tổ chức"
+        verbose_name_plural = "tổ chức"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    RECEIVING_OFFICER = "receiving_officer", "cán bộ tiếp nhận một cửa"
+    SPECIALIST = "specialist", "chuyên viên xử lý"
+    HEAD_OF_UNIT = "head_of_unit", "trưởng phòng, trưởng đơn vị"
+    LEADER = "leader", "lãnh đạo cơ quan"
+    CLERK = "clerk", "văn thư"
+    IOC_VIEWER = "ioc_viewer", "xem trung tâm điều hành (IOC)"
+    ADMINISTRATOR = "administrator", "quản trị hệ thống"
+
+
+class RoleAssignment(models.Model):
+    """Vai trò: an official holds a role in an agency. Several roles, several agencies."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    title = models.CharField("chức vụ", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "vai trò"
+        verbose_name_plural = "vai trò"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="one_role_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.agency}"

@@ -1,0 +1,373 @@
+"""Django settings for tinhso, read only from environment variables.
+
+Two modes: `embedded` (the default: one machine, SQLite and files under ./var/, no broker
+server) and `production` (PostgreSQL, a broker for Celery, S3 storage, HTTPS). Each variable
+is documented where it is read; docs/configuration.md lists them all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from tinhso.conf import ConfigurationError, env, env_bool, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+MODE = env(
+    "TINHSO_MODE",
+    "embedded",
+    doc="`embedded` (one machine, SQLite and local files, generated secret) or `production` "
+    "(secret, allowed hosts and HTTPS required).",
+)
+if MODE not in {"embedded", "production"}:
+    raise ConfigurationError(f"TINHSO_MODE={MODE!r}: set it to embedded or production")
+PRODUCTION = MODE == "production"
+
+VAR_DIR = Path(
+    env(
+        "TINHSO_VAR_DIR",
+        str(PROJECT_DIR / "var"),
+        doc="Folder for the embedded database, uploaded files, the generated secret key and "
+        "logs. Default: `./var/` in the project folder.",
+    )
+    or "var"
+).resolve()
+
+DEBUG = env_bool(
+    "TINHSO_DEBUG", False, doc="Django debug pages. Never in production; refused there."
+)
+if PRODUCTION and DEBUG:
+    raise ConfigurationError("TINHSO_DEBUG=true is not allowed with TINHSO_MODE=production")
+
+
+def _secret_key() -> str:
+    key = env(
+        "SECRET_KEY",
+        None,
+        doc="Django's signing key. Required in production (50+ random characters); in embedded "
+        "mode it is generated into `var/secret_key` on first run.",
+    )
+    if key:
+        return key
+    if PRODUCTION:
+        raise ConfigurationError(
+            "SECRET_KEY is not set: production mode needs SECRET_KEY "
+            "(50 or more random characters)"
+        )
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    "" if PRODUCTION else "127.0.0.1,localhost,testserver",
+    doc="Comma-separated host names the site answers to. Required in production.",
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigurationError("ALLOWED_HOSTS is not set: list the site's host names, comma-separated")
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS", "", doc="Comma-separated origins (https://host) trusted for forms."
+)
+SITE_URL = env(
+    "TINHSO_SITE_URL",
+    "http://127.0.0.1:8000",
+    doc="The public address of the portal, used in e-mails, QR codes and OIDC redirects.",
+)
+
+# --- Province ---------------------------------------------------------------------------
+PROVINCE_CODE = env(
+    "TINHSO_PROVINCE_CODE",
+    "66",
+    doc="Code (post-July-2025) of the province this instance serves. Default 66, Đắk Lắk.",
+)
+
+# --- Applications -----------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "mozilla_django_oidc",
+    "tinhso.core",
+    "tinhso.places",
+    "tinhso.people",
+    "tinhso.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tinhso.core.middleware.RequestContextMiddleware",
+    "tinhso.people.middleware.RequireSecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "tinhso.urls"
+WSGI_APPLICATION = "tinhso.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tinhso.web.context.platform",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+_default_db = f"sqlite:///{VAR_DIR / 'tinhso.sqlite3'}"
+DATABASE_URL = env(
+    "DATABASE_URL",
+    _default_db,
+    doc="Database address, e.g. `postgres://user:pass@host:5432/tinhso`. Default: SQLite in "
+    "`var/tinhso.sqlite3`.",
+)
+try:
+    _db = dj_database_url.parse(DATABASE_URL or _default_db, conn_max_age=60)
+except Exception as exc:  # dj_database_url raises several types for a malformed URL
+    raise ConfigurationError(f"DATABASE_URL is not a valid database address: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        # IMMEDIATE: a write transaction takes the write lock at BEGIN, so read-then-write
+        # sequences (audit chain, numbering) serialise instead of failing mid-way.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test-tinhso.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = 5
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- People and sign-in -----------------------------------------------------------------
+AUTH_USER_MODEL = "people.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "tinhso.people.auth.PhoneEmailOrUsernameBackend",
+    "tinhso.people.oidc.CitizenOIDCBackend",
+]
+LOGIN_URL = "people:sign-in"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+AXES_FAILURE_LIMIT = env_int(
+    "TINHSO_LOCKOUT_FAILURES", 5, doc="Failed sign-ins in a row that lock an account."
+)
+AXES_COOLOFF_TIME = env_int(
+    "TINHSO_LOCKOUT_MINUTES", 15, doc="Minutes an account stays locked after too many failures."
+) / 60
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tinhso.people.views.locked_out"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_IPWARE_PROXY_COUNT = env_int(
+    "TINHSO_PROXY_COUNT",
+    0,
+    doc="Number of reverse proxies in front of the app whose X-Forwarded-For is trusted for "
+    "client addresses (audit, lockout). 0 = use the socket address.",
+)
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = env("TINHSO_TOTP_ISSUER", "tinhso", doc="Issuer name shown in authenticator apps.")
+
+# OpenID Connect for citizens (VNeID / national portal single sign-on is an OIDC provider).
+OIDC_ISSUER = env(
+    "OIDC_ISSUER",
+    "",
+    doc="Issuer URL of the citizens' OpenID Connect provider (e.g. VNeID through the national "
+    "portal). Empty: OIDC sign-in is off. Endpoints are read from its discovery document "
+    "unless the OIDC_OP_* variables are set.",
+)
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", "", doc="Client id registered with the provider.")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", "", doc="Client secret for that client id.")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256", doc="ID token signing algorithm.")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", "openid profile email phone", doc="Scopes requested.")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", "", doc="Override: the provider's authorization endpoint."
+)
+OIDC_OP_TOKEN_ENDPOINT = env(
+    "OIDC_OP_TOKEN_ENDPOINT", "", doc="Override: the provider's token endpoint."
+)
+OIDC_OP_USER_ENDPOINT = env(
+    "OIDC_OP_USER_ENDPOINT", "", doc="Override: the provider's userinfo endpoint."
+)
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", "", doc="Override: the provider's JWKS URL.")
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {
+    "acr_values": env("OIDC_ACR_VALUES", "LoA1", doc="acr_values sent to the provider (VNeID LoA).")
+}
+OIDC_CLAIM_PERSONAL_ID = env(
+    "OIDC_CLAIM_PERSONAL_ID",
+    "personal_id",
+    doc="Claim carrying the citizen's 12-digit personal identification number.",
+)
+OIDC_CREATE_USER = True
+OIDC_STORE_ID_TOKEN = False
+OIDC_USERNAME_ALGO = "tinhso.people.oidc.username_for_claims"
+LOGIN_REDIRECT_URL_FAILURE = "/dang-nhap/"
+
+# --- Internationalisation ---------------------------------------------------------------
+LANGUAGE_CODE = env("LANGUAGE_CODE", "vi", doc="Default interface language (vi or en).")
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+TIME_ZONE = env("TIME_ZONE", "Asia/Ho_Chi_Minh", doc="Time zone of the legal clock and the UI.")
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# --- Files ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+S3_BUCKET = env(
+    "TINHSO_S3_BUCKET",
+    "",
+    doc="S3-compatible bucket for uploaded and generated files. Empty: files under `var/media`.",
+)
+_storage_default: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _storage_default = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env(
+                "TINHSO_S3_ENDPOINT_URL", "", doc="S3 endpoint (MinIO, Ceph, a cloud region)."
+            )
+            or None,
+            "region_name": env("TINHSO_S3_REGION", "", doc="S3 region name.") or None,
+            "access_key": env("TINHSO_S3_ACCESS_KEY", "", doc="S3 access key id."),
+            "secret_key": env("TINHSO_S3_SECRET_KEY", "", doc="S3 secret key."),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+STORAGES = {
+    "default": _storage_default,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Background work --------------------------------------------------------------------
+BROKER_URL = env(
+    "TINHSO_BROKER_URL",
+    "",
+    doc="Celery broker (`redis://127.0.0.1:6379/0` or `amqp://guest:guest@127.0.0.1:5672//`). "
+    "Empty: the embedded worker polls the outbox table and no broker server is needed.",
+)
+CELERY_BROKER_URL = BROKER_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+OUTBOX_LEASE_SECONDS = env_int(
+    "TINHSO_OUTBOX_LEASE_SECONDS",
+    120,
+    doc="Seconds a worker holds a taken outbox message before another worker may retry it.",
+)
+OUTBOX_MAX_ATTEMPTS = env_int(
+    "TINHSO_OUTBOX_MAX_ATTEMPTS", 8, doc="Attempts before an outbox message is parked."
+)
+
+# --- Notifications ----------------------------------------------------------------------
+EMAIL_URL = env(
+    "TINHSO_EMAIL_URL",
+    "",
+    doc="SMTP server, `smtp://user:pass@host:587?tls=1` (or `smtps://` for implicit TLS). "
+    "Empty: e-mails are written to `var/mail/` as .eml files (local adapter).",
+)
+DEFAULT_FROM_EMAIL = env(
+    "TINHSO_EMAIL_FROM", "tinhso <no-reply@localhost>", doc="Sender of outgoing e-mail."
+)
+SMS_URL = env(
+    "TINHSO_SMS_URL",
+    "",
+    doc="HTTP endpoint of the SMS brand-name gateway. Empty: SMS are written to the log by the "
+    "local adapter and not sent.",
+)
+SMS_TOKEN = env("TINHSO_SMS_TOKEN", "", doc="Bearer token for the SMS gateway.")
+SMS_BRANDNAME = env("TINHSO_SMS_BRANDNAME", "TINHSO", doc="Registered SMS brand name.")
+ZALO_URL = env(
+    "TINHSO_ZALO_URL",
+    "",
+    doc="Zalo Notification Service template-message endpoint. Empty: Zalo messages are written to "
+    "the log by the local adapter and not sent.",
+)
+ZALO_ACCESS_TOKEN = env("TINHSO_ZALO_ACCESS_TOKEN", "", doc="Zalo OA access token.")
+
+# --- Security ---------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool(
+        "TINHSO_SSL_REDIRECT", True, doc="Redirect HTTP to HTTPS (production)."
+    )
+    SECURE_HSTS_SECONDS = env_int(
+        "TINHSO_HSTS_SECONDS", 31536000, doc="HSTS max-age in production."
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOG_LEVEL = env("TINHSO_LOG_LEVEL", "INFO", doc="Logging level of the tinhso loggers.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "tinhso": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django": {"handlers": ["console"], "level": "WARNING"},
+    },
+}

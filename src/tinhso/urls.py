@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from tinhso.api.main import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("quan-tri/", admin.site.urls),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("", include("tinhso.people.urls")),
+    path("", include("tinhso.web.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
