@@ -1,0 +1,1 @@
+"""Shared fixtures. Each area keeps its own conftest.py beside its tests."""
