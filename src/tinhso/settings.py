@@ -7,6 +7,7 @@ is documented where it is read; docs/configuration.md lists them all.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -55,8 +56,7 @@ def _secret_key() -> str:
         return key
     if PRODUCTION:
         raise ConfigurationError(
-            "SECRET_KEY is not set: production mode needs SECRET_KEY "
-            "(50 or more random characters)"
+            "SECRET_KEY is not set: production mode needs SECRET_KEY (50 or more random characters)"
         )
     path = VAR_DIR / "secret_key"
     if not path.exists():
@@ -74,7 +74,9 @@ ALLOWED_HOSTS = env_list(
     doc="Comma-separated host names the site answers to. Required in production.",
 )
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ConfigurationError("ALLOWED_HOSTS is not set: list the site's host names, comma-separated")
+    raise ConfigurationError(
+        "ALLOWED_HOSTS is not set: list the site's host names, comma-separated"
+    )
 CSRF_TRUSTED_ORIGINS = env_list(
     "CSRF_TRUSTED_ORIGINS", "", doc="Comma-separated origins (https://host) trusted for forms."
 )
@@ -89,6 +91,13 @@ PROVINCE_CODE = env(
     "TINHSO_PROVINCE_CODE",
     "66",
     doc="Code (post-July-2025) of the province this instance serves. Default 66, Đắk Lắk.",
+)
+
+WORKING_HOURS = env(
+    "TINHSO_WORKING_HOURS",
+    "07:30-11:30,13:00-17:00",
+    doc="Office hours on working days, the basis of every legal deadline (one working day is "
+    "their total, 8 hours by default).",
 )
 
 # --- Applications -----------------------------------------------------------------------
@@ -169,7 +178,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test-tinhso.sqlite3")}
+    # A file, not memory, so tests can hand the database to worker processes they start; one
+    # per test process, so parallel runs do not share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-tinhso-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES = {"default": _db}
@@ -198,9 +209,12 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = env_int(
     "TINHSO_LOCKOUT_FAILURES", 5, doc="Failed sign-ins in a row that lock an account."
 )
-AXES_COOLOFF_TIME = env_int(
-    "TINHSO_LOCKOUT_MINUTES", 15, doc="Minutes an account stays locked after too many failures."
-) / 60
+AXES_COOLOFF_TIME = (
+    env_int(
+        "TINHSO_LOCKOUT_MINUTES", 15, doc="Minutes an account stays locked after too many failures."
+    )
+    / 60
+)
 # Lock the account, not the address: a commune office's staff share one NAT address, and an
 # address lock would shut them all out for one person's typos. Rotating user agents or
 # cookies cannot get around an account lock, which is what axes.W006 warns about.
@@ -217,7 +231,9 @@ AXES_IPWARE_PROXY_COUNT = env_int(
 )
 AXES_VERBOSE = False
 
-OTP_TOTP_ISSUER = env("TINHSO_TOTP_ISSUER", "tinhso", doc="Issuer name shown in authenticator apps.")
+OTP_TOTP_ISSUER = env(
+    "TINHSO_TOTP_ISSUER", "tinhso", doc="Issuer name shown in authenticator apps."
+)
 
 # OpenID Connect for citizens (VNeID / national portal single sign-on is an OIDC provider).
 OIDC_ISSUER = env(

@@ -159,5 +159,3 @@ def verify() -> Verification:
     if head is not None and head.seq == last and head.hash != prev_hash:
         return Verification(False, checked, last, f"record #{last} was edited")
     return Verification(True, checked, None, f"{checked} records, chain intact")
-
-

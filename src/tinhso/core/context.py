@@ -19,18 +19,23 @@ class RequestContext:
     actor: Any = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "tinhso_request_context", default=RequestContext()
+_NOBODY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "tinhso_request_context", default=None
 )
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _NOBODY
 
 
 @contextmanager
-def acting_as(actor: Any = None, *, channel: str = "command", client_address: str = "") -> Iterator[None]:
-    token = _current.set(RequestContext(client_address=client_address, channel=channel, actor=actor))
+def acting_as(
+    actor: Any = None, *, channel: str = "command", client_address: str = ""
+) -> Iterator[None]:
+    token = _current.set(
+        RequestContext(client_address=client_address, channel=channel, actor=actor)
+    )
     try:
         yield
     finally:

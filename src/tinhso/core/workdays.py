@@ -25,7 +25,10 @@ import holidays
 from holidays.countries.vietnam import VietnamStaticHolidays
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(7, 30), time(11, 30)), (time(13, 0), time(17, 0)))
+DEFAULT_PERIODS: tuple[tuple[time, time], ...] = (
+    (time(7, 30), time(11, 30)),
+    (time(13, 0), time(17, 0)),
+)
 MONDAY_TO_FRIDAY = frozenset(range(5))
 DEFAULT_YEARS = range(2015, 2046)
 
@@ -62,7 +65,10 @@ class WorkCalendar:
     @property
     def day_length(self) -> timedelta:
         return sum(
-            (datetime.combine(date.min, b) - datetime.combine(date.min, a) for a, b in self.periods),
+            (
+                datetime.combine(date.min, b) - datetime.combine(date.min, a)
+                for a, b in self.periods
+            ),
             timedelta(),
         )
 

@@ -6,34 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditrecord',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="auditrecord",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(fields=['state', 'available_at'], name='core_outbox_state_53adf0_idx'),
+            model_name="outboxmessage",
+            index=models.Index(
+                fields=["state", "available_at"], name="core_outbox_state_53adf0_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processedmessage',
-            constraint=models.UniqueConstraint(fields=('handler', 'message_id'), name='processed_once'),
+            model_name="processedmessage",
+            constraint=models.UniqueConstraint(
+                fields=("handler", "message_id"), name="processed_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditrecord',
-            index=models.Index(fields=['object_type', 'object_id'], name='core_auditr_object__615112_idx'),
+            model_name="auditrecord",
+            index=models.Index(
+                fields=["object_type", "object_id"], name="core_auditr_object__615112_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditrecord',
-            index=models.Index(fields=['at'], name='core_auditr_at_c7d646_idx'),
+            model_name="auditrecord",
+            index=models.Index(fields=["at"], name="core_auditr_at_c7d646_idx"),
         ),
     ]

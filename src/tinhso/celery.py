@@ -1,0 +1,16 @@
+"""The Celery application for production workers (`tinhso worker` with TINHSO_BROKER_URL)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+
+app = Celery("tinhso")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = {
+    "outbox-sweep": {"task": "tinhso.outbox.deliver", "schedule": 5.0},
+}
+app.autodiscover_tasks(["tinhso.core"])

@@ -1,0 +1,217 @@
+"""Reliable side effects: the transactional outbox.
+
+An action calls `enqueue()` inside its transaction, so the message exists if and only if the
+change committed. Workers take due messages with a lease, run the topic's handler and mark
+them delivered; a worker that dies mid-way leaves its lease to expire and another worker takes
+the message again. Delivery is therefore at least once, and handlers make it exactly once in
+effect: `idempotent()` records each message a handler has processed in the same transaction
+as its effect. Failures retry with exponential backoff; a message that keeps failing, or fails
+permanently, is parked for administrators (admin: "hàng đợi gửi đi").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tinhso.core.models import OutboxMessage, ProcessedMessage
+
+log = logging.getLogger("tinhso.outbox")
+
+Handler = Callable[[OutboxMessage], None]
+HANDLERS: dict[str, Handler] = {}
+
+BACKOFF_BASE = timedelta(seconds=15)
+BACKOFF_CAP = timedelta(hours=2)
+
+
+class RetryableError(Exception):
+    """The delivery may succeed later (timeout, 5xx, connection refused)."""
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (rejected recipient, 4xx, malformed message): park at once."""
+
+
+def handler(topic: str) -> Callable[[Handler], Handler]:
+    """Register the function that delivers messages of `topic`."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[topic] = fn
+        return fn
+
+    return register
+
+
+def idempotent(name: str) -> Callable[[Handler], Handler]:
+    """Make a handler's database effect happen once per message, however often it is called.
+
+    The effect and the ledger row commit together; a second delivery finds the row and does
+    nothing. External effects (an e-mail) cannot share the transaction: they get the message id
+    as their own idempotency key instead (the e-mail's Message-ID).
+    """
+
+    def wrap(fn: Handler) -> Handler:
+        def run(message: OutboxMessage) -> None:
+            try:
+                with transaction.atomic():
+                    if ProcessedMessage.objects.filter(
+                        handler=name, message_id=message.pk
+                    ).exists():
+                        log.info("%s: message %s already processed", name, message.pk)
+                        return
+                    fn(message)
+                    ProcessedMessage.objects.create(handler=name, message_id=message.pk)
+            except IntegrityError:
+                # A concurrent delivery of the same message won the race; its effect stands.
+                log.info("%s: message %s processed concurrently", name, message.pk)
+
+        run.__name__ = getattr(fn, "__name__", name)
+        return run
+
+    return wrap
+
+
+def enqueue(
+    topic: str, payload: dict[str, Any], *, delay: timedelta | None = None
+) -> OutboxMessage:
+    """Put a message in the outbox. Call it inside the action's transaction."""
+    if topic not in HANDLERS:
+        raise LookupError(f"no outbox handler for topic {topic!r}")
+    now = timezone.now()
+    message = OutboxMessage.objects.create(
+        topic=topic, payload=payload, available_at=now + (delay or timedelta(0)), created_at=now
+    )
+    if settings.BROKER_URL:
+        transaction.on_commit(_kick_celery)
+    return message
+
+
+def _kick_celery() -> None:
+    from tinhso.core.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.delay()
+    except Exception:  # the periodic sweep delivers it anyway; the broker may be restarting
+        log.warning("could not notify the broker; the next sweep will deliver", exc_info=True)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def claim(worker: str, *, limit: int = 20, lease: timedelta | None = None) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for `worker`, holding each for the lease time."""
+    lease = lease or timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutboxMessage.objects.filter(
+            state=OutboxMessage.State.PENDING, available_at__lte=now
+        ).exclude(locked_until__gt=now)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        messages = list(due.order_by("available_at", "pk")[:limit])
+        for message in messages:
+            message.attempts += 1
+            message.locked_until = now + lease
+            message.locked_by = worker
+        OutboxMessage.objects.bulk_update(messages, ["attempts", "locked_until", "locked_by"])
+    return messages
+
+
+def backoff(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, 2 min ... capped at 2 h, with ±20% jitter so retries spread out."""
+    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return delay * random.uniform(0.8, 1.2)
+
+
+def deliver(message: OutboxMessage, worker: str) -> bool:
+    """Run the handler; record the outcome if this worker still holds the message."""
+    mine = OutboxMessage.objects.filter(pk=message.pk, locked_by=worker)
+    try:
+        HANDLERS[message.topic](message)
+    except Exception as exc:
+        permanent = isinstance(exc, PermanentError | LookupError | KeyError)
+        parked = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        log.warning(
+            "outbox %s (%s) attempt %s failed%s: %s",
+            message.pk,
+            message.topic,
+            message.attempts,
+            ", parked" if parked else "",
+            exc,
+        )
+        mine.update(
+            state=OutboxMessage.State.PARKED if parked else OutboxMessage.State.PENDING,
+            available_at=timezone.now() + backoff(message.attempts),
+            locked_until=None,
+            locked_by="",
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        return False
+    mine.update(
+        state=OutboxMessage.State.DELIVERED,
+        delivered_at=timezone.now(),
+        locked_until=None,
+        locked_by="",
+        last_error="",
+    )
+    return True
+
+
+def run_once(worker: str | None = None, *, limit: int = 20) -> int:
+    """Deliver what is due now; return how many messages were taken."""
+    worker = worker or worker_name()
+    messages = claim(worker, limit=limit)
+    for message in messages:
+        deliver(message, worker)
+    return len(messages)
+
+
+def run_forever(stop: threading.Event, *, poll_seconds: float = 2.0) -> None:
+    """The embedded worker: poll the outbox until `stop` is set."""
+    worker = worker_name()
+    log.info("outbox worker %s started", worker)
+    while not stop.is_set():
+        try:
+            taken = run_once(worker)
+        except Exception:
+            log.exception("outbox sweep failed; retrying")
+            taken = 0
+        finally:
+            connection.close_if_unusable_or_obsolete()
+        if not taken:
+            stop.wait(poll_seconds)
+    log.info("outbox worker %s stopped", worker)
+
+
+def retry_parked(message: OutboxMessage, *, actor: Any) -> None:
+    """An administrator sends a parked message again."""
+    from tinhso.core import audit
+
+    with transaction.atomic():
+        before = {"state": message.state, "attempts": message.attempts}
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            state=OutboxMessage.State.PENDING,
+            attempts=0,
+            available_at=timezone.now(),
+            locked_until=None,
+            locked_by="",
+        )
+        message.refresh_from_db()
+        audit.record(
+            "outbox.retry",
+            message,
+            actor=actor,
+            changes=audit.diff(before, {"state": message.state, "attempts": message.attempts}),
+        )
