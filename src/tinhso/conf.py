@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import overload
 
 
 class ConfigurationError(Exception):
@@ -24,6 +25,10 @@ class Variable:
 REGISTRY: dict[str, Variable] = {}
 
 
+@overload
+def env(name: str, default: str, *, doc: str) -> str: ...
+@overload
+def env(name: str, default: None = None, *, doc: str) -> str | None: ...
 def env(name: str, default: str | None = None, *, doc: str) -> str | None:
     REGISTRY[name] = Variable(name, default, doc)
     value = os.environ.get(name)

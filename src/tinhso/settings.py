@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 from tinhso.conf import ConfigurationError, env, env_bool, env_int, env_list
+from tinhso.core.workdays import parse_periods
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -99,6 +100,10 @@ WORKING_HOURS = env(
     doc="Office hours on working days, the basis of every legal deadline (one working day is "
     "their total, 8 hours by default).",
 )
+try:
+    parse_periods(WORKING_HOURS or "")
+except ValueError as exc:
+    raise ConfigurationError(f"TINHSO_WORKING_HOURS: {exc}") from None
 
 # --- Applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -288,19 +293,22 @@ S3_BUCKET = env(
     "",
     doc="S3-compatible bucket for uploaded and generated files. Empty: files under `var/media`.",
 )
+S3_OPTIONS = {
+    "endpoint_url": env(
+        "TINHSO_S3_ENDPOINT_URL", "", doc="S3 endpoint (MinIO, Ceph, a cloud region's URL)."
+    )
+    or None,
+    "region_name": env("TINHSO_S3_REGION", "", doc="S3 region name.") or None,
+    "access_key": env("TINHSO_S3_ACCESS_KEY", "", doc="S3 access key id."),
+    "secret_key": env("TINHSO_S3_SECRET_KEY", "", doc="S3 secret key."),
+}
 _storage_default: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if S3_BUCKET:
     _storage_default = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
-            "endpoint_url": env(
-                "TINHSO_S3_ENDPOINT_URL", "", doc="S3 endpoint (MinIO, Ceph, a cloud region)."
-            )
-            or None,
-            "region_name": env("TINHSO_S3_REGION", "", doc="S3 region name.") or None,
-            "access_key": env("TINHSO_S3_ACCESS_KEY", "", doc="S3 access key id."),
-            "secret_key": env("TINHSO_S3_SECRET_KEY", "", doc="S3 secret key."),
+            **S3_OPTIONS,
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": False,
@@ -367,15 +375,13 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+_ssl_redirect = env_bool("TINHSO_SSL_REDIRECT", True, doc="Redirect HTTP to HTTPS (production).")
+_hsts_seconds = env_int("TINHSO_HSTS_SECONDS", 31536000, doc="HSTS max-age in production.")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_bool(
-        "TINHSO_SSL_REDIRECT", True, doc="Redirect HTTP to HTTPS (production)."
-    )
-    SECURE_HSTS_SECONDS = env_int(
-        "TINHSO_HSTS_SECONDS", 31536000, doc="HSTS max-age in production."
-    )
+    SECURE_SSL_REDIRECT = _ssl_redirect
+    SECURE_HSTS_SECONDS = _hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -76,7 +76,7 @@ def test_verify_names_a_record_edited_with_its_hash_recomputed(five_records):
 @pytest.mark.django_db
 def test_verify_names_a_deleted_record(five_records):
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {AuditRecord._meta.db_table} WHERE seq = 4")
+        cursor.execute(f"DELETE FROM {AuditRecord._meta.db_table} WHERE seq = 4")  # noqa: S608
     result = audit.verify()
     assert (result.ok, result.first_bad_seq) == (False, 4)
     assert result.message == "record #4 is missing (deleted): #3 is followed by #5"
@@ -85,7 +85,7 @@ def test_verify_names_a_deleted_record(five_records):
 @pytest.mark.django_db
 def test_verify_notices_the_last_record_deleted(five_records):
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {AuditRecord._meta.db_table} WHERE seq = 5")
+        cursor.execute(f"DELETE FROM {AuditRecord._meta.db_table} WHERE seq = 5")  # noqa: S608
     result = audit.verify()
     assert (result.ok, result.first_bad_seq) == (False, 5)
     assert "record #5 is missing" in result.message

@@ -14,8 +14,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests.support import subprocess_env
 from tests.core import outbox_handlers
+from tests.support import subprocess_env
 from tinhso.core import outbox
 from tinhso.core.models import AuditRecord, OutboxMessage, ProcessedMessage
 
@@ -105,7 +105,7 @@ def test_backoff_doubles_and_is_capped():
 def test_worker_killed_between_taking_and_finishing_gives_exactly_one_effect(tmp_path):
     message = outbox.enqueue("test.effect", {})
     signal_file = tmp_path / "effect-done"
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [sys.executable, str(HERE / "outbox_worker.py")],
         env=subprocess_env(
             TINHSO_OUTBOX_LEASE_SECONDS="2", TEST_HANG_AFTER_EFFECT=str(signal_file)

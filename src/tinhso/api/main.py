@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from tinhso.places.api import router as places_router
 from tinhso.people.api import router as people_router
+from tinhso.places.api import router as places_router
 
 log = logging.getLogger("tinhso.api")
 
@@ -32,8 +32,12 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for error in exc.errors:
         loc = [str(p) for p in error.get("loc", ())]
         details.append(
-            {"loc": loc, "field": loc[-1] if loc else "", "msg": error.get("msg", ""),
-             "type": error.get("type", "")}
+            {
+                "loc": loc,
+                "field": loc[-1] if loc else "",
+                "msg": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
         )
     return api.create_response(
         request, {"detail": details, "message": "Dữ liệu không hợp lệ."}, status=422

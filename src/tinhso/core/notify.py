@@ -233,12 +233,12 @@ def channels() -> dict[str, Channel]:
         else FileEmailChannel(settings.VAR_DIR / "mail")
     )
     sms: Channel = (
-        HttpSmsChannel(settings.SMS_URL, settings.SMS_TOKEN, settings.SMS_BRANDNAME)
+        HttpSmsChannel(settings.SMS_URL, settings.SMS_TOKEN or "", settings.SMS_BRANDNAME or "")
         if settings.SMS_URL
         else LogChannel("sms")
     )
     zalo: Channel = (
-        ZaloZnsChannel(settings.ZALO_URL, settings.ZALO_ACCESS_TOKEN)
+        ZaloZnsChannel(settings.ZALO_URL, settings.ZALO_ACCESS_TOKEN or "")
         if settings.ZALO_URL
         else LogChannel("zalo")
     )

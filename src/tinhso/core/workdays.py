@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -169,7 +170,8 @@ def statutory_holidays(years: range = DEFAULT_YEARS) -> tuple[dict[date, str], s
     working: set[date] = set()
     # The package keeps each civil-service swap as (day off, worked day[, worked day's year]);
     # it adds the day off itself, and the worked Saturday is the make-up day.
-    for year, swaps in VietnamStaticHolidays.special_public_holidays.items():
+    special: dict[int, Any] = VietnamStaticHolidays.special_public_holidays
+    for year, swaps in special.items():
         entries = swaps if isinstance(swaps[0], tuple) else (swaps,)
         for entry in entries:
             worked_year = entry[4] if len(entry) > 4 else year

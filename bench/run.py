@@ -1,0 +1,166 @@
+"""Foundation benchmarks: the legal clock, the audit chain, the outbox.
+
+Each figure is printed next to a baseline measured in the same run on the same machine:
+- add_working_time vs. a naive day-by-day loop that only skips weekends and holidays;
+- an audited write (row + chained audit record) vs. the same row written without audit;
+- outbox delivery (claim, handler, acknowledge) vs. plain insert + update of the same rows.
+
+Runs on a throw-away SQLite database under a temporary folder, and also on PostgreSQL when
+BENCH_DATABASE_URL is set (e.g. postgres://postgres@127.0.0.1:5432/tinhso_bench).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentiles(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p50 = statistics.median(samples)
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return f"p50 {p50 * 1e6:8.1f} µs  p99 {p99 * 1e6:8.1f} µs"
+
+
+def bench_calendar() -> None:
+    from tinhso.core.workdays import VIETNAM, statutory_calendar
+
+    cal = statutory_calendar()
+    starts = [datetime(2026, 1, 5, 9, tzinfo=VIETNAM) + timedelta(hours=7 * i) for i in range(2000)]
+
+    def naive(start: datetime, days: int) -> datetime:
+        day, left = start, days
+        while left:
+            day += timedelta(days=1)
+            if day.weekday() < 5 and day.date() not in cal.days_off:
+                left -= 1
+        return day
+
+    for label, fn in (
+        ("add_working_time(days=15)", lambda s: cal.add_working_time(s, days=15)),
+        ("baseline: naive day loop, 15", lambda s: naive(s, 15)),
+    ):
+        samples = []
+        for start in starts:
+            t0 = time.perf_counter()
+            fn(start)
+            samples.append(time.perf_counter() - t0)
+        print(f"  {label:34s} {percentiles(samples)}")
+
+
+def bench_database(url: str) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tinhso.core import audit, outbox
+    from tinhso.core.models import CalendarChange, OutboxMessage
+    from tinhso.people.models import User
+
+    print(f"  database: {connection.vendor}")
+    actor = User.objects.create(username=f"bench{time.time_ns()}", kind="official")
+    n = 500
+    base = datetime(2030, 1, 1).date()
+
+    t0 = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic():
+            CalendarChange.objects.create(date=base + timedelta(days=i), kind="day_off", reason="b")
+    plain = n / (time.perf_counter() - t0)
+    CalendarChange.objects.all().delete()
+
+    t0 = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic():
+            change = CalendarChange.objects.create(
+                date=base + timedelta(days=i), kind="day_off", reason="b"
+            )
+            audit.record("bench.write", change, actor=actor, changes={"kind": [None, "day_off"]})
+    audited = n / (time.perf_counter() - t0)
+    print(f"  {'write without audit (baseline)':34s} {plain:8.0f} /s")
+    print(f"  {'write + chained audit record':34s} {audited:8.0f} /s  ({audited / plain:.2f}x)")
+
+    t0 = time.perf_counter()
+    verified = audit.verify()
+    print(f"  {'audit verify':34s} {verified.checked / (time.perf_counter() - t0):8.0f} records/s")
+
+    @outbox.handler("bench.noop")
+    def noop(message: OutboxMessage) -> None:
+        return None
+
+    m = 2000
+    with transaction.atomic():
+        OutboxMessage.objects.bulk_create(
+            [OutboxMessage(topic="bench.noop", payload={"i": i}) for i in range(m)]
+        )
+    t0 = time.perf_counter()
+    while outbox.run_once("bench", limit=50):
+        pass
+    delivered = m / (time.perf_counter() - t0)
+
+    with transaction.atomic():
+        rows = OutboxMessage.objects.bulk_create(
+            [OutboxMessage(topic="bench.base", payload={"i": i}) for i in range(m)]
+        )
+    t0 = time.perf_counter()
+    for row in rows:
+        OutboxMessage.objects.filter(pk=row.pk).update(
+            state="delivered", delivered_at=timezone.now()
+        )
+    baseline = m / (time.perf_counter() - t0)
+    print(f"  {'baseline: one UPDATE per row':34s} {baseline:8.0f} /s")
+    print(
+        f"  {'outbox delivery (claim+ack)':34s} {delivered:8.0f} /s  ({delivered / baseline:.2f}x)"
+    )
+
+
+def child(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    bench_database(url)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+        return
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TINHSO_VAR_DIR"] = tmp
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+        sys.path.insert(0, str(ROOT / "src"))
+        import django
+
+        django.setup()
+        print("legal clock")
+        bench_calendar()
+        urls = [f"sqlite:///{tmp}/bench.sqlite3"]
+        if os.environ.get("BENCH_DATABASE_URL"):
+            urls.append(os.environ["BENCH_DATABASE_URL"])
+        for url in urls:
+            print("audit and outbox")
+            subprocess.run(
+                [sys.executable, __file__, "--child", url],
+                check=True,
+                env={**os.environ, "TINHSO_VAR_DIR": tmp},
+            )
+
+
+if __name__ == "__main__":
+    main()
