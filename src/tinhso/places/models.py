@@ -7,7 +7,10 @@ amended by Decision 09/2025/QĐ-TTg (agency identifier codes, mã định danh).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from tinhso.places.codes import validate_agency_code, validate_short_name
 
 
 class DivisionType(models.TextChoices):
@@ -93,10 +96,19 @@ class Agency(models.Model):
         COMMUNE = "commune", "UBND xã, phường, đặc khu"
         UNIT = "unit", "phòng, bộ phận"
 
-    code = models.CharField("mã định danh", max_length=40, unique=True)  # e.g. 000.00.00.H41
+    code = models.CharField(
+        "mã định danh",
+        max_length=40,
+        unique=True,
+        validators=[validate_agency_code],
+        error_messages={"unique": "Mã định danh này đã dùng cho một cơ quan, đơn vị khác."},
+        help_text="Theo Quyết định 20/2020/QĐ-TTg, ví dụ 000.00.00.H41.",
+    )
     name = models.CharField(max_length=255)
     short_name = models.CharField(
-        max_length=30, help_text="Chữ viết tắt dùng trong ký hiệu văn bản, ví dụ UBND, SXD."
+        max_length=30,
+        validators=[validate_short_name],
+        help_text="Chữ viết tắt dùng trong ký hiệu văn bản, ví dụ UBND, SXD.",
     )
     level = models.CharField(max_length=20, choices=Level.choices)
     parent = models.ForeignKey(
@@ -117,3 +129,37 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Rules across fields: the tree has no cycles and stays inside one province."""
+        errors: dict[str, str] = {}
+        commune, parent = self.commune, self.parent
+        if (
+            commune is not None
+            and self.province_id is not None
+            and commune.province_id != self.province_id
+        ):
+            errors["commune"] = "Xã, phường, đặc khu không thuộc tỉnh, thành phố đã chọn."
+        if self.level == self.Level.COMMUNE and commune is None:
+            errors["commune"] = "UBND xã, phường, đặc khu phải gắn với một xã, phường, đặc khu."
+        if parent is not None:
+            if self.province_id is not None and parent.province_id != self.province_id:
+                errors["parent"] = "Cơ quan cấp trên phải thuộc cùng tỉnh, thành phố."
+            elif self._is_ancestor_of_parent():
+                errors["parent"] = (
+                    "Không thể chọn chính đơn vị này hoặc một đơn vị trực thuộc nó làm cấp trên."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def _is_ancestor_of_parent(self) -> bool:
+        if self.pk is None:
+            return False
+        seen: set[int] = set()
+        node_id = self.parent_id
+        while node_id is not None and node_id not in seen:
+            if node_id == self.pk:
+                return True
+            seen.add(node_id)
+            node_id = Agency.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
+        return False

@@ -3,83 +3,209 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+import tinhso.places.codes
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Province',
+            name="Province",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.PositiveSmallIntegerField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('division_type', models.CharField(choices=[('tỉnh', 'tỉnh'), ('thành phố trung ương', 'thành phố trực thuộc trung ương'), ('xã', 'xã'), ('phường', 'phường'), ('đặc khu', 'đặc khu')], max_length=30)),
-                ('codename', models.CharField(max_length=100)),
-                ('phone_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('search_key', models.CharField(db_index=True, default='', max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.PositiveSmallIntegerField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "division_type",
+                    models.CharField(
+                        choices=[
+                            ("tỉnh", "tỉnh"),
+                            ("thành phố trung ương", "thành phố trực thuộc trung ương"),
+                            ("xã", "xã"),
+                            ("phường", "phường"),
+                            ("đặc khu", "đặc khu"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("codename", models.CharField(max_length=100)),
+                ("phone_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("search_key", models.CharField(db_index=True, default="", max_length=200)),
             ],
             options={
-                'verbose_name': 'tỉnh, thành phố',
-                'verbose_name_plural': 'tỉnh, thành phố',
-                'ordering': ['code'],
+                "verbose_name": "tỉnh, thành phố",
+                "verbose_name_plural": "tỉnh, thành phố",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='LegacyProvince',
+            name="LegacyProvince",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.PositiveSmallIntegerField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('division_type', models.CharField(choices=[('tỉnh', 'tỉnh'), ('thành phố trung ương', 'thành phố trực thuộc trung ương'), ('xã', 'xã'), ('phường', 'phường'), ('đặc khu', 'đặc khu')], max_length=30)),
-                ('successor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='predecessors', to='places.province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.PositiveSmallIntegerField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "division_type",
+                    models.CharField(
+                        choices=[
+                            ("tỉnh", "tỉnh"),
+                            ("thành phố trung ương", "thành phố trực thuộc trung ương"),
+                            ("xã", "xã"),
+                            ("phường", "phường"),
+                            ("đặc khu", "đặc khu"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "successor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="predecessors",
+                        to="places.province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tỉnh cũ (trước 1/7/2025)',
-                'verbose_name_plural': 'tỉnh cũ (trước 1/7/2025)',
-                'ordering': ['code'],
+                "verbose_name": "tỉnh cũ (trước 1/7/2025)",
+                "verbose_name_plural": "tỉnh cũ (trước 1/7/2025)",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Commune',
+            name="Commune",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.PositiveIntegerField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('division_type', models.CharField(choices=[('tỉnh', 'tỉnh'), ('thành phố trung ương', 'thành phố trực thuộc trung ương'), ('xã', 'xã'), ('phường', 'phường'), ('đặc khu', 'đặc khu')], max_length=30)),
-                ('codename', models.CharField(max_length=100)),
-                ('search_key', models.CharField(db_index=True, default='', max_length=200)),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='communes', to='places.province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.PositiveIntegerField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "division_type",
+                    models.CharField(
+                        choices=[
+                            ("tỉnh", "tỉnh"),
+                            ("thành phố trung ương", "thành phố trực thuộc trung ương"),
+                            ("xã", "xã"),
+                            ("phường", "phường"),
+                            ("đặc khu", "đặc khu"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("codename", models.CharField(max_length=100)),
+                ("search_key", models.CharField(db_index=True, default="", max_length=200)),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="communes",
+                        to="places.province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'xã, phường, đặc khu',
-                'verbose_name_plural': 'xã, phường, đặc khu',
-                'ordering': ['province__code', 'code'],
+                "verbose_name": "xã, phường, đặc khu",
+                "verbose_name_plural": "xã, phường, đặc khu",
+                "ordering": ["province__code", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='mã định danh')),
-                ('name', models.CharField(max_length=255)),
-                ('short_name', models.CharField(help_text='Chữ viết tắt dùng trong ký hiệu văn bản, ví dụ UBND, SXD.', max_length=30)),
-                ('level', models.CharField(choices=[('province', 'UBND tỉnh'), ('department', 'sở, ban, ngành'), ('service_centre', 'Trung tâm Phục vụ hành chính công'), ('commune', 'UBND xã, phường, đặc khu'), ('unit', 'phòng, bộ phận')], max_length=20)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='places.agency')),
-                ('commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='agencies', to='places.commune')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agencies', to='places.province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        error_messages={
+                            "unique": "Mã định danh này đã dùng cho một cơ quan, đơn vị khác."
+                        },
+                        help_text="Theo Quyết định 20/2020/QĐ-TTg, ví dụ 000.00.00.H41.",
+                        max_length=40,
+                        unique=True,
+                        validators=[tinhso.places.codes.validate_agency_code],
+                        verbose_name="mã định danh",
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "short_name",
+                    models.CharField(
+                        help_text="Chữ viết tắt dùng trong ký hiệu văn bản, ví dụ UBND, SXD.",
+                        max_length=30,
+                        validators=[tinhso.places.codes.validate_short_name],
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "UBND tỉnh"),
+                            ("department", "sở, ban, ngành"),
+                            ("service_centre", "Trung tâm Phục vụ hành chính công"),
+                            ("commune", "UBND xã, phường, đặc khu"),
+                            ("unit", "phòng, bộ phận"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="places.agency",
+                    ),
+                ),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agencies",
+                        to="places.commune",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agencies",
+                        to="places.province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cơ quan, đơn vị',
-                'verbose_name_plural': 'cơ quan, đơn vị',
-                'ordering': ['code'],
+                "verbose_name": "cơ quan, đơn vị",
+                "verbose_name_plural": "cơ quan, đơn vị",
+                "ordering": ["code"],
             },
         ),
     ]
