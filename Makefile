@@ -14,9 +14,12 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "tinhso needs Python 3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml requirements/constraints.txt | $(BIN)/python
+$(STAMP): pyproject.toml requirements/constraints.txt package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	@# axe-core for the accessibility tests; the platform itself runs without Node.
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: browser accessibility tests will fail"; fi
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -122,6 +122,10 @@ INSTALLED_APPS = [
     "tinhso.core",
     "tinhso.places",
     "tinhso.people",
+    "tinhso.catalogue",
+    "tinhso.dossiers",
+    "tinhso.documents",
+    "tinhso.feedback",
     "tinhso.web",
 ]
 

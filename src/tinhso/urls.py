@@ -9,6 +9,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("quan-tri/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("tinhso.people.urls")),
+    path("", include("tinhso.catalogue.urls")),
+    path("", include("tinhso.dossiers.urls")),
+    path("", include("tinhso.documents.urls")),
+    path("", include("tinhso.feedback.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

@@ -13,6 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from tinhso.catalogue.api import router as catalogue_router
+from tinhso.documents.api import router as documents_router
+from tinhso.dossiers.api import router as dossiers_router
+from tinhso.feedback.api import router as feedback_router
 from tinhso.people.api import router as people_router
 from tinhso.places.api import router as places_router
 
@@ -68,3 +72,8 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 api.add_router("/places", places_router, tags=["places"])
 api.add_router("/people", people_router, tags=["people"])
+# Each domain's router declares its own paths (e.g. /procedures, /dossiers, /documents).
+api.add_router("", catalogue_router, tags=["catalogue"])
+api.add_router("", dossiers_router, tags=["dossiers"])
+api.add_router("", documents_router, tags=["documents"])
+api.add_router("", feedback_router, tags=["feedback"])
