@@ -7,7 +7,16 @@ import sys
 
 # Commands that cannot do anything useful without the database: check it before they start,
 # so an unreachable server is one line, not a traceback from deep inside a request.
-NEEDS_DATABASE = {"run", "serve", "worker", "migrate", "demo", "audit", "places", "createsuperuser"}
+NEEDS_DATABASE = {
+    "run",
+    "worker",
+    "migrate",
+    "demo",
+    "demo_totp",
+    "audit",
+    "places",
+    "createsuperuser",
+}
 
 
 def _fail(message: str) -> None:
@@ -31,6 +40,10 @@ def _check_database() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        # Commands are spelt with hyphens on the command line (`tinhso demo-totp`), as
+        # Django's module names cannot be.
+        argv[1] = argv[1].replace("-", "_")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
     from tinhso.conf import ConfigurationError
 

@@ -275,6 +275,8 @@ OIDC_CLAIM_PERSONAL_ID = env(
     doc="Claim carrying the citizen's 12-digit personal identification number.",
 )
 OIDC_CREATE_USER = True
+# Our view discovers the provider's endpoints from OIDC_ISSUER when they are not set.
+OIDC_AUTHENTICATE_CLASS = "tinhso.people.oidc.CitizenAuthenticationRequestView"
 OIDC_STORE_ID_TOKEN = False
 OIDC_USERNAME_ALGO = "tinhso.people.oidc.username_for_claims"
 LOGIN_REDIRECT_URL_FAILURE = "/dang-nhap/"

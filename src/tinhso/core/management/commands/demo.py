@@ -26,6 +26,8 @@ class Command(BaseCommand):
         with context.acting_as(None, channel="command"):
             places_demo.load_demo()
             accounts = people_demo.load_demo()
-        self.stdout.write("demo data ready; demo accounts:")
-        for account in accounts:
-            self.stdout.write(f"  {account}")
+        self.stdout.write("demo data ready; demo accounts (password, then TOTP secret):")
+        for a in accounts:
+            secret = a.totp_secret or "no second factor"
+            who = ", ".join(part for part in (a.role, a.agency) if part)
+            self.stdout.write(f"  {a.sign_in_with:16} {a.password}  {who}  {secret}")
