@@ -21,7 +21,13 @@ def database_url_for_subprocess() -> str:
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINHSO_")}
+    # Processes start from the machine's environment, not the test run's own settings (the
+    # tests relax Django's async check for Playwright; a server process must not inherit it).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TINHSO_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update({"DATABASE_URL": database_url_for_subprocess(), "PYTHONPATH": str(ROOT / "src")})
     env.update(extra)
     return env

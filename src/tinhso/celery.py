@@ -12,5 +12,6 @@ app = Celery("tinhso")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = {
     "outbox-sweep": {"task": "tinhso.outbox.deliver", "schedule": 5.0},
+    "periodic-jobs": {"task": "tinhso.periodic.run_due", "schedule": 30.0},
 }
 app.autodiscover_tasks(["tinhso.core"])

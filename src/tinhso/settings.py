@@ -325,7 +325,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Dossiers (online public services) --------------------------------------------------
+DOSSIER_FILE_TYPES = env_list(
+    "TINHSO_DOSSIER_FILE_TYPES",
+    "pdf,jpg,png,docx,xlsx,odt",
+    doc="File types citizens may attach, checked by content, not by name.",
+)
+DOSSIER_MAX_FILE_BYTES = (
+    env_int("TINHSO_DOSSIER_MAX_FILE_MB", 10, doc="Largest attached file, in MB.") * 1024 * 1024
+)
+DOSSIER_MAX_DOSSIER_BYTES = (
+    env_int("TINHSO_DOSSIER_MAX_DOSSIER_MB", 50, doc="Largest total of a dossier's files, in MB.")
+    * 1024
+    * 1024
+)
+DOSSIER_LOOKUPS_PER_MINUTE = env_int(
+    "TINHSO_LOOKUPS_PER_MINUTE",
+    10,
+    doc="Failed public dossier look-ups allowed per client address per minute.",
+)
+# The submission API carries files base64-encoded in JSON (4/3 of their size): let a full
+# dossier through, and nothing larger.
+DATA_UPLOAD_MAX_MEMORY_SIZE = DOSSIER_MAX_DOSSIER_BYTES * 4 // 3 + 1024 * 1024
 
 # --- Background work --------------------------------------------------------------------
 BROKER_URL = env(

@@ -7,10 +7,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Lõi nền tảng"
 
     def ready(self) -> None:
-        # Outbox handlers register themselves on import; every app keeps them in handlers.py
-        # (core's own live in notify.py).
+        # Outbox handlers and periodic jobs register themselves on import; apps keep them in
+        # handlers.py and jobs.py
+        # (core's own handlers live in notify.py).
         from django.utils.module_loading import autodiscover_modules
 
         from tinhso.core import notify  # noqa: F401
 
         autodiscover_modules("handlers")
+        autodiscover_modules("jobs")

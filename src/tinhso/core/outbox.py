@@ -182,8 +182,11 @@ def run_forever(stop: threading.Event, *, poll_seconds: float = 2.0) -> None:
     """The embedded worker: poll the outbox until `stop` is set."""
     worker = worker_name()
     log.info("outbox worker %s started", worker)
+    from tinhso.core import periodic
+
     while not stop.is_set():
         try:
+            periodic.run_due()
             taken = run_once(worker)
         except Exception:
             log.exception("outbox sweep failed; retrying")

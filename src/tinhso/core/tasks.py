@@ -14,3 +14,11 @@ def deliver_outbox() -> int:
     while taken := outbox.run_once():
         total += taken
     return total
+
+
+@shared_task(name="tinhso.periodic.run_due", ignore_result=True)
+def run_periodic_jobs() -> list[str]:
+    """Beat calls this every 30 s; each job keeps its own interval."""
+    from tinhso.core import periodic
+
+    return periodic.run_due()

@@ -1,0 +1,655 @@
+"""Every change to field reports, routing and Open311 clients: one named action each.
+
+Each action owns its transaction, writes its audit record inside it and queues the reporter's
+and followers' notifications through the outbox (tinhso.core.notify). Legal sources as in
+tinhso.feedback.models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tinhso.core import audit, notify
+from tinhso.core.calendar import current_calendar
+from tinhso.core.text import normalize
+from tinhso.feedback import rules
+from tinhso.feedback.media import CleanPhoto
+from tinhso.feedback.models import (
+    ApiClient,
+    ApiUsage,
+    Attribute,
+    Category,
+    Event,
+    Follower,
+    Photo,
+    Report,
+    RoutingRule,
+)
+from tinhso.feedback.rules import RuleError
+from tinhso.people.models import Role, RoleAssignment
+from tinhso.places.models import Agency, Commune
+from tinhso.places.queries import home_province
+
+REPORT_FIELDS = (
+    "state",
+    "agency_id",
+    "assignee_id",
+    "answer",
+    "reason",
+    "duplicate_of_id",
+    "due_at",
+    "escalated_at",
+    "resolved_at",
+    "rating",
+)
+MAX_DESCRIPTION = 4000
+MAX_PHOTOS = 5
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a reporter gives us, already parsed; `submit_report` checks the rules."""
+
+    category: Category
+    description: str
+    lat: Decimal | None = None
+    long: Decimal | None = None
+    address: str = ""
+    commune: Commune | None = None
+    attributes: Mapping[str, Any] | None = None
+    reporter_name: str = ""
+    reporter_email: str = ""
+    reporter_phone: str = ""
+    is_anonymous: bool = False
+    consents_to_publish: bool = True
+    photos: tuple[CleanPhoto, ...] = ()
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def check_attributes(category: Category, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The category's extra answers, checked against its Open311 attribute definitions."""
+    answers: dict[str, Any] = {}
+    known = {a.code: a for a in category.attributes.all()}
+    for code in given:
+        if code not in known:
+            raise RuleError(f"Câu hỏi bổ sung {code!r} không thuộc lĩnh vực này.", code)
+    for code, attribute in known.items():
+        raw = given.get(code)
+        values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
+        values = [normalize(str(v)) for v in values if str(v).strip()]
+        if not values:
+            if attribute.is_required:
+                raise RuleError(f"Chưa trả lời câu hỏi: {attribute.description}.", code)
+            continue
+        kind = attribute.datatype
+        if kind in {Attribute.Datatype.SINGLE, Attribute.Datatype.MULTI}:
+            keys = {str(v.get("key")) for v in attribute.values}
+            bad = [v for v in values if v not in keys]
+            if bad:
+                raise RuleError(f"Lựa chọn {bad[0]!r} không có trong câu hỏi {code}.", code)
+            if kind == Attribute.Datatype.SINGLE and len(values) > 1:
+                raise RuleError(f"Câu hỏi {code} chỉ chọn một.", code)
+            answers[code] = values if kind == Attribute.Datatype.MULTI else values[0]
+        elif kind == Attribute.Datatype.NUMBER:
+            try:
+                answers[code] = str(Decimal(values[0]))
+            except ArithmeticError:
+                raise RuleError(f"Câu hỏi {code} cần một số.", code) from None
+        else:
+            answers[code] = values[0][:2000]
+    return answers
+
+
+def _fallback_agency(commune: Commune | None) -> Agency:
+    if commune is not None:
+        local = Agency.objects.filter(
+            level=Agency.Level.COMMUNE, commune=commune, is_active=True
+        ).first()
+        if local is not None:
+            return local
+    committee = Agency.objects.filter(
+        level=Agency.Level.PROVINCE, province=home_province(), parent=None
+    ).first()
+    if committee is None:
+        raise RuleError("Chưa có cơ quan nào để giao xử lý; quản trị viên cần cấu hình.")
+    return committee
+
+
+def responsible_agency(category: Category, commune: Commune | None) -> Agency:
+    """The routing matrix applied to a category and commune."""
+    matrix: dict[int | None, int] = dict(
+        RoutingRule.objects.filter(category=category).values_list("commune_id", "agency_id")
+    )
+    chosen = rules.route(matrix, commune.pk if commune else None, None)
+    if chosen is None:
+        return _fallback_agency(commune)
+    return Agency.objects.get(pk=chosen)
+
+
+def _new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def submit_report(
+    new: NewReport,
+    *,
+    reporter: Any = None,
+    channel: str = Report.Channel.WEB,
+    filed_by: Any = None,
+    api_client: ApiClient | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Receive a report: check it, route it, set its deadline, store its photos, notify."""
+    category = new.category
+    if not category.is_active:
+        raise RuleError("Lĩnh vực này không còn tiếp nhận phản ánh.", "service_code")
+    description = normalize(new.description)
+    if not description and not new.photos:
+        raise RuleError("Hãy mô tả sự việc hoặc gửi kèm ảnh.", "description")
+    if len(description) > MAX_DESCRIPTION:
+        raise RuleError(f"Nội dung dài quá {MAX_DESCRIPTION} ký tự.", "description")
+    if len(new.photos) > MAX_PHOTOS:
+        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh.", "media")
+    lat, long = new.lat, new.long
+    if (lat is None) != (long is None):
+        raise RuleError("Cần cả vĩ độ (lat) và kinh độ (long).", "lat" if lat is None else "long")
+    if lat is None:
+        located = [p for p in new.photos if p.lat is not None and p.long is not None]
+        if located:
+            lat, long = located[0].lat, located[0].long
+    if lat is not None and long is not None:
+        rules.check_in_vietnam(lat, long)
+    address = normalize(new.address)[:300]
+    if lat is None and not address and new.commune is None:
+        raise RuleError(
+            "Cần vị trí: chọn trên bản đồ, nhập địa chỉ, hoặc chọn xã, phường và mô tả nơi xảy ra.",
+            "lat",
+        )
+    if new.commune is not None and new.commune.province_id != home_province().pk:
+        raise RuleError("Xã, phường không thuộc tỉnh này.", "commune")
+    answers = check_attributes(category, new.attributes or {})
+    email = normalize(new.reporter_email).lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise RuleError(f"Địa chỉ thư điện tử {email!r} không hợp lệ.", "email") from None
+    phone = normalize(new.reporter_phone).replace(" ", "").replace(".", "")
+    if phone and not (phone.lstrip("+").isdigit() and 9 <= len(phone.lstrip("+")) <= 15):
+        raise RuleError(f"Số điện thoại {phone!r} không hợp lệ.", "phone")
+    name = normalize(new.reporter_name)
+    if reporter is not None and getattr(reporter, "is_authenticated", False):
+        email = email or (reporter.email or "")
+        phone = phone or (getattr(reporter, "phone", "") or "")
+        name = name or getattr(reporter, "full_name", "")
+    else:
+        reporter = None
+    now = now or timezone.now()
+    with transaction.atomic():
+        agency = responsible_agency(category, new.commune)
+        report = Report.objects.create(
+            category=category,
+            description=description,
+            attributes=answers,
+            lat=lat,
+            long=long,
+            address=address,
+            commune=new.commune,
+            agency=agency,
+            reporter=reporter,
+            reporter_name=name[:200],
+            reporter_email=email,
+            reporter_phone=phone[:20],
+            is_anonymous=new.is_anonymous,
+            consents_to_publish=new.consents_to_publish,
+            channel=channel,
+            filed_by=filed_by,
+            api_client=api_client,
+            token=_new_token(),
+            received_at=now,
+            updated_at=now,
+            public_note="Đã tiếp nhận phản ánh.",
+            due_at=rules.due_at(
+                current_calendar(),
+                now,
+                days=category.deadline_days,
+                hours=category.deadline_hours,
+            ),
+        )
+        for photo in new.photos:
+            _store_photo(report, photo, evidence=False)
+        Event.objects.create(
+            report=report, at=now, state=Report.State.RECEIVED, note="Đã tiếp nhận phản ánh."
+        )
+        audit.record(
+            "feedback.report.submit",
+            report,
+            changes={
+                "category": category.code,
+                "agency": agency.code,
+                "channel": channel,
+                "photos": len(new.photos),
+            },
+            actor=filed_by or reporter,
+        )
+        _notify_public_change(report, "Đã tiếp nhận phản ánh.")
+    return report
+
+
+def _store_photo(report: Report, photo: CleanPhoto, *, evidence: bool) -> Photo:
+    name = f"{secrets.token_hex(8)}.{photo.extension}"
+    stored = Photo(report=report, content_type=photo.content_type, is_evidence=evidence)
+    stored.image.save(name, ContentFile(photo.content), save=False)
+    stored.save()
+    return stored
+
+
+def _recipients(report: Report) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if report.reporter_email:
+        out.append(("email", report.reporter_email))
+    elif report.reporter_phone:
+        out.append(("sms", report.reporter_phone))
+    emails = {report.reporter_email}
+    for email in report.followers.values_list("email", flat=True):
+        if email not in emails:
+            out.append(("email", email))
+            emails.add(email)
+    return out
+
+
+def _notify_public_change(report: Report, note: str) -> None:
+    state = Report.State(report.state).label
+    subject = f"Phản ánh PA-{report.pk}: {state}"
+    body = f"Phản ánh PA-{report.pk} ({report.category.name}): {state}.\n{note}".strip()
+    for channel, to in _recipients(report):
+        notify.notify(channel, to, subject, body)
+
+
+def _change(
+    report: Report,
+    action: str,
+    *,
+    actor: Any,
+    note: str,
+    public: bool = True,
+    now: datetime | None = None,
+    **fields: Any,
+) -> Report:
+    """Lock, apply `fields`, write the history line and the audit record, notify."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().select_related("category").get(pk=report.pk)
+        new_state = fields.get("state", locked.state)
+        moving = new_state != locked.state or action == "assign"
+        if moving and not rules.can_move(locked.state, new_state):
+            raise RuleError(
+                f"Phản ánh đang ở trạng thái “{Report.State(locked.state).label}”, "
+                f"không thể chuyển sang “{Report.State(new_state).label}”.",
+                "state",
+            )
+        before = audit.snapshot(locked, REPORT_FIELDS)
+        for key, value in fields.items():
+            setattr(locked, key, value)
+        if public:
+            locked.public_note = note
+        locked.updated_at = now
+        locked.save()
+        Event.objects.create(report=locked, at=now, state=locked.state, note=note, is_public=public)
+        audit.record(
+            f"feedback.report.{action}",
+            locked,
+            changes=audit.diff(before, audit.snapshot(locked, REPORT_FIELDS)),
+            actor=actor,
+        )
+        if public:
+            _notify_public_change(locked, note)
+    report.refresh_from_db()
+    return report
+
+
+def _required(text: str, field: str, message: str) -> str:
+    text = normalize(text)
+    if not text:
+        raise RuleError(message, field)
+    return text
+
+
+def verify_report(report: Report, *, actor: Any) -> Report:
+    return _change(
+        report,
+        "verify",
+        actor=actor,
+        note="Đã xác minh thông tin phản ánh.",
+        state=Report.State.VERIFIED,
+    )
+
+
+def assign_report(report: Report, *, assignee: Any, actor: Any, note: str = "") -> Report:
+    """Giao xử lý: to an official of the responsible agency (or a unit under it)."""
+    allowed = Agency.objects.filter(pk=report.agency_id) | Agency.objects.filter(
+        parent_id=report.agency_id
+    )
+    if not assignee.roles.filter(agency__in=allowed).exists():
+        raise RuleError("Người được giao không thuộc cơ quan xử lý phản ánh này.", "assignee")
+    return _change(
+        report,
+        "assign",
+        actor=actor,
+        note=normalize(note) or "Đã giao cho cán bộ xử lý.",
+        state=Report.State.ASSIGNED,
+        assignee=assignee,
+    )
+
+
+def start_work(report: Report, *, actor: Any, note: str = "") -> Report:
+    return _change(
+        report,
+        "start",
+        actor=actor,
+        note=normalize(note) or "Đang xử lý.",
+        state=Report.State.IN_PROGRESS,
+    )
+
+
+def resolve_report(
+    report: Report,
+    *,
+    answer: str,
+    actor: Any,
+    evidence: Iterable[CleanPhoto] = (),
+    now: datetime | None = None,
+) -> Report:
+    """Trả lời công khai: the public answer, with evidence photos."""
+    answer = _required(answer, "answer", "Cần nội dung trả lời công khai.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = _change(
+            report,
+            "resolve",
+            actor=actor,
+            note=answer,
+            now=now,
+            state=Report.State.RESOLVED,
+            answer=answer,
+            resolved_at=now,
+        )
+        for photo in evidence:
+            _store_photo(report, photo, evidence=True)
+    return report
+
+
+def reject_report(report: Report, *, reason: str, actor: Any) -> Report:
+    reason = _required(reason, "reason", "Cần nêu lý do từ chối.")
+    return _change(
+        report,
+        "reject",
+        actor=actor,
+        note=f"Từ chối: {reason}",
+        state=Report.State.REJECTED,
+        reason=reason,
+    )
+
+
+def mark_duplicate(report: Report, *, original: Report, actor: Any) -> Report:
+    if original.pk == report.pk or original.duplicate_of_id == report.pk:
+        raise RuleError("Không thể đánh dấu trùng với chính nó.", "duplicate_of")
+    if original.state == Report.State.DUPLICATE:
+        raise RuleError(
+            "Phản ánh gốc cũng là một phản ánh trùng; chọn phản ánh gốc.", "duplicate_of"
+        )
+    return _change(
+        report,
+        "duplicate",
+        actor=actor,
+        note=f"Trùng với phản ánh PA-{original.pk}.",
+        state=Report.State.DUPLICATE,
+        duplicate_of=original,
+    )
+
+
+def reroute_report(report: Report, *, agency: Agency, reason: str, actor: Any) -> Report:
+    """Chuyển cơ quan xử lý, with a reason; the deadline does not restart."""
+    reason = _required(reason, "reason", "Cần nêu lý do chuyển cơ quan xử lý.")
+    if not report.is_open:
+        raise RuleError("Phản ánh đã đóng, không thể chuyển.", "agency")
+    if agency.pk == report.agency_id:
+        raise RuleError("Phản ánh đã thuộc cơ quan này.", "agency")
+    return _change(
+        report,
+        "reroute",
+        actor=actor,
+        note=f"Chuyển đến {agency.name}: {reason}",
+        agency=agency,
+        assignee=None,
+    )
+
+
+def reopen_report(report: Report, *, note: str, actor: Any, now: datetime | None = None) -> Report:
+    """The reporter says the problem is still there: back to in progress, new deadline."""
+    note = _required(note, "note", "Hãy cho biết vấn đề còn tồn tại thế nào.")
+    now = now or timezone.now()
+    if not rules.may_reopen(report.state, report.resolved_at, now, report.category.reopen_days):
+        raise RuleError(
+            f"Chỉ mở lại được phản ánh đã xử lý xong, trong {report.category.reopen_days} ngày.",
+            "state",
+        )
+    category = report.category
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        before = audit.snapshot(locked, REPORT_FIELDS)
+        locked.state = Report.State.IN_PROGRESS
+        locked.resolved_at = None
+        locked.escalated_at = None
+        locked.rating = None
+        locked.public_note = f"Người phản ánh mở lại: {note}"
+        locked.due_at = rules.due_at(
+            current_calendar(), now, days=category.deadline_days, hours=category.deadline_hours
+        )
+        locked.updated_at = now
+        locked.save()
+        Event.objects.create(
+            report=locked, at=now, state=locked.state, note=f"Người phản ánh mở lại: {note}"
+        )
+        audit.record(
+            "feedback.report.reopen",
+            locked,
+            changes=audit.diff(before, audit.snapshot(locked, REPORT_FIELDS)),
+            actor=actor,
+        )
+        _notify_public_change(locked, f"Người phản ánh mở lại: {note}")
+    report.refresh_from_db()
+    return report
+
+
+def rate_answer(report: Report, *, rating: int, actor: Any) -> Report:
+    rules.check_rating(rating)
+    if report.state != Report.State.RESOLVED:
+        raise RuleError("Chỉ đánh giá được phản ánh đã xử lý xong.", "rating")
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        before = audit.snapshot(locked, REPORT_FIELDS)
+        locked.rating = rating
+        locked.save(update_fields=["rating"])
+        audit.record(
+            "feedback.report.rate",
+            locked,
+            changes=audit.diff(before, audit.snapshot(locked, REPORT_FIELDS)),
+            actor=actor,
+        )
+    report.refresh_from_db()
+    return report
+
+
+def follow_report(report: Report, *, email: str) -> Follower:
+    email = normalize(email).lower()
+    if "@" not in email:
+        raise RuleError("Địa chỉ thư điện tử không hợp lệ.", "email")
+    with transaction.atomic():
+        follower, created = Follower.objects.get_or_create(report=report, email=email)
+        if created:
+            audit.record("feedback.report.follow", report, changes={"followers": 1})
+    return follower
+
+
+def escalate_overdue(*, now: datetime | None = None, actor: Any = None) -> list[Report]:
+    """Chuyển cấp trên: open reports past their deadline go to the supervising agency.
+
+    Each report escalates once per deadline; the supervising agency is the responsible
+    agency's parent (a commune's committee → the provincial committee). The new deadline is
+    the category's again, from now.
+    """
+    now = now or timezone.now()
+    calendar = current_calendar()
+    escalated: list[Report] = []
+    overdue = Report.objects.filter(
+        state__in=rules.OPEN, due_at__lt=now, escalated_at__isnull=True
+    ).select_related("agency", "category")
+    for report in overdue:
+        supervisor = report.agency.parent
+        with transaction.atomic():
+            locked = Report.objects.select_for_update().get(pk=report.pk)
+            if locked.escalated_at is not None or locked.state not in rules.OPEN:
+                continue
+            before = audit.snapshot(locked, REPORT_FIELDS)
+            locked.escalated_at = now
+            if supervisor is not None:
+                locked.agency = supervisor
+                locked.assignee = None
+                locked.due_at = rules.due_at(
+                    calendar,
+                    now,
+                    days=report.category.deadline_days,
+                    hours=report.category.deadline_hours,
+                )
+            locked.updated_at = now
+            locked.save()
+            where = supervisor.name if supervisor else report.agency.name
+            Event.objects.create(
+                report=locked,
+                at=now,
+                state=locked.state,
+                note=f"Quá hạn xử lý; chuyển {where} đôn đốc.",
+                is_public=False,
+            )
+            audit.record(
+                "feedback.report.escalate",
+                locked,
+                changes=audit.diff(before, audit.snapshot(locked, REPORT_FIELDS)),
+                actor=actor,
+            )
+            _notify_supervisors(locked, supervisor or report.agency, report.agency)
+            escalated.append(locked)
+    return escalated
+
+
+def _notify_supervisors(report: Report, supervisor: Agency, late: Agency) -> None:
+    """The supervising agency's leaders and heads of unit hear of an overdue report."""
+    emails = (
+        RoleAssignment.objects.filter(
+            agency=supervisor, role__in=[Role.LEADER, Role.HEAD_OF_UNIT], user__is_active=True
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+        .distinct()
+    )
+    for email in sorted(set(emails)):
+        notify.notify(
+            "email",
+            email,
+            f"Phản ánh PA-{report.pk} quá hạn xử lý",
+            f"Phản ánh PA-{report.pk} ({report.category.name}) đã quá hạn xử lý tại "
+            f"{late.name} và được chuyển đến {supervisor.name} để đôn đốc.",
+        )
+
+
+# --- administration -----------------------------------------------------------------------
+
+
+def set_route(
+    category: Category, commune: Commune | None, agency: Agency, *, actor: Any
+) -> RoutingRule:
+    """Set one cell of the routing matrix (category × commune → agency)."""
+    with transaction.atomic():
+        rule = RoutingRule.objects.filter(category=category, commune=commune).first()
+        before = {"agency": rule.agency.code} if rule else {}
+        if rule is None:
+            rule = RoutingRule.objects.create(category=category, commune=commune, agency=agency)
+        else:
+            rule.agency = agency
+            rule.save()
+        audit.record(
+            "feedback.route.set",
+            rule,
+            changes=audit.diff(before, {"agency": agency.code}),
+            actor=actor,
+        )
+    return rule
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(name: str, *, actor: Any, requests_per_minute: int = 60) -> tuple[ApiClient, str]:
+    """A new client application and its key; the key is returned once and stored hashed.
+
+    Keys are 256 random bits, so one SHA-256 is enough to store them (nothing to brute-force).
+    """
+    name = normalize(name)
+    if not name:
+        raise RuleError("Cần tên ứng dụng.", "name")
+    if ApiClient.objects.filter(name=name).exists():
+        raise RuleError(f"Đã có ứng dụng tên {name!r}.", "name")
+    key = "o311_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        client = ApiClient.objects.create(
+            name=name,
+            key_prefix=key[:9],
+            key_hash=hash_key(key),
+            requests_per_minute=requests_per_minute,
+        )
+        audit.record("feedback.api_key.issue", client, changes={"name": name}, actor=actor)
+    return client, key
+
+
+def revoke_api_key(client: ApiClient, *, actor: Any, now: datetime | None = None) -> ApiClient:
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        if not locked.is_active:
+            return locked
+        locked.is_active = False
+        locked.revoked_at = now or timezone.now()
+        locked.save(update_fields=["is_active", "revoked_at"])
+        audit.record(
+            "feedback.api_key.revoke", locked, changes={"is_active": [True, False]}, actor=actor
+        )
+    return locked
+
+
+def count_api_request(client: ApiClient, *, now: datetime | None = None) -> bool:
+    """Count one request in this minute's window; False when the client is over its limit."""
+    now = now or timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    with transaction.atomic():
+        usage, _ = ApiUsage.objects.get_or_create(client=client, minute=minute)
+        ApiUsage.objects.filter(pk=usage.pk).update(count=F("count") + 1)
+        usage.refresh_from_db(fields=["count"])
+    if usage.count == 1:
+        ApiUsage.objects.filter(client=client, minute__lt=minute - timedelta(minutes=5)).delete()
+    return usage.count <= client.requests_per_minute

@@ -1,0 +1,318 @@
+"""The Open311 GeoReport v2 endpoints at /open311/v2/ (.json and .xml).
+
+Parse, authorise (api_key for POST, rate limit per client), call one action, serialise with
+tinhso.feedback.open311. Every failure is the specification's error document: 400 for
+missing or bad parameters, 403 for an api_key that is missing, forged or revoked, 404 for an
+unknown service, request or token, 429 when a client is over its rate limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from tinhso.core.context import acting_as
+from tinhso.feedback import actions, open311, queries, rules
+from tinhso.feedback.media import MediaError, clean_photo
+from tinhso.feedback.models import Category, Report
+from tinhso.feedback.rules import RuleError
+from tinhso.places.models import Commune
+from tinhso.places.queries import home_province
+
+MAX_IDS = 100
+DEFAULT_DAYS = 90
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _respond(doc: open311.Document, fmt: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(doc.render(fmt), content_type=open311.FORMATS[fmt], status=status)
+
+
+def _error(fmt: str, status: int, description: str) -> HttpResponse:
+    fmt = fmt if fmt in open311.FORMATS else "xml"
+    return _respond(open311.errors([(status, description)]), fmt, status)
+
+
+def _endpoint(view: Any) -> Any:
+    """Check the format, turn Open311Error into the error document."""
+
+    def run(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+        if fmt not in open311.FORMATS:
+            return _error("xml", 400, f"Định dạng {fmt!r} không được hỗ trợ; dùng .json hoặc .xml.")
+        try:
+            return view(request, *args, fmt=fmt, **kwargs)
+        except Open311Error as exc:
+            return _error(fmt, exc.status, exc.description)
+
+    run.__name__ = view.__name__
+    run.__doc__ = view.__doc__
+    return run
+
+
+def _request_record(row: dict[str, Any], base: str) -> dict[str, Any]:
+    """One service request from a row of queries.open311_requests."""
+    is_open = row["state"] in rules.OPEN
+    commune = (
+        f"{row['commune__division_type'].capitalize()} {row['commune__name']}"
+        if row["commune__code"]
+        else ""
+    )
+    return {
+        "service_request_id": str(row["pk"]),
+        "status": rules.open311_status(row["state"]),
+        "status_notes": queries.latest_public_note(row["state"], row["answer"], row["public_note"]),
+        "service_name": row["category__name"],
+        "service_code": row["category__code"],
+        "description": row["description"],
+        "agency_responsible": row["agency__name"],
+        "service_notice": "",
+        "requested_datetime": open311.w3c(row["received_at"]),
+        "updated_datetime": open311.w3c(row["updated_at"]),
+        "expected_datetime": open311.w3c(row["due_at"]) if is_open else None,
+        "address": row["address"] or commune,
+        "address_id": str(row["commune__code"]) if row["commune__code"] else "",
+        "zipcode": "",
+        "lat": row["lat"],
+        "long": row["long"],
+        "media_url": base + default_storage.url(row["photo"]) if row["photo"] else "",
+    }
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    changed = Category.objects.aggregate(at=Max("updated_at"))["at"] or timezone.now()
+    doc = open311.Document(
+        "discovery",
+        None,
+        {
+            "changeset": open311.w3c(changed),
+            "contact": f"Ủy ban nhân dân tỉnh {home_province().name}",
+            "key_service": "Khóa api_key do quản trị viên cấp cho từng ứng dụng kết nối.",
+            "endpoints": [
+                {
+                    "specification": open311.SPECIFICATION,
+                    "url": request.build_absolute_uri("/open311/v2"),
+                    "changeset": open311.w3c(changed),
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
+    return _respond(doc, fmt)
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def service_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    records = [
+        open311.service(
+            code=c.code,
+            name=c.name,
+            description=c.description,
+            metadata=bool(c.attributes.all()),
+            keywords=c.keywords,
+            group=c.group,
+        )
+        for c in queries.categories()
+    ]
+    return _respond(open311.Document("services", "service", records), fmt)
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
+    category = queries.categories().filter(code=code).first()
+    if category is None:
+        raise Open311Error(404, f"Không có dịch vụ (service_code) {code!r}.")
+    attributes = [
+        open311.attribute(
+            code=a.code,
+            datatype=a.datatype,
+            required=a.is_required,
+            datatype_description=a.datatype_description,
+            order=a.order,
+            description=a.description,
+            values=a.values,
+        )
+        for a in category.attributes.all()
+    ]
+    doc = open311.Document(
+        "service_definition", None, {"service_code": category.code, "attributes": attributes}
+    )
+    return _respond(doc, fmt)
+
+
+def _parse_date(value: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        raise Open311Error(
+            400, f"{name} phải theo định dạng W3C, ví dụ 2026-11-23T09:30:00+07:00."
+        ) from None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=open311.VIETNAM)
+    return moment
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@_endpoint
+def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        return _create(request, fmt)
+    q = request.GET
+    states = None
+    if q.get("status"):
+        try:
+            states = rules.states_for_status(q["status"])
+        except RuleError as exc:
+            raise Open311Error(400, exc.message) from None
+    ids = None
+    if q.get("service_request_id"):
+        parts = [p.strip() for p in q["service_request_id"].split(",") if p.strip()]
+        if len(parts) > MAX_IDS or not all(p.isdigit() for p in parts):
+            raise Open311Error(
+                400, f"service_request_id là danh sách tối đa {MAX_IDS} mã số, cách nhau dấu phẩy."
+            )
+        ids = [int(p) for p in parts]
+    start = _parse_date(q["start_date"], "start_date") if q.get("start_date") else None
+    end = _parse_date(q["end_date"], "end_date") if q.get("end_date") else None
+    if ids is None and start is None and end is None:
+        start = timezone.now() - timedelta(days=DEFAULT_DAYS)
+    if start and end and end < start:
+        raise Open311Error(400, "end_date phải sau start_date.")
+    reports = queries.open311_requests(
+        ids=ids, service_code=q.get("service_code", ""), start=start, end=end, states=states
+    )
+    base = _base(request)
+    records = [_request_record(r, base) for r in reports]
+    return _respond(open311.Document("service_requests", "request", records), fmt)
+
+
+def _attributes(post: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in post:
+        if key.startswith("attribute[") and key.endswith("]"):
+            name = key[len("attribute[") :]
+            many = name.endswith("][]")
+            code = name[: -len("][]")] if many else name[:-1]
+            values = post.getlist(key)
+            out[code] = values if many or len(values) > 1 else values[0]
+    return out
+
+
+def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    p = request.POST
+    client = queries.client_for_key(p.get("api_key", ""))
+    if client is None:
+        raise Open311Error(403, "api_key không hợp lệ hoặc đã bị thu hồi; không thể tạo phản ánh.")
+    if not actions.count_api_request(client):
+        raise Open311Error(
+            429, f"Vượt giới hạn {client.requests_per_minute} yêu cầu mỗi phút; thử lại sau."
+        )
+    code = p.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "Thiếu service_code.")
+    category = queries.categories().filter(code=code).first()
+    if category is None:
+        raise Open311Error(400, f"service_code {code!r} không tồn tại.")
+    lat = long = None
+    try:
+        if p.get("lat", "").strip() or p.get("long", "").strip():
+            lat = rules.parse_coordinate(p.get("lat", ""), field="lat")
+            long = rules.parse_coordinate(p.get("long", ""), field="long")
+    except RuleError as exc:
+        raise Open311Error(400, exc.message) from None
+    commune = None
+    if p.get("address_id", "").strip():
+        address_id = p["address_id"].strip()
+        commune = (
+            Commune.objects.filter(code=int(address_id), province=home_province()).first()
+            if address_id.isdigit()
+            else None
+        )
+        if commune is None:
+            raise Open311Error(400, f"address_id {address_id!r} không phải mã xã, phường của tỉnh.")
+    photos = []
+    for upload in request.FILES.getlist("media"):
+        if upload.size and upload.size > 8 * 1024 * 1024:
+            raise Open311Error(400, "Ảnh quá lớn; tối đa 8 MB.")
+        try:
+            photos.append(clean_photo(upload.read()))
+        except MediaError as exc:
+            raise Open311Error(400, str(exc)) from None
+    name = " ".join(x for x in (p.get("first_name", ""), p.get("last_name", "")) if x.strip())
+    email, phone = p.get("email", ""), p.get("phone", "")
+    new = actions.NewReport(
+        category=category,
+        description=p.get("description", ""),
+        lat=lat,
+        long=long,
+        address=p.get("address_string", ""),
+        commune=commune,
+        attributes=_attributes(p),
+        reporter_name=name,
+        reporter_email=email,
+        reporter_phone=phone,
+        is_anonymous=not (name.strip() or email.strip() or phone.strip()),
+        consents_to_publish=True,
+        photos=tuple(photos),
+    )
+    try:
+        with acting_as(None, channel="api", client_address=request.META.get("REMOTE_ADDR", "")):
+            report = actions.submit_report(new, channel=Report.Channel.OPEN311, api_client=client)
+    except RuleError as exc:
+        raise Open311Error(400, exc.message) from None
+    record = {
+        "service_request_id": str(report.pk),
+        "token": report.token,
+        "service_notice": (
+            f"Hạn xử lý: {open311.w3c(report.due_at)}; cơ quan: {report.agency.name}."
+        ),
+        "account_id": None,
+    }
+    return _respond(open311.Document("service_requests", "request", [record]), fmt, 201)
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def service_request(request: HttpRequest, pk: str, *, fmt: str) -> HttpResponse:
+    reports = queries.open311_requests(ids=[int(pk)]) if pk.isdigit() else []
+    if not reports:
+        raise Open311Error(404, f"Không có phản ánh (service_request_id) {pk!r}.")
+    doc = open311.Document(
+        "service_requests", "request", [_request_record(reports[0], _base(request))]
+    )
+    return _respond(doc, fmt)
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def token(request: HttpRequest, value: str, *, fmt: str) -> HttpResponse:
+    report = Report.objects.filter(token=value).only("pk", "token").first()
+    if report is None:
+        raise Open311Error(404, f"Không có mã token {value!r}.")
+    doc = open311.Document(
+        "service_requests",
+        "request",
+        [{"service_request_id": str(report.pk), "token": report.token}],
+    )
+    return _respond(doc, fmt)

@@ -1,0 +1,206 @@
+"""Reads of field reports, and the access helpers that load a report only for who may see it.
+
+Published reports (the reporter consented, not rejected) are public; their reporter's name and
+contact never are. Officials see the reports of the agencies where they hold a role and of
+the agencies under those. Legal sources as in tinhso.feedback.models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from tinhso.core import audit
+from tinhso.feedback import rules
+from tinhso.feedback.actions import hash_key
+from tinhso.feedback.models import ApiClient, Category, Photo, Report
+from tinhso.people.queries import AccessDenied, active_roles
+from tinhso.places.models import Agency
+
+HANDLING_ROLES = ("receiving_officer", "specialist", "head_of_unit", "leader")
+NEARBY_METRES = 200
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("code").prefetch_related("attributes")
+
+
+def published() -> QuerySet[Report]:
+    return (
+        Report.objects.filter(consents_to_publish=True)
+        .exclude(state=Report.State.REJECTED)
+        .select_related("category", "agency", "commune")
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str = ""
+    commune: int | None = None
+    state: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def public_reports(f: Filters) -> QuerySet[Report]:
+    reports = published()
+    if f.category:
+        reports = reports.filter(category__code=f.category)
+    if f.commune:
+        reports = reports.filter(commune__code=f.commune)
+    if f.state:
+        reports = reports.filter(state=f.state)
+    tz = timezone.get_current_timezone()
+    if f.since:
+        reports = reports.filter(received_at__gte=datetime.combine(f.since, time(), tz))
+    if f.until:
+        reports = reports.filter(
+            received_at__lt=datetime.combine(f.until + timedelta(days=1), time(), tz)
+        )
+    return reports
+
+
+def access_public_report(pk: int | str) -> Report:
+    """A published report, or 404 (unpublished ones do not exist for the public)."""
+    try:
+        return published().prefetch_related("photos", "events").get(pk=int(pk))
+    except (Report.DoesNotExist, ValueError):
+        raise Http404("Không tìm thấy phản ánh.") from None
+
+
+def visible_agencies(user: Any) -> set[int]:
+    """The agencies whose reports `user` handles: where they hold a role, and below."""
+    roots = {r.agency_id for r in active_roles(user).filter(role__in=HANDLING_ROLES)}
+    seen = set(roots)
+    frontier = roots
+    while frontier:
+        frontier = (
+            set(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - seen
+        )
+        seen |= frontier
+    return seen
+
+
+def reports_for_official(user: Any) -> QuerySet[Report]:
+    return Report.objects.filter(agency_id__in=visible_agencies(user)).select_related(
+        "category", "agency"
+    )
+
+
+def access_report_for_official(user: Any, pk: int | str) -> Report:
+    """The report, if `user` handles reports of its agency; the read of the reporter's
+    contact details is recorded in the audit trail."""
+    try:
+        report = Report.objects.select_related("category", "agency").get(pk=int(pk))
+    except (Report.DoesNotExist, ValueError):
+        raise Http404("Không tìm thấy phản ánh.") from None
+    if report.agency_id not in visible_agencies(user):
+        raise AccessDenied("Phản ánh này không thuộc cơ quan của bạn.")
+    audit.record_read(report, ["reporter_name", "reporter_email", "reporter_phone"], actor=user)
+    return report
+
+
+def access_own_report(user: Any, pk: int | str) -> Report:
+    """A report the signed-in citizen filed (to reopen or rate it)."""
+    if not getattr(user, "is_authenticated", False):
+        raise AccessDenied("Cần đăng nhập.")
+    try:
+        return Report.objects.select_related("category").get(pk=int(pk), reporter=user)
+    except (Report.DoesNotExist, ValueError):
+        raise Http404("Không tìm thấy phản ánh.") from None
+
+
+def nearby(
+    category: Category, lat: float, long: float, *, metres: int = NEARBY_METRES
+) -> list[Report]:
+    """Open published reports of the same category within `metres`: likely duplicates."""
+    box = metres / 111_000 * 1.5  # degrees, generous, then the exact distance
+    candidates = published().filter(
+        category=category,
+        state__in=rules.OPEN,
+        lat__range=(lat - box, lat + box),
+        long__range=(long - box, long + box),
+    )[:50]
+    found = [
+        (rules.distance_m(lat, long, float(r.lat), float(r.long)), r)
+        for r in candidates
+        if r.lat is not None and r.long is not None
+    ]
+    return [r for d, r in sorted(found, key=lambda x: x[0]) if d <= metres][:5]
+
+
+def client_for_key(key: str) -> ApiClient | None:
+    """The active client holding `key`, or None (unknown, forged or revoked)."""
+    if not key:
+        return None
+    return ApiClient.objects.filter(key_hash=hash_key(key), is_active=True).first()
+
+
+# The columns an Open311 service request needs, read without building model instances
+# (a page holds up to 1,000 requests; instances cost more than the query).
+OPEN311_COLUMNS = (
+    "pk",
+    "state",
+    "answer",
+    "public_note",
+    "category__name",
+    "category__code",
+    "description",
+    "agency__name",
+    "received_at",
+    "updated_at",
+    "due_at",
+    "address",
+    "commune__code",
+    "commune__name",
+    "commune__division_type",
+    "lat",
+    "long",
+)
+
+
+def open311_requests(
+    *,
+    ids: list[int] | None = None,
+    service_code: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    states: frozenset[str] | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Published reports as rows of OPEN311_COLUMNS plus `photo` (the first citizen photo's
+    stored name, or ""), newest first. Two queries whatever the number of rows."""
+    reports = published()
+    if ids is not None:
+        reports = reports.filter(pk__in=ids)
+    else:
+        if service_code:
+            reports = reports.filter(category__code=service_code)
+        if start:
+            reports = reports.filter(received_at__gte=start)
+        if end:
+            reports = reports.filter(received_at__lte=end)
+    if states is not None:
+        reports = reports.filter(state__in=states)
+    rows = list(reports.order_by("-received_at", "-pk").values(*OPEN311_COLUMNS)[:limit])
+    photos: dict[int, str] = {}
+    if rows:
+        for report_id, name in (
+            Photo.objects.filter(report_id__in=[r["pk"] for r in rows], is_evidence=False)
+            .order_by("-pk")
+            .values_list("report_id", "image")
+        ):
+            photos[report_id] = name  # the lowest pk wins: the first photo sent
+    for row in rows:
+        row["photo"] = photos.get(row["pk"], "")
+    return rows
+
+
+def latest_public_note(state: str, answer: str, public_note: str) -> str:
+    """Open311 status_notes: the answer when resolved, else the latest public note."""
+    return answer if state == Report.State.RESOLVED else public_note

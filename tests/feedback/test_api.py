@@ -1,0 +1,144 @@
+"""/api/v1/feedback: officials handle the reports of their agencies, and only those."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tinhso.core.models import AuditRecord, OutboxMessage
+from tinhso.people.models import Role
+
+from .conftest import jpeg
+
+API = "/api/v1/feedback/reports"
+
+
+def sign_in(client, user):
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def specialist(make_official, agencies):
+    return make_official("bmt", roles=((Role.SPECIALIST, agencies["BMT"]),))
+
+
+@pytest.fixture
+def other(make_official, agencies):
+    return make_official("eakao", roles=((Role.SPECIALIST, agencies["EAKAO"]),))
+
+
+def test_nobody_signed_in_gets_401(client, submitted):
+    assert client.get(API).status_code == 401
+
+
+def test_the_agency_sees_its_queue_with_contact_details_and_the_read_is_audited(
+    client, submitted, specialist
+):
+    sign_in(client, specialist)
+    [row] = client.get(API).json()
+    assert row["reporter_email"] is None
+    assert (row["id"], row["state"], row["agency_code"]) == (
+        submitted.pk,
+        "received",
+        "000.01.50.H66",
+    )
+    detail = client.get(f"{API}/{submitted.pk}").json()
+    assert (detail["reporter_email"], detail["reporter_phone"]) == ("an@example.com", "0912345678")
+    read = AuditRecord.objects.filter(action="personal_data.read", object_id=str(submitted.pk))
+    assert read.count() == 1 and read.get().actor == specialist
+
+
+def test_the_provincial_committee_sees_the_communes_reports(
+    client, submitted, make_official, agencies
+):
+    leader = make_official("tinh", roles=((Role.LEADER, agencies["UBND"]),))
+    sign_in(client, leader)
+    assert [r["id"] for r in client.get(API).json()] == [submitted.pk]
+
+
+def test_the_whole_workflow_through_the_api(client, submitted, specialist):
+    sign_in(client, specialist)
+    assert client.post(f"{API}/{submitted.pk}/verify").json()["state"] == "verified"
+    body = client.post(
+        f"{API}/{submitted.pk}/assign", {"assignee": "bmt"}, content_type="application/json"
+    ).json()
+    assert (body["state"], body["assignee"]) == ("assigned", "bmt")
+    client.post(f"{API}/{submitted.pk}/start", {"note": ""}, content_type="application/json")
+    photo = SimpleUploadedFile("sau.jpg", jpeg(gps=(12.6, 108.1)), "image/jpeg")
+    body = client.post(
+        f"{API}/{submitted.pk}/resolve", {"answer": "Đã vá.", "evidence": [photo]}
+    ).json()
+    assert (body["state"], body["answer"]) == ("resolved", "Đã vá.")
+    [evidence] = submitted.photos.filter(is_evidence=True)
+    assert b"Exif" not in evidence.image.read()
+
+
+def test_a_fake_evidence_photo_is_422_and_nothing_changes(client, submitted, specialist):
+    sign_in(client, specialist)
+    fake = SimpleUploadedFile("sau.jpg", b"GIF89a not really", "image/jpeg")
+    response = client.post(f"{API}/{submitted.pk}/resolve", {"answer": "Xong.", "evidence": [fake]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "evidence"
+    submitted.refresh_from_db()
+    assert submitted.state == "received" and submitted.photos.count() == 0
+
+
+def test_a_refused_rule_is_422_with_the_field(client, submitted, specialist):
+    sign_in(client, specialist)
+    response = client.post(
+        f"{API}/{submitted.pk}/reject", {"reason": "  "}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "loc": ["body", "reason"],
+                "field": "reason",
+                "msg": "Cần nêu lý do từ chối.",
+                "type": "value_error",
+            }
+        ],
+        "message": "Dữ liệu không hợp lệ.",
+    }
+    response = client.post(
+        f"{API}/{submitted.pk}/reroute",
+        {"agency_code": "000.00.99.H66", "reason": "x"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "Không có cơ quan mã '000.00.99.H66'."
+
+
+def test_another_agency_is_refused_and_nothing_changes(client, submitted, other):
+    sign_in(client, other)
+    audit_before = AuditRecord.objects.count()
+    outbox_before = OutboxMessage.objects.count()
+    assert client.get(API).json() == []
+    response = client.get(f"{API}/{submitted.pk}")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Phản ánh này không thuộc cơ quan của bạn."}
+    response = client.post(f"{API}/{submitted.pk}/resolve", {"answer": "Xong."})
+    assert response.status_code == 403
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.answer) == ("received", "")
+    assert AuditRecord.objects.count() == audit_before
+    assert OutboxMessage.objects.count() == outbox_before
+
+
+def test_an_unknown_report_is_404(client, submitted, specialist):
+    sign_in(client, specialist)
+    assert client.get(f"{API}/999999").status_code == 404
+
+
+def test_the_openapi_document_lists_the_feedback_paths(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/feedback/reports/{report_id}/resolve" in paths
+    assert set(paths["/api/v1/feedback/reports/{report_id}/resolve"]["post"]["responses"]) == {
+        "200",
+        "422",
+    }
