@@ -370,6 +370,18 @@ OUTBOX_MAX_ATTEMPTS = env_int(
     "TINHSO_OUTBOX_MAX_ATTEMPTS", 8, doc="Attempts before an outbox message is parked."
 )
 
+# --- Official documents ------------------------------------------------------------------
+DOCUMENTS_TSA_URL = env(
+    "TINHSO_DOCUMENTS_TSA_URL",
+    "",
+    doc="RFC 3161 timestamp authority. Set: PDF signatures are PAdES B-T; empty: B-B.",
+)
+DOCUMENTS_REMOTE_SIGNING_TOKEN = env(
+    "TINHSO_DOCUMENTS_REMOTE_SIGNING_TOKEN",
+    "",
+    doc="Bearer token for the remote signing service (CSC API v2 signHash).",
+)
+
 # --- Notifications ----------------------------------------------------------------------
 EMAIL_URL = env(
     "TINHSO_EMAIL_URL",

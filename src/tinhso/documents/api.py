@@ -1,3 +1,312 @@
-from ninja import Router
+"""/api/v1/documents: the edXML receiving endpoint and officials' document operations.
 
-router = Router()
+Legal source: QCVN 102:2016/BTTTT (receiving edXML, answering with a status message);
+Decree 30/2020/NĐ-CP Điều 20–23 (registering and handling incoming documents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from tinhso.documents import actions, numbering, reports
+from tinhso.documents.models import Document, StatusEvent, Urgency
+from tinhso.documents.queries import (
+    CLERK,
+    LEADER,
+    SPECIALIST,
+    access_document,
+    require_role,
+    search,
+    visible_documents,
+)
+from tinhso.people.models import Role, User
+from tinhso.people.queries import AccessDenied, has_role
+from tinhso.people.security import signed_in
+from tinhso.places.models import Agency
+
+router = Router(tags=["documents"])
+
+MAX_PACKAGE_BYTES = 50 * 1024 * 1024
+
+
+class DocumentOut(Schema):
+    id: int
+    direction: str
+    state: str
+    number_and_notation: str
+    register_number: int | None
+    subject: str
+    doc_type: str
+    agency_code: str
+    sender_code: str
+    exchange_id: str
+    document_date: date | None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class AssignIn(Schema):
+    instruction: str = ""
+    days: int
+    unit_code: str = ""
+
+
+class FinishIn(Schema):
+    result: str = ""
+
+
+class RecipientIn(Schema):
+    organ_id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=300)
+
+
+class DraftIn(Schema):
+    agency_code: str
+    doc_type: str
+    subject: str = Field(min_length=1, max_length=1000)
+    content: str = ""
+    unit: str = ""
+    urgency: Urgency = Urgency.NORMAL
+    signer_username: str
+    signer_position: str = ""
+    place: str = ""
+    recipients: list[RecipientIn] = []
+
+
+class LinkIn(Schema):
+    related_id: int | None = None
+    dossier_code: str = ""
+
+
+class FiguresOut(Schema):
+    received: int
+    sent: int
+    electronic_share: float
+    signed_share: float
+    average_handling_days: float | None
+    overdue: int
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _out(doc: Document) -> DocumentOut:
+    return DocumentOut(
+        id=doc.pk,
+        direction=doc.direction,
+        state=doc.state,
+        number_and_notation=doc.number_and_notation,
+        register_number=doc.register_number,
+        subject=doc.subject,
+        doc_type=doc.doc_type,
+        agency_code=doc.agency.code,
+        sender_code=doc.sender_code,
+        exchange_id=doc.exchange_id,
+        document_date=doc.document_date,
+    )
+
+
+@router.post(
+    "/documents/edxml",
+    summary="Receive an edXML package or status message (QCVN 102:2016)",
+    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
+def receive(request: HttpRequest) -> HttpResponse:
+    """Answers with a status message: 01 when the message arrived, 02 with the reason."""
+    # Read the stream ourselves: `request.body` stops at DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
+    # and packages with attachments are larger.
+    data = request.read(MAX_PACKAGE_BYTES + 1)
+    if len(data) > MAX_PACKAGE_BYTES:
+        receipt = actions.Receipt(StatusEvent.Code.REJECTED, "Gói tin quá lớn.")
+    else:
+        receipt = actions.receive_package(data)
+    body = actions.answer(receipt, data)
+    status = 200 if receipt.code != StatusEvent.Code.REJECTED else 400
+    return HttpResponse(body, status=status, content_type="application/xml; charset=utf-8")
+
+
+@router.get("/documents", response=list[DocumentOut], auth=signed_in)
+def list_documents(
+    request: HttpRequest, q: str = "", doc_type: str = "", direction: str = "", state: str = ""
+) -> list[DocumentOut]:
+    docs = search(
+        visible_documents(_user(request)), q, doc_type=doc_type, direction=direction, state=state
+    ).select_related("agency")[:200]
+    return [_out(d) for d in docs]
+
+
+@router.get("/documents/{int:doc_id}", response={200: DocumentOut, 404: ErrorOut}, auth=signed_in)
+def get_document(request: HttpRequest, doc_id: int) -> Any:
+    try:
+        return _out(access_document(_user(request), doc_id))
+    except AccessDenied as exc:
+        return Status(404, ErrorOut(detail=exc.message))
+
+
+def _act(
+    request: HttpRequest, doc_id: int, roles: tuple[str, ...], fn: Callable[[Document], Document]
+) -> Any:
+    try:
+        doc = access_document(_user(request), doc_id)
+        require_role(_user(request), doc, *roles)
+    except AccessDenied as exc:
+        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
+    try:
+        return Status(200, _out(fn(doc)))
+    except actions.DocumentError as exc:
+        return Status(409, ErrorOut(detail=str(exc)))
+
+
+RESPONSES = {200: DocumentOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+@router.post("/documents/{int:doc_id}/register", response=RESPONSES, auth=signed_in)
+def register(request: HttpRequest, doc_id: int) -> Any:
+    return _act(
+        request, doc_id, (CLERK,), lambda d: actions.register_incoming(d, actor=_user(request))
+    )
+
+
+@router.post("/documents/{int:doc_id}/assign", response=RESPONSES, auth=signed_in)
+def assign(request: HttpRequest, doc_id: int, body: AssignIn) -> Any:
+    from tinhso.places.models import Agency
+
+    unit = Agency.objects.filter(code=body.unit_code).first() if body.unit_code else None
+
+    def run(doc: Document) -> Document:
+        actions.assign(
+            doc,
+            instruction=body.instruction,
+            days=body.days,
+            unit=unit or doc.agency,
+            actor=_user(request),
+        )
+        doc.refresh_from_db()
+        return doc
+
+    return _act(request, doc_id, (LEADER,), run)
+
+
+@router.post("/documents/{int:doc_id}/finish", response=RESPONSES, auth=signed_in)
+def finish(request: HttpRequest, doc_id: int, body: FinishIn) -> Any:
+    return _act(
+        request,
+        doc_id,
+        (LEADER, CLERK),
+        lambda d: actions.finish(d, result=body.result, actor=_user(request)),
+    )
+
+
+def _invalid(field: str, message: str) -> Status:
+    return Status(
+        422,
+        {
+            "detail": [
+                {"loc": ["body", field], "field": field, "msg": message, "type": "value_error"}
+            ],
+            "message": "Dữ liệu không hợp lệ.",
+        },
+    )
+
+
+@router.post(
+    "/documents/drafts",
+    response={201: DocumentOut, 403: ErrorOut, 422: dict},
+    auth=signed_in,
+    summary="Create a draft from the agency template",
+)
+def create_draft(request: HttpRequest, body: DraftIn) -> Any:
+    user = _user(request)
+    agency = Agency.objects.filter(code=body.agency_code, is_active=True).first()
+    if agency is None or not any(
+        has_role(user, role, agency) for role in (SPECIALIST, CLERK, LEADER)
+    ):
+        return Status(403, ErrorOut(detail="Bạn không có quyền soạn văn bản của cơ quan này."))
+    signer = User.objects.filter(username=body.signer_username).first()
+    if signer is None or not has_role(signer, LEADER, agency):
+        return _invalid("signer_username", "Người ký phải là lãnh đạo của cơ quan.")
+    if body.doc_type not in numbering.DOCUMENT_TYPES:
+        return _invalid("doc_type", "Loại văn bản không hợp lệ.")
+    try:
+        doc = actions.create_draft(
+            agency,
+            doc_type=body.doc_type,
+            subject=body.subject,
+            content=body.content,
+            unit=body.unit,
+            urgency=body.urgency,
+            signer=signer,
+            signer_position=body.signer_position,
+            place=body.place,
+            recipients=[actions.RecipientSpec(r.organ_id, r.name) for r in body.recipients],
+            actor=user,
+        )
+    except (actions.DocumentError, numbering.NotationError) as exc:
+        return _invalid("subject" if "trích yếu" in str(exc) else "unit", str(exc))
+    return Status(201, _out(doc))
+
+
+@router.post("/documents/{int:doc_id}/approve", response=RESPONSES, auth=signed_in)
+def approve(request: HttpRequest, doc_id: int) -> Any:
+    return _act(
+        request, doc_id, (LEADER,), lambda d: actions.approve_draft(d, actor=_user(request))
+    )
+
+
+@router.post("/documents/{int:doc_id}/sign", response=RESPONSES, auth=signed_in)
+def sign(request: HttpRequest, doc_id: int) -> Any:
+    return _act(
+        request, doc_id, (LEADER,), lambda d: actions.sign_document(d, signer=_user(request))
+    )
+
+
+@router.post("/documents/{int:doc_id}/issue", response=RESPONSES, auth=signed_in)
+def issue(request: HttpRequest, doc_id: int) -> Any:
+    return _act(
+        request, doc_id, (CLERK,), lambda d: actions.issue_document(d, actor=_user(request))
+    )
+
+
+@router.post("/documents/{int:doc_id}/links", response=RESPONSES, auth=signed_in)
+def add_link(request: HttpRequest, doc_id: int, body: LinkIn) -> Any:
+    user = _user(request)
+
+    def run(doc: Document) -> Document:
+        related = None
+        if body.related_id is not None:
+            try:
+                related = access_document(user, body.related_id)
+            except AccessDenied:
+                raise actions.DocumentError("Không tìm thấy văn bản liên quan.") from None
+        return actions.link(doc, related=related, dossier_code=body.dossier_code, actor=user)
+
+    return _act(request, doc_id, (CLERK, LEADER, SPECIALIST), run)
+
+
+@router.get(
+    "/documents/reports/figures",
+    response={200: FiguresOut, 403: ErrorOut},
+    auth=signed_in,
+    summary="Figures the province reports, for one agency and period",
+)
+def figures(request: HttpRequest, agency_code: str, start: date, end: date) -> Any:
+    user = _user(request)
+    agency = Agency.objects.filter(code=agency_code).first()
+    if agency is None or not any(
+        has_role(user, role, agency) for role in (LEADER, CLERK, Role.IOC_VIEWER)
+    ):
+        return Status(403, ErrorOut(detail="Bạn không có quyền xem số liệu của cơ quan này."))
+    tz = timezone.get_current_timezone()
+    start_at = datetime.combine(start, time.min, tzinfo=tz)
+    end_at = datetime.combine(end, time.min, tzinfo=tz) + timedelta(days=1)
+    result = reports.figures(agency.pk, start_at, end_at, now=timezone.now())
+    return FiguresOut(**result.__dict__)

@@ -1,0 +1,1078 @@
+"""Every state change of official documents, one named action each.
+
+Legal sources: Decree 30/2020/NĐ-CP Điều 14–16 (outgoing: number issued by the system,
+registration, the agency's digital signature, issuance and tracking), Điều 20–23 (incoming:
+receipt, check of authenticity and integrity, registration, submission to the leader,
+assignment, handling and follow-up; notify the sender the same day, Điều 21.2), Điều 15 and
+22.2 (numbering); QCVN 102:2016/BTTTT (edXML messages and status codes).
+
+Each action owns its transaction, writes its audit record in it and queues deliveries to
+other instances through the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tinhso.core import audit, outbox
+from tinhso.core.calendar import current_calendar
+from tinhso.core.text import normalize, search_key
+from tinhso.documents import (
+    edxml,
+    numbering,
+    pki,
+    remote,
+    rendering,
+    signing,
+    textextract,
+    xmlsig,
+)
+from tinhso.documents.models import (
+    Assignment,
+    Certificate,
+    Direction,
+    Document,
+    DocumentFile,
+    IssuedNumber,
+    Partner,
+    Recipient,
+    Register,
+    StatusEvent,
+    TrustedRoot,
+    Urgency,
+)
+from tinhso.places.models import Agency
+
+log = logging.getLogger("tinhso.documents")
+
+SEND_PACKAGE = "documents.send_package"
+SEND_STATUS = "documents.send_status"
+PDF = "application/pdf"
+EDXML = "application/xml"
+URGENCY_PRIORITY = {
+    Urgency.NORMAL: 0,
+    Urgency.URGENT: 1,
+    Urgency.VERY_URGENT: 2,
+    Urgency.EXPRESS: 3,
+}
+
+
+class DocumentError(Exception):
+    """A precondition failed; the message is for the user, in Vietnamese. Nothing changed."""
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _local(dt: datetime) -> datetime:
+    return timezone.localtime(dt)
+
+
+def _file(document: Document, kind: str, name: str, content_type: str, data: bytes) -> DocumentFile:
+    return DocumentFile.objects.create(
+        document=document,
+        kind=kind,
+        name=name,
+        content_type=content_type,
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def main_file(document: Document) -> DocumentFile | None:
+    return document.files.filter(kind=DocumentFile.Kind.MAIN).order_by("-id").first()
+
+
+def _replace_main(document: Document, data: bytes) -> DocumentFile:
+    current = main_file(document)
+    name = current.name if current else f"van-ban-{document.pk}.pdf"
+    document.files.filter(kind=DocumentFile.Kind.MAIN).delete()
+    return _file(document, DocumentFile.Kind.MAIN, name, PDF, data)
+
+
+def _index(document: Document, extra: str = "") -> None:
+    """The folded text full-text search looks in (subject, content, number, sender, files)."""
+    extra = " ".join(
+        [extra]
+        + [
+            textextract.extract(bytes(f.data), f.content_type, f.name)
+            for f in document.files.filter(
+                kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT]
+            )
+        ]
+    )
+    parts = [
+        document.number_and_notation,
+        document.subject,
+        document.content,
+        document.sender_name,
+        extra,
+    ]
+    document.search_text = search_key(" ".join(p for p in parts if p))[:200_000]
+
+
+def _sign_pdf(pdf: bytes, key: signing.KeySource, **options: Any) -> bytes:
+    """Sign, turning the signer's failures into a DocumentError (nothing is saved)."""
+    try:
+        return signing.sign_pdf(pdf, key, **options)
+    except (signing.SigningError, remote.RemoteSigningError) as exc:
+        raise DocumentError(str(exc)) from None
+
+
+def _passphrase() -> bytes:
+    return pki.passphrase(settings.SECRET_KEY)
+
+
+def signing_key(certificate: Certificate) -> signing.KeySource:
+    """The key of `certificate`: the embedded keystore, or the remote signing service."""
+    if certificate.state != Certificate.State.ACTIVE:
+        raise DocumentError("Chứng thư số không còn hiệu lực.")
+    if certificate.remote_url and certificate.remote_credential_id:
+        chain = [r.certificate_pem for r in TrustedRoot.objects.filter(is_active=True)]
+        return remote.RemoteSigningKey(
+            base_url=certificate.remote_url,
+            credential_id=certificate.remote_credential_id,
+            certificate_pem=certificate.certificate_pem,
+            chain_pems=tuple(chain),
+            token=settings.DOCUMENTS_REMOTE_SIGNING_TOKEN,
+        )
+    if certificate.pkcs12 is None:
+        raise DocumentError("Chứng thư số này nằm trên thiết bị ký (USB token), không ở kho khóa.")
+    return signing.SigningKey(bytes(certificate.pkcs12), _passphrase())
+
+
+def key_pair(certificate: Certificate) -> pki.KeyPair:
+    if certificate.pkcs12 is None:
+        raise DocumentError("Chứng thư số này không có khóa trong kho khóa.")
+    keys, _chain = pki.load_pkcs12(bytes(certificate.pkcs12), _passphrase())
+    return keys
+
+
+_HAS_KEY = Q(pkcs12__isnull=False) | ~Q(remote_credential_id="")
+
+
+def agency_certificate(agency: Agency) -> Certificate:
+    cert = (
+        Certificate.objects.filter(owner_agency=agency, state=Certificate.State.ACTIVE)
+        .filter(_HAS_KEY)
+        .order_by("-not_after")
+        .first()
+    )
+    if cert is None:
+        raise DocumentError(f"{agency.name} chưa có chứng thư số của cơ quan.")
+    return cert
+
+
+def user_certificate(user: Any) -> Certificate:
+    cert = (
+        Certificate.objects.filter(owner_user=user, state=Certificate.State.ACTIVE)
+        .filter(_HAS_KEY)
+        .order_by("-not_after")
+        .first()
+    )
+    if cert is None:
+        raise DocumentError("Người ký chưa có chứng thư số.")
+    return cert
+
+
+def trusted_roots() -> list[x509.Certificate]:
+    return [
+        pki.load_certificate(r.certificate_pem) for r in TrustedRoot.objects.filter(is_active=True)
+    ]
+
+
+def organ(agency: Agency) -> edxml.Organ:
+    return edxml.Organ(organ_id=agency.code, name=agency.name)
+
+
+# --- certificates -------------------------------------------------------------------------
+
+
+def add_certificate(
+    keys: pki.KeyPair,
+    *,
+    owner_user: Any = None,
+    owner_agency: Agency | None = None,
+    chain: tuple[x509.Certificate, ...] = (),
+    is_test: bool = False,
+    stamp_image: bytes | None = None,
+    actor: Any = None,
+) -> Certificate:
+    """Put a certificate and its key into the registry and the embedded keystore."""
+    info = pki.describe(keys.certificate)
+    with transaction.atomic():
+        cert = Certificate.objects.create(
+            owner_user=owner_user,
+            owner_agency=owner_agency,
+            subject=str(info["subject"])[:500],
+            issuer=str(info["issuer"])[:500],
+            serial=str(info["serial"]),
+            not_before=keys.certificate.not_valid_before_utc,
+            not_after=keys.certificate.not_valid_after_utc,
+            certificate_pem=keys.certificate_pem,
+            pkcs12=keys.to_pkcs12(_passphrase(), chain),
+            is_test=is_test,
+            stamp_image=stamp_image,
+        )
+        audit.record("documents.certificate.add", cert, actor=actor)
+    return cert
+
+
+def revoke_certificate(certificate: Certificate, *, actor: Any) -> Certificate:
+    with transaction.atomic():
+        cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        before = audit.snapshot(cert, ["state"])
+        cert.state = Certificate.State.REVOKED
+        cert.save(update_fields=["state"])
+        audit.record(
+            "documents.certificate.revoke",
+            cert,
+            changes=audit.diff(before, audit.snapshot(cert, ["state"])),
+            actor=actor,
+        )
+    return cert
+
+
+# --- registers and numbers ----------------------------------------------------------------
+
+
+def register_for(agency: Agency, year: int, direction: str, *, secret: bool = False) -> Register:
+    register, _ = Register.objects.get_or_create(
+        agency=agency, year=year, direction=direction, secret=secret
+    )
+    return register
+
+
+def issue_number(
+    agency: Agency,
+    year: int,
+    direction: str,
+    *,
+    secret: bool = False,
+    document: Document | None = None,
+    actor: Any = None,
+) -> IssuedNumber:
+    """Take the next number of a register, exactly once, whatever runs concurrently.
+
+    The register row is the counter: it is locked (SELECT … FOR UPDATE; on SQLite the
+    IMMEDIATE transaction holds the write lock) until the transaction commits.
+    """
+    with transaction.atomic():
+        register_for(agency, year, direction, secret=secret)  # get_or_create survives races
+        register = Register.objects.select_for_update().get(
+            agency=agency, year=year, direction=direction, secret=secret
+        )
+        register.last_number += 1
+        register.save(update_fields=["last_number"])
+        issued = IssuedNumber.objects.create(
+            register=register, number=register.last_number, document=document
+        )
+        audit.record(
+            "documents.number.issue",
+            issued,
+            changes={"number": [None, issued.number], "register": [None, register.pk]},
+            actor=actor,
+        )
+    return issued
+
+
+def cancel_number(issued: IssuedNumber, *, reason: str, actor: Any) -> IssuedNumber:
+    """Record that an issued number was cancelled (hủy số). The number is never reused."""
+    reason = normalize(reason).strip()
+    if not reason:
+        raise DocumentError("Cần ghi lý do hủy số.")
+    with transaction.atomic():
+        row = IssuedNumber.objects.select_for_update().get(pk=issued.pk)
+        if row.cancelled_at is not None:
+            raise DocumentError("Số này đã bị hủy trước đó.")
+        row.cancelled_at = _now()
+        row.cancel_reason = reason[:500]
+        row.save(update_fields=["cancelled_at", "cancel_reason"])
+        audit.record(
+            "documents.number.cancel",
+            row,
+            changes={"reason": [None, row.cancel_reason]},
+            actor=actor,
+        )
+    return row
+
+
+# --- outgoing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecipientSpec:
+    organ_id: str
+    name: str
+
+
+def create_draft(
+    agency: Agency,
+    *,
+    doc_type: str,
+    subject: str,
+    content: str = "",
+    unit: str = "",
+    urgency: str = Urgency.NORMAL,
+    secrecy: str = "",
+    signer: Any = None,
+    signer_position: str = "",
+    place: str = "",
+    recipients: list[RecipientSpec] | None = None,
+    pdf: bytes | None = None,
+    file_name: str = "",
+    actor: Any,
+) -> Document:
+    """Dự thảo: from an uploaded PDF, or rendered from the agency template."""
+    subject = normalize(subject).strip()
+    if not subject:
+        raise DocumentError("Cần nhập trích yếu văn bản.")
+    if doc_type not in numbering.DOCUMENT_TYPES:
+        raise DocumentError("Loại văn bản không hợp lệ.")
+    if pdf is not None and not pdf.startswith(b"%PDF-"):
+        raise DocumentError("Tệp dự thảo phải là tệp PDF.")
+    numbering.notation(doc_type, agency.short_name, unit)  # raises for a bad unit
+    recipients = recipients or []
+    with transaction.atomic():
+        doc = Document.objects.create(
+            agency=agency,
+            direction=Direction.OUTGOING,
+            state=Document.State.DRAFT,
+            doc_type=doc_type,
+            subject=subject,
+            content=normalize(content),
+            unit=unit,
+            urgency=urgency,
+            secrecy=secrecy,
+            signer=signer,
+            signer_name=getattr(signer, "full_name", "") or "",
+            signer_position=normalize(signer_position),
+            place=normalize(place),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if pdf is None:
+            draft = rendering.Draft(
+                agency_name=agency.name,
+                parent_name=agency.parent.name if agency.parent else "",
+                number_line=f"Số: /{numbering.notation(doc_type, agency.short_name, unit)}",
+                place=doc.place,
+                day=_local(_now()).date(),
+                type_name=numbering.type_name(doc_type) if doc_type != "CV" else "",
+                subject=subject,
+                content=doc.content,
+                signer_position=doc.signer_position,
+                signer_name=doc.signer_name,
+                recipients=tuple(r.name for r in recipients),
+            )
+            pdf = rendering.render_pdf(draft)
+        _file(doc, DocumentFile.Kind.MAIN, file_name or f"du-thao-{doc.pk}.pdf", PDF, pdf)
+        for r in recipients:
+            Recipient.objects.create(document=doc, organ_id=r.organ_id, name=normalize(r.name))
+        _index(doc)
+        doc.save(update_fields=["search_text"])
+        audit.record("documents.draft.create", doc, actor=actor)
+    return doc
+
+
+def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: Any) -> None:
+    if doc.state not in allowed:
+        raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+    before = audit.snapshot(doc, ["state"])
+    doc.state = new
+    doc.save(update_fields=["state", "updated_at"])
+    audit.record(
+        action, doc, changes=audit.diff(before, audit.snapshot(doc, ["state"])), actor=actor
+    )
+
+
+def approve_draft(document: Document, *, actor: Any) -> Document:
+    """Duyệt dự thảo."""
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        _transition(
+            doc, {Document.State.DRAFT}, Document.State.APPROVED, "documents.draft.approve", actor
+        )
+    return doc
+
+
+def sign_document(
+    document: Document, *, signer: Any, certificate: Certificate | None = None
+) -> Document:
+    """The competent person signs (ký số người có thẩm quyền), visible in the signature cell."""
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.signer_id is not None and doc.signer_id != signer.pk:
+            raise DocumentError("Chỉ người có thẩm quyền được giao ký văn bản này.")
+        if doc.state != Document.State.APPROVED:
+            raise DocumentError("Chỉ ký được văn bản đã duyệt.")
+        cert = certificate or user_certificate(signer)
+        key = signing_key(cert)
+        current = main_file(doc)
+        assert current is not None
+        signer_box, _agency_box = signing.signature_cell(
+            bytes(current.data), signer.full_name or doc.signer_name
+        )
+        signed = _sign_pdf(
+            bytes(current.data),
+            key,
+            field_name="ChuKyNguoiCoThamQuyen",
+            stamp_text=f"{doc.signer_position}\n{signer.full_name or signer.username}\n%(ts)s",
+            box=signer_box,
+            image=bytes(cert.stamp_image) if cert.stamp_image else None,
+            reason="Ký ban hành",
+            location=doc.place,
+            timestamp_url=settings.DOCUMENTS_TSA_URL,
+        )
+        _replace_main(doc, signed)
+        doc.signer = signer
+        doc.signer_name = signer.full_name or signer.username
+        doc.save(update_fields=["signer", "signer_name"])
+        _transition(doc, {Document.State.APPROVED}, Document.State.SIGNED, "documents.sign", signer)
+    return doc
+
+
+def issue_document(document: Document, *, actor: Any) -> Document:
+    """Phát hành: the system issues the number, the clerk adds the agency's signature, and the
+    document goes to its recipients (Điều 14–16 Decree 30/2020)."""
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.SIGNED:
+            raise DocumentError("Chỉ phát hành được văn bản đã ký.")
+        today = _local(_now()).date()
+        issued = issue_number(
+            doc.agency,
+            today.year,
+            Direction.OUTGOING,
+            secret=bool(doc.secrecy),
+            document=doc,
+            actor=actor,
+        )
+        doc.number = numbering.format_number(issued.number)
+        doc.notation = numbering.notation(doc.doc_type, doc.agency.short_name, doc.unit)
+        doc.register = issued.register
+        doc.register_number = issued.number
+        doc.document_date = today
+        doc.registered_at = _now()
+        doc.exchange_id = edxml.document_id(doc.agency.code, today, doc.number_and_notation)
+        cert = agency_certificate(doc.agency)
+        current = main_file(doc)
+        assert current is not None
+        _signer_box, agency_box = signing.signature_cell(bytes(current.data), doc.signer_name)
+        signed = _sign_pdf(
+            bytes(current.data),
+            signing_key(cert),
+            field_name="ChuKyCoQuan",
+            stamp_text=f"{doc.agency.name}\nSố: {doc.number_and_notation}\n%(ts)s",
+            box=agency_box,
+            image=bytes(cert.stamp_image) if cert.stamp_image else None,
+            reason="Phát hành",
+            location=doc.place,
+            timestamp_url=settings.DOCUMENTS_TSA_URL,
+        )
+        _replace_main(doc, signed)
+        for att in doc.files.filter(kind=DocumentFile.Kind.ATTACHMENT):
+            if att.content_type != PDF:
+                continue
+            att_signed = _sign_pdf(
+                bytes(att.data),
+                signing_key(cert),
+                field_name="ChuKyCoQuanPhuLuc",
+                stamp_text=signing.signing_time_line(doc.number_and_notation, _now()),
+                box=signing.ATTACHMENT_BOX,
+                page=0,
+                text_only=True,
+            )
+            att.data, att.sha256 = att_signed, hashlib.sha256(att_signed).hexdigest()
+            att.save(update_fields=["data", "sha256"])
+        doc.state = Document.State.ISSUED
+        doc.agency_signed = True
+        _index(doc)
+        doc.save()
+        audit.record(
+            "documents.issue",
+            doc,
+            changes={"number": [None, doc.number_and_notation], "state": ["signed", "issued"]},
+            actor=actor,
+        )
+        _distribute(doc, cert)
+    return doc
+
+
+def build_package(
+    doc: Document, cert: Certificate, *, business_type: int = 0, reason: str = ""
+) -> bytes:
+    """The signed edXML package of an issued document, for all its recipients."""
+    files = list(doc.files.filter(kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT]))
+    message = edxml.Message(
+        sender=organ(doc.agency),
+        recipients=[edxml.Organ(r.organ_id, r.name) for r in doc.recipients.all()],
+        document_id=doc.exchange_id,
+        code_number=doc.number,
+        code_notation=doc.notation,
+        promulgation_date=(doc.document_date or _local(_now()).date()).strftime(edxml.DATE),
+        place=doc.place,
+        type_code=doc.doc_type,
+        type_name=numbering.type_name(doc.doc_type),
+        subject=doc.subject,
+        content=doc.content,
+        signer_position=doc.signer_position,
+        signer_name=doc.signer_name,
+        priority=URGENCY_PRIORITY.get(Urgency(doc.urgency), 0),
+        trace=[(doc.agency.code, _local(_now()).strftime(edxml.TIMESTAMP))],
+        business_type=business_type,
+        business_reason=reason
+        or {0: "Văn bản điện tử mới", 2: "Cập nhật văn bản điện tử"}.get(business_type, ""),
+        attachments=[
+            edxml.Attachment(f.name, f.content_type, bytes(f.data), content_id=f"cid:{f.pk}")
+            for f in files
+        ],
+    )
+    return xmlsig.sign(edxml.build_message(message), key_pair(cert))
+
+
+def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> None:
+    """Instant delivery to agencies of this instance; the axis (outbox) for the others."""
+    package = build_package(doc, cert, business_type=business_type)
+    stored = _file(doc, DocumentFile.Kind.EDXML, f"{doc.pk}-{business_type}.edxml", EDXML, package)
+    for recipient in doc.recipients.all():
+        local = Agency.objects.filter(code=recipient.organ_id, is_active=True).first()
+        if local is not None:
+            parsed = edxml.parse(package)
+            assert isinstance(parsed, edxml.Message)
+            _receive_message(parsed, package, local, verified=True)
+        else:
+            outbox.enqueue(
+                SEND_PACKAGE,
+                {"file": stored.pk, "recipient": recipient.pk, "organ_id": recipient.organ_id},
+            )
+
+
+def update_document(document: Document, *, pdf: bytes, actor: Any) -> Document:
+    """Send a corrected file for an issued document (edXML update, BussinessDocType 2);
+    recipients answer 15 (accepted) or 16 (refused)."""
+    if not pdf.startswith(b"%PDF-"):
+        raise DocumentError("Tệp cập nhật phải là tệp PDF.")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.ISSUED:
+            raise DocumentError("Chỉ cập nhật được văn bản đã phát hành.")
+        cert = agency_certificate(doc.agency)
+        signed = _sign_pdf(
+            pdf,
+            signing_key(cert),
+            field_name=f"ChuKyCoQuanCapNhat{doc.files.filter(kind=DocumentFile.Kind.EDXML).count()}",
+            stamp_text=f"{doc.agency.name}\nSố: {doc.number_and_notation}\n%(ts)s",
+            box=signing.AGENCY_BOX,
+            reason="Cập nhật",
+        )
+        _replace_main(doc, signed)
+        audit.record("documents.update", doc, actor=actor)
+        _distribute(doc, cert, business_type=edxml.BusinessType.UPDATE)
+    return doc
+
+
+def recall_document(document: Document, *, reason: str, actor: Any) -> Document:
+    """Lấy lại (status 13): the sender withdraws an issued document from its recipients."""
+    reason = normalize(reason).strip() or "Lấy lại văn bản"
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.ISSUED:
+            raise DocumentError("Chỉ lấy lại được văn bản đã phát hành.")
+        _transition(
+            doc, {Document.State.ISSUED}, Document.State.RECALLED, "documents.recall", actor
+        )
+        for recipient in doc.recipients.all():
+            _send_status(doc, StatusEvent.Code.CANCELLED, reason, to=recipient.organ_id)
+    return doc
+
+
+# --- receiving ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the receiving endpoint answers: a status code and why."""
+
+    code: str
+    description: str
+    documents: tuple[Document, ...] = ()
+    created: bool = False
+
+
+def _reject(description: str) -> Receipt:
+    return Receipt(StatusEvent.Code.REJECTED, description)
+
+
+def receive_package(data: bytes) -> Receipt:
+    """The receiving endpoint's action: validate structure and signature, then register the
+    message (a document, a change to an earlier one, or a status about one we sent).
+
+    Unknown sender or bad signature: status 02 with the reason. The same DocumentId twice
+    never makes two records.
+    """
+    try:
+        message = edxml.parse(data)
+    except edxml.EdxmlError as exc:
+        return _reject(str(exc))
+    partner = Partner.objects.filter(organ_id=message.sender.organ_id, is_active=True).first()
+    if partner is None or not partner.certificate_pem:
+        return _reject(f"Đơn vị gửi {message.sender.organ_id} không có trong danh sách liên thông.")
+    try:
+        xmlsig.verify(data, pki.load_certificate(partner.certificate_pem))
+    except xmlsig.SignatureError as exc:
+        return _reject(str(exc))
+    if isinstance(message, edxml.Status):
+        with transaction.atomic():
+            return _receive_status(message)
+    local = [
+        a
+        for a in Agency.objects.filter(code__in=[r.organ_id for r in message.recipients])
+        if a.is_active
+    ]
+    if not local:
+        return _reject("Không có đơn vị nhận nào thuộc hệ thống này.")
+    docs: list[Document] = []
+    created = False
+    with transaction.atomic():
+        for agency in local:
+            receipt = _receive_message(message, data, agency, verified=True)
+            docs.extend(receipt.documents)
+            created = created or receipt.created
+    return Receipt(StatusEvent.Code.ARRIVED, "Đã đến", tuple(docs), created)
+
+
+def _receive_message(
+    message: edxml.Message, data: bytes, agency: Agency, *, verified: bool
+) -> Receipt:
+    if message.business_type != edxml.BusinessType.NEW:
+        return _receive_change(message, data, agency)
+    existing = Document.objects.filter(
+        agency=agency, direction=Direction.INCOMING, exchange_id=message.document_id
+    ).first()
+    if existing is not None:
+        return Receipt(StatusEvent.Code.ARRIVED, "Đã đến (đã nhận trước đó)", (existing,), False)
+    doc = Document.objects.create(
+        agency=agency,
+        direction=Direction.INCOMING,
+        state=Document.State.RECEIVED,
+        channel=Document.Channel.ELECTRONIC,
+        doc_type=_type_from_name(message.type_name),
+        subject=normalize(message.subject)[:1000],
+        content=normalize(message.content),
+        number=message.code_number[:20],
+        notation=message.code_notation[:60],
+        document_date=message.promulgated_on(),
+        place=normalize(message.place)[:100],
+        signer_name=normalize(message.signer_name)[:200],
+        signer_position=normalize(message.signer_position)[:200],
+        sender_code=message.sender.organ_id,
+        sender_name=normalize(message.sender.name)[:300],
+        urgency=list(URGENCY_PRIORITY)[min(max(message.priority, 0), 3)],
+        exchange_id=message.document_id,
+    )
+    _file(doc, DocumentFile.Kind.EDXML, f"{doc.pk}.edxml", EDXML, data)
+    report: dict[str, Any] = {"xml_signature": verified, "files": {}}
+    roots = trusted_roots()
+    for i, att in enumerate(message.attachments):
+        kind = DocumentFile.Kind.MAIN if i == 0 else DocumentFile.Kind.ATTACHMENT
+        _file(doc, kind, att.name or f"tep-{i + 1}", att.content_type, att.data)
+        if att.data.startswith(b"%PDF-"):
+            report["files"][att.name] = signing.verify_pdf(att.data, roots).as_dict()
+    doc.signature_report = report
+    _index(doc)
+    doc.save(update_fields=["signature_report", "search_text"])
+    StatusEvent.objects.create(
+        document=doc,
+        outgoing=True,
+        organ_id=agency.code,
+        exchange_id=doc.exchange_id,
+        code=StatusEvent.Code.ARRIVED,
+        description="Đã đến",
+        at=_now(),
+    )
+    audit.record("documents.receive", doc, actor=None)
+    _apply_local_status(doc, StatusEvent.Code.ARRIVED, "Đã đến")
+    return Receipt(StatusEvent.Code.ARRIVED, "Đã đến", (doc,), True)
+
+
+def _type_from_name(name: str) -> str:
+    folded = search_key(name)
+    for code, (type_name, _abbr) in numbering.DOCUMENT_TYPES.items():
+        if search_key(type_name) == folded:
+            return code
+    return "CV"
+
+
+def _receive_change(message: edxml.Message, data: bytes, agency: Agency) -> Receipt:
+    """A revoke, update or replace: it acts on the earlier document, after the clerk agrees."""
+    target = Document.objects.filter(
+        agency=agency, direction=Direction.INCOMING, exchange_id=message.target_document_id
+    ).first()
+    if target is None:
+        return _reject(f"Không tìm thấy văn bản {message.target_document_id} để thay đổi.")
+    change = {1: "revoke", 2: "update", 3: "replace"}[message.business_type]
+    stored = _file(target, DocumentFile.Kind.EDXML, f"{target.pk}-{change}.edxml", EDXML, data)
+    target.pending_change = change
+    target.pending_message = stored
+    target.save(update_fields=["pending_change", "pending_message"])
+    audit.record("documents.change.receive", target, changes={"pending_change": ["", change]})
+    return Receipt(StatusEvent.Code.ARRIVED, "Đã đến", (target,), True)
+
+
+def _receive_status(status: edxml.Status) -> Receipt:
+    """A status about a document: ours sent to the reporter, or the reporter's sent to us."""
+    sender = status.sender.organ_id
+    candidates = Document.objects.filter(exchange_id=status.document_id).exclude(
+        agency__code=sender
+    )
+    for doc in candidates:
+        is_recipient = doc.direction == Direction.OUTGOING and (
+            doc.recipients.filter(organ_id=sender).exists()
+        )
+        is_sender = doc.direction == Direction.INCOMING and doc.sender_code == sender
+        if is_recipient or is_sender:
+            _record_status(doc, sender, status.code, status.description)
+            return Receipt(StatusEvent.Code.ARRIVED, "Đã nhận trạng thái", (doc,), True)
+    return _reject(f"Không tìm thấy văn bản {status.document_id} liên quan đến {sender}.")
+
+
+def _record_status(doc: Document, organ_id: str, code: str, description: str) -> None:
+    """A status came back for `doc` (ours): record it and act on recalls."""
+    StatusEvent.objects.create(
+        document=doc,
+        outgoing=False,
+        organ_id=organ_id,
+        exchange_id=doc.exchange_id,
+        code=code,
+        description=description[:1000],
+        at=_now(),
+    )
+    if doc.direction == Direction.OUTGOING:
+        Recipient.objects.filter(document=doc, organ_id=organ_id).update(
+            last_status=code, updated_at=_now()
+        )
+    elif code == StatusEvent.Code.CANCELLED:
+        doc.pending_change = "recall"
+        doc.save(update_fields=["pending_change"])
+    audit.record("documents.status.receive", doc, changes={"status": [None, code]}, actor=None)
+
+
+def _apply_local_status(doc: Document, code: str, description: str) -> None:
+    """When the sender is an agency of this instance, its document sees the status at once."""
+    source = Document.objects.filter(
+        direction=Direction.OUTGOING, agency__code=doc.sender_code, exchange_id=doc.exchange_id
+    ).first()
+    if source is not None:
+        _record_status(source, doc.agency.code, code, description)
+
+
+def _send_status(doc: Document, code: str, description: str, *, to: str) -> None:
+    """Report a status about `doc` to agency `to`: at once when it is local, else the axis."""
+    StatusEvent.objects.create(
+        document=doc,
+        outgoing=True,
+        organ_id=doc.agency.code,
+        exchange_id=doc.exchange_id,
+        code=code,
+        description=description[:1000],
+        at=_now(),
+    )
+    if Agency.objects.filter(code=to, is_active=True).exists():
+        target = (
+            Document.objects.filter(exchange_id=doc.exchange_id, agency__code=to)
+            .exclude(pk=doc.pk)
+            .first()
+        )
+        if target is not None:
+            _record_status(target, doc.agency.code, code, description)
+        return
+    if doc.exchange_id and Partner.objects.filter(organ_id=to, is_active=True).exists():
+        outbox.enqueue(
+            SEND_STATUS, {"document": doc.pk, "code": code, "to": to, "description": description}
+        )
+
+
+def status_message(doc: Document, code: str, description: str) -> bytes:
+    """The signed status message about `doc` from its agency."""
+    number, _, notation = doc.exchange_id.rpartition(",")[2].partition("/")
+    parts = doc.exchange_id.split(",")
+    message = edxml.Status(
+        sender=organ(doc.agency),
+        response_organ_id=parts[0] if parts else "",
+        response_code=f"{number}/{notation}" if notation else number,
+        response_date=parts[1] if len(parts) > 1 else "",
+        document_id=doc.exchange_id,
+        code=code,
+        description=description,
+        timestamp=_local(_now()).strftime(edxml.TIMESTAMP),
+    )
+    return xmlsig.sign(edxml.build_status(message), key_pair(agency_certificate(doc.agency)))
+
+
+def answer(receipt: Receipt, data: bytes) -> bytes:
+    """The status message the receiving endpoint answers with, from the addressed agency
+    (or, when the message names none of ours, the province committee), signed with its key."""
+    if receipt.documents and receipt.documents[0].direction == Direction.INCOMING:
+        return status_message(receipt.documents[0], receipt.code, receipt.description)
+    document_id, addressed = "", []
+    try:
+        parsed = edxml.parse(data)
+        document_id = parsed.document_id
+        if isinstance(parsed, edxml.Message):
+            addressed = [r.organ_id for r in parsed.recipients]
+    except edxml.EdxmlError:
+        pass
+    agency = (
+        Agency.objects.filter(code__in=addressed).order_by("code").first()
+        or Agency.objects.filter(level=Agency.Level.PROVINCE).order_by("code").first()
+    )
+    status = edxml.Status(
+        sender=organ(agency) if agency else edxml.Organ("-", "-"),
+        response_organ_id=document_id.split(",")[0] if document_id else "",
+        response_code=document_id.split(",")[-1] if document_id else "",
+        response_date=document_id.split(",")[1] if document_id.count(",") >= 2 else "",
+        document_id=document_id or "-",
+        code=receipt.code,
+        description=receipt.description,
+        timestamp=_local(_now()).strftime(edxml.TIMESTAMP),
+    )
+    cert = (
+        Certificate.objects.filter(owner_agency=agency, state=Certificate.State.ACTIVE)
+        .exclude(pkcs12=None)
+        .first()
+        if agency
+        else None
+    )
+    if cert is None:
+        return edxml.to_bytes(edxml.build_status(status, signature_placeholder=False))
+    return xmlsig.sign(edxml.build_status(status), key_pair(cert))
+
+
+def record_delivery(recipient: Recipient, code: str, description: str) -> None:
+    """The receiver's answer to a delivered package (01, or 02 with the reason)."""
+    with transaction.atomic():
+        _record_status(recipient.document, recipient.organ_id, code, description)
+
+
+def _report_to_sender(doc: Document, code: str, description: str) -> None:
+    if doc.sender_code and doc.exchange_id:
+        _send_status(doc, code, description, to=doc.sender_code)
+
+
+def register_incoming(document: Document, *, actor: Any) -> Document:
+    """Vào sổ văn bản đến: the next số đến of the agency's incoming register; status 03."""
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.RECEIVED:
+            raise DocumentError("Văn bản này đã được vào sổ hoặc đã bị từ chối.")
+        issued = issue_number(
+            doc.agency,
+            _local(_now()).year,
+            Direction.INCOMING,
+            secret=bool(doc.secrecy),
+            document=doc,
+            actor=actor,
+        )
+        doc.register, doc.register_number, doc.registered_at = (
+            issued.register,
+            issued.number,
+            _now(),
+        )
+        doc.save(update_fields=["register", "register_number", "registered_at"])
+        _transition(
+            doc, {Document.State.RECEIVED}, Document.State.REGISTERED, "documents.register", actor
+        )
+        _report_to_sender(doc, StatusEvent.Code.ACCEPTED, "Đã tiếp nhận, vào sổ văn bản đến")
+    return doc
+
+
+def reject_incoming(document: Document, *, reason: str, actor: Any) -> Document:
+    """Từ chối tiếp nhận (status 02), with the reason."""
+    reason = normalize(reason).strip()
+    if not reason:
+        raise DocumentError("Cần ghi lý do từ chối.")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        _transition(
+            doc, {Document.State.RECEIVED}, Document.State.REJECTED, "documents.reject", actor
+        )
+        _report_to_sender(doc, StatusEvent.Code.REJECTED, reason)
+    return doc
+
+
+def record_paper_document(
+    agency: Agency,
+    *,
+    doc_type: str,
+    subject: str,
+    number_and_notation: str,
+    sender_name: str,
+    document_date: date | None,
+    pdf: bytes,
+    actor: Any,
+) -> Document:
+    """A paper document, scanned and uploaded by the clerk (state: received)."""
+    subject = normalize(subject).strip()
+    if not subject:
+        raise DocumentError("Cần nhập trích yếu văn bản.")
+    if not pdf.startswith(b"%PDF-"):
+        raise DocumentError("Bản quét phải là tệp PDF.")
+    try:
+        parsed = numbering.parse(normalize(number_and_notation))
+    except numbering.NotationError as exc:
+        raise DocumentError(str(exc)) from None
+    with transaction.atomic():
+        doc = Document.objects.create(
+            agency=agency,
+            direction=Direction.INCOMING,
+            state=Document.State.RECEIVED,
+            channel=Document.Channel.PAPER,
+            doc_type=doc_type if doc_type in numbering.DOCUMENT_TYPES else "CV",
+            subject=subject,
+            number=parsed.number[:20],
+            notation=parsed.notation[:60],
+            document_date=document_date,
+            sender_name=normalize(sender_name)[:300],
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _file(doc, DocumentFile.Kind.MAIN, f"ban-quet-{doc.pk}.pdf", PDF, pdf)
+        _index(doc)
+        doc.save(update_fields=["search_text"])
+        audit.record("documents.receive_paper", doc, actor=actor)
+    return doc
+
+
+def assign(
+    document: Document,
+    *,
+    instruction: str,
+    days: int,
+    unit: Agency | None = None,
+    assignee: Any = None,
+    actor: Any,
+) -> Assignment:
+    """The leader assigns the document with instructions and a deadline in working days."""
+    if unit is None and assignee is None:
+        raise DocumentError("Cần chọn đơn vị hoặc người xử lý.")
+    if days < 1:
+        raise DocumentError("Hạn xử lý phải từ 1 ngày làm việc.")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state not in (Document.State.REGISTERED, Document.State.ASSIGNED):
+            raise DocumentError("Chỉ phân công được văn bản đã vào sổ.")
+        deadline = current_calendar().add_working_time(_now(), days=days)
+        item = Assignment.objects.create(
+            document=doc,
+            unit=unit,
+            assignee=assignee,
+            instruction=normalize(instruction),
+            deadline=deadline,
+            assigned_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if doc.state == Document.State.REGISTERED:
+            _transition(
+                doc, {Document.State.REGISTERED}, Document.State.ASSIGNED, "documents.assign", actor
+            )
+            _report_to_sender(doc, StatusEvent.Code.ASSIGNED, "Đã phân công xử lý")
+        audit.record(
+            "documents.assignment.create",
+            item,
+            changes={"deadline": [None, deadline.isoformat()]},
+            actor=actor,
+        )
+    return item
+
+
+def finish(document: Document, *, result: str, actor: Any) -> Document:
+    """Hoàn thành xử lý (status 06); open assignments are closed with the result."""
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        now = _now()
+        doc.assignments.filter(state=Assignment.State.OPEN).update(
+            state=Assignment.State.DONE, completed_at=now, result=normalize(result)
+        )
+        _transition(
+            doc,
+            {Document.State.REGISTERED, Document.State.ASSIGNED},
+            Document.State.FINISHED,
+            "documents.finish",
+            actor,
+        )
+        _report_to_sender(doc, StatusEvent.Code.FINISHED, "Hoàn thành xử lý")
+    return doc
+
+
+def answer_change(document: Document, *, accept: bool, actor: Any) -> Document:
+    """The clerk answers a recall or update from the sender: 15 (agree) or 16 (refuse).
+
+    Agreeing to a recall or revoke marks the document recalled; agreeing to an update or
+    replacement takes the new files from the message.
+    """
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        change = doc.pending_change
+        if not change:
+            raise DocumentError("Không có yêu cầu thay đổi nào đang chờ.")
+        before = audit.snapshot(doc, ["state", "pending_change"])
+        if accept and change in ("recall", "revoke"):
+            doc.state = Document.State.RECALLED
+        elif accept and change in ("update", "replace") and doc.pending_message is not None:
+            message = edxml.parse(bytes(doc.pending_message.data))
+            assert isinstance(message, edxml.Message)
+            if message.attachments:
+                _replace_main(doc, message.attachments[0].data)
+        doc.pending_change = ""
+        doc.pending_message = None
+        doc.save(update_fields=["state", "pending_change", "pending_message", "updated_at"])
+        audit.record(
+            "documents.change.answer",
+            doc,
+            changes=audit.diff(before, audit.snapshot(doc, ["state", "pending_change"])),
+            actor=actor,
+        )
+        code = StatusEvent.Code.CHANGE_ACCEPTED if accept else StatusEvent.Code.CHANGE_REJECTED
+        _report_to_sender(doc, code, "Đồng ý" if accept else "Từ chối")
+    return doc
+
+
+def link(
+    document: Document,
+    *,
+    related: Document | None = None,
+    dossier_code: str = "",
+    actor: Any,
+) -> Document:
+    """Liên kết: a related document of the same agency, or a one-stop dossier by its code."""
+    dossier_code = normalize(dossier_code).strip()
+    if related is None and not dossier_code:
+        raise DocumentError("Cần chọn văn bản hoặc hồ sơ liên quan.")
+    if related is not None and (
+        related.pk == document.pk or related.agency_id != document.agency_id
+    ):
+        raise DocumentError("Chỉ liên kết được với văn bản khác của cùng cơ quan.")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        changes: dict[str, Any] = {}
+        if related is not None:
+            doc.related.add(related)
+            changes["related"] = [None, related.pk]
+        if dossier_code and dossier_code not in doc.dossier_codes:
+            doc.dossier_codes = [*doc.dossier_codes, dossier_code[:40]]
+            doc.save(update_fields=["dossier_codes"])
+            changes["dossier_codes"] = [None, dossier_code[:40]]
+        audit.record("documents.link", doc, changes=changes, actor=actor)
+    return doc

@@ -1,0 +1,381 @@
+"""Official documents (văn bản hành chính): registers, numbers, documents, files, handling,
+exchange statuses, partners on the document axis and the certificate registry.
+
+Legal sources: Decree 30/2020/NĐ-CP (Điều 14–23: outgoing and incoming documents, numbering,
+registers; Annex I: format and digital signatures), QCVN 102:2016/BTTTT (edXML exchange and
+status codes).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    INCOMING = "incoming", "văn bản đến"
+    OUTGOING = "outgoing", "văn bản đi"
+
+
+class Urgency(models.TextChoices):
+    """Mức độ khẩn (Annex I §III.2); the edXML Priority code is the index in this order."""
+
+    NORMAL = "normal", "Thường"
+    URGENT = "urgent", "Khẩn"
+    VERY_URGENT = "very_urgent", "Thượng khẩn"
+    EXPRESS = "express", "Hỏa tốc"
+
+
+class Secrecy(models.TextChoices):
+    """Độ mật (Annex I §III.2, Law on Protection of State Secrets 2018)."""
+
+    NONE = "", "Không mật"
+    CONFIDENTIAL = "confidential", "MẬT"
+    SECRET = "secret", "TỐI MẬT"
+    TOP_SECRET = "top_secret", "TUYỆT MẬT"
+
+
+class Register(models.Model):
+    """Sổ đăng ký văn bản: one per agency, year, direction and sequence.
+
+    `last_number` is the counter row: issuing a number locks it (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite transactions begin IMMEDIATE), so each number is issued exactly once.
+    """
+
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    secret = models.BooleanField(
+        default=False, help_text="Sổ riêng cho văn bản mật (Điều 15.1 Nghị định 30/2020)."
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "sổ đăng ký văn bản"
+        verbose_name_plural = "sổ đăng ký văn bản"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year", "direction", "secret"], name="one_register_per_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        kind = "đến" if self.direction == Direction.INCOMING else "đi"
+        secret = " (mật)" if self.secret else ""
+        return f"Sổ văn bản {kind}{secret} {self.year} – {self.agency.short_name}"
+
+
+class Document(models.Model):
+    """Văn bản: one incoming or outgoing document of an agency."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Dự thảo"
+        APPROVED = "approved", "Đã duyệt"
+        SIGNED = "signed", "Đã ký"
+        ISSUED = "issued", "Đã ban hành"
+        RECALLED = "recalled", "Đã thu hồi"
+        RECEIVED = "received", "Đã đến"
+        REJECTED = "rejected", "Từ chối tiếp nhận"
+        REGISTERED = "registered", "Đã vào sổ"
+        ASSIGNED = "assigned", "Đã phân công"
+        FINISHED = "finished", "Hoàn thành"
+
+    class Channel(models.TextChoices):
+        ELECTRONIC = "electronic", "điện tử"
+        PAPER = "paper", "giấy"
+
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    state = models.CharField(max_length=20, choices=State.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default="electronic")
+    doc_type = models.CharField("loại văn bản", max_length=5)
+    subject = models.CharField("trích yếu", max_length=1000)
+    content = models.TextField("nội dung", blank=True)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
+    secrecy = models.CharField(max_length=12, choices=Secrecy.choices, default="", blank=True)
+    unit = models.CharField(
+        "đơn vị soạn thảo", max_length=20, blank=True, help_text="Ký hiệu của công văn: UBND-VX."
+    )
+    # Outgoing: the number this agency issued. Incoming: the sender's number and notation.
+    number = models.CharField("số", max_length=20, blank=True)
+    notation = models.CharField("ký hiệu", max_length=60, blank=True)
+    document_date = models.DateField("ngày văn bản", null=True, blank=True)
+    place = models.CharField("địa danh", max_length=100, blank=True)
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_position = models.CharField(max_length=200, blank=True)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sender_code = models.CharField("mã định danh nơi gửi", max_length=40, blank=True)
+    sender_name = models.CharField("tác giả / nơi gửi", max_length=300, blank=True)
+    # Incoming: the register and the số đến.
+    register = models.ForeignKey(
+        Register, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    register_number = models.PositiveIntegerField(null=True, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    # edXML DocumentId: `{OrganId},{yyyy/MM/dd},{Số/Ký hiệu}`.
+    exchange_id = models.CharField(max_length=200, blank=True)
+    signature_report = models.JSONField(default=dict, blank=True)
+    agency_signed = models.BooleanField(
+        default=False, help_text="The agency's digital signature was added at issuance."
+    )
+    pending_change = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="A recall or update the sender asked for, waiting for the clerk's answer.",
+    )
+    pending_message = models.ForeignKey(
+        "DocumentFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related = models.ManyToManyField("self", blank=True, help_text="Văn bản liên quan.")
+    dossier_codes = models.JSONField(
+        default=list, blank=True, help_text="Mã hồ sơ TTHC liên quan (hồ sơ một cửa)."
+    )
+    search_text = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "văn bản"
+        verbose_name_plural = "văn bản"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "direction", "exchange_id"],
+                condition=~models.Q(exchange_id=""),
+                name="one_document_per_exchange_id",
+            ),
+            models.UniqueConstraint(
+                fields=["register", "register_number"],
+                condition=models.Q(register__isnull=False),
+                name="one_document_per_register_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "direction", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.number_and_notation or '(chưa có số)'} {self.subject[:80]}"
+
+    @property
+    def number_and_notation(self) -> str:
+        if not self.number:
+            return ""
+        return f"{self.number}/{self.notation}" if self.notation else self.number
+
+
+class IssuedNumber(models.Model):
+    """Số đã cấp: every number a register issued, including cancelled ones (never reused)."""
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="numbers")
+    number = models.PositiveIntegerField()
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="issued_numbers"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "số đã cấp"
+        verbose_name_plural = "số đã cấp"
+        ordering = ["register", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "number"], name="number_issued_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number:02d} ({self.register})"
+
+
+class DocumentFile(models.Model):
+    """A file of a document: the main PDF, attachments, the original upload, the edXML."""
+
+    class Kind(models.TextChoices):
+        MAIN = "main", "văn bản chính"
+        ATTACHMENT = "attachment", "phụ lục, tài liệu kèm theo"
+        EDXML = "edxml", "gói edXML"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "tệp văn bản"
+        verbose_name_plural = "tệp văn bản"
+        ordering = ["document", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    """Phân công xử lý: the leader's instruction to a unit or person, with a deadline."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Đang xử lý"
+        DONE = "done", "Hoàn thành"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "places.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    instruction = models.TextField("ý kiến chỉ đạo", blank=True)
+    deadline = models.DateTimeField("hạn xử lý")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    result = models.TextField(blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "phân công xử lý"
+        verbose_name_plural = "phân công xử lý"
+        ordering = ["document", "id"]
+
+
+class Recipient(models.Model):
+    """Nơi nhận of an outgoing document, and the last status it reported."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="recipients")
+    organ_id = models.CharField("mã định danh", max_length=40)
+    name = models.CharField(max_length=300)
+    last_status = models.CharField(max_length=2, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "nơi nhận"
+        verbose_name_plural = "nơi nhận"
+        constraints = [
+            models.UniqueConstraint(fields=["document", "organ_id"], name="recipient_once")
+        ]
+
+
+class StatusEvent(models.Model):
+    """A processing status (trạng thái xử lý, QCVN 102:2016) sent or received for a document."""
+
+    class Code(models.TextChoices):
+        ARRIVED = "01", "Đã đến"
+        REJECTED = "02", "Từ chối tiếp nhận"
+        ACCEPTED = "03", "Đã tiếp nhận"
+        ASSIGNED = "04", "Phân công xử lý"
+        PROCESSING = "05", "Đang xử lý"
+        FINISHED = "06", "Hoàn thành"
+        CANCELLED = "13", "Lấy lại"
+        CHANGE_ACCEPTED = "15", "Đồng ý cập nhật / lấy lại / thu hồi"
+        CHANGE_REJECTED = "16", "Từ chối cập nhật / lấy lại / thu hồi"
+
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="statuses"
+    )
+    outgoing = models.BooleanField(help_text="True: this instance sent the status.")
+    organ_id = models.CharField(max_length=40, help_text="The agency that reported the status.")
+    exchange_id = models.CharField(max_length=200)
+    code = models.CharField(max_length=2, choices=Code.choices)
+    description = models.CharField(max_length=1000, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "trạng thái xử lý"
+        verbose_name_plural = "trạng thái xử lý"
+        ordering = ["at", "id"]
+
+
+class Partner(models.Model):
+    """Đơn vị liên thông: an agency on the document axis this instance exchanges with.
+
+    Messages from an organ id not listed here are refused with status 02. Its certificate
+    (PEM) verifies the XML signature of its messages.
+    """
+
+    organ_id = models.CharField("mã định danh", max_length=40, unique=True)
+    name = models.CharField(max_length=300)
+    endpoint_url = models.URLField(max_length=500, blank=True)
+    certificate_pem = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "đơn vị liên thông"
+        verbose_name_plural = "đơn vị liên thông"
+        ordering = ["organ_id"]
+
+    def __str__(self) -> str:
+        return f"{self.organ_id} {self.name}"
+
+
+class Certificate(models.Model):
+    """Chứng thư số of an official or an agency, with its key in the embedded keystore."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Đang hoạt động"
+        REVOKED = "revoked", "Đã thu hồi"
+        EXPIRED = "expired", "Hết hạn"
+
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner_agency = models.ForeignKey(
+        "places.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.CharField(max_length=500)
+    serial = models.CharField(max_length=80)
+    issuer = models.CharField(max_length=500)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    certificate_pem = models.TextField()
+    pkcs12 = models.BinaryField(
+        null=True, blank=True, help_text="Embedded keystore (PKCS#12); empty for USB tokens."
+    )
+    remote_url = models.URLField(
+        blank=True, help_text="Remote signing service (CSC API v2) holding the key."
+    )
+    remote_credential_id = models.CharField(max_length=200, blank=True)
+    is_test = models.BooleanField(default=False, help_text="Issued by the demo TEST CA.")
+    stamp_image = models.BinaryField(
+        null=True,
+        blank=True,
+        help_text="PNG shown in the visible signature: the signer's handwritten signature "
+        "(blue) or the agency's seal (red), transparent background (Annex I §II.7).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "chứng thư số"
+        verbose_name_plural = "chứng thư số"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "serial"], name="certificate_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class TrustedRoot(models.Model):
+    """A root certificate an administrator trusts for verifying signed PDFs (the government
+    CA roots; in the demo, the TEST CA)."""
+
+    name = models.CharField(max_length=300)
+    certificate_pem = models.TextField()
+    is_test = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "chứng thư gốc tin cậy"
+        verbose_name_plural = "chứng thư gốc tin cậy"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,261 @@
+"""PAdES signatures on PDFs (chữ ký số trên văn bản điện tử), with pyHanko.
+
+Legal source: Decree 30/2020/NĐ-CP Annex I §II.7–8: the signer's visible signature sits in
+the signature cell; the agency's signature (the seal image) overlaps its left third; an
+attachment in a separate file is signed by the clerk (văn thư) with the agency key and only a
+text line at the top right of page 1: number and notation plus the signing time (ISO 8601,
+UTC+7). Profile: PAdES B-B by default; B-T when a timestamp authority (RFC 3161) is given.
+
+The signature cell's position on the page depends on the template; the boxes here fit the
+templates tinhso renders (A4, signature block bottom right of the last page) and are passed
+in for uploaded drafts [UNCONFIRMED: Annex I gives cells, not coordinates].
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from PIL import Image
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+
+# A4 is 595 × 842 pt. Signer box in the signature cell (7c), agency box over its left third.
+SIGNER_BOX = (330, 120, 540, 190)
+AGENCY_BOX = (260, 110, 400, 200)
+ATTACHMENT_BOX = (330, 800, 585, 830)
+Box = tuple[int, int, int, int]
+
+
+def signature_cell(pdf: bytes, signer_name: str) -> tuple[Box, Box]:
+    """Where the signer's and the agency's stamps go: above the signer's printed name on the
+    last page (the space between title and name, cell 7c), the agency's box over the left
+    third of the signer's. Falls back to the template's default boxes."""
+    name = signer_name.strip()
+    if not name:
+        return SIGNER_BOX, AGENCY_BOX
+    try:
+        from pypdf import PdfReader
+
+        page = PdfReader(io.BytesIO(pdf), strict=False).pages[-1]
+        hits: list[tuple[float, float]] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+            if name in text:
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                hits.append((x, y))
+
+        page.extract_text(visitor_text=visit)
+    except Exception:  # an unreadable page keeps the default boxes
+        return SIGNER_BOX, AGENCY_BOX
+    if not hits:
+        return SIGNER_BOX, AGENCY_BOX
+    x, y = hits[-1]
+    signer = (int(x) - 30, int(y) + 14, int(x) + 180, int(y) + 84)
+    third = (signer[2] - signer[0]) // 3
+    agency = (signer[0] - third, int(y) + 4, signer[0] + third, int(y) + 94)
+    return signer, agency
+
+
+class SigningError(Exception):
+    """The PDF could not be signed (unreadable file, wrong key)."""
+
+
+class KeySource(Protocol):
+    """Where a signing key lives: the embedded keystore (`SigningKey`), a remote signing
+    service (`remote.RemoteSigningKey`); a PKCS#11 token would be a third."""
+
+    def signer(self) -> signers.Signer: ...
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key to sign with: the embedded PKCS#12 keystore (the default)."""
+
+    pkcs12: bytes
+    passphrase: bytes
+
+    def signer(self) -> signers.Signer:
+        signer = signers.SimpleSigner.load_pkcs12_data(self.pkcs12, [], self.passphrase)
+        if signer is None:
+            raise SigningError("Không đọc được khóa ký (PKCS#12).")
+        return signer
+
+
+def _font_style(path: Path, size: int) -> TextBoxStyle:
+    return TextBoxStyle(font=GlyphAccumulatorFactory(str(path)), font_size=size)
+
+
+def _page_count(writer: IncrementalPdfFileWriter) -> int:
+    return int(writer.root["/Pages"]["/Count"])
+
+
+def sign_pdf(
+    pdf: bytes,
+    key: KeySource,
+    *,
+    field_name: str,
+    stamp_text: str,
+    box: tuple[int, int, int, int],
+    page: int = -1,
+    reason: str = "",
+    location: str = "",
+    timestamp_url: str = "",
+    text_only: bool = False,
+    image: bytes | None = None,
+) -> bytes:
+    """Add one PAdES signature with a visible stamp; return the new PDF (incremental update)."""
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except Exception as exc:  # pyHanko raises several types for a broken file
+        raise SigningError(f"Không đọc được tệp PDF: {exc}") from None
+    on_page = _page_count(writer) - 1 if page < 0 else page
+    background = None
+    if image:
+        try:
+            background = PdfImage(Image.open(io.BytesIO(image)).convert("RGBA"))
+        except (OSError, ValueError) as exc:
+            raise SigningError(f"Ảnh chữ ký hoặc con dấu không đọc được: {exc}") from None
+    style = TextStampStyle(
+        stamp_text=stamp_text,
+        text_box_style=_font_style(SERIF if text_only else FONT, 10 if text_only else 8),
+        border_width=0 if text_only or image else 1,
+        timestamp_format="%Y-%m-%dT%H:%M:%S%z",
+        background=background,
+        background_opacity=1.0,
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        reason=reason or None,
+        location=location or None,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+    )
+    timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=key.signer(),
+        timestamper=timestamper,
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=on_page, box=box),
+    )
+    out = io.BytesIO()
+    pdf_signer.sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def signing_time_line(number_and_notation: str, at: datetime) -> str:
+    """The clerk's text line on a separate attachment: `15/QĐ-UBND 2026-03-02T09:15:00+07:00`."""
+    return f"{number_and_notation} {at.astimezone(VN).replace(microsecond=0).isoformat()}"
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    field_name: str
+    signer: str
+    signed_at: str
+    intact: bool
+    trusted: bool
+    covers_whole_file: bool
+    summary: str
+    timestamped: bool = False  # PAdES B-T: an RFC 3161 timestamp on the signature
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.trusted
+
+
+@dataclass(frozen=True)
+class Verification:
+    signatures: list[SignatureCheck] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.signatures) and all(s.ok for s in self.signatures)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "error": self.error,
+            "signatures": [
+                {
+                    "field": s.field_name,
+                    "signer": s.signer,
+                    "signed_at": s.signed_at,
+                    "intact": s.intact,
+                    "trusted": s.trusted,
+                    "covers_whole_file": s.covers_whole_file,
+                    "summary": s.summary,
+                    "timestamped": s.timestamped,
+                }
+                for s in self.signatures
+            ],
+        }
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> Verification:
+    """Check every signature: integrity, chain to `trust_roots`, validity at signing time.
+
+    Revocation is checked where the certificate says where (soft-fail when unreachable).
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except Exception as exc:
+        return Verification(error=f"Không đọc được tệp PDF: {exc}")
+    if not embedded:
+        return Verification(error="Tệp PDF không có chữ ký số.")
+    checks = []
+    for sig in embedded:
+        context = ValidationContext(
+            trust_roots=[_asn1(c) for c in trust_roots],
+            allow_fetching=False,
+            revocation_mode="soft-fail",
+        )
+        try:
+            status = validate_pdf_signature(sig, context)
+        except Exception as exc:
+            checks.append(
+                SignatureCheck(sig.field_name, "", "", False, False, False, f"Lỗi: {exc}")
+            )
+            continue
+        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+        signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""
+        checks.append(
+            SignatureCheck(
+                field_name=sig.field_name,
+                signer=signer,
+                signed_at=signed_at,
+                intact=bool(status.intact and status.valid),
+                trusted=bool(status.trusted),
+                covers_whole_file=status.coverage is not None
+                and status.coverage.name == "ENTIRE_FILE",
+                summary=status.summary(),
+                timestamped=status.timestamp_validity is not None,
+            )
+        )
+    return Verification(signatures=checks)
