@@ -1,0 +1,310 @@
+"""Catalogue search benchmark: p50 and p99 over BENCH_PROCEDURES published procedures.
+
+A province publishes 1,700 to 2,400 procedures; the default is the issue's 2,500
+(BENCH_PROCEDURES=2500). Names: the 55 of the demo catalogue, then the real ones of the
+national catalogue (../shared/domain/samples/procedures/opengov-dvcqg/catalog.jsonl, 5,670
+names) when present, otherwise generated from common words. Twelve queries of the kinds
+citizens type (with and without diacritics, capitals, typos, an unfinished last word, a
+national code, one common word) are each run BENCH_ROUNDS times (default 100).
+
+Figures, in the same run:
+- ``search``: the full `tinhso.catalogue.queries.search` (typo correction, full-text index,
+  re-ranking, loading the first page of 20);
+- ``full-text only``: the database index query alone (FTS5 bm25 / tsvector ts_rank_cd);
+- baseline ``substring scan``: the naive way, ``search_key LIKE %folded query%`` over the
+  table with a first page of 20, no ranking and no typo tolerance.
+
+Runs on a throw-away SQLite database, and on PostgreSQL as well when BENCH_DATABASE_URL is set
+(e.g. postgres://postgres@127.0.0.1:5432/tinhso_bench_catalogue; the database is recreated).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT.parent / "shared/domain/samples/procedures/opengov-dvcqg/catalog.jsonl"
+PROCEDURES = int(os.environ.get("BENCH_PROCEDURES", "2500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "100"))
+QUERIES = [
+    "dang ky khai sinh",
+    "ĐĂNG KÝ KHAI SINH",
+    "khai sinh",
+    "giay phep xay dung",
+    "giay phep xay dugn",
+    "cap doi giay chung nhan quyen su dung dat",
+    "ho kinh doanh",
+    "thuong tru",
+    "chung th",
+    "bao tro xa hoi",
+    "1.001193",
+    "cap",
+]
+WORDS = [
+    "đăng",
+    "ký",
+    "cấp",
+    "đổi",
+    "lại",
+    "giấy",
+    "phép",
+    "chứng",
+    "nhận",
+    "xác",
+    "nhận",
+    "thẩm",
+    "định",
+    "phê",
+    "duyệt",
+    "hỗ",
+    "trợ",
+    "công",
+    "nhận",
+    "điều",
+    "chỉnh",
+    "gia",
+    "hạn",
+    "thu",
+    "hồi",
+    "xây",
+    "dựng",
+    "đất",
+    "đai",
+    "hộ",
+    "tịch",
+    "khai",
+    "sinh",
+    "kết",
+    "hôn",
+    "cư",
+    "trú",
+    "doanh",
+    "nghiệp",
+    "hộ",
+    "kinh",
+    "doanh",
+    "giáo",
+    "dục",
+    "y",
+    "tế",
+    "môi",
+    "trường",
+    "nông",
+    "nghiệp",
+    "giao",
+    "thông",
+    "tài",
+    "chính",
+    "thuế",
+    "lao",
+    "động",
+]
+
+
+def ms(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p50 = statistics.median(samples)
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return f"p50 {p50 * 1e3:7.2f} ms   p99 {p99 * 1e3:7.2f} ms"
+
+
+def names(count: int) -> list[tuple[str, str, str]]:
+    """(code, name, field name) for `count` procedures: real names first."""
+    from tinhso.catalogue.demo import demo_data
+
+    rows: list[tuple[str, str, str]] = [
+        (p["code"], p["name"], p["field"]["name"]) for p in demo_data()["procedures"]
+    ][:count]
+    seen: set[str] = {code for code, _, _ in rows}
+    if CATALOG.exists():
+        for line in CATALOG.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["code"] in seen or not item.get("name"):
+                continue
+            seen.add(item["code"])
+            field = (item.get("categories") or ["Khác"])[0] or "Khác"
+            rows.append((item["code"], item["name"], field))
+            if len(rows) == count:
+                return rows
+    rng = random.Random(7)
+    number = 900000
+    while len(rows) < count:
+        number += 1
+        name = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12))).capitalize()
+        rows.append((f"3.{number:06d}", name, rng.choice(WORDS).capitalize()))
+    return rows
+
+
+def populate(count: int) -> None:
+    """Published procedures, written in bulk with the same keys the actions compute."""
+    from django.db import transaction
+
+    from tinhso.catalogue import actions
+    from tinhso.catalogue.models import Field, Procedure, ProcedureVersion, SearchTerm
+    from tinhso.catalogue.rules import display_name
+    from tinhso.core.text import fold, search_key
+
+    rows = names(count)
+    with transaction.atomic():
+        fields: dict[str, Field] = {}
+        for _, _, field_name in rows:
+            if field_name not in fields:
+                fields[field_name] = Field.objects.create(
+                    code=f"F{len(fields):04d}", name=field_name, search_key=fold(field_name)
+                )
+        procedures = []
+        for i, (code, name, field_name) in enumerate(rows):
+            shown = display_name(name)[:500]
+            procedures.append(
+                Procedure(
+                    code=code,
+                    name=shown,
+                    field=fields[field_name],
+                    levels=["commune"] if i % 3 else ["province"],
+                    name_key=fold(shown),
+                    search_key=search_key(code, shown, field_name),
+                    popularity=(i * 37) % 100,
+                )
+            )
+        Procedure.objects.bulk_create(procedures, batch_size=500)
+        procedures = list(Procedure.objects.order_by("id"))
+        versions = ProcedureVersion.objects.bulk_create(
+            [
+                ProcedureVersion(
+                    procedure=p,
+                    number=1,
+                    state=ProcedureVersion.State.PUBLISHED,
+                    name=p.name,
+                    processing_days=3,
+                    online_type=("toan_trinh", "mot_phan", "khong")[p.pk % 3],
+                    channels=["counter"] if p.pk % 3 == 2 else ["online", "counter"],
+                )
+                for p in procedures
+            ],
+            batch_size=500,
+        )
+        by_procedure = {v.procedure_id: v for v in ProcedureVersion.objects.all()}
+        for p in procedures:
+            p.current_version = by_procedure[p.pk]
+        Procedure.objects.bulk_update(procedures, ["current_version"], batch_size=500)
+        words = {w[:60] for p in procedures for w in p.search_key.split() if not w.isdigit()}
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(word=w, length=len(w)) for w in sorted(words)], batch_size=1000
+        )
+    assert len(versions) == count
+    del actions
+
+
+def child(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tinhso.catalogue import search as engine
+    from tinhso.catalogue.models import Procedure
+    from tinhso.core.text import fold
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    populate(PROCEDURES)
+    print(
+        f"\n{connection.vendor}: {Procedure.objects.count()} procedures "
+        f"(loaded in {time.perf_counter() - started:.1f} s), {len(QUERIES)} queries x {ROUNDS}"
+    )
+    for q in QUERIES:  # warm-up, and a check that the search answers
+        assert engine.search(q).count > 0, q
+
+    def timed(fn: Callable[[str], object]) -> list[float]:
+        samples = []
+        for _ in range(ROUNDS):
+            for q in QUERIES:
+                t = time.perf_counter()
+                fn(q)
+                samples.append(time.perf_counter() - t)
+        return samples
+
+    def fts_only(q: str) -> None:
+        words = fold(q).split()
+        engine.full_text(words, [False] * (len(words) - 1) + [True])
+
+    def substring(q: str) -> None:
+        list(
+            Procedure.objects.filter(search_key__contains=fold(q), is_active=True)
+            .select_related("field", "current_version")
+            .order_by("-popularity")[:20]
+        )
+
+    full = timed(lambda q: engine.search(q))
+    index = timed(fts_only)
+    base = timed(substring)
+    print(f"  search (typo, full-text, ranking, page of 20)  {ms(full)}")
+    print(f"  full-text index query only                     {ms(index)}")
+    print(f"  baseline: substring scan, no ranking           {ms(base)}")
+    print(
+        f"  ratio search / baseline (p50): {statistics.median(full) / statistics.median(base):.1f}x"
+    )
+    per_query = ", ".join(
+        f"{q!r} {statistics.median(full[i :: len(QUERIES)]) * 1e3:.1f}"
+        for i, q in enumerate(QUERIES)
+    )
+    print(f"  search p50 per query (ms): {per_query}")
+    for q in ("khai sinh", "giay phep xay dugn", "cap"):
+        page = engine.search(q)
+        print(f"  {q!r}: {page.count} found, first: {page.items[0].name[:70]!r}")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+        return
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; names from "
+        f"{'the national catalogue sample' if CATALOG.exists() else 'generated words'}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [f"sqlite:///{tmp}/bench.sqlite3"]
+        if os.environ.get("BENCH_DATABASE_URL"):
+            urls.append(os.environ["BENCH_DATABASE_URL"])
+        for url in urls:
+            if url.startswith("postgres"):
+                _recreate(url)
+            subprocess.run(
+                [sys.executable, __file__, "--child", url],
+                check=True,
+                env={**os.environ, "TINHSO_VAR_DIR": tmp, "PYTHONPATH": str(ROOT / "src")},
+            )
+
+
+def _recreate(url: str) -> None:
+    """Drop and create the benchmark's PostgreSQL database (never the default one)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit("BENCH_DATABASE_URL must name a database with 'bench' in its name")
+    import psycopg
+
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+if __name__ == "__main__":
+    main()

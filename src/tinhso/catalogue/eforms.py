@@ -1,0 +1,374 @@
+"""E-forms (biểu mẫu điện tử): validation, prefill and rendering hints. Pure: no I/O.
+
+Decree 42/2022/NĐ-CP requires every online public service to have an e-form; Decree
+45/2020/NĐ-CP lets citizens reuse data the state already holds, hence the prefill from the
+citizen's profile.
+
+A schema is a subset of JSON Schema draft 2020-12: ``{"type": "object", "properties": {...},
+"required": [...]}`` where each property has ``type`` string / integer / number / boolean,
+optional ``format`` date / email, ``enum``, ``minLength`` / ``maxLength`` / ``pattern``,
+``minimum`` / ``maximum``, ``title`` (the Vietnamese label) and ``description`` (help text).
+The layout is ``{"order": [...], "groups": [{"title", "fields"}], "prefill": {"field":
+"citizen.full_name"}, "widgets": {"field": "textarea"}}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tinhso.core.text import normalize
+
+TYPES = ("string", "integer", "number", "boolean")
+FORMATS = ("date", "email")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PROPERTY_KEYS = {
+    "type",
+    "format",
+    "enum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "title",
+    "description",
+    "default",
+}
+
+
+class SchemaError(ValueError):
+    """The schema itself is not in the supported subset."""
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """What a template needs to render one e-form field."""
+
+    name: str
+    label: str
+    input_type: str  # text, email, date, number, checkbox, select, textarea
+    value: Any
+    error: str
+    required: bool
+    help: str
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str = ""
+    step: str = ""
+    group: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"ef-{self.name}"
+
+    @property
+    def error_id(self) -> str:
+        return f"ef-{self.name}-error"
+
+    @property
+    def help_id(self) -> str:
+        return f"ef-{self.name}-help"
+
+    @property
+    def describedby(self) -> str:
+        ids = []
+        if self.help:
+            ids.append(self.help_id)
+        if self.error:
+            ids.append(self.error_id)
+        return " ".join(ids)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_length(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _names(value: Any) -> bool:
+    """A JSON list of strings (field names)."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -> list[str]:
+    """Problems with a schema and layout, in Vietnamese; empty when they are usable.
+
+    Every value the other functions here read is checked for its JSON type too (a number
+    where a pattern should be, a string where a list should be), so whatever an editor types
+    comes back as a message, never as an exception.
+    """
+    problems: list[str] = []
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return ['Biểu mẫu phải là JSON Schema với "type": "object".']
+    props = schema.get("properties", {})
+    if not isinstance(props, dict):
+        return ['"properties" phải là một đối tượng.']
+    for name, spec in props.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", name):
+            problems.append(f"Tên trường “{name}” chỉ được dùng chữ thường không dấu, số và _.")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"Trường “{name}” phải là một đối tượng.")
+            continue
+        unknown = set(spec) - _PROPERTY_KEYS
+        if unknown:
+            listed = ", ".join(sorted(unknown))
+            problems.append(f"Trường “{name}” có thuộc tính không hỗ trợ: {listed}.")
+        if spec.get("type") not in TYPES:
+            problems.append(f"Trường “{name}” có kiểu không hỗ trợ: {spec.get('type')!r}.")
+        if "format" in spec and spec["format"] not in FORMATS:
+            problems.append(f"Trường “{name}” có định dạng không hỗ trợ: {spec['format']!r}.")
+        if "enum" in spec and not (isinstance(spec["enum"], list) and spec["enum"]):
+            problems.append(f"Trường “{name}”: enum phải là danh sách không rỗng.")
+        if "pattern" in spec:
+            if not isinstance(spec["pattern"], str):
+                problems.append(f"Trường “{name}”: pattern phải là một chuỗi ký tự.")
+            else:
+                try:
+                    re.compile(spec["pattern"])
+                except re.error:
+                    problems.append(f"Trường “{name}”: biểu thức pattern không hợp lệ.")
+        for key in ("minLength", "maxLength"):
+            if key in spec and not _is_length(spec[key]):
+                problems.append(f"Trường “{name}”: {key} phải là số nguyên không âm.")
+        for key in ("minimum", "maximum"):
+            if key in spec and not _is_number(spec[key]):
+                problems.append(f"Trường “{name}”: {key} phải là một số.")
+        for key in ("title", "description"):
+            if key in spec and not isinstance(spec[key], str):
+                problems.append(f"Trường “{name}”: {key} phải là một chuỗi ký tự.")
+        if not spec.get("title"):
+            problems.append(f"Trường “{name}” thiếu nhãn (title).")
+    required = schema.get("required", [])
+    if not _names(required):
+        problems.append('"required" phải là danh sách tên trường.')
+    else:
+        for name in required:
+            if name not in props:
+                problems.append(f"Trường bắt buộc “{name}” không có trong properties.")
+    layout = layout or {}
+    if not isinstance(layout, dict):
+        return [*problems, "Bố cục phải là một đối tượng JSON."]
+    order = layout.get("order", [])
+    if not _names(order):
+        problems.append('Bố cục: "order" phải là danh sách tên trường.')
+    else:
+        for name in order:
+            if name not in props:
+                problems.append(f"Bố cục nhắc đến trường không tồn tại: “{name}”.")
+    groups = layout.get("groups", [])
+    if not (
+        isinstance(groups, list)
+        and all(isinstance(g, dict) and _names(g.get("fields", [])) for g in groups)
+    ):
+        problems.append('Bố cục: "groups" phải là danh sách nhóm, mỗi nhóm có "fields".')
+    if not isinstance(layout.get("widgets", {}), dict):
+        problems.append('Bố cục: "widgets" phải là một đối tượng.')
+    prefill_map = layout.get("prefill", {})
+    if not isinstance(prefill_map, dict):
+        problems.append('Bố cục: "prefill" phải là một đối tượng.')
+        prefill_map = {}
+    for name, source in prefill_map.items():
+        if name not in props:
+            problems.append(f"Điền sẵn cho trường không tồn tại: “{name}”.")
+        elif not str(source).startswith("citizen."):
+            problems.append(f"Nguồn điền sẵn của “{name}” phải bắt đầu bằng citizen.")
+    return problems
+
+
+def validate(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean `data` against `schema`: (cleaned values, Vietnamese message per bad field).
+
+    Strings are NFC-normalised and trimmed; empty optional fields are left out; unknown
+    fields are ignored.
+    """
+    props: dict[str, dict[str, Any]] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, spec in props.items():
+        raw = data.get(name)
+        label = spec.get("title") or name
+        if _is_empty(raw, spec):
+            if name in required:
+                errors[name] = (
+                    f"Vui lòng đánh dấu “{label}”."
+                    if spec.get("type") == "boolean"
+                    else f"Vui lòng nhập “{label}”."
+                )
+            continue
+        try:
+            cleaned[name] = _clean(raw, spec, label)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    return cleaned, errors
+
+
+def _is_empty(raw: Any, spec: dict[str, Any]) -> bool:
+    if raw is None:
+        return True
+    if spec.get("type") == "boolean":
+        return raw in (False, "", "false", "0", "off")
+    return isinstance(raw, str) and not normalize(raw)
+
+
+def _clean(raw: Any, spec: dict[str, Any], label: str) -> Any:
+    kind = spec.get("type", "string")
+    if kind == "boolean":
+        if raw in (True, "true", "on", "1", 1):
+            return True
+        raise ValueError(f"“{label}” chỉ nhận đúng hoặc sai.")
+    if kind in ("integer", "number"):
+        number = _number(raw, kind, label)
+        if "minimum" in spec and number < spec["minimum"]:
+            raise ValueError(f"“{label}” không được nhỏ hơn {spec['minimum']}.")
+        if "maximum" in spec and number > spec["maximum"]:
+            raise ValueError(f"“{label}” không được lớn hơn {spec['maximum']}.")
+        if "enum" in spec and number not in spec["enum"]:
+            raise ValueError(f"Vui lòng chọn một giá trị trong danh sách cho “{label}”.")
+        return number
+    if not isinstance(raw, str):
+        raise ValueError(f"“{label}” phải là chuỗi ký tự.")
+    value = normalize(raw)
+    if "enum" in spec and value not in [normalize(str(choice)) for choice in spec["enum"]]:
+        raise ValueError(f"Vui lòng chọn một giá trị trong danh sách cho “{label}”.")
+    if "minLength" in spec and len(value) < spec["minLength"]:
+        raise ValueError(f"“{label}” phải có ít nhất {spec['minLength']} ký tự.")
+    if "maxLength" in spec and len(value) > spec["maxLength"]:
+        raise ValueError(f"“{label}” không được dài quá {spec['maxLength']} ký tự.")
+    if "pattern" in spec and not re.search(spec["pattern"], value):
+        raise ValueError(f"“{label}” không đúng định dạng.")
+    fmt = spec.get("format")
+    if fmt == "email" and not _EMAIL.match(value):
+        raise ValueError(f"“{label}” không phải địa chỉ thư điện tử hợp lệ.")
+    if fmt == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"“{label}” phải là ngày hợp lệ (năm-tháng-ngày).") from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"“{label}” phải là ngày hợp lệ (năm-tháng-ngày).")
+    return value
+
+
+def _number(raw: Any, kind: str, label: str) -> int | float:
+    if isinstance(raw, bool):
+        raise ValueError(f"“{label}” phải là số.")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if kind == "integer":
+            if raw.is_integer():
+                return int(raw)
+            raise ValueError(f"“{label}” phải là số nguyên.")
+        return raw
+    text = normalize(str(raw)).replace(" ", "")
+    try:
+        number = Decimal(text.replace(",", ".")) if kind == "number" else Decimal(text)
+    except InvalidOperation:
+        raise ValueError(
+            f"“{label}” phải là số nguyên." if kind == "integer" else f"“{label}” phải là số."
+        ) from None
+    if not number.is_finite():
+        raise ValueError(f"“{label}” phải là số.")
+    if kind == "integer":
+        if number != number.to_integral_value():
+            raise ValueError(f"“{label}” phải là số nguyên.")
+        return int(number)
+    return float(number)
+
+
+def prefill(schema: dict[str, Any], layout: dict[str, Any], citizen: Any) -> dict[str, Any]:
+    """Initial values taken from the citizen's profile, per the layout's ``prefill`` map.
+
+    A source is ``citizen.<attribute>``; dates become ISO strings. Missing or empty
+    attributes give no value.
+    """
+    props = schema.get("properties", {})
+    values: dict[str, Any] = {}
+    if citizen is None:
+        return values
+    for name, source in (layout or {}).get("prefill", {}).items():
+        if name not in props or not str(source).startswith("citizen."):
+            continue
+        value: Any = citizen
+        for part in str(source).split(".")[1:]:
+            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+            if value is None:
+                break
+        if value is None or value == "":
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        values[name] = value
+    return values
+
+
+def _ordered_names(schema: dict[str, Any], layout: dict[str, Any]) -> list[str]:
+    props = list(schema.get("properties", {}))
+    order = [name for name in (layout or {}).get("order", []) if name in props]
+    return order + [name for name in props if name not in order]
+
+
+def fields(
+    schema: dict[str, Any],
+    layout: dict[str, Any] | None,
+    data: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[FieldView]:
+    """The fields to render, in layout order, with their current value and error."""
+    layout = layout or {}
+    data = data or {}
+    errors = errors or {}
+    props = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    group_of = {
+        name: group.get("title", "")
+        for group in layout.get("groups", [])
+        for name in group.get("fields", [])
+    }
+    widgets = layout.get("widgets", {})
+    views = []
+    for name in _ordered_names(schema, layout):
+        spec = props[name]
+        kind = spec.get("type", "string")
+        choices: list[tuple[str, str]] = []
+        if "enum" in spec:
+            input_type = "select"
+            choices = [(str(choice), str(choice)) for choice in spec["enum"]]
+        elif kind == "boolean":
+            input_type = "checkbox"
+        elif kind in ("integer", "number"):
+            input_type = "number"
+        elif spec.get("format") in FORMATS:
+            input_type = spec["format"]
+        elif widgets.get(name) == "textarea":
+            input_type = "textarea"
+        else:
+            input_type = "text"
+        value = data.get(name, spec.get("default", ""))
+        views.append(
+            FieldView(
+                name=name,
+                label=spec.get("title") or name,
+                input_type=input_type,
+                value="" if value is None else value,
+                error=errors.get(name, ""),
+                required=name in required,
+                help=spec.get("description", ""),
+                choices=choices,
+                min_length=spec.get("minLength"),
+                max_length=spec.get("maxLength"),
+                pattern=spec.get("pattern", ""),
+                step="1" if kind == "integer" else ("any" if kind == "number" else ""),
+                group=group_of.get(name, ""),
+            )
+        )
+    return views

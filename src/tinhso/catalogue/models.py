@@ -1,0 +1,202 @@
+"""The catalogue of administrative procedures (thủ tục hành chính, TTHC).
+
+Legal sources: Decree 63/2010/NĐ-CP as amended by Decree 92/2017/NĐ-CP (control of
+administrative procedures, the national database and its codes such as ``1.001193``);
+Decree 42/2022/NĐ-CP Art. 11 (online public services: toàn trình / một phần); Decree
+45/2020/NĐ-CP (procedures in the electronic environment, the citizen's data store);
+Decree 118/2025/NĐ-CP (one-stop shop, channels: online, counter, public postal service).
+
+A procedure is edited by making a new version; a dossier keeps the version it was submitted
+under. Only one version is published at a time; publishing is an audited action
+(`tinhso.catalogue.actions.publish_version`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+
+class Field(models.Model):
+    """Lĩnh vực: the field a procedure belongs to, coded as in the national database."""
+
+    code = models.CharField("mã lĩnh vực", max_length=40, unique=True)
+    name = models.CharField("tên lĩnh vực", max_length=255)
+    search_key = models.CharField(max_length=300, default="", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "lĩnh vực"
+        verbose_name_plural = "lĩnh vực"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Procedure(models.Model):
+    """Thủ tục hành chính: identified by its national code (mã TTHC)."""
+
+    code = models.CharField(
+        "mã thủ tục",
+        max_length=40,
+        unique=True,
+        help_text="Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193.",
+    )
+    name = models.CharField("tên thủ tục", max_length=500)
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
+    levels = models.JSONField("cấp thực hiện", default=list, blank=True)
+    agency = models.ForeignKey(
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="procedures",
+        verbose_name="cơ quan có thẩm quyền",
+    )
+    is_active = models.BooleanField("đang áp dụng", default=True)
+    current_version = models.ForeignKey(
+        "ProcedureVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="phiên bản đang công bố",
+    )
+    name_key = models.CharField(max_length=500, default="", blank=True)
+    search_key = models.TextField(default="", blank=True)
+    popularity = models.IntegerField("mức phổ biến", default=0)
+    source_id = models.CharField("mã nguồn (CSDL quốc gia)", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "thủ tục hành chính"
+        verbose_name_plural = "thủ tục hành chính"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ProcedureVersion(models.Model):
+    """Phiên bản thủ tục: the content of a procedure as it stood at one time."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "bản nháp"
+        PUBLISHED = "published", "đang công bố"
+        SUPERSEDED = "superseded", "đã thay thế"
+
+    class OnlineType(models.TextChoices):
+        FULL = "toan_trinh", "dịch vụ công trực tuyến toàn trình"
+        PARTIAL = "mot_phan", "dịch vụ công trực tuyến một phần"
+        NONE = "khong", "không cung cấp trực tuyến"
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("số phiên bản")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField("tên thủ tục", max_length=500)
+    processing_days = models.DecimalField(
+        "thời hạn (ngày làm việc)", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    processing_hours = models.DecimalField(
+        "thời hạn (giờ làm việc)", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    processing_note = models.CharField("ghi chú thời hạn", max_length=500, blank=True)
+    online_type = models.CharField(
+        "mức dịch vụ công trực tuyến",
+        max_length=20,
+        choices=OnlineType.choices,
+        default=OnlineType.NONE,
+    )
+    channels = models.JSONField("cách thức thực hiện", default=list, blank=True)
+    fees = models.JSONField("phí, lệ phí", default=list, blank=True)
+    result_name = models.CharField("kết quả", max_length=500, blank=True)
+    legal_basis = models.TextField("căn cứ pháp lý", blank=True)
+    conditions = models.TextField("yêu cầu, điều kiện", blank=True)
+    steps = models.TextField("trình tự thực hiện", blank=True)
+    eform_schema = models.JSONField("biểu mẫu điện tử (JSON Schema)", default=dict, blank=True)
+    eform_layout = models.JSONField("bố cục biểu mẫu", default=dict, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        verbose_name = "phiên bản thủ tục"
+        verbose_name_plural = "phiên bản thủ tục"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "number"], name="catalogue_version_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["procedure"],
+                condition=models.Q(state="published"),
+                name="catalogue_one_published_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} v{self.number} ({self.get_state_display()})"
+
+    @property
+    def total_fee(self) -> int:
+        return sum(int(fee.get("amount") or 0) for fee in self.fees)
+
+    @property
+    def processing_label(self) -> str:
+        """The processing time as a citizen reads it."""
+        if self.processing_days is not None:
+            return f"{_plain(self.processing_days)} ngày làm việc"
+        if self.processing_hours is not None:
+            return f"{_plain(self.processing_hours)} giờ làm việc"
+        return self.processing_note or "Chưa xác định"
+
+    def accepts_online(self) -> bool:
+        return self.online_type != self.OnlineType.NONE and "online" in self.channels
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text.replace(".", ",")
+
+
+class ComponentRequirement(models.Model):
+    """Thành phần hồ sơ: one document the dossier must (or may) contain."""
+
+    version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.CASCADE, related_name="components"
+    )
+    position = models.PositiveIntegerField(default=0)
+    code = models.CharField("mã giấy tờ", max_length=80, blank=True)
+    name = models.TextField("tên giấy tờ")
+    originals = models.PositiveSmallIntegerField("số bản chính", default=0)
+    copies = models.PositiveSmallIntegerField("số bản sao", default=0)
+    form_file = models.FileField("mẫu đơn, tờ khai", upload_to="catalogue/forms/", blank=True)
+    required = models.BooleanField("bắt buộc", default=True)
+    from_datastore = models.BooleanField("có thể lấy từ kho dữ liệu", default=False)
+    group = models.CharField("trường hợp", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name = "thành phần hồ sơ"
+        verbose_name_plural = "thành phần hồ sơ"
+
+    def __str__(self) -> str:
+        return self.name[:80]
+
+
+class SearchTerm(models.Model):
+    """A folded word that occurs in the catalogue: the vocabulary for typo correction."""
+
+    word = models.CharField(max_length=60, unique=True)
+    length = models.PositiveSmallIntegerField(db_index=True)
+    frequency = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "từ tìm kiếm"
+        verbose_name_plural = "từ tìm kiếm"
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,0 +1,96 @@
+"""GET /api/v1/procedures and /api/v1/procedures/{code}: public, best match first."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_returns_items_and_count_best_first(client, civil_status):
+    body = client.get("/api/v1/procedures", {"q": "dang ky khai sinh"}).json()
+    assert body["count"] == 3
+    assert body["query"] == "dang ky khai sinh"
+    first = body["items"][0]
+    assert first == {
+        "code": "1.001193",
+        "name": "Thủ tục đăng ký khai sinh",
+        "field": {"code": "G15-TP07", "name": "Hộ tịch"},
+        "levels": ["commune"],
+        "agency": None,
+        "online_type": "mot_phan",
+        "online_type_label": "dịch vụ công trực tuyến một phần",
+        "channels": ["online", "counter", "post"],
+        "processing": "1 ngày làm việc",
+        "total_fee": 0,
+        "url": "/thu-tuc/1.001193/",
+    }
+
+
+@pytest.mark.parametrize("q", ["ĐĂNG KÝ KHAI SINH", "khai sinh"])
+def test_search_is_diacritic_and_case_insensitive(client, civil_status, q):
+    assert client.get("/api/v1/procedures", {"q": q}).json()["items"][0]["code"] == "1.001193"
+
+
+def test_filters_and_paging(client, civil_status):
+    body = client.get(
+        "/api/v1/procedures", {"online_type": "toan_trinh", "level": "commune"}
+    ).json()
+    assert [i["code"] for i in body["items"]] == ["1.004222"]
+    page = client.get("/api/v1/procedures", {"q": "khai sinh", "limit": 1, "offset": 1}).json()
+    assert ([i["code"] for i in page["items"]], page["count"]) == (["1.004884"], 4)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"level": "district"}, "level"),
+        ({"online_type": "muc_4"}, "online_type"),
+        ({"limit": 0}, "limit"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
+def test_bad_parameters_are_422_per_field(client, civil_status, params, field):
+    response = client.get("/api/v1/procedures", params)
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["detail"]] == [field]
+
+
+def test_one_procedure(client, civil_status):
+    body = client.get("/api/v1/procedures/1.001193").json()
+    assert (body["code"], body["version"], body["processing_days"], body["processing_hours"]) == (
+        "1.001193",
+        1,
+        "1.0",
+        None,
+    )
+    assert body["components"] == [
+        {
+            "position": 1,
+            "code": "",
+            "name": "Tờ khai",
+            "originals": 1,
+            "copies": 0,
+            "required": True,
+            "from_datastore": False,
+            "group": "",
+            "form_url": None,
+        }
+    ]
+    assert body["eform_schema"]["required"] == ["child_name", "birth_date", "applicant_name"]
+    assert body["eform_layout"]["prefill"] == {
+        "applicant_name": "citizen.full_name",
+        "email": "citizen.email",
+    }
+
+
+def test_unknown_or_inactive_procedure_is_404(client, civil_status):
+    from tinhso.catalogue import actions
+
+    response = client.get("/api/v1/procedures/9.999999")
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "Không có thủ tục đang công bố mã 9.999999."},
+    )
+    actions.set_active(civil_status["death"], False, actor=None)
+    assert client.get("/api/v1/procedures/1.000656").status_code == 404
