@@ -1,0 +1,403 @@
+"""Dossier benchmarks: the public status look-up and online submission, over HTTP.
+
+1. Public look-up (POST /api/v1/dossiers/lookup: code + secret, rate-limit bookkeeping,
+   constant-time compare) against a bare Django JSON view served by the same gunicorn, with the
+   same middleware and settings, measured in the same run: throughput, p50, p99, and the ratio.
+2. Submissions (POST /api/v1/dossiers: e-form + one 200 KB PDF attachment, Idempotency-Key,
+   dossier code under a row lock, audit record, e-mail in the outbox) per second, with p99.
+   The issue asks for PostgreSQL: set BENCH_DATABASE_URL (a database this script may wipe), e.g.
+   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tinhso_bench_dossiers
+   Without it everything runs on a throw-away SQLite file, and the output says so.
+
+Server: gunicorn, 2 workers x 4 threads (gthread), on 127.0.0.1. Load: client threads on the
+same machine, one keep-alive connection each. Defaults finish in about a minute;
+BENCH_FULL=1 (or --full) runs 60 s per look-up phase and 2,000 submissions.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import platform
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+FULL = "--full" in sys.argv or os.environ.get("BENCH_FULL") == "1"
+LOOKUP_SECONDS = int(os.environ.get("BENCH_LOOKUP_SECONDS", 60 if FULL else 8))
+SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", 2000 if FULL else 200))
+LOOKUP_DOSSIERS = int(os.environ.get("BENCH_LOOKUP_DOSSIERS", 2000 if FULL else 300))
+LOOKUP_CLIENTS = 8
+SUBMIT_CLIENTS = 4
+ATTACHMENT_BYTES = 200 * 1024
+
+
+# --- set-up, in a child process with Django ----------------------------------------------
+def pdf_of_size(size: int) -> bytes:
+    head = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    tail = b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    filler = b"%" + b"x" * 78 + b"\n"
+    body = filler * ((size - len(head) - len(tail)) // len(filler))
+    return head + body + tail
+
+
+def setup(out: Path) -> None:
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tinhso.catalogue.models import ComponentRequirement, Field, Procedure, ProcedureVersion
+    from tinhso.core.context import acting_as
+    from tinhso.dossiers import actions
+    from tinhso.people import actions as people
+    from tinhso.places.models import Agency, Province
+
+    call_command("migrate", verbosity=0)
+    province, _ = Province.objects.get_or_create(
+        code=66, defaults={"name": "Đắk Lắk", "division_type": "tỉnh", "codename": "dak_lak"}
+    )
+    agency, _ = Agency.objects.get_or_create(
+        code="000.00.03.H66",
+        defaults={
+            "name": "Sở Tư pháp tỉnh Đắk Lắk",
+            "short_name": "STP",
+            "level": Agency.Level.DEPARTMENT,
+            "province": province,
+        },
+    )
+    field, _ = Field.objects.get_or_create(code="G15-TP09", defaults={"name": "Lý lịch tư pháp"})
+    procedure, created = Procedure.objects.get_or_create(
+        code="2.000488",
+        defaults={"name": "Cấp Phiếu lý lịch tư pháp", "field": field, "agency": agency},
+    )
+    if created:
+        version = ProcedureVersion.objects.create(
+            procedure=procedure,
+            number=1,
+            state=ProcedureVersion.State.PUBLISHED,
+            published_at=timezone.now(),
+            name=procedure.name,
+            processing_days=10,
+            online_type=ProcedureVersion.OnlineType.FULL,
+            channels=["online", "counter", "post"],
+            fees=[{"name": "Phí", "amount": 200000, "note": ""}],
+            eform_schema={
+                "type": "object",
+                "properties": {
+                    "ho_ten": {"type": "string", "title": "Họ tên", "minLength": 2},
+                    "ngay_sinh": {"type": "string", "format": "date", "title": "Ngày sinh"},
+                    "so_ban_sao": {"type": "integer", "title": "Số bản sao", "minimum": 0},
+                },
+                "required": ["ho_ten", "ngay_sinh"],
+            },
+        )
+        procedure.current_version = version
+        procedure.save()
+        ComponentRequirement.objects.create(version=version, position=1, code="TK", name="Tờ khai")
+    version = ProcedureVersion.objects.get(procedure=procedure, state="published")
+    users = []
+    for i in range(max(SUBMIT_CLIENTS, 1)):
+        pid = f"0660900{i:05d}"
+        from tinhso.people.models import User
+
+        user = User.objects.filter(username=pid).first() or people.register_citizen(
+            full_name=f"Nguyễn Văn Thử {i}",
+            personal_id=pid,
+            password=None,
+            phone=f"0912{i:06d}",
+            email=f"thu{i}@example.com",
+        )
+        users.append(user)
+    sessions = []
+    for user in users:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "tinhso.people.auth.PhoneEmailOrUsernameBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append(store.session_key)
+    small = base64.b64encode(pdf_of_size(2048)).decode()
+    lookups = []
+    with acting_as(users[0], channel="command"):
+        for i in range(LOOKUP_DOSSIERS):
+            form = {"ho_ten": "Nguyễn Văn Thử", "ngay_sinh": "1990-05-12"}
+            dossier, _ = actions.submit_via_api(
+                user=users[0],
+                key=f"bench-lookup-{i}",
+                version=version,
+                form=form,
+                delivery="online",
+                delivery_address="",
+                attachments=[actions.Attachment("TK", "tk.pdf", small)],
+                fingerprint=f"bench-{i}",
+            )
+            lookups.append([dossier.code, dossier.lookup_secret])
+    out.write_text(json.dumps({"sessions": sessions, "lookups": lookups}))
+
+
+# --- load -----------------------------------------------------------------------------------
+class Conn:
+    def __init__(self, port: int, cookies: str = "", csrf: str = "") -> None:
+        self.port, self.cookies, self.csrf = port, cookies, csrf
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> int:
+        all_headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
+        if self.cookies:
+            all_headers["Cookie"] = self.cookies
+        if self.csrf:
+            all_headers["X-CSRFToken"] = self.csrf
+        all_headers.update(headers or {})
+        for attempt in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.conn.request("POST", path, body=body, headers=all_headers)
+                response = self.conn.getresponse()
+                response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self.conn.close()
+                    self.conn = None
+                return response.status
+            except (http.client.HTTPException, OSError):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        return 0
+
+
+def run_load(
+    clients: int, work: Callable[[int, int], int], *, seconds: float = 0, count: int = 0
+) -> tuple[list[float], float, dict[int, int]]:
+    """Run `work(client, i)` from `clients` threads for `seconds` or `count` requests in all."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    issued = iter(range(10**9))
+    deadline = time.perf_counter() + seconds if seconds else 0.0
+
+    def loop(client: int) -> None:
+        mine: list[float] = []
+        codes: dict[int, int] = {}
+        while True:
+            with lock:
+                i = next(issued)
+            if count and i >= count:
+                break
+            if deadline and time.perf_counter() >= deadline:
+                break
+            t0 = time.perf_counter()
+            status = work(client, i)
+            mine.append(time.perf_counter() - t0)
+            codes[status] = codes.get(status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in codes.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - t0, statuses
+
+
+def figures(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return len(ordered) / elapsed, statistics.median(ordered) * 1000, p99 * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    if len(sys.argv) >= 3 and sys.argv[1] == "--setup":
+        setup(Path(sys.argv[2]))
+        return
+    url = os.environ.get("BENCH_DATABASE_URL", "")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {'full' if FULL else 'default'} size"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        database = url or f"sqlite:///{tmp}/bench.sqlite3"
+        if url.startswith("postgres"):
+            _recreate_postgres(url)
+        kind = "PostgreSQL" if url.startswith("postgres") else "SQLite (not the PostgreSQL figure)"
+        print(f"database: {kind}")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TINHSO_")},
+            "DATABASE_URL": database,
+            "TINHSO_VAR_DIR": tmp,
+            "DJANGO_SETTINGS_MODULE": "tinhso.settings",
+            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{BENCH}",
+            "TINHSO_LOG_LEVEL": "WARNING",
+        }
+        data_file = Path(tmp) / "bench.json"
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--setup", str(data_file)], env=env, check=True)
+        print(f"set-up: {LOOKUP_DOSSIERS} dossiers in {time.perf_counter() - t0:.1f} s")
+        data = json.loads(data_file.read_text())
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "dossiers_wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=str(BENCH),
+        )
+        try:
+            _wait_for(port)
+            _bench_lookup(port, data["lookups"])
+            _bench_submissions(port, data["sessions"])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _recreate_postgres(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", admin, "-qc", sql], check=True, capture_output=True)
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def _bench_lookup(port: int, lookups: list[list[str]]) -> None:
+    conns = [Conn(port) for _ in range(LOOKUP_CLIENTS)]
+    bodies = [json.dumps({"code": c, "secret": s}).encode() for c, s in lookups]
+    rng = random.Random(7)
+
+    def bare(client: int, i: int) -> int:
+        return conns[client].post("/bench/bare/", bodies[rng.randrange(len(bodies))])
+
+    def lookup(client: int, i: int) -> int:
+        return conns[client].post("/api/v1/dossiers/lookup", bodies[rng.randrange(len(bodies))])
+
+    print(f"public look-up, {LOOKUP_CLIENTS} clients, {LOOKUP_SECONDS} s each:")
+    results = {}
+    for name, work in (("bare Django JSON view", bare), ("dossier look-up", lookup)):
+        run_load(LOOKUP_CLIENTS, work, seconds=1)  # warm-up
+        latencies, elapsed, statuses = run_load(LOOKUP_CLIENTS, work, seconds=LOOKUP_SECONDS)
+        rate, p50, p99 = figures(latencies, elapsed)
+        results[name] = rate
+        print(
+            f"  {name:24s} {rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+            f"statuses {statuses}"
+        )
+    ratio = results["dossier look-up"] / results["bare Django JSON view"]
+    print(f"  ratio look-up / bare: {ratio:.2f}")
+
+
+def _bench_submissions(port: int, sessions: list[str]) -> None:
+    csrf = secrets.token_hex(16)  # 32 characters, the unmasked form Django accepts
+    conns = [Conn(port, cookies=f"sessionid={s}; csrftoken={csrf}", csrf=csrf) for s in sessions]
+    pdf = base64.b64encode(pdf_of_size(ATTACHMENT_BYTES)).decode()
+    run_id = secrets.token_hex(4)
+
+    def body(i: int) -> bytes:
+        return json.dumps(
+            {
+                "procedure": "2.000488",
+                "form": {
+                    "ho_ten": "Nguyễn Văn Thử",
+                    "ngay_sinh": "1990-05-12",
+                    "so_ban_sao": i % 5,
+                },
+                "delivery": "online",
+                "attachments": [
+                    {"component": "TK", "filename": "to-khai.pdf", "content_base64": pdf}
+                ],
+            }
+        ).encode()
+
+    owner_of: dict[int, int] = {}
+
+    def submit(client: int, i: int) -> int:
+        owner_of[i] = client
+        return conns[client].post(
+            "/api/v1/dossiers", body(i), {"Idempotency-Key": f"bench-{run_id}-{i:08d}"}
+        )
+
+    def retry(client: int, i: int) -> int:
+        # the same owner sends the same key again, on a new connection as a client would
+        owner = sessions[owner_of[i]]
+        again = Conn(port, cookies=f"sessionid={owner}; csrftoken={csrf}", csrf=csrf)
+        status = again.post(
+            "/api/v1/dossiers", body(i), {"Idempotency-Key": f"bench-{run_id}-{i:08d}"}
+        )
+        if os.environ.get("BENCH_DEBUG") and status != 200:
+            print("retry", i, owner_of[i], status)
+        return status
+
+    print(
+        f"submissions (e-form + one {ATTACHMENT_BYTES // 1024} KB PDF), {SUBMIT_CLIENTS} clients, "
+        f"{SUBMISSIONS} requests:"
+    )
+    run_load(SUBMIT_CLIENTS, lambda c, i: submit(c, 10**8 + i), count=8)  # warm-up
+    latencies, elapsed, statuses = run_load(SUBMIT_CLIENTS, submit, count=SUBMISSIONS)
+    _line("POST /api/v1/dossiers", latencies, elapsed, statuses)
+    retries = min(SUBMISSIONS, 200)
+    latencies, elapsed, statuses = run_load(SUBMIT_CLIENTS, retry, count=retries)
+    _line("retry, same key and body", latencies, elapsed, statuses)
+
+
+def _line(name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]) -> None:
+    rate, p50, p99 = figures(latencies, elapsed)
+    print(
+        f"  {name:26s} {rate:8.1f} /s    p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  statuses {statuses}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Back-office benchmarks: an officer's work queue over many dossiers, and receptions per second.
+
+1. Queue: `tinhso.dossiers.queries.queue(officer, "don-vi")` (the officer's agencies + state
+   "received", ordered by due time, a page of 50 with its step, agency and assignee loaded),
+   and the overdue queue, on random pages 1-5, BENCH_QUEUE_ROUNDS times (default 300): p50 and
+   p99. Baseline in the same run: loading one dossier by primary key. The dossiers are spread
+   over 30 agencies and all back-office states, inserted with COPY; EXPLAIN of the queue query
+   is printed to show the composite index `dossier_queue (current_agency, state, due_at)`.
+2. Receptions: counter intake (`actions.intake`: citizen account, dossier code under a row
+   lock, one 40 KB PDF component, reception, route step, audit, outbox) followed by the Mẫu 01
+   receipt PDF (WeasyPrint), one after another, BENCH_RECEPTIONS times (default 30); baseline
+   in the same run: the receipt PDF alone.
+
+PostgreSQL only (the issue's figure is for PostgreSQL): BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/tinhso_bench_dossiers_queue; the database is recreated.
+Size: 100,000 dossiers by default; `--full` (or BENCH_FULL=1) loads 1,000,000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = "--full" in sys.argv or os.environ.get("BENCH_FULL") == "1"
+DOSSIERS = 1_000_000 if FULL else int(os.environ.get("BENCH_DOSSIERS", "100000"))
+ROUNDS = int(os.environ.get("BENCH_QUEUE_ROUNDS", "300"))
+RECEPTIONS = int(os.environ.get("BENCH_RECEPTIONS", "200" if FULL else "30"))
+URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tinhso_bench_dossiers_queue"
+)
+AGENCIES = 30
+STATES = [
+    ("received", 60),
+    ("returned", 15),
+    ("result_ready", 8),
+    ("supplement_requested", 5),
+    ("submitted", 5),
+    ("approved", 4),
+    ("rejected", 3),
+]
+
+
+def ms(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return f"p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   (n={len(ordered)})"
+
+
+def timed(fn: Callable[[], object], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def recreate(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", admin, "-qc", sql], check=True, capture_output=True)
+
+
+def pdf_bytes(size: int = 40_000) -> bytes:
+    head = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    tail = b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    filler = b"%" + b"x" * 78 + b"\n"
+    return head + filler * ((size - len(head) - len(tail)) // len(filler)) + tail
+
+
+def world() -> dict[str, Any]:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from tinhso.catalogue.models import ComponentRequirement, Field, Procedure, ProcedureVersion
+    from tinhso.dossiers.models import ProcessingRoute, RouteStep
+    from tinhso.people import actions as people
+    from tinhso.places.models import Agency, Province
+
+    province = Province.objects.create(
+        code=66, name="Đắk Lắk", division_type="tỉnh", codename="dak_lak"
+    )
+    committee = Agency.objects.create(
+        code="000.00.00.H66",
+        name="UBND tỉnh",
+        short_name="UBND",
+        level="province",
+        province=province,
+    )
+    centre = Agency.objects.create(
+        code="000.00.01.H66",
+        name="Trung tâm Phục vụ hành chính công",
+        short_name="TTPVHCC",
+        level="service_centre",
+        parent=committee,
+        province=province,
+    )
+    agencies = [
+        Agency.objects.create(
+            code=f"000.00.{n + 2:02d}.H66",
+            name=f"Sở số {n}",
+            short_name=f"S{n}",
+            level="department",
+            parent=committee,
+            province=province,
+        )
+        for n in range(AGENCIES)
+    ]
+    field = Field.objects.create(code="BENCH", name="Bench")
+    procedure = Procedure.objects.create(
+        code="9.999999",
+        name="Thủ tục đo hiệu năng",
+        field=field,
+        agency=agencies[0],
+        levels=["province"],
+    )
+    version = ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=1,
+        state="published",
+        published_at=timezone.now(),
+        name="Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        processing_days=Decimal(10),
+        online_type="full",
+        channels=["online", "counter", "post"],
+        fees=[],
+        eform_schema={"type": "object", "properties": {}},
+        eform_layout={},
+    )
+    procedure.current_version = version
+    procedure.save()
+    component = ComponentRequirement.objects.create(
+        version=version, position=1, code="TK", name="Tờ khai", originals=1, required=True
+    )
+    route = ProcessingRoute.objects.create(procedure=procedure, number=1)
+    RouteStep.objects.create(
+        route=route, position=1, name="Thẩm định", role="specialist", share_percent=Decimal(70)
+    )
+    RouteStep.objects.create(
+        route=route, position=2, name="Phê duyệt", role="leader", share_percent=Decimal(30)
+    )
+    desk = people.create_official(
+        username="tiepnhan",
+        full_name="Trần Thị Bình",
+        email="t@example.com",
+        password=None,
+        actor=None,
+    )
+    people.grant_role(desk, centre, "receiving_officer", actor=None)
+    officer = people.create_official(
+        username="chuyenvien",
+        full_name="Lê Văn Cường",
+        email="c@example.com",
+        password=None,
+        actor=None,
+    )
+    people.grant_role(officer, agencies[0], "specialist", actor=None)
+    owner = people.create_official(
+        username="owner", full_name="Chủ hồ sơ", email="o@example.com", password=None, actor=None
+    )
+    return {
+        "agencies": agencies,
+        "version": version,
+        "component": component,
+        "desk": desk,
+        "officer": officer,
+        "owner": owner,
+    }
+
+
+def load(count: int, data: dict[str, Any]) -> float:
+    """COPY `count` dossiers in; returns the seconds it took."""
+    from django.db import connection
+    from django.utils import timezone
+
+    agencies = data["agencies"]
+    version, owner = data["version"], data["owner"]
+    rng = random.Random(66)
+    weights = [w for _, w in STATES]
+    names = [s for s, _ in STATES]
+    now = timezone.now()
+    columns = (
+        "code, lookup_secret, version_id, agency_id, owner_id, applicant_name, applicant_phone, "
+        "applicant_email, applicant_address, form_data, form_complete, delivery, "
+        "delivery_address, channel, state, fee_total, fee_status, submitted_at, appointment_at, "
+        "received_at, current_agency_id, due_at, step_due_at, decision_reason, created_at, "
+        "updated_at"
+    )
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY dossiers_dossier ({columns}) FROM STDIN") as copy:
+            for i in range(count):
+                agency = agencies[rng.randrange(len(agencies))]
+                state = rng.choices(names, weights)[0]
+                due = now + timedelta(minutes=rng.randint(-30 * 24 * 60, 30 * 24 * 60))
+                submitted = due - timedelta(days=14)
+                copy.write_row(
+                    (
+                        f"{agency.code}-B-{i:07d}",
+                        "ABCDEFGHJK",
+                        version.pk,
+                        agency.pk,
+                        owner.pk,
+                        f"Người nộp {i}",
+                        "",
+                        "",
+                        "",
+                        "{}",
+                        True,
+                        "counter",
+                        "",
+                        "web",
+                        state,
+                        0,
+                        "none",
+                        submitted,
+                        due,
+                        submitted if state != "submitted" else None,
+                        agency.pk if state != "submitted" else None,
+                        due if state != "submitted" else None,
+                        due if state != "submitted" else None,
+                        "",
+                        submitted,
+                        submitted,
+                    )
+                )
+        cursor.execute("ANALYZE dossiers_dossier")
+    return time.perf_counter() - start
+
+
+def bench_queue(data: dict[str, Any]) -> None:
+    from django.db import connection
+
+    from tinhso.dossiers import queries
+    from tinhso.dossiers.models import Dossier
+
+    officer = data["officer"]
+    rng = random.Random(7)
+    total = Dossier.objects.count()
+    top = Dossier.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+
+    def page_of(name: str) -> Callable[[], object]:
+        def run() -> object:
+            page = rng.randint(1, 5)
+            rows = queries.queue(officer, name).select_related(
+                "version", "current_step", "current_agency", "assignee"
+            )[(page - 1) * 50 : page * 50]
+            return list(rows)
+
+        return run
+
+    def by_pk() -> object:
+        return Dossier.objects.filter(pk=rng.randint(1, top)).first()
+
+    unit = queries.queue(officer, "don-vi")
+    print(f"dossiers: {total:,}; the officer's unit queue holds {unit.count():,}")
+    sql, params = unit.order_by("due_at", "pk")[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = [row[0] for row in cursor.fetchall()]
+    print("plan:", " | ".join(line.strip() for line in plan[:4]))
+    for fn in (page_of("don-vi"), page_of("qua-han"), by_pk):  # warm up
+        timed(fn, 10)
+    print(f"  queue 'don-vi' (page of 50): {ms(timed(page_of('don-vi'), ROUNDS))}")
+    print(f"  queue 'qua-han' (page of 50): {ms(timed(page_of('qua-han'), ROUNDS))}")
+    print(f"  baseline: one dossier by pk:  {ms(timed(by_pk, ROUNDS))}")
+
+
+def bench_receptions(data: dict[str, Any]) -> None:
+    from tinhso.core.context import acting_as
+    from tinhso.dossiers import actions, forms_pdf
+
+    version, component, desk = data["version"], data["component"], data["desk"]
+    content = pdf_bytes()
+    counter = iter(range(1, 1_000_000))
+
+    def receive() -> object:
+        n = next(counter)
+        dossier = actions.intake(
+            version,
+            officer=desk,
+            channel="counter",
+            personal_id=f"0661950{n:05d}",
+            full_name=f"Nguyễn Văn Số {n}",
+            form={},
+            components=[actions.PaperComponent(component.pk, "to-khai.pdf", content, True)],
+            delivery="counter",
+        )
+        return forms_pdf.receipt(dossier, desk)
+
+    with acting_as(desk, channel="command"):
+        receive()  # warm up (fonts, templates)
+        samples = timed(receive, RECEPTIONS)
+        from tinhso.dossiers.models import Dossier
+
+        last = Dossier.objects.filter(channel="counter").order_by("-pk")[0]
+        pdf_only = timed(lambda: forms_pdf.receipt(last, desk), RECEPTIONS)
+    rate = len(samples) / sum(samples)
+    print(f"  receptions incl. receipt PDF: {rate:6.1f}/s   {ms(samples)}")
+    print(
+        f"  baseline: receipt PDF alone:  {len(pdf_only) / sum(pdf_only):6.1f}/s   {ms(pdf_only)}"
+    )
+
+
+def main() -> None:
+    recreate(URL)
+    os.environ["DATABASE_URL"] = URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    os.environ.setdefault("TINHSO_SECRET_KEY", "bench-only-not-secret")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(
+        json.dumps(
+            {
+                "machine": platform.platform(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "dossiers": DOSSIERS,
+                "rounds": ROUNDS,
+                "receptions": RECEPTIONS,
+            }
+        )
+    )
+    data = world()
+    seconds = load(DOSSIERS, data)
+    print(f"loaded {DOSSIERS:,} dossiers with COPY in {seconds:.1f} s")
+    bench_queue(data)
+    bench_receptions(data)
+
+
+if __name__ == "__main__":
+    main()

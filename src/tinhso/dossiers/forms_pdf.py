@@ -1,0 +1,200 @@
+"""The one-stop forms as PDFs (WeasyPrint) and the tracking book as XLSX (openpyxl).
+
+Legal sources: Decree 118/2025/NĐ-CP and the one-stop forms of Circular 01/2018/TT-VPCP
+(Mẫu 01 receipt and appointment, 02 supplement request, 03 refusal to receive, 04 apology
+and new appointment, 05 tracking sheet, 06 tracking book), reportedly replaced by Circular
+03/2025/TT-VPCP [UNCONFIRMED: the wording follows the 2018 forms as printed on live systems].
+
+Administrators replace a form by putting a file with the same name (`mau01.html`, `mau02.html`,
+`mau03.html`, `mau04.html`, `phieu_kiem_soat.html`) in the folder named by the setting
+`DOSSIER_FORMS_DIR`; it is a Django template with the same context and may extend
+`dossiers/forms/_base.html`. Without the setting the built-in templates are used.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.template import engines
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from tinhso.dossiers import clock, queries
+from tinhso.dossiers.models import Apology, Dossier, SupplementRequest
+from tinhso.dossiers.receipt import local
+
+FORMS = {
+    "01": "mau01.html",
+    "02": "mau02.html",
+    "03": "mau03.html",
+    "04": "mau04.html",
+    "kiem-soat": "phieu_kiem_soat.html",
+}
+
+
+def status_url(dossier: Dossier) -> str:
+    """The public status page the QR code points to (the secret completes the look-up)."""
+    from tinhso.dossiers.receipt import lookup_url
+
+    return lookup_url(dossier.code or "", dossier.lookup_secret)
+
+
+def _render(name: str, context: dict[str, Any]) -> str:
+    folder = settings.DOSSIER_FORMS_DIR or ""
+    override = Path(folder) / name if folder else None
+    if override is not None and override.is_file():
+        template = engines["django"].from_string(override.read_text(encoding="utf-8"))
+        return template.render(context)
+    return render_to_string(f"dossiers/forms/{name}", context)
+
+
+def _pdf(html: str) -> bytes:
+    return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())
+
+
+def _context(dossier: Dossier, officer: Any = None, issuer: Any = None) -> dict[str, Any]:
+    url = status_url(dossier)
+    issuer = issuer or dossier.reception_agency or dossier.agency
+    return {
+        "dossier": dossier,
+        "version": dossier.version,
+        "issuer": issuer,
+        "place": settings.DOSSIER_FORMS_PLACE or issuer.province.name,
+        "today": local(timezone.now()),
+        "officer_name": getattr(officer, "display_name", "") if officer else "",
+        "status_url": url,
+        "qr": segno.make(url, error="m").svg_data_uri(scale=3, border=2),
+    }
+
+
+def receipt(dossier: Dossier, officer: Any = None) -> bytes:
+    """Mẫu 01: received, with the legal appointment and each component (digitised or not)."""
+    files = list(dossier.files.all())
+    components = []
+    for component in dossier.version.components.all():
+        mine = [f for f in files if f.component_id == component.pk]
+        if mine:
+            components.append(
+                {
+                    "name": component.name,
+                    "count": len(mine),
+                    "digitised": all(f.digitised for f in mine),
+                }
+            )
+    context = _context(dossier, officer)
+    context.update(
+        components=components,
+        received_at=local(dossier.received_at),
+        appointment_at=local(dossier.appointment_at),
+    )
+    return _pdf(_render(FORMS["01"], context))
+
+
+def supplement_request(request: SupplementRequest, officer: Any = None) -> bytes:
+    """Mẫu 02: each missing or wrong component with its reason."""
+    context = _context(request.dossier, officer or request.requested_by)
+    context["request"] = request
+    return _pdf(_render(FORMS["02"], context))
+
+
+def refusal(dossier: Dossier, officer: Any = None) -> bytes:
+    """Mẫu 03: refusal to receive, with the reason."""
+    return _pdf(_render(FORMS["03"], _context(dossier, officer)))
+
+
+def apology(item: Apology) -> bytes:
+    """Mẫu 04: from the agency at fault, with the new appointment."""
+    context = _context(item.dossier, item.created_by, issuer=item.agency)
+    context.update(
+        apology=item, previous=local(item.previous_appointment), new=local(item.new_appointment)
+    )
+    return _pdf(_render(FORMS["04"], context))
+
+
+def tracking_sheet(dossier: Dossier, now: datetime | None = None) -> bytes:
+    """Phiếu kiểm soát: a row per hand-off with time, from, to, early/on time/late."""
+    report = queries.timeliness(dossier, now)
+    rows = [
+        {
+            **row.__dict__,
+            "started_at": local(row.started_at),
+            "due_at": local(row.due_at),
+            "finished_at": local(row.finished_at),
+            "verdict_label": clock.Verdict(row.verdict).label if row.verdict else "đang xử lý",
+        }
+        for row in report.steps
+    ]
+    context = _context(dossier)
+    context.update(
+        rows=rows,
+        appointment_at=local(dossier.appointment_at),
+        overall_label=(
+            clock.Verdict(report.overall).label if report.overall else "chưa hoàn thành"
+        ),
+    )
+    return _pdf(_render(FORMS["kiem-soat"], context))
+
+
+BOOK_COLUMNS = [
+    "STT",
+    "Mã hồ sơ",
+    "Tên thủ tục",
+    "Người nộp",
+    "Địa chỉ, số điện thoại",
+    "Cơ quan giải quyết",
+    "Nơi tiếp nhận",
+    "Ngày, giờ tiếp nhận",
+    "Ngày, giờ hẹn trả",
+    "Ngày, giờ hoàn thành",
+    "Ngày, giờ trả kết quả",
+    "Trạng thái",
+    "Đánh giá",
+]
+
+
+def _cell(moment: datetime | None) -> datetime | None:
+    return local(moment).replace(tzinfo=None) if moment else None  # type: ignore[union-attr]
+
+
+def tracking_book(dossiers: Any, now: datetime | None = None) -> bytes:
+    """Sổ theo dõi hồ sơ (Mẫu 06) as XLSX: one row per dossier, in the given order."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "So theo doi ho so"
+    sheet.append(BOOK_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for number, d in enumerate(dossiers, start=1):
+        report = queries.timeliness(d, now)
+        sheet.append(
+            [
+                number,
+                d.code,
+                d.version.name,
+                d.applicant_name,
+                ", ".join(x for x in (d.applicant_address, d.applicant_phone) if x),
+                d.agency.name,
+                d.reception_agency.name if d.reception_agency else "",
+                _cell(d.received_at),
+                _cell(d.appointment_at),
+                _cell(d.finished_at),
+                _cell(d.returned_at),
+                d.get_state_display(),
+                clock.Verdict(report.overall).label if report.overall else "",
+            ]
+        )
+    for column in "HIJK":
+        for cell in sheet[column][1:]:
+            cell.number_format = "dd/mm/yyyy hh:mm"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

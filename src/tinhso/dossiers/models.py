@@ -1,0 +1,434 @@
+"""Dossiers (hồ sơ thủ tục hành chính) submitted online, from draft to result.
+
+Legal sources: Decree 118/2025/NĐ-CP (one-stop shop: receipt, supplement requests,
+withdrawal, results; replaces Decree 61/2018); Decree 42/2022/NĐ-CP (online public
+services); Decree 45/2020/NĐ-CP (procedures in the electronic environment: electronic
+receipts, the citizen's data store); Decision 766/QĐ-TTg (satisfaction indicator 5.4).
+
+A dossier keeps the `ProcedureVersion` it was submitted under. A draft has no code and is not
+a dossier yet: submission gives it its code, secret and appointment in one transaction, so
+there is never a half-submitted dossier. The states beyond submission (reception,
+processing, results) belong to the one-stop module (issue 4), which extends `State`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Dossier(models.Model):
+    """Hồ sơ TTHC."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "bản nháp"
+        SUBMITTED = "submitted", "đã nộp, chờ tiếp nhận"
+        RECEIVED = "received", "đã tiếp nhận, đang giải quyết"
+        SUPPLEMENT_REQUESTED = "supplement_requested", "yêu cầu bổ sung hồ sơ"
+        APPROVED = "approved", "đã phê duyệt, chờ kết quả"
+        REFUSED = "refused", "từ chối giải quyết"
+        RESULT_READY = "result_ready", "đã có kết quả"
+        RETURNED = "returned", "đã trả kết quả"
+        REJECTED = "rejected", "từ chối tiếp nhận"
+        WITHDRAWN = "withdrawn", "đã rút hồ sơ"
+
+    class Delivery(models.TextChoices):
+        ONLINE = "online", "nhận trực tuyến"
+        COUNTER = "counter", "nhận tại Bộ phận Một cửa"
+        POST = "post", "nhận qua dịch vụ bưu chính công ích"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "cổng dịch vụ công"
+        API = "api", "kết nối (API)"
+        COUNTER = "counter", "nộp trực tiếp tại Bộ phận Một cửa"
+        POST = "post", "nộp qua dịch vụ bưu chính công ích"
+
+    class FeeStatus(models.TextChoices):
+        NONE = "none", "không thu phí, lệ phí"
+        UNPAID = "unpaid", "chưa nộp phí, lệ phí"
+        PAID = "paid", "đã nộp phí, lệ phí"
+
+    code = models.CharField("mã hồ sơ", max_length=60, unique=True, null=True, blank=True)
+    lookup_secret = models.CharField("mã tra cứu", max_length=20, blank=True)
+    version = models.ForeignKey(
+        "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
+    )
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name="cơ quan giải quyết",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers"
+    )
+    applicant_name = models.CharField("người nộp", max_length=200)
+    applicant_phone = models.CharField(max_length=15, blank=True)
+    applicant_email = models.EmailField(blank=True)
+    applicant_address = models.CharField(max_length=300, blank=True)
+    form_data = models.JSONField("dữ liệu tờ khai", default=dict, blank=True)
+    form_complete = models.BooleanField(default=False)
+    delivery = models.CharField(
+        "cách nhận kết quả", max_length=20, choices=Delivery.choices, blank=True
+    )
+    delivery_address = models.CharField("địa chỉ nhận kết quả", max_length=300, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    state = models.CharField(max_length=30, choices=State.choices, default=State.DRAFT)
+    fee_total = models.PositiveIntegerField("phí, lệ phí (đồng)", default=0)
+    fee_status = models.CharField(max_length=10, choices=FeeStatus.choices, default=FeeStatus.NONE)
+    submitted_at = models.DateTimeField("thời điểm nộp", null=True, blank=True)
+    appointment_at = models.DateTimeField("ngày hẹn trả kết quả", null=True, blank=True)
+    # --- the back office (issue 4) ---
+    reception_agency = models.ForeignKey(
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="received_dossiers",
+        verbose_name="nơi tiếp nhận",
+    )
+    received_at = models.DateTimeField("thời điểm tiếp nhận", null=True, blank=True)
+    clock_start_at = models.DateTimeField("bắt đầu tính thời hạn", null=True, blank=True)
+    route = models.ForeignKey(
+        "ProcessingRoute", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    current_step = models.ForeignKey(
+        "RouteStep", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    current_agency = models.ForeignKey(
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="đơn vị đang xử lý",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_dossiers",
+        verbose_name="người đang xử lý",
+    )
+    step_due_at = models.DateTimeField("hạn của bước", null=True, blank=True)
+    due_at = models.DateTimeField("hạn hiện hành", null=True, blank=True)
+    finished_at = models.DateTimeField("kết thúc xử lý", null=True, blank=True)
+    returned_at = models.DateTimeField("đã trả kết quả lúc", null=True, blank=True)
+    decision_reason = models.TextField("lý do từ chối", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "hồ sơ"
+        verbose_name_plural = "hồ sơ"
+        indexes = [
+            models.Index(fields=["owner", "state"], name="dossier_owner_state"),
+            # an officer's queue: agency + state, ordered by due time
+            models.Index(fields=["current_agency", "state", "due_at", "id"], name="dossier_queue"),
+            models.Index(
+                fields=["assignee", "state", "due_at", "id"], name="dossier_assignee_queue"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state="draft") | models.Q(code__isnull=False),
+                name="dossier_code_once_submitted",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"bản nháp #{self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    def can_be_withdrawn(self) -> bool:
+        """Only before an officer takes it up (Decree 118/2025: withdrawal before processing)."""
+        return self.state == self.State.SUBMITTED
+
+    def can_be_rated(self) -> bool:
+        return self.state not in {self.State.DRAFT}
+
+    def open_supplement(self) -> SupplementRequest | None:
+        return self.supplements.filter(answered_at__isnull=True).order_by("-requested_at").first()
+
+
+def _upload_to(instance: DossierFile, filename: str) -> str:
+    return f"dossiers/{instance.dossier_id}/{instance.sha256[:16]}.{instance.kind}"
+
+
+class DossierFile(models.Model):
+    """One electronic file of a dossier component (thành phần hồ sơ); several per component."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="files")
+    component = models.ForeignKey(
+        "catalogue.ComponentRequirement", on_delete=models.PROTECT, related_name="+"
+    )
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10)  # pdf, jpg, png, docx, xlsx, odt
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_upload_to, blank=True)
+    from_result = models.ForeignKey(
+        "DossierResult",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reused_in",
+        verbose_name="lấy từ kết quả đã cấp",
+    )
+    supplement = models.ForeignKey(
+        "SupplementRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    digitised = models.BooleanField(
+        "đã số hóa", default=True, help_text="Chỉ tiêu số hóa (QĐ 766): bản điện tử có giá trị."
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["component__position", "uploaded_at", "pk"]
+        verbose_name = "tệp thành phần hồ sơ"
+        verbose_name_plural = "tệp thành phần hồ sơ"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DossierCounter(models.Model):
+    """The last sequence number given by one agency on one day, locked while numbering."""
+
+    agency = models.ForeignKey("places.Agency", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "day"], name="dossier_counter_per_day")
+        ]
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a client sent with POST /api/v1/dossiers, and what it created."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    dossier = models.ForeignKey(Dossier, null=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_owner")
+        ]
+
+
+class DossierEvent(models.Model):
+    """One line of the status timeline the citizen sees."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    state = models.CharField(max_length=30, choices=Dossier.State.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} {self.state}"
+
+
+class SupplementRequest(models.Model):
+    """Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02): the legal clock stops until it is answered."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
+    requested_at = models.DateTimeField()
+    reason = models.TextField("lý do")
+    fields = models.JSONField("trường cần sửa", default=list, blank=True)
+    components = models.ManyToManyField(
+        "catalogue.ComponentRequirement", blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_note = models.TextField(blank=True)
+    items = models.JSONField(
+        "thành phần thiếu/sai và lý do", default=list, blank=True
+    )  # [{"component": id, "name": str, "reason": str}]
+    during_processing = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+
+
+class DossierResult(models.Model):
+    """Kết quả giải quyết điện tử: a file the citizen downloads and may reuse later."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="results")
+    name = models.CharField(max_length=500)
+    file = models.FileField(upload_to="dossiers/results/")
+    kind = models.CharField(max_length=10, default="pdf")
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rating(models.Model):
+    """Đánh giá mức độ hài lòng (Decision 766/QĐ-TTg, indicator 5.4)."""
+
+    class Level(models.TextChoices):
+        VERY_SATISFIED = "very_satisfied", "rất hài lòng"
+        SATISFIED = "satisfied", "hài lòng"
+        NOT_SATISFIED = "not_satisfied", "không hài lòng"
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class LookupAttempt(models.Model):
+    """A public look-up try, kept a short while to rate-limit guessing per client address."""
+
+    client = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="lookup_client_at")]
+
+
+class ProcessingRoute(models.Model):
+    """Quy trình nội bộ giải quyết TTHC: one version of a procedure's route, edited by admins.
+
+    May move to the catalogue app. A dossier keeps the route version it started on; a route
+    in use is never edited, a new number is published instead.
+    """
+
+    procedure = models.ForeignKey(
+        "catalogue.Procedure", on_delete=models.PROTECT, related_name="routes"
+    )
+    number = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField("đang áp dụng", default=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="route_number_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} quy trình {self.number}"
+
+
+class RouteStep(models.Model):
+    """Bước xử lý: who (agency + role) and its share of the working-time budget."""
+
+    route = models.ForeignKey(ProcessingRoute, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    agency = models.ForeignKey(
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Để trống: cơ quan giải quyết của hồ sơ.",
+    )
+    role = models.CharField(max_length=30)  # tinhso.people.models.Role
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["route", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "position"], name="route_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+
+class StepRecord(models.Model):
+    """One hand-off on the tracking sheet (Phiếu kiểm soát quá trình giải quyết hồ sơ)."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "đang xử lý"
+        FORWARDED = "forwarded", "đã chuyển bước sau"
+        RETURNED = "returned", "trả lại bước trước"
+        FINISHED = "finished", "đã xử lý xong"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="step_records")
+    step = models.ForeignKey(
+        RouteStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]  # hand-off order
+
+
+class Apology(models.Model):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04), from the agency at fault."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("lý do chậm")
+    previous_appointment = models.DateTimeField()
+    new_appointment = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class OpinionRequest(models.Model):
+    """Lấy ý kiến: one of several agencies asked in parallel for its opinion at a step."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="opinions")
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    question = models.TextField("nội dung xin ý kiến")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    answer = models.TextField("ý kiến", blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "agency"],
+                condition=models.Q(answered_at__isnull=True),
+                name="one_open_opinion_per_agency",
+            )
+        ]

@@ -1,0 +1,429 @@
+"""Reads of dossiers, each through a check that the reader may see it.
+
+Legal source: Decree 13/2023/NĐ-CP (personal data): a dossier is shown to its owner, and to
+anyone holding both its code and its look-up secret, which the public look-up treats alike
+for "no such code" and "wrong secret" so that codes cannot be enumerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from tinhso.core.calendar import current_calendar
+from tinhso.dossiers import codes, deadlines
+from tinhso.dossiers.models import (
+    Dossier,
+    DossierEvent,
+    DossierFile,
+    DossierResult,
+    LookupAttempt,
+)
+
+DEFAULT_LOOKUPS_PER_MINUTE = 10  # failed look-ups per client address
+# A well-formed secret nobody holds: unknown codes are compared against it, so a miss costs
+# the same work as a wrong secret.
+_DECOY_SECRET = "Z" * codes.SECRET_LENGTH
+
+
+def _detail_queryset() -> QuerySet[Dossier]:
+    return Dossier.objects.select_related("version__procedure", "agency", "owner")
+
+
+_PUBLIC_COLUMNS = (
+    "pk",
+    "code",
+    "lookup_secret",
+    "state",
+    "submitted_at",
+    "appointment_at",
+    "applicant_name",
+    "version__name",
+    "agency__name",
+)
+
+
+def my_dossiers(user: Any) -> QuerySet[Dossier]:
+    return _detail_queryset().filter(owner=user).order_by("-updated_at", "-pk")
+
+
+def access_draft(user: Any, pk: int) -> Dossier:
+    """The user's own draft, or 404 (also for someone else's draft)."""
+    dossier = (
+        _detail_queryset().filter(pk=pk, owner=user, state=Dossier.State.DRAFT).first()
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
+    if dossier is None:
+        raise Http404("Không tìm thấy bản nháp.")
+    return dossier
+
+
+def access_dossier(user: Any, code: str) -> Dossier:
+    """The user's own submitted dossier by code, or 404 (also for someone else's)."""
+    dossier = (
+        _detail_queryset().filter(code=code, owner=user).exclude(state="draft").first()
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
+    if dossier is None:
+        raise Http404("Không tìm thấy hồ sơ.")
+    return dossier
+
+
+def access_file(user: Any, pk: int) -> DossierFile:
+    item = DossierFile.objects.select_related("dossier").filter(pk=pk).first()
+    if item is None or item.dossier.owner_id != getattr(user, "pk", None):
+        raise Http404("Không tìm thấy tệp.")
+    return item
+
+
+def access_result(user: Any, pk: int) -> DossierResult:
+    result = DossierResult.objects.select_related("dossier").filter(pk=pk).first()
+    if result is None or result.dossier.owner_id != getattr(user, "pk", None):
+        raise Http404("Không tìm thấy kết quả.")
+    return result
+
+
+# --- public look-up -------------------------------------------------------------------------
+class TooManyLookups(Exception):
+    """This client has tried too many look-ups in the last minute."""
+
+
+def lookups_per_minute() -> int:
+    return int(settings.DOSSIER_LOOKUPS_PER_MINUTE)
+
+
+def _window_start() -> datetime:
+    return timezone.now() - timedelta(minutes=1)
+
+
+def _check_throttle(client: str) -> None:
+    """TooManyLookups when `client` failed the limit's number of look-ups in the last minute.
+
+    Only failures count (a wrong secret or an unknown code), as with sign-in lockouts: a
+    citizen checking a dossier they hold the secret for is never slowed down, and a correct
+    look-up costs one read here instead of a write.
+    """
+    failures = LookupAttempt.objects.filter(client=client, at__gte=_window_start()).count()
+    if failures >= lookups_per_minute():
+        raise TooManyLookups
+
+
+def _record_failure(client: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        LookupAttempt.objects.create(client=client, at=now)
+        if now.second == 0:  # now and then, forget old tries
+            LookupAttempt.objects.filter(at__lt=now - timedelta(hours=1)).delete()
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What the public look-up shows: no personal data beyond the applicant's initials."""
+
+    code: str
+    procedure: str
+    agency: str
+    state: str
+    state_label: str
+    submitted_at: datetime | None
+    appointment_at: datetime | None
+    paused: bool
+    applicant_initials: str
+    events: list[tuple[datetime, str, str]]
+
+
+def initials(name: str) -> str:
+    """ "Nguyễn Văn An" → "N. V. A.": enough to recognise one's own dossier, no more."""
+    return " ".join(f"{part[0]}." for part in name.split() if part)
+
+
+def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None:
+    """The dossier's status if `secret` is right; None for a wrong secret or unknown code.
+
+    The hottest read of the portal: two small queries on plain columns, no model instances.
+    """
+    client = client or "unknown"
+    _check_throttle(client)
+    code = (code or "").strip()
+    row = None
+    if codes.looks_like_code(code):
+        row = (
+            Dossier.objects.filter(code=code)
+            .exclude(state=Dossier.State.DRAFT)
+            .order_by()
+            .values_list(*_PUBLIC_COLUMNS)
+            .first()
+        )
+    expected = row[2] if row else _DECOY_SECRET
+    if not codes.secrets_match(secret, expected) or row is None:
+        _record_failure(client)
+        return None
+    pk, code, _secret, state, submitted_at, appointment_at, name, procedure, agency = row
+    events = DossierEvent.objects.filter(dossier_id=pk).order_by("at", "pk")
+    return PublicStatus(
+        code=code,
+        procedure=procedure,
+        agency=agency,
+        state=state,
+        state_label=Dossier.State(state).label,
+        submitted_at=submitted_at,
+        appointment_at=appointment_at,
+        paused=state == Dossier.State.SUPPLEMENT_REQUESTED,
+        applicant_initials=initials(name),
+        events=[
+            (at, event_state, Dossier.State(event_state).label)
+            for at, event_state in events.values_list("at", "state")
+        ],
+    )
+
+
+def paused_so_far(dossier: Dossier, now: datetime | None = None) -> timedelta:
+    """Working time the legal clock has stood still for supplements, up to now."""
+    now = now or timezone.now()
+    intervals = [(s.requested_at, s.answered_at) for s in dossier.supplements.all()]
+    if not intervals:
+        return timedelta(0)
+    return deadlines.paused_time(current_calendar(), intervals, now)
+
+
+# --- officials ------------------------------------------------------------------------------
+def _official_agency_ids(user: Any) -> set[int]:
+    from tinhso.people.queries import active_roles
+
+    return set(active_roles(user).values_list("agency_id", flat=True))
+
+
+def visible_to_official(user: Any) -> QuerySet[Dossier]:
+    """Dossiers an official may see: those of an agency where they hold a role (competent
+    agency, reception desk, current step, or any step the dossier went through), and the
+    online dossiers waiting for a desk where they may receive them (Decree 118/2025)."""
+    from django.db.models import Q
+
+    from tinhso.people.models import Role
+    from tinhso.people.queries import agencies_where
+    from tinhso.places.models import Agency
+
+    ids = _official_agency_ids(user)
+    if not ids:
+        return Dossier.objects.none()
+    desks = list(agencies_where(user, Role.RECEIVING_OFFICER))
+    centre_provinces = [a.province_id for a in desks if a.level == Agency.Level.SERVICE_CENTRE]
+    desk_parents = [a.parent_id for a in desks if a.parent_id]
+    waiting = Q(state=Dossier.State.SUBMITTED) & (
+        Q(agency_id__in=[a.pk for a in desks])
+        | Q(agency__province_id__in=centre_provinces)
+        | Q(agency_id__in=desk_parents)
+    )
+    involved = (
+        Q(agency_id__in=ids)
+        | Q(reception_agency_id__in=ids)
+        | Q(current_agency_id__in=ids)
+        | Q(step_records__agency_id__in=ids)
+        | Q(opinions__agency_id__in=ids)
+    )
+    return (
+        Dossier.objects.exclude(state=Dossier.State.DRAFT)
+        .filter(involved | (waiting if desks else Q(pk__in=[])))
+        .distinct()
+    )
+
+
+def access_dossier_for_official(user: Any, code: str) -> Dossier:
+    """The dossier by code if this official may see it, else 404 (as if it did not exist)."""
+    pk = visible_to_official(user).filter(code=code).values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404("Không tìm thấy hồ sơ.")
+    return _detail_queryset().select_related("current_step", "current_agency").get(pk=pk)
+
+
+# --- timeliness (the tracking sheet and the national rule) ----------------------------------
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the tracking sheet (Phiếu kiểm soát)."""
+
+    name: str
+    agency: str  # code
+    agency_name: str
+    from_user: str
+    to_user: str
+    started_at: datetime
+    due_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    verdict: str | None  # early / on_time / late, None while open and not yet late
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    steps: list[StepRow]
+    supplements: int  # requests made during processing
+    appointment: datetime | None
+    overall: str | None  # None while not finished
+    at_fault: str | None  # agency code
+
+
+def timeliness(dossier: Dossier, now: datetime | None = None) -> Timeliness:
+    """Early / on time / late per hand-off and overall (national rule, `clock`)."""
+    from tinhso.dossiers import clock
+
+    now = now or timezone.now()
+    calendar = current_calendar()
+    records = list(
+        dossier.step_records.select_related("agency", "from_user", "assignee").order_by("pk")
+    )
+    rows = []
+    for r in records:
+        if r.finished_at is not None:
+            verdict: str | None = clock.verdict(calendar, r.finished_at, r.due_at).value
+        else:
+            verdict = clock.Verdict.LATE.value if now > r.due_at else None
+        rows.append(
+            StepRow(
+                name=r.name,
+                agency=r.agency.code,
+                agency_name=r.agency.name,
+                from_user=r.from_user.display_name if r.from_user else "",
+                to_user=r.assignee.display_name if r.assignee else "",
+                started_at=r.started_at,
+                due_at=r.due_at,
+                finished_at=r.finished_at,
+                outcome=r.outcome,
+                verdict=verdict,
+            )
+        )
+    supplements = dossier.supplements.filter(during_processing=True).count()
+    overall = None
+    if dossier.finished_at is not None and dossier.appointment_at is not None:
+        overall = clock.national_verdict(
+            calendar, dossier.finished_at, dossier.appointment_at, supplements
+        ).value
+    spans = [clock.StepSpan(r.agency, r.started_at, r.due_at, r.finished_at) for r in rows]
+    return Timeliness(
+        steps=rows,
+        supplements=supplements,
+        appointment=dossier.appointment_at,
+        overall=overall,
+        at_fault=clock.agency_at_fault(spans, dossier.finished_at or now),
+    )
+
+
+def apology_warning() -> timedelta:
+    """`DOSSIER_APOLOGY_WARNING_HOURS` (working hours before the appointment, default 8)."""
+    return timedelta(hours=float(settings.DOSSIER_APOLOGY_WARNING_HOURS or 8))
+
+
+def apology_due(dossier: Dossier, now: datetime | None = None) -> Any:
+    """The agency that must apologise now (Mẫu 04), or None: the one whose step overran, or
+    the current one when the appointment is less than the warning time away."""
+    from tinhso.dossiers import clock
+    from tinhso.places.models import Agency
+
+    if dossier.state != Dossier.State.RECEIVED:
+        return None
+    now = now or timezone.now()
+    calendar = current_calendar()
+    latest = dossier.apologies.order_by("-created_at", "-pk").first()
+    appointment = latest.new_appointment if latest else dossier.appointment_at
+    if appointment is None:
+        return None
+    report = timeliness(dossier, now)
+    late_step = report.steps and report.steps[-1].verdict == clock.Verdict.LATE.value
+    if (
+        latest is not None
+        and latest.created_at
+        >= (report.steps[-1].started_at if report.steps else latest.created_at)
+        and not clock.needs_apology(calendar, appointment, now, apology_warning())
+    ):
+        return None
+    if late_step or clock.needs_apology(calendar, appointment, now, apology_warning()):
+        code = report.at_fault
+        if code:
+            return Agency.objects.filter(code=code).first()
+        return dossier.current_agency or dossier.agency
+    return None
+
+
+# --- work queues ------------------------------------------------------------------------------
+QUEUES: list[tuple[str, str]] = [
+    ("cua-toi", "Hồ sơ của tôi"),
+    ("don-vi", "Hồ sơ của đơn vị"),
+    ("cho-tiep-nhan", "Chờ tiếp nhận"),
+    ("den-han-hom-nay", "Đến hạn hôm nay"),
+    ("sap-den-han", "Sắp đến hạn"),
+    ("qua-han", "Quá hạn"),
+    ("cho-bo-sung", "Chờ công dân bổ sung"),
+]
+DEFAULT_DUE_SOON_HOURS = 16
+
+
+def due_soon_hours() -> float:
+    """`DOSSIER_DUE_SOON_HOURS`: working hours ahead that count as "due soon" (default 16)."""
+    return float(settings.DOSSIER_DUE_SOON_HOURS or DEFAULT_DUE_SOON_HOURS)
+
+
+def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier]:
+    """One work queue of an official, ordered by due time (then code)."""
+    from datetime import time as clock_time
+
+    now = now or timezone.now()
+    ids = _official_agency_ids(user)
+    processing = Dossier.objects.filter(current_agency_id__in=ids, state=Dossier.State.RECEIVED)
+    if name == "cua-toi":
+        rows = Dossier.objects.filter(assignee=user, state=Dossier.State.RECEIVED)
+    elif name == "don-vi":
+        rows = processing
+    elif name == "cho-tiep-nhan":
+        rows = visible_to_official(user).filter(state=Dossier.State.SUBMITTED)
+        return rows.order_by("submitted_at", "pk")
+    elif name == "den-han-hom-nay":
+        calendar = current_calendar()
+        end = datetime.combine(calendar.local(now).date(), clock_time.max, calendar.tz)
+        rows = processing.filter(due_at__gte=now, due_at__lte=end)
+    elif name == "sap-den-han":
+        soon = current_calendar().add_working_time(now, hours=due_soon_hours())
+        rows = processing.filter(due_at__gte=now, due_at__lte=soon)
+    elif name == "qua-han":
+        rows = processing.filter(due_at__lt=now)
+    elif name == "cho-bo-sung":
+        rows = Dossier.objects.filter(state=Dossier.State.SUPPLEMENT_REQUESTED).filter(
+            models_q(current_agency_id__in=ids) | models_q(reception_agency_id__in=ids)
+        )
+    else:
+        raise Http404("Không có hàng đợi này.")
+    return rows.order_by("due_at", "pk")
+
+
+def models_q(**kwargs: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(**kwargs)
+
+
+def queue_counts(user: Any, now: datetime | None = None) -> dict[str, int]:
+    """The counts shown in the menu, one query each."""
+    return {name: queue(user, name, now).count() for name, _ in QUEUES}
+
+
+def assignable(dossier: Dossier) -> QuerySet[Any]:
+    """Officials who hold the current step's role in the current step's agency."""
+    from tinhso.people.models import User
+
+    role = dossier.current_step.role if dossier.current_step else "specialist"
+    if dossier.current_agency_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            roles__agency_id=dossier.current_agency_id, roles__role=role, is_active=True
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )

@@ -1,0 +1,42 @@
+// Upload with a progress bar; without JavaScript the form posts normally.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var input = form.querySelector("input[type=file]");
+      if (!window.FormData || !input || !input.files.length) { return; }
+      event.preventDefault();
+      var bar = form.querySelector("progress");
+      var status = form.querySelector(".upload-status");
+      var button = form.querySelector("button[type=submit]");
+      var request = new XMLHttpRequest();
+      bar.hidden = false; bar.value = 0; button.disabled = true;
+      status.textContent = "Đang tải lên…";
+      request.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) {
+          var percent = Math.round((e.loaded / e.total) * 100);
+          bar.value = percent;
+          status.textContent = "Đang tải lên: " + percent + "%";
+        }
+      });
+      request.addEventListener("load", function () {
+        var body = {};
+        try { body = JSON.parse(request.responseText); } catch (e) { body = {errors: ["Không tải lên được tệp."]}; }
+        var errors = body.errors || [];
+        if (body.added) { window.location.reload(); return; }
+        bar.hidden = true; button.disabled = false;
+        status.textContent = errors.join(" ");
+        status.classList.add("ef-error");
+        input.value = "";
+        input.focus();  // the button was disabled under the focus: give it back to the picker
+      });
+      request.addEventListener("error", function () {
+        bar.hidden = true; button.disabled = false;
+        status.textContent = "Mất kết nối khi tải lên; các tệp đã tải lên trước đó vẫn được giữ. Vui lòng thử lại.";
+      });
+      request.open("POST", form.action);
+      request.setRequestHeader("Accept", "application/json");
+      request.send(new FormData(form));
+    });
+  });
+})();

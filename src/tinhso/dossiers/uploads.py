@@ -1,0 +1,160 @@
+"""Checking attached files by their content, not their name, and the size limits.
+
+Decree 45/2020/NĐ-CP lets citizens submit electronic copies of dossier components; the
+formats a province accepts are its own choice, so they are configurable. By default: PDF,
+JPEG, PNG, DOCX, XLSX and ODT. The file's first bytes decide its type (`filetype`), and a
+second look confirms it: a PDF must end with `%%EOF` near its end, an image must decode
+with Pillow, an office document must be a ZIP holding the part its format requires.
+
+Pure apart from reading the bytes it is given.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from PIL import Image, UnidentifiedImageError
+
+MB = 1024 * 1024
+DEFAULT_TYPES = ("pdf", "jpg", "png", "docx", "xlsx", "odt")
+DEFAULT_MAX_FILE_BYTES = 10 * MB
+DEFAULT_MAX_DOSSIER_BYTES = 50 * MB
+
+LABELS = {
+    "pdf": "PDF",
+    "jpg": "JPEG",
+    "png": "PNG",
+    "docx": "DOCX",
+    "xlsx": "XLSX",
+    "odt": "ODT",
+    "doc": "DOC",
+    "xls": "XLS",
+    "gif": "GIF",
+    "tif": "TIFF",
+}
+MIME = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+_ZIP_PART = {
+    "docx": "word/document.xml",
+    "xlsx": "xl/workbook.xml",
+    "odt": "content.xml",
+}
+
+
+class RejectedFile(ValueError):
+    """A file the dossier cannot take; the message is for the citizen, in Vietnamese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    types: tuple[str, ...]
+    max_file_bytes: int
+    max_dossier_bytes: int
+
+    @property
+    def types_label(self) -> str:
+        return ", ".join(LABELS.get(t, t.upper()) for t in self.types)
+
+    @property
+    def accept(self) -> str:
+        """For `<input type=file accept=...>`: a hint only; the server decides by content."""
+        return ",".join(f".{t}" if t != "jpg" else ".jpg,.jpeg" for t in self.types)
+
+
+def limits() -> Limits:
+    """From settings: DOSSIER_FILE_TYPES, DOSSIER_MAX_FILE_BYTES, DOSSIER_MAX_DOSSIER_BYTES."""
+    types = getattr(settings, "DOSSIER_FILE_TYPES", DEFAULT_TYPES)
+    if isinstance(types, str):
+        types = tuple(t.strip().lower() for t in types.split(",") if t.strip())
+    return Limits(
+        types=tuple(types),
+        max_file_bytes=int(getattr(settings, "DOSSIER_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
+        max_dossier_bytes=int(
+            getattr(settings, "DOSSIER_MAX_DOSSIER_BYTES", DEFAULT_MAX_DOSSIER_BYTES)
+        ),
+    )
+
+
+def size_label(size: int) -> str:
+    if size >= MB:
+        return f"{size / MB:.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _confirm(kind: str, content: bytes) -> bool:
+    if kind == "pdf":
+        return content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]
+    if kind in {"jpg", "png"}:
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return False
+        return True
+    if kind in _ZIP_PART:
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = set(archive.namelist())
+                if kind == "odt":
+                    mimetype = archive.read("mimetype") if "mimetype" in names else b""
+                    return mimetype.strip() == MIME["odt"].encode()
+                return _ZIP_PART[kind] in names
+        except (zipfile.BadZipFile, KeyError, OSError):
+            return False
+    return True
+
+
+def check_file(
+    name: str, content: bytes, *, already_in_dossier: int, rules: Limits | None = None
+) -> str:
+    """The file's real type (e.g. "pdf"), or RejectedFile with the reason for the citizen."""
+    rules = rules or limits()
+    if not content:
+        raise RejectedFile(f"Tệp “{name}” rỗng.")
+    if len(content) > rules.max_file_bytes:
+        raise RejectedFile(
+            f"Tệp “{name}” có dung lượng {size_label(len(content))}, vượt quá giới hạn "
+            f"{size_label(rules.max_file_bytes)} cho mỗi tệp."
+        )
+    if already_in_dossier + len(content) > rules.max_dossier_bytes:
+        raise RejectedFile(
+            f"Không thể thêm tệp “{name}”: tổng dung lượng hồ sơ sẽ vượt quá "
+            f"{size_label(rules.max_dossier_bytes)}."
+        )
+    guess = filetype.guess(content[:8192] if len(content) > 8192 else content)
+    kind = guess.extension if guess else ""
+    if kind == "zip":
+        kind = _office_kind(content)
+    if kind not in rules.types or not _confirm(kind, content):
+        raise RejectedFile(
+            f"Tệp “{name}” không phải là tệp hợp lệ thuộc các định dạng được chấp nhận "
+            f"({rules.types_label}); hệ thống kiểm tra nội dung tệp, không dựa vào tên tệp."
+        )
+    return kind
+
+
+def _office_kind(content: bytes) -> str:
+    """filetype may call an office document "zip" when its parts are in an unusual order."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        return "zip"
+    for kind, part in _ZIP_PART.items():
+        if part in names:
+            return kind
+    return "zip"

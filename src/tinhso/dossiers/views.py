@@ -1,0 +1,478 @@
+"""Citizen pages: the submission journey, "my dossiers", the receipt and the public look-up.
+
+Thin, like the API: parse, load through an access helper, call one action, render.
+Legal sources as in `tinhso.dossiers.actions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tinhso.catalogue import eforms
+from tinhso.catalogue.models import ProcedureVersion
+from tinhso.core.middleware import client_address
+from tinhso.dossiers import actions, queries
+from tinhso.dossiers.datastore import store_for
+from tinhso.dossiers.models import Dossier, Rating
+from tinhso.dossiers.receipt import local, render_receipt
+from tinhso.dossiers.uploads import RejectedFile, limits, size_label
+from tinhso.places.models import Agency
+
+STEPS = [
+    ("form", "Tờ khai"),
+    ("files", "Giấy tờ"),
+    ("delivery", "Nhận kết quả"),
+    ("review", "Xem lại và nộp"),
+]
+
+
+def _published(code: str) -> ProcedureVersion:
+    return get_object_or_404(
+        ProcedureVersion.objects.select_related("procedure__agency"),
+        procedure__code=code,
+        state=ProcedureVersion.State.PUBLISHED,
+    )
+
+
+def _agency_choices(version: ProcedureVersion) -> list[Agency]:
+    if version.procedure.agency_id:
+        return []
+    levels = {"commune": Agency.Level.COMMUNE, "province": Agency.Level.DEPARTMENT}
+    wanted = [levels[level] for level in version.procedure.levels if level in levels]
+    return list(
+        Agency.objects.filter(is_active=True, level__in=wanted or [Agency.Level.COMMUNE]).order_by(
+            "name"
+        )[:500]
+    )
+
+
+@login_required
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    """Nộp hồ sơ trực tuyến: what is needed, and a button that opens a draft."""
+    version = _published(code)
+    choices = _agency_choices(version)
+    error = ""
+    if request.method == "POST":
+        agency = None
+        if choices:
+            agency = next((a for a in choices if a.code == request.POST.get("agency")), None)
+        try:
+            draft = actions.start_draft(version, user=request.user, agency=agency)
+        except actions.DossierError as exc:
+            error = next(iter(exc.errors.values()))
+        else:
+            return redirect("dossiers:draft-form", pk=draft.pk)
+    drafts = queries.my_dossiers(request.user).filter(version=version, state=Dossier.State.DRAFT)
+    return render(
+        request,
+        "dossiers/start.html",
+        {
+            "version": version,
+            "components": version.components.all(),
+            "agencies": choices,
+            "error": error,
+            "drafts": drafts,
+            "accepts_online": version.accepts_online(),
+        },
+        status=422 if error else 200,
+    )
+
+
+def _step_context(dossier: Dossier, step: str) -> dict[str, Any]:
+    names = [s for s, _label in STEPS]
+    return {
+        "dossier": dossier,
+        "version": dossier.version,
+        "steps": [(s, _(label)) for s, label in STEPS],
+        "step": step,
+        "step_number": names.index(step) + 1,
+        "step_count": len(STEPS),
+    }
+
+
+@login_required
+def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    version = dossier.version
+    errors: dict[str, str] = {}
+    data = dossier.form_data
+    if request.method == "POST":
+        data = {
+            name: request.POST.get(name, "") for name in version.eform_schema.get("properties", {})
+        }
+        errors = actions.save_form(dossier, data, user=request.user)
+        if not errors:
+            return redirect("dossiers:draft-files", pk=dossier.pk)
+        data = dossier.form_data
+    fields = eforms.fields(version.eform_schema, version.eform_layout, data, errors)
+    context = _step_context(dossier, "form") | {"fields": fields, "errors": errors}
+    return render(request, "dossiers/draft_form.html", context, status=422 if errors else 200)
+
+
+def _components_view(dossier: Dossier, store_documents: list[Any]) -> list[dict[str, Any]]:
+    files = list(dossier.files.all())
+    return [
+        {
+            "component": c,
+            "files": [f for f in files if f.component_id == c.pk],
+            "store": store_documents if c.from_datastore else [],
+        }
+        for c in dossier.version.components.all()
+    ]
+
+
+@login_required
+def draft_files(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    if request.method == "POST":
+        missing = actions.missing_components(dossier)
+        if not missing:
+            return redirect("dossiers:draft-delivery", pk=dossier.pk)
+        for component in missing:
+            messages.error(request, _("Chưa đính kèm “%s”.") % component.name[:120])
+    return _render_files(
+        request, dossier, "dossiers/draft_files.html", _step_context(dossier, "files")
+    )
+
+
+def _render_files(
+    request: HttpRequest, dossier: Dossier, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    rules = limits()
+    used = sum(f.size for f in dossier.files.all())
+    context |= {
+        "components": _components_view(dossier, store_for(request.user).documents()),
+        "limits": rules,
+        "max_file": size_label(rules.max_file_bytes),
+        "max_dossier": size_label(rules.max_dossier_bytes),
+        "used": size_label(used) if used else "0 KB",
+    }
+    return render(request, template, context)
+
+
+def _component_id(request: HttpRequest) -> int:
+    value = request.POST.get("component", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _upload(request: HttpRequest, dossier: Dossier) -> tuple[int, list[str]]:
+    component_id = _component_id(request)
+    added, problems = 0, []
+    uploads = request.FILES.getlist("files")
+    if not uploads:
+        problems.append(_("Vui lòng chọn ít nhất một tệp."))
+    for upload in uploads:
+        try:
+            actions.attach_file(
+                dossier, component_id, upload.name or "tep", upload.read(), user=request.user
+            )
+        except RejectedFile as exc:
+            problems.append(exc.message)
+        except actions.DossierError as exc:
+            problems.extend(exc.errors.values())
+        else:
+            added += 1
+    return added, problems
+
+
+def _upload_response(
+    request: HttpRequest, added: int, problems: list[str], back: str
+) -> HttpResponse:
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if wants_json and not added:  # shown in place, next to the upload form
+        return JsonResponse({"added": 0, "errors": problems}, status=422)
+    if added:
+        messages.success(request, _("Đã tải lên %(n)d tệp.") % {"n": added})
+    for problem in problems:
+        messages.error(request, problem)
+    if wants_json:  # the page reloads and shows the messages
+        return JsonResponse({"added": added, "errors": problems})
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def draft_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    added, problems = _upload(request, dossier)
+    back = reverse("dossiers:draft-files", kwargs={"pk": dossier.pk})
+    return _upload_response(request, added, problems, back)
+
+
+@login_required
+@require_POST
+def draft_pick(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    try:
+        actions.attach_from_datastore(
+            dossier,
+            _component_id(request),
+            request.POST.get("ref", ""),
+            user=request.user,
+        )
+    except actions.DossierError as exc:
+        for problem in exc.errors.values():
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("Đã chọn giấy tờ từ kho dữ liệu."))
+    return redirect("dossiers:draft-files", pk=dossier.pk)
+
+
+@login_required
+@require_POST
+def remove_file(request: HttpRequest, file_pk: int) -> HttpResponse:
+    item = queries.access_file(request.user, file_pk)
+    dossier = item.dossier
+    try:
+        actions.remove_file(item, user=request.user)
+    except actions.DossierError as exc:
+        messages.error(request, exc.errors["__all__"])
+    else:
+        messages.success(request, _("Đã xóa tệp “%s”.") % item.original_name)
+    if dossier.is_draft:
+        return redirect("dossiers:draft-files", pk=dossier.pk)
+    return redirect("dossiers:detail", code=dossier.code)
+
+
+@login_required
+def draft_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    errors: dict[str, str] = {}
+    chosen, address = dossier.delivery, dossier.delivery_address
+    if request.method == "POST":
+        chosen = request.POST.get("delivery", "")
+        address = request.POST.get("delivery_address", "")
+        try:
+            actions.choose_delivery(dossier, chosen, address, user=request.user)
+        except actions.DossierError as exc:
+            errors = exc.errors
+        else:
+            return redirect("dossiers:draft-review", pk=dossier.pk)
+    options = [
+        (value, Dossier.Delivery(value).label)
+        for value in actions.delivery_options(dossier.version)
+    ]
+    context = _step_context(dossier, "delivery") | {
+        "options": options,
+        "chosen": chosen,
+        "address": address,
+        "errors": errors,
+    }
+    return render(request, "dossiers/draft_delivery.html", context, status=422 if errors else 200)
+
+
+@login_required
+def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            submitted = actions.submit(dossier, user=request.user)
+        except actions.DossierError as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request, _("Đã nộp hồ sơ. Mã hồ sơ của Ông/Bà là %s.") % submitted.code
+            )
+            return redirect("dossiers:detail", code=submitted.code)
+    else:
+        errors = actions.submission_errors(dossier)
+    version = dossier.version
+    fields = eforms.fields(version.eform_schema, version.eform_layout, dossier.form_data, {})
+    context = _step_context(dossier, "review") | {
+        "fields": fields,
+        "components": _components_view(dossier, []),
+        "errors": errors,
+    }
+    return render(
+        request,
+        "dossiers/draft_review.html",
+        context,
+        status=422 if errors and request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = queries.access_draft(request.user, pk)
+    actions.discard_draft(dossier, user=request.user)
+    messages.success(request, _("Đã xóa bản nháp."))
+    return redirect("dossiers:mine")
+
+
+# --- my dossiers -----------------------------------------------------------------------------
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    dossiers = list(queries.my_dossiers(request.user))
+    return render(
+        request,
+        "dossiers/mine.html",
+        {
+            "drafts": [d for d in dossiers if d.is_draft],
+            "dossiers": [d for d in dossiers if not d.is_draft],
+        },
+    )
+
+
+def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
+    supplement = dossier.open_supplement()
+    paused = queries.paused_so_far(dossier)
+    version = dossier.version
+    fields = []
+    if supplement:
+        data = {k: v for k, v in dossier.form_data.items()}
+        fields = [
+            f
+            for f in eforms.fields(version.eform_schema, version.eform_layout, data, {})
+            if f.name in supplement.fields
+        ]
+    components = _components_view(dossier, [])
+    asked = set(supplement.components.values_list("pk", flat=True)) if supplement else set()
+    return {
+        "dossier": dossier,
+        "version": version,
+        "events": list(dossier.events.all()),
+        "supplement": supplement,
+        "supplements": list(dossier.supplements.all()),
+        "supplement_fields": fields,
+        "supplement_components": [c for c in components if c["component"].pk in asked],
+        "paused_hours": round(paused.total_seconds() / 3600, 1),
+        "results": list(dossier.results.all()),
+        "rating": getattr(dossier, "rating", None) if hasattr(dossier, "rating") else None,
+        "rating_levels": Rating.Level.choices,
+        "appointment": local(dossier.appointment_at),
+        "submitted": local(dossier.submitted_at),
+        "max_file": size_label(limits().max_file_bytes),
+        "limits": limits(),
+    }
+
+
+@login_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    return render(request, "dossiers/detail.html", _detail_context(request, dossier))
+
+
+@login_required
+def receipt(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    if dossier.received_at is not None:  # received: the legal receipt with the appointment
+        from tinhso.dossiers import forms_pdf
+
+        pdf = forms_pdf.receipt(dossier)
+    else:  # online, not yet received: the provisional electronic receipt
+        pdf = render_receipt(dossier)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bien-nhan-{dossier.code}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    try:
+        actions.withdraw(dossier, user=request.user, reason=request.POST.get("reason", ""))
+    except actions.DossierError as exc:
+        messages.error(request, exc.errors["__all__"])
+    else:
+        messages.success(request, _("Đã rút hồ sơ %s.") % dossier.code)
+    return redirect("dossiers:detail", code=code)
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    try:
+        actions.rate(
+            dossier,
+            request.POST.get("level", ""),
+            request.POST.get("comment", ""),
+            user=request.user,
+        )
+    except actions.DossierError as exc:
+        for problem in exc.errors.values():
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("Cảm ơn Ông/Bà đã đánh giá."))
+    return redirect("dossiers:detail", code=code)
+
+
+@login_required
+@require_POST
+def supplement_upload(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    added, problems = _upload(request, dossier)
+    back = reverse("dossiers:detail", kwargs={"code": code}) + "#bo-sung"
+    return _upload_response(request, added, problems, back)
+
+
+@login_required
+@require_POST
+def supplement_answer(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier(request.user, code)
+    supplement = dossier.open_supplement()
+    data = {name: request.POST.get(name, "") for name in (supplement.fields if supplement else [])}
+    try:
+        actions.answer_supplement(dossier, data, request.POST.get("note", ""), user=request.user)
+    except actions.DossierError as exc:
+        for problem in exc.errors.values():
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("Đã nộp bổ sung hồ sơ."))
+    return redirect("dossiers:detail", code=code)
+
+
+@login_required
+def download_file(request: HttpRequest, file_pk: int) -> FileResponse:
+    item = queries.access_file(request.user, file_pk)
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name)
+
+
+@login_required
+def download_result(request: HttpRequest, result_pk: int) -> FileResponse:
+    result = queries.access_result(request.user, result_pk)
+    name = f"{result.name}.{result.kind}"
+    return FileResponse(result.file.open("rb"), as_attachment=True, filename=name)
+
+
+# --- public look-up --------------------------------------------------------------------------
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Tra cứu hồ sơ: code + look-up secret, no sign-in, same answer for every miss."""
+    code = (request.POST.get("ma") or request.GET.get("ma") or "").strip()
+    secret = (request.POST.get("ma-tra-cuu") or request.GET.get("ma-tra-cuu") or "").strip()
+    status, error, code_status = None, "", 200
+    if code or secret:
+        try:
+            status = queries.public_lookup(code, secret, client=client_address(request))
+        except queries.TooManyLookups:
+            error = _("Ông/Bà đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
+            code_status = 429
+        else:
+            if status is None:
+                error = _("Mã hồ sơ hoặc mã tra cứu không đúng.")
+                code_status = 404
+    response = render(
+        request,
+        "dossiers/lookup.html",
+        {
+            "code": code,
+            "status": status,
+            "error": error,
+            "appointment": local(status.appointment_at) if status else None,
+        },
+        status=code_status,
+    )
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,395 @@
+"""Officials' pages: work queues, a dossier's back-office page, forms and the tracking book.
+
+Thin: parse, load through `queries.access_dossier_for_official`, call one action, render.
+Plain forms work without JavaScript; `office.js` posts a row's form with fetch and swaps the
+row for the returned fragment. Legal sources as in `tinhso.dossiers.actions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from tinhso.core.workdays import VIETNAM
+from tinhso.dossiers import actions, forms_pdf, lifecycle, queries
+from tinhso.dossiers.models import Dossier
+from tinhso.people.models import User
+
+PAGE_SIZE = 50
+
+
+def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "kind", "") != User.Kind.OFFICIAL:
+            raise Http404("Không tìm thấy trang.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _is_fetch(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@official_required
+def queue(request: HttpRequest, name: str = "cua-toi") -> HttpResponse:
+    """Hàng đợi công việc, ordered by due time, paged."""
+    titles = dict(queries.QUEUES)
+    if name not in titles:
+        raise Http404("Không có hàng đợi này.")
+    now = timezone.now()
+    try:
+        page = max(1, int(request.GET.get("trang", "1")))
+    except ValueError:
+        page = 1
+    rows = list(
+        queries.queue(request.user, name, now).select_related(
+            "version", "current_step", "current_agency", "assignee"
+        )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
+    has_next = len(rows) > PAGE_SIZE
+    counts = queries.queue_counts(request.user, now)
+    return render(
+        request,
+        "dossiers/office/queue.html",
+        {
+            "name": name,
+            "title": titles[name],
+            "queues": [(key, label, counts[key]) for key, label in queries.QUEUES],
+            "rows": [_row(d, now) for d in rows[:PAGE_SIZE]],
+            "page": page,
+            "has_next": has_next,
+            "colleagues": _colleagues(request.user),
+            "can_assign": name in {"don-vi", "den-han-hom-nay", "sap-den-han", "qua-han"},
+        },
+    )
+
+
+def _colleagues(user: Any) -> list[User]:
+    from tinhso.people.queries import active_roles
+
+    ids = set(active_roles(user).values_list("agency_id", flat=True))
+    return list(
+        User.objects.filter(roles__agency_id__in=ids, kind=User.Kind.OFFICIAL, is_active=True)
+        .distinct()
+        .order_by("full_name")[:200]
+    )
+
+
+def _row(dossier: Dossier, now: datetime) -> dict[str, Any]:
+    due = dossier.due_at
+    return {
+        "d": dossier,
+        "due": due.astimezone(VIETNAM) if due else None,
+        "overdue": bool(due and due < now and dossier.state == Dossier.State.RECEIVED),
+        "row_action": (
+            ("receive", "Tiếp nhận")
+            if dossier.state == Dossier.State.SUBMITTED
+            else ("forward", "Chuyển bước tiếp")
+            if dossier.state == Dossier.State.RECEIVED
+            else None
+        ),
+    }
+
+
+@official_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = queries.access_dossier_for_official(request.user, code)
+    now = timezone.now()
+    return render(
+        request,
+        "dossiers/office/detail.html",
+        {
+            "d": dossier,
+            "report": queries.timeliness(dossier, now),
+            "allowed": lifecycle.allowed(dossier.state),
+            "steps": list(dossier.route.steps.all()) if dossier.route else [],
+            "assignable": queries.assignable(dossier) if dossier.current_agency_id else [],
+            "apology_due": queries.apology_due(dossier, now),
+            "appointment": actions.current_appointment(dossier),
+            "components": list(dossier.version.components.all()),
+            "supplements": list(dossier.supplements.all()),
+            "apologies": list(dossier.apologies.all()),
+            "files": list(dossier.files.select_related("component")),
+            "results": list(dossier.results.all()),
+            "opinions": list(dossier.opinions.select_related("agency")),
+            "opinion_agencies": _opinion_agencies(dossier),
+        },
+    )
+
+
+def _opinion_agencies(dossier: Dossier) -> list[Any]:
+    """Agencies of the province that may be asked for an opinion (not the current one)."""
+    from tinhso.places.models import Agency
+
+    return list(
+        Agency.objects.filter(
+            province_id=dossier.agency.province_id,
+            is_active=True,
+            level__in=[Agency.Level.PROVINCE, Agency.Level.DEPARTMENT],
+        )
+        .exclude(pk=dossier.current_agency_id or 0)
+        .order_by("name")[:100]
+    )
+
+
+def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
+    user, post = request.user, request.POST
+    if action == "receive":
+        return actions.receive(dossier, officer=user)
+    if action == "request_supplement":
+        items = [
+            actions.MissingItem(int(pk), post.get(f"reason-{pk}", ""))
+            for pk in post.getlist("components")
+            if pk.isdigit()
+        ]
+        officer = user
+        return actions.request_supplement(
+            dossier,
+            reason=post.get("reason", ""),
+            fields=[],
+            component_ids=[],
+            officer=officer,
+            items=items,
+        )
+    if action == "reject":
+        return actions.reject(dossier, officer=user, reason=post.get("reason", ""))
+    if action == "assign":
+        to = User.objects.filter(pk=post.get("to") or 0).first()
+        if to is None:
+            raise actions.DossierError({"to": "Vui lòng chọn cán bộ."})
+        return actions.assign(dossier, officer=user, to=to)
+    if action == "forward":
+        return actions.forward(dossier, officer=user, note=post.get("note", ""))
+    if action == "request_opinions":
+        from tinhso.places.models import Agency
+
+        ids = [int(pk) for pk in post.getlist("agencies") if pk.isdigit()]
+        return actions.request_opinions(
+            dossier,
+            officer=user,
+            agencies=list(Agency.objects.filter(pk__in=ids, is_active=True).order_by("code")),
+            question=post.get("question", ""),
+        )
+    if action == "give_opinion":
+        return actions.give_opinion(dossier, officer=user, answer=post.get("answer", ""))
+    if action == "return_to_step":
+        position = post.get("position", "")
+        return actions.return_to_step(
+            dossier,
+            officer=user,
+            position=int(position) if position.isdigit() else 0,
+            reason=post.get("reason", ""),
+        )
+    if action == "extend":
+        moment = parse_datetime(post.get("new_appointment", "") or "")
+        if moment is None:
+            raise actions.DossierError({"new_appointment": "Vui lòng nhập ngày hẹn mới."})
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=VIETNAM)
+        return actions.extend(
+            dossier, officer=user, reason=post.get("reason", ""), new_appointment=moment
+        )
+    if action == "approve":
+        return actions.approve(dossier, officer=user)
+    if action == "refuse":
+        return actions.refuse(dossier, officer=user, reason=post.get("reason", ""))
+    if action == "attach_result":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise actions.DossierError({"file": "Vui lòng chọn tệp kết quả."})
+        return actions.attach_result(
+            dossier, post.get("name", "") or upload.name or "", upload.read(), officer=user
+        )
+    if action == "mark_ready":
+        return actions.mark_ready(dossier, officer=user)
+    if action == "return_result":
+        return actions.return_result(dossier, officer=user, how=post.get("how", ""))
+    raise Http404("Không có thao tác này.")
+
+
+@official_required
+@require_POST
+def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """One action on one dossier; a fetch() call gets the queue row back instead of a redirect."""
+    from tinhso.dossiers.uploads import RejectedFile
+
+    dossier = queries.access_dossier_for_official(request.user, code)
+    error = ""
+    try:
+        _perform(request, dossier, action)
+    except (actions.DossierError, RejectedFile) as exc:
+        error = (
+            "; ".join(exc.errors.values())
+            if isinstance(exc, actions.DossierError)
+            else (exc.message)
+        )
+    if _is_fetch(request):
+        dossier.refresh_from_db()
+        response = render(
+            request,
+            "dossiers/office/_row.html",
+            {"row": _row(dossier, timezone.now()), "error": error, "done": not error},
+        )
+        if error:
+            response.status_code = 409
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Đã {lifecycle.ACTIONS[action].label}: {dossier.code}.")
+    return _back(request, reverse("dossiers:office-detail", args=[dossier.code]))
+
+
+@official_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Phân công hàng loạt: each selected dossier goes through `actions.assign`."""
+    to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+    done, refused = 0, []
+    for code in request.POST.getlist("codes"):
+        try:
+            dossier = queries.access_dossier_for_official(request.user, code)
+            if to is None:
+                raise actions.DossierError("Vui lòng chọn cán bộ.")
+            actions.assign(dossier, officer=request.user, to=to)
+            done += 1
+        except (actions.DossierError, Http404) as exc:
+            refused.append(f"{code}: {exc}")
+    if done:
+        messages.success(request, f"Đã phân công {done} hồ sơ.")
+    for line in refused:
+        messages.error(request, line)
+    return _back(request, reverse("dossiers:office-queue", args=["don-vi"]))
+
+
+@official_required
+def form_pdf(request: HttpRequest, code: str, form: str) -> HttpResponse:
+    dossier = queries.access_dossier_for_official(request.user, code)
+    if form == "01" and dossier.received_at:
+        pdf = forms_pdf.receipt(dossier)
+    elif form == "02" and (request_ := dossier.supplements.order_by("-pk").first()):
+        pdf = forms_pdf.supplement_request(request_)
+    elif form == "03" and dossier.state == Dossier.State.REJECTED:
+        pdf = forms_pdf.refusal(dossier)
+    elif form == "04" and (apology := dossier.apologies.order_by("-pk").first()):
+        pdf = forms_pdf.apology(apology)
+    elif form == "kiem-soat":
+        pdf = forms_pdf.tracking_sheet(dossier)
+    else:
+        raise Http404("Không có biểu mẫu này cho hồ sơ.")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{form}.pdf"'
+    return response
+
+
+@official_required
+def tracking_book(request: HttpRequest) -> HttpResponse:
+    """Sổ theo dõi hồ sơ of the official's agencies (received dossiers, newest first)."""
+    rows = (
+        queries.visible_to_official(request.user)
+        .exclude(received_at__isnull=True)
+        .select_related("version", "agency", "reception_agency")
+        .order_by("-received_at")[:5000]
+    )
+    data = forms_pdf.tracking_book(list(rows))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="so-theo-doi-ho-so.xlsx"'
+    return response
+
+
+@official_required
+def intake(request: HttpRequest, code: str) -> HttpResponse:
+    """Tiếp nhận trực tiếp / qua bưu chính: the officer enters the dossier for the citizen."""
+    from django.shortcuts import get_object_or_404
+
+    from tinhso.catalogue import eforms
+    from tinhso.catalogue.models import ProcedureVersion
+
+    version = get_object_or_404(
+        ProcedureVersion.objects.select_related("procedure__agency"),
+        procedure__code=code,
+        state=ProcedureVersion.State.PUBLISHED,
+    )
+    probe = Dossier(agency=version.procedure.agency, version=version)
+    if version.procedure.agency_id is None or not actions.reception_agencies(request.user, probe):
+        raise Http404("Không tìm thấy trang.")
+    post = request.POST
+    names = list((version.eform_schema or {}).get("properties", {}))
+    data: dict[str, Any] = {name: post.get(name, "") for name in names} if post else {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        components = []
+        for component in version.components.all():
+            upload = request.FILES.get(f"component-{component.pk}")
+            if upload is not None:
+                components.append(
+                    actions.PaperComponent(
+                        component.pk,
+                        upload.name or "tep",
+                        upload.read(),
+                        post.get(f"digitised-{component.pk}") == "on",
+                    )
+                )
+        try:
+            dossier = actions.intake(
+                version,
+                officer=request.user,
+                channel=post.get("channel", "counter"),
+                personal_id=post.get("personal_id", ""),
+                full_name=post.get("full_name", ""),
+                phone=post.get("phone", ""),
+                email=post.get("email", ""),
+                address=post.get("address", ""),
+                form={k: v for k, v in data.items() if v != ""},
+                components=components,
+                delivery=post.get("delivery", ""),
+                delivery_address=post.get("delivery_address", ""),
+            )
+        except actions.DossierError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}.")
+            return redirect("dossiers:office-detail", code=dossier.code)
+    fields = eforms.fields(
+        version.eform_schema,
+        version.eform_layout,
+        data,
+        {k.removeprefix("form."): v for k, v in errors.items()},
+    )
+    return render(
+        request,
+        "dossiers/office/intake.html",
+        {
+            "version": version,
+            "fields": fields,
+            "errors": errors,
+            "post": post,
+            "components": list(version.components.all()),
+            "deliveries": actions.delivery_options(version),
+        },
+        status=422 if errors else 200,
+    )

@@ -1,0 +1,194 @@
+"""Officials' pages: queues with counts, acting on a row (fetch and plain), access refused."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tinhso.dossiers import actions
+from tinhso.dossiers.models import Dossier
+from tinhso.people import actions as people_actions
+
+from .backoffice import state_of_the_world
+
+
+def sign_in(client, user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user).exists():
+        people_actions.enroll_totp(user, actor=None)
+    device = TOTPDevice.objects.get(user=user)
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_reception_queue_counts_and_row_action_by_fetch(client, office):
+    first = office.submitted()
+    second = office.submitted()
+    sign_in(client, office.tiepnhan)
+    page = client.get(reverse("dossiers:office-queue", args=["cho-tiep-nhan"]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'Chờ tiếp nhận <span class="count">2</span>' in html
+    assert html.index(first.code) < html.index(second.code)  # oldest first
+    response = client.post(
+        reverse("dossiers:office-act", args=[first.code, "receive"]),
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith(f'<tr id="row-{first.code}"')
+    assert "Đã cập nhật: đã tiếp nhận, đang giải quyết" in fragment
+    assert Dossier.objects.get(pk=first.pk).state == "received"
+    # without JavaScript: a plain post redirects back
+    back = reverse("dossiers:office-queue", args=["cho-tiep-nhan"])
+    plain = client.post(
+        reverse("dossiers:office-act", args=[second.code, "receive"]), {"next": back}
+    )
+    assert plain.status_code == 302 and plain["Location"] == back
+    assert Dossier.objects.get(pk=second.pk).state == "received"
+
+
+def test_refused_row_action_says_why_and_changes_nothing(client, office):
+    dossier = office.received()
+    sign_in(client, office.tiepnhan)
+    before = state_of_the_world(dossier)
+    response = client.post(
+        reverse("dossiers:office-act", args=[dossier.code, "approve"]),
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    assert response.status_code == 409
+    assert "Hồ sơ chưa đến bước lãnh đạo phê duyệt." in response.content.decode()
+    assert state_of_the_world(dossier) == before
+
+
+def test_outsider_and_citizen_get_404_and_nothing_changes(client, office):
+    dossier = office.received()
+    sign_in(client, office.outsider)
+    before = state_of_the_world(dossier)
+    assert client.get(reverse("dossiers:office-detail", args=[dossier.code])).status_code == 404
+    response = client.post(reverse("dossiers:office-act", args=[dossier.code, "forward"]))
+    assert response.status_code == 404
+    assert client.get(reverse("dossiers:office-form", args=[dossier.code, "01"])).status_code == 404
+    assert state_of_the_world(dossier) == before
+    client.logout()
+    client.force_login(office.citizen)
+    assert client.get(reverse("dossiers:office-home")).status_code == 404
+
+
+def test_unit_queue_bulk_assignment_and_my_queue(client, office):
+    one, two = office.received(), office.received()
+    sign_in(client, office.truongphong)
+    html = client.get(reverse("dossiers:office-queue", args=["don-vi"])).content.decode()
+    assert 'Hồ sơ của đơn vị <span class="count">2</span>' in html
+    response = client.post(
+        reverse("dossiers:office-bulk-assign"),
+        {"codes": [one.code, two.code], "to": office.chuyenvien.pk},
+    )
+    assert response.status_code == 302
+    assert set(Dossier.objects.values_list("assignee__username", flat=True)) == {"chuyenvien"}
+    client.logout()
+    sign_in(client, office.chuyenvien)
+    html = client.get(reverse("dossiers:office-queue", args=["cua-toi"])).content.decode()
+    assert 'Hồ sơ của tôi <span class="count">2</span>' in html
+    assert one.code in html and two.code in html
+
+
+def test_detail_forms_and_book(client, office):
+    dossier = office.received()
+    sign_in(client, office.chuyenvien)
+    html = client.get(reverse("dossiers:office-detail", args=[dossier.code])).content.decode()
+    assert "Chuyển bước tiếp theo" in html and "Thẩm định hồ sơ" in html
+    pdf = client.get(reverse("dossiers:office-form", args=[dossier.code, "01"]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    sheet = client.get(reverse("dossiers:office-form", args=[dossier.code, "kiem-soat"]))
+    assert sheet.content.startswith(b"%PDF")
+    assert client.get(reverse("dossiers:office-form", args=[dossier.code, "03"])).status_code == 404
+    book = client.get(reverse("dossiers:office-book"))
+    assert book["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.parametrize("name", ["den-han-hom-nay", "sap-den-han", "qua-han", "cho-bo-sung"])
+def test_every_queue_page_renders(client, office, name):
+    office.received()
+    sign_in(client, office.chuyenvien)
+    assert client.get(reverse("dossiers:office-queue", args=[name])).status_code == 200
+    assert client.get(reverse("dossiers:office-queue", args=["khong-co"])).status_code == 404
+
+
+def test_supplement_from_the_detail_page(client, office):
+    dossier = office.received()
+    tk = office.version.components.get(code="TK")
+    sign_in(client, office.chuyenvien)
+    client.post(
+        reverse("dossiers:office-act", args=[dossier.code, "request_supplement"]),
+        {"components": [str(tk.pk)], f"reason-{tk.pk}": "Thiếu chữ ký", "reason": ""},
+    )
+    request = dossier.supplements.get()
+    assert request.items == [{"component": tk.pk, "name": tk.name, "reason": "Thiếu chữ ký"}]
+    assert request.during_processing is True
+    assert actions.current_appointment(dossier) == dossier.appointment_at
+
+
+def test_counter_intake_page(client, office):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from . import support
+
+    tk = office.version.components.get(code="TK")
+    cccd = office.version.components.get(code="CCCD")
+    url = reverse("dossiers:office-intake", args=[office.version.procedure.code])
+    sign_in(client, office.tiepnhan)
+    page = client.get(url)
+    assert page.status_code == 200 and "Đã số hóa" in page.content.decode()
+    form = {
+        "channel": "counter",
+        "personal_id": "066195000999",
+        "full_name": "Trần Thị Thu Hương",
+        "ho_ten": "Trần Thị Thu Hương",
+        "ngay_sinh": "1995-03-08",
+        "delivery": "counter",
+        f"digitised-{tk.pk}": "on",
+    }
+    refused = client.post(url, {**form, "personal_id": "12"})
+    assert refused.status_code == 422
+    assert not Dossier.objects.exists()
+    response = client.post(
+        url,
+        {
+            **form,
+            f"component-{tk.pk}": SimpleUploadedFile("tk.pdf", support.pdf_bytes()),
+            f"component-{cccd.pk}": SimpleUploadedFile("cccd.png", support.png_bytes()),
+        },
+    )
+    dossier = Dossier.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dossiers:office-detail", args=[dossier.code])
+    assert dossier.state == "received" and dossier.channel == "counter"
+    assert sorted(dossier.files.values_list("original_name", "digitised")) == [
+        ("cccd.png", False),
+        ("tk.pdf", True),
+    ]
+    client.logout()
+    sign_in(client, office.chuyenvien)  # not a receiving officer
+    assert client.get(url).status_code == 404
+
+
+def test_opinions_from_the_detail_page(client, office):
+    dossier = office.received()
+    sign_in(client, office.chuyenvien)
+    url = reverse("dossiers:office-act", args=[dossier.code, "request_opinions"])
+    client.post(url, {"agencies": [str(office.agencies["SXD"].pk)], "question": "Cho ý kiến"})
+    assert list(dossier.opinions.values_list("agency__short_name", flat=True)) == ["SXD"]
+    client.logout()
+    sign_in(client, office.outsider)
+    html = client.get(reverse("dossiers:office-detail", args=[dossier.code])).content.decode()
+    assert "Sở Xây dựng tỉnh Đắk Lắk: chưa trả lời" in html
+    client.post(
+        reverse("dossiers:office-act", args=[dossier.code, "give_opinion"]),
+        {"answer": "Thống nhất"},
+    )
+    assert dossier.opinions.get().answer == "Thống nhất"
