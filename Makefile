@@ -41,8 +41,17 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/tinhso makemigrations --check --dry-run
 
+# Each benchmark also runs on PostgreSQL when the local server answers (its own database,
+# which the benchmark may wipe); figures go to docs/benchmarks.md by hand, with the machine.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCHES ?= run catalogue dossiers documents feedback
 bench: install
-	$(BIN)/python bench/run.py
+	@pg=0; pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && pg=1; \
+	for b in $(BENCHES); do \
+	  echo "== bench/$$b.py"; \
+	  if [ $$pg = 1 ]; then export BENCH_DATABASE_URL=$(BENCH_PG)/tinhso_bench_$$b; fi; \
+	  $(BIN)/python bench/$$b.py || exit 1; \
+	done
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: install

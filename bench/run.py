@@ -66,6 +66,8 @@ def bench_database(url: str) -> None:
     from tinhso.people.models import User
 
     print(f"  database: {connection.vendor}")
+    CalendarChange.objects.all().delete()  # a previous run's rows
+    OutboxMessage.objects.all().delete()
     actor = User.objects.create(username=f"bench{time.time_ns()}", kind="official")
     n = 500
     base = datetime(2030, 1, 1).date()
@@ -122,7 +124,24 @@ def bench_database(url: str) -> None:
     )
 
 
+def ensure_postgres_database(url: str) -> None:
+    """Create the benchmark database on the server if it is not there yet."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = url[: -len(name)] + "postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def child(url: str) -> None:
+    if url.startswith("postgres"):
+        ensure_postgres_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
     import django

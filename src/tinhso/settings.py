@@ -133,7 +133,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "tinhso.web.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -344,6 +344,28 @@ DOSSIER_LOOKUPS_PER_MINUTE = env_int(
     "TINHSO_LOOKUPS_PER_MINUTE",
     10,
     doc="Failed public dossier look-ups allowed per client address per minute.",
+)
+DOSSIER_RECEPTION_CUTOFF = env(
+    "TINHSO_DOSSIER_RECEPTION_CUTOFF",
+    "15:00",
+    doc="Dossiers received at or after this time count from 07:30 on the next working day "
+    "(the 15:00 rule; its article is UNCONFIRMED).",
+)
+DOSSIER_DUE_SOON_HOURS = env_int(
+    "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
+)
+DOSSIER_APOLOGY_WARNING_HOURS = env_int(
+    "TINHSO_DOSSIER_APOLOGY_WARNING_HOURS",
+    8,
+    doc="Working hours before the appointment when the agency at fault is asked to apologise.",
+)
+DOSSIER_FORMS_DIR = env(
+    "TINHSO_DOSSIER_FORMS_DIR",
+    "",
+    doc="Folder of replacement templates for the one-stop forms (01-04, tracking sheet).",
+)
+DOSSIER_FORMS_PLACE = env(
+    "TINHSO_DOSSIER_FORMS_PLACE", "", doc="Place name printed on forms; default the province's."
 )
 # The submission API carries files base64-encoded in JSON (4/3 of their size): let a full
 # dossier through, and nothing larger.

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("quan-tri/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tinhso.people.urls")),
     path("", include("tinhso.catalogue.urls")),
     path("", include("tinhso.dossiers.urls")),

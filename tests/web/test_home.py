@@ -10,7 +10,7 @@ def test_home_page_is_vietnamese(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<html lang="vi">' in html
+    assert '<html lang="vi"' in html
     assert "Cổng dịch vụ công Đắk Lắk" in html
     assert "Chuyển đến nội dung chính" in html
 

@@ -3,8 +3,21 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from tinhso.web.display import display_preferences
+
 
 def platform(request: HttpRequest) -> dict[str, Any]:
     from tinhso.places.queries import home_province_name
 
-    return {"province_name": home_province_name(), "site_url": settings.SITE_URL}
+    display = display_preferences(request)
+    user = getattr(request, "user", None)
+    is_official = bool(user and user.is_authenticated and user.kind == "official")
+    return {
+        "is_official": is_official,
+        "province_name": home_province_name(),
+        "site_url": settings.SITE_URL,
+        "display": display,
+        "display_classes": display.css_classes,
+        # Each language by its own name (settings.LANGUAGES), untranslated.
+        "language_choices": settings.LANGUAGES,
+    }

@@ -1,0 +1,82 @@
+"""The home page in headless Chromium: axe-core finds nothing, at phone width, in both modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists() or not AXE.exists():
+        pytest.fail("browser tests need /usr/bin/chromium and node_modules/axe-core (make install)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}))"
+    )
+    return [f"{v['id']}: {v['nodes'][0]['html']}" for v in result["violations"]]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["", "?tuong-phan=cao", "?co-chu=lon"])
+def test_home_page_has_no_accessibility_violations(browser, live_server, mode):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    if mode:
+        page.goto(f"{live_server.url}/hien-thi/{mode}&next=/")
+    else:
+        page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == "Cổng dịch vụ công Đắk Lắk"
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert axe_violations(page) == []
+    # Nothing overflows sideways at 360 px.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_english_browser_still_gets_vietnamese_until_english_is_chosen(browser, live_server):
+    page = browser.new_page(locale="en-US")
+    page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == "Cổng dịch vụ công Đắk Lắk"
+    page.get_by_role("button", name="English").click()
+    assert page.locator("h1").inner_text() == "Đắk Lắk Public Services Portal"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert axe_violations(page) == []
+    page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_reaches_the_search_box_first_after_the_skip_link(browser, live_server):
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Chuyển đến nội dung chính"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "tim-thu-tuc"
+    page.close()
