@@ -228,15 +228,79 @@ def test_rating_only_a_resolved_report(submitted):
     assert actions.rate_answer(resolved, rating=4, actor=None).rating == 4
 
 
+def _confirm_link(note: dict) -> str:
+    [line] = [x for x in note["body"].splitlines() if "/theo-doi/xac-nhan/" in x]
+    return line.rsplit("/theo-doi/xac-nhan/", 1)[1].rstrip("/")
+
+
 def test_followers_hear_of_public_changes_once_each(submitted):
-    actions.follow_report(submitted, email="Binh@Example.com")
-    actions.follow_report(submitted, email="binh@example.com")
+    OutboxMessage.objects.all().delete()
+    assert actions.request_follow(submitted, email="Binh@Example.com") is True
+    [mail] = notes()
+    assert (mail["to"], mail["subject"]) == (
+        "binh@example.com",
+        f"Xác nhận theo dõi phản ánh PA-{submitted.pk}",
+    )
+    token = _confirm_link(mail)
+    follower = actions.confirm_follow(token)
+    assert (follower.report_id, follower.email) == (submitted.pk, "binh@example.com")
+    assert actions.confirm_follow(token) == follower  # a second click changes nothing
+    assert actions.request_follow(submitted, email="binh@example.com") is False
     OutboxMessage.objects.all().delete()
     actions.start_work(submitted, actor=None)
     assert sorted(n["to"] for n in notes()) == ["an@example.com", "binh@example.com"]
+    assert AuditRecord.objects.filter(action="feedback.report.follow").count() == 1
 
 
-def test_overdue_reports_escalate_once_to_the_supervising_agency(
+def test_a_follow_request_stores_nothing_until_it_is_confirmed(submitted):
+    OutboxMessage.objects.all().delete()
+    actions.request_follow(submitted, email="binh@example.com")
+    assert submitted.followers.count() == 0
+    actions.start_work(submitted, actor=None)
+    assert [n["to"] for n in notes()][1:] == ["an@example.com"]
+
+
+def test_a_forged_or_expired_confirmation_is_refused_and_nothing_changes(submitted, settings):
+    token = actions.follow_token(submitted, "binh@example.com")
+    audit_before = AuditRecord.objects.count()
+    for bad in (token[:-2] + "xx", "khong-hop-le"):
+        with pytest.raises(RuleError) as caught:
+            actions.confirm_follow(bad)
+        assert caught.value.field == "token"
+    from unittest import mock
+
+    later = datetime.now().timestamp() + (actions.FOLLOW_CONFIRM_DAYS + 1) * 86400
+    with mock.patch("time.time", return_value=later), pytest.raises(RuleError) as caught:
+        actions.confirm_follow(token)
+    assert caught.value.message == (
+        "Liên kết xác nhận không hợp lệ hoặc đã hết hạn; hãy đăng ký theo dõi lại."
+    )
+    assert submitted.followers.count() == 0
+    assert AuditRecord.objects.count() == audit_before
+
+
+def test_followers_are_capped_per_report(submitted, monkeypatch):
+    monkeypatch.setattr(actions, "MAX_FOLLOWERS", 2)
+    tokens = [actions.follow_token(submitted, f"n{i}@example.com") for i in range(3)]
+    actions.confirm_follow(tokens[0])
+    actions.confirm_follow(tokens[1])
+    OutboxMessage.objects.all().delete()
+    audit_before = AuditRecord.objects.count()
+    message = "Phản ánh này đã có 2 người theo dõi, không nhận thêm."
+    with pytest.raises(RuleError) as caught:
+        actions.request_follow(submitted, email="n2@example.com")
+    assert (caught.value.field, caught.value.message) == ("email", message)
+    with pytest.raises(RuleError) as caught:
+        actions.confirm_follow(tokens[2])
+    assert caught.value.message == message
+    assert sorted(submitted.followers.values_list("email", flat=True)) == [
+        "n0@example.com",
+        "n1@example.com",
+    ]
+    assert notes() == [] and AuditRecord.objects.count() == audit_before
+
+
+def test_overdue_reports_escalate_once_per_deadline_up_the_tree(
     new_report, agencies, make_official
 ):
     leader = make_official("lanhdao", roles=((Role.LEADER, agencies["UBND"]),))
@@ -253,8 +317,53 @@ def test_overdue_reports_escalate_once_to_the_supervising_agency(
     [note] = notes()
     assert note["to"] == leader.email
     assert note["subject"] == f"Phản ánh PA-{report.pk} quá hạn xử lý"
-    assert actions.escalate_overdue(now=after + timedelta(days=30)) == []
-    assert AuditRecord.objects.filter(action="feedback.report.escalate").count() == 1
+    # Within the new deadline: nothing more.
+    assert actions.escalate_overdue(now=datetime(2026, 12, 8, 9, 1, tzinfo=VN)) == []
+    # The supervising agency misses it too: escalated again; the provincial committee is the
+    # top of the tree, so it stays there, its leaders are told, and the deadline stays.
+    again = datetime(2026, 12, 8, 9, 2, tzinfo=VN)
+    assert [r.pk for r in actions.escalate_overdue(now=again)] == [report.pk]
+    report.refresh_from_db()
+    assert (report.agency, report.escalated_at) == (agencies["UBND"], again)
+    assert report.due_at == datetime(2026, 12, 8, 9, 1, tzinfo=VN)
+    assert [n["to"] for n in notes()] == [leader.email, leader.email]
+    # Once per deadline: a month later, nothing more.
+    assert actions.escalate_overdue(now=again + timedelta(days=30)) == []
+    assert AuditRecord.objects.filter(action="feedback.report.escalate").count() == 2
+
+
+def test_escalation_goes_further_up_when_the_supervisor_has_a_parent(
+    new_report, agencies, make_official, province
+):
+    from tinhso.places.models import Agency
+
+    ward_office = Agency.objects.create(
+        code="000.01.51.H66",
+        name="Phòng Quản lý đô thị phường Buôn Ma Thuột",
+        short_name="QLĐT",
+        level=Agency.Level.COMMUNE,
+        parent=agencies["BMT"],
+        province=province,
+    )
+    report = actions.submit_report(new_report(), now=MONDAY_9)
+    Report.objects.filter(pk=report.pk).update(agency=ward_office)
+    first = datetime(2026, 12, 1, 9, 1, tzinfo=VN)
+    actions.escalate_overdue(now=first)
+    report.refresh_from_db()
+    assert report.agency == agencies["BMT"]
+    second = report.due_at + timedelta(minutes=1)
+    assert [r.pk for r in actions.escalate_overdue(now=second)] == [report.pk]
+    report.refresh_from_db()
+    assert (report.agency, report.escalated_at) == (agencies["UBND"], second)
+    assert report.due_at > second
+    changes = [
+        r.changes["agency_id"]
+        for r in AuditRecord.objects.filter(action="feedback.report.escalate").order_by("pk")
+    ]
+    assert changes == [
+        [ward_office.pk, agencies["BMT"].pk],
+        [agencies["BMT"].pk, agencies["UBND"].pk],
+    ]
 
 
 def test_api_keys_are_stored_hashed_and_can_be_revoked(db):
@@ -275,3 +384,83 @@ def test_the_rate_limit_counts_per_minute(db):
     assert [actions.count_api_request(client, now=now) for _ in range(3)] == [True, True, False]
     assert actions.count_api_request(client, now=now + timedelta(minutes=1))
     assert ApiUsage.objects.get(client=client, minute=now.replace(second=0)).count == 3
+
+
+def test_more_than_five_evidence_photos_are_refused_and_nothing_changes(submitted, clean):
+    audit_before = AuditRecord.objects.count()
+    outbox_before = OutboxMessage.objects.count()
+    with pytest.raises(RuleError) as caught:
+        actions.resolve_report(submitted, answer="Đã vá.", actor=None, evidence=[clean] * 6)
+    assert (caught.value.field, caught.value.message) == (
+        "evidence",
+        "Gửi tối đa 5 ảnh kết quả xử lý.",
+    )
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.answer, submitted.photos.count()) == ("received", "", 0)
+    assert AuditRecord.objects.count() == audit_before
+    assert OutboxMessage.objects.count() == outbox_before
+
+
+def test_an_anonymous_report_of_a_signed_in_citizen_stores_no_account_details(new_report):
+    from tinhso.people import actions as people_actions
+
+    citizen = people_actions.register_citizen(
+        full_name="Trần Thị Bình",
+        personal_id="066190001234",
+        password="mat-khau-rat-dai-2025",
+        phone="0987654321",
+        email="binh@example.com",
+    )
+    report = actions.submit_report(
+        new_report(
+            reporter_name="Trần Thị Bình", reporter_email="", reporter_phone="", is_anonymous=True
+        ),
+        reporter=citizen,
+    )
+    assert (report.reporter_name, report.reporter_email, report.reporter_phone) == ("", "", "")
+    # An address typed in for follow-up is kept (for notifications only); never the name.
+    typed = actions.submit_report(
+        new_report(reporter_email="hoi@example.com", reporter_phone="", is_anonymous=True),
+        reporter=citizen,
+    )
+    assert (typed.reporter_name, typed.reporter_email, typed.reporter_phone) == (
+        "",
+        "hoi@example.com",
+        "",
+    )
+
+
+def test_answers_and_notes_keep_their_paragraphs(submitted):
+    actions.start_work(submitted, actor=None, note="Đã cử   đội.\r\n\r\n\r\nChiều nay làm.")
+    resolved = actions.resolve_report(
+        submitted, answer="  Đã vá ổ gà.\n\n\n\nĐã\x01 rải nhựa.  ", actor=None
+    )
+    assert resolved.answer == "Đã vá ổ gà.\n\nĐã rải nhựa."
+    assert list(resolved.events.values_list("note", flat=True)) == [
+        "Đã tiếp nhận phản ánh.",
+        "Đã cử đội.\n\nChiều nay làm.",
+        "Đã vá ổ gà.\n\nĐã rải nhựa.",
+    ]
+
+
+def test_an_api_client_is_updated_through_an_audited_action(db):
+    client, _ = actions.issue_api_key("Thử", actor=None)
+    updated = actions.update_api_client(client, actor=None, name=" Thử 2 ", requests_per_minute=10)
+    assert (updated.name, updated.requests_per_minute) == ("Thử 2", 10)
+    record = AuditRecord.objects.get(action="feedback.api_key.update")
+    assert record.changes == {"name": ["Thử", "Thử 2"], "requests_per_minute": [60, 10]}
+    actions.update_api_client(client, actor=None, name="Thử 2")  # no change, no record
+    assert AuditRecord.objects.filter(action="feedback.api_key.update").count() == 1
+    with pytest.raises(RuleError):
+        actions.update_api_client(client, actor=None, requests_per_minute=0)
+    client.refresh_from_db()
+    assert client.requests_per_minute == 10
+
+
+def test_an_unpublished_report_cannot_be_followed(new_report):
+    hidden = actions.submit_report(new_report(consents_to_publish=False))
+    audit_before = AuditRecord.objects.count()
+    with pytest.raises(RuleError) as caught:
+        actions.confirm_follow(actions.follow_token(hidden, "binh@example.com"))
+    assert caught.value.message == "Không tìm thấy phản ánh."
+    assert hidden.followers.count() == 0 and AuditRecord.objects.count() == audit_before

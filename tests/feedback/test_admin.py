@@ -73,3 +73,32 @@ def test_a_routing_rule_saved_in_the_admin_is_audited(admin_client, roads, commu
     rule = RoutingRule.objects.get(commune=communes["tan-lap"])
     assert rule.agency == agencies["UBND"]
     assert AuditRecord.objects.filter(action="feedback.route.set").count() == 3
+
+
+def test_changing_a_client_in_the_admin_is_audited(admin_client, db):
+    from tinhso.feedback import actions
+
+    client, _ = actions.issue_api_key("Cũ", actor=None)
+    response = admin_client.post(
+        f"/quan-tri/feedback/apiclient/{client.pk}/change/",
+        {"name": "Ứng dụng mới", "requests_per_minute": "15"},
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.name, client.requests_per_minute) == ("Ứng dụng mới", 15)
+    record = AuditRecord.objects.get(action="feedback.api_key.update")
+    assert record.changes == {
+        "name": ["Cũ", "Ứng dụng mới"],
+        "requests_per_minute": [60, 15],
+    }
+    assert record.actor.username == "quantri"
+
+
+def test_the_report_page_shows_no_reporter_details(admin_client, submitted):
+    response = admin_client.get(f"/quan-tri/feedback/report/{submitted.pk}/change/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Ổ gà lớn trước số 12 Lê Duẩn." in text
+    for detail in ("Nguyễn Văn An", "an@example.com", "0912345678", submitted.token):
+        assert detail not in text
+    assert not AuditRecord.objects.filter(action="personal_data.read").exists()

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tinhso.core.models import AuditRecord, OutboxMessage
+from tinhso.feedback import actions
 from tinhso.people.models import Role
 
 from .conftest import jpeg
@@ -142,3 +143,164 @@ def test_the_openapi_document_lists_the_feedback_paths(client, db):
         "200",
         "422",
     }
+
+
+def _unchanged(submitted, audit_before, outbox_before):
+    state = (submitted.state, submitted.agency_id, submitted.assignee_id, submitted.reason)
+    submitted.refresh_from_db()
+    assert (
+        submitted.state,
+        submitted.agency_id,
+        submitted.assignee_id,
+        submitted.reason,
+    ) == state
+    assert submitted.duplicate_of_id is None and submitted.events.count() == 1
+    assert AuditRecord.objects.count() == audit_before
+    assert OutboxMessage.objects.count() == outbox_before
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [
+        ("verify", None),
+        ("assign", {"assignee": "eakao"}),
+        ("start", {"note": "Đang làm."}),
+        ("reject", {"reason": "Không thuộc thẩm quyền."}),
+        ("duplicate", {"original_id": 0}),
+        ("reroute", {"agency_code": "000.03.50.H66", "reason": "Của xã."}),
+    ],
+)
+def test_another_agency_cannot_change_the_report_and_nothing_changes(
+    client, submitted, other, new_report, endpoint, body
+):
+    if endpoint == "duplicate":
+        body = {"original_id": actions.submit_report(new_report()).pk}
+    sign_in(client, other)
+    audit_before = AuditRecord.objects.count()
+    outbox_before = OutboxMessage.objects.count()
+    if body is None:
+        response = client.post(f"{API}/{submitted.pk}/{endpoint}")
+    else:
+        response = client.post(
+            f"{API}/{submitted.pk}/{endpoint}", body, content_type="application/json"
+        )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Phản ánh này không thuộc cơ quan của bạn."}
+    _unchanged(submitted, audit_before, outbox_before)
+
+
+def test_another_agency_is_refused_before_any_evidence_photo_is_decoded(
+    client, submitted, other, monkeypatch
+):
+    from tinhso.feedback import api
+
+    decoded = []
+    monkeypatch.setattr(api, "clean_photo", lambda data: decoded.append(data))
+    sign_in(client, other)
+    audit_before = AuditRecord.objects.count()
+    outbox_before = OutboxMessage.objects.count()
+    photo = SimpleUploadedFile("sau.jpg", jpeg(), "image/jpeg")
+    response = client.post(
+        f"{API}/{submitted.pk}/resolve", {"answer": "Xong.", "evidence": [photo]}
+    )
+    assert response.status_code == 403
+    assert decoded == []
+    _unchanged(submitted, audit_before, outbox_before)
+    assert submitted.photos.count() == 0
+
+
+def test_more_than_five_evidence_photos_are_422_before_decoding(
+    client, submitted, specialist, monkeypatch
+):
+    from tinhso.feedback import api
+
+    decoded = []
+    monkeypatch.setattr(api, "clean_photo", lambda data: decoded.append(data))
+    sign_in(client, specialist)
+    audit_before = AuditRecord.objects.count()
+    outbox_before = OutboxMessage.objects.count()
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg(), "image/jpeg") for i in range(12)]
+    response = client.post(f"{API}/{submitted.pk}/resolve", {"answer": "Xong.", "evidence": photos})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "evidence"],
+            "field": "evidence",
+            "msg": "Gửi tối đa 5 ảnh kết quả xử lý.",
+            "type": "value_error",
+        }
+    ]
+    assert decoded == []
+    # The access check read the contact details (audited); nothing else happened.
+    assert AuditRecord.objects.count() == audit_before + 1
+    _unchanged(submitted, audit_before + 1, outbox_before)
+    assert submitted.photos.count() == 0
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_a_duplicate_of_another_agencys_unpublished_report_is_refused(
+    client, submitted, specialist, new_report, communes, published
+):
+    elsewhere = actions.submit_report(
+        new_report(commune=communes["ea-kao"], consents_to_publish=published)
+    )
+    sign_in(client, specialist)
+    audit_before = AuditRecord.objects.count() + 1  # the access check's read of the contact
+    outbox_before = OutboxMessage.objects.count()
+    response = client.post(
+        f"{API}/{submitted.pk}/duplicate",
+        {"original_id": elsewhere.pk},
+        content_type="application/json",
+    )
+    if published:  # a published report is public: it may be named as the original
+        assert response.status_code == 200 and response.json()["state"] == "duplicate"
+        return
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "original_id"],
+            "field": "original_id",
+            "msg": f"Không có phản ánh PA-{elsewhere.pk}.",
+            "type": "value_error",
+        }
+    ]
+    _unchanged(submitted, audit_before, outbox_before)
+
+
+def test_a_duplicate_of_an_unpublished_report_of_the_same_agency_is_allowed(
+    client, submitted, specialist, new_report
+):
+    own = actions.submit_report(new_report(consents_to_publish=False))
+    sign_in(client, specialist)
+    response = client.post(
+        f"{API}/{submitted.pk}/duplicate", {"original_id": own.pk}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.duplicate_of_id) == ("duplicate", own.pk)
+
+
+def test_an_anonymous_reporters_contact_is_not_shown_to_the_agency(client, specialist, new_report):
+    report = actions.submit_report(new_report(is_anonymous=True))
+    assert (report.reporter_name, report.reporter_email) == ("", "an@example.com")
+    sign_in(client, specialist)
+    detail = client.get(f"{API}/{report.pk}").json()
+    assert (detail["reporter_name"], detail["reporter_email"], detail["reporter_phone"]) == (
+        "",
+        "",
+        "",
+    )
+
+
+def test_a_report_number_too_large_for_the_database_is_404(client, submitted, specialist):
+    sign_in(client, specialist)
+    assert client.get(f"{API}/99999999999999999999").status_code == 404
+    assert client.get("/phan-anh/99999999999999999999/").status_code == 404
+    response = client.post(
+        f"{API}/{submitted.pk}/duplicate",
+        {"original_id": 99999999999999999999},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    submitted.refresh_from_db()
+    assert submitted.state == "received"

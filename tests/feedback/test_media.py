@@ -68,3 +68,53 @@ def test_an_oversized_file_is_refused_before_decoding(monkeypatch):
     with pytest.raises(MediaError) as caught:
         clean_photo(jpeg(size=(400, 400)) + b"\0" * 2000)
     assert str(caught.value).startswith("Ảnh quá lớn")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header announces width × height pixels (no image data follows)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_a_photo_of_more_than_16_megapixels_is_refused_from_its_header():
+    assert media.MAX_PIXELS == 16_000_000
+    with pytest.raises(MediaError) as caught:
+        clean_photo(_png_header(6300, 6300))  # 39.7 MP: the reviewer's 154 KB bomb
+    assert str(caught.value) == "Ảnh có quá nhiều điểm ảnh."
+    with pytest.raises(MediaError) as caught:
+        clean_photo(_png_header(4001, 4000))
+    assert str(caught.value) == "Ảnh có quá nhiều điểm ảnh."
+
+
+def test_a_large_photo_is_scaled_down_keeping_its_proportions(monkeypatch):
+    monkeypatch.setattr(media, "MAX_SIDE", 16)
+    photo = clean_photo(jpeg(size=(64, 48)))
+    assert Image.open(io.BytesIO(photo.content)).size == (16, 12)
+    png = io.BytesIO()
+    Image.new("RGBA", (20, 40), (0, 0, 255, 128)).save(png, "PNG")
+    assert Image.open(io.BytesIO(clean_photo(png.getvalue()).content)).size == (8, 16)
+
+
+def test_a_rotated_photo_is_stored_upright():
+    image = Image.new("RGB", (40, 20), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    photo = clean_photo(out.getvalue())
+    assert Image.open(io.BytesIO(photo.content)).size == (20, 40)
+    assert b"Exif" not in photo.content
+
+
+def test_more_than_five_photos_are_refused_by_count():
+    media.check_count(5)
+    with pytest.raises(MediaError) as caught:
+        media.check_count(6)
+    assert str(caught.value) == "Gửi tối đa 5 ảnh."

@@ -320,6 +320,15 @@ def test_unknown_request_and_token_are_404(client, published, fmt):
     )
 
 
+@pytest.mark.parametrize("pk", ["²", "١٢", "99999999999999999999"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_request_id_that_is_not_ascii_digits_or_too_long_is_404(client, published, pk, fmt):
+    assert error_of(get(client, f"requests/{pk}", fmt), fmt) == (
+        404,
+        f"Không có phản ánh (service_request_id) {pk!r}.",
+    )
+
+
 def test_an_unpublished_request_is_not_found(client, new_report):
     hidden = actions.submit_report(new_report(consents_to_publish=False))
     assert get(client, f"requests/{hidden.pk}", "json").status_code == 404
@@ -341,6 +350,16 @@ def test_an_unpublished_request_is_not_found(client, new_report):
         ),
         (
             {"service_request_id": "1,abc"},
+            400,
+            "service_request_id là danh sách tối đa 100 mã số, cách nhau dấu phẩy.",
+        ),
+        (
+            {"service_request_id": "1,²"},  # "²".isdigit() is True, int("²") raises
+            400,
+            "service_request_id là danh sách tối đa 100 mã số, cách nhau dấu phẩy.",
+        ),
+        (
+            {"service_request_id": "99999999999999999999"},  # overflows a 64-bit integer
             400,
             "service_request_id là danh sách tối đa 100 mã số, cách nhau dấu phẩy.",
         ),
@@ -391,6 +410,8 @@ BAD_KEY = "api_key không hợp lệ hoặc đã bị thu hồi; không thể t�
             "kinh độ 102.0–117.9).",
         ),
         ({"lat": "mười hai"}, 400, "lat phải là một số thập phân (WGS84)."),
+        ({"lat": "1e400"}, 400, "lat phải nằm trong khoảng -90 đến 90 (WGS84)."),
+        ({"long": "-1e400"}, 400, "long phải nằm trong khoảng -180 đến 180 (WGS84)."),
         ({"attribute[muc-do]": None}, 400, "Chưa trả lời câu hỏi: Mức độ nguy hiểm."),
         ({"email": "an@"}, 400, "Địa chỉ thư điện tử 'an@' không hợp lệ."),
         ({"phone": "gọi tôi"}, 400, "Số điện thoại 'gọitôi' không hợp lệ."),
@@ -398,6 +419,12 @@ BAD_KEY = "api_key không hợp lệ hoặc đã bị thu hồi; không thể t�
             {"address_id": "1"},
             400,
             "address_id '1' không phải mã xã, phường của tỉnh.",
+        ),
+        ({"address_id": "²"}, 400, "address_id '²' không phải mã xã, phường của tỉnh."),
+        (
+            {"address_id": "99999999999999999999"},
+            400,
+            "address_id '99999999999999999999' không phải mã xã, phường của tỉnh.",
         ),
     ],
 )
@@ -468,3 +495,47 @@ def test_the_request_list_costs_the_same_queries_for_1_or_30_reports(
         actions.submit_report(new_report(), now=monday)
     with django_assert_num_queries(2):
         assert len(json.loads(get(client, "requests", "json", **params).content)) == 30
+
+
+def test_more_than_five_photos_are_refused_before_any_is_decoded(
+    client, roads, api_key, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tinhso.feedback import open311_views
+
+    decoded = []
+    monkeypatch.setattr(open311_views, "clean_photo", lambda data: decoded.append(data))
+    audit_before = AuditRecord.objects.count()
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg(), "image/jpeg") for i in range(6)]
+    response = client.post(f"{BASE}/requests.json", {**GOOD, "api_key": api_key, "media": photos})
+    assert response.status_code == 400
+    assert error_of(response, "json") == (400, "Gửi tối đa 5 ảnh.")
+    assert decoded == []
+    assert Report.objects.count() == 0 and AuditRecord.objects.count() == audit_before
+
+
+def test_control_characters_never_reach_the_xml(client, roads, api_key):
+    response = client.post(
+        f"{BASE}/requests.json",
+        {
+            **GOOD,
+            "api_key": api_key,
+            "description": "Ổ\x01 gà\x0b lớn\x1f.",
+            "address_string": "Số\x00 12",
+        },
+    )
+    assert response.status_code == 201
+    report = Report.objects.get()
+    assert (report.description, report.address) == ("Ổ gà lớn.", "Số 12")
+    response = get(client, "requests", "xml")
+    assert response.status_code == 200
+    assert body(response, "xml").findtext("request/description") == "Ổ gà lớn."
+
+
+def test_the_xml_writer_drops_characters_xml_does_not_allow(db):
+    from tinhso.feedback import open311
+
+    doc = open311.Document("errors", "error", [{"code": 400, "description": "a\x01b\ufffe\tc"}])
+    root = etree.fromstring(doc.xml().encode())
+    assert root.findtext("error/description") == "ab\tc"

@@ -131,3 +131,40 @@ def test_ratings_run_from_one_to_five():
     for bad in (0, 6):
         with pytest.raises(RuleError):
             rules.check_rating(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        ("1e400", "lat", "lat phải nằm trong khoảng -90 đến 90 (WGS84)."),
+        ("-90.0000001", "lat", "lat phải nằm trong khoảng -90 đến 90 (WGS84)."),
+        ("1e400", "long", "long phải nằm trong khoảng -180 đến 180 (WGS84)."),
+    ],
+)
+def test_a_coordinate_out_of_range_is_refused_before_rounding(text, field, message):
+    with pytest.raises(rules.RuleError) as caught:
+        rules.parse_coordinate(text, field=field)
+    assert (caught.value.field, caught.value.message) == (field, message)
+
+
+def test_the_extreme_coordinates_are_accepted():
+    assert rules.parse_coordinate("-90", field="lat") == Decimal("-90.000000")
+    assert rules.parse_coordinate("180", field="long") == Decimal("180.000000")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12", 12),
+        (" 007 ", 7),
+        ("999999999999999999", 999999999999999999),
+        ("9999999999999999999", None),
+        ("²", None),
+        ("١٢", None),
+        ("-1", None),
+        ("", None),
+        ("1.5", None),
+    ],
+)
+def test_record_numbers_are_ascii_digits_only(text, number):
+    assert rules.parse_id(text) == number

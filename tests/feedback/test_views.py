@@ -205,10 +205,128 @@ def test_a_hotline_officer_files_on_behalf_of_a_citizen(client, lights, agencies
     assert report.reporter_name == "Lê Văn Cường"
 
 
-def test_follow_a_report(client, submitted):
+def test_follow_a_report_after_confirming_by_e_mail(client, submitted):
+    OutboxMessage.objects.all().delete()
     response = client.post(f"/phan-anh/{submitted.pk}/theo-doi/", {"email": "c@example.com"})
     assert response.status_code == 302
+    assert Follower.objects.count() == 0  # not before the owner of the address confirms
+    [mail] = OutboxMessage.objects.filter(topic="notify")
+    assert mail.payload["to"] == "c@example.com"
+    [link] = [x for x in mail.payload["body"].splitlines() if "/theo-doi/xac-nhan/" in x]
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200 and "Xác nhận theo dõi" in page.content.decode()
+    assert Follower.objects.count() == 0  # opening the link (a mail scanner) is not enough
+    response = client.post(path)
+    assert response.status_code == 302 and response["Location"] == f"/phan-anh/{submitted.pk}/"
     assert list(Follower.objects.values_list("email", flat=True)) == ["c@example.com"]
+
+
+def test_a_forged_follow_confirmation_is_400_and_nothing_changes(client, submitted):
+    from tinhso.core.models import AuditRecord
+
+    token = actions.follow_token(submitted, "c@example.com")
+    before = AuditRecord.objects.count()
+    response = client.post(f"/phan-anh/theo-doi/xac-nhan/{token[:-3]}abc/")
+    assert response.status_code == 400
+    assert "Liên kết xác nhận không hợp lệ hoặc đã hết hạn" in response.content.decode()
+    assert Follower.objects.count() == 0 and AuditRecord.objects.count() == before
+
+
+def test_a_full_report_refuses_new_followers_with_a_message(client, submitted, monkeypatch):
+    monkeypatch.setattr(actions, "MAX_FOLLOWERS", 1)
+    actions.confirm_follow(actions.follow_token(submitted, "a@example.com"))
+    OutboxMessage.objects.all().delete()
+    response = client.post(
+        f"/phan-anh/{submitted.pk}/theo-doi/", {"email": "c@example.com"}, follow=True
+    )
+    assert "Phản ánh này đã có 1 người theo dõi, không nhận thêm." in response.content.decode()
+    assert list(Follower.objects.values_list("email", flat=True)) == ["a@example.com"]
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_a_signed_in_citizen_reporting_anonymously_leaves_no_details(
+    client, citizen, lights, communes
+):
+    client.force_login(citizen)
+    response = client.post(
+        "/phan-anh/gui/",
+        {
+            "category": lights.pk,
+            "description": "Đèn tắt.",
+            "commune": communes["ea-kao"].pk,
+            "is_anonymous": "on",
+            "consents_to_publish": "on",
+        },
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.is_anonymous and report.reporter == citizen
+    assert (report.reporter_name, report.reporter_email, report.reporter_phone) == ("", "", "")
+
+
+def test_a_signed_in_citizen_reporting_openly_gets_their_details_filled_in(
+    client, citizen, lights, communes
+):
+    client.force_login(citizen)
+    client.post(
+        "/phan-anh/gui/",
+        {"category": lights.pk, "description": "Đèn tắt.", "commune": communes["ea-kao"].pk},
+    )
+    report = Report.objects.get()
+    assert (report.reporter_name, report.reporter_email, report.reporter_phone) == (
+        "Trần Thị Bình",
+        "binh@example.com",
+        "0987654321",
+    )
+
+
+def test_more_than_five_photos_are_refused_before_any_is_decoded(
+    client, lights, communes, monkeypatch
+):
+    from tinhso.feedback import views
+
+    decoded = []
+    monkeypatch.setattr(views, "clean_photo", lambda data: decoded.append(data))
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg(), "image/jpeg") for i in range(6)]
+    response = client.post(
+        "/phan-anh/gui/",
+        {
+            "category": lights.pk,
+            "description": "Đèn tắt.",
+            "commune": communes["ea-kao"].pk,
+            "photos": photos,
+        },
+    )
+    assert response.status_code == 400
+    assert "Gửi tối đa 5 ảnh." in response.content.decode()
+    assert decoded == [] and Report.objects.count() == 0
+
+
+def test_the_description_keeps_its_paragraphs(client, lights, communes):
+    client.post(
+        "/phan-anh/gui/",
+        {
+            "category": lights.pk,
+            "description": "Đèn tắt   từ tối qua.  \r\n\r\n\r\nCột số 3\x01 nghiêng.",
+            "commune": communes["ea-kao"].pk,
+            "consents_to_publish": "on",
+        },
+    )
+    report = Report.objects.get()
+    assert report.description == "Đèn tắt từ tối qua.\n\nCột số 3 nghiêng."
+    page = client.get(f"/phan-anh/{report.pk}/").content.decode()
+    assert "Đèn tắt từ tối qua.<br><br>Cột số 3 nghiêng." in page
+
+
+@pytest.mark.parametrize("path", ["/phan-anh/", "/phan-anh/ban-do/"])
+@pytest.mark.parametrize("params", [{"until": "9999-12-31"}, {"since": "1900-01-01"}])
+def test_dates_out_of_range_are_refused_with_a_message(client, submitted, path, params):
+    response = client.get(path, params)
+    assert response.status_code == 200
+    form = response.context["form"]
+    [field] = params
+    assert form.errors == {field: ["Ngày phải trong khoảng từ 01/01/2000 đến 31/12/2100."]}
 
 
 def test_the_reporter_rates_and_reopens_their_report(client, citizen, lights):

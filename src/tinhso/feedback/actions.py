@@ -15,18 +15,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from tinhso.core import audit, notify
 from tinhso.core.calendar import current_calendar
-from tinhso.core.text import normalize
+from tinhso.core.text import normalize, normalize_block
 from tinhso.feedback import rules
-from tinhso.feedback.media import CleanPhoto
+from tinhso.feedback.media import MAX_PHOTOS, CleanPhoto
 from tinhso.feedback.models import (
     ApiClient,
     ApiUsage,
@@ -56,7 +59,9 @@ REPORT_FIELDS = (
     "rating",
 )
 MAX_DESCRIPTION = 4000
-MAX_PHOTOS = 5
+MAX_FOLLOWERS = 200  # per report
+FOLLOW_CONFIRM_DAYS = 3  # a follow confirmation link is valid this long
+FOLLOW_SALT = "tinhso.feedback.follow"
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def submit_report(
     category = new.category
     if not category.is_active:
         raise RuleError("Lĩnh vực này không còn tiếp nhận phản ánh.", "service_code")
-    description = normalize(new.description)
+    description = normalize_block(new.description)
     if not description and not new.photos:
         raise RuleError("Hãy mô tả sự việc hoặc gửi kèm ảnh.", "description")
     if len(description) > MAX_DESCRIPTION:
@@ -192,11 +197,15 @@ def submit_report(
     phone = normalize(new.reporter_phone).replace(" ", "").replace(".", "")
     if phone and not (phone.lstrip("+").isdigit() and 9 <= len(phone.lstrip("+")) <= 15):
         raise RuleError(f"Số điện thoại {phone!r} không hợp lệ.", "phone")
-    name = normalize(new.reporter_name)
+    # Anonymous (ẩn danh): the name is never stored, and the account's details are not filled
+    # in; an e-mail or phone the reporter typed in themselves is kept, only to tell them
+    # about the report's progress (never shown to the agency: see api._out).
+    name = "" if new.is_anonymous else normalize(new.reporter_name)
     if reporter is not None and getattr(reporter, "is_authenticated", False):
-        email = email or (reporter.email or "")
-        phone = phone or (getattr(reporter, "phone", "") or "")
-        name = name or getattr(reporter, "full_name", "")
+        if not new.is_anonymous:
+            email = email or (reporter.email or "")
+            phone = phone or (getattr(reporter, "phone", "") or "")
+            name = name or getattr(reporter, "full_name", "")
     else:
         reporter = None
     now = now or timezone.now()
@@ -324,7 +333,7 @@ def _change(
 
 
 def _required(text: str, field: str, message: str) -> str:
-    text = normalize(text)
+    text = normalize_block(text)
     if not text:
         raise RuleError(message, field)
     return text
@@ -351,7 +360,7 @@ def assign_report(report: Report, *, assignee: Any, actor: Any, note: str = "") 
         report,
         "assign",
         actor=actor,
-        note=normalize(note) or "Đã giao cho cán bộ xử lý.",
+        note=normalize_block(note) or "Đã giao cho cán bộ xử lý.",
         state=Report.State.ASSIGNED,
         assignee=assignee,
     )
@@ -362,7 +371,7 @@ def start_work(report: Report, *, actor: Any, note: str = "") -> Report:
         report,
         "start",
         actor=actor,
-        note=normalize(note) or "Đang xử lý.",
+        note=normalize_block(note) or "Đang xử lý.",
         state=Report.State.IN_PROGRESS,
     )
 
@@ -375,8 +384,11 @@ def resolve_report(
     evidence: Iterable[CleanPhoto] = (),
     now: datetime | None = None,
 ) -> Report:
-    """Trả lời công khai: the public answer, with evidence photos."""
+    """Trả lời công khai: the public answer, with up to MAX_PHOTOS evidence photos."""
     answer = _required(answer, "answer", "Cần nội dung trả lời công khai.")
+    evidence = tuple(evidence)
+    if len(evidence) > MAX_PHOTOS:
+        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh kết quả xử lý.", "evidence")
     now = now or timezone.now()
     with transaction.atomic():
         report = _change(
@@ -496,14 +508,72 @@ def rate_answer(report: Report, *, rating: int, actor: Any) -> Report:
     return report
 
 
-def follow_report(report: Report, *, email: str) -> Follower:
+def _follow_email(email: str) -> str:
     email = normalize(email).lower()
-    if "@" not in email:
-        raise RuleError("Địa chỉ thư điện tử không hợp lệ.", "email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise RuleError("Địa chỉ thư điện tử không hợp lệ.", "email") from None
+    return email
+
+
+def _check_follower_cap(report: Report) -> None:
+    if Follower.objects.filter(report=report).count() >= MAX_FOLLOWERS:
+        raise RuleError(
+            f"Phản ánh này đã có {MAX_FOLLOWERS} người theo dõi, không nhận thêm.", "email"
+        )
+
+
+def follow_token(report: Report, email: str) -> str:
+    """The signed token of a follow confirmation link (valid FOLLOW_CONFIRM_DAYS days)."""
+    return signing.dumps({"report": report.pk, "email": email}, salt=FOLLOW_SALT)
+
+
+def request_follow(report: Report, *, email: str) -> bool:
+    """Theo dõi phản ánh, step one (double opt-in): send a confirmation link to `email`.
+
+    Nothing is stored: the follow exists only once the owner of the address opens the link
+    (confirm_follow). False when the address already follows the report (no mail is sent).
+    """
+    email = _follow_email(email)
+    if Follower.objects.filter(report=report, email=email).exists():
+        return False
+    _check_follower_cap(report)
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "feedback:follow-confirm", args=[follow_token(report, email)]
+    )
     with transaction.atomic():
-        follower, created = Follower.objects.get_or_create(report=report, email=email)
-        if created:
-            audit.record("feedback.report.follow", report, changes={"followers": 1})
+        audit.record("feedback.report.follow_request", report, changes={})
+        notify.notify(
+            "email",
+            email,
+            f"Xác nhận theo dõi phản ánh PA-{report.pk}",
+            f"Có người (có thể là bạn) đã yêu cầu gửi thông báo về phản ánh PA-{report.pk} "
+            f"đến địa chỉ này. Để xác nhận, mở liên kết sau trong {FOLLOW_CONFIRM_DAYS} ngày:\n"
+            f"{link}\nNếu bạn không yêu cầu, hãy bỏ qua thư này.",
+        )
+    return True
+
+
+def confirm_follow(token: str) -> Follower:
+    """Theo dõi phản ánh, step two: the signed link was opened; the follow becomes active."""
+    try:
+        data = signing.loads(token, salt=FOLLOW_SALT, max_age=timedelta(days=FOLLOW_CONFIRM_DAYS))
+        report_id, email = int(data["report"]), _follow_email(str(data["email"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise RuleError(
+            "Liên kết xác nhận không hợp lệ hoặc đã hết hạn; hãy đăng ký theo dõi lại.", "token"
+        ) from None
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or not report.is_public:
+            raise RuleError("Không tìm thấy phản ánh.", "token")
+        existing = Follower.objects.filter(report=report, email=email).first()
+        if existing is not None:
+            return existing
+        _check_follower_cap(report)
+        follower = Follower.objects.create(report=report, email=email)
+        audit.record("feedback.report.follow", report, changes={"followers": 1})
     return follower
 
 
@@ -512,20 +582,34 @@ def escalate_overdue(*, now: datetime | None = None, actor: Any = None) -> list[
 
     Each report escalates once per deadline; the supervising agency is the responsible
     agency's parent (a commune's committee → the provincial committee). The new deadline is
-    the category's again, from now.
+    the category's again, from now. When the supervising agency misses that deadline too,
+    the report escalates again, one level further up; at the top of the tree (no parent) the
+    agency's own leaders are told once and the deadline stays as it is.
     """
     now = now or timezone.now()
     calendar = current_calendar()
     escalated: list[Report] = []
-    overdue = Report.objects.filter(
-        state__in=rules.OPEN, due_at__lt=now, escalated_at__isnull=True
-    ).select_related("agency", "category")
+    # Not yet escalated for the current deadline: never escalated, or escalated before the
+    # deadline that was set then (and has now passed as well).
+    pending = Q(escalated_at__isnull=True) | Q(escalated_at__lt=F("due_at"))
+    overdue = (
+        Report.objects.filter(pending, state__in=rules.OPEN, due_at__lt=now)
+        .select_related("agency__parent", "category")
+        .order_by("pk")
+    )
     for report in overdue:
-        supervisor = report.agency.parent
         with transaction.atomic():
-            locked = Report.objects.select_for_update().get(pk=report.pk)
-            if locked.escalated_at is not None or locked.state not in rules.OPEN:
+            locked = (
+                Report.objects.select_for_update(of=("self",))
+                .select_related("agency__parent")
+                .get(pk=report.pk)
+            )
+            if locked.state not in rules.OPEN or locked.due_at >= now:
                 continue
+            if locked.escalated_at is not None and locked.escalated_at >= locked.due_at:
+                continue
+            late = locked.agency
+            supervisor = late.parent
             before = audit.snapshot(locked, REPORT_FIELDS)
             locked.escalated_at = now
             if supervisor is not None:
@@ -539,7 +623,7 @@ def escalate_overdue(*, now: datetime | None = None, actor: Any = None) -> list[
                 )
             locked.updated_at = now
             locked.save()
-            where = supervisor.name if supervisor else report.agency.name
+            where = supervisor.name if supervisor else late.name
             Event.objects.create(
                 report=locked,
                 at=now,
@@ -553,7 +637,7 @@ def escalate_overdue(*, now: datetime | None = None, actor: Any = None) -> list[
                 changes=audit.diff(before, audit.snapshot(locked, REPORT_FIELDS)),
                 actor=actor,
             )
-            _notify_supervisors(locked, supervisor or report.agency, report.agency)
+            _notify_supervisors(locked, supervisor or late, late)
             escalated.append(locked)
     return escalated
 
@@ -626,6 +710,38 @@ def issue_api_key(name: str, *, actor: Any, requests_per_minute: int = 60) -> tu
         )
         audit.record("feedback.api_key.issue", client, changes={"name": name}, actor=actor)
     return client, key
+
+
+def update_api_client(
+    client: ApiClient,
+    *,
+    actor: Any,
+    name: str | None = None,
+    requests_per_minute: int | None = None,
+) -> ApiClient:
+    """Rename a client application or change its rate limit (the key stays the same)."""
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        before = audit.snapshot(locked, ("name", "requests_per_minute"))
+        if name is not None:
+            name = normalize(name)
+            if not name:
+                raise RuleError("Cần tên ứng dụng.", "name")
+            if ApiClient.objects.filter(name=name).exclude(pk=locked.pk).exists():
+                raise RuleError(f"Đã có ứng dụng tên {name!r}.", "name")
+            locked.name = name
+        if requests_per_minute is not None:
+            if requests_per_minute < 1:
+                raise RuleError(
+                    "Giới hạn yêu cầu mỗi phút phải từ 1 trở lên.", "requests_per_minute"
+                )
+            locked.requests_per_minute = requests_per_minute
+        changes = audit.diff(before, audit.snapshot(locked, ("name", "requests_per_minute")))
+        if not changes:
+            return locked
+        locked.save(update_fields=["name", "requests_per_minute"])
+        audit.record("feedback.api_key.update", locked, changes=changes, actor=actor)
+    return locked
 
 
 def revoke_api_key(client: ApiClient, *, actor: Any, now: datetime | None = None) -> ApiClient:

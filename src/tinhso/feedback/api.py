@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from tinhso.feedback import actions, queries
-from tinhso.feedback.media import MediaError, clean_photo
+from tinhso.feedback.media import MAX_PHOTOS, MediaError, clean_photo
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError
 from tinhso.people.models import User
@@ -89,9 +89,12 @@ def _out(report: Report, *, contact: bool = True) -> ReportOut:
         answer=report.answer,
     )
     if contact:
-        out.reporter_name = "" if report.is_anonymous else report.reporter_name
-        out.reporter_email = report.reporter_email
-        out.reporter_phone = report.reporter_phone
+        # An anonymous reporter's contact details (if they typed any, to hear of progress)
+        # are used for notifications only, never shown to the agency.
+        anonymous = report.is_anonymous
+        out.reporter_name = "" if anonymous else report.reporter_name
+        out.reporter_email = "" if anonymous else report.reporter_email
+        out.reporter_phone = "" if anonymous else report.reporter_phone
     return out
 
 
@@ -128,8 +131,13 @@ def _load(request: HttpRequest, report_id: int) -> Report:
         raise HttpError(403, exc.message) from None
 
 
-def _act(request: HttpRequest, report_id: int, change: Callable[[Report, Any], Report]) -> Any:
-    report = _load(request, report_id)
+def _act(
+    request: HttpRequest,
+    report_id: int,
+    change: Callable[[Report, Any], Report],
+    report: Report | None = None,
+) -> Any:
+    report = report or _load(request, report_id)
     try:
         return _out(change(report, request.auth))  # type: ignore[attr-defined]
     except RuleError as exc:
@@ -179,8 +187,12 @@ def resolve(
     evidence: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
     """The public answer (multipart form), with up to five evidence photos."""
+    report = _load(request, report_id)  # before any photo is decoded
+    uploads = evidence or []
+    if len(uploads) > MAX_PHOTOS:
+        return _unprocessable("evidence", f"Gửi tối đa {MAX_PHOTOS} ảnh kết quả xử lý.")
     photos = []
-    for upload in evidence or []:
+    for upload in uploads:
         try:
             photos.append(clean_photo(upload.read()))
         except MediaError as exc:
@@ -189,6 +201,7 @@ def resolve(
         request,
         report_id,
         lambda r, u: actions.resolve_report(r, answer=answer, actor=u, evidence=photos),
+        report,
     )
 
 
@@ -201,11 +214,16 @@ def reject(request: HttpRequest, report_id: int, body: ReasonIn) -> Any:
 
 @router.post("/feedback/reports/{report_id}/duplicate", response=REPLIES)
 def duplicate(request: HttpRequest, report_id: int, body: DuplicateIn) -> Any:
-    original = Report.objects.filter(pk=body.original_id).first()
+    report = _load(request, report_id)
+    # The original must be a report the official may see: published, or of their agencies.
+    original = queries.visible_original(request.auth, body.original_id)  # type: ignore[attr-defined]
     if original is None:
         return _unprocessable("original_id", f"Không có phản ánh PA-{body.original_id}.")
     return _act(
-        request, report_id, lambda r, u: actions.mark_duplicate(r, original=original, actor=u)
+        request,
+        report_id,
+        lambda r, u: actions.mark_duplicate(r, original=original, actor=u),
+        report,
     )
 
 

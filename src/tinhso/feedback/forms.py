@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from tinhso.feedback.models import Attribute, Category, Report
 from tinhso.places.models import Commune
@@ -18,6 +20,15 @@ def _communes() -> Any:
 class CommuneChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj)
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _in_range(value: date) -> None:
+    """Filter dates stay within 2000–2100 (a later one overflowed the day-after sum)."""
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError("Ngày phải trong khoảng từ 01/01/2000 đến 31/12/2100.")
 
 
 class FilterForm(forms.Form):
@@ -41,10 +52,16 @@ class FilterForm(forms.Form):
         label="Trạng thái",
     )
     since = forms.DateField(
-        required=False, label="Từ ngày", widget=forms.DateInput({"type": "date"})
+        required=False,
+        label="Từ ngày",
+        widget=forms.DateInput({"type": "date", "min": "2000-01-01", "max": "2100-12-31"}),
+        validators=[_in_range],
     )
     until = forms.DateField(
-        required=False, label="Đến ngày", widget=forms.DateInput({"type": "date"})
+        required=False,
+        label="Đến ngày",
+        widget=forms.DateInput({"type": "date", "min": "2000-01-01", "max": "2100-12-31"}),
+        validators=[_in_range],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,6 +5,11 @@ the device and sometimes the owner's name. We read the GPS position (it may fill
 report's location) and then store only a re-encoded copy carrying no metadata at all; the
 original bytes are never stored. Videos are not accepted yet (stripping their metadata needs
 a tool we do not ship).
+
+Bounded work: uploads arrive from anyone, so the pixel count is checked on the header before
+anything is decoded (MAX_PIXELS, 16 MP: a phone camera's photo), JPEGs are decoded at a
+reduced scale (draft) and every photo is scaled down to MAX_SIDE before it is re-encoded.
+Callers check the number of photos (MAX_PHOTOS) before decoding any of them.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import filetype
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 8 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 16_000_000
+MAX_SIDE = 2560  # stored photos are at most this wide and high
+MAX_PHOTOS = 5
 ALLOWED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 GPS_IFD = 0x8825
@@ -56,6 +63,24 @@ def gps_position(image: Image.Image) -> tuple[Decimal | None, Decimal | None]:
     return lat, long
 
 
+# EXIF orientation → the transposition that makes the photo upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def check_count(count: int) -> None:
+    """Refuse more than MAX_PHOTOS photos, before any of them is decoded."""
+    if count > MAX_PHOTOS:
+        raise MediaError(f"Gửi tối đa {MAX_PHOTOS} ảnh.")
+
+
 def clean_photo(data: bytes) -> CleanPhoto:
     """Check `data` is a real photo of an allowed type; return it without metadata."""
     if len(data) > MAX_BYTES:
@@ -74,11 +99,18 @@ def clean_photo(data: bytes) -> CleanPhoto:
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             lat, long = gps_position(image)
-            upright = ImageOps.exif_transpose(image)
+            orientation = image.getexif().get(0x0112)
             mode = "RGB" if kind.mime == "image/jpeg" else "RGBA"
-            pixels = upright.convert(mode)
+            if kind.mime == "image/jpeg":
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4, 1/8 when large
+            image.thumbnail((MAX_SIDE, MAX_SIDE))  # decodes once, in place, bounded
+            pixels = image if image.mode == mode else image.convert(mode)
+            method = _TRANSPOSE.get(orientation or 1)
+            if method is not None:
+                pixels = pixels.transpose(method)
             # A new image from the pixels only: no EXIF, XMP, ICC, comments or text chunks.
             bare = Image.frombytes(mode, pixels.size, pixels.tobytes())
+            del pixels
             out = io.BytesIO()
             options = {"quality": 88} if kind.mime == "image/jpeg" else {}
             bare.save(out, format=ALLOWED[kind.mime], **options)

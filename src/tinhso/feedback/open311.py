@@ -16,6 +16,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from tinhso.core.text import strip_forbidden
+
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -105,7 +107,9 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    # Second guard (tinhso.core.text.normalize drops them on the way in): a character XML 1.0
+    # does not allow would make the whole document unreadable for every client.
+    return escape(strip_forbidden(str(value)))
 
 
 # Lists inside records: the XML element name of their items.

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from tinhso.core.context import acting_as
 from tinhso.feedback import actions, open311, queries, rules
-from tinhso.feedback.media import MediaError, clean_photo
+from tinhso.feedback.media import MediaError, check_count, clean_photo
 from tinhso.feedback.models import Category, Report
 from tinhso.feedback.rules import RuleError
 from tinhso.places.models import Commune
@@ -187,12 +187,12 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
             raise Open311Error(400, exc.message) from None
     ids = None
     if q.get("service_request_id"):
-        parts = [p.strip() for p in q["service_request_id"].split(",") if p.strip()]
-        if len(parts) > MAX_IDS or not all(p.isdigit() for p in parts):
+        parts = [rules.parse_id(p) for p in q["service_request_id"].split(",") if p.strip()]
+        if len(parts) > MAX_IDS or None in parts:
             raise Open311Error(
                 400, f"service_request_id là danh sách tối đa {MAX_IDS} mã số, cách nhau dấu phẩy."
             )
-        ids = [int(p) for p in parts]
+        ids = [p for p in parts if p is not None]
     start = _parse_date(q["start_date"], "start_date") if q.get("start_date") else None
     end = _parse_date(q["end_date"], "end_date") if q.get("end_date") else None
     if ids is None and start is None and end is None:
@@ -244,15 +244,21 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     commune = None
     if p.get("address_id", "").strip():
         address_id = p["address_id"].strip()
+        commune_code = rules.parse_id(address_id)
         commune = (
-            Commune.objects.filter(code=int(address_id), province=home_province()).first()
-            if address_id.isdigit()
+            Commune.objects.filter(code=commune_code, province=home_province()).first()
+            if commune_code is not None
             else None
         )
         if commune is None:
             raise Open311Error(400, f"address_id {address_id!r} không phải mã xã, phường của tỉnh.")
+    uploads = request.FILES.getlist("media")
+    try:
+        check_count(len(uploads))  # before decoding any of them
+    except MediaError as exc:
+        raise Open311Error(400, str(exc)) from None
     photos = []
-    for upload in request.FILES.getlist("media"):
+    for upload in uploads:
         if upload.size and upload.size > 8 * 1024 * 1024:
             raise Open311Error(400, "Ảnh quá lớn; tối đa 8 MB.")
         try:
@@ -295,7 +301,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_http_methods(["GET"])
 @_endpoint
 def service_request(request: HttpRequest, pk: str, *, fmt: str) -> HttpResponse:
-    reports = queries.open311_requests(ids=[int(pk)]) if pk.isdigit() else []
+    number = rules.parse_id(pk)
+    reports = queries.open311_requests(ids=[number]) if number is not None else []
     if not reports:
         raise Open311Error(404, f"Không có phản ánh (service_request_id) {pk!r}.")
     doc = open311.Document(

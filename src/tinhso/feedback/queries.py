@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,9 +67,10 @@ def public_reports(f: Filters) -> QuerySet[Report]:
 
 def access_public_report(pk: int | str) -> Report:
     """A published report, or 404 (unpublished ones do not exist for the public)."""
+    number = rules.parse_id(str(pk)) or 0  # 0 (no report) when not a number or too large
     try:
-        return published().prefetch_related("photos", "events").get(pk=int(pk))
-    except (Report.DoesNotExist, ValueError):
+        return published().prefetch_related("photos", "events").get(pk=number)
+    except Report.DoesNotExist:
         raise Http404("Không tìm thấy phản ánh.") from None
 
 
@@ -96,8 +97,10 @@ def access_report_for_official(user: Any, pk: int | str) -> Report:
     """The report, if `user` handles reports of its agency; the read of the reporter's
     contact details is recorded in the audit trail."""
     try:
-        report = Report.objects.select_related("category", "agency").get(pk=int(pk))
-    except (Report.DoesNotExist, ValueError):
+        report = Report.objects.select_related("category", "agency").get(
+            pk=rules.parse_id(str(pk)) or 0
+        )
+    except Report.DoesNotExist:
         raise Http404("Không tìm thấy phản ánh.") from None
     if report.agency_id not in visible_agencies(user):
         raise AccessDenied("Phản ánh này không thuộc cơ quan của bạn.")
@@ -105,13 +108,27 @@ def access_report_for_official(user: Any, pk: int | str) -> Report:
     return report
 
 
+def visible_original(user: Any, pk: int) -> Report | None:
+    """A report `user` may name as the original of a duplicate: a published one, or one of
+    the agencies whose reports they handle; None otherwise (the same answer as unknown)."""
+    if not 0 < pk < 2**63:
+        return None
+    return (
+        Report.objects.filter(pk=pk)
+        .filter(Q(pk__in=published().values("pk")) | Q(agency_id__in=visible_agencies(user)))
+        .first()
+    )
+
+
 def access_own_report(user: Any, pk: int | str) -> Report:
     """A report the signed-in citizen filed (to reopen or rate it)."""
     if not getattr(user, "is_authenticated", False):
         raise AccessDenied("Cần đăng nhập.")
     try:
-        return Report.objects.select_related("category").get(pk=int(pk), reporter=user)
-    except (Report.DoesNotExist, ValueError):
+        return Report.objects.select_related("category").get(
+            pk=rules.parse_id(str(pk)) or 0, reporter=user
+        )
+    except Report.DoesNotExist:
         raise Http404("Không tìm thấy phản ánh.") from None
 
 

@@ -110,7 +110,22 @@ def parse_coordinate(value: str, *, field: str) -> Decimal:
         raise RuleError(f"{field} phải là một số thập phân (WGS84).", field) from None
     if not number.is_finite():
         raise RuleError(f"{field} phải là một số thập phân (WGS84).", field)
-    return number.quantize(Decimal("0.000001"))
+    limit = 90 if field == "lat" else 180
+    if abs(number) > limit:
+        raise RuleError(f"{field} phải nằm trong khoảng -{limit} đến {limit} (WGS84).", field)
+    try:
+        return number.quantize(Decimal("0.000001"))
+    except InvalidOperation:  # pragma: no cover - the range check above keeps it in bounds
+        raise RuleError(f"{field} phải là một số thập phân (WGS84).", field) from None
+
+
+def parse_id(value: str) -> int | None:
+    """A record number from a URL or parameter: ASCII digits only ("²" passes str.isdigit),
+    at most 18 of them (fits a 64-bit integer); None otherwise."""
+    value = value.strip()
+    if not value or len(value) > 18 or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)
 
 
 def check_in_vietnam(lat: Decimal, long: Decimal) -> None:

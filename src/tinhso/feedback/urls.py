@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("phan-anh/gui/", views.submit, name="submit"),
     path("phan-anh/<int:pk>/", views.report_detail, name="detail"),
     path("phan-anh/<int:pk>/theo-doi/", views.follow, name="follow"),
+    path("phan-anh/theo-doi/xac-nhan/<str:token>/", views.confirm_follow, name="follow-confirm"),
     path("phan-anh/<int:pk>/mo-lai/", views.reopen, name="reopen"),
     path("phan-anh/<int:pk>/danh-gia/", views.rate, name="rate"),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.feedback import actions, queries
 from tinhso.feedback.forms import FilterForm, FollowForm, RateForm, ReopenForm, ReportForm
-from tinhso.feedback.media import MediaError, clean_photo
+from tinhso.feedback.media import MediaError, check_count, clean_photo
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError, check_in_vietnam
 from tinhso.people.models import Role
@@ -115,6 +115,11 @@ def submit(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     photos = []
+    try:
+        check_count(len(data["photos"]))  # before decoding any of them
+    except MediaError as exc:
+        form.add_error("photos", str(exc))
+        return render(request, "feedback/submit.html", context, status=400)
     for upload in data["photos"]:
         try:
             photos.append(clean_photo(upload.read()))
@@ -179,14 +184,37 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def follow(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step one of following a report: a confirmation link is sent to the address."""
     report = queries.access_public_report(pk)
     form = FollowForm(request.POST)
-    if form.is_valid():
-        actions.follow_report(report, email=form.cleaned_data["email"])
-        messages.success(request, _("Bạn sẽ nhận thư khi phản ánh có thay đổi."))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Địa chỉ thư điện tử không hợp lệ."))
+        return redirect("feedback:detail", pk=report.pk)
+    try:
+        actions.request_follow(report, email=form.cleaned_data["email"])
+    except RuleError as exc:
+        messages.error(request, exc.message)
+    else:
+        # The same answer whether or not the address already follows the report.
+        messages.success(
+            request,
+            _("Đã gửi thư xác nhận; hãy mở liên kết trong thư để bắt đầu nhận thông báo."),
+        )
     return redirect("feedback:detail", pk=report.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_follow(request: HttpRequest, token: str) -> HttpResponse:
+    """Step two: the link from the e-mail. GET shows a button (mail scanners that open links
+    do not subscribe anyone); POST confirms."""
+    if request.method == "GET":
+        return render(request, "feedback/confirm_follow.html", {"token": token})
+    try:
+        follower = actions.confirm_follow(token)
+    except RuleError as exc:
+        return render(request, "feedback/confirm_follow.html", {"error": exc.message}, status=400)
+    messages.success(request, _("Bạn sẽ nhận thư khi phản ánh có thay đổi."))
+    return redirect("feedback:detail", pk=follower.report_id)
 
 
 @require_POST

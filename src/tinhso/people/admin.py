@@ -14,7 +14,7 @@ import segno
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -123,10 +123,25 @@ class AccountChangeForm(forms.ModelForm):
         return (self.cleaned_data.get("email") or "").strip().lower()
 
 
+# Fields that grant powers: only a superuser changes them (an official with people.change_user
+# could otherwise make themselves superuser).
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_superuser", False))
+
+
 @admin.register(User)
 class UserAdmin(ThroughActionsAdmin):
+    """Accounts. Only a superuser grants or removes powers (PRIVILEGE_FIELDS), changes a
+    superuser's account or issues a superuser's TOTP device; nobody but a superuser issues
+    their own device here (a stolen session must not be able to move the second factor to
+    another phone: a colleague issues it). The list shows no phone or e-mail: opening an
+    account is the way to see them."""
+
     form = AccountChangeForm
-    list_display = ["username", "full_name", "kind", "phone", "email", "is_active", "is_staff"]
+    list_display = ["username", "full_name", "kind", "is_active", "is_staff"]
     list_filter = ["kind", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "phone", "email"]
     ordering = ["username"]
@@ -147,16 +162,26 @@ class UserAdmin(ThroughActionsAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounts are deactivated, not deleted: the audit trail points at them
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not _is_superuser(request):
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            fields = ["username", "full_name", "email", "phone", "is_staff"]
+            fields = ["username", "full_name", "email", "phone"]
+            if _is_superuser(request):
+                fields.append("is_staff")
             return [(None, {"fields": [*fields, "password1", "password2"]})]
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return []
-        return ["username", "kind", "last_login", "date_joined"]
+        fixed = ["username", "kind", "last_login", "date_joined"]
+        if not _is_superuser(request):
+            fixed += PRIVILEGE_FIELDS
+        return fixed
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -167,6 +192,9 @@ class UserAdmin(ThroughActionsAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         data = form.cleaned_data
+        if not _is_superuser(request) and any(data.get(f) for f in PRIVILEGE_FIELDS):
+            # A second guard: the form of a non-superuser has none of these fields.
+            raise PermissionDenied("Chỉ quản trị viên cấp cao được cấp quyền quản trị.")
         if change:
             original = User.objects.get(pk=obj.pk)
             values = {name: data[name] for name in form.changed_data if name in data}
@@ -193,7 +221,16 @@ class UserAdmin(ThroughActionsAdmin):
         self, request: HttpRequest, queryset: QuerySet[User]
     ) -> TemplateResponse | None:
         issued = []
+        actor = _actor(request)
         for user in queryset.order_by("username"):
+            if not actor.is_superuser and (user.is_superuser or user.pk == actor.pk):
+                self.message_user(
+                    request,
+                    f"{user.username}: chỉ quản trị viên cấp cao được cấp thiết bị xác thực "
+                    "cho tài khoản quản trị cấp cao hoặc cho chính mình.",
+                    messages.ERROR,
+                )
+                continue
             if not user.requires_second_factor:
                 self.message_user(
                     request,
@@ -201,7 +238,7 @@ class UserAdmin(ThroughActionsAdmin):
                     messages.WARNING,
                 )
                 continue
-            device = actions.enroll_totp(user, actor=_actor(request))
+            device = actions.enroll_totp(user, actor=actor)
             qr = segno.make(device.config_url, error="m").svg_inline(scale=4)
             issued.append(
                 {
