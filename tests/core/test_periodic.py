@@ -18,5 +18,6 @@ def test_jobs_run_at_their_interval_and_a_failure_does_not_stop_the_others(monke
     assert calls == ["a", "a"]
 
 
-def test_the_feedback_escalation_is_registered():
+def test_the_apps_periodic_jobs_are_registered():
     assert periodic.JOBS["feedback.escalate_overdue"].every_seconds == 300
+    assert periodic.JOBS["dossiers.remind_apologies"].every_seconds == 900

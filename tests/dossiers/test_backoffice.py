@@ -399,3 +399,58 @@ def test_parallel_opinions_hold_the_step_until_every_agency_answers(office):
         ("SXD", "Thống nhất"),
         ("UBND", "Đồng ý, đề nghị trình ký"),
     ]
+
+
+def test_the_agency_at_fault_is_reminded_once_to_apologise_before_the_dossier_is_late(office):
+    five_days(office)
+    building = office.agencies["SXD"]
+    RouteStep.objects.filter(route=office.route).delete()
+    for position, (name, agency, role, share) in enumerate(
+        [
+            ("Thẩm định", None, Role.SPECIALIST, 60),
+            ("Lấy ý kiến Sở Xây dựng", building, Role.SPECIALIST, 20),
+            ("Phê duyệt", None, Role.LEADER, 20),
+        ],
+        start=1,
+    ):
+        RouteStep.objects.create(
+            route=office.route,
+            position=position,
+            name=name,
+            agency=agency,
+            role=role,
+            share_percent=Decimal(share),
+        )
+    sxd_head = official("truongphong.sxd", "Bùi Văn Nam", (Role.HEAD_OF_UNIT, building))
+    dossier = submitted_at(office, at(2026, 3, 2, 8, 0))
+    with frozen(at(2026, 3, 2, 9, 0)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    with frozen(at(2026, 3, 4, 15, 0)):
+        dossier = actions.forward(dossier, officer=office.chuyenvien)
+
+    # Wednesday: Building's step is not yet due, the appointment is days away: no reminder.
+    assert actions.remind_apologies(at(2026, 3, 4, 16, 0)) == []
+
+    # Friday: Building's step overran (due Thu 15:00); its head is asked, once.
+    OutboxMessage.objects.all().delete()
+    [reminder] = actions.remind_apologies(at(2026, 3, 6, 10, 0))
+    assert (reminder.agency, reminder.appointment) == (building, at(2026, 3, 9, 9, 0))
+    notes = [m.payload for m in OutboxMessage.objects.filter(topic="notify")]
+    # Building's leaders and heads: its head, and the "outsider" who leads it in the fixture.
+    assert sorted(n["to"] for n in notes) == [office.outsider.email, sxd_head.email]
+    note = notes[0]
+    assert note["subject"] == f"Cần xin lỗi và hẹn lại ngày trả kết quả hồ sơ {dossier.code}"
+    assert "Sở Xây dựng tỉnh Đắk Lắk" in note["body"]
+    assert actions.remind_apologies(at(2026, 3, 6, 11, 0)) == []
+    assert OutboxMessage.objects.filter(topic="notify").count() == 2
+    assert AuditRecord.objects.filter(action="dossier.apology_requested").count() == 1
+
+    # After the apology with a new appointment, nothing is asked until that one nears.
+    with frozen(at(2026, 3, 6, 11, 0)):
+        actions.extend(
+            dossier,
+            officer=sxd_head,
+            reason="Chờ khảo sát hiện trạng",
+            new_appointment=at(2026, 3, 12, 9, 0),
+        )
+    assert actions.remind_apologies(at(2026, 3, 10, 8, 0)) == []

@@ -61,6 +61,9 @@ def test_queue_and_detail_pages_are_axe_clean_and_rows_act_without_reload(
     intake = reverse("dossiers:office-intake", args=[office.version.procedure.code])
     page.goto(live_server.url + intake)
     assert axe_violations(page) == []
+    pick = reverse("dossiers:office-intake-pick")
+    page.goto(f"{live_server.url}{pick}?q={office.version.procedure.code}")
+    assert axe_violations(page) == []
     page.goto(url)
     page.keyboard.press("2")  # the unit's queue
     page.wait_for_url("**/hang-doi/don-vi/")

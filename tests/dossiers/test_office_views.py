@@ -192,3 +192,18 @@ def test_opinions_from_the_detail_page(client, office):
         {"answer": "Thống nhất"},
     )
     assert dossier.opinions.get().answer == "Thống nhất"
+
+
+def test_counter_intake_starts_by_finding_the_procedure(client, office):
+    procedure = office.version.procedure
+    url = reverse("dossiers:office-intake-pick")
+    sign_in(client, office.tiepnhan)
+    html = client.get(url, {"q": procedure.code}).content.decode()
+    assert reverse("dossiers:office-intake", args=[procedure.code]) in html
+    assert "Tiếp nhận hồ sơ trực tiếp" in client.get(url).content.decode()
+    client.logout()
+    # A specialist does not receive dossiers: the same search offers nothing to take in.
+    sign_in(client, office.chuyenvien)
+    html = client.get(url, {"q": procedure.code}).content.decode()
+    assert reverse("dossiers:office-intake", args=[procedure.code]) not in html
+    assert "Không có thủ tục phù hợp" in html

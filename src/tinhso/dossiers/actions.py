@@ -39,6 +39,7 @@ from tinhso.dossiers import clock, codes, deadlines, lifecycle
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.models import (
     Apology,
+    ApologyReminder,
     Dossier,
     DossierCounter,
     DossierEvent,
@@ -1548,3 +1549,67 @@ def intake(
         raise
     dossier.refresh_from_db()
     return dossier
+
+
+def remind_apologies(now: datetime | None = None) -> list[ApologyReminder]:
+    """Ask the agency at fault for its apology before a dossier becomes late (Decree
+    118/2025: the agency that causes the delay apologises and sets a new appointment).
+
+    Runs periodically (`dossiers/jobs.py`). The leaders and heads of the agency at fault get
+    one e-mail per dossier and appointment; a new appointment after an apology starts over.
+    """
+    from django.db.models import Q
+
+    from tinhso.dossiers import queries
+    from tinhso.people.models import Role, RoleAssignment
+
+    now = now or _now()
+    # The warning is in working hours; three weeks of calendar covers it across Tết.
+    horizon = now + timedelta(days=21)
+    candidates = Dossier.objects.filter(state=Dossier.State.RECEIVED).filter(
+        Q(appointment_at__lte=horizon) | Q(step_due_at__lte=now)
+    )
+    sent = []
+    for dossier in candidates.select_related("version", "current_agency").iterator():
+        agency = queries.apology_due(dossier, now)
+        appointment = current_appointment(dossier)
+        if agency is None or appointment is None:
+            continue
+        with transaction.atomic():
+            reminder, created = ApologyReminder.objects.get_or_create(
+                dossier=dossier,
+                agency=agency,
+                appointment=appointment,
+                defaults={"sent_at": now},
+            )
+            if not created:
+                continue
+            emails = sorted(
+                set(
+                    RoleAssignment.objects.filter(
+                        agency=agency, role__in=[Role.LEADER, Role.HEAD_OF_UNIT]
+                    )
+                    .exclude(user__email="")
+                    .values_list("user__email", flat=True)
+                )
+            )
+            subject = f"Cần xin lỗi và hẹn lại ngày trả kết quả hồ sơ {dossier.code}"
+            body = (
+                f"Hồ sơ {dossier.code} hẹn trả kết quả {_when(appointment)} có nguy cơ trễ hạn "
+                f"tại {agency.name}. Theo quy định, cơ quan gây chậm phải có Phiếu xin lỗi và "
+                "hẹn lại ngày trả kết quả (Mẫu 04) trước khi hồ sơ quá hạn."
+            )
+            for email in emails:
+                notify("email", email, subject, body)
+            audit.record(
+                "dossier.apology_requested",
+                dossier,
+                actor=None,
+                changes={
+                    "agency": [None, agency.code],
+                    "appointment": [None, appointment],
+                    "notified": [None, emails],
+                },
+            )
+        sent.append(reminder)
+    return sent

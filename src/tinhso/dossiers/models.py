@@ -406,6 +406,23 @@ class Apology(models.Model):
         ordering = ["created_at", "pk"]
 
 
+class ApologyReminder(models.Model):
+    """Nhắc xin lỗi: the agency at fault was asked for its apology (Mẫu 04) before the
+    appointment passed; one per dossier, agency and appointment."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apology_reminders")
+    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    appointment = models.DateTimeField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "agency", "appointment"], name="one_reminder_per_appointment"
+            )
+        ]
+
+
 class OpinionRequest(models.Model):
     """Lấy ý kiến: one of several agencies asked in parallel for its opinion at a step."""
 

@@ -30,6 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # officials (issue 4)
     path("mot-cua/", views_office.queue, name="office-home"),
     path("mot-cua/hang-doi/<str:name>/", views_office.queue, name="office-queue"),
+    path("mot-cua/tiep-nhan/", views_office.intake_pick, name="office-intake-pick"),
     path("mot-cua/tiep-nhan/<str:code>/", views_office.intake, name="office-intake"),
     path("mot-cua/phan-cong/", views_office.bulk_assign, name="office-bulk-assign"),
     path("mot-cua/so-theo-doi.xlsx", views_office.tracking_book, name="office-book"),

@@ -322,6 +322,34 @@ def tracking_book(request: HttpRequest) -> HttpResponse:
 
 
 @official_required
+def intake_pick(request: HttpRequest) -> HttpResponse:
+    """Counter intake starts here: find the procedure the citizen asks for."""
+    from tinhso.catalogue import queries as catalogue
+
+    from tinhso.catalogue.models import Procedure
+
+    q = request.GET.get("q", "")[:200]
+    # Officers often type the national code (e.g. 1.001193): match it exactly first.
+    exact = list(
+        Procedure.objects.filter(
+            code=q.strip(), is_active=True, current_version__isnull=False
+        ).select_related("agency")
+    )
+    found = exact + (catalogue.search(q, limit=30).items if q.strip() and not exact else [])
+    receivable = [
+        procedure
+        for procedure in found
+        if procedure.agency_id is not None
+        and actions.reception_agencies(request.user, Dossier(agency=procedure.agency))
+    ]
+    return render(
+        request,
+        "dossiers/office/intake_pick.html",
+        {"q": q, "procedures": receivable, "searched": bool(q.strip())},
+    )
+
+
+@official_required
 def intake(request: HttpRequest, code: str) -> HttpResponse:
     """Tiếp nhận trực tiếp / qua bưu chính: the officer enters the dossier for the citizen."""
     from django.shortcuts import get_object_or_404
