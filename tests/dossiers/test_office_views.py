@@ -207,3 +207,58 @@ def test_counter_intake_starts_by_finding_the_procedure(client, office):
     html = client.get(url, {"q": procedure.code}).content.decode()
     assert reverse("dossiers:office-intake", args=[procedure.code]) not in html
     assert "Không có thủ tục phù hợp" in html
+
+
+def test_counter_intake_of_a_commune_procedure_asks_which_commune_decides(client, office):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tinhso.places.models import Agency
+
+    from . import support
+    from .conftest import make_version
+
+    province = office.agencies["STP"].province
+    ea_kao, hoa_phu = (
+        Agency.objects.create(
+            code=f"000.{n}.50.H66",
+            name=name,
+            short_name="UBND",
+            level=Agency.Level.COMMUNE,
+            province=province,
+        )
+        for n, name in (("01", "Ủy ban nhân dân xã Ea Kao"), ("02", "Ủy ban nhân dân xã Hòa Phú"))
+    )
+    version = make_version(None, code="1.001193", name="Thủ tục đăng ký khai sinh")
+    version.procedure.levels = ["commune"]
+    version.procedure.save()
+    tk = version.components.get(code="TK")
+    url = reverse("dossiers:office-intake", args=["1.001193"])
+    sign_in(client, office.tiepnhan)  # the province's service centre receives for any commune
+    page = client.get(url).content.decode()
+    assert 'name="agency"' in page and "Ủy ban nhân dân xã Hòa Phú" in page
+    form = {
+        "channel": "counter",
+        "personal_id": "066195000999",
+        "full_name": "Trần Thị Thu Hương",
+        "ho_ten": "Trần Thị Thu Hương",
+        "ngay_sinh": "1995-03-08",
+        "delivery": "counter",
+    }
+    refused = client.post(
+        url, {**form, f"component-{tk.pk}": SimpleUploadedFile("tk.pdf", support.pdf_bytes())}
+    )
+    assert refused.status_code == 422
+    assert "Vui lòng chọn cơ quan giải quyết hồ sơ." in refused.content.decode()
+    assert not Dossier.objects.exists()
+    response = client.post(
+        url,
+        {
+            **form,
+            "agency": str(hoa_phu.pk),
+            f"component-{tk.pk}": SimpleUploadedFile("tk.pdf", support.pdf_bytes()),
+        },
+    )
+    assert response.status_code == 302
+    dossier = Dossier.objects.get()
+    assert (dossier.agency, dossier.state) == (hoa_phu, "received")
+    assert ea_kao != hoa_phu

@@ -766,18 +766,31 @@ def _role_pairs(user: Any) -> set[tuple[int, str]]:
     return set(active_roles(user).values_list("agency_id", "role"))
 
 
+def _desk_receives_for(desk: Agency, competent: Agency, reception_agency_id: int | None) -> bool:
+    """Decree 118/2025: any one-stop centre of the province, the competent agency itself or
+    one of its own units receives."""
+    return (
+        desk.pk in {competent.pk, reception_agency_id}
+        or desk.parent_id == competent.pk
+        or (desk.level == Agency.Level.SERVICE_CENTRE and desk.province_id == competent.province_id)
+    )
+
+
 def reception_agencies(user: Any, dossier: Dossier) -> list[Agency]:
-    """The agencies in which `user` may receive `dossier` (Decree 118/2025: any one-stop
-    centre of the province, the competent agency itself or one of its own units)."""
+    """The agencies in which `user` may receive `dossier`."""
     competent = dossier.agency
-    agencies = agencies_where(user, Role.RECEIVING_OFFICER)
     return [
         a
-        for a in agencies
-        if a.pk in {competent.pk, dossier.reception_agency_id}
-        or a.parent_id == competent.pk
-        or (a.level == Agency.Level.SERVICE_CENTRE and a.province_id == competent.province_id)
+        for a in agencies_where(user, Role.RECEIVING_OFFICER)
+        if _desk_receives_for(a, competent, dossier.reception_agency_id)
     ]
+
+
+def receivable_competent_agencies(user: Any, candidates: Any) -> list[Agency]:
+    """Of the `candidates` competent agencies, those `user`'s desks may receive for: the
+    choice a counter officer has for a commune-level procedure."""
+    desks = list(agencies_where(user, Role.RECEIVING_OFFICER))
+    return [c for c in candidates if any(_desk_receives_for(d, c, None) for d in desks)]
 
 
 def _may_receive(user: Any, dossier: Dossier) -> Agency:

@@ -325,7 +325,6 @@ def tracking_book(request: HttpRequest) -> HttpResponse:
 def intake_pick(request: HttpRequest) -> HttpResponse:
     """Counter intake starts here: find the procedure the citizen asks for."""
     from tinhso.catalogue import queries as catalogue
-
     from tinhso.catalogue.models import Procedure
 
     q = request.GET.get("q", "")[:200]
@@ -339,8 +338,9 @@ def intake_pick(request: HttpRequest) -> HttpResponse:
     receivable = [
         procedure
         for procedure in found
-        if procedure.agency_id is not None
-        and actions.reception_agencies(request.user, Dossier(agency=procedure.agency))
+        if actions.receivable_competent_agencies(
+            request.user, catalogue.competent_agencies(procedure)
+        )
     ]
     return render(
         request,
@@ -355,6 +355,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
     from tinhso.catalogue import eforms
+    from tinhso.catalogue import queries as catalogue
     from tinhso.catalogue.models import ProcedureVersion
 
     version = get_object_or_404(
@@ -362,10 +363,18 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         procedure__code=code,
         state=ProcedureVersion.State.PUBLISHED,
     )
-    probe = Dossier(agency=version.procedure.agency, version=version)
-    if version.procedure.agency_id is None or not actions.reception_agencies(request.user, probe):
+    # A commune-level procedure has no single competent agency: the officer picks the
+    # commune's committee among those their desk may receive for.
+    choices = actions.receivable_competent_agencies(
+        request.user, catalogue.competent_agencies(version.procedure).select_related("commune")
+    )
+    if not choices:
         raise Http404("Không tìm thấy trang.")
     post = request.POST
+    picked = post.get("agency", "")
+    agency = (
+        choices[0] if len(choices) == 1 else next((a for a in choices if str(a.pk) == picked), None)
+    )
     names = list((version.eform_schema or {}).get("properties", {}))
     data: dict[str, Any] = {name: post.get(name, "") for name in names} if post else {}
     errors: dict[str, str] = {}
@@ -396,6 +405,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 components=components,
                 delivery=post.get("delivery", ""),
                 delivery_address=post.get("delivery_address", ""),
+                agency=agency,
             )
         except actions.DossierError as exc:
             errors = exc.errors
@@ -418,6 +428,8 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
             "post": post,
             "components": list(version.components.all()),
             "deliveries": actions.delivery_options(version),
+            "agency_choices": choices if len(choices) > 1 else [],
+            "picked_agency": picked,
         },
         status=422 if errors else 200,
     )
