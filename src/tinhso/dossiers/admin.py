@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from tinhso.core import audit
 from tinhso.dossiers.models import (
     Dossier,
     DossierEvent,
@@ -68,10 +72,42 @@ class RatingAdmin(admin.ModelAdmin):
         return False
 
 
+class RouteStepFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        total = sum((d.get("share_percent") or Decimal(0) for d in kept), Decimal(0))
+        if kept and total != Decimal(100):
+            raise ValidationError(
+                f"Tổng tỉ lệ thời gian của các bước phải bằng 100% (hiện là {total}%)."
+            )
+
+
+def _route_in_use(route: Any) -> bool:
+    return (
+        route is not None and route.pk is not None and Dossier.objects.filter(route=route).exists()
+    )
+
+
 class RouteStepInline(admin.TabularInline):
     model = RouteStep
+    formset = RouteStepFormSet
     extra = 0
     fields = ["position", "name", "agency", "role", "share_percent"]
+
+    # A route a dossier started on is frozen: its steps are that dossier's legal budget.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _route_in_use(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _route_in_use(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _route_in_use(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(ProcessingRoute)
@@ -85,7 +121,26 @@ class ProcessingRouteAdmin(admin.ModelAdmin):
     inlines = [RouteStepInline]
 
     def _in_use(self, obj: Any) -> bool:
-        return obj is not None and Dossier.objects.filter(route=obj).exists()
+        return _route_in_use(obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # What the route was before this save, for the audit record written once the steps
+        # are saved too (the admin's change view runs in one transaction).
+        obj._audit_before = (
+            _route_snapshot(ProcessingRoute.objects.get(pk=obj.pk)) if change else {}
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        route = form.instance
+        before = getattr(route, "_audit_before", {})
+        super().save_related(request, form, formsets, change)
+        audit.record(
+            "dossiers.route.saved",
+            route,
+            actor=request.user,
+            changes=audit.diff(before, _route_snapshot(route)),
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["procedure", "number"] if self._in_use(obj) else []
@@ -95,3 +150,13 @@ class ProcessingRouteAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not self._in_use(obj) and super().has_delete_permission(request, obj)
+
+
+def _route_snapshot(route: ProcessingRoute) -> dict[str, Any]:
+    steps = RouteStep.objects.filter(route=route).order_by("position")
+    return {
+        "procedure": route.procedure_id,
+        "number": route.number,
+        "is_active": route.is_active,
+        "steps": [[s.position, s.name, s.agency_id, s.role, str(s.share_percent)] for s in steps],
+    }
