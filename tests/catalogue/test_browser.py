@@ -3,28 +3,16 @@ assets stay under 300 KB, and search works with the keyboard alone."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
 from tinhso.catalogue import demo
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUDGET = 300 * 1024
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed"),
+    requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -45,17 +33,6 @@ def catalogue(db):
     # Requested before `browser` in the tests: ORM work done while Playwright's event loop
     # runs in this thread would open a connection pytest-django never closes.
     demo.load_demo(with_places=False)
-
-
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => { const r = await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}}); "
-        "return r.violations.map(v => v.id + ': ' + "
-        "v.nodes.map(n => n.target.join(' ')).join(', ')); }"
-    )
-    return list(result)
 
 
 def test_catalogue_pages_pass_axe_and_the_budget_at_360px(catalogue, browser, live_server):

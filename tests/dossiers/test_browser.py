@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
 from django.urls import reverse
 
+from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier
 
 from . import support
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed"),
+    requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -49,17 +37,6 @@ def browser(monkeypatch):
         # ORM calls made while Playwright's loop ran used connections of that context: close
         # them here, or PostgreSQL refuses to drop the test database at the end
         connections.close_all()
-
-
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => { const r = await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}}); "
-        "return r.violations.map(v => v.id + ': ' + "
-        "v.nodes.map(n => n.target.join(' ')).join(', ')); }"
-    )
-    return list(result)
 
 
 def page_weight(page) -> int:

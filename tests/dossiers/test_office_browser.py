@@ -9,14 +9,14 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from tests.browser import axe_violations, requires_browser
 from tinhso.dossiers.models import Dossier
 
-from .test_browser import AXE, CHROMIUM, axe_violations, browser  # noqa: F401 - fixture
+from .test_browser import browser  # noqa: F401 - fixture
 from .test_office_views import sign_in
 
 pytestmark = [
-    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no Chromium"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed"),
+    requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
 

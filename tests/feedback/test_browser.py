@@ -3,27 +3,14 @@ filed with the keyboard alone, without a map."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
 from tinhso.feedback import actions
 from tinhso.feedback.models import Report
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed"),
+    requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -37,18 +24,6 @@ def page(monkeypatch):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser.new_page()
         browser.close()
-
-
-def violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return list(
-        page.evaluate(
-            "async () => { const r = await axe.run(document, {runOnly: {type: 'tag', values: "
-            "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}}); "
-            "return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' '))"
-            ".join(', ')); }"
-        )
-    )
 
 
 @pytest.fixture
@@ -69,7 +44,7 @@ def test_every_public_page_has_no_axe_violation(page, live_server, reports):
         "/phan-anh/gui/",
     ):
         page.goto(live_server.url + path)
-        assert violations(page) == [], path
+        assert axe_violations(page) == [], path
 
 
 def test_the_form_with_errors_has_no_axe_violation(page, live_server, roads):
@@ -81,7 +56,7 @@ def test_the_form_with_errors_has_no_axe_violation(page, live_server, roads):
     assert page.locator("[role=alert]").all_inner_texts() == [
         "Cần vị trí: chọn trên bản đồ, nhập địa chỉ, hoặc chọn xã, phường và mô tả nơi xảy ra."
     ]
-    assert violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_a_report_filed_with_the_keyboard_alone(page, live_server, lights, communes):

@@ -6,37 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, AXE, CHROMIUM, axe_violations
 
 
 @pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists() or not AXE.exists():
+    if not Path(CHROMIUM).exists() or not AXE.exists():
         pytest.fail("browser tests need /usr/bin/chromium and node_modules/axe-core (make install)")
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}))"
-    )
-    return [f"{v['id']}: {v['nodes'][0]['html']}" for v in result["violations"]]
 
 
 @pytest.mark.slow

@@ -1,0 +1,43 @@
+"""Headless Chromium and axe-core for page tests, shared by every app's browser tests.
+
+Debian's Chromium is driven by Playwright (never a downloaded browser); axe-core comes from
+npm (`make install`). On a machine without them the browser tests skip; under CI they run
+and fail loudly instead, since `.ci/run` installs both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_TAGS = "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']"
+
+_available = Path(CHROMIUM).exists() and AXE.exists()
+requires_browser = pytest.mark.skipif(
+    not _available and not os.environ.get("CI"),
+    reason="needs /usr/bin/chromium and node_modules/axe-core (make install)",
+)
+
+
+def axe_violations(page, *, context: str = "document") -> list[str]:
+    """axe-core's WCAG 2.1 A/AA and best-practice violations on the page, one line each."""
+    page.add_script_tag(path=str(AXE))
+    return list(
+        page.evaluate(
+            f"async () => {{ const r = await axe.run({context}, {{runOnly: {{type: 'tag', "
+            f"values: {WCAG_TAGS}}}}}); return r.violations.map(v => v.id + ': ' + "
+            "v.nodes.map(n => n.target.join(' ')).join(', ')); }"
+        )
+    )
