@@ -316,7 +316,8 @@ class Partner(models.Model):
 
 
 class Certificate(models.Model):
-    """Chứng thư số of an official or an agency, with its key in the embedded keystore."""
+    """Chứng thư số of an official or an agency, with where its key lives: the embedded
+    keystore, a PKCS#11 token, or a remote signing service."""
 
     class State(models.TextChoices):
         ACTIVE = "active", "Đang hoạt động"
@@ -343,6 +344,12 @@ class Certificate(models.Model):
         blank=True, help_text="Remote signing service (CSC API v2) holding the key."
     )
     remote_credential_id = models.CharField(max_length=200, blank=True)
+    pkcs11_uri = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Key on a PKCS#11 token or HSM, as an RFC 7512 URI "
+        "(pkcs11:token=...;object=...); the PIN is asked at signing time.",
+    )
     is_test = models.BooleanField(default=False, help_text="Issued by the demo TEST CA.")
     stamp_image = models.BinaryField(
         null=True,
