@@ -15,6 +15,7 @@ import dj_database_url
 
 from tinhso.conf import ConfigurationError, env, env_bool, env_int, env_list
 from tinhso.core.workdays import parse_periods
+from tinhso.feedback.mapview import check_tile_url
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -402,6 +403,21 @@ DOCUMENTS_REMOTE_SIGNING_TOKEN = env(
     "TINHSO_DOCUMENTS_REMOTE_SIGNING_TOKEN",
     "",
     doc="Bearer token for the remote signing service (CSC API v2 signHash).",
+)
+
+# --- Maps -------------------------------------------------------------------------------
+MAP_TILE_URL = check_tile_url(
+    env(
+        "TINHSO_MAP_TILE_URL",
+        "",
+        doc="Map tile server, as https://host/{z}/{x}/{y}.png. Empty: maps show positions on a "
+        "plain background and no browser is sent to a third party.",
+    )
+)
+MAP_TILE_ATTRIBUTION = env(
+    "TINHSO_MAP_TILE_ATTRIBUTION",
+    "© OpenStreetMap",
+    doc="Attribution the tile server's licence asks for, shown under every map with tiles.",
 )
 
 # --- Notifications ----------------------------------------------------------------------

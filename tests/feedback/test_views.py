@@ -72,8 +72,8 @@ def test_the_map_has_an_equivalent_list(client, new_report):
     assert f'aria-label="PA-{report.pk}: Hư hỏng đường, cầu, vỉa hè, đã tiếp nhận"' in text
     assert "Danh sách tương đương" in text
     assert "vĩ độ 12.667800, kinh độ 108.038200" in text
-    # One report: it sits at the plot's top-left corner, in SVG numbers (a dot, not a comma).
-    assert '<circle cx="20.0" cy="20.0" r="7"' in text
+    # One report: it sits at the map's centre, in SVG numbers (a dot, not a comma).
+    assert '<circle cx="300.0" cy="200.0" r="7"' in text
 
 
 def test_the_report_page_shows_history_and_answer(client, submitted):

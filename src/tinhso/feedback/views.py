@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tinhso.feedback import actions, queries
+from tinhso.feedback import actions, mapview, queries
 from tinhso.feedback.forms import FilterForm, FollowForm, RateForm, ReopenForm, ReportForm
 from tinhso.feedback.media import MediaError, check_count, clean_photo
 from tinhso.feedback.models import Report
@@ -58,26 +59,21 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def report_map(request: HttpRequest) -> HttpResponse:
-    """A position plot of the filtered reports (no map tiles, no external service), and the
+    """The filtered reports placed on a map (tiles when a tile server is configured), and the
     same reports as a list for screen readers and keyboard users."""
     form, reports = _filtered(request)
-    located = list(reports.filter(lat__isnull=False)[:500])
-    points = []
-    if located:
-        lats = [float(r.lat) for r in located]
-        longs = [float(r.long) for r in located]
-        south, north = min(lats), max(lats)
-        west, east = min(longs), max(longs)
-        height, width = max(north - south, 0.01), max(east - west, 0.01)
-        for r, la, lo in zip(located, lats, longs, strict=True):
-            points.append(
-                {
-                    "report": r,
-                    "x": round(20 + (lo - west) / width * 560, 1),
-                    "y": round(20 + (north - la) / height * 360, 1),
-                }
-            )
-    return render(request, "feedback/map.html", {"form": form, "points": points})
+    located = [(r, float(r.lat), float(r.long)) for r in reports.filter(lat__isnull=False)[:500]]
+    view = mapview.fit(located, tile_url=settings.MAP_TILE_URL)
+    return render(
+        request,
+        "feedback/map.html",
+        {
+            "form": form,
+            "points": view.pins,
+            "tiles": view.tiles,
+            "attribution": settings.MAP_TILE_ATTRIBUTION if view.tiles else "",
+        },
+    )
 
 
 @require_http_methods(["GET"])
