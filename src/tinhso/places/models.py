@@ -163,3 +163,26 @@ class Agency(models.Model):
             seen.add(node_id)
             node_id = Agency.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
         return False
+
+
+class CommuneBoundary(models.Model):
+    """Ranh giới xã: a commune's boundary as (Multi)Polygon rings, from the province's own
+    boundary data (`tinhso places import-boundaries`). The bounding box is kept in columns so
+    the few communes that may contain a point are found by an index before the exact test."""
+
+    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="boundary")
+    polygons = models.JSONField(help_text="GeoJSON MultiPolygon coordinates, WGS 84.")
+    west = models.FloatField()
+    south = models.FloatField()
+    east = models.FloatField()
+    north = models.FloatField()
+    source = models.CharField(max_length=200, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "ranh giới xã"
+        verbose_name_plural = "ranh giới xã"
+        indexes = [models.Index(fields=["south", "north", "west", "east"], name="boundary_bbox")]
+
+    def __str__(self) -> str:
+        return str(self.commune)
