@@ -182,7 +182,7 @@ def test_an_invalid_personal_id_claim_is_refused(client, configured):
     response = run_flow(client, configured)
     assert response.url == "/dang-nhap/"
     assert User.objects.count() == 0
-    assert oidc.NO_PERSONAL_ID in client.get("/dang-nhap/").content.decode()
+    assert str(oidc.NO_PERSONAL_ID) in client.get("/dang-nhap/").content.decode()
 
 
 def test_an_official_account_is_refused_through_oidc(client, configured, make_official):
@@ -191,7 +191,7 @@ def test_an_official_account_is_refused_through_oidc(client, configured, make_of
     assert response.url == "/dang-nhap/"
     assert SESSION_KEY not in client.session
     assert list(User.objects.all()) == [official]
-    assert oidc.OFFICIAL_REFUSED in client.get("/dang-nhap/").content.decode()
+    assert str(oidc.OFFICIAL_REFUSED) in client.get("/dang-nhap/").content.decode()
 
 
 def test_oidc_is_off_without_an_issuer(client, settings):
@@ -207,7 +207,7 @@ def test_an_unreachable_provider_gives_a_message_not_an_error(client, settings):
     oidc.clear_discovery_cache()
     response = client.get("/dang-nhap/vneid/")
     assert (response.status_code, response.url) == (302, "/dang-nhap/")
-    assert oidc.UNAVAILABLE in client.get("/dang-nhap/").content.decode()
+    assert str(oidc.UNAVAILABLE) in client.get("/dang-nhap/").content.decode()
 
 
 def test_a_password_sign_in_never_calls_the_provider(client, configured, make_citizen):

@@ -93,14 +93,14 @@ def test_a_wrong_password_is_refused_with_a_message(client, make_citizen):
     make_citizen()
     response = sign_in(client, "0912345678", "sai-mat-khau-roi")
     assert response.status_code == 200
-    assert WRONG_CREDENTIALS in response.content.decode()
+    assert str(WRONG_CREDENTIALS) in response.content.decode()
     assert signed_in_user_id(client) is None
 
 
 def test_an_unknown_account_gets_the_same_message(client):
     response = sign_in(client, "0999999999", "sai-mat-khau-roi")
     assert response.status_code == 200
-    assert WRONG_CREDENTIALS in response.content.decode()
+    assert str(WRONG_CREDENTIALS) in response.content.decode()
 
 
 def test_a_deactivated_account_cannot_sign_in(client, make_citizen):
@@ -108,7 +108,7 @@ def test_a_deactivated_account_cannot_sign_in(client, make_citizen):
     citizen.is_active = False
     citizen.save()
     response = sign_in(client, "0912345678")
-    assert WRONG_CREDENTIALS in response.content.decode()
+    assert str(WRONG_CREDENTIALS) in response.content.decode()
     assert signed_in_user_id(client) is None
 
 
@@ -147,7 +147,7 @@ def test_a_wrong_code_is_refused(client, official):
     sign_in(client, "chuyenvien")
     response = client.post(SECOND_FACTOR, {"code": wrong_code(official)})
     assert response.status_code == 200
-    assert WRONG_CODE in response.content.decode()
+    assert str(WRONG_CODE) in response.content.decode()
     assert signed_in_user_id(client) is None
     assert client.get(ME).status_code == 401
 
@@ -191,7 +191,7 @@ def test_a_code_cannot_be_used_twice(client, official):
     client.post("/dang-xuat/")
     sign_in(client, "chuyenvien")
     response = client.post(SECOND_FACTOR, {"code": code})
-    assert WRONG_CODE in response.content.decode()
+    assert str(WRONG_CODE) in response.content.decode()
     assert signed_in_user_id(client) is None
 
 
@@ -204,8 +204,8 @@ def test_an_official_without_a_device_is_told_to_contact_the_administrator(clien
     make_official("moivao", totp=False)
     response = sign_in(client, "moivao")
     assert response.status_code == 200
-    assert NO_DEVICE in response.content.decode()
-    assert "liên hệ quản trị hệ thống" in NO_DEVICE
+    assert str(NO_DEVICE) in response.content.decode()
+    assert "liên hệ quản trị hệ thống" in str(NO_DEVICE)
     assert signed_in_user_id(client) is None
     assert PENDING_KEY not in client.session
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import ast
 import gettext
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
+from tinhso.catalogue import actions as catalogue_actions
+from tinhso.catalogue import eforms, rules
+from tinhso.catalogue.models import Procedure
+from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 from tinhso.places.models import Province
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
@@ -27,6 +33,26 @@ def province(db) -> Province:
         division_type="tỉnh",
         codename="dak_lak",
     )
+
+
+@pytest.fixture
+def birth_registration(db) -> Procedure:
+    procedure, _ = catalogue_actions.save_procedure(
+        code="1.001193",
+        field_code="G15-TP07",
+        field_name="Hộ tịch",
+        spec=VersionSpec(
+            name="Đăng ký khai sinh",
+            processing_days=Decimal("3"),
+            online_type="mot_phan",
+            channels=["online", "counter"],
+            result_name="Giấy khai sinh",
+            components=[ComponentSpec(name="Tờ khai đăng ký khai sinh", originals=1)],
+        ),
+        actor=None,
+        levels=["commune"],
+    )
+    return procedure
 
 
 @pytest.fixture
@@ -99,6 +125,74 @@ def test_sign_in_page_in_english(english):
 
 
 @pytest.mark.django_db
+def test_sign_in_form_and_its_errors_in_english(english):
+    html = page(english, "/dang-nhap/")
+    assert_all_in(html, ["Phone number, e-mail or username", "Password"])
+    assert_none_in(html, ["Số điện thoại, email hoặc tên đăng nhập", "Mật khẩu"])
+
+    html = english.post("/dang-nhap/", {"username": "", "password": ""}).content.decode()
+    assert_all_in(
+        html, ["Please enter your phone number, e-mail or username.", "Please enter your password."]
+    )
+    assert_none_in(html, ["Chưa nhập"])
+
+    response = english.post("/dang-nhap/", {"username": "0912345678", "password": "sai-mat-khau"})
+    html = response.content.decode()
+    assert "The phone number, e-mail, username or password is incorrect." in html
+    assert "không đúng" not in html
+
+
+@pytest.mark.django_db
+def test_procedure_page_in_english(english, birth_registration):
+    html = page(english, "/thu-tuc/1.001193/")
+    assert_all_in(
+        html,
+        [
+            "<h1>Đăng ký khai sinh</h1>",  # catalogue content stays as published
+            "Processing time",
+            "<dd>3 working days</dd>",
+            "Partial online public service",
+            "People&#x27;s Committee of the commune or ward where the procedure is carried out",
+            "Dossier components",
+        ],
+    )
+    assert_none_in(html, ["ngày làm việc", "Dịch vụ công trực tuyến một phần", "Ủy ban nhân dân"])
+
+
+def test_eform_messages_in_english():
+    schema = {
+        "type": "object",
+        "properties": {
+            "full_name": {"type": "string", "title": "Họ và tên", "maxLength": 5},
+            "copies": {"type": "integer", "title": "Số bản sao", "minimum": 1},
+            "email": {"type": "string", "format": "email", "title": "Thư điện tử"},
+            "agree": {"type": "boolean", "title": "Cam đoan"},
+        },
+        "required": ["agree"],
+    }
+    data = {"full_name": "Nguyễn Văn An", "copies": "0", "email": "khong-phai-email"}
+    with translation.override("en"):
+        _, errors = eforms.validate(schema, data)
+        problems = eforms.check_schema({"type": "object", "properties": {"Tên": {}}})
+        spec_errors = rules.clean_spec(VersionSpec(name="", channels=[]))
+    assert errors == {
+        "full_name": "“Họ và tên” must not be longer than 5 characters.",
+        "copies": "“Số bản sao” must not be less than 1.",
+        "email": "“Thư điện tử” is not a valid e-mail address.",
+        "agree": "Please tick “Cam đoan”.",
+    }
+    assert problems == [
+        "The field name “Tên” may only use lower-case letters without diacritics, digits and _."
+    ]
+    assert spec_errors["name"] == "Please enter the name of the procedure."
+    assert spec_errors["channels"] == "Please choose at least one channel."
+
+    # Vietnamese by default.
+    _, errors = eforms.validate(schema, data)
+    assert errors["agree"] == "Vui lòng đánh dấu “Cam đoan”."
+
+
+@pytest.mark.django_db
 def test_procedure_search_page_in_english(english):
     html = page(english, "/thu-tuc/")
     assert_all_in(
@@ -147,7 +241,7 @@ def test_field_report_list_in_english(english, province):
 
 
 @pytest.mark.django_db
-def test_pages_are_vietnamese_by_default(client, province):
+def test_pages_are_vietnamese_by_default(client, province, birth_registration):
     html = page(client, "/")
     assert '<html lang="vi"' in html
     assert_all_in(
@@ -167,8 +261,15 @@ def test_pages_are_vietnamese_by_default(client, province):
     assert "Ví dụ: 0912345678, ten@example.vn hoặc tên đăng nhập do cơ quan cấp." in html
 
     html = page(client, "/thu-tuc/")
-    assert_all_in(html, ["Thủ tục hành chính", "Lọc kết quả", "Tất cả lĩnh vực", "0 thủ tục"])
+    assert_all_in(html, ["Thủ tục hành chính", "Lọc kết quả", "Tất cả lĩnh vực", "1 thủ tục"])
     assert "Filter results" not in html
+
+    html = page(client, "/thu-tuc/1.001193/")
+    assert_all_in(
+        html,
+        ["<dd>3 ngày làm việc</dd>", "Dịch vụ công trực tuyến một phần", "Ủy ban nhân dân xã"],
+    )
+    assert "working days" not in html
 
     html = page(client, "/phan-anh/")
     assert_all_in(html, ["<h1>Phản ánh hiện trường</h1>", "Gửi phản ánh", "<h2>0 phản ánh</h2>"])
@@ -186,7 +287,7 @@ def test_switching_back_to_vietnamese(english):
 
 
 def read_po(path: Path) -> list[dict]:
-    """The entries of a .po file: msgid, msgid_plural, msgstr (a list) and flags."""
+    """The entries of a .po file: msgctxt, msgid, msgid_plural, msgstr (a list) and flags."""
     entries = []
     for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
         entry: dict = {"flags": set(), "msgstr": {}}
@@ -244,6 +345,8 @@ def test_compiled_catalogue_matches_po(po):
     for e in read_po(po)[1:]:
         if "msgid_plural" in e:
             got = [compiled.ngettext(e["msgid"], e["msgid_plural"], n) for n in (1, 2)]
+        elif "msgctxt" in e:
+            got = [compiled.pgettext(e["msgctxt"], e["msgid"])]
         else:
             got = [compiled.gettext(e["msgid"])]
         assert got == e["msgstr"], f"{po.parent}: recompile with msgfmt ({e['msgid']!r})"
@@ -252,11 +355,12 @@ def test_compiled_catalogue_matches_po(po):
 def test_shared_messages_translate_alike():
     # Django merges the apps' catalogues: one Vietnamese text gets one English text site-wide.
     files = PO_FILES + sorted(SRC.glob("dossiers/locale/en/LC_MESSAGES/django.po"))
-    seen: dict[str, tuple[list[str], Path]] = {}
+    seen: dict[tuple[str, str], tuple[list[str], Path]] = {}
     clashes = []
     for po in files:
         for e in read_po(po)[1:]:
-            if e["msgid"] in seen and seen[e["msgid"]][0] != e["msgstr"]:
-                clashes.append((e["msgid"], seen[e["msgid"]], po, e["msgstr"]))
-            seen.setdefault(e["msgid"], (e["msgstr"], po))
+            key = (e.get("msgctxt", ""), e["msgid"])
+            if key in seen and seen[key][0] != e["msgstr"]:
+                clashes.append((key, seen[key], po, e["msgstr"]))
+            seen.setdefault(key, (e["msgstr"], po))
     assert not clashes

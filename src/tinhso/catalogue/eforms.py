@@ -1,5 +1,8 @@
 """E-forms (biểu mẫu điện tử): validation, prefill and rendering hints. Pure: no I/O.
 
+Messages are in the active language (gettext; Vietnamese unless the user chose English); the
+labels inside them are the schema's titles, which are catalogue content and stay Vietnamese.
+
 Decree 42/2022/NĐ-CP requires every online public service to have an e-form; Decree
 45/2020/NĐ-CP lets citizens reuse data the state already holds, hence the prefill from the
 citizen's profile.
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from tinhso.core.text import normalize
 
@@ -98,7 +103,7 @@ def _names(value: Any) -> bool:
 
 
 def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -> list[str]:
-    """Problems with a schema and layout, in Vietnamese; empty when they are usable.
+    """Problems with a schema and layout, in the active language; empty when they are usable.
 
     Every value the other functions here read is checked for its JSON type too (a number
     where a pattern should be, a string where a list should be), so whatever an editor types
@@ -106,85 +111,117 @@ def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -
     """
     problems: list[str] = []
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        return ['Biểu mẫu phải là JSON Schema với "type": "object".']
+        return [_('Biểu mẫu phải là JSON Schema với "type": "object".')]
     props = schema.get("properties", {})
     if not isinstance(props, dict):
-        return ['"properties" phải là một đối tượng.']
+        return [_('"properties" phải là một đối tượng.')]
     for name, spec in props.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", name):
-            problems.append(f"Tên trường “{name}” chỉ được dùng chữ thường không dấu, số và _.")
+            problems.append(
+                _("Tên trường “%(name)s” chỉ được dùng chữ thường không dấu, số và _.")
+                % {"name": name}
+            )
             continue
         if not isinstance(spec, dict):
-            problems.append(f"Trường “{name}” phải là một đối tượng.")
+            problems.append(_("Trường “%(name)s” phải là một đối tượng.") % {"name": name})
             continue
         unknown = set(spec) - _PROPERTY_KEYS
         if unknown:
             listed = ", ".join(sorted(unknown))
-            problems.append(f"Trường “{name}” có thuộc tính không hỗ trợ: {listed}.")
+            problems.append(
+                _("Trường “%(name)s” có thuộc tính không hỗ trợ: %(values)s.")
+                % {"name": name, "values": listed}
+            )
         if spec.get("type") not in TYPES:
-            problems.append(f"Trường “{name}” có kiểu không hỗ trợ: {spec.get('type')!r}.")
+            problems.append(
+                _("Trường “%(name)s” có kiểu không hỗ trợ: %(type)s.")
+                % {"name": name, "type": repr(spec.get("type"))}
+            )
         if "format" in spec and spec["format"] not in FORMATS:
-            problems.append(f"Trường “{name}” có định dạng không hỗ trợ: {spec['format']!r}.")
+            problems.append(
+                _("Trường “%(name)s” có định dạng không hỗ trợ: %(format)s.")
+                % {"name": name, "format": repr(spec["format"])}
+            )
         if "enum" in spec and not (isinstance(spec["enum"], list) and spec["enum"]):
-            problems.append(f"Trường “{name}”: enum phải là danh sách không rỗng.")
+            problems.append(
+                _("Trường “%(name)s”: enum phải là danh sách không rỗng.") % {"name": name}
+            )
         if "pattern" in spec:
             if not isinstance(spec["pattern"], str):
-                problems.append(f"Trường “{name}”: pattern phải là một chuỗi ký tự.")
+                problems.append(
+                    _("Trường “%(name)s”: pattern phải là một chuỗi ký tự.") % {"name": name}
+                )
             else:
                 try:
                     re.compile(spec["pattern"])
                 except re.error:
-                    problems.append(f"Trường “{name}”: biểu thức pattern không hợp lệ.")
+                    problems.append(
+                        _("Trường “%(name)s”: biểu thức pattern không hợp lệ.") % {"name": name}
+                    )
         for key in ("minLength", "maxLength"):
             if key in spec and not _is_length(spec[key]):
-                problems.append(f"Trường “{name}”: {key} phải là số nguyên không âm.")
+                problems.append(
+                    _("Trường “%(name)s”: %(key)s phải là số nguyên không âm.")
+                    % {"name": name, "key": key}
+                )
         for key in ("minimum", "maximum"):
             if key in spec and not _is_number(spec[key]):
-                problems.append(f"Trường “{name}”: {key} phải là một số.")
+                problems.append(
+                    _("Trường “%(name)s”: %(key)s phải là một số.") % {"name": name, "key": key}
+                )
         for key in ("title", "description"):
             if key in spec and not isinstance(spec[key], str):
-                problems.append(f"Trường “{name}”: {key} phải là một chuỗi ký tự.")
+                problems.append(
+                    _("Trường “%(name)s”: %(key)s phải là một chuỗi ký tự.")
+                    % {"name": name, "key": key}
+                )
         if not spec.get("title"):
-            problems.append(f"Trường “{name}” thiếu nhãn (title).")
+            problems.append(_("Trường “%(name)s” thiếu nhãn (title).") % {"name": name})
     required = schema.get("required", [])
     if not _names(required):
-        problems.append('"required" phải là danh sách tên trường.')
+        problems.append(_('"required" phải là danh sách tên trường.'))
     else:
         for name in required:
             if name not in props:
-                problems.append(f"Trường bắt buộc “{name}” không có trong properties.")
+                problems.append(
+                    _("Trường bắt buộc “%(name)s” không có trong properties.") % {"name": name}
+                )
     layout = layout or {}
     if not isinstance(layout, dict):
-        return [*problems, "Bố cục phải là một đối tượng JSON."]
+        return [*problems, _("Bố cục phải là một đối tượng JSON.")]
     order = layout.get("order", [])
     if not _names(order):
-        problems.append('Bố cục: "order" phải là danh sách tên trường.')
+        problems.append(_('Bố cục: "order" phải là danh sách tên trường.'))
     else:
         for name in order:
             if name not in props:
-                problems.append(f"Bố cục nhắc đến trường không tồn tại: “{name}”.")
+                problems.append(
+                    _("Bố cục nhắc đến trường không tồn tại: “%(name)s”.") % {"name": name}
+                )
     groups = layout.get("groups", [])
     if not (
         isinstance(groups, list)
         and all(isinstance(g, dict) and _names(g.get("fields", [])) for g in groups)
     ):
-        problems.append('Bố cục: "groups" phải là danh sách nhóm, mỗi nhóm có "fields".')
+        problems.append(_('Bố cục: "groups" phải là danh sách nhóm, mỗi nhóm có "fields".'))
     if not isinstance(layout.get("widgets", {}), dict):
-        problems.append('Bố cục: "widgets" phải là một đối tượng.')
+        problems.append(_('Bố cục: "widgets" phải là một đối tượng.'))
     prefill_map = layout.get("prefill", {})
     if not isinstance(prefill_map, dict):
-        problems.append('Bố cục: "prefill" phải là một đối tượng.')
+        problems.append(_('Bố cục: "prefill" phải là một đối tượng.'))
         prefill_map = {}
     for name, source in prefill_map.items():
         if name not in props:
-            problems.append(f"Điền sẵn cho trường không tồn tại: “{name}”.")
+            problems.append(_("Điền sẵn cho trường không tồn tại: “%(name)s”.") % {"name": name})
         elif not str(source).startswith("citizen."):
-            problems.append(f"Nguồn điền sẵn của “{name}” phải bắt đầu bằng citizen.")
+            problems.append(
+                _("Nguồn điền sẵn của “%(name)s” phải bắt đầu bằng citizen.") % {"name": name}
+            )
     return problems
 
 
 def validate(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean `data` against `schema`: (cleaned values, Vietnamese message per bad field).
+    """Clean `data` against `schema`: (cleaned values, a message per bad field).
 
     Strings are NFC-normalised and trimmed; empty optional fields are left out; unknown
     fields are ignored.
@@ -199,9 +236,9 @@ def validate(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, An
         if _is_empty(raw, spec):
             if name in required:
                 errors[name] = (
-                    f"Vui lòng đánh dấu “{label}”."
+                    _("Vui lòng đánh dấu “%(label)s”.") % {"label": label}
                     if spec.get("type") == "boolean"
-                    else f"Vui lòng nhập “{label}”."
+                    else _("Vui lòng nhập “%(label)s”.") % {"label": label}
                 )
             continue
         try:
@@ -224,63 +261,85 @@ def _clean(raw: Any, spec: dict[str, Any], label: str) -> Any:
     if kind == "boolean":
         if raw in (True, "true", "on", "1", 1):
             return True
-        raise ValueError(f"“{label}” chỉ nhận đúng hoặc sai.")
+        raise ValueError(_("“%(label)s” chỉ nhận đúng hoặc sai.") % {"label": label})
     if kind in ("integer", "number"):
         number = _number(raw, kind, label)
         if "minimum" in spec and number < spec["minimum"]:
-            raise ValueError(f"“{label}” không được nhỏ hơn {spec['minimum']}.")
+            raise ValueError(
+                _("“%(label)s” không được nhỏ hơn %(minimum)s.")
+                % {"label": label, "minimum": spec["minimum"]}
+            )
         if "maximum" in spec and number > spec["maximum"]:
-            raise ValueError(f"“{label}” không được lớn hơn {spec['maximum']}.")
+            raise ValueError(
+                _("“%(label)s” không được lớn hơn %(maximum)s.")
+                % {"label": label, "maximum": spec["maximum"]}
+            )
         if "enum" in spec and number not in spec["enum"]:
-            raise ValueError(f"Vui lòng chọn một giá trị trong danh sách cho “{label}”.")
+            raise ValueError(
+                _("Vui lòng chọn một giá trị trong danh sách cho “%(label)s”.") % {"label": label}
+            )
         return number
     if not isinstance(raw, str):
-        raise ValueError(f"“{label}” phải là chuỗi ký tự.")
+        raise ValueError(_("“%(label)s” phải là chuỗi ký tự.") % {"label": label})
     value = normalize(raw)
     if "enum" in spec and value not in [normalize(str(choice)) for choice in spec["enum"]]:
-        raise ValueError(f"Vui lòng chọn một giá trị trong danh sách cho “{label}”.")
+        raise ValueError(
+            _("Vui lòng chọn một giá trị trong danh sách cho “%(label)s”.") % {"label": label}
+        )
     if "minLength" in spec and len(value) < spec["minLength"]:
-        raise ValueError(f"“{label}” phải có ít nhất {spec['minLength']} ký tự.")
+        raise ValueError(
+            _("“%(label)s” phải có ít nhất %(min_length)s ký tự.")
+            % {"label": label, "min_length": spec["minLength"]}
+        )
     if "maxLength" in spec and len(value) > spec["maxLength"]:
-        raise ValueError(f"“{label}” không được dài quá {spec['maxLength']} ký tự.")
+        raise ValueError(
+            _("“%(label)s” không được dài quá %(max_length)s ký tự.")
+            % {"label": label, "max_length": spec["maxLength"]}
+        )
     if "pattern" in spec and not re.search(spec["pattern"], value):
-        raise ValueError(f"“{label}” không đúng định dạng.")
+        raise ValueError(_("“%(label)s” không đúng định dạng.") % {"label": label})
     fmt = spec.get("format")
     if fmt == "email" and not _EMAIL.match(value):
-        raise ValueError(f"“{label}” không phải địa chỉ thư điện tử hợp lệ.")
+        raise ValueError(_("“%(label)s” không phải địa chỉ thư điện tử hợp lệ.") % {"label": label})
     if fmt == "date":
         try:
             date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"“{label}” phải là ngày hợp lệ (năm-tháng-ngày).") from None
+            raise ValueError(
+                _("“%(label)s” phải là ngày hợp lệ (năm-tháng-ngày).") % {"label": label}
+            ) from None
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(f"“{label}” phải là ngày hợp lệ (năm-tháng-ngày).")
+            raise ValueError(
+                _("“%(label)s” phải là ngày hợp lệ (năm-tháng-ngày).") % {"label": label}
+            )
     return value
 
 
 def _number(raw: Any, kind: str, label: str) -> int | float:
     if isinstance(raw, bool):
-        raise ValueError(f"“{label}” phải là số.")
+        raise ValueError(_("“%(label)s” phải là số.") % {"label": label})
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         if kind == "integer":
             if raw.is_integer():
                 return int(raw)
-            raise ValueError(f"“{label}” phải là số nguyên.")
+            raise ValueError(_("“%(label)s” phải là số nguyên.") % {"label": label})
         return raw
     text = normalize(str(raw)).replace(" ", "")
     try:
         number = Decimal(text.replace(",", ".")) if kind == "number" else Decimal(text)
     except InvalidOperation:
         raise ValueError(
-            f"“{label}” phải là số nguyên." if kind == "integer" else f"“{label}” phải là số."
+            _("“%(label)s” phải là số nguyên.") % {"label": label}
+            if kind == "integer"
+            else _("“%(label)s” phải là số.") % {"label": label}
         ) from None
     if not number.is_finite():
-        raise ValueError(f"“{label}” phải là số.")
+        raise ValueError(_("“%(label)s” phải là số.") % {"label": label})
     if kind == "integer":
         if number != number.to_integral_value():
-            raise ValueError(f"“{label}” phải là số nguyên.")
+            raise ValueError(_("“%(label)s” phải là số nguyên.") % {"label": label})
         return int(number)
     return float(number)
 

@@ -16,19 +16,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class Field(models.Model):
     """Lĩnh vực: the field a procedure belongs to, coded as in the national database."""
 
-    code = models.CharField("mã lĩnh vực", max_length=40, unique=True)
-    name = models.CharField("tên lĩnh vực", max_length=255)
+    code = models.CharField(gettext_lazy("mã lĩnh vực"), max_length=40, unique=True)
+    name = models.CharField(gettext_lazy("tên lĩnh vực"), max_length=255)
     search_key = models.CharField(max_length=300, default="", blank=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "lĩnh vực"
-        verbose_name_plural = "lĩnh vực"
+        verbose_name = gettext_lazy("lĩnh vực")
+        verbose_name_plural = pgettext_lazy("số nhiều", "lĩnh vực")
 
     def __str__(self) -> str:
         return self.name
@@ -38,42 +40,44 @@ class Procedure(models.Model):
     """Thủ tục hành chính: identified by its national code (mã TTHC)."""
 
     code = models.CharField(
-        "mã thủ tục",
+        gettext_lazy("mã thủ tục"),
         max_length=40,
         unique=True,
-        help_text="Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193.",
+        help_text=gettext_lazy("Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193."),
     )
-    name = models.CharField("tên thủ tục", max_length=500)
+    name = models.CharField(gettext_lazy("tên thủ tục"), max_length=500)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
-    levels = models.JSONField("cấp thực hiện", default=list, blank=True)
+    levels = models.JSONField(gettext_lazy("cấp thực hiện"), default=list, blank=True)
     agency = models.ForeignKey(
         "places.Agency",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="procedures",
-        verbose_name="cơ quan có thẩm quyền",
+        verbose_name=gettext_lazy("cơ quan có thẩm quyền"),
     )
-    is_active = models.BooleanField("đang áp dụng", default=True)
+    is_active = models.BooleanField(gettext_lazy("đang áp dụng"), default=True)
     current_version = models.ForeignKey(
         "ProcedureVersion",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="phiên bản đang công bố",
+        verbose_name=gettext_lazy("phiên bản đang công bố"),
     )
     name_key = models.CharField(max_length=500, default="", blank=True)
     search_key = models.TextField(default="", blank=True)
-    popularity = models.IntegerField("mức phổ biến", default=0)
-    source_id = models.CharField("mã nguồn (CSDL quốc gia)", max_length=64, blank=True)
+    popularity = models.IntegerField(gettext_lazy("mức phổ biến"), default=0)
+    source_id = models.CharField(
+        gettext_lazy("mã nguồn (CSDL quốc gia)"), max_length=64, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = "thủ tục hành chính"
-        verbose_name_plural = "thủ tục hành chính"
+        verbose_name = gettext_lazy("thủ tục hành chính")
+        verbose_name_plural = pgettext_lazy("số nhiều", "thủ tục hành chính")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -83,49 +87,59 @@ class ProcedureVersion(models.Model):
     """Phiên bản thủ tục: the content of a procedure as it stood at one time."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "bản nháp"
-        PUBLISHED = "published", "đang công bố"
-        SUPERSEDED = "superseded", "đã thay thế"
+        DRAFT = "draft", gettext_lazy("bản nháp")
+        PUBLISHED = "published", gettext_lazy("đang công bố")
+        SUPERSEDED = "superseded", gettext_lazy("đã thay thế")
 
     class OnlineType(models.TextChoices):
-        FULL = "toan_trinh", "dịch vụ công trực tuyến toàn trình"
-        PARTIAL = "mot_phan", "dịch vụ công trực tuyến một phần"
-        NONE = "khong", "không cung cấp trực tuyến"
+        FULL = "toan_trinh", gettext_lazy("dịch vụ công trực tuyến toàn trình")
+        PARTIAL = "mot_phan", gettext_lazy("dịch vụ công trực tuyến một phần")
+        NONE = "khong", gettext_lazy("không cung cấp trực tuyến")
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField("số phiên bản")
+    number = models.PositiveIntegerField(gettext_lazy("số phiên bản"))
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
-    name = models.CharField("tên thủ tục", max_length=500)
+    name = models.CharField(gettext_lazy("tên thủ tục"), max_length=500)
     processing_days = models.DecimalField(
-        "thời hạn (ngày làm việc)", max_digits=6, decimal_places=1, null=True, blank=True
+        gettext_lazy("thời hạn (ngày làm việc)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
     )
     processing_hours = models.DecimalField(
-        "thời hạn (giờ làm việc)", max_digits=6, decimal_places=1, null=True, blank=True
+        gettext_lazy("thời hạn (giờ làm việc)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
     )
-    processing_note = models.CharField("ghi chú thời hạn", max_length=500, blank=True)
+    processing_note = models.CharField(gettext_lazy("ghi chú thời hạn"), max_length=500, blank=True)
     online_type = models.CharField(
-        "mức dịch vụ công trực tuyến",
+        gettext_lazy("mức dịch vụ công trực tuyến"),
         max_length=20,
         choices=OnlineType.choices,
         default=OnlineType.NONE,
     )
-    channels = models.JSONField("cách thức thực hiện", default=list, blank=True)
-    fees = models.JSONField("phí, lệ phí", default=list, blank=True)
-    result_name = models.CharField("kết quả", max_length=500, blank=True)
-    legal_basis = models.TextField("căn cứ pháp lý", blank=True)
-    conditions = models.TextField("yêu cầu, điều kiện", blank=True)
-    steps = models.TextField("trình tự thực hiện", blank=True)
-    eform_schema = models.JSONField("biểu mẫu điện tử (JSON Schema)", default=dict, blank=True)
-    eform_layout = models.JSONField("bố cục biểu mẫu", default=dict, blank=True)
+    channels = models.JSONField(gettext_lazy("cách thức thực hiện"), default=list, blank=True)
+    fees = models.JSONField(gettext_lazy("phí, lệ phí"), default=list, blank=True)
+    result_name = models.CharField(gettext_lazy("kết quả"), max_length=500, blank=True)
+    legal_basis = models.TextField(gettext_lazy("căn cứ pháp lý"), blank=True)
+    conditions = models.TextField(gettext_lazy("yêu cầu, điều kiện"), blank=True)
+    steps = models.TextField(gettext_lazy("trình tự thực hiện"), blank=True)
+    eform_schema = models.JSONField(
+        gettext_lazy("biểu mẫu điện tử (JSON Schema)"), default=dict, blank=True
+    )
+    eform_layout = models.JSONField(gettext_lazy("bố cục biểu mẫu"), default=dict, blank=True)
     source_updated_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["procedure", "-number"]
-        verbose_name = "phiên bản thủ tục"
-        verbose_name_plural = "phiên bản thủ tục"
+        verbose_name = gettext_lazy("phiên bản thủ tục")
+        verbose_name_plural = pgettext_lazy("số nhiều", "phiên bản thủ tục")
         constraints = [
             models.UniqueConstraint(
                 fields=["procedure", "number"], name="catalogue_version_number_unique"
@@ -148,10 +162,10 @@ class ProcedureVersion(models.Model):
     def processing_label(self) -> str:
         """The processing time as a citizen reads it."""
         if self.processing_days is not None:
-            return f"{_plain(self.processing_days)} ngày làm việc"
+            return _("%(days)s ngày làm việc") % {"days": _plain(self.processing_days)}
         if self.processing_hours is not None:
-            return f"{_plain(self.processing_hours)} giờ làm việc"
-        return self.processing_note or "Chưa xác định"
+            return _("%(hours)s giờ làm việc") % {"hours": _plain(self.processing_hours)}
+        return self.processing_note or _("Chưa xác định")
 
     def accepts_online(self) -> bool:
         return self.online_type != self.OnlineType.NONE and "online" in self.channels
@@ -169,19 +183,21 @@ class ComponentRequirement(models.Model):
         ProcedureVersion, on_delete=models.CASCADE, related_name="components"
     )
     position = models.PositiveIntegerField(default=0)
-    code = models.CharField("mã giấy tờ", max_length=80, blank=True)
-    name = models.TextField("tên giấy tờ")
-    originals = models.PositiveSmallIntegerField("số bản chính", default=0)
-    copies = models.PositiveSmallIntegerField("số bản sao", default=0)
-    form_file = models.FileField("mẫu đơn, tờ khai", upload_to="catalogue/forms/", blank=True)
-    required = models.BooleanField("bắt buộc", default=True)
-    from_datastore = models.BooleanField("có thể lấy từ kho dữ liệu", default=False)
-    group = models.CharField("trường hợp", max_length=500, blank=True)
+    code = models.CharField(gettext_lazy("mã giấy tờ"), max_length=80, blank=True)
+    name = models.TextField(gettext_lazy("tên giấy tờ"))
+    originals = models.PositiveSmallIntegerField(gettext_lazy("số bản chính"), default=0)
+    copies = models.PositiveSmallIntegerField(gettext_lazy("số bản sao"), default=0)
+    form_file = models.FileField(
+        gettext_lazy("mẫu đơn, tờ khai"), upload_to="catalogue/forms/", blank=True
+    )
+    required = models.BooleanField(gettext_lazy("bắt buộc"), default=True)
+    from_datastore = models.BooleanField(gettext_lazy("có thể lấy từ kho dữ liệu"), default=False)
+    group = models.CharField(gettext_lazy("trường hợp"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["version", "position"]
-        verbose_name = "thành phần hồ sơ"
-        verbose_name_plural = "thành phần hồ sơ"
+        verbose_name = gettext_lazy("thành phần hồ sơ")
+        verbose_name_plural = pgettext_lazy("số nhiều", "thành phần hồ sơ")
 
     def __str__(self) -> str:
         return self.name[:80]
@@ -195,8 +211,8 @@ class SearchTerm(models.Model):
     frequency = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "từ tìm kiếm"
-        verbose_name_plural = "từ tìm kiếm"
+        verbose_name = gettext_lazy("từ tìm kiếm")
+        verbose_name_plural = pgettext_lazy("số nhiều", "từ tìm kiếm")
 
     def __str__(self) -> str:
         return self.word

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from tinhso.catalogue import search as _search
 from tinhso.catalogue.models import Field, Procedure, ProcedureVersion
@@ -94,5 +95,5 @@ def competent_agency_label(procedure: Procedure) -> str:
     if procedure.agency is not None:
         return procedure.agency.name
     if "commune" in (procedure.levels or []):
-        return "Ủy ban nhân dân xã, phường nơi thực hiện"
-    return "Theo quy định của thủ tục"
+        return _("Ủy ban nhân dân xã, phường nơi thực hiện")
+    return _("Theo quy định của thủ tục")

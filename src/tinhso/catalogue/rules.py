@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from tinhso.catalogue import eforms
 from tinhso.core.text import normalize
 
@@ -72,11 +74,11 @@ def display_name(official: str) -> str:
 
 
 def clean_spec(spec: VersionSpec) -> dict[str, str]:
-    """Normalise `spec` in place; return a Vietnamese message per invalid field."""
+    """Normalise `spec` in place; return a message per invalid field (active language)."""
     errors: dict[str, str] = {}
     spec.name = normalize(spec.name)
     if not spec.name:
-        errors["name"] = "Vui lòng nhập tên thủ tục."
+        errors["name"] = _("Vui lòng nhập tên thủ tục.")
     for attr in ("processing_days", "processing_hours"):
         value = getattr(spec, attr)
         if value is None or value == "":
@@ -85,33 +87,33 @@ def clean_spec(spec: VersionSpec) -> dict[str, str]:
         try:
             number = Decimal(str(value).replace(",", "."))
         except InvalidOperation:
-            errors[attr] = "Thời hạn giải quyết phải là số."
+            errors[attr] = _("Thời hạn giải quyết phải là số.")
             continue
         if number < 0 or number > 9999:
-            errors[attr] = "Thời hạn giải quyết phải từ 0 đến 9999."
+            errors[attr] = _("Thời hạn giải quyết phải từ 0 đến 9999.")
         setattr(spec, attr, number)
     spec.processing_note = normalize(spec.processing_note)
     if spec.processing_days is not None and spec.processing_hours is not None:
-        errors["processing_hours"] = (
+        errors["processing_hours"] = _(
             "Chỉ ghi thời hạn theo ngày làm việc hoặc theo giờ, không cả hai."
         )
     if spec.processing_days is None and spec.processing_hours is None and not spec.processing_note:
-        errors["processing_days"] = (
+        errors["processing_days"] = _(
             "Vui lòng ghi thời hạn giải quyết (ngày làm việc, giờ làm việc, hoặc ghi chú như "
             "“trong ngày”)."
         )
     if spec.online_type not in ONLINE_TYPES:
-        errors["online_type"] = "Mức dịch vụ công trực tuyến không hợp lệ."
+        errors["online_type"] = _("Mức dịch vụ công trực tuyến không hợp lệ.")
     unknown = [c for c in spec.channels if c not in CHANNELS]
     if unknown:
-        errors["channels"] = "Cách thức thực hiện chỉ gồm: trực tuyến, trực tiếp, bưu chính."
+        errors["channels"] = _("Cách thức thực hiện chỉ gồm: trực tuyến, trực tiếp, bưu chính.")
     spec.channels = [c for c in CHANNELS if c in spec.channels]
     if not spec.channels:
-        errors["channels"] = "Vui lòng chọn ít nhất một cách thức thực hiện."
+        errors["channels"] = _("Vui lòng chọn ít nhất một cách thức thực hiện.")
     if spec.online_type != "khong" and "online" not in spec.channels:
-        errors["channels"] = "Dịch vụ công trực tuyến phải nhận hồ sơ qua kênh trực tuyến."
+        errors["channels"] = _("Dịch vụ công trực tuyến phải nhận hồ sơ qua kênh trực tuyến.")
     if spec.online_type == "khong" and "online" in spec.channels:
-        errors["online_type"] = (
+        errors["online_type"] = _(
             "Thủ tục nhận hồ sơ trực tuyến phải là DVCTT toàn trình hoặc một phần."
         )
     fees = []
@@ -120,10 +122,10 @@ def clean_spec(spec: VersionSpec) -> dict[str, str]:
         try:
             amount = int(fee.get("amount", 0))
         except (TypeError, ValueError):
-            errors["fees"] = "Mức phí, lệ phí phải là số nguyên (đồng)."
+            errors["fees"] = _("Mức phí, lệ phí phải là số nguyên (đồng).")
             continue
         if not name or amount < 0:
-            errors["fees"] = "Mỗi khoản phí, lệ phí cần có tên và mức thu không âm."
+            errors["fees"] = _("Mỗi khoản phí, lệ phí cần có tên và mức thu không âm.")
             continue
         fees.append({"name": name, "amount": amount, "note": normalize(str(fee.get("note", "")))})
     spec.fees = fees
@@ -134,9 +136,9 @@ def clean_spec(spec: VersionSpec) -> dict[str, str]:
         component.code = normalize(component.code)
         component.group = normalize(component.group)
         if not component.name:
-            errors["components"] = "Mỗi thành phần hồ sơ cần có tên."
+            errors["components"] = _("Mỗi thành phần hồ sơ cần có tên.")
         if component.originals < 0 or component.copies < 0:
-            errors["components"] = "Số bản chính, bản sao không được âm."
+            errors["components"] = _("Số bản chính, bản sao không được âm.")
     if spec.eform_schema:
         problems = eforms.check_schema(spec.eform_schema, spec.eform_layout)
         if problems:

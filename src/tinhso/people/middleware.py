@@ -16,12 +16,13 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from tinhso.people.security import is_fully_signed_in
 
 log = logging.getLogger("tinhso.people")
 
-SECOND_FACTOR_REQUIRED = "Cần đăng nhập lại và nhập mã xác thực."
+SECOND_FACTOR_REQUIRED = gettext_lazy("Cần đăng nhập lại và nhập mã xác thực.")
 
 
 class RequireSecondFactorMiddleware:

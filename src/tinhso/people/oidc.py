@@ -29,6 +29,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
@@ -44,16 +46,20 @@ HTTP_TIMEOUT = 10  # seconds, for token, JWKS and userinfo calls (OIDC_TIMEOUT o
 DISCOVERY_TTL = 3600  # seconds a discovery document is reused
 CLOCK_LEEWAY = 60  # seconds of clock difference tolerated on exp / iat
 
-FAILED = "Đăng nhập bằng tài khoản định danh điện tử không thành công. Vui lòng thử lại."
-UNAVAILABLE = (
+FAILED = gettext_lazy(
+    "Đăng nhập bằng tài khoản định danh điện tử không thành công. Vui lòng thử lại."
+)
+UNAVAILABLE = gettext_lazy(
     "Hệ thống định danh điện tử tạm thời không kết nối được. Vui lòng thử lại sau hoặc đăng "
     "nhập bằng số điện thoại, email."
 )
-OFFICIAL_REFUSED = (
+OFFICIAL_REFUSED = gettext_lazy(
     "Tài khoản cán bộ, công chức không đăng nhập bằng định danh điện tử: hãy dùng tên đăng "
     "nhập, mật khẩu và mã xác thực."
 )
-NO_PERSONAL_ID = "Tài khoản định danh điện tử không cung cấp số định danh cá nhân hợp lệ."
+NO_PERSONAL_ID = gettext_lazy(
+    "Tài khoản định danh điện tử không cung cấp số định danh cá nhân hợp lệ."
+)
 
 
 class OIDCUnavailable(Exception):
@@ -238,7 +244,7 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
             )
         except InvalidIdentifier as exc:
             log.warning("OIDC claims refused: %s", exc.message)
-            self.refusal = NO_PERSONAL_ID
+            self.refusal = str(NO_PERSONAL_ID)
             return False
         return True
 
@@ -264,7 +270,7 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
     ) -> User | None:
         user = super().get_or_create_user(access_token, id_token, payload)
         if user is not None and (user.kind != User.Kind.CITIZEN or user.requires_second_factor):
-            self.refusal = OFFICIAL_REFUSED
+            self.refusal = str(OFFICIAL_REFUSED)
             raise SuspiciousOperation(f"official account {user.pk} refused through OIDC")
         return user
 
@@ -274,7 +280,7 @@ class CitizenAuthenticationRequestView(OIDCAuthenticationRequestView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not is_enabled():
-            raise Http404("Đăng nhập bằng định danh điện tử chưa được bật.")
+            raise Http404(_("Đăng nhập bằng định danh điện tử chưa được bật."))
         try:
             config = provider_configuration()
         except OIDCUnavailable as exc:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.people.models import Citizen, RoleAssignment, User
@@ -30,7 +31,8 @@ CITIZEN_PERSONAL_FIELDS = (
 class AccessDenied(PermissionDenied):
     """The user may not see this object. The message is shown to them, in Vietnamese."""
 
-    def __init__(self, message: str = "Bạn không có quyền xem thông tin này.") -> None:
+    def __init__(self, message: str = "") -> None:
+        message = message or _("Bạn không có quyền xem thông tin này.")
         super().__init__(message)
         self.message = message
 
@@ -84,6 +86,6 @@ def access_citizen(
         raise AccessDenied()
     citizen = Citizen.objects.filter(pk=citizen_id).first()
     if citizen is None:
-        raise Http404("Không tìm thấy công dân.")
+        raise Http404(_("Không tìm thấy công dân."))
     audit.record_read(citizen, fields, actor=official)
     return citizen

@@ -25,6 +25,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -38,13 +40,15 @@ from tinhso.people.security import is_fully_signed_in
 PENDING_KEY = "people.second_factor_pending"
 PENDING_SECONDS = 300
 
-WRONG_CREDENTIALS = "Số điện thoại, email, tên đăng nhập hoặc mật khẩu không đúng."
-NO_DEVICE = (
+WRONG_CREDENTIALS = gettext_lazy("Số điện thoại, email, tên đăng nhập hoặc mật khẩu không đúng.")
+NO_DEVICE = gettext_lazy(
     "Tài khoản cán bộ, công chức phải đăng nhập bằng mã xác thực nhưng chưa được cấp thiết bị "
     "xác thực. Vui lòng liên hệ quản trị hệ thống để được cấp."
 )
-WRONG_CODE = "Mã xác thực không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên ứng dụng."
-PENDING_EXPIRED = "Phiên đăng nhập đã hết hạn. Vui lòng nhập lại mật khẩu."
+WRONG_CODE = gettext_lazy(
+    "Mã xác thực không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên ứng dụng."
+)
+PENDING_EXPIRED = gettext_lazy("Phiên đăng nhập đã hết hạn. Vui lòng nhập lại mật khẩu.")
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -180,7 +184,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, device)
             return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
         if wait > 0:
-            form.add_error("code", f"Vui lòng đợi {wait} giây rồi nhập lại mã.")
+            form.add_error(
+                "code", _("Vui lòng đợi %(seconds)s giây rồi nhập lại mã.") % {"seconds": wait}
+            )
         else:
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             if getattr(request, "axes_locked_out", False):
