@@ -147,7 +147,7 @@ def setup(out: Path) -> None:
                 attachments=[actions.Attachment("TK", "tk.pdf", small)],
                 fingerprint=f"bench-{i}",
             )
-            lookups.append([dossier.code, dossier.lookup_secret])
+            lookups.append([dossier.code, dossier.issued_secret])
     out.write_text(json.dumps({"sessions": sessions, "lookups": lookups}))
 
 

@@ -16,6 +16,7 @@ NEEDS_DATABASE = {
     "audit",
     "places",
     "createsuperuser",
+    "clients",
 }
 
 

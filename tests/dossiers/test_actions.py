@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import actions
+from tinhso.dossiers import actions, codes
 from tinhso.dossiers.models import Dossier, DossierCounter, DossierFile, Rating
 from tinhso.dossiers.receipt import render_receipt
 from tinhso.dossiers.uploads import RejectedFile
@@ -71,7 +71,13 @@ def test_submission_gives_code_secret_appointment_event_audit_and_email(version,
     with mock.patch("django.utils.timezone.now", return_value=MONDAY_9):
         dossier = actions.submit(draft, user=citizen)
     assert dossier.code == "000.00.03.H66-251124-0001"
-    assert dossier.state == "submitted" and len(dossier.lookup_secret) == 10
+    assert dossier.state == "submitted" and len(dossier.issued_secret) == 10
+    # Only the keyed hash is stored, never the secret itself.
+    dossier.refresh_from_db()
+    assert dossier.lookup_secret_hash == codes.secret_digest(dossier.issued_secret)
+    assert dossier.issued_secret not in str(
+        list(Dossier.objects.filter(pk=dossier.pk).values_list())
+    )
     assert dossier.appointment_at == datetime(2025, 12, 8, 9, 15, tzinfo=VIETNAM)
     assert [e.state for e in dossier.events.all()] == ["submitted"]
     assert (
@@ -81,7 +87,7 @@ def test_submission_gives_code_secret_appointment_event_audit_and_email(version,
     mail = OutboxMessage.objects.get(topic="notify")
     assert mail.payload["to"] == "an.nguyen@example.com"
     assert mail.payload["subject"] == "Đã nhận hồ sơ 000.00.03.H66-251124-0001"
-    assert "Mã tra cứu: " + dossier.lookup_secret in mail.payload["body"]
+    assert "Mã tra cứu: " + dossier.issued_secret in mail.payload["body"]
     assert "Ngày hẹn trả kết quả (dự kiến): 09:15 ngày 08/12/2025" in mail.payload["body"]
 
 
@@ -125,7 +131,7 @@ def test_failure_inside_submission_leaves_a_draft_and_no_number(version, citizen
     with failing, pytest.raises(RuntimeError):
         actions.submit(draft, user=citizen)
     draft.refresh_from_db()
-    assert draft.state == "draft" and draft.code is None and draft.lookup_secret == ""
+    assert draft.state == "draft" and draft.code is None and draft.lookup_secret_hash == ""
     assert not DossierCounter.objects.exists()
     assert not draft.events.exists()
 
@@ -271,17 +277,29 @@ def test_receipt_pdf_text(version, citizen, tmp_path):
     assert "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam" in flat
     assert "09 giờ 15 phút, ngày 24/11/2025" in flat
     assert "(dự kiến): 09 giờ 15 phút, ngày 08/12/2025" in flat
-    assert f"Mã tra cứu: {dossier.lookup_secret}" in flat
+    assert f"Mã tra cứu: {dossier.issued_secret}" in flat
     assert "10 ngày làm việc" in flat
+    # Printed again later, without the secret in hand: it says so and never prints a hash.
+    later = Dossier.objects.get(pk=dossier.pk)
+    pdf.write_bytes(render_receipt(later))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "Mã tra cứu: đã cấp khi nộp hồ sơ" in flat
+    assert dossier.issued_secret not in flat and later.lookup_secret_hash not in flat
 
 
 def test_receipt_qr_code_encodes_the_lookup_address(version, citizen):
     from tinhso.dossiers.receipt import lookup_url, receipt_context
 
     dossier = actions.submit(ready_draft(version, citizen), user=citizen)
-    url = lookup_url(dossier.code or "", dossier.lookup_secret)
-    assert url.endswith(f"/tra-cuu-ho-so/?ma={dossier.code}&ma-tra-cuu={dossier.lookup_secret}")
+    url = lookup_url(dossier.code or "", dossier.issued_secret)
+    assert url.endswith(f"/tra-cuu-ho-so/?ma={dossier.code}&ma-tra-cuu={dossier.issued_secret}")
+    assert receipt_context(dossier)["lookup_url"] == url
     assert receipt_context(dossier)["qr"].startswith("data:image/svg+xml")
+    later = Dossier.objects.get(pk=dossier.pk)
+    assert receipt_context(later)["lookup_url"].endswith(f"/tra-cuu-ho-so/?ma={dossier.code}")
 
 
 def test_removing_a_file_deletes_it_from_storage_after_commit(

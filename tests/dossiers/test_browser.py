@@ -96,7 +96,7 @@ def test_every_citizen_page_has_no_axe_violation(browser, live_server, version, 
     page = context.new_page()
     public = [
         reverse("dossiers:lookup"),
-        reverse("dossiers:lookup") + f"?ma={dossier.code}&ma-tra-cuu={dossier.lookup_secret}",
+        reverse("dossiers:lookup") + f"?ma={dossier.code}&ma-tra-cuu={dossier.issued_secret}",
         reverse("dossiers:lookup") + f"?ma={dossier.code}&ma-tra-cuu=SAI",
     ]
     for path in public:

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tinhso.core.models import AuditRecord
+from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier, DossierFile, LookupAttempt, Rating
 
@@ -76,7 +76,12 @@ def test_whole_journey_over_http(client, version, citizen):
     assert done.url == reverse("dossiers:detail", args=[draft.code])
     detail = client.get(done.url).content.decode()
     assert f"Đã nộp hồ sơ. Mã hồ sơ của Ông/Bà là {draft.code}." in detail
-    assert draft.lookup_secret in detail
+    # The secret is stored hashed: the browser that submitted sees it (signed cookie) a while.
+    secret = re.search(
+        r"Mã tra cứu: (\w{10})", OutboxMessage.objects.filter(topic="notify").last().payload["body"]
+    )[1]
+    assert draft.lookup_secret_hash and secret not in draft.lookup_secret_hash
+    assert secret in detail
     receipt = client.get(reverse("dossiers:receipt", args=[draft.code]))
     assert receipt["Content-Type"] == "application/pdf" and receipt.content.startswith(b"%PDF-")
 
@@ -198,7 +203,7 @@ def test_public_lookup_same_answer_for_unknown_code_and_wrong_secret(client, ver
     url = reverse("dossiers:lookup")
     wrong = client.post(url, {"ma": dossier.code, "ma-tra-cuu": "ABCDEFGH23"})
     unknown = client.post(
-        url, {"ma": "000.00.03.H66-251124-9999", "ma-tra-cuu": dossier.lookup_secret}
+        url, {"ma": "000.00.03.H66-251124-9999", "ma-tra-cuu": dossier.issued_secret}
     )
     assert wrong.status_code == unknown.status_code == 404
 
@@ -209,7 +214,7 @@ def test_public_lookup_same_answer_for_unknown_code_and_wrong_secret(client, ver
 
     assert body(wrong) == body(unknown)
     assert "Mã hồ sơ hoặc mã tra cứu không đúng." in wrong.content.decode()
-    right = client.get(url, {"ma": dossier.code, "ma-tra-cuu": dossier.lookup_secret.lower()})
+    right = client.get(url, {"ma": dossier.code, "ma-tra-cuu": dossier.issued_secret.lower()})
     page = right.content.decode()
     assert right.status_code == 200 and right["Cache-Control"] == "no-store"
     assert "N. V. A." in page and "Nguyễn Văn An" not in page
@@ -222,19 +227,19 @@ def test_public_lookup_is_rate_limited_per_client(client, version, citizen, sett
     url = reverse("dossiers:lookup")
     for _ in range(3):
         assert client.post(url, {"ma": dossier.code, "ma-tra-cuu": "WRONGWRONG"}).status_code == 404
-    blocked = client.post(url, {"ma": dossier.code, "ma-tra-cuu": dossier.lookup_secret})
+    blocked = client.post(url, {"ma": dossier.code, "ma-tra-cuu": dossier.issued_secret})
     assert blocked.status_code == 429
-    assert dossier.lookup_secret not in blocked.content.decode()
+    assert dossier.issued_secret not in blocked.content.decode()
     assert LookupAttempt.objects.count() == 3
     # correct look-ups do not count towards the limit
     settings.DOSSIER_LOOKUPS_PER_MINUTE = 4
     for _ in range(5):
-        ok = client.post(url, {"ma": dossier.code, "ma-tra-cuu": dossier.lookup_secret})
+        ok = client.post(url, {"ma": dossier.code, "ma-tra-cuu": dossier.issued_secret})
         assert ok.status_code == 200
     assert LookupAttempt.objects.count() == 3
     settings.DOSSIER_LOOKUPS_PER_MINUTE = 3
     other = client.post(
-        url, {"ma": dossier.code, "ma-tra-cuu": dossier.lookup_secret}, REMOTE_ADDR="10.0.0.9"
+        url, {"ma": dossier.code, "ma-tra-cuu": dossier.issued_secret}, REMOTE_ADDR="10.0.0.9"
     )
     assert other.status_code == 200
 

@@ -2,7 +2,9 @@
 
 Errors are typed: 422 with one entry per field for invalid input, 401/403/404 with a
 `detail` message, and never a bare 500 (unexpected errors are logged and answered as a
-typed 500 without internals).
+typed 500 without internals). A client application's key refused (`tinhso.people.clients`)
+is `{"detail", "code"}` with 401 (`invalid_api_key`), 403 (`missing_scope`) or 429
+(`rate_limited`, with `Retry-After`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tinhso.documents.api import router as documents_router
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.feedback.api import router as feedback_router
 from tinhso.people.api import router as people_router
+from tinhso.people.clients import ClientRefused
 from tinhso.places.api import router as places_router
 
 log = logging.getLogger("tinhso.api")
@@ -51,6 +54,18 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "Cần đăng nhập."}, status=401)
+
+
+@api.exception_handler(ClientRefused)
+def client_refused(request: HttpRequest, exc: ClientRefused) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": exc.message, "code": exc.code}, status=exc.status
+    )
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="tinhso"'
+    return response
 
 
 @api.exception_handler(Exception)

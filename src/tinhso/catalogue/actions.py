@@ -392,3 +392,29 @@ def save_procedure(
         published = publish_version(draft, actor=actor)
         procedure.refresh_from_db()
         return procedure, published
+
+
+def set_popularity(counts: dict[int, int], *, actor: Any = None) -> int:
+    """Mức phổ biến from real demand: `counts` maps a procedure id to its dossiers in the
+    window; every other procedure gets 0. Only changed rows are written, in one transaction
+    with one audit record listing them (`{code: [before, after]}`). Returns how many changed."""
+    with transaction.atomic():
+        current = dict(Procedure.objects.select_for_update().values_list("id", "popularity"))
+        codes = dict(Procedure.objects.values_list("id", "code"))
+        changed: dict[str, list[int]] = {}
+        by_value: dict[int, list[int]] = {}
+        for pk, before in current.items():
+            after = max(0, int(counts.get(pk, 0)))
+            if after != before:
+                changed[codes[pk]] = [before, after]
+                by_value.setdefault(after, []).append(pk)
+        for value, ids in by_value.items():
+            Procedure.objects.filter(id__in=ids).update(popularity=value)
+        if changed:
+            audit.record(
+                "catalogue.popularity_set",
+                actor=actor,
+                object_type="catalogue.procedure",
+                changes=dict(sorted(changed.items())),
+            )
+    return len(changed)

@@ -404,14 +404,23 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
     return locked
 
 
-def _finish_submission(dossier: Dossier, *, user: Any) -> None:
+def _issue_secret(dossier: Dossier) -> None:
+    """A new look-up secret: its hash on the row, the clear value on this instance only."""
+    secret = codes.new_secret()
+    dossier.lookup_secret_hash = codes.secret_digest(secret)
+    dossier.issued_secret = secret
+
+
+def _finish_submission(
+    dossier: Dossier, *, user: Any, extra: Mapping[str, Any] | None = None
+) -> None:
     before = audit.snapshot(dossier, DOSSIER_FIELDS)
     now = timezone.now()
     cleaned, _ = eforms.validate(dossier.version.eform_schema, dossier.form_data)
     dossier.form_data = cleaned
     dossier.form_complete = True
     dossier.code = next_code(dossier.agency, now)
-    dossier.lookup_secret = codes.new_secret()
+    _issue_secret(dossier)
     dossier.submitted_at = now
     dossier.appointment_at = _appointment(dossier, now)
     dossier.state = Dossier.State.SUBMITTED
@@ -421,10 +430,44 @@ def _finish_submission(dossier: Dossier, *, user: Any) -> None:
         "dossier.submitted",
         dossier,
         actor=user,
-        changes=audit.diff(before, audit.snapshot(dossier, DOSSIER_FIELDS)),
+        changes={
+            **audit.diff(before, audit.snapshot(dossier, DOSSIER_FIELDS)),
+            **dict(extra or {}),
+        },
     )
     if dossier.applicant_email:
         notify("email", dossier.applicant_email, *_submitted_message(dossier))
+
+
+def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = None) -> Dossier:
+    """Cấp lại mã tra cứu: a new secret; the old one stops working at once.
+
+    Only the hash is stored, so a lost secret cannot be shown again: this is the way back, for
+    the owner (`user`) or the client application that submitted the dossier (`client`). The
+    returned instance carries the new secret in `issued_secret` (shown once).
+    """
+    if client is not None:
+        if dossier.submitted_by_client_id != client.pk:
+            raise PermissionError("not submitted by this client")
+        from tinhso.people.clients import audit_label
+
+        actor: Any = audit_label(client)
+    else:
+        _owned(dossier, user)
+        actor = user
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.state == Dossier.State.DRAFT:
+            raise DossierError("Bản nháp chưa có mã tra cứu.")
+        _issue_secret(locked)
+        locked.save(update_fields=["lookup_secret_hash", "updated_at"])
+        audit.record(
+            "dossier.lookup_secret_reissued",
+            locked,
+            actor=actor,
+            changes={"lookup_secret": "reissued"},
+        )
+    return locked
 
 
 def _submitted_message(dossier: Dossier) -> tuple[str, str]:
@@ -437,14 +480,14 @@ def _submitted_message(dossier: Dossier) -> tuple[str, str]:
             f"{dossier.agency.name} đã nhận hồ sơ trực tuyến của Ông/Bà:",
             f"Thủ tục: {dossier.version.name}",
             f"Mã hồ sơ: {dossier.code}",
-            f"Mã tra cứu: {dossier.lookup_secret}",
+            f"Mã tra cứu: {dossier.issued_secret}",
             "Ngày hẹn trả kết quả (dự kiến): "
             + (f"{appointment:%H:%M ngày %d/%m/%Y}" if appointment else "chưa xác định"),
             "",
             "Giấy tiếp nhận điện tử và tình trạng hồ sơ:",
             f"{settings.SITE_URL.rstrip('/')}/ho-so-cua-toi/{dossier.code}/",
             "Tra cứu không cần đăng nhập (giữ kín mã tra cứu):",
-            lookup_url(dossier.code or "", dossier.lookup_secret),
+            lookup_url(dossier.code or "", dossier.issued_secret),
         ]
     )
     return subject, body
@@ -474,9 +517,71 @@ def _resolve_component(version: ProcedureVersion, ref: str) -> ComponentRequirem
     return None
 
 
+@dataclass(frozen=True)
+class Applicant:
+    """The person a client application of another channel submits for (người nộp hồ sơ)."""
+
+    personal_id: str
+    full_name: str
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class _CleanApplicant:
+    personal_id: str
+    full_name: str
+    phone: str
+    email: str
+    address: str
+
+
+def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | None, dict[str, str]]:
+    """The applicant's identity checked field by field (the personal ID with its checks)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from tinhso.core.identifiers import normalize_phone
+
+    if applicant is None:
+        return None, {"applicant": "Cần thông tin người nộp hồ sơ (applicant)."}
+    errors: dict[str, str] = {}
+    number = ""
+    try:
+        number = validate_personal_id(applicant.personal_id).number
+    except InvalidIdentifier as exc:
+        errors["applicant.personal_id"] = exc.message
+    name = normalize(applicant.full_name)
+    if not name:
+        errors["applicant.full_name"] = "Chưa nhập họ và tên người nộp."
+    elif len(name) > 200:
+        errors["applicant.full_name"] = "Họ và tên dài quá 200 ký tự."
+    phone = ""
+    if (applicant.phone or "").strip():
+        try:
+            phone = normalize_phone(applicant.phone)
+        except InvalidIdentifier as exc:
+            errors["applicant.phone"] = exc.message
+    email = (applicant.email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["applicant.email"] = "Địa chỉ email không hợp lệ."
+    if not (applicant.phone or "").strip() and not email:
+        errors["applicant.phone"] = "Cần số điện thoại hoặc email của người nộp."
+    address = normalize(applicant.address)
+    if len(address) > 300:
+        errors["applicant.address"] = "Địa chỉ dài quá 300 ký tự."
+    if errors:
+        return None, errors
+    return _CleanApplicant(number, name, phone, email, address), {}
+
+
 def submit_via_api(
     *,
-    user: Any,
+    user: Any = None,
     key: str,
     version: ProcedureVersion,
     form: Mapping[str, Any],
@@ -485,27 +590,52 @@ def submit_via_api(
     attachments: list[Attachment],
     fingerprint: str,
     agency: Agency | None = None,
+    client: Any = None,
+    applicant: Applicant | None = None,
 ) -> tuple[Dossier, bool]:
     """Create and submit a dossier in one go; a repeated key returns the first dossier.
 
-    Returns (dossier, created). Bad input raises DossierError with messages per field, and
-    nothing is stored, not even the key, so a corrected retry may reuse it.
+    Either `user` (the signed-in account, which owns the dossier) or `client` (a client
+    application with the dossiers.submit scope, submitting for `applicant`: the citizen's
+    account is found or created by the personal ID number and owns the dossier, and
+    `Dossier.submitted_by_client` names the client). Keys are scoped to the account or to
+    the client. Returns (dossier, created). Bad input raises DossierError with messages per
+    field, and nothing is stored, not even the key or the citizen, so a corrected retry may
+    reuse the key.
     """
-    existing = _replayed(user, key, fingerprint)
+    if (user is None) == (client is None):
+        raise ValueError("submit_via_api needs exactly one of user and client")
+    if client is None and applicant is not None:
+        raise DossierError(
+            {
+                "applicant": "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
+                "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+            }
+        )
+    scope = {"client": client} if client is not None else {"owner": user}
+    existing = _replayed(scope, key, fingerprint)
     if existing is not None:
         return existing, False
     stored: list[str] = []
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(owner=user, key=key, request_hash=fingerprint)
-            dossier = _api_dossier(
-                user, version, form, delivery, delivery_address, attachments, agency, stored
+            record = IdempotencyKey.objects.create(key=key, request_hash=fingerprint, **scope)
+            extra_errors: dict[str, str] = {}
+            clean: _CleanApplicant | None = None
+            if client is not None:
+                clean, extra_errors = _clean_applicant(applicant)
+            prepared = _check_api_input(
+                version, form, delivery, delivery_address, attachments, agency, extra_errors
             )
+            if client is not None and clean is not None:
+                dossier = _channel_dossier(client, clean, prepared, stored)
+            else:
+                dossier = _api_dossier(user, prepared, stored)
             record.dossier = dossier
             record.save(update_fields=["dossier"])
     except IntegrityError:
         _forget(stored)
-        existing = _replayed(user, key, fingerprint)
+        existing = _replayed(scope, key, fingerprint)
         if existing is None:
             raise
         return existing, False
@@ -523,9 +653,9 @@ def _forget(names: list[str]) -> None:
             storage.delete(name)
 
 
-def _replayed(user: Any, key: str, fingerprint: str) -> Dossier | None:
+def _replayed(scope: Mapping[str, Any], key: str, fingerprint: str) -> Dossier | None:
     record = (
-        IdempotencyKey.objects.filter(owner=user, key=key)
+        IdempotencyKey.objects.filter(key=key, **scope)
         .select_related("dossier__version__procedure", "dossier__agency")
         .first()
     )
@@ -538,20 +668,29 @@ def _replayed(user: Any, key: str, fingerprint: str) -> Dossier | None:
     return record.dossier
 
 
-def _api_dossier(
-    user: Any,
+@dataclass
+class _ApiInput:
+    version: ProcedureVersion
+    agency: Agency
+    form: dict[str, Any]
+    delivery: str
+    delivery_address: str
+    files: list[tuple[ComponentRequirement, str, bytes]]
+
+
+def _check_api_input(
     version: ProcedureVersion,
     form: Mapping[str, Any],
     delivery: str,
     delivery_address: str,
     attachments: list[Attachment],
     agency: Agency | None,
-    stored: list[str],
-) -> Dossier:
+    extra_errors: Mapping[str, str],
+) -> _ApiInput:
     check_can_submit_online(version)
     chosen = agency_for(version, agency)
     cleaned, errors = eforms.validate(version.eform_schema, dict(form))
-    errors = {f"form.{k}": v for k, v in errors.items()}
+    errors = {**extra_errors, **{f"form.{k}": v for k, v in errors.items()}}
     errors.update(delivery_errors(version, delivery, delivery_address))
     decoded: list[tuple[ComponentRequirement, str, bytes]] = []
     total = 0
@@ -580,23 +719,18 @@ def _api_dossier(
             )
     if errors:
         raise DossierError(errors)
-    citizen = _citizen(user)
-    dossier = Dossier.objects.create(
-        version=version,
-        agency=chosen,
-        owner=user,
-        channel=Dossier.Channel.API,
-        applicant_name=(citizen.full_name if citizen else "") or user.display_name,
-        applicant_phone=(citizen.phone if citizen else "") or (user.phone or ""),
-        applicant_email=(citizen.email if citizen else "") or user.email,
-        applicant_address=citizen.address if citizen else "",
-        form_data=cleaned,
-        delivery=delivery,
-        delivery_address=normalize(delivery_address) if delivery == "post" else "",
-        fee_total=version.total_fee,
-        fee_status=Dossier.FeeStatus.UNPAID if version.total_fee else Dossier.FeeStatus.NONE,
+    return _ApiInput(
+        version,
+        chosen,
+        cleaned,
+        delivery,
+        normalize(delivery_address) if delivery == "post" else "",
+        decoded,
     )
-    for component, name, content in decoded:
+
+
+def _store_api_dossier(dossier: Dossier, prepared: _ApiInput, stored: list[str]) -> None:
+    for component, name, content in prepared.files:
         kind = check_file(name, content, already_in_dossier=0)
         item = DossierFile(
             dossier=dossier,
@@ -609,7 +743,71 @@ def _api_dossier(
         item.file.save(name, ContentFile(content), save=False)
         stored.append(item.file.name or "")
         item.save()
+
+
+def _new_api_dossier(prepared: _ApiInput, **values: Any) -> Dossier:
+    version = prepared.version
+    return Dossier.objects.create(
+        version=version,
+        agency=prepared.agency,
+        channel=Dossier.Channel.API,
+        form_data=prepared.form,
+        delivery=prepared.delivery,
+        delivery_address=prepared.delivery_address,
+        fee_total=version.total_fee,
+        fee_status=Dossier.FeeStatus.UNPAID if version.total_fee else Dossier.FeeStatus.NONE,
+        **values,
+    )
+
+
+def _api_dossier(user: Any, prepared: _ApiInput, stored: list[str]) -> Dossier:
+    citizen = _citizen(user)
+    dossier = _new_api_dossier(
+        prepared,
+        owner=user,
+        applicant_name=(citizen.full_name if citizen else "") or user.display_name,
+        applicant_phone=(citizen.phone if citizen else "") or (user.phone or ""),
+        applicant_email=(citizen.email if citizen else "") or user.email,
+        applicant_address=citizen.address if citizen else "",
+    )
+    _store_api_dossier(dossier, prepared, stored)
     _finish_submission(dossier, user=user)
+    return dossier
+
+
+def _channel_dossier(
+    client: Any, applicant: _CleanApplicant, prepared: _ApiInput, stored: list[str]
+) -> Dossier:
+    """A dossier a client application submits for a citizen: the citizen's account (found or
+    created by the personal ID number, as at the counter) owns it; the client is recorded."""
+    from tinhso.people.actions import ensure_citizen_account
+    from tinhso.people.clients import audit_label
+
+    owner = ensure_citizen_account(
+        personal_id=applicant.personal_id,
+        full_name=applicant.full_name,
+        email=applicant.email,
+        phone=applicant.phone,
+        source=audit_label(client),
+    )
+    dossier = _new_api_dossier(
+        prepared,
+        owner=owner,
+        submitted_by_client=client,
+        applicant_name=applicant.full_name,
+        applicant_phone=applicant.phone,
+        applicant_email=applicant.email,
+        applicant_address=applicant.address,
+    )
+    _store_api_dossier(dossier, prepared, stored)
+    _finish_submission(
+        dossier,
+        user=audit_label(client),
+        extra={
+            "submitted_by_client": [None, client.name],
+            "owner": [None, owner.get_username()],
+        },
+    )
     return dossier
 
 

@@ -50,10 +50,10 @@ class DossierAdmin(admin.ModelAdmin):
     list_filter = ["state", "channel", "delivery"]
     search_fields = ["code", "applicant_name"]
     inlines = [FileInline, EventInline]
-    exclude = ["lookup_secret"]
+    exclude = ["lookup_secret_hash"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Dossier._meta.fields if f.name != "lookup_secret"]
+        return [f.name for f in Dossier._meta.fields if f.name != "lookup_secret_hash"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,6 +3,13 @@
 `POST /dossiers` needs an `Idempotency-Key` header: a retried request with the same key and
 body returns the dossier made the first time (200), never a second one; the same key with a
 different body is refused (409). Bad e-form data or files give 422 with one entry per field.
+
+Who may submit: the signed-in citizen (session, with CSRF), or a client application of
+another channel (`tinhso.people.clients`) holding the `dossiers.submit` scope, by its key in
+`Authorization: Bearer <key>` or `X-API-Key: <key>` (both accepted). A client submits for an
+applicant named in the body (`applicant`); keys are scoped to the client. An unknown or
+revoked key is 401, a missing scope 403, over the client's per-minute limit 429 with
+`Retry-After`: typed errors `{"detail", "code"}` answered by `tinhso.api.main`.
 """
 
 from __future__ import annotations
@@ -15,22 +22,68 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.security import APIKeyHeader, HttpBearer
 
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
 from tinhso.dossiers import actions, queries
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.receipt import local
+from tinhso.people import clients
+from tinhso.people.models import ApiClient, ApiScope
 from tinhso.people.security import signed_in
 from tinhso.places.models import Agency
 
 router = Router()
 
 
+class ClientKey(APIKeyHeader):
+    """A client application's key in the `X-API-Key` header, checked for one scope."""
+
+    param_name = "X-API-Key"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiClient | None:
+        # No header: not this scheme, try the next. A header with a bad key: refused (401).
+        return clients.admit(key, self.scope) if key else None
+
+
+class ClientBearer(HttpBearer):
+    """The same key as `Authorization: Bearer <key>`."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        return clients.admit(token, self.scope)
+
+
+# The client schemes come first: the session scheme checks CSRF, which a machine never has.
+submitters = [
+    ClientBearer(ApiScope.DOSSIERS_SUBMIT),
+    ClientKey(ApiScope.DOSSIERS_SUBMIT),
+    signed_in,
+]
+
+
 class AttachmentIn(Schema):
     component: str
     filename: str
     content_base64: str
+
+
+class ApplicantIn(Schema):
+    """Người nộp hồ sơ: required when a client application submits, refused otherwise."""
+
+    personal_id: str
+    full_name: str
+    phone: str = ""
+    email: str = ""
+    address: str = ""
 
 
 class DossierIn(Schema):
@@ -40,6 +93,7 @@ class DossierIn(Schema):
     delivery_address: str = ""
     agency: str | None = None
     attachments: list[AttachmentIn] = []
+    applicant: ApplicantIn | None = None
 
 
 class EventOut(Schema):
@@ -51,7 +105,8 @@ class EventOut(Schema):
 
 class DossierOut(Schema):
     code: str
-    lookup_secret: str
+    # Only in the response that created the dossier: the secret is stored hashed.
+    lookup_secret: str | None
     state: str
     state_label: str
     procedure_code: str
@@ -86,10 +141,18 @@ class Message(Schema):
     message: str = ""
 
 
+class Refusal(Schema):
+    """A client application's request refused: 401 `invalid_api_key` (or no session),
+    403 `missing_scope`, 429 `rate_limited` (with `Retry-After`)."""
+
+    detail: str
+    code: str = ""
+
+
 def _out(dossier: Dossier) -> DossierOut:
     return DossierOut(
         code=dossier.code or "",
-        lookup_secret=dossier.lookup_secret,
+        lookup_secret=dossier.issued_secret or None,
         state=dossier.state,
         state_label=dossier.get_state_display(),
         procedure_code=dossier.version.procedure.code,
@@ -146,8 +209,17 @@ def _field_errors(errors: dict[str, str]) -> dict[str, Any]:
 
 @router.post(
     "/dossiers",
-    auth=signed_in,
-    response={200: DossierOut, 201: DossierOut, 409: Message, 413: Message, 422: Message},
+    auth=submitters,
+    response={
+        200: DossierOut,
+        201: DossierOut,
+        401: Refusal,
+        403: Refusal,
+        409: Message,
+        413: Message,
+        422: Message,
+        429: Refusal,
+    },
     summary="Submit a dossier (idempotent with the Idempotency-Key header)",
     openapi_extra={
         "requestBody": {
@@ -179,7 +251,18 @@ def submit_dossier(
         body = DossierIn.model_validate_json(raw)
     except pydantic.ValidationError as exc:
         return Status(422, _pydantic_errors(exc))
-    user = request.auth  # type: ignore[attr-defined]
+    caller = request.auth  # type: ignore[attr-defined]
+    client = caller if isinstance(caller, ApiClient) else None
+    if client is None and body.applicant is not None:
+        return Status(
+            422,
+            _field_errors(
+                {
+                    "applicant": "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
+                    "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+                }
+            ),
+        )
     version = (
         ProcedureVersion.objects.filter(
             procedure__code=body.procedure.strip(), state=ProcedureVersion.State.PUBLISHED
@@ -198,7 +281,9 @@ def submit_dossier(
             return Status(422, _field_errors({"agency": "Không có cơ quan với mã định danh này."}))
     try:
         dossier, created = actions.submit_via_api(
-            user=user,
+            user=None if client else caller,
+            client=client,
+            applicant=actions.Applicant(**body.applicant.dict()) if body.applicant else None,
             key=key,
             version=version,
             form=body.form,
@@ -249,16 +334,42 @@ def lookup(request: HttpRequest, body: LookupIn, response: HttpResponse) -> Any:
     )
 
 
+def _access(request: HttpRequest, code: str) -> Dossier:
+    """The caller's dossier: the signed-in owner's, or one the calling client submitted."""
+    caller = request.auth  # type: ignore[attr-defined]
+    if isinstance(caller, ApiClient):
+        return queries.access_dossier_for_client(caller, code)
+    return queries.access_dossier(caller, code)
+
+
 @router.get(
     "/dossiers/{code}",
-    auth=signed_in,
-    response={200: DossierOut, 404: Message},
-    summary="One of my dossiers, with its status timeline",
+    auth=submitters,
+    response={200: DossierOut, 401: Refusal, 403: Refusal, 404: Message, 429: Refusal},
+    summary="One of my dossiers (or one this client submitted), with its status timeline",
 )
 def dossier_status(request: HttpRequest, code: str) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
     try:
-        dossier = queries.access_dossier(user, code)
+        dossier = _access(request, code)
     except Http404:
         return Status(404, {"detail": "Không tìm thấy hồ sơ."})
     return Status(200, _out(dossier))
+
+
+@router.post(
+    "/dossiers/{code}/lookup-secret",
+    auth=submitters,
+    response={200: DossierOut, 401: Refusal, 403: Refusal, 404: Message, 429: Refusal},
+    summary="Issue a new look-up secret (the old one stops working); returned once",
+)
+def reissue_lookup_secret(request: HttpRequest, code: str) -> Any:
+    try:
+        dossier = _access(request, code)
+    except Http404:
+        return Status(404, {"detail": "Không tìm thấy hồ sơ."})
+    caller = request.auth  # type: ignore[attr-defined]
+    if isinstance(caller, ApiClient):
+        renewed = actions.reissue_lookup_secret(dossier, client=caller)
+    else:
+        renewed = actions.reissue_lookup_secret(dossier, user=caller)
+    return Status(200, _out(renewed))

@@ -49,3 +49,27 @@ def secrets_match(given: str, expected: str) -> bool:
     return hmac.compare_digest(
         normalise_secret(given).encode(), normalise_secret(expected).encode()
     )
+
+
+_DIGEST_SALT = "tinhso.dossiers.lookup_secret"
+
+
+def secret_digest(secret: str, key: str | None = None) -> str:
+    """The stored form of a look-up secret: HMAC-SHA256 keyed by (a key derived from)
+    SECRET_KEY, of the normalised secret. A copy of the database alone cannot test guesses."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac(
+        _DIGEST_SALT, normalise_secret(secret), secret=key, algorithm="sha256"
+    ).hexdigest()
+
+
+def secret_matches_digest(given: str, digest: str) -> bool:
+    """Constant-time check of a typed secret against the stored digest; the digest made with a
+    key in SECRET_KEY_FALLBACKS still matches, so rotating SECRET_KEY keeps receipts valid."""
+    from django.conf import settings
+
+    ok = False
+    for key in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+        ok |= hmac.compare_digest(secret_digest(given, key).encode(), (digest or "").encode())
+    return ok

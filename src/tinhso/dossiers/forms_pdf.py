@@ -39,10 +39,12 @@ FORMS = {
 
 
 def status_url(dossier: Dossier) -> str:
-    """The public status page the QR code points to (the secret completes the look-up)."""
+    """The public status page the QR code points to. The secret is stored hashed: it is in
+    the link only on the instance that has just issued it (counter intake prints Mẫu 01 with
+    it); later prints link to the look-up with the code, and the citizen types the secret."""
     from tinhso.dossiers.receipt import lookup_url
 
-    return lookup_url(dossier.code or "", dossier.lookup_secret)
+    return lookup_url(dossier.code or "", dossier.issued_secret)
 
 
 def _render(name: str, context: dict[str, Any]) -> str:

@@ -49,7 +49,9 @@ class Dossier(models.Model):
         PAID = "paid", "đã nộp phí, lệ phí"
 
     code = models.CharField("mã hồ sơ", max_length=60, unique=True, null=True, blank=True)
-    lookup_secret = models.CharField("mã tra cứu", max_length=20, blank=True)
+    # The look-up secret itself is never stored: only its keyed hash (`codes.secret_digest`).
+    # The instance that issued it (submission, intake, reissue) carries it in `issued_secret`.
+    lookup_secret_hash = models.CharField("mã tra cứu (băm)", max_length=64, blank=True)
     version = models.ForeignKey(
         "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
     )
@@ -73,6 +75,14 @@ class Dossier(models.Model):
     )
     delivery_address = models.CharField("địa chỉ nhận kết quả", max_length=300, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    submitted_by_client = models.ForeignKey(
+        "people.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name="ứng dụng kết nối đã nộp",
+    )
     state = models.CharField(max_length=30, choices=State.choices, default=State.DRAFT)
     fee_total = models.PositiveIntegerField("phí, lệ phí (đồng)", default=0)
     fee_status = models.CharField(max_length=10, choices=FeeStatus.choices, default=FeeStatus.NONE)
@@ -137,6 +147,9 @@ class Dossier(models.Model):
                 name="dossier_code_once_submitted",
             )
         ]
+
+    # The clear look-up secret, only on the instance that has just issued it; never saved.
+    issued_secret: str = ""
 
     def __str__(self) -> str:
         return self.code or f"bản nháp #{self.pk}"
@@ -211,9 +224,19 @@ class DossierCounter(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """An `Idempotency-Key` a client sent with POST /api/v1/dossiers, and what it created."""
+    """An `Idempotency-Key` sent with POST /api/v1/dossiers, and what it created.
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Keys are scoped to the signed-in account (`owner`) or, for a client application of another
+    channel, to that client (`client`, with `owner` empty): the same key from two clients makes
+    two dossiers.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.ForeignKey(
+        "people.ApiClient", null=True, on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     dossier = models.ForeignKey(Dossier, null=True, on_delete=models.CASCADE, related_name="+")
@@ -221,7 +244,21 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_owner")
+            models.UniqueConstraint(
+                fields=["owner", "key"],
+                condition=models.Q(client__isnull=True),
+                name="idempotency_key_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "key"],
+                condition=models.Q(client__isnull=False),
+                name="idempotency_key_per_client",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=True, client__isnull=False)
+                | models.Q(owner__isnull=False, client__isnull=True),
+                name="idempotency_key_owner_or_client",
+            ),
         ]
 
 

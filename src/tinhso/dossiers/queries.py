@@ -28,9 +28,9 @@ from tinhso.dossiers.models import (
 )
 
 DEFAULT_LOOKUPS_PER_MINUTE = 10  # failed look-ups per client address
-# A well-formed secret nobody holds: unknown codes are compared against it, so a miss costs
-# the same work as a wrong secret.
-_DECOY_SECRET = "Z" * codes.SECRET_LENGTH
+# A digest no secret has: unknown codes are compared against it, so a miss costs the same
+# work (the keyed hash of what was typed) as a wrong secret.
+_DECOY_DIGEST = "0" * 64
 
 
 def _detail_queryset() -> QuerySet[Dossier]:
@@ -40,7 +40,7 @@ def _detail_queryset() -> QuerySet[Dossier]:
 _PUBLIC_COLUMNS = (
     "pk",
     "code",
-    "lookup_secret",
+    "lookup_secret_hash",
     "state",
     "submitted_at",
     "appointment_at",
@@ -63,6 +63,18 @@ def access_draft(user: Any, pk: int) -> Dossier:
     )
     if dossier is None:
         raise Http404("Không tìm thấy bản nháp.")
+    return dossier
+
+
+def access_dossier_for_client(client: Any, code: str) -> Dossier:
+    """A dossier the client application submitted, by code, or 404 (also for any other)."""
+    dossier = (
+        _detail_queryset().filter(code=code, submitted_by_client=client).first()
+        if client is not None and client.pk
+        else None
+    )
+    if dossier is None:
+        raise Http404("Không tìm thấy hồ sơ.")
     return dossier
 
 
@@ -163,8 +175,8 @@ def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None
             .values_list(*_PUBLIC_COLUMNS)
             .first()
         )
-    expected = row[2] if row else _DECOY_SECRET
-    if not codes.secrets_match(secret, expected) or row is None:
+    expected = row[2] if row else _DECOY_DIGEST
+    if not codes.secret_matches_digest(secret, expected) or row is None:
         _record_failure(client)
         return None
     pk, code, _secret, state, submitted_at, appointment_at, name, procedure, agency = row

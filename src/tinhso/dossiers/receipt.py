@@ -5,6 +5,12 @@ TT 03/2025/TT-VPCP [UNCONFIRMED]): dossier code, applicant and contact, what is 
 the components with their counts, processing time, time received, appointment, where the
 result is returned. For an online submission the receipt is provisional until an officer
 receives the dossier; it also carries the look-up secret and a QR code for the public look-up.
+
+The secret is stored hashed: a receipt prints it (and puts it in the QR code) only when the
+caller has it in clear, which is at submission or reissue (`Dossier.issued_secret`) or when
+the owner's browser still holds it (`views.issued_secret`). Otherwise the receipt says where
+the secret was given and that the owner can have a new one issued on the dossier page; the QR
+code then opens the look-up with the code filled in.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from weasyprint import HTML
 from tinhso.core.workdays import VIETNAM
 
 
-def lookup_url(code: str, secret: str) -> str:
-    query = urlencode({"ma": code, "ma-tra-cuu": secret})
+def lookup_url(code: str, secret: str = "") -> str:
+    params = {"ma": code, "ma-tra-cuu": secret} if secret else {"ma": code}
+    query = urlencode(params)
     return f"{settings.SITE_URL.rstrip('/')}/tra-cuu-ho-so/?{query}"
 
 
@@ -30,7 +37,7 @@ def local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(VIETNAM) if moment else None
 
 
-def receipt_context(dossier: Any) -> dict[str, Any]:
+def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
     version = dossier.version
     files = list(dossier.files.all())
     components = []
@@ -38,8 +45,10 @@ def receipt_context(dossier: Any) -> dict[str, Any]:
         mine = [f for f in files if f.component_id == component.pk]
         if mine:
             components.append({"name": component.name, "count": len(mine)})
-    url = lookup_url(dossier.code, dossier.lookup_secret)
+    secret = secret or getattr(dossier, "issued_secret", "")
+    url = lookup_url(dossier.code, secret)
     return {
+        "secret": secret,
         "dossier": dossier,
         "version": version,
         "components": components,
@@ -50,6 +59,6 @@ def receipt_context(dossier: Any) -> dict[str, Any]:
     }
 
 
-def render_receipt(dossier: Any) -> bytes:
-    html = render_to_string("dossiers/receipt.html", receipt_context(dossier))
+def render_receipt(dossier: Any, secret: str = "") -> bytes:
+    html = render_to_string("dossiers/receipt.html", receipt_context(dossier, secret))
     return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())

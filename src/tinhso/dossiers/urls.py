@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ho-so-cua-toi/<str:code>/", views.detail, name="detail"),
     path("ho-so-cua-toi/<str:code>/bien-nhan.pdf", views.receipt, name="receipt"),
     path("ho-so-cua-toi/<str:code>/rut/", views.withdraw, name="withdraw"),
+    path("ho-so-cua-toi/<str:code>/ma-tra-cuu/", views.reissue_secret, name="reissue-secret"),
     path("ho-so-cua-toi/<str:code>/danh-gia/", views.rate, name="rate"),
     path(
         "ho-so-cua-toi/<str:code>/bo-sung/tai-len/",

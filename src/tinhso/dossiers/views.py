@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
-from tinhso.dossiers import actions, queries
+from tinhso.dossiers import actions, issued, queries
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.models import Dossier, Rating
 from tinhso.dossiers.receipt import local, render_receipt
@@ -282,7 +282,7 @@ def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("Đã nộp hồ sơ. Mã hồ sơ của Ông/Bà là %s.") % submitted.code
             )
-            return redirect("dossiers:detail", code=submitted.code)
+            return _with_secret(redirect("dossiers:detail", code=submitted.code), submitted)
     else:
         errors = actions.submission_errors(dossier)
     version = dossier.version
@@ -323,6 +323,11 @@ def mine(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _with_secret(response: HttpResponse, dossier: Dossier) -> HttpResponse:
+    """The secret just issued stays visible to this browser on the dossier's pages a while."""
+    return issued.remember(response, dossier, reverse("dossiers:detail", args=[dossier.code]))
+
+
 def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
     supplement = dossier.open_supplement()
     paused = queries.paused_so_far(dossier)
@@ -339,6 +344,7 @@ def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
     asked = set(supplement.components.values_list("pk", flat=True)) if supplement else set()
     return {
         "dossier": dossier,
+        "secret": issued.recall(request, dossier),
         "version": version,
         "events": list(dossier.events.all()),
         "supplement": supplement,
@@ -365,6 +371,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def receipt(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier(request.user, code)
+    # The secret is printed only while this browser still holds it (see `issued`).
+    dossier.issued_secret = issued.recall(request, dossier)
     if dossier.received_at is not None:  # received: the legal receipt with the appointment
         from tinhso.dossiers import forms_pdf
 
@@ -374,6 +382,22 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bien-nhan-{dossier.code}.pdf"'
     return response
+
+
+@login_required
+@require_POST
+def reissue_secret(request: HttpRequest, code: str) -> HttpResponse:
+    """Cấp mã tra cứu mới: the old secret stops working; the new one is shown on the page."""
+    dossier = queries.access_dossier(request.user, code)
+    try:
+        renewed = actions.reissue_lookup_secret(dossier, user=request.user)
+    except actions.DossierError as exc:
+        messages.error(request, str(exc))
+        return redirect("dossiers:detail", code=dossier.code)
+    messages.success(
+        request, _("Đã cấp mã tra cứu mới. Mã cũ không còn dùng được; hãy ghi lại mã mới.")
+    )
+    return _with_secret(redirect("dossiers:detail", code=renewed.code), renewed)
 
 
 @login_required

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import actions, forms_pdf, lifecycle, queries
+from tinhso.dossiers import actions, forms_pdf, issued, lifecycle, queries
 from tinhso.dossiers.models import Dossier
 from tinhso.people.models import User
 
@@ -287,6 +287,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 @official_required
 def form_pdf(request: HttpRequest, code: str, form: str) -> HttpResponse:
     dossier = queries.access_dossier_for_official(request.user, code)
+    dossier.issued_secret = issued.recall(request, dossier)
     if form == "01" and dossier.received_at:
         pdf = forms_pdf.receipt(dossier)
     elif form == "02" and (request_ := dossier.supplements.order_by("-pk").first()):
@@ -411,7 +412,12 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
             errors = exc.errors
         else:
             messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}.")
-            return redirect("dossiers:office-detail", code=dossier.code)
+            # Mẫu 01 printed now carries the look-up secret (stored hashed, see `issued`).
+            return issued.remember(
+                redirect("dossiers:office-detail", code=dossier.code),
+                dossier,
+                reverse("dossiers:office-detail", args=[dossier.code]),
+            )
     fields = eforms.fields(
         version.eform_schema,
         version.eform_layout,

@@ -20,13 +20,22 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpRe
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tinhso.core.identifiers import InvalidIdentifier, normalize_phone, parse_tax_code
-from tinhso.people import actions
-from tinhso.people.models import Citizen, Organisation, RoleAssignment, User
+from tinhso.people import actions, clients
+from tinhso.people.models import (
+    ApiClient,
+    ApiScope,
+    Citizen,
+    Organisation,
+    RoleAssignment,
+    User,
+)
 from tinhso.people.queries import access_citizen
 from tinhso.people.security import is_fully_signed_in
 
@@ -400,3 +409,70 @@ class RoleAssignmentAdmin(ThroughActionsAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RoleAssignment]) -> None:
         for assignment in queryset.select_related("user", "agency"):
             self.delete_model(request, assignment)
+
+
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=gettext_lazy("Phạm vi"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["name", "scopes", "requests_per_minute"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(ThroughActionsAdmin):
+    """Ứng dụng kết nối: adding one issues its key, shown once in the message that follows."""
+
+    form = ApiClientForm
+    list_display = [
+        "name",
+        "key_prefix",
+        "scopes",
+        "requests_per_minute",
+        "is_active",
+        "revoked_at",
+    ]
+    list_filter = ["is_active"]
+    readonly_fields = ["key_prefix", "is_active", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The name is the client's identity in dossiers and the audit trail: fixed once issued.
+        return [*self.readonly_fields, "name"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoked, never deleted: dossiers keep naming the client
+
+    def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
+        if change:
+            clients.update(
+                obj,
+                actor=_actor(request),
+                scopes=form.cleaned_data["scopes"],
+                requests_per_minute=form.cleaned_data["requests_per_minute"],
+            )
+            return
+        client, key = clients.issue(
+            obj.name,
+            scopes=form.cleaned_data["scopes"],
+            requests_per_minute=form.cleaned_data["requests_per_minute"],
+            actor=_actor(request),
+        )
+        obj.pk = client.pk
+        obj.key_prefix, obj.key_hash = client.key_prefix, client.key_hash
+        self.message_user(
+            request,
+            _("Khóa API của “%(name)s” (chỉ hiện một lần này, hãy lưu lại ngay): %(key)s")
+            % {"name": client.name, "key": key},
+            messages.WARNING,
+        )
+
+    @admin.action(description=gettext_lazy("Thu hồi khóa của các ứng dụng đã chọn"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
+        done = 0
+        for client in queryset.filter(is_active=True):
+            clients.revoke(client, actor=_actor(request))
+            done += 1
+        self.message_user(request, _("Đã thu hồi khóa của %(n)s ứng dụng.") % {"n": done})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class User(AbstractUser):
@@ -129,3 +130,57 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.agency}"
+
+
+class ApiScope(models.TextChoices):
+    """What a client application may do: each API checks the scope it needs."""
+
+    DOSSIERS_SUBMIT = (
+        "dossiers.submit",
+        gettext_lazy("nộp hồ sơ thay công dân (POST /api/v1/dossiers)"),
+    )
+    OPEN311_POST = "open311.post", gettext_lazy("gửi phản ánh qua Open311")
+
+
+class ApiClient(models.Model):
+    """Ứng dụng kết nối: a machine account of another channel (the national portal, an app).
+
+    The key is shown once when issued and stored as its SHA-256 (keys are 256 random bits, so
+    nothing can be brute-forced from the hash); `key_prefix` is kept to recognise it in lists.
+    A client is revoked, never deleted, so dossiers and audit records keep naming it.
+    """
+
+    name = models.CharField(gettext_lazy("tên ứng dụng"), max_length=200, unique=True)
+    key_prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(gettext_lazy("phạm vi"), default=list, blank=True)
+    requests_per_minute = models.PositiveIntegerField(
+        gettext_lazy("giới hạn yêu cầu/phút"), default=60
+    )
+    is_active = models.BooleanField(gettext_lazy("đang hoạt động"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = gettext_lazy("ứng dụng kết nối")
+        verbose_name_plural = gettext_lazy("ứng dụng kết nối")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in (self.scopes or [])
+
+
+class ApiClientUsage(models.Model):
+    """Requests a client made in one minute (the rate limit's fixed window)."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "minute"], name="people_client_usage_window")
+        ]
