@@ -355,6 +355,12 @@ DOSSIER_RECEPTION_CUTOFF = env(
 DOSSIER_DUE_SOON_HOURS = env_int(
     "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
 )
+DOSSIER_POPULARITY_DAYS = env_int(
+    "TINHSO_DOSSIER_POPULARITY_DAYS",
+    365,
+    doc="Days of submitted dossiers counted for each procedure's popularity "
+    "(home page order, search ties).",
+)
 DOSSIER_APOLOGY_WARNING_HOURS = env_int(
     "TINHSO_DOSSIER_APOLOGY_WARNING_HOURS",
     8,
@@ -371,6 +377,49 @@ DOSSIER_FORMS_PLACE = env(
 # The submission API carries files base64-encoded in JSON (4/3 of their size): let a full
 # dossier through, and nothing larger.
 DATA_UPLOAD_MAX_MEMORY_SIZE = DOSSIER_MAX_DOSSIER_BYTES * 4 // 3 + 1024 * 1024
+
+# --- Feedback (field reports): videos and Open311 media_url ------------------------------
+FEEDBACK_MAX_VIDEOS = env_int(
+    "TINHSO_FEEDBACK_MAX_VIDEOS", 2, doc="Videos one field report may carry (of its 5 files)."
+)
+FEEDBACK_VIDEO_MAX_BYTES = (
+    env_int("TINHSO_FEEDBACK_VIDEO_MAX_MB", 50, doc="Largest field-report video, in MB.")
+    * 1024
+    * 1024
+)
+FEEDBACK_VIDEO_MAX_SECONDS = env_int(
+    "TINHSO_FEEDBACK_VIDEO_MAX_SECONDS", 60, doc="Longest field-report video, in seconds."
+)
+FEEDBACK_VIDEO_MAX_SIDE = env_int(
+    "TINHSO_FEEDBACK_VIDEO_MAX_SIDE",
+    3840,
+    doc="Largest width or height of a field-report video, in pixels (3840: 4K).",
+)
+FEEDBACK_VIDEO_TIMEOUT_SECONDS = env_int(
+    "TINHSO_FEEDBACK_VIDEO_TIMEOUT_SECONDS",
+    30,
+    doc="Time allowed to each ffprobe/ffmpeg run on an uploaded video.",
+)
+FEEDBACK_MEDIA_FETCH_ALLOW = env_list(
+    "TINHSO_FEEDBACK_MEDIA_FETCH_ALLOW",
+    "",
+    doc="Hosts an Open311 media_url may point to although they resolve to a private, "
+    "loopback or link-local address (comma-separated). Empty: only public addresses.",
+)
+FEEDBACK_MEDIA_FETCH_MAX_BYTES = (
+    env_int(
+        "TINHSO_FEEDBACK_MEDIA_FETCH_MAX_MB",
+        8,
+        doc="Largest image fetched from an Open311 media_url, in MB.",
+    )
+    * 1024
+    * 1024
+)
+FEEDBACK_MEDIA_FETCH_TIMEOUT_SECONDS = env_int(
+    "TINHSO_FEEDBACK_MEDIA_FETCH_TIMEOUT_SECONDS",
+    10,
+    doc="Connect and read timeout when fetching an Open311 media_url.",
+)
 
 # --- Background work --------------------------------------------------------------------
 BROKER_URL = env(
@@ -403,6 +452,37 @@ DOCUMENTS_REMOTE_SIGNING_TOKEN = env(
     "TINHSO_DOCUMENTS_REMOTE_SIGNING_TOKEN",
     "",
     doc="Bearer token for the remote signing service (CSC API v2 signHash).",
+)
+DOCUMENTS_PKCS11_MODULE = env(
+    "TINHSO_DOCUMENTS_PKCS11_MODULE",
+    "",
+    doc="PKCS#11 module (shared library) of the USB tokens/HSM officials sign with, e.g. "
+    "`/usr/lib/softhsm/libsofthsm2.so`. Empty: signing with tokens is not configured.",
+)
+DOCUMENTS_REVOCATION = env(
+    "TINHSO_DOCUMENTS_REVOCATION",
+    "soft",
+    doc="Revocation check when verifying signed PDFs: `soft` (fetch CRL/OCSP named in the "
+    "certificates; unreachable counts as unknown), `hard` (unreachable fails) or `off`.",
+)
+if DOCUMENTS_REVOCATION not in {"soft", "hard", "off"}:
+    raise ConfigurationError(
+        f"TINHSO_DOCUMENTS_REVOCATION={DOCUMENTS_REVOCATION!r}: set it to soft, hard or off"
+    )
+DOCUMENTS_REVOCATION_TIMEOUT = env_int(
+    "TINHSO_DOCUMENTS_REVOCATION_TIMEOUT",
+    5,
+    doc="Seconds to wait for each CRL or OCSP request when verifying signed PDFs.",
+)
+DOCUMENTS_SOFFICE = env(
+    "TINHSO_DOCUMENTS_SOFFICE",
+    "soffice",
+    doc="LibreOffice binary that converts DOCX drafts to PDF (headless).",
+)
+DOCUMENTS_CONVERT_TIMEOUT = env_int(
+    "TINHSO_DOCUMENTS_CONVERT_TIMEOUT",
+    60,
+    doc="Seconds one DOCX to PDF conversion may take before it is stopped.",
 )
 
 # --- Maps -------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def test_draft_approve_sign_issue(client, offices):
     assert client.post(f"/api/v1/documents/{pk}/approve").status_code == 403
     _sign_in(client, sxd.leader)
     assert client.post(f"/api/v1/documents/{pk}/approve").json()["state"] == "approved"
-    assert client.post(f"/api/v1/documents/{pk}/sign").json()["state"] == "signed"
+    signed = client.post(f"/api/v1/documents/{pk}/sign", {}, content_type="application/json")
+    assert signed.json()["state"] == "signed"
     _sign_in(client, sxd.clerk)
     issued = client.post(f"/api/v1/documents/{pk}/issue").json()
     assert (issued["state"], issued["number_and_notation"]) == ("issued", "01/QĐ-SXD")

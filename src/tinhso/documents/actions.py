@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from tinhso.core import audit, outbox
 from tinhso.core.calendar import current_calendar
-from tinhso.core.text import normalize, search_key
+from tinhso.core.text import normalize, normalize_block, search_key
 from tinhso.documents import (
+    convert,
     edxml,
     numbering,
     pki,
@@ -35,6 +36,7 @@ from tinhso.documents import (
     rendering,
     signing,
     textextract,
+    tokens,
     xmlsig,
 )
 from tinhso.documents.models import (
@@ -47,10 +49,13 @@ from tinhso.documents.models import (
     Partner,
     Recipient,
     Register,
+    ReviewStep,
     StatusEvent,
     TrustedRoot,
     Urgency,
 )
+from tinhso.people.models import Role
+from tinhso.people.queries import has_role
 from tinhso.places.models import Agency
 
 log = logging.getLogger("tinhso.documents")
@@ -105,16 +110,28 @@ def _replace_main(document: Document, data: bytes) -> DocumentFile:
 
 
 def _index(document: Document, extra: str = "") -> None:
-    """The folded text full-text search looks in (subject, content, number, sender, files)."""
+    """The folded text full-text search looks in: `subject_key` (number, notation, subject;
+    ranked higher) and `search_text` (those, content, sender and the files' text). A DOCX
+    source is read instead of the PDF converted from it (same text, counted once)."""
+    files = list(
+        document.files.filter(
+            kind__in=[
+                DocumentFile.Kind.MAIN,
+                DocumentFile.Kind.ATTACHMENT,
+                DocumentFile.Kind.SOURCE,
+            ]
+        )
+    )
+    has_source = any(f.kind == DocumentFile.Kind.SOURCE for f in files)
     extra = " ".join(
         [extra]
         + [
             textextract.extract(bytes(f.data), f.content_type, f.name)
-            for f in document.files.filter(
-                kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT]
-            )
+            for f in files
+            if not (has_source and f.kind == DocumentFile.Kind.MAIN)
         ]
     )
+    document.subject_key = search_key(document.number_and_notation, document.subject)[:5_000]
     parts = [
         document.number_and_notation,
         document.subject,
@@ -137,10 +154,23 @@ def _passphrase() -> bytes:
     return pki.passphrase(settings.SECRET_KEY)
 
 
-def signing_key(certificate: Certificate) -> signing.KeySource:
-    """The key of `certificate`: the embedded keystore, or the remote signing service."""
+def signing_key(certificate: Certificate, pin: str = "") -> signing.KeySource:
+    """The key of `certificate`: a PKCS#11 token (logged in with `pin`), the remote signing
+    service, or the embedded keystore."""
     if certificate.state != Certificate.State.ACTIVE:
         raise DocumentError("Chứng thư số không còn hiệu lực.")
+    if certificate.pkcs11_uri:
+        chain = [r.certificate_pem for r in TrustedRoot.objects.filter(is_active=True)]
+        try:
+            return tokens.TokenKey(
+                uri=certificate.pkcs11_uri,
+                module=settings.DOCUMENTS_PKCS11_MODULE,
+                pin=pin,
+                certificate_pem=certificate.certificate_pem,
+                chain_pems=tuple(chain),
+            )
+        except tokens.TokenError as exc:
+            raise DocumentError(str(exc)) from None
     if certificate.remote_url and certificate.remote_credential_id:
         chain = [r.certificate_pem for r in TrustedRoot.objects.filter(is_active=True)]
         return remote.RemoteSigningKey(
@@ -151,18 +181,21 @@ def signing_key(certificate: Certificate) -> signing.KeySource:
             token=settings.DOCUMENTS_REMOTE_SIGNING_TOKEN,
         )
     if certificate.pkcs12 is None:
-        raise DocumentError("Chứng thư số này nằm trên thiết bị ký (USB token), không ở kho khóa.")
+        raise DocumentError("Chứng thư số này không có khóa ký (kho khóa, USB token, ký từ xa).")
     return signing.SigningKey(bytes(certificate.pkcs12), _passphrase())
 
 
 def key_pair(certificate: Certificate) -> pki.KeyPair:
+    """The key itself, for XML signatures (edXML); only the embedded keystore gives it out."""
+    if certificate.pkcs12 is None and certificate.pkcs11_uri:
+        raise DocumentError("Khóa trên USB token chưa dùng được để ký gói tin edXML.")
     if certificate.pkcs12 is None:
         raise DocumentError("Chứng thư số này không có khóa trong kho khóa.")
     keys, _chain = pki.load_pkcs12(bytes(certificate.pkcs12), _passphrase())
     return keys
 
 
-_HAS_KEY = Q(pkcs12__isnull=False) | ~Q(remote_credential_id="")
+_HAS_KEY = Q(pkcs12__isnull=False) | ~Q(remote_credential_id="") | ~Q(pkcs11_uri="")
 
 
 def agency_certificate(agency: Agency) -> Certificate:
@@ -334,19 +367,28 @@ def create_draft(
     place: str = "",
     recipients: list[RecipientSpec] | None = None,
     pdf: bytes | None = None,
+    docx: bytes | None = None,
     file_name: str = "",
     actor: Any,
 ) -> Document:
-    """Dự thảo: from an uploaded PDF, or rendered from the agency template."""
+    """Dự thảo: from an uploaded PDF or DOCX, or rendered from the agency template.
+
+    A DOCX is converted to PDF with LibreOffice (`convert.docx_to_pdf`, before the
+    transaction: a failed conversion saves nothing) and kept as the editable source file.
+    """
     subject = normalize(subject).strip()
     if not subject:
         raise DocumentError("Cần nhập trích yếu văn bản.")
     if doc_type not in numbering.DOCUMENT_TYPES:
         raise DocumentError("Loại văn bản không hợp lệ.")
+    if pdf is not None and docx is not None:
+        raise DocumentError("Chỉ tải lên một tệp dự thảo: PDF hoặc DOCX.")
     if pdf is not None and not pdf.startswith(b"%PDF-"):
         raise DocumentError("Tệp dự thảo phải là tệp PDF.")
     numbering.notation(doc_type, agency.short_name, unit)  # raises for a bad unit
     recipients = recipients or []
+    if docx is not None:
+        pdf = _convert(docx)
     with transaction.atomic():
         doc = Document.objects.create(
             agency=agency,
@@ -379,13 +421,30 @@ def create_draft(
                 recipients=tuple(r.name for r in recipients),
             )
             pdf = rendering.render_pdf(draft)
-        _file(doc, DocumentFile.Kind.MAIN, file_name or f"du-thao-{doc.pk}.pdf", PDF, pdf)
+        stem = _stem(file_name) or f"du-thao-{doc.pk}"
+        _file(doc, DocumentFile.Kind.MAIN, f"{stem}.pdf", PDF, pdf)
+        if docx is not None:
+            _file(doc, DocumentFile.Kind.SOURCE, f"{stem}.docx", convert.DOCX, docx)
         for r in recipients:
             Recipient.objects.create(document=doc, organ_id=r.organ_id, name=normalize(r.name))
         _index(doc)
-        doc.save(update_fields=["search_text"])
+        doc.save(update_fields=["subject_key", "search_text"])
         audit.record("documents.draft.create", doc, actor=actor)
     return doc
+
+
+def _stem(file_name: str) -> str:
+    """The uploaded file's name without folder and extension (kept for the stored files)."""
+    name = normalize(file_name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    stem = name.rsplit(".", 1)[0] if name.lower().endswith((".pdf", ".docx")) else name
+    return stem[:200]
+
+
+def _convert(docx: bytes) -> bytes:
+    try:
+        return convert.docx_to_pdf(docx)
+    except convert.ConversionError as exc:
+        raise DocumentError(str(exc)) from None
 
 
 def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: Any) -> None:
@@ -399,20 +458,207 @@ def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: 
     )
 
 
-def approve_draft(document: Document, *, actor: Any) -> Document:
-    """Duyệt dự thảo."""
+# --- review and approval chain (trình duyệt) ----------------------------------------------
+#
+# The drafter submits to an ordered list of reviewers ending with the competent signer;
+# each reviewer approves (the next one's turn) or returns with a comment (back to the
+# drafter, who revises and resubmits: a new round from the first reviewer). The last
+# approval makes the draft APPROVED, the only state `sign_document` accepts.
+
+
+def current_step(document: Document) -> ReviewStep | None:
+    """The pending step of the current round: whose turn it is to review."""
+    return (
+        document.review_steps.filter(state=ReviewStep.State.PENDING)
+        .order_by("-round", "position")
+        .first()
+    )
+
+
+def _reviewers_of_last_round(doc: Document) -> list[Any]:
+    last = doc.review_steps.order_by("-round").values_list("round", flat=True).first()
+    if last is None:
+        return []
+    steps = doc.review_steps.filter(round=last).select_related("reviewer").order_by("position")
+    return [step.reviewer for step in steps]
+
+
+def _may_review(user: Any, agency: Agency) -> bool:
+    return getattr(user, "is_active", False) and any(
+        has_role(user, role, agency) for role in (Role.HEAD_OF_UNIT, Role.LEADER)
+    )
+
+
+def submit_draft(document: Document, *, reviewers: list[Any] | None = None, actor: Any) -> Document:
+    """Trình duyệt: the drafter sends the draft to `reviewers`, in order.
+
+    The chain always ends with the competent signer (appended when missing). Without
+    `reviewers`, a resubmission goes to the previous round's reviewers. Each reviewer must be
+    a head of unit or a leader of the agency, listed once.
+    """
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.DRAFT:
+            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+        if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
+            raise DocumentError("Chỉ người soạn thảo được trình dự thảo.")
+        chain = list(reviewers) if reviewers else _reviewers_of_last_round(doc)
+        if doc.signer is not None and (not chain or chain[-1].pk != doc.signer_id):
+            chain = [r for r in chain if r.pk != doc.signer_id] + [doc.signer]
+        if not chain:
+            raise DocumentError("Cần chọn người duyệt.")
+        if len({r.pk for r in chain}) != len(chain):
+            raise DocumentError("Mỗi người duyệt chỉ được chọn một lần trong một lần trình.")
+        for reviewer in chain:
+            if not _may_review(reviewer, doc.agency):
+                name = getattr(reviewer, "full_name", "") or reviewer.username
+                raise DocumentError(
+                    f"{name} không phải trưởng đơn vị hoặc lãnh đạo của cơ quan này."
+                )
+        last = doc.review_steps.order_by("-round").values_list("round", flat=True).first()
+        round_number = (last or 0) + 1
+        for position, reviewer in enumerate(chain, start=1):
+            ReviewStep.objects.create(
+                document=doc,
+                round=round_number,
+                position=position,
+                reviewer=reviewer,
+                submitted_by=actor if getattr(actor, "pk", None) else None,
+            )
         _transition(
-            doc, {Document.State.DRAFT}, Document.State.APPROVED, "documents.draft.approve", actor
+            doc, {Document.State.DRAFT}, Document.State.IN_REVIEW, "documents.draft.submit", actor
+        )
+        audit.record(
+            "documents.review.start",
+            doc,
+            changes={"round": [None, round_number], "reviewers": [None, [r.pk for r in chain]]},
+            actor=actor,
         )
     return doc
 
 
-def sign_document(
-    document: Document, *, signer: Any, certificate: Certificate | None = None
+def approve_draft(document: Document, *, actor: Any, comment: str = "") -> Document:
+    """Duyệt dự thảo: the current reviewer passes the draft to the next one; the last
+    approval (the competent signer's) makes it APPROVED, ready to sign.
+
+    A draft that was never submitted may be approved directly by its competent signer (a
+    one-step chain, recorded as such): drafting and approving by the signer in one go.
+    """
+    comment = normalize_block(comment)[:5_000]
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state == Document.State.DRAFT and not doc.review_steps.exists():
+            if doc.signer_id is not None and doc.signer_id != getattr(actor, "pk", None):
+                raise DocumentError("Chỉ người có thẩm quyền ký được duyệt thẳng dự thảo này.")
+            if doc.signer_id is None and not _may_review(actor, doc.agency):
+                raise DocumentError("Bạn không có quyền duyệt dự thảo này.")
+            ReviewStep.objects.create(document=doc, round=1, position=1, reviewer=actor)
+            allowed: set[str] = {Document.State.DRAFT}
+        else:
+            allowed = {Document.State.IN_REVIEW}
+        if doc.state not in allowed:
+            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+        step = current_step(doc)
+        assert step is not None  # IN_REVIEW always has a pending step
+        if step.reviewer_id != getattr(actor, "pk", None):
+            raise DocumentError("Chưa đến lượt bạn duyệt dự thảo này.")
+        step.state = ReviewStep.State.APPROVED
+        step.comment = comment
+        step.acted_at = _now()
+        step.save(update_fields=["state", "comment", "acted_at"])
+        audit.record(
+            "documents.review.approve",
+            doc,
+            changes={"round": [None, step.round], "position": [None, step.position]},
+            actor=actor,
+        )
+        if current_step(doc) is None:
+            _transition(doc, allowed, Document.State.APPROVED, "documents.draft.approve", actor)
+    return doc
+
+
+def return_draft(document: Document, *, comment: str, actor: Any) -> Document:
+    """Trả lại: the current reviewer sends the draft back to the drafter with a comment; the
+    later steps of the round are skipped. The drafter revises and resubmits."""
+    comment = normalize_block(comment)
+    if not comment:
+        raise DocumentError("Cần ghi ý kiến khi trả lại dự thảo.")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.IN_REVIEW:
+            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+        step = current_step(doc)
+        assert step is not None
+        if step.reviewer_id != getattr(actor, "pk", None):
+            raise DocumentError("Chưa đến lượt bạn duyệt dự thảo này.")
+        now = _now()
+        step.state = ReviewStep.State.RETURNED
+        step.comment = comment[:5_000]
+        step.acted_at = now
+        step.save(update_fields=["state", "comment", "acted_at"])
+        doc.review_steps.filter(round=step.round, state=ReviewStep.State.PENDING).update(
+            state=ReviewStep.State.SKIPPED, acted_at=now
+        )
+        audit.record(
+            "documents.review.return",
+            doc,
+            changes={"round": [None, step.round], "comment": [None, step.comment]},
+            actor=actor,
+        )
+        _transition(
+            doc, {Document.State.IN_REVIEW}, Document.State.DRAFT, "documents.draft.return", actor
+        )
+    return doc
+
+
+def revise_draft(
+    document: Document,
+    *,
+    pdf: bytes | None = None,
+    docx: bytes | None = None,
+    file_name: str = "",
+    subject: str = "",
+    actor: Any,
 ) -> Document:
-    """The competent person signs (ký số người có thẩm quyền), visible in the signature cell."""
+    """Sửa dự thảo: the drafter uploads a new version (PDF or DOCX) of a draft that is not
+    under review. The current main and source files become earlier versions (kept)."""
+    if (pdf is None) == (docx is None):
+        raise DocumentError("Cần tải lên một tệp dự thảo mới: PDF hoặc DOCX.")
+    if pdf is not None and not pdf.startswith(b"%PDF-"):
+        raise DocumentError("Tệp dự thảo phải là tệp PDF.")
+    subject = normalize(subject).strip()
+    if docx is not None:
+        pdf = _convert(docx)
+    assert pdf is not None
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.DRAFT:
+            raise DocumentError("Chỉ sửa được dự thảo chưa trình hoặc đã bị trả lại.")
+        if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
+            raise DocumentError("Chỉ người soạn thảo được sửa dự thảo.")
+        version = doc.files.filter(kind=DocumentFile.Kind.VERSION).count() + 1
+        for old in doc.files.filter(kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.SOURCE]):
+            old.kind = DocumentFile.Kind.VERSION
+            old.save(update_fields=["kind"])
+        stem = _stem(file_name) or f"du-thao-{doc.pk}-v{version + 1}"
+        _file(doc, DocumentFile.Kind.MAIN, f"{stem}.pdf", PDF, pdf)
+        if docx is not None:
+            _file(doc, DocumentFile.Kind.SOURCE, f"{stem}.docx", convert.DOCX, docx)
+        changes: dict[str, Any] = {"file": [None, f"{stem}.pdf"]}
+        if subject and subject != doc.subject:
+            changes["subject"] = [doc.subject, subject]
+            doc.subject = subject[:1000]
+        _index(doc)
+        doc.save(update_fields=["subject", "subject_key", "search_text", "updated_at"])
+        audit.record("documents.draft.revise", doc, changes=changes, actor=actor)
+    return doc
+
+
+def sign_document(
+    document: Document, *, signer: Any, certificate: Certificate | None = None, pin: str = ""
+) -> Document:
+    """The competent person signs (ký số người có thẩm quyền), visible in the signature cell.
+    `pin` unlocks the signer's USB token when the certificate's key is on one."""
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.signer_id is not None and doc.signer_id != signer.pk:
@@ -420,7 +666,7 @@ def sign_document(
         if doc.state != Document.State.APPROVED:
             raise DocumentError("Chỉ ký được văn bản đã duyệt.")
         cert = certificate or user_certificate(signer)
-        key = signing_key(cert)
+        key = signing_key(cert, pin)
         current = main_file(doc)
         assert current is not None
         signer_box, _agency_box = signing.signature_cell(
@@ -694,7 +940,7 @@ def _receive_message(
             report["files"][att.name] = signing.verify_pdf(att.data, roots).as_dict()
     doc.signature_report = report
     _index(doc)
-    doc.save(update_fields=["signature_report", "search_text"])
+    doc.save(update_fields=["signature_report", "subject_key", "search_text"])
     StatusEvent.objects.create(
         document=doc,
         outgoing=True,
@@ -951,7 +1197,7 @@ def record_paper_document(
         )
         _file(doc, DocumentFile.Kind.MAIN, f"ban-quet-{doc.pk}.pdf", PDF, pdf)
         _index(doc)
-        doc.save(update_fields=["search_text"])
+        doc.save(update_fields=["subject_key", "search_text"])
         audit.record("documents.receive_paper", doc, actor=actor)
     return doc
 

@@ -20,6 +20,7 @@ from tinhso.documents.models import (
     IssuedNumber,
     Partner,
     Register,
+    ReviewStep,
     TrustedRoot,
 )
 
@@ -67,12 +68,29 @@ class IssuedNumberAdmin(ReadOnly):
     list_filter = ["register__direction"]
 
 
+class ReviewStepInline(admin.TabularInline):
+    """The review history (trình duyệt), read-only."""
+
+    model = ReviewStep
+    fields = ["round", "position", "reviewer", "state", "comment", "acted_at"]
+    readonly_fields = ["round", "position", "reviewer", "state", "comment", "acted_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Document)
 class DocumentAdmin(ReadOnly):
     list_display = ["id", "number_and_notation", "direction", "state", "agency", "subject"]
     list_filter = ["direction", "state", "doc_type"]
     search_fields = ["subject", "notation", "exchange_id"]
-    exclude = ["search_text"]
+    exclude = ["search_text", "subject_key"]
+    inlines = [ReviewStepInline]
 
 
 @admin.register(Certificate)

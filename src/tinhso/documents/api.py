@@ -12,16 +12,18 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
-from tinhso.documents import actions, numbering, reports
+from tinhso.documents import actions, convert, numbering, reports
 from tinhso.documents.models import Document, StatusEvent, Urgency
 from tinhso.documents.queries import (
     CLERK,
+    HEAD_OF_UNIT,
     LEADER,
     SPECIALIST,
     access_document,
     require_role,
+    review_history,
     search,
     visible_documents,
 )
@@ -51,6 +53,10 @@ class DocumentOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class SignIn(Schema):
+    pin: str = Field("", max_length=64, description="PIN of the signer's USB token, if any.")
 
 
 class AssignIn(Schema):
@@ -136,10 +142,31 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 @router.get("/documents", response=list[DocumentOut], auth=signed_in)
 def list_documents(
-    request: HttpRequest, q: str = "", doc_type: str = "", direction: str = "", state: str = ""
+    request: HttpRequest,
+    q: str = "",
+    doc_type: str = "",
+    direction: str = "",
+    state: str = "",
+    agency_code: str = "",
+    register_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[DocumentOut]:
+    """Best match first when `q` is given (newest first otherwise); the period is the
+    document's date (or the day a draft was created)."""
+    agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
+    if agency_code and agency is None:
+        return []
     docs = search(
-        visible_documents(_user(request)), q, doc_type=doc_type, direction=direction, state=state
+        visible_documents(_user(request)),
+        q,
+        doc_type=doc_type,
+        direction=direction,
+        state=state,
+        agency_id=agency.pk if agency else None,
+        register_id=register_id,
+        date_from=date_from,
+        date_to=date_to,
     ).select_related("agency")[:200]
     return [_out(d) for d in docs]
 
@@ -255,17 +282,246 @@ def create_draft(request: HttpRequest, body: DraftIn) -> Any:
     return Status(201, _out(doc))
 
 
+@router.post(
+    "/documents/drafts/upload",
+    response={201: DocumentOut, 403: ErrorOut, 422: dict},
+    auth=signed_in,
+    summary="Create a draft from an uploaded PDF or DOCX (multipart form)",
+)
+def upload_draft(
+    request: HttpRequest,
+    agency_code: Form[str],
+    doc_type: Form[str],
+    subject: Form[str],
+    signer_username: Form[str],
+    file: File[UploadedFile],
+    unit: Form[str] = "",
+    signer_position: Form[str] = "",
+    place: Form[str] = "",
+) -> Any:
+    """A DOCX is converted to PDF (LibreOffice) and kept as the editable source."""
+    user = _user(request)
+    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    if agency is None or not any(
+        has_role(user, role, agency) for role in (SPECIALIST, CLERK, LEADER)
+    ):
+        return Status(403, ErrorOut(detail="Bạn không có quyền soạn văn bản của cơ quan này."))
+    signer = User.objects.filter(username=signer_username).first()
+    if signer is None or not has_role(signer, LEADER, agency):
+        return _invalid("signer_username", "Người ký phải là lãnh đạo của cơ quan.")
+    if doc_type not in numbering.DOCUMENT_TYPES:
+        return _invalid("doc_type", "Loại văn bản không hợp lệ.")
+    if not subject.strip() or len(subject) > 1000:
+        return _invalid("subject", "Cần nhập trích yếu văn bản (tối đa 1000 ký tự).")
+    pdf, docx, error = _read_draft_file(file)
+    if error:
+        return _invalid("file", error)
+    try:
+        doc = actions.create_draft(
+            agency,
+            doc_type=doc_type,
+            subject=subject,
+            unit=unit,
+            signer=signer,
+            signer_position=signer_position,
+            place=place,
+            pdf=pdf,
+            docx=docx,
+            file_name=file.name or "",
+            actor=user,
+        )
+    except numbering.NotationError as exc:
+        return _invalid("unit", str(exc))
+    except actions.DocumentError as exc:
+        return _invalid("file" if "tệp" in str(exc).lower() else "subject", str(exc))
+    return Status(201, _out(doc))
+
+
+MAX_DRAFT_BYTES = 20 * 1024 * 1024
+
+
+def _read_draft_file(upload: UploadedFile) -> tuple[bytes | None, bytes | None, str]:
+    """(pdf, docx, error): the upload sorted by its content, not by its name."""
+    if upload.size is not None and upload.size > MAX_DRAFT_BYTES:
+        return None, None, "Tệp dự thảo quá lớn (tối đa 20 MB)."
+    data = upload.read()
+    if data.startswith(b"%PDF-"):
+        return data, None, ""
+    if convert.is_docx(data):
+        return None, data, ""
+    return None, None, "Tệp dự thảo phải là tệp PDF hoặc DOCX."
+
+
+class SubmitIn(Schema):
+    reviewer_usernames: list[str] = []
+
+
+class ReturnIn(Schema):
+    comment: str = ""
+
+
+class ReviewStepOut(Schema):
+    round: int
+    position: int
+    reviewer_username: str
+    reviewer_name: str
+    state: str
+    comment: str
+    acted_at: datetime | None
+
+
+class FileOut(Schema):
+    id: int
+    kind: str
+    name: str
+    content_type: str
+    sha256: str
+    created_at: datetime
+
+
+class ReviewOut(Schema):
+    state: str
+    current_reviewer: str | None
+    steps: list[ReviewStepOut]
+    files: list[FileOut]
+
+
+def _invalid_or_conflict(exc: actions.DocumentError, field: str) -> Status:
+    """Input the user can fix is a 422 on `field`; a wrong state or turn is a 409."""
+    message = str(exc)
+    if "trạng thái" in message or "lượt" in message or "Chỉ " in message:
+        return Status(409, ErrorOut(detail=message))
+    return _invalid(field, message)
+
+
+@router.post(
+    "/documents/{int:doc_id}/submit",
+    response={**RESPONSES, 422: dict},
+    auth=signed_in,
+    summary="Submit a draft to its review chain (ordered reviewers, ending with the signer)",
+)
+def submit(request: HttpRequest, doc_id: int, body: SubmitIn) -> Any:
+    user = _user(request)
+    try:
+        doc = access_document(user, doc_id)
+        require_role(user, doc, SPECIALIST, CLERK, LEADER)
+    except AccessDenied as exc:
+        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
+    reviewers = []
+    for username in body.reviewer_usernames:
+        reviewer = User.objects.filter(username=username, is_active=True).first()
+        if reviewer is None:
+            return _invalid("reviewer_usernames", f"Không có cán bộ “{username}”.")
+        reviewers.append(reviewer)
+    try:
+        return Status(200, _out(actions.submit_draft(doc, reviewers=reviewers, actor=user)))
+    except actions.DocumentError as exc:
+        return _invalid_or_conflict(exc, "reviewer_usernames")
+
+
 @router.post("/documents/{int:doc_id}/approve", response=RESPONSES, auth=signed_in)
 def approve(request: HttpRequest, doc_id: int) -> Any:
+    """The current reviewer approves (the next reviewer's turn; the last one: approved)."""
     return _act(
-        request, doc_id, (LEADER,), lambda d: actions.approve_draft(d, actor=_user(request))
+        request,
+        doc_id,
+        (LEADER, HEAD_OF_UNIT),
+        lambda d: actions.approve_draft(d, actor=_user(request)),
+    )
+
+
+@router.post("/documents/{int:doc_id}/return", response={**RESPONSES, 422: dict}, auth=signed_in)
+def return_draft(request: HttpRequest, doc_id: int, body: ReturnIn) -> Any:
+    """The current reviewer returns the draft to the drafter with a comment."""
+    user = _user(request)
+    try:
+        doc = access_document(user, doc_id)
+        require_role(user, doc, LEADER, HEAD_OF_UNIT)
+    except AccessDenied as exc:
+        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
+    try:
+        return Status(200, _out(actions.return_draft(doc, comment=body.comment, actor=user)))
+    except actions.DocumentError as exc:
+        return _invalid_or_conflict(exc, "comment")
+
+
+@router.post(
+    "/documents/{int:doc_id}/revise",
+    response={**RESPONSES, 422: dict},
+    auth=signed_in,
+    summary="Upload a new version (PDF or DOCX) of a draft; earlier versions are kept",
+)
+def revise(
+    request: HttpRequest, doc_id: int, file: File[UploadedFile], subject: Form[str] = ""
+) -> Any:
+    user = _user(request)
+    try:
+        doc = access_document(user, doc_id)
+        require_role(user, doc, SPECIALIST, CLERK, LEADER)
+    except AccessDenied as exc:
+        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
+    pdf, docx, error = _read_draft_file(file)
+    if error:
+        return _invalid("file", error)
+    try:
+        revised = actions.revise_draft(
+            doc, pdf=pdf, docx=docx, file_name=file.name or "", subject=subject, actor=user
+        )
+    except actions.DocumentError as exc:
+        return _invalid_or_conflict(exc, "file")
+    return Status(200, _out(revised))
+
+
+@router.get(
+    "/documents/{int:doc_id}/review",
+    response={200: ReviewOut, 404: ErrorOut},
+    auth=signed_in,
+    summary="The review history of a draft and the versions of its files",
+)
+def review(request: HttpRequest, doc_id: int) -> Any:
+    try:
+        doc = access_document(_user(request), doc_id)
+    except AccessDenied as exc:
+        return Status(404, ErrorOut(detail=exc.message))
+    steps = review_history(doc)
+    current = actions.current_step(doc)
+    return ReviewOut(
+        state=doc.state,
+        current_reviewer=current.reviewer.username if current else None,
+        steps=[
+            ReviewStepOut(
+                round=s.round,
+                position=s.position,
+                reviewer_username=s.reviewer.username,
+                reviewer_name=s.reviewer.full_name,
+                state=s.state,
+                comment=s.comment,
+                acted_at=s.acted_at,
+            )
+            for s in steps
+        ],
+        files=[
+            FileOut(
+                id=f.pk,
+                kind=f.kind,
+                name=f.name,
+                content_type=f.content_type,
+                sha256=f.sha256,
+                created_at=f.created_at,
+            )
+            for f in doc.files.exclude(kind="edxml").order_by("id")
+        ],
     )
 
 
 @router.post("/documents/{int:doc_id}/sign", response=RESPONSES, auth=signed_in)
-def sign(request: HttpRequest, doc_id: int) -> Any:
+def sign(request: HttpRequest, doc_id: int, body: SignIn | None = None) -> Any:
+    pin = body.pin if body else ""
     return _act(
-        request, doc_id, (LEADER,), lambda d: actions.sign_document(d, signer=_user(request))
+        request,
+        doc_id,
+        (LEADER,),
+        lambda d: actions.sign_document(d, signer=_user(request), pin=pin),
     )
 
 

@@ -70,6 +70,7 @@ class Document(models.Model):
 
     class State(models.TextChoices):
         DRAFT = "draft", "Dự thảo"
+        IN_REVIEW = "in_review", "Đang trình duyệt"
         APPROVED = "approved", "Đã duyệt"
         SIGNED = "signed", "Đã ký"
         ISSUED = "issued", "Đã ban hành"
@@ -132,6 +133,10 @@ class Document(models.Model):
     dossier_codes = models.JSONField(
         default=list, blank=True, help_text="Mã hồ sơ TTHC liên quan (hồ sơ một cửa)."
     )
+    # Folded (tinhso.core.text.search_key) number, notation and subject: the heavier-weighted
+    # part of the full-text index; `search_text` is everything (subject, content, sender,
+    # the files' text). The index itself is outside the model (migration 0006).
+    subject_key = models.TextField(blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -192,11 +197,19 @@ class IssuedNumber(models.Model):
 
 
 class DocumentFile(models.Model):
-    """A file of a document: the main PDF, attachments, the original upload, the edXML."""
+    """A file of a document: the main PDF, attachments, the editable source, earlier draft
+    versions, the edXML.
+
+    A draft uploaded as DOCX keeps the DOCX as `SOURCE` and its PDF conversion as `MAIN` (the
+    file that is signed). When the drafter revises a returned draft, the current main and
+    source files become `VERSION` rows: earlier versions are kept, never overwritten.
+    """
 
     class Kind(models.TextChoices):
         MAIN = "main", "văn bản chính"
         ATTACHMENT = "attachment", "phụ lục, tài liệu kèm theo"
+        SOURCE = "source", "tệp nguồn soạn thảo (DOCX)"
+        VERSION = "version", "phiên bản dự thảo trước"
         EDXML = "edxml", "gói edXML"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
@@ -214,6 +227,50 @@ class DocumentFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReviewStep(models.Model):
+    """Bước trình duyệt: one reviewer's turn in the review and approval chain of a draft.
+
+    The drafter submits the draft to an ordered list of reviewers (head of unit, deputy
+    director or office chief, …) ending with the competent signer. Each submission is a
+    `round`; within it, the pending step with the lowest `position` is the current reviewer's.
+    A return ends the round (the later steps become `SKIPPED`); a resubmission starts a new
+    round from the first reviewer. Steps are never deleted: they are the review history.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Chờ duyệt"
+        APPROVED = "approved", "Đã duyệt"
+        RETURNED = "returned", "Trả lại"
+        SKIPPED = "skipped", "Không xét (đã trả lại ở bước trước)"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="review_steps")
+    round = models.PositiveSmallIntegerField(help_text="Lần trình: 1, 2, … (each submission).")
+    position = models.PositiveSmallIntegerField(help_text="Thứ tự trong lần trình, from 1.")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    comment = models.TextField("ý kiến", blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "bước trình duyệt"
+        verbose_name_plural = "bước trình duyệt"
+        ordering = ["document", "round", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "round", "position"], name="one_review_step_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} · lần {self.round} · bước {self.position}"
 
 
 class Assignment(models.Model):

@@ -1,5 +1,9 @@
 """Keys and certificates: the demo TEST certification authority and PKCS#12 keystores.
 
+The TEST CA can also say which certificates it revoked, as a CRL (RFC 5280 §5) or an OCSP
+response (RFC 6960), so that revocation checking is tested against real data: `issue` puts
+the CRL distribution point and the OCSP responder's address into a certificate when given.
+
 The TEST CA exists so that signing works on a fresh installation and in tests. Everything it
 issues says TEST in its subject; no relying party should trust it. Real signing keys come from
 the government CA (Ban Cơ yếu Chính phủ) on USB tokens (PKCS#11) or as PKCS#12 files.
@@ -17,7 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 TEST_LABEL = "TEST – không có giá trị pháp lý"
 
@@ -104,11 +109,14 @@ def issue(
     *,
     now: datetime | None = None,
     days: int = 3 * 365,
+    crl_url: str = "",
+    ocsp_url: str = "",
 ) -> KeyPair:
-    """A signing certificate for an official or an agency, issued by `ca`."""
+    """A signing certificate for an official or an agency, issued by `ca`; `crl_url` and
+    `ocsp_url` say where relying parties check whether it was revoked."""
     now = now or datetime.now(UTC)
     key = _new_key()
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name, organisation))
         .issuer_name(ca.certificate.subject)
@@ -139,9 +147,75 @@ def issue(
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca.key, hashes.SHA256())
     )
-    return KeyPair(key, cert)
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    return KeyPair(key, builder.sign(ca.key, hashes.SHA256()))
+
+
+def build_crl(
+    ca: KeyPair,
+    revoked: dict[int, datetime],
+    *,
+    number: int = 1,
+    now: datetime | None = None,
+    days: int = 7,
+) -> bytes:
+    """The CA's certificate revocation list (DER): `revoked` maps serial numbers to the time
+    of revocation; valid `days` from `now`."""
+    now = now or datetime.now(UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(now - timedelta(minutes=5))
+        .next_update(now + timedelta(days=days))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+    )
+    for serial, when in revoked.items():
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def ocsp_response(
+    ca: KeyPair, request: bytes, revoked: dict[int, datetime], *, now: datetime | None = None
+) -> bytes:
+    """The CA's own OCSP answer (DER) to `request` (DER): revoked when the serial is in
+    `revoked`, good otherwise (the TEST CA knows every certificate it issued)."""
+    now = now or datetime.now(UTC)
+    try:
+        asked = ocsp.load_der_ocsp_request(request)
+    except ValueError:
+        return ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+        ).public_bytes(serialization.Encoding.DER)
+    when = revoked.get(asked.serial_number)
+    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+        issuer_name_hash=asked.issuer_name_hash,
+        issuer_key_hash=asked.issuer_key_hash,
+        serial_number=asked.serial_number,
+        algorithm=asked.hash_algorithm,
+        cert_status=ocsp.OCSPCertStatus.REVOKED if when else ocsp.OCSPCertStatus.GOOD,
+        this_update=now - timedelta(minutes=5),
+        next_update=now + timedelta(days=1),
+        revocation_time=when,
+        revocation_reason=None,
+    )
+    response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate).sign(
+        ca.key, hashes.SHA256()
+    )
+    return response.public_bytes(serialization.Encoding.DER)
 
 
 def load_pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, list[x509.Certificate]]:

@@ -6,6 +6,12 @@ attachment in a separate file is signed by the clerk (văn thư) with the agency
 text line at the top right of page 1: number and notation plus the signing time (ISO 8601,
 UTC+7). Profile: PAdES B-B by default; B-T when a timestamp authority (RFC 3161) is given.
 
+Verification checks revocation where reachable: the CRLs (RFC 5280) and OCSP responders
+(RFC 6960) named in the signer's certificate are fetched with a short timeout
+(`TINHSO_DOCUMENTS_REVOCATION_TIMEOUT`). A certificate the CA lists as revoked fails the
+check; an unreachable list or responder leaves the result `unknown` and, in the default
+`soft` mode, the signature still valid (`hard`: it fails; `off`: nothing is fetched).
+
 The signature cell's position on the page depends on the template; the boxes here fit the
 templates tinhso renders (A4, signature block bottom right of the last page) and are passed
 in for uploaded drafts [UNCONFIRMED: Annex I gives cells, not coordinates].
@@ -33,6 +39,12 @@ from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+from pyhanko_certvalidator.policy_decl import (
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
+)
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
@@ -82,7 +94,8 @@ class SigningError(Exception):
 
 class KeySource(Protocol):
     """Where a signing key lives: the embedded keystore (`SigningKey`), a remote signing
-    service (`remote.RemoteSigningKey`); a PKCS#11 token would be a third."""
+    service (`remote.RemoteSigningKey`), a PKCS#11 token (`tokens.TokenKey`). A signer with a
+    `close()` method (a token session) is closed once the PDF is signed."""
 
     def signer(self) -> signers.Signer: ...
 
@@ -151,15 +164,21 @@ def sign_pdf(
         md_algorithm="sha256",
     )
     timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
-    pdf_signer = signers.PdfSigner(
-        meta,
-        signer=key.signer(),
-        timestamper=timestamper,
-        stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=on_page, box=box),
-    )
-    out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    signer = key.signer()
+    try:
+        pdf_signer = signers.PdfSigner(
+            meta,
+            signer=signer,
+            timestamper=timestamper,
+            stamp_style=style,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=on_page, box=box),
+        )
+        out = io.BytesIO()
+        pdf_signer.sign_pdf(writer, output=out)
+    finally:
+        close = getattr(signer, "close", None)
+        if callable(close):
+            close()
     return out.getvalue()
 
 
@@ -178,10 +197,12 @@ class SignatureCheck:
     covers_whole_file: bool
     summary: str
     timestamped: bool = False  # PAdES B-T: an RFC 3161 timestamp on the signature
+    revocation: str = "unknown"  # GOOD, REVOKED or UNKNOWN (not checked, or unreachable)
+    revocation_note: str = ""  # why, in Vietnamese, when not GOOD
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.trusted
+        return self.intact and self.trusted and self.revocation != REVOKED
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,8 @@ class Verification:
                     "covers_whole_file": s.covers_whole_file,
                     "summary": s.summary,
                     "timestamped": s.timestamped,
+                    "revocation": s.revocation,
+                    "revocation_note": s.revocation_note,
                 }
                 for s in self.signatures
             ],
@@ -217,11 +240,86 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> Verification:
-    """Check every signature: integrity, chain to `trust_roots`, validity at signing time.
+GOOD, REVOKED, UNKNOWN = "good", "revoked", "unknown"
+REVOCATION_MODES = {"soft": "soft-fail", "hard": "hard-fail", "off": "soft-fail"}
+# The second look (below): the signer's certificate must be covered by a CRL or an OCSP
+# response already fetched; CA certificates further up are not asked about.
+_SIGNER_COVERED = CertRevTrustPolicy(
+    RevocationCheckingPolicy(
+        ee_certificate_rule=RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
+        intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
+    )
+)
 
-    Revocation is checked where the certificate says where (soft-fail when unreachable).
+
+def _revocation_settings(mode: str | None, timeout: int | None) -> tuple[str, int]:
+    from django.conf import settings
+
+    chosen: str = mode or settings.DOCUMENTS_REVOCATION
+    if chosen not in REVOCATION_MODES:
+        raise ValueError(f"revocation mode {chosen!r}: soft, hard or off")
+    seconds: int = timeout or settings.DOCUMENTS_REVOCATION_TIMEOUT
+    return chosen, seconds
+
+
+def _declares_revocation_source(cert: asn1_x509.Certificate) -> bool:
+    return bool(cert.crl_distribution_points or cert.ocsp_urls)
+
+
+def _revocation(
+    sig: Any, status: Any, context: ValidationContext, roots: list[Any], mode: str
+) -> tuple[str, str]:
+    """GOOD only when a CRL or OCSP response fetched for this check covers the signer's
+    certificate and says it is not revoked; REVOKED when it says so."""
+    if status.revoked:
+        details = status.revocation_details
+        at = f" từ {details.revocation_date.astimezone(VN).isoformat()}"
+        whose = "của tổ chức cấp (CA) trong chuỗi" if details.ca_revoked else "của người ký"
+        return REVOKED, f"Chứng thư số {whose} đã bị thu hồi{at}."
+    cert = status.signing_cert
+    if mode == "off":
+        return UNKNOWN, "Không kiểm tra thu hồi (TINHSO_DOCUMENTS_REVOCATION=off)."
+    if cert is None or not _declares_revocation_source(cert):
+        return UNKNOWN, "Chứng thư số không ghi nơi tra cứu thu hồi (CRL, OCSP)."
+    unreachable = "; ".join(str(e) for e in context.soft_fail_exceptions)
+    if not status.trusted:
+        return UNKNOWN, "Không xác định được tình trạng thu hồi: " + (
+            unreachable or status.summary()
+        )
+    second = ValidationContext(
+        trust_roots=roots,
+        allow_fetching=False,
+        crls=list(context.crls),
+        ocsps=list(context.ocsps),
+        revinfo_policy=_SIGNER_COVERED,
+    )
+    try:
+        covered = validate_pdf_signature(sig, second)
+    except Exception:  # the first pass read this signature; treat any surprise as unknown
+        covered = None
+    if covered is not None and covered.trusted and not covered.revoked:
+        return GOOD, ""
+    return UNKNOWN, "Không có danh sách thu hồi (CRL) hoặc trả lời OCSP hợp lệ cho chứng thư số" + (
+        f" (không tải được: {unreachable})." if unreachable else "."
+    )
+
+
+def verify_pdf(
+    pdf: bytes,
+    trust_roots: list[x509.Certificate],
+    *,
+    revocation: str | None = None,
+    timeout: int | None = None,
+) -> Verification:
+    """Check every signature: integrity, chain to `trust_roots`, validity at signing time,
+    and revocation where reachable.
+
+    `revocation` (default: the setting `DOCUMENTS_REVOCATION`): `soft` fetches the CRLs and
+    OCSP responses the certificates name and treats an unreachable source as unknown; `hard`
+    makes an unreachable source a failure; `off` fetches nothing. A revoked signer's
+    certificate always fails. `timeout` is per request, in seconds.
     """
+    mode, seconds = _revocation_settings(revocation, timeout)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -229,12 +327,16 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> Verification:
         return Verification(error=f"Không đọc được tệp PDF: {exc}")
     if not embedded:
         return Verification(error="Tệp PDF không có chữ ký số.")
+    roots = [_asn1(c) for c in trust_roots]
     checks = []
     for sig in embedded:
         context = ValidationContext(
-            trust_roots=[_asn1(c) for c in trust_roots],
-            allow_fetching=False,
-            revocation_mode="soft-fail",
+            trust_roots=roots,
+            allow_fetching=mode != "off",
+            revocation_mode=REVOCATION_MODES[mode],
+            fetcher_backend=RequestsFetcherBackend(per_request_timeout=seconds)
+            if mode != "off"
+            else None,
         )
         try:
             status = validate_pdf_signature(sig, context)
@@ -243,6 +345,7 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> Verification:
                 SignatureCheck(sig.field_name, "", "", False, False, False, f"Lỗi: {exc}")
             )
             continue
+        revoked, note = _revocation(sig, status, context, roots, mode)
         signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
         signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""
         checks.append(
@@ -256,6 +359,8 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> Verification:
                 and status.coverage.name == "ENTIRE_FILE",
                 summary=status.summary(),
                 timestamped=status.timestamp_validity is not None,
+                revocation=revoked,
+                revocation_note=note,
             )
         )
     return Verification(signatures=checks)

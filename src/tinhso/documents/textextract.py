@@ -48,4 +48,10 @@ def _docx(data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError):
         return ""
-    return "\n".join(p.text for p in document.paragraphs)[:MAX_CHARS]
+    parts = [p.text for p in document.paragraphs]
+    # Tables too: the standard layout (Annex I) puts the agency's name, the number and the
+    # national motto in a table at the top, and signatures often sit in one at the bottom.
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)[:MAX_CHARS]

@@ -1,0 +1,138 @@
+"""Ranked full-text search (FTS5 on SQLite, tsvector/ts_rank on PostgreSQL): best match first,
+case- and diacritic-insensitive (đ → d), prefixes and phrases, filters kept."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from tinhso.documents import actions, queries
+from tinhso.documents.models import Document
+
+from .test_views import _sign_in
+
+
+@pytest.fixture
+def corpus(offices):
+    """Documents of SXD, created oldest first (so newest-first order is the reverse)."""
+    agency = offices["SXD"].agency
+
+    def make(subject: str, content: str = "", **fields) -> Document:
+        fields.setdefault("direction", "incoming")
+        fields.setdefault("state", "received")
+        fields.setdefault("doc_type", "CV")
+        doc = Document.objects.create(agency=agency, subject=subject, content=content, **fields)
+        actions._index(doc)
+        doc.save()
+        return doc
+
+    docs = {
+        "subject": make("Quyết định giao đất đai cho hộ gia đình", "Giao đất ở."),
+        "content": make(
+            "Báo cáo tình hình thực hiện",
+            "Thực hiện quyết định số 12, quyết định số 13 và các quyết định khác.",
+        ),
+        "phrase": make("Kế hoạch kiểm tra công trình xây dựng năm 2026", doc_type="KH"),
+        "scattered": make("Kiểm tra việc lập kế hoạch vốn", "Xây dựng công trình."),
+        "numbered": make("Về việc phê duyệt dự án", number="15", notation="QĐ-UBND", doc_type="QD"),
+    }
+    return offices["SXD"], docs
+
+
+def _subjects(result) -> list[str]:
+    return [d.subject for d in result]
+
+
+def test_a_subject_match_ranks_above_a_content_only_match(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    result = list(queries.search(visible, "quyet dinh"))
+    # Newest first would put the report first; the subject match wins.
+    assert result == [docs["subject"], docs["content"]]
+
+
+def test_case_and_diacritics_do_not_matter_and_d_folds(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    expected = [docs["subject"], docs["content"]]
+    for text in ("Quyết định", "QUYẾT ĐỊNH", "quyet dinh", "QuYeT DiNh"):
+        assert list(queries.search(visible, text)) == expected, text
+    for text in ("đất đai", "dat dai", "ĐẤT ĐAI", "Dat Dai"):
+        assert list(queries.search(visible, text)) == [docs["subject"]], text
+
+
+def test_the_last_word_is_a_prefix_and_quotes_make_a_phrase(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    assert list(queries.search(visible, "phe duy")) == [docs["numbered"]]
+    assert list(queries.search(visible, "phe duy ")) == []  # a finished word is not a prefix
+    both = list(queries.search(visible, "kế hoạch kiểm tra"))
+    assert both == [docs["phrase"], docs["scattered"]]  # newest first would be the reverse
+    assert list(queries.search(visible, '"kế hoạch kiểm tra"')) == [docs["phrase"]]
+    assert list(queries.search(visible, '"kiem tra" von')) == [docs["scattered"]]
+
+
+def test_number_and_notation_are_searchable(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    assert list(queries.search(visible, "15/QĐ-UBND")) == [docs["numbered"]]
+    assert list(queries.search(visible, "16/QĐ-UBND")) == []
+
+
+def test_filters_are_kept_with_ranking(corpus, offices):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    assert list(queries.search(visible, "ke hoach", doc_type="KH")) == [docs["phrase"]]
+    assert list(queries.search(visible, "quyet dinh", state="registered")) == []
+    assert list(queries.search(visible, "quyet dinh", agency_id=offices["STP"].agency.pk)) == []
+    register = actions.register_for(sxd.agency, 2026, "incoming")
+    Document.objects.filter(pk=docs["content"].pk).update(register=register, register_number=1)
+    assert list(queries.search(visible, "quyet dinh", register_id=register.pk)) == [docs["content"]]
+    # The period is the document's date, or the day it was created when it has none.
+    Document.objects.filter(pk=docs["subject"].pk).update(document_date=date(2026, 1, 5))
+    january = {"date_from": date(2026, 1, 1), "date_to": date(2026, 1, 31)}
+    assert list(queries.search(visible, "quyet dinh", **january)) == [docs["subject"]]
+    today = timezone.localdate()
+    recent = {"date_from": today - timedelta(days=1), "date_to": today}
+    assert list(queries.search(visible, "quyet dinh", **recent)) == [docs["content"]]
+    # Words that match nothing, and nothing of another agency.
+    assert queries.search(visible, "khong co tu nay").count() == 0
+    other = queries.visible_documents(offices["STP"].clerk)
+    assert queries.search(other, "quyet dinh").count() == 0
+
+
+def test_punctuation_only_queries_do_not_break_search(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    for text in ('"', '""', "!!! ???", "*", "AND OR NOT", "a:* & | !", "(x"):
+        list(queries.search(visible, text))  # no database error
+    assert queries.search(visible, '"').count() == len(docs)  # no words: no text filter
+    assert list(queries.search(visible, "NOT quyet")) == []  # NOT is a word, not an operator
+
+
+def test_the_index_follows_updates(corpus):
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    doc = docs["scattered"]
+    doc.subject = "Thông báo lịch tiếp công dân"
+    actions._index(doc)
+    doc.save()
+    assert list(queries.search(visible, "tiep cong dan")) == [doc]
+    assert docs["scattered"] not in list(queries.search(visible, "lap ke hoach von"))
+    doc.delete()
+    assert list(queries.search(visible, "tiep cong dan")) == []
+
+
+def test_search_over_the_api_is_ranked(client, corpus):
+    sxd, docs = corpus
+    _sign_in(client, sxd.clerk)
+    response = client.get("/api/v1/documents", {"q": "QUYẾT ĐỊNH"})
+    assert [d["id"] for d in response.json()] == [docs["subject"].pk, docs["content"].pk]
+    by_type = client.get("/api/v1/documents", {"q": "kiem tra", "doc_type": "KH"}).json()
+    assert [d["id"] for d in by_type] == [docs["phrase"].pk]
+    period = client.get(
+        "/api/v1/documents", {"q": "quyet dinh", "date_from": "2020-01-01", "date_to": "2020-12-31"}
+    ).json()
+    assert period == []
