@@ -1,28 +1,56 @@
-"""Pages for officials: the document list with search, a document's page, registering it.
+"""Pages for officials: the daily work of clerks (văn thư), leaders, specialists and signers.
 
-Legal source: Decree 30/2020/NĐ-CP Điều 20–22 (the clerk checks authenticity and integrity of
-electronic documents, shows the result and registers them).
+"Việc của tôi", the document list with search, a paper document's intake, a new draft, and a
+document's page with the signature check and every step its state allows for the viewer:
+register or reject, assign, finish, link, answer the sender's recall or update, approve,
+sign, issue, recall. Thin like the API: parse (`forms.py`), load through
+`queries.access_document`, check the role in the document's agency, call one action, then
+POST-redirect-GET with a message. Officials only, signed in with the second factor; anyone
+else gets 404 and nothing changes.
+
+Legal source: Decree 30/2020/NĐ-CP Điều 14–16 (outgoing: approval, signature, number,
+issuance), Điều 20–24 (incoming: check of authenticity and integrity, registration,
+assignment, handling, follow-up).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from tinhso.documents import actions, numbering, queries
-from tinhso.documents.models import Direction, Document
-from tinhso.people.models import Role
-from tinhso.people.queries import AccessDenied, has_role
+from tinhso.documents import actions, forms, numbering, queries, worklist
+from tinhso.documents.models import Assignment, Certificate, Direction, Document, StatusEvent
+from tinhso.people.models import Role, RoleAssignment, User
+from tinhso.people.queries import AccessDenied, agencies_where, has_role
 from tinhso.people.security import is_fully_signed_in
+from tinhso.places.models import Agency
+
+DRAFTERS = (Role.SPECIALIST, Role.CLERK, Role.LEADER)
 
 
-def _official(request: HttpRequest) -> None:
-    if not is_fully_signed_in(request.user):
-        raise Http404
+def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in officials who passed the second factor; 404 for everyone else."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if getattr(user, "kind", "") != User.Kind.OFFICIAL or not is_fully_signed_in(user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _load(request: HttpRequest, pk: int) -> Document:
@@ -32,9 +60,28 @@ def _load(request: HttpRequest, pk: int) -> Document:
         raise Http404 from None
 
 
-@login_required
+# --- lists --------------------------------------------------------------------------------
+
+
+@official_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """Việc của tôi: what waits for the user, overdue first."""
+    found = worklist.tasks(request.user, timezone.now())
+    user = request.user
+    return render(
+        request,
+        "documents/my_work.html",
+        {
+            "tasks": found,
+            "counts": worklist.counts(found),
+            "can_intake": agencies_where(user, Role.CLERK).exists(),
+            "can_draft": any(agencies_where(user, role).exists() for role in DRAFTERS),
+        },
+    )
+
+
+@official_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    _official(request)
     q = request.GET.get("q", "").strip()
     direction = request.GET.get("direction", "")
     state = request.GET.get("state", "")
@@ -62,10 +109,294 @@ def document_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _official(request)
-    doc = _load(request, pk)
+# --- paper intake and new drafts ----------------------------------------------------------
+
+
+@official_required
+def paper_intake(request: HttpRequest) -> HttpResponse:
+    """Tiếp nhận văn bản giấy: the clerk uploads the scan with the register fields."""
+    agencies = agencies_where(request.user, Role.CLERK)
+    if not agencies.exists():
+        raise Http404
+    form = forms.PaperForm(
+        request.POST or None,
+        request.FILES or None,
+        agencies=agencies,
+        initial={"agency": agencies.first(), "doc_type": "CV"},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            doc = actions.record_paper_document(
+                data["agency"],
+                doc_type=data["doc_type"],
+                subject=data["subject"],
+                number_and_notation=data["number_and_notation"],
+                sender_name=data["sender_name"],
+                document_date=data["document_date"],
+                pdf=data["scan"],
+                actor=request.user,
+            )
+        except actions.DocumentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Đã tiếp nhận văn bản giấy. Văn bản đang chờ vào sổ."))
+            return redirect("documents:detail", pk=doc.pk)
+    return render(
+        request,
+        "documents/paper.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def _drafting_agencies(user: Any) -> Any:
+    return (
+        Agency.objects.filter(roles__user=user, roles__role__in=DRAFTERS, is_active=True)
+        .distinct()
+        .order_by("code")
+    )
+
+
+def _draft_file(cleaned: tuple[str, bytes] | None) -> dict[str, Any]:
+    """The file arguments of `actions.create_draft` and `revise_draft`: a PDF as `pdf`, a
+    DOCX as `docx` (the action converts it with LibreOffice)."""
+    if cleaned is None:
+        return {}
+    name, data = cleaned
+    if data.startswith(b"%PDF-"):
+        return {"pdf": data, "file_name": name[:200]}
+    return {"docx": data, "file_name": name[:200]}
+
+
+@official_required
+def new_draft(request: HttpRequest) -> HttpResponse:
+    """Soạn dự thảo: upload a PDF or DOCX, or fill the agency template."""
+    agencies = _drafting_agencies(request.user)
+    if not agencies.exists():
+        raise Http404
+    signers = (
+        User.objects.filter(
+            roles__agency__in=agencies,
+            roles__role=Role.LEADER,
+            kind=User.Kind.OFFICIAL,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+    internal = (
+        Agency.objects.filter(
+            province_id__in=agencies.values("province_id"),
+            is_active=True,
+        )
+        .exclude(level=Agency.Level.UNIT)
+        .order_by("name")
+    )
+    form = forms.DraftForm(
+        request.POST or None,
+        request.FILES or None,
+        agencies=agencies,
+        signers=signers,
+        internal=internal,
+        initial={"agency": agencies.first(), "doc_type": "CV"},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency, signer = data["agency"], data["signer"]
+        if not has_role(signer, Role.LEADER, agency):
+            form.add_error("signer", _("Người ký phải là lãnh đạo của cơ quan ban hành."))
+        else:
+            position = data["signer_position"] or (
+                RoleAssignment.objects.filter(user=signer, agency=agency, role=Role.LEADER)
+                .values_list("title", flat=True)
+                .first()
+                or ""
+            )
+            recipients = [
+                actions.RecipientSpec(a.code, a.name) for a in data["internal"] if a != agency
+            ] + [actions.RecipientSpec(p.organ_id, p.name) for p in data["external"]]
+            try:
+                doc = actions.create_draft(
+                    agency,
+                    doc_type=data["doc_type"],
+                    subject=data["subject"],
+                    content=data["content"],
+                    unit=data["unit"].strip(),
+                    urgency=data["urgency"],
+                    secrecy=data["secrecy"] or "",
+                    signer=signer,
+                    signer_position=position,
+                    place=data["place"],
+                    recipients=recipients,
+                    actor=request.user,
+                    **_draft_file(data["file"]),
+                )
+            except numbering.NotationError as exc:
+                form.add_error("unit", str(exc))
+            except actions.DocumentError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Đã tạo dự thảo."))
+                return redirect("documents:detail", pk=doc.pk)
+    return render(
+        request,
+        "documents/new_draft.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+# --- a document's page and its steps ------------------------------------------------------
+
+
+def _is_assignee(user: Any, doc: Document) -> bool:
+    return doc.assignments.filter(assignee=user, state=Assignment.State.OPEN).exists()
+
+
+def _allowed(user: Any, doc: Document) -> dict[str, bool]:
+    """Which steps the page offers `user`: the role in the agency, the state and (for the
+    review chain) whose turn it is agree. The action checks all of it again."""
+    clerk = has_role(user, Role.CLERK, doc.agency)
+    leader = has_role(user, Role.LEADER, doc.agency)
+    specialist = has_role(user, Role.SPECIALIST, doc.agency)
+    head = has_role(user, Role.HEAD_OF_UNIT, doc.agency)
+    assignee = _is_assignee(user, doc)
+    state, incoming = doc.state, doc.direction == Direction.INCOMING
+    handling = incoming and state in (Document.State.REGISTERED, Document.State.ASSIGNED)
+    draft = not incoming and state == Document.State.DRAFT
+    drafter = (
+        draft and doc.created_by_id in (None, user.pk) and (clerk or leader or specialist or head)
+    )
+    step = actions.current_step(doc) if state == Document.State.IN_REVIEW else None
+    my_turn = step is not None and step.reviewer_id == user.pk
+    # A draft never submitted may be approved at once by its competent signer.
+    direct = (
+        draft
+        and not doc.review_steps.exists()
+        and (doc.signer_id == user.pk or (doc.signer_id is None and (leader or head)))
+    )
+    return {
+        "register": clerk and incoming and state == Document.State.RECEIVED,
+        "reject": clerk and incoming and state == Document.State.RECEIVED,
+        "assign": leader and handling,
+        "finish": (leader or clerk or assignee) and handling,
+        "link": clerk or leader or specialist or assignee,
+        "answer": clerk and incoming and bool(doc.pending_change),
+        "submit": drafter,
+        "revise": drafter,
+        "approve": my_turn or direct,
+        "return": my_turn,
+        "sign": leader
+        and not incoming
+        and state == Document.State.APPROVED
+        and doc.signer_id in (None, user.pk),
+        "issue": clerk and not incoming and state == Document.State.SIGNED,
+        "recall": (clerk or leader) and not incoming and state == Document.State.ISSUED,
+    }
+
+
+# Who may call each step (checked again on POST: the page hiding a form is not a check).
+ROLES: dict[str, tuple[str, ...]] = {
+    "register": (Role.CLERK,),
+    "reject": (Role.CLERK,),
+    "assign": (Role.LEADER,),
+    "finish": (Role.LEADER, Role.CLERK),
+    "link": (Role.CLERK, Role.LEADER, Role.SPECIALIST),
+    "answer": (Role.CLERK,),
+    "submit": (Role.SPECIALIST, Role.CLERK, Role.LEADER, Role.HEAD_OF_UNIT),
+    "revise": (Role.SPECIALIST, Role.CLERK, Role.LEADER, Role.HEAD_OF_UNIT),
+    "approve": (Role.LEADER, Role.HEAD_OF_UNIT),
+    "return": (Role.LEADER, Role.HEAD_OF_UNIT),
+    "sign": (Role.LEADER,),
+    "issue": (Role.CLERK,),
+    "recall": (Role.CLERK, Role.LEADER),
+}
+ASSIGNEE_MAY = {"finish", "link"}
+# URL slug → step. The step name is also its form prefix (unique field ids on the page).
+SLUGS = {
+    "vao-so": "register",
+    "tu-choi": "reject",
+    "phan-cong": "assign",
+    "hoan-thanh": "finish",
+    "lien-ket": "link",
+    "tra-loi-thay-doi": "answer",
+    "trinh": "submit",
+    "sua": "revise",
+    "duyet": "approve",
+    "tra-lai": "return",
+    "ky": "sign",
+    "phat-hanh": "issue",
+    "thu-hoi": "recall",
+}
+
+
+def _units(doc: Document) -> Any:
+    return Agency.objects.filter(parent=doc.agency, is_active=True).order_by("name")
+
+
+def _people(doc: Document) -> Any:
+    return (
+        User.objects.filter(roles__agency=doc.agency, kind=User.Kind.OFFICIAL, is_active=True)
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def _reviewers(doc: Document) -> Any:
+    return (
+        User.objects.filter(
+            roles__agency=doc.agency,
+            roles__role__in=[Role.HEAD_OF_UNIT, Role.LEADER],
+            kind=User.Kind.OFFICIAL,
+            is_active=True,
+        )
+        .exclude(pk=doc.signer_id or 0)
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def _form(
+    step: str, doc: Document, data: Any = None, files: Any = None
+) -> django_forms.Form | None:
+    if step == "submit":
+        return forms.SubmitForm(data, prefix=step, reviewers=_reviewers(doc))
+    if step == "revise":
+        return forms.ReviseForm(data, files, prefix=step)
+    if step == "approve":
+        return forms.ReviewForm(data, prefix=step)
+    if step == "return":
+        return forms.ReturnForm(data, prefix=step)
+    if step in ("reject", "recall"):
+        return forms.ReasonForm(data, prefix=step)
+    if step == "assign":
+        return forms.AssignForm(data, prefix=step, units=_units(doc), people=_people(doc))
+    if step == "finish":
+        return forms.FinishForm(data, prefix=step)
+    if step == "link":
+        return forms.LinkForm(data, prefix=step)
+    if step == "answer":
+        return forms.AnswerForm(data, prefix=step)
+    if step == "sign":
+        return forms.SignForm(data, prefix=step)
+    return None
+
+
+def _certificate(user: Any) -> Certificate | None:
+    try:
+        return actions.user_certificate(user)
+    except actions.DocumentError:
+        return None
+
+
+def _detail(
+    request: HttpRequest, doc: Document, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    allowed = _allowed(request.user, doc)
+    step_forms = {step: _form(step, doc) for step, ok in allowed.items() if ok}
+    step_forms.update(bound or {})
+    codes = dict(StatusEvent.Code.choices)
     return render(
         request,
         "documents/detail.html",
@@ -75,17 +406,33 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "files": doc.files.all(),
             "statuses": doc.statuses.all(),
             "assignments": doc.assignments.select_related("unit", "assignee"),
-            "recipients": doc.recipients.all(),
+            "review_steps": doc.review_steps.select_related("reviewer").order_by(
+                "round", "position"
+            ),
+            "current_step": actions.current_step(doc)
+            if doc.state == Document.State.IN_REVIEW
+            else None,
+            "recipients": [
+                (r, codes.get(r.last_status, "")) for r in doc.recipients.order_by("name")
+            ],
+            "related": doc.related.all(),
             "report": doc.signature_report,
-            "can_register": doc.state == Document.State.RECEIVED
-            and has_role(request.user, Role.CLERK, doc.agency),
+            "allowed": allowed,
+            "forms": step_forms,
+            "certificate": _certificate(request.user) if allowed["sign"] else None,
+            "now": timezone.now(),
         },
+        status=status,
     )
 
 
-@login_required
+@official_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _load(request, pk))
+
+
+@official_required
 def document_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
-    _official(request)
     doc = _load(request, pk)
     f = doc.files.filter(pk=file_id).first()
     if f is None:
@@ -99,18 +446,97 @@ def document_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
     return response
 
 
-@login_required
-@require_POST
-def register(request: HttpRequest, pk: int) -> HttpResponse:
-    _official(request)
-    doc = _load(request, pk)
-    if not has_role(request.user, Role.CLERK, doc.agency):
-        raise Http404
-    try:
-        doc = actions.register_incoming(doc, actor=request.user)
-        messages.success(
-            request, _("Đã vào sổ văn bản đến, số đến %(n)02d.") % {"n": doc.register_number}
+def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
+    """Call the step's action; the success message."""
+    if step == "register":
+        doc = actions.register_incoming(doc, actor=user)
+        return _("Đã vào sổ văn bản đến, số đến %(n)02d.") % {"n": doc.register_number}
+    if step == "reject":
+        actions.reject_incoming(doc, reason=data["reason"], actor=user)
+        return _("Đã từ chối tiếp nhận văn bản; nơi gửi được báo lý do.")
+    if step == "assign":
+        actions.assign(
+            doc,
+            instruction=data["instruction"],
+            days=data["days"],
+            unit=data["unit"],
+            assignee=data["assignee"],
+            actor=user,
         )
+        return _("Đã phân công xử lý.")
+    if step == "finish":
+        actions.finish(doc, result=data["result"], actor=user)
+        return _("Đã hoàn thành xử lý văn bản.")
+    if step == "link":
+        related = None
+        if data.get("related"):
+            try:
+                related = queries.access_document(user, data["related"])
+            except AccessDenied:
+                raise actions.DocumentError(_("Không tìm thấy văn bản liên quan.")) from None
+        actions.link(doc, related=related, dossier_code=data.get("dossier_code", ""), actor=user)
+        return _("Đã liên kết.")
+    if step == "answer":
+        accept = data["accept"] == "yes"
+        actions.answer_change(doc, accept=accept, actor=user)
+        return (
+            _("Đã đồng ý yêu cầu của nơi gửi.") if accept else _("Đã từ chối yêu cầu của nơi gửi.")
+        )
+    if step == "submit":
+        actions.submit_draft(doc, reviewers=data["chain"] or None, actor=user)
+        return _("Đã trình duyệt dự thảo.")
+    if step == "revise":
+        actions.revise_draft(
+            doc, subject=data.get("subject", ""), actor=user, **_draft_file(data["file"])
+        )
+        return _("Đã cập nhật dự thảo; các phiên bản trước vẫn được lưu.")
+    if step == "approve":
+        doc = actions.approve_draft(doc, actor=user, comment=data.get("comment", ""))
+        if doc.state == Document.State.APPROVED:
+            return _("Đã duyệt dự thảo; văn bản chờ ký.")
+        return _("Đã duyệt; dự thảo được chuyển người duyệt tiếp theo.")
+    if step == "return":
+        actions.return_draft(doc, comment=data["comment"], actor=user)
+        return _("Đã trả lại dự thảo cho người soạn thảo.")
+    if step == "sign":
+        # The token PIN goes to the action only; it is never stored or logged.
+        actions.sign_document(doc, signer=user, pin=data.get("pin", ""))
+        return _("Đã ký số văn bản.")
+    if step == "issue":
+        doc = actions.issue_document(doc, actor=user)
+        return _("Đã phát hành văn bản số %(n)s.") % {"n": doc.number_and_notation}
+    if step == "recall":
+        actions.recall_document(doc, reason=data["reason"], actor=user)
+        return _("Đã thu hồi văn bản; nơi nhận được báo.")
+    raise Http404
+
+
+@sensitive_post_parameters("sign-pin")
+@official_required
+@require_POST
+def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """One step on one document. A refused role gets 404 (as if the page were not there);
+    bad input re-renders the page with the messages (422); a refused step redirects back
+    with the action's message. Nothing changes in either case."""
+    step = SLUGS.get(slug)
+    if step is None:
+        raise Http404
+    doc = _load(request, pk)
+    user = request.user
+    if not any(has_role(user, role, doc.agency) for role in ROLES[step]) and not (
+        step in ASSIGNEE_MAY and _is_assignee(user, doc)
+    ):
+        raise Http404
+    form = _form(step, doc, request.POST, request.FILES)
+    if form is not None and not form.is_valid():
+        return _detail(request, doc, {step: form}, status=422)
+    data = dict(form.cleaned_data) if form is not None else {}
+    if isinstance(form, forms.SubmitForm):
+        data["chain"] = form.chain()
+    try:
+        message = _run(step, doc, data, user)
     except actions.DocumentError as exc:
         messages.error(request, str(exc))
+    else:
+        messages.success(request, message)
     return redirect("documents:detail", pk=doc.pk)

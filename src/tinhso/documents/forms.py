@@ -1,0 +1,358 @@
+"""HTML forms of the officials' document pages: they parse and check input only.
+
+Every change still goes through `tinhso.documents.actions`; a form never saves. Choices (the
+agencies a user may act for, the signers, the people to assign) come from the view, which
+has done the access checks. Legal source: Decree 30/2020/NĐ-CP Điều 14–23.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tinhso.documents import numbering
+from tinhso.documents.models import Partner, Secrecy, Urgency
+from tinhso.people.models import User
+from tinhso.places.models import Agency
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+REQUIRED = {"required": _("Vui lòng nhập thông tin này.")}
+PICK = {"required": _("Vui lòng chọn."), "invalid_choice": _("Lựa chọn không hợp lệ.")}
+DOCX_MAGIC = b"PK\x03\x04"
+
+
+def _types() -> list[tuple[str, str]]:
+    return [(code, name) for code, (name, _abbr) in numbering.DOCUMENT_TYPES.items()]
+
+
+class UserChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name or obj.username)
+
+
+class AgencyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class AgencyMultiple(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class PartnerMultiple(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.organ_id})"
+
+
+def read_upload(upload: Any, *, required: bool) -> bytes | None:
+    """The uploaded file's bytes, refusing an oversized one with a Vietnamese message."""
+    if upload is None:
+        if required:
+            raise forms.ValidationError(_("Vui lòng chọn tệp."))
+        return None
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise forms.ValidationError(_("Tệp quá lớn (tối đa 50 MB)."))
+    return bytes(upload.read())
+
+
+class PaperForm(forms.Form):
+    """Văn bản giấy: the register fields and the scan (Điều 20.1.b, 21 Decree 30/2020)."""
+
+    agency = AgencyChoice(
+        queryset=Agency.objects.none(), label=_("Cơ quan nhận"), error_messages=PICK
+    )
+    doc_type = forms.ChoiceField(label=_("Loại văn bản"), choices=_types, error_messages=PICK)
+    number_and_notation = forms.CharField(
+        label=_("Số, ký hiệu"),
+        max_length=80,
+        help_text=_("Ví dụ: 15/QĐ-UBND"),
+        error_messages=REQUIRED,
+    )
+    document_date = forms.DateField(
+        label=_("Ngày văn bản"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Ngày không hợp lệ.")},
+    )
+    sender_name = forms.CharField(label=_("Nơi gửi"), max_length=300, error_messages=REQUIRED)
+    subject = forms.CharField(
+        label=_("Trích yếu"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages=REQUIRED,
+    )
+    scan = forms.FileField(
+        label=_("Bản quét (PDF)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        error_messages={"required": _("Vui lòng chọn tệp bản quét.")},
+    )
+
+    def __init__(self, *args: Any, agencies: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
+
+    def clean_document_date(self) -> date | None:
+        day = self.cleaned_data.get("document_date")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("Ngày văn bản không được sau hôm nay."))
+        return day
+
+    def clean_scan(self) -> bytes | None:
+        return read_upload(self.cleaned_data.get("scan"), required=True)
+
+
+class DraftForm(forms.Form):
+    """Dự thảo văn bản đi: an uploaded PDF or DOCX, or the agency's template (Annex I)."""
+
+    agency = AgencyChoice(
+        queryset=Agency.objects.none(), label=_("Cơ quan ban hành"), error_messages=PICK
+    )
+    doc_type = forms.ChoiceField(label=_("Loại văn bản"), choices=_types, error_messages=PICK)
+    unit = forms.CharField(
+        label=_("Đơn vị soạn thảo (ký hiệu của công văn)"),
+        max_length=20,
+        required=False,
+        help_text=_("Ví dụ: VX, QLXD; để trống nếu không có."),
+    )
+    subject = forms.CharField(
+        label=_("Trích yếu"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages=REQUIRED,
+    )
+    content = forms.CharField(
+        label=_("Nội dung (khi soạn theo mẫu của cơ quan)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    urgency = forms.ChoiceField(
+        label=_("Mức độ khẩn"), choices=Urgency.choices, initial=Urgency.NORMAL, error_messages=PICK
+    )
+    secrecy = forms.ChoiceField(
+        label=_("Độ mật"), choices=Secrecy.choices, required=False, error_messages=PICK
+    )
+    signer = UserChoice(queryset=User.objects.none(), label=_("Người ký"), error_messages=PICK)
+    signer_position = forms.CharField(label=_("Chức vụ người ký"), max_length=200, required=False)
+    place = forms.CharField(label=_("Địa danh"), max_length=100, required=False)
+    internal = AgencyMultiple(
+        queryset=Agency.objects.none(),
+        label=_("Nơi nhận trong tỉnh (gửi ngay)"),
+        required=False,
+        error_messages={"invalid_choice": _("Nơi nhận không hợp lệ.")},
+    )
+    external = PartnerMultiple(
+        queryset=Partner.objects.none(),
+        label=_("Nơi nhận ngoài hệ thống (qua trục liên thông)"),
+        required=False,
+        error_messages={"invalid_choice": _("Nơi nhận không hợp lệ.")},
+    )
+    file = forms.FileField(
+        label=_("Tệp dự thảo (PDF hoặc DOCX); để trống để soạn theo mẫu"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "application/pdf,application/vnd.openxmlformats-officedocument"
+                ".wordprocessingml.document,.docx,.pdf"
+            }
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, agencies: Any, signers: Any, internal: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
+        self.fields["signer"].queryset = signers  # type: ignore[attr-defined]
+        self.fields["internal"].queryset = internal  # type: ignore[attr-defined]
+        self.fields["external"].queryset = Partner.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("name")
+
+    def clean_file(self) -> tuple[str, bytes] | None:
+        upload = self.cleaned_data.get("file")
+        data = read_upload(upload, required=False)
+        if upload is None or data is None:
+            return None
+        if not (data.startswith(b"%PDF-") or data.startswith(DOCX_MAGIC)):
+            raise forms.ValidationError(_("Tệp dự thảo phải là tệp PDF hoặc DOCX."))
+        return (str(upload.name or ""), data)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do"), max_length=1000, error_messages=REQUIRED)
+
+
+class AssignForm(forms.Form):
+    """Phân công xử lý: a unit or a person, the leader's instruction, a deadline in working
+    days (Điều 22 Decree 30/2020)."""
+
+    unit = AgencyChoice(
+        queryset=Agency.objects.none(),
+        label=_("Đơn vị xử lý"),
+        required=False,
+        error_messages=PICK,
+    )
+    assignee = UserChoice(
+        queryset=User.objects.none(),
+        label=_("Người xử lý"),
+        required=False,
+        error_messages=PICK,
+    )
+    instruction = forms.CharField(
+        label=_("Ý kiến chỉ đạo"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    days = forms.IntegerField(
+        label=_("Hạn xử lý (số ngày làm việc)"),
+        min_value=1,
+        max_value=365,
+        initial=5,
+        error_messages={
+            "required": _("Vui lòng nhập hạn xử lý."),
+            "invalid": _("Hạn xử lý phải là một số ngày."),
+            "min_value": _("Hạn xử lý phải từ 1 ngày làm việc."),
+            "max_value": _("Hạn xử lý không quá 365 ngày làm việc."),
+        },
+    )
+
+    def __init__(self, *args: Any, units: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("unit") and not data.get("assignee") and not self.errors:
+            raise forms.ValidationError(_("Cần chọn đơn vị hoặc người xử lý."))
+        return data
+
+
+class FinishForm(forms.Form):
+    result = forms.CharField(
+        label=_("Kết quả xử lý"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages=REQUIRED,
+    )
+
+
+class LinkForm(forms.Form):
+    related = forms.IntegerField(
+        label=_("Mã văn bản liên quan (số trong địa chỉ trang văn bản)"),
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": _("Mã văn bản phải là một số."),
+            "min_value": _("Mã văn bản phải là một số."),
+        },
+    )
+    dossier_code = forms.CharField(label=_("Mã hồ sơ một cửa"), max_length=40, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        empty = not data.get("related") and not (data.get("dossier_code") or "").strip()
+        if empty and not self.errors:
+            raise forms.ValidationError(_("Cần chọn văn bản hoặc hồ sơ liên quan."))
+        return data
+
+
+class AnswerForm(forms.Form):
+    accept = forms.ChoiceField(
+        label=_("Trả lời"),
+        choices=[("yes", _("Đồng ý")), ("no", _("Từ chối"))],
+        widget=forms.RadioSelect,
+        error_messages=PICK,
+    )
+
+
+class SignForm(forms.Form):
+    pin = forms.CharField(
+        label=_("Mã PIN của thiết bị ký (nếu ký bằng USB token)"),
+        max_length=64,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class SubmitForm(forms.Form):
+    """Trình duyệt: up to three reviewers in order; the competent signer is always the last
+    step (the action appends them). Left empty: the previous round's reviewers."""
+
+    reviewer_1 = UserChoice(
+        queryset=User.objects.none(),
+        label=_("Người duyệt thứ nhất"),
+        required=False,
+        error_messages=PICK,
+    )
+    reviewer_2 = UserChoice(
+        queryset=User.objects.none(),
+        label=_("Người duyệt thứ hai"),
+        required=False,
+        error_messages=PICK,
+    )
+    reviewer_3 = UserChoice(
+        queryset=User.objects.none(),
+        label=_("Người duyệt thứ ba"),
+        required=False,
+        error_messages=PICK,
+    )
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("reviewer_1", "reviewer_2", "reviewer_3"):
+            self.fields[name].queryset = reviewers  # type: ignore[attr-defined]
+
+    def chain(self) -> list[Any]:
+        return [
+            self.cleaned_data[name]
+            for name in ("reviewer_1", "reviewer_2", "reviewer_3")
+            if self.cleaned_data.get(name)
+        ]
+
+
+class ReviewForm(forms.Form):
+    """The current reviewer's comment: optional to approve, required to return."""
+
+    comment = forms.CharField(
+        label=_("Ý kiến"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Ý kiến (lý do trả lại)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Cần ghi ý kiến khi trả lại dự thảo.")},
+    )
+
+
+class ReviseForm(forms.Form):
+    """Sửa dự thảo: a new version of the file (the earlier ones are kept)."""
+
+    file = forms.FileField(
+        label=_("Tệp dự thảo mới (PDF hoặc DOCX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx"}),
+        error_messages={"required": _("Vui lòng chọn tệp.")},
+    )
+    subject = forms.CharField(
+        label=_("Trích yếu mới (để trống nếu giữ nguyên)"), max_length=1000, required=False
+    )
+
+    def clean_file(self) -> tuple[str, bytes]:
+        upload = self.cleaned_data.get("file")
+        data = read_upload(upload, required=True)
+        assert upload is not None and data is not None
+        if not (data.startswith(b"%PDF-") or data.startswith(DOCX_MAGIC)):
+            raise forms.ValidationError(_("Tệp dự thảo phải là tệp PDF hoặc DOCX."))
+        return (str(upload.name or ""), data)
