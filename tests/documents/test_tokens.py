@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,19 @@ def test_a_token_certificate_cannot_sign_edxml_packages(token_leader):
     _sxd, cert = token_leader
     with pytest.raises(actions.DocumentError, match="chưa dùng được để ký gói tin edXML"):
         actions.key_pair(cert)
+
+
+def test_an_agency_key_on_a_token_is_never_chosen_for_unattended_signing(token_leader):
+    sxd, on_token = token_leader
+    keystore = actions.agency_certificate(sxd.agency)
+    # Newer than the keystore's, so only the rule keeps it from being chosen.
+    Certificate.objects.filter(pk=on_token.pk).update(
+        owner_user=None, owner_agency=sxd.agency, not_after=keystore.not_after + timedelta(days=1)
+    )
+    assert actions.agency_certificate(sxd.agency) == keystore
+    Certificate.objects.filter(pk=keystore.pk).update(state=Certificate.State.REVOKED)
+    with pytest.raises(actions.DocumentError, match="chưa có chứng thư số của cơ quan"):
+        actions.agency_certificate(sxd.agency)
 
 
 def test_the_uri_parts_are_read_as_rfc_7512_says():

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -199,9 +200,13 @@ _HAS_KEY = Q(pkcs12__isnull=False) | ~Q(remote_credential_id="") | ~Q(pkcs11_uri
 
 
 def agency_certificate(agency: Agency) -> Certificate:
+    """The agency's signing certificate. Its key must be usable without a person present
+    (issuing signs attachments and edXML packages unattended): the keystore or a remote
+    signing service, never a token that asks for a PIN."""
     cert = (
         Certificate.objects.filter(owner_agency=agency, state=Certificate.State.ACTIVE)
         .filter(_HAS_KEY)
+        .filter(pkcs11_uri="")
         .order_by("-not_after")
         .first()
     )
@@ -263,6 +268,79 @@ def add_certificate(
         )
         audit.record("documents.certificate.add", cert, actor=actor)
     return cert
+
+
+def _check_new_certificate(cert: x509.Certificate) -> dict[str, object]:
+    info = pki.describe(cert)
+    if cert.not_valid_after_utc <= _now():
+        raise DocumentError("Chứng thư số đã hết hạn.")
+    if Certificate.objects.filter(issuer=info["issuer"], serial=info["serial"]).exists():
+        raise DocumentError("Chứng thư số này đã có trong danh sách.")
+    return info
+
+
+def import_pkcs12(
+    data: bytes,
+    password: bytes,
+    *,
+    owner_user: Any = None,
+    owner_agency: Agency | None = None,
+    stamp_image: bytes | None = None,
+    actor: Any,
+) -> Certificate:
+    """An official's or agency's key file (.p12/.pfx, as the CA delivers it) into the embedded
+    keystore, re-encrypted with the instance's passphrase; the file's password is not kept."""
+    if (owner_user is None) == (owner_agency is None):
+        raise DocumentError("Chọn đúng một chủ sở hữu: cán bộ hoặc cơ quan.")
+    try:
+        keys, chain = pki.load_pkcs12(data, password)
+    except ValueError as exc:
+        message = str(exc) if "PKCS#12" in str(exc) else "Sai mật khẩu hoặc tệp không phải PKCS#12."
+        raise DocumentError(message) from None
+    _check_new_certificate(keys.certificate)
+    return add_certificate(
+        keys,
+        owner_user=owner_user,
+        owner_agency=owner_agency,
+        chain=tuple(chain),
+        stamp_image=stamp_image,
+        actor=actor,
+    )
+
+
+def register_token_certificate(
+    certificate_pem: str | bytes,
+    pkcs11_uri: str,
+    *,
+    owner_user: Any,
+    stamp_image: bytes | None = None,
+    actor: Any,
+) -> Certificate:
+    """An official's certificate whose key stays on a USB token (PKCS#11): the registry keeps
+    the certificate and where the key is, never the key or the PIN."""
+    try:
+        tokens.parse_uri(pkcs11_uri)  # a malformed URI is refused now, not at signing time
+    except tokens.TokenError as exc:
+        raise DocumentError(str(exc)) from None
+    try:
+        cert = pki.load_certificate(certificate_pem)
+    except ValueError:
+        raise DocumentError("Tệp chứng thư số không đọc được (cần định dạng PEM).") from None
+    info = _check_new_certificate(cert)
+    with transaction.atomic():
+        registered = Certificate.objects.create(
+            owner_user=owner_user,
+            subject=str(info["subject"])[:500],
+            issuer=str(info["issuer"])[:500],
+            serial=str(info["serial"]),
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+            pkcs11_uri=pkcs11_uri.strip(),
+            stamp_image=stamp_image,
+        )
+        audit.record("documents.certificate.add", registered, actor=actor)
+    return registered
 
 
 def revoke_certificate(certificate: Certificate, *, actor: Any) -> Certificate:
@@ -799,7 +877,7 @@ def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> 
         if local is not None:
             parsed = edxml.parse(package)
             assert isinstance(parsed, edxml.Message)
-            _receive_message(parsed, package, local, verified=True)
+            _receive_message(parsed, package, local, pdf_checks=_check_pdfs(parsed))
         else:
             outbox.enqueue(
                 SEND_PACKAGE,
@@ -891,19 +969,32 @@ def receive_package(data: bytes) -> Receipt:
     ]
     if not local:
         return _reject("Không có đơn vị nhận nào thuộc hệ thống này.")
+    # Verifying may fetch CRLs and OCSP answers over the network: never inside a transaction.
+    checks = _check_pdfs(message) if message.business_type == edxml.BusinessType.NEW else {}
     docs: list[Document] = []
     created = False
     with transaction.atomic():
         for agency in local:
-            receipt = _receive_message(message, data, agency, verified=True)
+            receipt = _receive_message(message, data, agency, pdf_checks=checks)
             docs.extend(receipt.documents)
             created = created or receipt.created
     return Receipt(StatusEvent.Code.ARRIVED, "Đã đến", tuple(docs), created)
 
 
+def _check_pdfs(message: edxml.Message) -> dict[str, Any]:
+    """The signature check of every PDF attachment, by attachment name."""
+    roots = trusted_roots()
+    return {
+        att.name: signing.verify_pdf(att.data, roots).as_dict()
+        for att in message.attachments
+        if att.data.startswith(b"%PDF-")
+    }
+
+
 def _receive_message(
-    message: edxml.Message, data: bytes, agency: Agency, *, verified: bool
+    message: edxml.Message, data: bytes, agency: Agency, *, pdf_checks: dict[str, Any]
 ) -> Receipt:
+    """Register a message whose XML signature was verified; `pdf_checks` from `_check_pdfs`."""
     if message.business_type != edxml.BusinessType.NEW:
         return _receive_change(message, data, agency)
     existing = Document.objects.filter(
@@ -931,14 +1022,10 @@ def _receive_message(
         exchange_id=message.document_id,
     )
     _file(doc, DocumentFile.Kind.EDXML, f"{doc.pk}.edxml", EDXML, data)
-    report: dict[str, Any] = {"xml_signature": verified, "files": {}}
-    roots = trusted_roots()
     for i, att in enumerate(message.attachments):
         kind = DocumentFile.Kind.MAIN if i == 0 else DocumentFile.Kind.ATTACHMENT
         _file(doc, kind, att.name or f"tep-{i + 1}", att.content_type, att.data)
-        if att.data.startswith(b"%PDF-"):
-            report["files"][att.name] = signing.verify_pdf(att.data, roots).as_dict()
-    doc.signature_report = report
+    doc.signature_report = {"xml_signature": True, "files": pdf_checks}
     _index(doc)
     doc.save(update_fields=["signature_report", "subject_key", "search_text"])
     StatusEvent.objects.create(
