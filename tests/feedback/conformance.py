@@ -4,7 +4,8 @@ Both documents are reduced to their shape: the same element or key names at ever
 for each value its kind (boolean, number, W3C date-time with a zone, text, empty). Where the
 example writes an identifier as a number (`638344`) the specification defines a string, so a
 string is accepted there; where the example leaves a text field empty (`null`, `<x></x>`), any
-text is accepted.
+text is accepted. Service Discovery's `changeset` is "a sortable field" whose example is
+`2011-02-03 14:18` (no zone): a W3C date-time, which sorts the same way, is accepted there.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # Fields the specification types as strings although its examples show numbers.
 STRING_IDS = {"service_request_id", "service_code", "address_id", "zipcode", "token", "key"}
+# Service Discovery: "Sortable field that specifies the last time this document was updated."
+SORTABLE = {"changeset"}
 # Fields the specification marks optional in a service request ("may be empty"): empty is fine.
 OPTIONAL = {
     "status_notes",
@@ -58,6 +61,8 @@ def kind(value: Any) -> str:
 
 def compatible(field: str, example: str, ours: str) -> bool:
     if example == ours:
+        return True
+    if field in SORTABLE and example == "text" and ours == "datetime":
         return True
     if ours == "empty" and field in OPTIONAL:
         return True

@@ -40,6 +40,7 @@ def test_a_report_is_routed_by_the_communes_rule_and_gets_its_deadline(new_repor
         "agency": "000.01.50.H66",
         "channel": "web",
         "photos": 0,
+        "videos": 0,
     }
     [note] = notes()
     assert note["channel"] == "email" and note["to"] == "an@example.com"

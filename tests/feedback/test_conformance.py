@@ -10,7 +10,8 @@ from .conformance import compare_json, compare_xml, example_json, example_xml
 
 
 def test_the_examples_conform_to_themselves():
-    for name in ("discovery", "services", "service_definition", "requests", "token", "errors"):
+    names = ("discovery", "services", "service_definition", "requests", "post_request")
+    for name in (*names, "token", "errors"):
         assert compare_json(example_json(name), example_json(name)) == []
         assert compare_xml(example_xml(name), example_xml(name)) == []
 
@@ -48,4 +49,30 @@ def test_xml_elements_and_booleans_are_checked():
     ours = etree.fromstring(b"<requests><request/></requests>")
     assert compare_xml(example_xml("requests"), ours) == [
         "/requests: element <requests> where the example has <service_requests>"
+    ]
+
+
+def test_the_examples_are_the_specifications_own():
+    """Spot checks against http://wiki.open311.org/GeoReport_v2 and /Service_Discovery."""
+    assert [s["service_code"] for s in example_json("services")] == ["001", "002", "003"]
+    assert [r["service_request_id"] for r in example_json("requests")] == [638344, 638349]
+    assert example_json("requests")[1]["status_notes"] is None
+    assert example_json("discovery")["changeset"] == "2011-02-03 14:18"
+    assert len(example_json("discovery")["endpoints"]) == 3
+    assert list(example_json("post_request")[0]) == [
+        "service_request_id",
+        "service_notice",
+        "account_id",
+    ]
+    assert example_xml("post_request").find("request/token") is None
+    assert example_xml("requests").findtext("request/media_url").endswith(".jpg ")
+
+
+def test_a_sortable_changeset_accepts_a_w3c_date_but_other_text_fields_do_not():
+    ours = copy.deepcopy(example_json("discovery"))
+    ours["changeset"] = "2026-11-23T09:30:00+07:00"
+    assert compare_json(example_json("discovery"), ours) == []
+    ours["contact"] = "2026-11-23T09:30:00+07:00"
+    assert compare_json(example_json("discovery"), ours) == [
+        "$.contact: datetime '2026-11-23T09:30:00+07:00' where the example has text"
     ]

@@ -1,4 +1,5 @@
-"""Photos are checked by content and stored without any metadata; GPS is read first."""
+"""Photos and videos are checked by content and stored without any metadata; the place is
+read first."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tinhso.feedback import media
+from tinhso.feedback import actions, media
 from tinhso.feedback.media import MediaError, clean_photo
+from tinhso.feedback.models import Photo, Report
 
 from .conftest import jpeg
+from .videos import all_tags, probe, video
 
 
 def test_the_gps_position_is_read_and_then_every_metadata_is_gone():
@@ -117,4 +121,199 @@ def test_more_than_five_photos_are_refused_by_count():
     media.check_count(5)
     with pytest.raises(MediaError) as caught:
         media.check_count(6)
-    assert str(caught.value) == "Gửi tối đa 5 ảnh."
+    assert str(caught.value) == "Gửi tối đa 5 ảnh. Ảnh và video được tính chung."
+
+
+# --- short videos (real clips made with ffmpeg) ------------------------------------------
+
+
+PERSONAL_TAGS = {
+    "location",
+    "location-eng",
+    "com.apple.quicktime.location.iso6709",
+    "make",
+    "model",
+    "creation_time",
+    "encoder",
+}
+
+
+@pytest.mark.parametrize(
+    ("container", "content_type"),
+    [("mp4", "video/mp4"), ("mov", "video/quicktime"), ("webm", "video/webm")],
+)
+def test_a_phone_video_gives_its_place_and_is_stored_without_any_tag(container, content_type):
+    original = video(container)
+    assert PERSONAL_TAGS & set(all_tags(probe(original, container)))  # the phone's tags are there
+    clip = media.clean_media(original)
+    assert clip.kind == "video" and clip.content_type == content_type
+    assert clip.extension == container
+    assert (clip.lat, clip.long) == (Decimal("12.666700"), Decimal("108.050000"))
+    assert clip.duration == pytest.approx(2, abs=0.1)
+    stored = probe(clip.content, container)
+    left = all_tags(stored)
+    # WebM's muxer always names itself; with +bitexact it is the bare "Lavf", no version.
+    assert left.pop("encoder", "Lavf") == "Lavf"
+    assert set(left) & PERSONAL_TAGS == set()
+    assert b"+12.6667+108.0500" not in clip.content and b"iPhone" not in clip.content
+    assert [s["codec_type"] for s in stored["streams"]] == ["video", "audio"]
+    assert float(stored["format"]["duration"]) == pytest.approx(2, abs=0.1)
+    poster = Image.open(io.BytesIO(clip.poster.content))
+    assert poster.format == "JPEG" and poster.size == (320, 240)
+    assert dict(poster.getexif()) == {}
+
+
+def test_a_video_without_a_place_gives_no_position():
+    clip = media.clean_video(video(location=None, audio=False))
+    assert (clip.lat, clip.long) == (None, None)
+    assert [s["codec_type"] for s in probe(clip.content)["streams"]] == ["video"]
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("+12.6667+108.0500/", (Decimal("12.666700"), Decimal("108.050000"))),
+        ("+12.6667+108.0500+045.200/", (Decimal("12.666700"), Decimal("108.050000"))),
+        ("-33.8688+151.2093/", (Decimal("-33.868800"), Decimal("151.209300"))),
+        ("+1240.002+10803.000/", (Decimal("12.666700"), Decimal("108.050000"))),  # ±DDMM.M
+        ("+124000+1080300/", (Decimal("12.666667"), Decimal("108.050000"))),  # ±DDMMSS
+        ("+95.0000+108.0000/", (None, None)),
+        ("somewhere", (None, None)),
+    ],
+)
+def test_iso_6709_positions_are_read(text, position):
+    assert media.iso6709_position(text) == position
+
+
+def test_a_text_file_named_like_a_video_is_refused():
+    with pytest.raises(MediaError) as caught:
+        media.clean_media(b"just some text, saved as clip.mp4\n" * 10)
+    assert str(caught.value) == (
+        "Tệp không phải ảnh JPEG, PNG hoặc WebP, cũng không phải video MP4, MOV hoặc WebM "
+        "(đã kiểm tra nội dung tệp)."
+    )
+
+
+def test_a_truncated_mp4_is_refused():
+    data = video()
+    with pytest.raises(MediaError) as caught:
+        media.clean_media(data[: len(data) // 3])
+    assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
+
+
+def test_an_mp4_header_on_garbage_is_refused():
+    with pytest.raises(MediaError) as caught:
+        media.clean_video(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\xff" * 500)
+    assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
+
+
+def test_a_video_that_is_too_long_is_refused(settings):
+    settings.FEEDBACK_VIDEO_MAX_SECONDS = 3
+    with pytest.raises(MediaError) as caught:
+        media.clean_video(video(seconds=5, audio=False))
+    assert str(caught.value) == "Video dài 5 giây; tối đa 3 giây."
+
+
+def test_a_video_that_is_too_large_is_refused_before_probing(settings, monkeypatch):
+    settings.FEEDBACK_VIDEO_MAX_BYTES = 10_000
+    monkeypatch.setattr(media, "probe_video", lambda *args: pytest.fail("probed"))
+    with pytest.raises(MediaError) as caught:
+        media.clean_video(video() + b"\0" * 20_000)
+    assert str(caught.value).startswith("Video quá lớn (0 MB); tối đa 0 MB.")
+
+
+def test_a_video_of_too_high_a_resolution_is_refused(settings):
+    settings.FEEDBACK_VIDEO_MAX_SIDE = 200
+    with pytest.raises(MediaError) as caught:
+        media.clean_video(video(audio=False))
+    assert str(caught.value) == (
+        "Video có độ phân giải quá lớn (320×240); tối đa 200 điểm ảnh mỗi cạnh."
+    )
+
+
+def test_a_video_that_takes_too_long_to_process_is_refused(settings):
+    settings.FEEDBACK_VIDEO_TIMEOUT_SECONDS = 0
+    with pytest.raises(MediaError) as caught:
+        media.clean_video(video(audio=False))
+    assert str(caught.value) == "Xử lý video quá lâu; hãy gửi đoạn video ngắn hơn."
+
+
+def test_more_videos_than_allowed_are_refused(settings):
+    settings.FEEDBACK_MAX_VIDEOS = 1
+    clip = media.clean_video(video(audio=False))
+    media.check_videos([clip, clean_photo(jpeg())])
+    with pytest.raises(MediaError) as caught:
+        media.check_videos([clip, clip])
+    assert str(caught.value) == "Gửi tối đa 1 video."
+
+
+def test_a_video_sent_with_the_form_is_stored_stripped_and_shown_with_its_poster(
+    client, lights, communes
+):
+    response = client.post(
+        "/phan-anh/gui/",
+        {
+            "category": lights.pk,
+            "description": "Nước ngập.",
+            "commune": communes["ea-kao"].pk,
+            "photos": [
+                SimpleUploadedFile("clip.mp4", video(), "video/mp4"),
+                SimpleUploadedFile("anh.jpg", jpeg(), "image/jpeg"),
+            ],
+            "consents_to_publish": "on",
+        },
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.lat, report.long) == (Decimal("12.666700"), Decimal("108.050000"))
+    clip, photo = Photo.objects.order_by("pk")
+    assert (clip.kind, clip.content_type) == ("video", "video/mp4")
+    assert (photo.kind, photo.video.name) == ("photo", "")
+    assert clip.video.name.endswith(".mp4") and clip.image.name.endswith(".jpg")
+    with clip.video.open("rb") as stored:
+        assert set(all_tags(probe(stored.read()))) & PERSONAL_TAGS == set()
+    page = client.get(f"/phan-anh/{report.pk}/").content.decode()
+    assert f'poster="{clip.image.url}"' in page
+    assert f'<source src="{clip.video.url}" type="video/mp4">' in page
+    assert f'<img src="{photo.image.url}"' in page
+
+
+def test_a_bad_video_in_the_form_stores_nothing_and_names_the_file(client, lights, communes):
+    data = video()
+    response = client.post(
+        "/phan-anh/gui/",
+        {
+            "category": lights.pk,
+            "description": "Nước ngập.",
+            "commune": communes["ea-kao"].pk,
+            "photos": [
+                SimpleUploadedFile("hong.mp4", data[: len(data) // 3], "video/mp4"),
+                SimpleUploadedFile("anh.jpg", jpeg(), "image/jpeg"),
+            ],
+        },
+    )
+    assert response.status_code == 400
+    assert "hong.mp4: Tệp video bị hỏng hoặc không đọc được." in response.content.decode()
+    assert Report.objects.count() == 0 and Photo.objects.count() == 0
+
+
+def test_the_action_refuses_more_videos_than_allowed(settings, new_report):
+    settings.FEEDBACK_MAX_VIDEOS = 1
+    clip = media.clean_video(video(audio=False))
+    with pytest.raises(actions.RuleError) as caught:
+        actions.submit_report(new_report(photos=(clip, clip)))
+    assert caught.value.message == "Gửi tối đa 1 video."
+    assert Report.objects.count() == 0
+
+
+def test_a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_read_other_files(tmp_path):
+    """The classic ffmpeg SSRF: an HLS playlist inside a file named .mp4 pointing elsewhere."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("mật khẩu")
+    playlist = (
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+        + f"#EXTM3U\n#EXTINF:1,\nfile://{secret}\n#EXT-X-ENDLIST\n".encode()
+    )
+    with pytest.raises(MediaError) as caught:
+        media.clean_media(playlist)
+    assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."

@@ -20,7 +20,6 @@ from .conftest import jpeg
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BASE = "/open311/v2"
-TOKEN_EXTRA = frozenset({"token"})  # the specification's POST response field beside the id
 
 
 def get(client, path, fmt, **params):
@@ -169,7 +168,7 @@ def test_post_a_request(client, roads, agencies, api_key, fmt):
         },
     )
     assert response.status_code == 201
-    conforms(response, fmt, "post_request", extra=TOKEN_EXTRA)
+    conforms(response, fmt, "post_request")
     report = Report.objects.get()
     assert report.channel == "open311" and report.api_client.name == "Ứng dụng thử"
     assert report.agency == agencies["BMT"]
@@ -179,11 +178,12 @@ def test_post_a_request(client, roads, agencies, api_key, fmt):
     if fmt == "json":
         [created] = json.loads(response.content)
         assert created["service_request_id"] == str(report.pk)
-        assert created["token"] == report.token
+        assert "token" not in created  # the specification: not with service_request_id
         assert created["account_id"] is None
     else:
         root = body(response, fmt)
         assert root.findtext("request/service_request_id") == str(report.pk)
+        assert root.find("request/token") is None
 
 
 def test_a_photo_posted_with_the_request_gives_its_position(client, roads, api_key):
@@ -209,6 +209,41 @@ def test_a_photo_posted_with_the_request_gives_its_position(client, roads, api_k
     [record] = json.loads(get(client, f"requests/{report.pk}", "json").content)
     assert record["media_url"] == f"http://testserver/media/{stored.image.name}"
     assert record["address"] == "" and record["lat"] == 12.6678
+
+
+def test_a_video_posted_with_the_request_gives_its_place_and_its_poster_is_the_media_url(
+    client, roads, api_key
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .videos import video
+
+    clip = SimpleUploadedFile("clip.mov", video("mov"), "video/quicktime")
+    response = client.post(
+        f"{BASE}/requests.json",
+        {**GOOD, "lat": "", "long": "", "api_key": api_key, "media": clip},
+    )
+    assert response.status_code == 201, response.content
+    report = Report.objects.get()
+    assert (report.lat, report.long) == (Decimal("12.666700"), Decimal("108.050000"))
+    stored = report.photos.get()
+    assert (stored.kind, stored.content_type) == ("video", "video/quicktime")
+    [record] = json.loads(get(client, f"requests/{report.pk}", "json").content)
+    assert record["media_url"] == f"http://testserver/media/{stored.image.name}"
+    assert stored.image.name.endswith(".jpg") and stored.video.name.endswith(".mov")
+
+
+def test_a_renamed_text_file_sent_as_a_video_is_refused(client, roads, api_key):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("clip.mp4", b"not a video at all\n" * 50, "video/mp4")
+    response = client.post(f"{BASE}/requests.json", {**GOOD, "api_key": api_key, "media": fake})
+    assert error_of(response, "json") == (
+        400,
+        "Tệp không phải ảnh JPEG, PNG hoặc WebP, cũng không phải video MP4, MOV hoặc WebM "
+        "(đã kiểm tra nội dung tệp).",
+    )
+    assert Report.objects.count() == 0
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -292,6 +327,18 @@ def test_requests_filter_by_ids_code_status_and_dates(client, new_report, lights
         light.pk,
         second.pk,
     ]
+    # The specification: service_code "can be declared multiple times, comma delimited".
+    assert ids(**window, service_code="giao-thong,chieu-sang") == [light.pk, second.pk, first.pk]
+    assert ids(**window, service_code="chieu-sang, khong-co") == [light.pk]
+    # service_request_id "overrides all other arguments": status and dates are ignored.
+    assert ids(service_request_id=f"{first.pk},{second.pk}", status="closed") == [
+        second.pk,
+        first.pk,
+    ]
+    assert ids(service_request_id=str(first.pk), start_date="2030-01-01T00:00:00Z") == [first.pk]
+    # One bound only: the 90 days after start_date, or before end_date.
+    assert ids(start_date="2026-08-26T00:00:00+07:00") == [first.pk]  # day 90 ends 11-24
+    assert ids(end_date="2027-02-22T00:00:00+07:00") == [light.pk, second.pk]  # from 11-24
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -349,6 +396,16 @@ def test_an_unpublished_request_is_not_found(client, new_report):
             "end_date phải sau start_date.",
         ),
         (
+            {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-01T00:00:01Z"},
+            400,
+            "Khoảng start_date–end_date không được dài quá 90 ngày.",
+        ),
+        (
+            {"service_code": ",".join(f"ma-{i}" for i in range(21))},
+            400,
+            "service_code là danh sách tối đa 20 mã, cách nhau dấu phẩy.",
+        ),
+        (
             {"service_request_id": "1,abc"},
             400,
             "service_request_id là danh sách tối đa 100 mã số, cách nhau dấu phẩy.",
@@ -396,7 +453,7 @@ BAD_KEY = "api_key không hợp lệ hoặc đã bị thu hồi; không thể t�
     [
         ({"api_key": None}, 403, BAD_KEY),
         ({"api_key": "o311_gia-mao"}, 403, BAD_KEY),
-        ({"service_code": "khong-co"}, 400, "service_code 'khong-co' không tồn tại."),
+        ({"service_code": "khong-co"}, 404, "service_code 'khong-co' không tồn tại."),
         ({"service_code": None}, 400, "Thiếu service_code."),
         (
             {"lat": None, "long": None},
@@ -454,9 +511,10 @@ def test_a_revoked_key_is_refused(client, roads, db):
     [
         (
             b"MZ\x90\x00 this is a program, not a photo",
-            "Tệp không phải ảnh JPEG, PNG hoặc WebP (đã kiểm tra nội dung tệp).",
+            "Tệp không phải ảnh JPEG, PNG hoặc WebP, cũng không phải video MP4, MOV hoặc WebM "
+            "(đã kiểm tra nội dung tệp).",
         ),
-        (jpeg() + b"\0" * (8 * 1024 * 1024), "Ảnh quá lớn; tối đa 8 MB."),
+        (jpeg() + b"\0" * (8 * 1024 * 1024), "Ảnh quá lớn (8192 KB); tối đa 8 MB."),
     ],
 )
 def test_fake_or_oversized_images_are_refused(client, roads, api_key, content, description):
@@ -505,12 +563,12 @@ def test_more_than_five_photos_are_refused_before_any_is_decoded(
     from tinhso.feedback import open311_views
 
     decoded = []
-    monkeypatch.setattr(open311_views, "clean_photo", lambda data: decoded.append(data))
+    monkeypatch.setattr(open311_views, "clean_media", lambda data: decoded.append(data))
     audit_before = AuditRecord.objects.count()
     photos = [SimpleUploadedFile(f"{i}.jpg", jpeg(), "image/jpeg") for i in range(6)]
     response = client.post(f"{BASE}/requests.json", {**GOOD, "api_key": api_key, "media": photos})
     assert response.status_code == 400
-    assert error_of(response, "json") == (400, "Gửi tối đa 5 ảnh.")
+    assert error_of(response, "json") == (400, "Gửi tối đa 5 ảnh. Ảnh và video được tính chung.")
     assert decoded == []
     assert Report.objects.count() == 0 and AuditRecord.objects.count() == audit_before
 

@@ -168,3 +168,41 @@ def test_the_extreme_coordinates_are_accepted():
 )
 def test_record_numbers_are_ascii_digits_only(text, number):
     assert rules.parse_id(text) == number
+
+
+def test_the_office_page_offers_the_actions_each_state_allows():
+    assert rules.allowed_actions("received") == [
+        "verify",
+        "assign",
+        "start",
+        "resolve",
+        "reject",
+        "duplicate",
+        "reroute",
+    ]
+    assert rules.allowed_actions("verified") == [
+        "assign",
+        "start",
+        "resolve",
+        "reject",
+        "duplicate",
+        "reroute",
+    ]
+    assert rules.allowed_actions("assigned") == [
+        "assign",
+        "start",
+        "resolve",
+        "reject",
+        "duplicate",
+        "reroute",
+    ]
+    # in progress: reassign, but not "start" again
+    assert rules.allowed_actions("in_progress") == [
+        "assign",
+        "resolve",
+        "reject",
+        "duplicate",
+        "reroute",
+    ]
+    for closed in ("resolved", "rejected", "duplicate"):
+        assert rules.allowed_actions(closed) == []

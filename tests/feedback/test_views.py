@@ -202,6 +202,7 @@ def test_a_hotline_officer_files_on_behalf_of_a_citizen(client, lights, agencies
     assert response.status_code == 302, response.content.decode()[:2000]
     report = Report.objects.get()
     assert (report.channel, report.filed_by, report.reporter) == ("hotline", officer, None)
+    assert response["Location"] == f"/can-bo/phan-anh/{report.pk}/"  # the office page
     assert report.reporter_name == "Lê Văn Cường"
 
 
@@ -287,7 +288,7 @@ def test_more_than_five_photos_are_refused_before_any_is_decoded(
     from tinhso.feedback import views
 
     decoded = []
-    monkeypatch.setattr(views, "clean_photo", lambda data: decoded.append(data))
+    monkeypatch.setattr(views, "clean_media", lambda data: decoded.append(data))
     photos = [SimpleUploadedFile(f"{i}.jpg", jpeg(), "image/jpeg") for i in range(6)]
     response = client.post(
         "/phan-anh/gui/",

@@ -25,11 +25,18 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from tinhso.core import audit, notify
+from tinhso.core import audit, notify, outbox
 from tinhso.core.calendar import current_calendar
 from tinhso.core.text import normalize, normalize_block
 from tinhso.feedback import rules
-from tinhso.feedback.media import MAX_PHOTOS, CleanPhoto
+from tinhso.feedback.media import (
+    MAX_PHOTOS,
+    CleanMedia,
+    CleanPhoto,
+    MediaError,
+    check_url,
+    check_videos,
+)
 from tinhso.feedback.models import (
     ApiClient,
     ApiUsage,
@@ -43,6 +50,7 @@ from tinhso.feedback.models import (
 )
 from tinhso.feedback.rules import RuleError
 from tinhso.people.models import Role, RoleAssignment
+from tinhso.places.boundaries import commune_at
 from tinhso.places.models import Agency, Commune
 from tinhso.places.queries import home_province
 
@@ -80,7 +88,8 @@ class NewReport:
     reporter_phone: str = ""
     is_anonymous: bool = False
     consents_to_publish: bool = True
-    photos: tuple[CleanPhoto, ...] = ()
+    photos: tuple[CleanMedia, ...] = ()  # photos and videos, already cleaned (media.py)
+    media_url: str = ""  # Open311: an image the client hosts, fetched after commit
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -169,7 +178,17 @@ def submit_report(
     if len(description) > MAX_DESCRIPTION:
         raise RuleError(f"Nội dung dài quá {MAX_DESCRIPTION} ký tự.", "description")
     if len(new.photos) > MAX_PHOTOS:
-        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh.", "media")
+        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh. Ảnh và video được tính chung.", "media")
+    try:
+        check_videos(new.photos)
+    except MediaError as exc:
+        raise RuleError(str(exc), "media") from None
+    media_url = ""
+    if new.media_url.strip():
+        try:
+            media_url = check_url(new.media_url)
+        except MediaError as exc:
+            raise RuleError(str(exc), "media_url") from None
     lat, long = new.lat, new.long
     if (lat is None) != (long is None):
         raise RuleError("Cần cả vĩ độ (lat) và kinh độ (long).", "lat" if lat is None else "long")
@@ -185,8 +204,15 @@ def submit_report(
             "Cần vị trí: chọn trên bản đồ, nhập địa chỉ, hoặc chọn xã, phường và mô tả nơi xảy ra.",
             "lat",
         )
-    if new.commune is not None and new.commune.province_id != home_province().pk:
+    commune = new.commune
+    if commune is not None and commune.province_id != home_province().pk:
         raise RuleError("Xã, phường không thuộc tỉnh này.", "commune")
+    if commune is None and lat is not None and long is not None:
+        # A pin or a photo's GPS names the commune where the province has imported boundaries,
+        # so the routing matrix's per-commune rules apply to map reports too.
+        found = commune_at(float(lat), float(long))
+        if found is not None and found.province_id == home_province().pk:
+            commune = found
     answers = check_attributes(category, new.attributes or {})
     email = normalize(new.reporter_email).lower()
     if email:
@@ -210,7 +236,7 @@ def submit_report(
         reporter = None
     now = now or timezone.now()
     with transaction.atomic():
-        agency = responsible_agency(category, new.commune)
+        agency = responsible_agency(category, commune)
         report = Report.objects.create(
             category=category,
             description=description,
@@ -218,7 +244,7 @@ def submit_report(
             lat=lat,
             long=long,
             address=address,
-            commune=new.commune,
+            commune=commune,
             agency=agency,
             reporter=reporter,
             reporter_name=name[:200],
@@ -245,27 +271,84 @@ def submit_report(
         Event.objects.create(
             report=report, at=now, state=Report.State.RECEIVED, note="Đã tiếp nhận phản ánh."
         )
-        audit.record(
-            "feedback.report.submit",
-            report,
-            changes={
-                "category": category.code,
-                "agency": agency.code,
-                "channel": channel,
-                "photos": len(new.photos),
-            },
-            actor=filed_by or reporter,
-        )
+        changes: dict[str, Any] = {
+            "category": category.code,
+            "agency": agency.code,
+            "channel": channel,
+            "photos": sum(1 for p in new.photos if p.kind == "photo"),
+            "videos": sum(1 for p in new.photos if p.kind == "video"),
+        }
+        if media_url:
+            changes["media_url"] = media_url
+            outbox.enqueue(FETCH_MEDIA, {"report": report.pk, "url": media_url})
+        audit.record("feedback.report.submit", report, changes=changes, actor=filed_by or reporter)
         _notify_public_change(report, "Đã tiếp nhận phản ánh.")
     return report
 
 
-def _store_photo(report: Report, photo: CleanPhoto, *, evidence: bool) -> Photo:
-    name = f"{secrets.token_hex(8)}.{photo.extension}"
-    stored = Photo(report=report, content_type=photo.content_type, is_evidence=evidence)
-    stored.image.save(name, ContentFile(photo.content), save=False)
+def _store_photo(report: Report, photo: CleanMedia, *, evidence: bool) -> Photo:
+    """Store the stripped copy: a photo in `image`; a video in `video`, its poster in `image`."""
+    name = secrets.token_hex(8)
+    stored = Photo(
+        report=report, kind=photo.kind, content_type=photo.content_type, is_evidence=evidence
+    )
+    if photo.kind == "video":
+        stored.video.save(f"{name}.{photo.extension}", ContentFile(photo.content), save=False)
+        poster = photo.poster
+        stored.image.save(f"{name}.{poster.extension}", ContentFile(poster.content), save=False)
+    else:
+        stored.image.save(f"{name}.{photo.extension}", ContentFile(photo.content), save=False)
     stored.save()
     return stored
+
+
+# --- Open311 media_url, fetched in the background (handlers.fetch_media) -----------------
+
+FETCH_MEDIA = "feedback.fetch_media"
+
+
+def attach_fetched_photo(report: Report, photo: CleanPhoto, *, url: str) -> Photo:
+    """Store the photo fetched from the report's Open311 media_url (stripped like an upload).
+
+    The position it carries fills in the report's location only if the report had none."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.photos.filter(is_evidence=False).count() >= MAX_PHOTOS:
+            raise RuleError(f"Phản ánh đã có {MAX_PHOTOS} ảnh hoặc video.", "media_url")
+        stored = _store_photo(locked, photo, evidence=False)
+        changes: dict[str, Any] = {"media_url": url, "photo": stored.pk}
+        if locked.lat is None and photo.lat is not None and photo.long is not None:
+            try:
+                rules.check_in_vietnam(photo.lat, photo.long)
+            except RuleError:
+                pass
+            else:
+                locked.lat, locked.long = photo.lat, photo.long
+                locked.save(update_fields=["lat", "long"])
+                changes["position"] = [str(photo.lat), str(photo.long)]
+        audit.record("feedback.report.attach_media", locked, changes=changes, actor=None)
+    return stored
+
+
+def record_media_failure(report: Report, *, url: str, reason: str) -> Event:
+    """Ghi chú nội bộ: the media_url could not be used; the report itself stands."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        event = Event.objects.create(
+            report=locked,
+            at=now,
+            state=locked.state,
+            note=f"Không lấy được ảnh từ media_url {url}: {reason}",
+            is_public=False,
+        )
+        audit.record(
+            "feedback.report.media_failed",
+            locked,
+            changes={"media_url": url, "reason": reason},
+            actor=None,
+        )
+    return event
 
 
 def _recipients(report: Report) -> list[tuple[str, str]]:
@@ -381,7 +464,7 @@ def resolve_report(
     *,
     answer: str,
     actor: Any,
-    evidence: Iterable[CleanPhoto] = (),
+    evidence: Iterable[CleanMedia] = (),
     now: datetime | None = None,
 ) -> Report:
     """Trả lời công khai: the public answer, with up to MAX_PHOTOS evidence photos."""
@@ -389,6 +472,10 @@ def resolve_report(
     evidence = tuple(evidence)
     if len(evidence) > MAX_PHOTOS:
         raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh kết quả xử lý.", "evidence")
+    try:
+        check_videos(evidence)
+    except MediaError as exc:
+        raise RuleError(str(exc), "evidence") from None
     now = now or timezone.now()
     with transaction.atomic():
         report = _change(

@@ -7,9 +7,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from tinhso.feedback import rules
 from tinhso.feedback.models import Attribute, Category, Report
-from tinhso.places.models import Commune
+from tinhso.people.models import User
+from tinhso.places.models import Agency, Commune
 from tinhso.places.queries import home_province
 
 
@@ -28,7 +33,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 def _in_range(value: date) -> None:
     """Filter dates stay within 2000–2100 (a later one overflowed the day-after sum)."""
     if not EARLIEST <= value <= LATEST:
-        raise ValidationError("Ngày phải trong khoảng từ 01/01/2000 đến 31/12/2100.")
+        raise ValidationError(gettext("Ngày phải trong khoảng từ 01/01/2000 đến 31/12/2100."))
 
 
 class FilterForm(forms.Form):
@@ -36,30 +41,33 @@ class FilterForm(forms.Form):
         Category.objects.filter(is_active=True),
         required=False,
         to_field_name="code",
-        label="Lĩnh vực",
-        empty_label="Tất cả",
+        label=_("Lĩnh vực"),
+        empty_label=_("Tất cả"),
     )
     commune = CommuneChoice(
         Commune.objects.none(),
         required=False,
         to_field_name="code",
-        label="Xã, phường",
-        empty_label="Tất cả",
+        label=_("Xã, phường"),
+        empty_label=_("Tất cả"),
     )
     state = forms.ChoiceField(
-        choices=[("", "Tất cả"), *[(s.value, s.label) for s in Report.State if s != "rejected"]],
+        choices=[
+            ("", _("Tất cả")),
+            *[(s.value, s.label) for s in Report.State if s != "rejected"],
+        ],
         required=False,
-        label="Trạng thái",
+        label=_("Trạng thái"),
     )
     since = forms.DateField(
         required=False,
-        label="Từ ngày",
+        label=_("Từ ngày"),
         widget=forms.DateInput({"type": "date", "min": "2000-01-01", "max": "2100-12-31"}),
         validators=[_in_range],
     )
     until = forms.DateField(
         required=False,
-        label="Đến ngày",
+        label=_("Đến ngày"),
         widget=forms.DateInput({"type": "date", "min": "2000-01-01", "max": "2100-12-31"}),
         validators=[_in_range],
     )
@@ -76,7 +84,12 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    "accept": "image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/webm"
+                }
+            ),
         )
         super().__init__(*args, **kwargs)
 
@@ -90,42 +103,46 @@ class MultipleFileField(forms.FileField):
 class ReportForm(forms.Form):
     category = forms.ModelChoiceField(
         Category.objects.filter(is_active=True).order_by("code"),
-        label="Lĩnh vực phản ánh",
+        label=_("Lĩnh vực phản ánh"),
         empty_label=None,
     )
     description = forms.CharField(
-        label="Nội dung phản ánh",
+        label=_("Nội dung phản ánh"),
         widget=forms.Textarea({"rows": 5}),
         max_length=4000,
-        help_text="Mô tả sự việc bạn thấy.",
+        help_text=_("Mô tả sự việc bạn thấy."),
     )
     commune = CommuneChoice(
         Commune.objects.none(),
         required=False,
-        label="Xã, phường nơi xảy ra",
-        empty_label="(chọn xã, phường)",
+        label=_("Xã, phường nơi xảy ra"),
+        empty_label=_("(chọn xã, phường)"),
     )
     address = forms.CharField(
-        label="Địa chỉ hoặc mô tả nơi xảy ra",
+        label=_("Địa chỉ hoặc mô tả nơi xảy ra"),
         required=False,
         max_length=300,
-        help_text="Ví dụ: trước số 12 đường Lê Duẩn, gần cổng chợ.",
+        help_text=_("Ví dụ: trước số 12 đường Lê Duẩn, gần cổng chợ."),
     )
     lat = forms.DecimalField(
-        label="Vĩ độ (không bắt buộc)", required=False, max_digits=9, decimal_places=6
+        label=_("Vĩ độ (không bắt buộc)"), required=False, max_digits=9, decimal_places=6
     )
     long = forms.DecimalField(
-        label="Kinh độ (không bắt buộc)", required=False, max_digits=9, decimal_places=6
+        label=_("Kinh độ (không bắt buộc)"), required=False, max_digits=9, decimal_places=6
     )
     photos = MultipleFileField(
-        label="Ảnh (tối đa 5 ảnh JPEG, PNG, WebP; mỗi ảnh tối đa 8 MB)", required=False
+        label=_(
+            "Ảnh hoặc video (tối đa 5 tệp: ảnh JPEG, PNG, WebP đến 8 MB; "
+            "video MP4, MOV, WebM đến 50 MB và 60 giây)"
+        ),
+        required=False,
     )
-    reporter_name = forms.CharField(label="Họ và tên", required=False, max_length=200)
-    reporter_email = forms.EmailField(label="Thư điện tử", required=False)
-    reporter_phone = forms.CharField(label="Số điện thoại", required=False, max_length=20)
-    is_anonymous = forms.BooleanField(label="Gửi ẩn danh (không lưu họ tên)", required=False)
+    reporter_name = forms.CharField(label=_("Họ và tên"), required=False, max_length=200)
+    reporter_email = forms.EmailField(label=_("Thư điện tử"), required=False)
+    reporter_phone = forms.CharField(label=_("Số điện thoại"), required=False, max_length=20)
+    is_anonymous = forms.BooleanField(label=_("Gửi ẩn danh (không lưu họ tên)"), required=False)
     consents_to_publish = forms.BooleanField(
-        label="Tôi đồng ý công khai nội dung phản ánh (không công khai thông tin liên hệ)",
+        label=_("Tôi đồng ý công khai nội dung phản ánh (không công khai thông tin liên hệ)"),
         required=False,
         initial=True,
     )
@@ -162,11 +179,13 @@ class ReportForm(forms.Form):
 
 
 def _question_field(attribute: Attribute) -> forms.Field:
-    label = attribute.description + ("" if attribute.is_required else " (không bắt buộc)")
+    label = attribute.description + ("" if attribute.is_required else gettext(" (không bắt buộc)"))
     choices = [(str(v.get("key")), str(v.get("name"))) for v in attribute.values]
     kind = attribute.datatype
     if kind == Attribute.Datatype.SINGLE:
-        return forms.ChoiceField(label=label, required=False, choices=[("", "(chọn)"), *choices])
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", gettext("(chọn)")), *choices]
+        )
     if kind == Attribute.Datatype.MULTI:
         return forms.MultipleChoiceField(
             label=label, required=False, choices=choices, widget=forms.CheckboxSelectMultiple
@@ -179,17 +198,146 @@ def _question_field(attribute: Attribute) -> forms.Field:
 
 
 class FollowForm(forms.Form):
-    email = forms.EmailField(label="Thư điện tử nhận thông báo")
+    email = forms.EmailField(label=_("Thư điện tử nhận thông báo"))
 
 
 class ReopenForm(forms.Form):
-    note = forms.CharField(label="Vấn đề còn tồn tại thế nào?", widget=forms.Textarea({"rows": 3}))
+    note = forms.CharField(
+        label=_("Vấn đề còn tồn tại thế nào?"), widget=forms.Textarea({"rows": 3})
+    )
+
+
+_stars = lazy(lambda n: gettext("%(n)s sao") % {"n": n}, str)  # translated when shown
 
 
 class RateForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label="Đánh giá kết quả xử lý",
+        label=_("Đánh giá kết quả xử lý"),
         coerce=int,
-        choices=[(i, f"{i} sao") for i in range(5, 0, -1)],
+        choices=[(i, _stars(i)) for i in range(5, 0, -1)],
         widget=forms.RadioSelect,
     )
+
+
+# --- the office pages (officials) ---------------------------------------------------------
+
+
+class OfficeFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        choices=[("", _("Tất cả")), *Report.State.choices], required=False, label=_("Trạng thái")
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.order_by("name"),
+        required=False,
+        label=_("Lĩnh vực"),
+        empty_label=_("Tất cả"),
+    )
+    commune = CommuneChoice(
+        Commune.objects.none(), required=False, label=_("Xã, phường"), empty_label=_("Tất cả")
+    )
+    deadline = forms.ChoiceField(
+        choices=[
+            ("", _("Tất cả")),
+            ("qua-han", _("Quá hạn")),
+            ("sap-den-han", _("Sắp đến hạn (trong một ngày làm việc)")),
+        ],
+        required=False,
+        label=_("Hạn xử lý"),
+    )
+    mine = forms.BooleanField(required=False, label=_("Chỉ phản ánh giao cho tôi"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["commune"].queryset = _communes()  # type: ignore[attr-defined]
+
+
+class AssignForm(forms.Form):
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=User.objects.none(),  # the report's officials, set per report
+        label=_("Giao cho cán bộ"),
+        error_messages={
+            "required": _("Hãy chọn cán bộ được giao."),
+            "invalid_choice": _("Cán bộ này không thuộc cơ quan xử lý phản ánh."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Ghi chú công khai (không bắt buộc)"), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, officials: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = officials  # type: ignore[attr-defined]
+        field.label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
+
+
+class StartForm(forms.Form):
+    note = forms.CharField(
+        label=_("Ghi chú công khai (không bắt buộc)"), required=False, max_length=2000
+    )
+
+
+class ResolveForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Trả lời công khai"),
+        widget=forms.Textarea({"rows": 4}),
+        max_length=4000,
+        error_messages={"required": _("Cần nội dung trả lời công khai.")},
+    )
+    evidence = MultipleFileField(
+        label=_(
+            "Ảnh hoặc video kết quả xử lý (tối đa 5 tệp: ảnh JPEG, PNG, WebP; video MP4, MOV, WebM)"
+        ),
+        required=False,
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Lý do từ chối (công khai)"),
+        widget=forms.Textarea({"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Cần nêu lý do từ chối.")},
+    )
+
+
+class DuplicateForm(forms.Form):
+    original = forms.CharField(
+        label=_("Trùng với phản ánh số"),
+        max_length=30,
+        help_text=_("Ví dụ: PA-12 hoặc 12."),
+        error_messages={"required": _("Hãy nhập số phản ánh gốc.")},
+    )
+
+    def clean_original(self) -> int:
+        text = self.cleaned_data["original"].strip().upper().removeprefix("PA-")
+        number = rules.parse_id(text)
+        if number is None:
+            raise ValidationError(gettext("Số phản ánh không hợp lệ: %(text)s.") % {"text": text})
+        return number
+
+
+class RerouteForm(forms.Form):
+    agency: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),  # set per report
+        label=_("Chuyển đến cơ quan, đơn vị"),
+        error_messages={
+            "required": _("Hãy chọn cơ quan, đơn vị nhận."),
+            "invalid_choice": _("Không thể chuyển phản ánh đến cơ quan này."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Lý do chuyển (công khai)"),
+        widget=forms.Textarea({"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Cần nêu lý do chuyển cơ quan xử lý.")},
+    )
+
+    def __init__(self, *args: Any, agencies: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["agency"]
+        field.queryset = Agency.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[a.pk for a in agencies]
+        )
+        # the units under the report's agency first (the order reroute_targets gives)
+        field.choices = [("", "---------"), *[(a.pk, a.name) for a in agencies]]  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tinhso.places.models import Agency, Commune
 
@@ -19,26 +20,26 @@ from tinhso.places.models import Agency, Commune
 class Category(models.Model):
     """Lĩnh vực phản ánh: an Open311 service, with its deadline and extra questions."""
 
-    code = models.SlugField("mã (service_code)", max_length=40, unique=True)
-    name = models.CharField("tên", max_length=200)
-    description = models.TextField("mô tả", blank=True)
-    group = models.CharField("nhóm", max_length=100, blank=True)
-    keywords = models.CharField("từ khóa", max_length=300, blank=True)
-    deadline_days = models.PositiveSmallIntegerField("thời hạn xử lý (ngày làm việc)", default=5)
-    deadline_hours = models.PositiveSmallIntegerField("cộng thêm (giờ làm việc)", default=0)
+    code = models.SlugField(_("mã (service_code)"), max_length=40, unique=True)
+    name = models.CharField(_("tên"), max_length=200)
+    description = models.TextField(_("mô tả"), blank=True)
+    group = models.CharField(_("nhóm"), max_length=100, blank=True)
+    keywords = models.CharField(_("từ khóa"), max_length=300, blank=True)
+    deadline_days = models.PositiveSmallIntegerField(_("thời hạn xử lý (ngày làm việc)"), default=5)
+    deadline_hours = models.PositiveSmallIntegerField(_("cộng thêm (giờ làm việc)"), default=0)
     reopen_days = models.PositiveSmallIntegerField(
-        "được mở lại trong (ngày)",
+        _("được mở lại trong (ngày)"),
         default=7,
-        help_text="Người phản ánh được mở lại phản ánh đã xử lý trong số ngày này.",
+        help_text=_("Người phản ánh được mở lại phản ánh đã xử lý trong số ngày này."),
     )
-    is_active = models.BooleanField("đang dùng", default=True)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["group", "name"]
-        verbose_name = "lĩnh vực phản ánh"
-        verbose_name_plural = "lĩnh vực phản ánh"
+        verbose_name = _("lĩnh vực phản ánh")
+        verbose_name_plural = _("lĩnh vực phản ánh")
 
     def __str__(self) -> str:
         return self.name
@@ -48,25 +49,25 @@ class Attribute(models.Model):
     """Câu hỏi bổ sung of a category: an Open311 service-definition attribute."""
 
     class Datatype(models.TextChoices):
-        STRING = "string", "chuỗi ngắn"
-        NUMBER = "number", "số"
-        DATETIME = "datetime", "ngày giờ"
-        TEXT = "text", "đoạn văn"
-        SINGLE = "singlevaluelist", "chọn một"
-        MULTI = "multivaluelist", "chọn nhiều"
+        STRING = "string", _("chuỗi ngắn")
+        NUMBER = "number", _("số")
+        DATETIME = "datetime", _("ngày giờ")
+        TEXT = "text", _("đoạn văn")
+        SINGLE = "singlevaluelist", _("chọn một")
+        MULTI = "multivaluelist", _("chọn nhiều")
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
-    code = models.SlugField("mã", max_length=40)
-    description = models.CharField("câu hỏi", max_length=300)
+    code = models.SlugField(_("mã"), max_length=40)
+    description = models.CharField(_("câu hỏi"), max_length=300)
     datatype = models.CharField(max_length=20, choices=Datatype.choices, default=Datatype.STRING)
     datatype_description = models.CharField(max_length=300, blank=True)
-    is_required = models.BooleanField("bắt buộc", default=False)
+    is_required = models.BooleanField(_("bắt buộc"), default=False)
     order = models.PositiveSmallIntegerField(default=1)
     values = models.JSONField(
-        "lựa chọn",
+        _("lựa chọn"),
         default=list,
         blank=True,
-        help_text='Danh sách {"key": ..., "name": ...} cho kiểu chọn một hoặc chọn nhiều.',
+        help_text=_('Danh sách {"key": ..., "name": ...} cho kiểu chọn một hoặc chọn nhiều.'),
     )
 
     class Meta:
@@ -74,8 +75,8 @@ class Attribute(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["category", "code"], name="feedback_attribute_code")
         ]
-        verbose_name = "câu hỏi bổ sung"
-        verbose_name_plural = "câu hỏi bổ sung"
+        verbose_name = _("câu hỏi bổ sung")
+        verbose_name_plural = _("câu hỏi bổ sung")
 
     def __str__(self) -> str:
         return f"{self.category.code}/{self.code}"
@@ -91,7 +92,7 @@ class RoutingRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Để trống: áp dụng cho mọi xã, phường chưa có quy tắc riêng.",
+        help_text=_("Để trống: áp dụng cho mọi xã, phường chưa có quy tắc riêng."),
     )
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
@@ -107,28 +108,29 @@ class RoutingRule(models.Model):
                 name="feedback_route_default",
             ),
         ]
-        verbose_name = "quy tắc phân công"
-        verbose_name_plural = "ma trận phân công"
+        verbose_name = _("quy tắc phân công")
+        verbose_name_plural = _("ma trận phân công")
 
     def __str__(self) -> str:
-        return f"{self.category.code} · {self.commune or 'mọi xã'} → {self.agency.short_name}"
+        everywhere = _("mọi xã")
+        return f"{self.category.code} · {self.commune or everywhere} → {self.agency.short_name}"
 
 
 class ApiClient(models.Model):
     """Ứng dụng kết nối Open311: one client application, its hashed key and its rate limit."""
 
-    name = models.CharField("tên ứng dụng", max_length=200, unique=True)
+    name = models.CharField(_("tên ứng dụng"), max_length=200, unique=True)
     key_prefix = models.CharField(max_length=12, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    requests_per_minute = models.PositiveIntegerField("giới hạn yêu cầu/phút", default=60)
-    is_active = models.BooleanField("đang hoạt động", default=True)
+    requests_per_minute = models.PositiveIntegerField(_("giới hạn yêu cầu/phút"), default=60)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "ứng dụng Open311"
-        verbose_name_plural = "ứng dụng Open311"
+        verbose_name = _("ứng dụng Open311")
+        verbose_name_plural = _("ứng dụng Open311")
 
     def __str__(self) -> str:
         return self.name
@@ -151,26 +153,26 @@ class Report(models.Model):
     """Phản ánh hiện trường: what a citizen saw, where, and what the agency did about it."""
 
     class State(models.TextChoices):
-        RECEIVED = "received", "đã tiếp nhận"
-        VERIFIED = "verified", "đã xác minh"
-        ASSIGNED = "assigned", "đã giao xử lý"
-        IN_PROGRESS = "in_progress", "đang xử lý"
-        RESOLVED = "resolved", "đã xử lý xong"
-        REJECTED = "rejected", "từ chối"
-        DUPLICATE = "duplicate", "trùng lặp"
+        RECEIVED = "received", _("đã tiếp nhận")
+        VERIFIED = "verified", _("đã xác minh")
+        ASSIGNED = "assigned", _("đã giao xử lý")
+        IN_PROGRESS = "in_progress", _("đang xử lý")
+        RESOLVED = "resolved", _("đã xử lý xong")
+        REJECTED = "rejected", _("từ chối")
+        DUPLICATE = "duplicate", _("trùng lặp")
 
     class Channel(models.TextChoices):
-        WEB = "web", "cổng dịch vụ công"
-        OPEN311 = "open311", "ứng dụng kết nối (Open311)"
-        HOTLINE = "hotline", "đường dây nóng"
-        COUNTER = "counter", "tại quầy"
+        WEB = "web", _("cổng dịch vụ công")
+        OPEN311 = "open311", _("ứng dụng kết nối (Open311)")
+        HOTLINE = "hotline", _("đường dây nóng")
+        COUNTER = "counter", _("tại quầy")
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
-    description = models.TextField("nội dung")
+    description = models.TextField(_("nội dung"))
     attributes = models.JSONField(default=dict, blank=True)
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     long = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    address = models.CharField("địa điểm", max_length=300, blank=True)
+    address = models.CharField(_("địa điểm"), max_length=300, blank=True)
     commune = models.ForeignKey(
         Commune, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -186,11 +188,11 @@ class Report(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
-    answer = models.TextField("trả lời công khai", blank=True)
+    answer = models.TextField(_("trả lời công khai"), blank=True)
     public_note = models.TextField(
-        "ghi chú công khai mới nhất", blank=True, help_text="Open311 status_notes."
+        _("ghi chú công khai mới nhất"), blank=True, help_text=_("Open311 status_notes.")
     )
-    reason = models.TextField("lý do (từ chối)", blank=True)
+    reason = models.TextField(_("lý do (từ chối)"), blank=True)
     # Reporter: never published.
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -202,8 +204,8 @@ class Report(models.Model):
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(blank=True)
     reporter_phone = models.CharField(max_length=20, blank=True)
-    is_anonymous = models.BooleanField("ẩn danh", default=False)
-    consents_to_publish = models.BooleanField("đồng ý công khai", default=False)
+    is_anonymous = models.BooleanField(_("ẩn danh"), default=False)
+    consents_to_publish = models.BooleanField(_("đồng ý công khai"), default=False)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -211,7 +213,7 @@ class Report(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Cán bộ đường dây nóng hoặc tại quầy nhập thay người dân.",
+        help_text=_("Cán bộ đường dây nóng hoặc tại quầy nhập thay người dân."),
     )
     api_client = models.ForeignKey(
         ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -230,8 +232,8 @@ class Report(models.Model):
             models.Index(fields=["state", "received_at"], name="feedback_report_state_at"),
             models.Index(fields=["category", "received_at"], name="feedback_report_cat_at"),
         ]
-        verbose_name = "phản ánh hiện trường"
-        verbose_name_plural = "phản ánh hiện trường"
+        verbose_name = _("phản ánh hiện trường")
+        verbose_name_plural = _("phản ánh hiện trường")
 
     def __str__(self) -> str:
         return f"PA-{self.pk}"
@@ -257,12 +259,23 @@ OPEN_STATES = frozenset(
 
 
 class Photo(models.Model):
-    """A photo of the report or of the answer's evidence; only the stripped copy is stored."""
+    """A photo or short video of the report or of the answer's evidence (tinhso.feedback.media).
+
+    Only stripped copies are stored. `image` is always a picture: the photo itself, or a
+    video's poster frame, so the pages and Open311 `media_url` show an image either way; a
+    video's clip is in `video`. (The table keeps its first name, Photo: renaming it would
+    touch every reader for no gain.)"""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("ảnh")
+        VIDEO = "video", _("video")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.PHOTO)
     image = models.FileField(upload_to="feedback/photos/%Y/%m/")
-    content_type = models.CharField(max_length=50)
-    is_evidence = models.BooleanField("ảnh kết quả xử lý", default=False)
+    video = models.FileField(upload_to="feedback/videos/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=50)  # of `video` for a video, else of `image`
+    is_evidence = models.BooleanField(_("ảnh kết quả xử lý"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

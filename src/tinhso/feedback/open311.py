@@ -61,7 +61,7 @@ REQUEST_FIELDS = (
     "long",
     "media_url",
 )
-CREATED_FIELDS = ("service_request_id", "token", "service_notice", "account_id")
+CREATED_FIELDS = ("service_request_id", "service_notice", "account_id")
 TOKEN_FIELDS = ("service_request_id", "token")
 
 

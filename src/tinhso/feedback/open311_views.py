@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
@@ -20,13 +21,15 @@ from django.views.decorators.http import require_http_methods
 
 from tinhso.core.context import acting_as
 from tinhso.feedback import actions, open311, queries, rules
-from tinhso.feedback.media import MediaError, check_count, clean_photo
+from tinhso.feedback.media import MediaError, check_count, check_url, check_videos, clean_media
 from tinhso.feedback.models import Category, Report
 from tinhso.feedback.rules import RuleError
 from tinhso.places.models import Commune
 from tinhso.places.queries import home_province
 
 MAX_IDS = 100
+MAX_CODES = 20
+MAX_RESULTS = 1000  # the specification's default query limit
 DEFAULT_DAYS = 90
 
 
@@ -179,29 +182,64 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, fmt)
     q = request.GET
+    base = _base(request)
+    if q.get("service_request_id"):
+        # The specification: service_request_id "overrides all other arguments".
+        parts = [rules.parse_id(p) for p in q["service_request_id"].split(",") if p.strip()]
+        if len(parts) > MAX_IDS or None in parts:
+            raise Open311Error(
+                400, f"service_request_id là danh sách tối đa {MAX_IDS} mã số, cách nhau dấu phẩy."
+            )
+        reports = queries.open311_requests(ids=[p for p in parts if p is not None])
+        records = [_request_record(r, base) for r in reports]
+        return _respond(open311.Document("service_requests", "request", records), fmt)
     states = None
     if q.get("status"):
         try:
             states = rules.states_for_status(q["status"])
         except RuleError as exc:
             raise Open311Error(400, exc.message) from None
-    ids = None
-    if q.get("service_request_id"):
-        parts = [rules.parse_id(p) for p in q["service_request_id"].split(",") if p.strip()]
-        if len(parts) > MAX_IDS or None in parts:
-            raise Open311Error(
-                400, f"service_request_id là danh sách tối đa {MAX_IDS} mã số, cách nhau dấu phẩy."
-            )
-        ids = [p for p in parts if p is not None]
     start = _parse_date(q["start_date"], "start_date") if q.get("start_date") else None
     end = _parse_date(q["end_date"], "end_date") if q.get("end_date") else None
-    if ids is None and start is None and end is None:
-        start = timezone.now() - timedelta(days=DEFAULT_DAYS)
-    if start and end and end < start:
-        raise Open311Error(400, "end_date phải sau start_date.")
-    reports = queries.open311_requests(
-        ids=ids, service_code=q.get("service_code", ""), start=start, end=end, states=states
+    # The specification: the range "may not span more than 90 days"; when a bound is not
+    # given, the range is the most recent 90 days (or 90 days from/to the bound given).
+    span = timedelta(days=DEFAULT_DAYS)
+    if start and end:
+        if end < start:
+            raise Open311Error(400, "end_date phải sau start_date.")
+        if end - start > span:
+            raise Open311Error(
+                400, f"Khoảng start_date–end_date không được dài quá {DEFAULT_DAYS} ngày."
+            )
+    elif start:
+        end = start + span
+    elif end:
+        start = end - span
+    else:
+        start = timezone.now() - span
+    codes = list(
+        dict.fromkeys(c.strip() for c in q.get("service_code", "").split(",") if c.strip())
     )
+    if len(codes) > MAX_CODES:
+        raise Open311Error(
+            400, f"service_code là danh sách tối đa {MAX_CODES} mã, cách nhau dấu phẩy."
+        )
+    if len(codes) <= 1:
+        reports = queries.open311_requests(
+            service_code=codes[0] if codes else "", start=start, end=end, states=states
+        )
+    else:  # a comma list: one query per code, merged newest first, within the same limit
+        reports = sorted(
+            (
+                row
+                for code in codes
+                for row in queries.open311_requests(
+                    service_code=code, start=start, end=end, states=states
+                )
+            ),
+            key=lambda r: (r["received_at"], r["pk"]),
+            reverse=True,
+        )[:MAX_RESULTS]
     base = _base(request)
     records = [_request_record(r, base) for r in reports]
     return _respond(open311.Document("service_requests", "request", records), fmt)
@@ -232,8 +270,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if not code:
         raise Open311Error(400, "Thiếu service_code.")
     category = queries.categories().filter(code=code).first()
-    if category is None:
-        raise Open311Error(400, f"service_code {code!r} không tồn tại.")
+    if category is None:  # the specification: "404 - service_code ... was not found"
+        raise Open311Error(404, f"service_code {code!r} không tồn tại.")
     lat = long = None
     try:
         if p.get("lat", "").strip() or p.get("long", "").strip():
@@ -257,14 +295,20 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         check_count(len(uploads))  # before decoding any of them
     except MediaError as exc:
         raise Open311Error(400, str(exc)) from None
-    photos = []
-    for upload in uploads:
-        if upload.size and upload.size > 8 * 1024 * 1024:
-            raise Open311Error(400, "Ảnh quá lớn; tối đa 8 MB.")
-        try:
-            photos.append(clean_photo(upload.read()))
-        except MediaError as exc:
-            raise Open311Error(400, str(exc)) from None
+    media_url = p.get("media_url", "").strip()
+    try:
+        if media_url:
+            check_url(media_url)
+        photos = []
+        for upload in uploads:
+            if upload.size and upload.size > max(
+                8 * 1024 * 1024, settings.FEEDBACK_VIDEO_MAX_BYTES
+            ):
+                raise Open311Error(400, f"Tệp {upload.name} quá lớn.")
+            photos.append(clean_media(upload.read()))
+        check_videos(photos)
+    except MediaError as exc:
+        raise Open311Error(400, str(exc)) from None
     name = " ".join(x for x in (p.get("first_name", ""), p.get("last_name", "")) if x.strip())
     email, phone = p.get("email", ""), p.get("phone", "")
     new = actions.NewReport(
@@ -281,15 +325,17 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         is_anonymous=not (name.strip() or email.strip() or phone.strip()),
         consents_to_publish=True,
         photos=tuple(photos),
+        media_url=media_url,
     )
     try:
         with acting_as(None, channel="api", client_address=request.META.get("REMOTE_ADDR", "")):
             report = actions.submit_report(new, channel=Report.Channel.OPEN311, api_client=client)
     except RuleError as exc:
         raise Open311Error(400, exc.message) from None
+    # The specification: a token "should not be returned if service_request_id is returned";
+    # our service type is realtime, so the id is returned and the token is not.
     record = {
         "service_request_id": str(report.pk),
-        "token": report.token,
         "service_notice": (
             f"Hạn xử lý: {open311.w3c(report.due_at)}; cơ quan: {report.agency.name}."
         ),

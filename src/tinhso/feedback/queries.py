@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
+from tinhso.core.calendar import current_calendar
 from tinhso.feedback import rules
 from tinhso.feedback.actions import hash_key
 from tinhso.feedback.models import ApiClient, Category, Photo, Report
+from tinhso.people.models import User
 from tinhso.people.queries import AccessDenied, active_roles
 from tinhso.places.models import Agency
 
@@ -71,7 +74,7 @@ def access_public_report(pk: int | str) -> Report:
     try:
         return published().prefetch_related("photos", "events").get(pk=number)
     except Report.DoesNotExist:
-        raise Http404("Không tìm thấy phản ánh.") from None
+        raise Http404(_("Không tìm thấy phản ánh.")) from None
 
 
 def visible_agencies(user: Any) -> set[int]:
@@ -101,11 +104,111 @@ def access_report_for_official(user: Any, pk: int | str) -> Report:
             pk=rules.parse_id(str(pk)) or 0
         )
     except Report.DoesNotExist:
-        raise Http404("Không tìm thấy phản ánh.") from None
+        raise Http404(_("Không tìm thấy phản ánh.")) from None
     if report.agency_id not in visible_agencies(user):
-        raise AccessDenied("Phản ánh này không thuộc cơ quan của bạn.")
+        raise AccessDenied(_("Phản ánh này không thuộc cơ quan của bạn."))
     audit.record_read(report, ["reporter_name", "reporter_email", "reporter_phone"], actor=user)
     return report
+
+
+# --- the office pages -----------------------------------------------------------------------
+
+DUE_SOON_HOURS = 8  # working hours ahead that count as "near its deadline" (one working day)
+DEADLINES = ("qua-han", "sap-den-han")
+
+
+@dataclass(frozen=True)
+class OfficeFilters:
+    """The office queue's filters; `deadline` is "qua-han" (overdue) or "sap-den-han"."""
+
+    state: str = ""
+    category: int | None = None
+    commune: int | None = None
+    deadline: str = ""
+    mine: bool = False
+
+
+def office_queue(user: Any, f: OfficeFilters, now: datetime) -> QuerySet[Report]:
+    """The reports of the official's agencies (and the units below), by deadline."""
+    reports = reports_for_official(user).select_related("commune", "assignee")
+    if f.state:
+        reports = reports.filter(state=f.state)
+    if f.category:
+        reports = reports.filter(category_id=f.category)
+    if f.commune:
+        reports = reports.filter(commune_id=f.commune)
+    if f.mine:
+        reports = reports.filter(assignee=user)
+    if f.deadline == "qua-han":
+        reports = reports.filter(state__in=rules.OPEN, due_at__lt=now)
+    elif f.deadline == "sap-den-han":
+        soon = current_calendar().add_working_time(now, hours=DUE_SOON_HOURS)
+        reports = reports.filter(state__in=rules.OPEN, due_at__gte=now, due_at__lte=soon)
+    return reports.order_by("due_at", "pk")
+
+
+def state_counts(user: Any) -> dict[str, int]:
+    """How many of the official's reports are in each state (one query; zeros included)."""
+    counts = dict.fromkeys(Report.State.values, 0)
+    rows = (
+        Report.objects.filter(agency_id__in=visible_agencies(user))
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for state, n in rows:
+        counts[state] = n
+    return counts
+
+
+def assignable_officials(report: Report) -> QuerySet[User]:
+    """Officials who may be given the report: a role in its agency or in a unit right under
+    it (the rule `actions.assign_report` checks)."""
+    agencies = Agency.objects.filter(Q(pk=report.agency_id) | Q(parent_id=report.agency_id))
+    return (
+        User.objects.filter(kind=User.Kind.OFFICIAL, is_active=True, roles__agency__in=agencies)
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def reroute_targets(report: Report) -> list[Agency]:
+    """Agencies a report can be re-routed to: the units under its agency first, then the
+    other active agencies of the province (not the current one)."""
+    others = Agency.objects.filter(is_active=True, province_id=report.agency.province_id).exclude(
+        pk=report.agency_id
+    )
+    units = list(others.filter(parent_id=report.agency_id).order_by("name"))
+    rest = list(others.exclude(parent_id=report.agency_id).order_by("level", "name")[:300])
+    return units + rest
+
+
+def duplicate_candidates(user: Any, report: Report) -> list[Report]:
+    """Other open reports of the same category that may be the same problem: within
+    NEARBY_METRES when the report has a position, else in the same commune; only reports
+    the official may name as the original (published or of their agencies), nearest or
+    oldest first, at most five."""
+    mine = visible_agencies(user)
+    candidates = (
+        Report.objects.filter(category_id=report.category_id, state__in=rules.OPEN)
+        .filter(Q(pk__in=published().values("pk")) | Q(agency_id__in=mine))
+        .exclude(pk=report.pk)
+        .select_related("commune")
+    )
+    if report.lat is not None and report.long is not None:
+        lat, long = float(report.lat), float(report.long)
+        box = NEARBY_METRES / 111_000 * 1.5
+        found = [
+            (rules.distance_m(lat, long, float(r.lat), float(r.long)), r)
+            for r in candidates.filter(
+                lat__range=(lat - box, lat + box), long__range=(long - box, long + box)
+            )[:50]
+            if r.lat is not None and r.long is not None
+        ]
+        return [r for d, r in sorted(found, key=lambda x: x[0]) if d <= NEARBY_METRES][:5]
+    if report.commune_id is None:
+        return []
+    return list(candidates.filter(commune_id=report.commune_id).order_by("received_at")[:5])
 
 
 def visible_original(user: Any, pk: int) -> Report | None:
@@ -123,13 +226,13 @@ def visible_original(user: Any, pk: int) -> Report | None:
 def access_own_report(user: Any, pk: int | str) -> Report:
     """A report the signed-in citizen filed (to reopen or rate it)."""
     if not getattr(user, "is_authenticated", False):
-        raise AccessDenied("Cần đăng nhập.")
+        raise AccessDenied(_("Cần đăng nhập."))
     try:
         return Report.objects.select_related("category").get(
             pk=rules.parse_id(str(pk)) or 0, reporter=user
         )
     except Report.DoesNotExist:
-        raise Http404("Không tìm thấy phản ánh.") from None
+        raise Http404(_("Không tìm thấy phản ánh.")) from None
 
 
 def nearby(

@@ -1,9 +1,9 @@
 """Pure rules of field reports: routing, deadlines, transitions, places, Open311 status.
 
-No I/O: callers pass the rules, the calendar and the clock. Deadlines are working time on the
-legal calendar (tinhso.core.workdays; Labour Code 2019 Art. 112 for holidays); their length is
-each category's, set by the province (UNCONFIRMED: no national limit for field reports; the
-766 index counts 15 working days to resolve PAKN).
+No I/O: callers pass the rules, the calendar and the clock; messages go through gettext.
+Deadlines are working time on the legal calendar (tinhso.core.workdays; Labour Code 2019
+Art. 112 for holidays); their length is each category's, set by the province (UNCONFIRMED: no
+national limit for field reports; the 766 index counts 15 working days to resolve PAKN).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
 
 from tinhso.core.workdays import WorkCalendar
 
@@ -56,6 +58,28 @@ def can_move(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
 
 
+# The agency's actions on a report, each with the state it leads to (None: the state stays).
+ACTIONS: Mapping[str, str | None] = {
+    "verify": VERIFIED,
+    "assign": ASSIGNED,
+    "start": IN_PROGRESS,
+    "resolve": RESOLVED,
+    "reject": REJECTED,
+    "duplicate": DUPLICATE,
+    "reroute": None,
+}
+
+
+def allowed_actions(state: str) -> list[str]:
+    """The agency's actions a report in `state` allows, in ACTIONS order (the office page
+    shows only these; each action checks again). Re-routing needs an open report."""
+    return [
+        name
+        for name, target in ACTIONS.items()
+        if (state in OPEN if target is None else can_move(state, target))
+    ]
+
+
 def open311_status(state: str) -> str:
     """GeoReport v2 knows two statuses: `open` and `closed`."""
     return "open" if state in OPEN else "closed"
@@ -71,7 +95,10 @@ def states_for_status(status: str) -> frozenset[str]:
         elif part == "closed":
             wanted |= CLOSED
         else:
-            raise RuleError(f"status phải là open hoặc closed, không phải {part!r}.", "status")
+            raise RuleError(
+                _("status phải là open hoặc closed, không phải %(value)s.") % {"value": repr(part)},
+                "status",
+            )
     return frozenset(wanted)
 
 
@@ -104,19 +131,24 @@ def may_reopen(state: str, resolved_at: datetime | None, now: datetime, days: in
 
 
 def parse_coordinate(value: str, *, field: str) -> Decimal:
+    not_a_number = _("%(field)s phải là một số thập phân (WGS84).") % {"field": field}
     try:
         number = Decimal(value.strip())
     except (InvalidOperation, AttributeError):
-        raise RuleError(f"{field} phải là một số thập phân (WGS84).", field) from None
+        raise RuleError(not_a_number, field) from None
     if not number.is_finite():
-        raise RuleError(f"{field} phải là một số thập phân (WGS84).", field)
+        raise RuleError(not_a_number, field)
     limit = 90 if field == "lat" else 180
     if abs(number) > limit:
-        raise RuleError(f"{field} phải nằm trong khoảng -{limit} đến {limit} (WGS84).", field)
+        raise RuleError(
+            _("%(field)s phải nằm trong khoảng -%(limit)s đến %(limit)s (WGS84).")
+            % {"field": field, "limit": limit},
+            field,
+        )
     try:
         return number.quantize(Decimal("0.000001"))
     except InvalidOperation:  # pragma: no cover - the range check above keeps it in bounds
-        raise RuleError(f"{field} phải là một số thập phân (WGS84).", field) from None
+        raise RuleError(not_a_number, field) from None
 
 
 def parse_id(value: str) -> int | None:
@@ -131,8 +163,18 @@ def parse_id(value: str) -> int | None:
 def check_in_vietnam(lat: Decimal, long: Decimal) -> None:
     if not (LAT_MIN <= lat <= LAT_MAX and LONG_MIN <= long <= LONG_MAX):
         raise RuleError(
-            f"Tọa độ ({lat}, {long}) nằm ngoài lãnh thổ Việt Nam "
-            f"(vĩ độ {LAT_MIN}–{LAT_MAX}, kinh độ {LONG_MIN}–{LONG_MAX}).",
+            _(
+                "Tọa độ (%(lat)s, %(long)s) nằm ngoài lãnh thổ Việt Nam "
+                "(vĩ độ %(lat_min)s–%(lat_max)s, kinh độ %(long_min)s–%(long_max)s)."
+            )
+            % {
+                "lat": lat,
+                "long": long,
+                "lat_min": LAT_MIN,
+                "lat_max": LAT_MAX,
+                "long_min": LONG_MIN,
+                "long_max": LONG_MAX,
+            },
             "lat",
         )
 
@@ -149,4 +191,4 @@ def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
 
 def check_rating(value: int) -> None:
     if value not in range(1, 6):
-        raise RuleError("Mức đánh giá từ 1 đến 5 sao.", "rating")
+        raise RuleError(_("Mức đánh giá từ 1 đến 5 sao."), "rating")

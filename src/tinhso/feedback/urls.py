@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from tinhso.feedback import open311_views, views
+from tinhso.feedback import open311_views, views, views_office
 
 app_name = "feedback"
 
@@ -28,4 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("phan-anh/theo-doi/xac-nhan/<str:token>/", views.confirm_follow, name="follow-confirm"),
     path("phan-anh/<int:pk>/mo-lai/", views.reopen, name="reopen"),
     path("phan-anh/<int:pk>/danh-gia/", views.rate, name="rate"),
+    path("can-bo/phan-anh/", views_office.queue, name="office-queue"),
+    path("can-bo/phan-anh/<int:pk>/", views_office.detail, name="office-detail"),
+    path("can-bo/phan-anh/<int:pk>/<slug:action>/", views_office.act, name="office-act"),
 ]

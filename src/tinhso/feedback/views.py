@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.feedback import actions, mapview, queries
 from tinhso.feedback.forms import FilterForm, FollowForm, RateForm, ReopenForm, ReportForm
-from tinhso.feedback.media import MediaError, check_count, clean_photo
+from tinhso.feedback.media import MediaError, check_count, check_videos, clean_media
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError, check_in_vietnam
 from tinhso.people.models import Role
@@ -118,9 +118,13 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "feedback/submit.html", context, status=400)
     for upload in data["photos"]:
         try:
-            photos.append(clean_photo(upload.read()))
+            photos.append(clean_media(upload.read()))
         except MediaError as exc:
             form.add_error("photos", f"{upload.name}: {exc}")
+    try:
+        check_videos(photos)
+    except MediaError as exc:
+        form.add_error("photos", str(exc))
     if form.errors:
         return render(request, "feedback/submit.html", context, status=400)
     lat, long = data["lat"], data["long"]
@@ -173,6 +177,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         _("Đã tiếp nhận phản ánh PA-%(id)s. Hạn xử lý được ghi trên trang phản ánh.")
         % {"id": report.pk},
     )
+    if on_behalf and report.agency_id in queries.visible_agencies(request.user):
+        return redirect("feedback:office-detail", pk=report.pk)  # the desk goes on handling it
     if report.is_public:
         return redirect("feedback:detail", pk=report.pk)
     return render(request, "feedback/received.html", {"report": report})
