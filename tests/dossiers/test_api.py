@@ -6,6 +6,7 @@ import base64
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -160,6 +161,33 @@ def test_public_lookup_api(client, version, citizen):
     )
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.json() == unknown.json()
+
+
+def test_public_lookup_answers_in_the_language_asked(client, version, citizen):
+    client.force_login(citizen)
+    out = post(client, body()).json()
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the choice made on the site
+    ok = english.post(
+        f"{URL}/lookup",
+        {"code": out["code"], "secret": out["lookup_secret"]},
+        content_type="application/json",
+    )
+    assert ok.status_code == 200
+    assert ok.json()["state_label"] == "submitted, awaiting reception"
+    wrong = english.post(
+        f"{URL}/lookup",
+        {"code": out["code"], "secret": "AAAAAAAAAA"},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 404
+    assert wrong.json()["detail"] == "The dossier code or the look-up secret is wrong."
+    vietnamese = Client().post(
+        f"{URL}/lookup",
+        {"code": out["code"], "secret": out["lookup_secret"]},
+        content_type="application/json",
+    )
+    assert vietnamese.json()["state_label"] == "đã nộp, chờ tiếp nhận"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,9 +9,12 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.utils import translation
+from openpyxl import load_workbook
 
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, forms_pdf
+from tinhso.dossiers.receipt import render_receipt
 
 from .backoffice import ready_draft
 
@@ -131,3 +134,27 @@ def test_tracking_book_xlsx(office, received):
     assert row[7] == datetime(2026, 2, 12, 9, 0)
     assert row[8] == datetime(2026, 2, 26, 9, 0)
     assert row[11] == "đã tiếp nhận, đang giải quyết"
+
+
+def test_forms_stay_vietnamese_while_english_is_active(office, received, tmp_path):
+    # An official browsing in English still prints the legal forms in Vietnamese: the
+    # processing time and the state come from translated labels, which must not follow.
+    with translation.override("en"):
+        assert "working days" in str(received.version.processing_label)  # the trap is real
+        form = text_of(forms_pdf.receipt(received, office.tiepnhan), tmp_path)
+        sheet = text_of(forms_pdf.tracking_sheet(received, at(2026, 2, 13, 9, 0)), tmp_path)
+        book = load_workbook(io.BytesIO(forms_pdf.tracking_book([received]))).active
+        assert translation.get_language() == "en"  # the override ends with the form
+    assert "5 ngày làm việc" in form and "working days" not in form
+    assert "đang xử lý" in sheet and "chưa hoàn thành" in sheet
+    assert [c.value for c in book[2]][11] == "đã tiếp nhận, đang giải quyết"
+
+
+def test_online_receipt_stays_vietnamese_while_english_is_active(office, tmp_path):
+    dossier = office.submitted()
+    with translation.override("en"):
+        assert dossier.get_delivery_display() != "nhận trực tuyến"  # English is there
+        text = text_of(render_receipt(dossier), tmp_path)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "ngày làm việc" in text and "working days" not in text
+    assert "6. Nơi nhận kết quả: nhận trực tuyến" in text

@@ -20,7 +20,7 @@ from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 from tinhso.places.models import Province
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
-APPS = ("web", "people", "catalogue", "feedback")
+APPS = ("web", "people", "catalogue", "feedback", "dossiers")
 PO_FILES = [SRC / app / "locale" / "en" / "LC_MESSAGES" / "django.po" for app in APPS]
 
 
@@ -354,7 +354,7 @@ def test_compiled_catalogue_matches_po(po):
 
 def test_shared_messages_translate_alike():
     # Django merges the apps' catalogues: one Vietnamese text gets one English text site-wide.
-    files = PO_FILES + sorted(SRC.glob("dossiers/locale/en/LC_MESSAGES/django.po"))
+    files = PO_FILES
     seen: dict[tuple[str, str], tuple[list[str], Path]] = {}
     clashes = []
     for po in files:
@@ -364,3 +364,22 @@ def test_shared_messages_translate_alike():
                 clashes.append((key, seen[key], po, e["msgstr"]))
             seen.setdefault(key, (e["msgstr"], po))
     assert not clashes
+
+
+def test_dossier_messages_in_english():
+    from tinhso.dossiers import lifecycle, uploads
+    from tinhso.dossiers.clock import Verdict
+    from tinhso.dossiers.models import Dossier
+
+    with translation.override("en"):
+        with pytest.raises(uploads.RejectedFile) as empty:
+            uploads.check_file("to-khai.pdf", b"", already_in_dossier=0)
+        refusal = lifecycle.refusal(Dossier.State.DRAFT, "receive")
+        labels = [str(Dossier.State.RECEIVED.label), Verdict.LATE.label]
+    assert empty.value.message == "The file “to-khai.pdf” is empty."
+    assert refusal == "Cannot receive the dossier while the dossier is “draft”."
+    assert labels == ["received, being processed", "late"]
+    # and Vietnamese by default
+    assert lifecycle.refusal(Dossier.State.DRAFT, "receive") == (
+        "Không thể tiếp nhận hồ sơ khi hồ sơ ở trạng thái “bản nháp”."
+    )

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.catalogue.models import (
     ComponentRequirement,
@@ -80,7 +81,7 @@ def ensure_field(code: str, name: str) -> Field:
     """The field (lĩnh vực) with this code, created or renamed as needed."""
     code, name = normalize(code), normalize(name)
     if not code or not name:
-        raise ValidationError({"field": "Lĩnh vực cần có mã và tên."})
+        raise ValidationError({"field": _("Lĩnh vực cần có mã và tên.")})
     with transaction.atomic():
         field, created = Field.objects.get_or_create(
             code=code, defaults={"name": name, "search_key": search_key(name)}
@@ -100,7 +101,7 @@ def ensure_field(code: str, name: str) -> Field:
 def _check_levels(levels: list[str]) -> list[str]:
     unknown = [level for level in levels if level not in LEVELS]
     if unknown:
-        raise ValidationError({"levels": "Cấp thực hiện chỉ gồm: tỉnh, sở/ngành, xã."})
+        raise ValidationError({"levels": _("Cấp thực hiện chỉ gồm: tỉnh, sở/ngành, xã.")})
     return [level for level in LEVELS if level in levels]
 
 
@@ -162,12 +163,12 @@ def create_procedure(
     """A new procedure with its first version as a draft (publish it to show it)."""
     code = normalize(code)
     if not code:
-        raise ValidationError({"code": "Vui lòng nhập mã thủ tục."})
+        raise ValidationError({"code": _("Vui lòng nhập mã thủ tục.")})
     spec = _checked(spec)
     levels = _check_levels(levels or [])
     with transaction.atomic():
         if Procedure.objects.filter(code=code).exists():
-            raise ValidationError({"code": "Mã thủ tục này đã có trong danh mục."})
+            raise ValidationError({"code": _("Mã thủ tục này đã có trong danh mục.")})
         procedure = Procedure.objects.create(
             code=code,
             name=spec.name,
@@ -214,13 +215,13 @@ def update_draft(
     """Change a draft; published and superseded versions are never edited."""
     if version.state != ProcedureVersion.State.DRAFT:
         raise ValidationError(
-            {"state": "Chỉ sửa được bản nháp; hãy tạo phiên bản mới để sửa thủ tục."}
+            {"state": _("Chỉ sửa được bản nháp; hãy tạo phiên bản mới để sửa thủ tục.")}
         )
     spec = _checked(_apply(spec_of(version), changes))
     with transaction.atomic():
         locked = ProcedureVersion.objects.select_for_update().get(pk=version.pk)
         if locked.state != ProcedureVersion.State.DRAFT:
-            raise ValidationError({"state": "Bản nháp này vừa được công bố."})
+            raise ValidationError({"state": _("Bản nháp này vừa được công bố.")})
         before = audit.snapshot(locked, [*VERSION_FIELDS, "content_hash"])
         before["components"] = [asdict(c) for c in spec_of(locked).components]
         for name in VERSION_FIELDS:
@@ -245,7 +246,7 @@ def _apply(base: VersionSpec, changes: dict[str, Any]) -> VersionSpec:
     allowed = {*VERSION_FIELDS, "components"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({name: "Trường này không sửa được." for name in sorted(unknown)})
+        raise ValidationError({name: _("Trường này không sửa được.") for name in sorted(unknown)})
     values = dict(changes)
     if "components" in values:
         values["components"] = [
@@ -259,7 +260,7 @@ def publish_version(version: ProcedureVersion, *, actor: Any) -> ProcedureVersio
     with transaction.atomic():
         locked = ProcedureVersion.objects.select_for_update().get(pk=version.pk)
         if locked.state != ProcedureVersion.State.DRAFT:
-            raise ValidationError({"state": "Chỉ công bố được bản nháp."})
+            raise ValidationError({"state": _("Chỉ công bố được bản nháp.")})
         procedure = Procedure.objects.select_for_update().get(pk=locked.procedure_id)
         previous = procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).first()
         if previous is not None:

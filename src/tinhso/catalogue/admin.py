@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tinhso.catalogue import actions, eforms, queries
@@ -82,11 +84,13 @@ class ProcedureAdmin(admin.ModelAdmin):
             actions.set_active(current, form.cleaned_data["is_active"], actor=request.user)
         obj.refresh_from_db()
 
-    @admin.action(description="Tạo bản nháp mới từ phiên bản mới nhất")
+    @admin.action(description=gettext_lazy("Tạo bản nháp mới từ phiên bản mới nhất"))
     def make_draft(self, request: HttpRequest, queryset: QuerySet[Procedure]) -> None:
         for procedure in queryset:
             version = actions.create_draft(procedure, actor=request.user)
-            self.message_user(request, f"Đã tạo {version}.", messages.SUCCESS)
+            self.message_user(
+                request, _("Đã tạo %(version)s.") % {"version": version}, messages.SUCCESS
+            )
 
 
 def _is_draft(obj: Any) -> bool:
@@ -122,11 +126,11 @@ class ComponentInline(admin.TabularInline):
 
 class VersionForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
-        label="Cách thức thực hiện",
+        label=gettext_lazy("Cách thức thực hiện"),
         choices=[
-            ("online", "Trực tuyến"),
-            ("counter", "Trực tiếp"),
-            ("post", "Bưu chính công ích"),
+            ("online", gettext_lazy("Trực tuyến")),
+            ("counter", gettext_lazy("Trực tiếp")),
+            ("post", gettext_lazy("Bưu chính công ích")),
         ],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -237,7 +241,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
         rows.sort(key=lambda row: row[0])
         return [spec for _, spec in rows]
 
-    @admin.action(description="Công bố các bản nháp đã chọn")
+    @admin.action(description=gettext_lazy("Công bố các bản nháp đã chọn"))
     def publish(self, request: HttpRequest, queryset: QuerySet[ProcedureVersion]) -> None:
         for version in queryset:
             try:
@@ -245,7 +249,9 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
             else:
-                self.message_user(request, f"Đã công bố {version}.", messages.SUCCESS)
+                self.message_user(
+                    request, _("Đã công bố %(version)s.") % {"version": version}, messages.SUCCESS
+                )
 
     def get_urls(self) -> list[URLPattern]:
         own = [
@@ -282,12 +288,14 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
                 try:
                     if version.state == ProcedureVersion.State.DRAFT:
                         target = actions.update_draft(version, actor=request.user, changes=changes)
-                        note = "Đã lưu biểu mẫu của bản nháp."
+                        note = _("Đã lưu biểu mẫu của bản nháp.")
                     else:
                         target = actions.create_draft(
                             version.procedure, actor=request.user, changes=changes
                         )
-                        note = f"Đã tạo bản nháp {target.number} với biểu mẫu mới; hãy công bố."
+                        note = _("Đã tạo bản nháp %(number)s với biểu mẫu mới; hãy công bố.") % {
+                            "number": target.number
+                        }
                 except ValidationError as exc:
                     problems = exc.messages
                 else:
@@ -298,7 +306,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Biểu mẫu điện tử: {version}",
+            "title": _("Biểu mẫu điện tử: %(version)s") % {"version": version},
             "version": version,
             "schema_text": schema_text,
             "layout_text": layout_text,
@@ -324,14 +332,20 @@ def _parse(schema_text: str, layout_text: str) -> tuple[dict[str, Any], dict[str
     try:
         schema = json.loads(schema_text or "{}")
     except json.JSONDecodeError as exc:
-        problems.append(f"JSON Schema không hợp lệ: dòng {exc.lineno}, cột {exc.colno}.")
+        problems.append(
+            _("JSON Schema không hợp lệ: dòng %(line)s, cột %(column)s.")
+            % {"line": exc.lineno, "column": exc.colno}
+        )
     try:
         layout = json.loads(layout_text or "{}")
     except json.JSONDecodeError as exc:
-        problems.append(f"Bố cục không hợp lệ: dòng {exc.lineno}, cột {exc.colno}.")
+        problems.append(
+            _("Bố cục không hợp lệ: dòng %(line)s, cột %(column)s.")
+            % {"line": exc.lineno, "column": exc.colno}
+        )
     if not problems:
         if not isinstance(layout, dict):
-            problems.append("Bố cục phải là một đối tượng JSON.")
+            problems.append(_("Bố cục phải là một đối tượng JSON."))
         elif schema:
             problems.extend(eforms.check_schema(schema, layout))
     return (

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tinhso.catalogue import queries
@@ -145,7 +146,9 @@ def get_procedure(request: HttpRequest, code: str) -> object:
     try:
         version = queries.published_version(code)
     except ProcedureVersion.DoesNotExist:
-        return Status(404, {"detail": f"Không có thủ tục đang công bố mã {code}."})
+        return Status(
+            404, {"detail": _("Không có thủ tục đang công bố mã %(code)s.") % {"code": code}}
+        )
     procedure = version.procedure
     procedure.current_version = version
     return {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 @dataclass(frozen=True)
@@ -32,5 +33,6 @@ class Draft:
 def render_pdf(draft: Draft) -> bytes:
     from weasyprint import HTML  # imported here: slow to import, needed only when rendering
 
-    html = render_to_string("documents/draft.html", {"d": draft})
+    with translation.override("vi"):  # official documents are Vietnamese (Decree 30/2020)
+        html = render_to_string("documents/draft.html", {"d": draft})
     return bytes(HTML(string=html).write_pdf())

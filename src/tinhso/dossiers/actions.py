@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ComponentRequirement, ProcedureVersion
@@ -98,7 +99,7 @@ def _owned(dossier: Dossier, user: Any) -> None:
 
 def _editable(dossier: Dossier) -> None:
     if dossier.state not in {Dossier.State.DRAFT, Dossier.State.SUPPLEMENT_REQUESTED}:
-        raise DossierError("Hồ sơ đã nộp, không thể sửa.")
+        raise DossierError(_("Hồ sơ đã nộp, không thể sửa."))
 
 
 def _locked(dossier: Dossier) -> Dossier:
@@ -116,15 +117,15 @@ def agency_for(version: ProcedureVersion, chosen: Agency | None = None) -> Agenc
     if version.procedure.agency_id:
         return version.procedure.agency  # type: ignore[return-value]
     if chosen is None:
-        raise DossierError({"agency": "Vui lòng chọn cơ quan giải quyết hồ sơ."})
+        raise DossierError({"agency": _("Vui lòng chọn cơ quan giải quyết hồ sơ.")})
     return chosen
 
 
 def check_can_submit_online(version: ProcedureVersion) -> None:
     if version.state != ProcedureVersion.State.PUBLISHED or not version.procedure.is_active:
-        raise DossierError("Thủ tục này hiện không được áp dụng.")
+        raise DossierError(_("Thủ tục này hiện không được áp dụng."))
     if not version.accepts_online():
-        raise DossierError("Thủ tục này không nhận hồ sơ trực tuyến.")
+        raise DossierError(_("Thủ tục này không nhận hồ sơ trực tuyến."))
 
 
 # --- drafts --------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def _dossier_bytes(dossier: Dossier) -> int:
 def _component(dossier: Dossier, component_id: int) -> ComponentRequirement:
     component = dossier.version.components.filter(pk=component_id).first()
     if component is None:
-        raise DossierError({"component": "Thành phần hồ sơ không thuộc thủ tục này."})
+        raise DossierError({"component": _("Thành phần hồ sơ không thuộc thủ tục này.")})
     return component
 
 
@@ -242,13 +243,13 @@ def attach_from_datastore(
     store = store_for(user)
     result = store.result(ref)
     if result is None:
-        raise DossierError({"ref": "Không tìm thấy giấy tờ này trong kho dữ liệu của bạn."})
+        raise DossierError({"ref": _("Không tìm thấy giấy tờ này trong kho dữ liệu của bạn.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _editable(locked)
         component = _component(locked, component_id)
         if locked.files.filter(component=component, from_result=result).exists():
-            raise DossierError({"ref": "Giấy tờ này đã được chọn cho thành phần hồ sơ."})
+            raise DossierError({"ref": _("Giấy tờ này đã được chọn cho thành phần hồ sơ.")})
         item = DossierFile.objects.create(
             dossier=locked,
             component=component,
@@ -276,7 +277,7 @@ def remove_file(item: DossierFile, *, user: Any) -> None:
         locked = _locked(dossier)
         _editable(locked)
         if locked.state == Dossier.State.SUPPLEMENT_REQUESTED and item.supplement_id is None:
-            raise DossierError("Không thể xóa tệp đã nộp; hãy bổ sung tệp mới.")
+            raise DossierError(_("Không thể xóa tệp đã nộp; hãy bổ sung tệp mới."))
         audit.record(
             "dossier.file_removed",
             locked,
@@ -322,9 +323,9 @@ def delivery_options(version: ProcedureVersion) -> list[str]:
 
 def delivery_errors(version: ProcedureVersion, delivery: str, address: str) -> dict[str, str]:
     if delivery not in delivery_options(version):
-        return {"delivery": "Vui lòng chọn một cách nhận kết quả mà thủ tục cho phép."}
+        return {"delivery": _("Vui lòng chọn một cách nhận kết quả mà thủ tục cho phép.")}
     if delivery == Dossier.Delivery.POST and len(normalize(address)) < 10:
-        return {"delivery_address": "Vui lòng nhập địa chỉ nhận kết quả qua bưu chính."}
+        return {"delivery_address": _("Vui lòng nhập địa chỉ nhận kết quả qua bưu chính.")}
     return {}
 
 
@@ -336,10 +337,12 @@ def missing_components(dossier: Dossier) -> list[ComponentRequirement]:
 def submission_errors(dossier: Dossier) -> dict[str, str]:
     """Everything that stops this draft from being submitted, per step."""
     errors: dict[str, str] = {}
-    _, form_errors = eforms.validate(dossier.version.eform_schema, dossier.form_data)
+    _cleaned, form_errors = eforms.validate(dossier.version.eform_schema, dossier.form_data)
     errors.update(form_errors)
     for component in missing_components(dossier):
-        errors[f"component-{component.pk}"] = f"Chưa đính kèm “{component.name[:120]}”."
+        errors[f"component-{component.pk}"] = _("Chưa đính kèm “%(name)s”.") % {
+            "name": component.name[:120]
+        }
     errors.update(delivery_errors(dossier.version, dossier.delivery, dossier.delivery_address))
     return errors
 
@@ -350,7 +353,7 @@ def discard_draft(dossier: Dossier, *, user: Any) -> None:
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
-            raise DossierError("Chỉ xóa được bản nháp.")
+            raise DossierError(_("Chỉ xóa được bản nháp."))
         names = [f.file.name or "" for f in locked.files.all() if f.from_result_id is None]
         audit.record(
             "dossier.draft_discarded",
@@ -395,7 +398,7 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
-            raise DossierError("Hồ sơ này đã được nộp.")
+            raise DossierError(_("Hồ sơ này đã được nộp."))
         check_can_submit_online(locked.version)
         errors = submission_errors(locked)
         if errors:
@@ -416,7 +419,7 @@ def _finish_submission(
 ) -> None:
     before = audit.snapshot(dossier, DOSSIER_FIELDS)
     now = timezone.now()
-    cleaned, _ = eforms.validate(dossier.version.eform_schema, dossier.form_data)
+    cleaned, _errors = eforms.validate(dossier.version.eform_schema, dossier.form_data)
     dossier.form_data = cleaned
     dossier.form_complete = True
     dossier.code = next_code(dossier.agency, now)
@@ -458,7 +461,7 @@ def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = N
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state == Dossier.State.DRAFT:
-            raise DossierError("Bản nháp chưa có mã tra cứu.")
+            raise DossierError(_("Bản nháp chưa có mã tra cứu."))
         _issue_secret(locked)
         locked.save(update_fields=["lookup_secret_hash", "updated_at"])
         audit.record(
@@ -545,7 +548,7 @@ def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | Non
     from tinhso.core.identifiers import normalize_phone
 
     if applicant is None:
-        return None, {"applicant": "Cần thông tin người nộp hồ sơ (applicant)."}
+        return None, {"applicant": _("Cần thông tin người nộp hồ sơ (applicant).")}
     errors: dict[str, str] = {}
     number = ""
     try:
@@ -554,9 +557,9 @@ def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | Non
         errors["applicant.personal_id"] = exc.message
     name = normalize(applicant.full_name)
     if not name:
-        errors["applicant.full_name"] = "Chưa nhập họ và tên người nộp."
+        errors["applicant.full_name"] = _("Chưa nhập họ và tên người nộp.")
     elif len(name) > 200:
-        errors["applicant.full_name"] = "Họ và tên dài quá 200 ký tự."
+        errors["applicant.full_name"] = _("Họ và tên dài quá 200 ký tự.")
     phone = ""
     if (applicant.phone or "").strip():
         try:
@@ -568,12 +571,12 @@ def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | Non
         try:
             validate_email(email)
         except ValidationError:
-            errors["applicant.email"] = "Địa chỉ email không hợp lệ."
+            errors["applicant.email"] = _("Địa chỉ email không hợp lệ.")
     if not (applicant.phone or "").strip() and not email:
-        errors["applicant.phone"] = "Cần số điện thoại hoặc email của người nộp."
+        errors["applicant.phone"] = _("Cần số điện thoại hoặc email của người nộp.")
     address = normalize(applicant.address)
     if len(address) > 300:
-        errors["applicant.address"] = "Địa chỉ dài quá 300 ký tự."
+        errors["applicant.address"] = _("Địa chỉ dài quá 300 ký tự.")
     if errors:
         return None, errors
     return _CleanApplicant(number, name, phone, email, address), {}
@@ -608,8 +611,10 @@ def submit_via_api(
     if client is None and applicant is not None:
         raise DossierError(
             {
-                "applicant": "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
-                "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+                "applicant": _(
+                    "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
+                    "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+                )
             }
         )
     scope = {"client": client} if client is not None else {"owner": user}
@@ -663,7 +668,7 @@ def _replayed(scope: Mapping[str, Any], key: str, fingerprint: str) -> Dossier |
         return None
     if record.request_hash != fingerprint:
         raise IdempotencyConflict(
-            {"Idempotency-Key": "Khóa này đã dùng cho một yêu cầu có nội dung khác."}
+            {"Idempotency-Key": _("Khóa này đã dùng cho một yêu cầu có nội dung khác.")}
         )
     return record.dossier
 
@@ -697,12 +702,14 @@ def _check_api_input(
     for index, att in enumerate(attachments):
         component = _resolve_component(version, att.component)
         if component is None:
-            errors[f"attachments.{index}.component"] = "Thành phần hồ sơ không thuộc thủ tục này."
+            errors[f"attachments.{index}.component"] = _(
+                "Thành phần hồ sơ không thuộc thủ tục này."
+            )
             continue
         try:
             content = base64.b64decode(att.content_base64, validate=True)
         except ValueError:
-            errors[f"attachments.{index}.content_base64"] = "Nội dung tệp không phải base64."
+            errors[f"attachments.{index}.content_base64"] = _("Nội dung tệp không phải base64.")
             continue
         try:
             check_file(att.filename, content, already_in_dossier=total)
@@ -714,9 +721,9 @@ def _check_api_input(
     have = {c.pk for c, _, _ in decoded}
     for component in version.components.all():
         if component.required and component.pk not in have:
-            errors[f"attachments.{component.code or component.position}"] = (
-                f"Chưa đính kèm “{component.name[:120]}”."
-            )
+            errors[f"attachments.{component.code or component.position}"] = _(
+                "Chưa đính kèm “%(name)s”."
+            ) % {"name": component.name[:120]}
     if errors:
         raise DossierError(errors)
     return _ApiInput(
@@ -818,7 +825,7 @@ def withdraw(dossier: Dossier, *, user: Any, reason: str = "") -> Dossier:
     with transaction.atomic():
         locked = _locked(dossier)
         if not locked.can_be_withdrawn():
-            raise DossierError("Hồ sơ đã được tiếp nhận xử lý, không thể rút trực tuyến.")
+            raise DossierError(_("Hồ sơ đã được tiếp nhận xử lý, không thể rút trực tuyến."))
         before = audit.snapshot(locked, ["state"])
         locked.state = Dossier.State.WITHDRAWN
         locked.save(update_fields=["state", "updated_at"])
@@ -837,16 +844,16 @@ def rate(dossier: Dossier, level: str, comment: str = "", *, user: Any) -> Ratin
     """Đánh giá mức độ hài lòng: once per dossier."""
     _owned(dossier, user)
     if level not in Rating.Level.values:
-        raise DossierError({"level": "Vui lòng chọn mức độ hài lòng."})
+        raise DossierError({"level": _("Vui lòng chọn mức độ hài lòng.")})
     comment = normalize(comment)[:2000]
     if level == Rating.Level.NOT_SATISFIED and not comment:
-        raise DossierError({"comment": "Vui lòng cho biết lý do chưa hài lòng."})
+        raise DossierError({"comment": _("Vui lòng cho biết lý do chưa hài lòng.")})
     with transaction.atomic():
         locked = _locked(dossier)
         if not locked.can_be_rated():
-            raise DossierError("Hồ sơ chưa nộp, chưa thể đánh giá.")
+            raise DossierError(_("Hồ sơ chưa nộp, chưa thể đánh giá."))
         if Rating.objects.filter(dossier=locked).exists():
-            raise DossierError("Hồ sơ này đã được đánh giá.")
+            raise DossierError(_("Hồ sơ này đã được đánh giá."))
         rating = Rating.objects.create(dossier=locked, level=level, comment=comment)
         audit.record(
             "dossier.rated",
@@ -866,7 +873,7 @@ def answer_supplement(
         locked = _locked(dossier)
         request = locked.open_supplement()
         if locked.state != Dossier.State.SUPPLEMENT_REQUESTED or request is None:
-            raise DossierError("Hồ sơ không có yêu cầu bổ sung đang chờ.")
+            raise DossierError(_("Hồ sơ không có yêu cầu bổ sung đang chờ."))
         merged = dict(locked.form_data)
         if data:
             merged.update({k: v for k, v in data.items() if k in request.fields})
@@ -875,7 +882,9 @@ def answer_supplement(
         added = set(locked.files.filter(supplement=request).values_list("component_id", flat=True))
         for component in request.components.all():
             if component.pk in asked - added:
-                errors[f"component-{component.pk}"] = f"Chưa bổ sung “{component.name[:120]}”."
+                errors[f"component-{component.pk}"] = _("Chưa bổ sung “%(name)s”.") % {
+                    "name": component.name[:120]
+                }
         if errors:
             raise DossierError(errors)
         before = audit.snapshot(locked, DOSSIER_FIELDS)
@@ -887,13 +896,17 @@ def answer_supplement(
         if locked.received_at is None:  # asked at reception: back to the reception desk
             locked.state = Dossier.State.SUBMITTED
             locked.appointment_at = recomputed_appointment(locked, now)
-            note_text = "Công dân đã nộp bổ sung hồ sơ; hồ sơ chờ tiếp nhận lại."
         else:  # asked in processing: the clock runs again, shifted by the pause
             locked.state = Dossier.State.RECEIVED
             _resume_clock(locked, request, now)
-            note_text = "Công dân đã nộp bổ sung hồ sơ; thời hạn giải quyết được tính tiếp."
         locked.save()
-        _event(locked, note_text, now)
+        _event(
+            locked,
+            "Công dân đã nộp bổ sung hồ sơ; hồ sơ chờ tiếp nhận lại."
+            if locked.received_at is None
+            else "Công dân đã nộp bổ sung hồ sơ; thời hạn giải quyết được tính tiếp.",
+            now,
+        )
         audit.record(
             "dossier.supplement_answered",
             locked,
@@ -994,7 +1007,7 @@ def receivable_competent_agencies(user: Any, candidates: Any) -> list[Agency]:
 def _may_receive(user: Any, dossier: Dossier) -> Agency:
     found = reception_agencies(user, dossier)
     if not found:
-        raise NotAllowed("Bạn không phải cán bộ tiếp nhận của nơi nhận hồ sơ này.")
+        raise NotAllowed(_("Bạn không phải cán bộ tiếp nhận của nơi nhận hồ sơ này."))
     if dossier.reception_agency_id:
         for agency in found:
             if agency.pk == dossier.reception_agency_id:
@@ -1010,37 +1023,43 @@ def _may_perform_step(user: Any, dossier: Dossier) -> None:
     pairs = _role_pairs(user)
     agency_id = dossier.current_agency_id
     if (agency_id, _step_role(dossier)) not in pairs:
-        raise NotAllowed("Bạn không được giao xử lý bước này của hồ sơ.")
+        raise NotAllowed(_("Bạn không được giao xử lý bước này của hồ sơ."))
     if dossier.assignee_id and dossier.assignee_id != user.pk:
-        raise NotAllowed("Hồ sơ đã được phân công cho cán bộ khác.")
+        raise NotAllowed(_("Hồ sơ đã được phân công cho cán bộ khác."))
 
 
 def _may_manage_step(user: Any, dossier: Dossier) -> None:
     pairs = _role_pairs(user)
     agency_id = dossier.current_agency_id
     if not {(agency_id, Role.HEAD_OF_UNIT), (agency_id, Role.LEADER)} & pairs:
-        raise NotAllowed("Chỉ lãnh đạo đơn vị đang xử lý mới được thực hiện thao tác này.")
+        raise NotAllowed(_("Chỉ lãnh đạo đơn vị đang xử lý mới được thực hiện thao tác này."))
 
 
 def _may_decide(user: Any, dossier: Dossier) -> None:
     if _step_role(dossier) != Role.LEADER:
-        raise DossierError("Hồ sơ chưa đến bước lãnh đạo phê duyệt.")
+        raise DossierError(_("Hồ sơ chưa đến bước lãnh đạo phê duyệt."))
     if (dossier.current_agency_id, Role.LEADER) not in _role_pairs(user):
-        raise NotAllowed("Chỉ lãnh đạo cơ quan ở bước phê duyệt mới được quyết định.")
+        raise NotAllowed(_("Chỉ lãnh đạo cơ quan ở bước phê duyệt mới được quyết định."))
 
 
 def _may_handle_result(user: Any, dossier: Dossier) -> None:
     pairs = _role_pairs(user)
     agency_id = dossier.agency_id
     if not {(agency_id, Role.CLERK), (agency_id, Role.SPECIALIST)} & pairs:
-        raise NotAllowed("Chỉ văn thư, chuyên viên của cơ quan giải quyết được cập nhật kết quả.")
+        raise NotAllowed(
+            _("Chỉ văn thư, chuyên viên của cơ quan giải quyết được cập nhật kết quả.")
+        )
 
 
 def _may_return(user: Any, dossier: Dossier) -> None:
     pairs = _role_pairs(user)
     where = {dossier.reception_agency_id or dossier.agency_id, dossier.agency_id}
     if not {(a, Role.RECEIVING_OFFICER) for a in where} & pairs:
-        raise NotAllowed("Chỉ cán bộ một cửa nơi tiếp nhận mới được trả kết quả.")
+        raise NotAllowed(_("Chỉ cán bộ một cửa nơi tiếp nhận mới được trả kết quả."))
+
+
+# A dossier with no route has one step; its record keeps this name (stored, so Vietnamese).
+DEFAULT_STEP_NAME = "Xử lý hồ sơ"
 
 
 def _tell_citizen(dossier: Dossier, subject: str, lines: list[str]) -> None:
@@ -1123,7 +1142,7 @@ def _enter_step(
     StepRecord.objects.create(
         dossier=dossier,
         step=step,
-        name=step.name if step else "Xử lý hồ sơ",
+        name=step.name if step else DEFAULT_STEP_NAME,
         agency=agency,
         from_user=by if getattr(by, "pk", None) else None,
         assignee=assignee,
@@ -1195,7 +1214,7 @@ def request_supplement(
     reason = normalize(reason)[:2000]
     items = list(items or [])
     if not reason and not items:
-        raise DossierError({"reason": "Vui lòng nêu nội dung cần bổ sung, hoàn thiện."})
+        raise DossierError({"reason": _("Vui lòng nêu nội dung cần bổ sung, hoàn thiện.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "request_supplement")
@@ -1210,7 +1229,7 @@ def request_supplement(
         for item in items:
             component = components.get(item.component_id)
             if component is None:
-                raise DossierError({"items": "Thành phần hồ sơ không thuộc thủ tục này."})
+                raise DossierError({"items": _("Thành phần hồ sơ không thuộc thủ tục này.")})
             lines.append(
                 {
                     "component": component.pk,
@@ -1253,7 +1272,7 @@ def reject(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
     """Từ chối tiếp nhận hồ sơ (Mẫu 03), with the reason."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": "Vui lòng nêu lý do từ chối tiếp nhận."})
+        raise DossierError({"reason": _("Vui lòng nêu lý do từ chối tiếp nhận.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "reject")
@@ -1278,7 +1297,7 @@ def assign(dossier: Dossier, *, officer: Any, to: Any) -> Dossier:
         _check_state(locked, "assign")
         _may_manage_step(officer, locked)
         if (locked.current_agency_id, _step_role(locked)) not in _role_pairs(to):
-            raise DossierError({"to": "Cán bộ được phân công không có vai trò ở bước này."})
+            raise DossierError({"to": _("Cán bộ được phân công không có vai trò ở bước này.")})
         before = audit.snapshot(locked, TRACKED)
         locked.assignee = to
         locked.save()
@@ -1313,11 +1332,11 @@ def forward(dossier: Dossier, *, officer: Any, note: str = "") -> Dossier:
             s for s in steps if locked.current_step and s.position > locked.current_step.position
         ]
         if not later:
-            raise DossierError("Đây là bước cuối của quy trình: hãy phê duyệt hoặc từ chối.")
+            raise DossierError(_("Đây là bước cuối của quy trình: hãy phê duyệt hoặc từ chối."))
         waiting = locked.opinions.filter(answered_at__isnull=True).select_related("agency")
         if waiting:
             names = ", ".join(o.agency.name for o in waiting)
-            raise DossierError(f"Còn chờ ý kiến của: {names}.")
+            raise DossierError(_("Còn chờ ý kiến của: %(names)s.") % {"names": names})
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         note = normalize(note)[:2000]
@@ -1337,9 +1356,9 @@ def request_opinions(
     the step cannot be forwarded until all have answered."""
     question = normalize(question)[:2000]
     if not question:
-        raise DossierError({"question": "Vui lòng nêu nội dung xin ý kiến."})
+        raise DossierError({"question": _("Vui lòng nêu nội dung xin ý kiến.")})
     if not agencies:
-        raise DossierError({"agencies": "Vui lòng chọn cơ quan cho ý kiến."})
+        raise DossierError({"agencies": _("Vui lòng chọn cơ quan cho ý kiến.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "request_opinions")
@@ -1349,7 +1368,7 @@ def request_opinions(
         )
         if asked & {a.pk for a in agencies} or locked.current_agency_id in {a.pk for a in agencies}:
             raise DossierError(
-                {"agencies": "Cơ quan này đang được xin ý kiến hoặc đang xử lý hồ sơ."}
+                {"agencies": _("Cơ quan này đang được xin ý kiến hoặc đang xử lý hồ sơ.")}
             )
         now = _now()
         due = locked.step_due_at or now
@@ -1378,7 +1397,7 @@ def give_opinion(dossier: Dossier, *, officer: Any, answer: str) -> OpinionReque
     """Cho ý kiến: an official of an asked agency answers its open request."""
     answer = normalize(answer)[:4000]
     if not answer:
-        raise DossierError({"answer": "Vui lòng nhập ý kiến."})
+        raise DossierError({"answer": _("Vui lòng nhập ý kiến.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "give_opinion")
@@ -1394,7 +1413,7 @@ def give_opinion(dossier: Dossier, *, officer: Any, answer: str) -> OpinionReque
             .first()
         )
         if opinion is None:
-            raise NotAllowed("Cơ quan của bạn không được xin ý kiến về hồ sơ này.")
+            raise NotAllowed(_("Cơ quan của bạn không được xin ý kiến về hồ sơ này."))
         now = _now()
         opinion.answer = answer
         opinion.answered_by = officer
@@ -1413,7 +1432,7 @@ def return_to_step(dossier: Dossier, *, officer: Any, position: int, reason: str
     """Trả lại một bước trước (e.g. the leader sends the draft back to the specialist)."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": "Vui lòng nêu lý do trả lại."})
+        raise DossierError({"reason": _("Vui lòng nêu lý do trả lại.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "return_to_step")
@@ -1421,7 +1440,7 @@ def return_to_step(dossier: Dossier, *, officer: Any, position: int, reason: str
         current = locked.current_step.position if locked.current_step else 0
         target = next((s for s in _steps(locked) if s.position == position), None)
         if target is None or position >= current:
-            raise DossierError({"position": "Chỉ trả lại được một bước trước của quy trình."})
+            raise DossierError({"position": _("Chỉ trả lại được một bước trước của quy trình.")})
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         _close_step(locked, StepRecord.Outcome.RETURNED, now, reason)
@@ -1440,7 +1459,7 @@ def extend(dossier: Dossier, *, officer: Any, reason: str, new_appointment: date
     """
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": "Vui lòng nêu lý do chậm trễ."})
+        raise DossierError({"reason": _("Vui lòng nêu lý do chậm trễ.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "extend")
@@ -1448,9 +1467,9 @@ def extend(dossier: Dossier, *, officer: Any, reason: str, new_appointment: date
         now = _now()
         current = current_appointment(locked)
         if current is None or now > current:
-            raise DossierError("Hồ sơ đã quá hạn: phiếu xin lỗi phải gửi trước ngày hẹn.")
+            raise DossierError(_("Hồ sơ đã quá hạn: phiếu xin lỗi phải gửi trước ngày hẹn."))
         if new_appointment <= current:
-            raise DossierError({"new_appointment": "Ngày hẹn mới phải sau ngày hẹn hiện tại."})
+            raise DossierError({"new_appointment": _("Ngày hẹn mới phải sau ngày hẹn hiện tại.")})
         before = audit.snapshot(locked, TRACKED)
         apology = Apology.objects.create(
             dossier=locked,
@@ -1524,7 +1543,7 @@ def refuse(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
     """Từ chối giải quyết, with the reason written back to the citizen."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": "Vui lòng nêu lý do từ chối giải quyết."})
+        raise DossierError({"reason": _("Vui lòng nêu lý do từ chối giải quyết.")})
     return _decide(dossier, officer, "refuse", reason)
 
 
@@ -1536,7 +1555,7 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
     """
     name = normalize(name)[:500]
     if not name:
-        raise DossierError({"name": "Vui lòng nhập tên kết quả."})
+        raise DossierError({"name": _("Vui lòng nhập tên kết quả.")})
     kind = check_file(name, content, already_in_dossier=0)
     with transaction.atomic():
         locked = _locked(dossier)
@@ -1574,7 +1593,7 @@ def mark_ready(dossier: Dossier, *, officer: Any) -> Dossier:
         _check_state(locked, "mark_ready")
         _may_handle_result(officer, locked)
         if not locked.results.exists():
-            raise DossierError("Chưa đính kèm kết quả giải quyết.")
+            raise DossierError(_("Chưa đính kèm kết quả giải quyết."))
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         locked.state = Dossier.State.RESULT_READY
@@ -1596,13 +1615,13 @@ RETURN_WAYS = {"desk": "tại Bộ phận Một cửa", "online": "trực tuyế
 def return_result(dossier: Dossier, *, officer: Any, how: str) -> Dossier:
     """Trả kết quả at the desk, online or by post (also the written refusal)."""
     if how not in RETURN_WAYS:
-        raise DossierError({"how": "Vui lòng chọn cách trả kết quả."})
+        raise DossierError({"how": _("Vui lòng chọn cách trả kết quả.")})
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "return_result")
         _may_return(officer, locked)
         if how == "online" and not locked.results.exists():
-            raise DossierError({"how": "Không có kết quả điện tử để trả trực tuyến."})
+            raise DossierError({"how": _("Không có kết quả điện tử để trả trực tuyến.")})
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         locked.state = Dossier.State.RETURNED
@@ -1626,7 +1645,7 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state not in {Dossier.State.SUBMITTED, Dossier.State.RECEIVED}:
-            raise DossierError("Hồ sơ không ở trạng thái giải quyết.")
+            raise DossierError(_("Hồ sơ không ở trạng thái giải quyết."))
         before = audit.snapshot(locked, ["state"])
         now = _now()
         result = DossierResult(
@@ -1688,7 +1707,7 @@ def intake(
     from tinhso.people.actions import ensure_citizen_account
 
     if channel not in {Dossier.Channel.COUNTER, Dossier.Channel.POST}:
-        raise DossierError({"channel": "Kênh tiếp nhận không hợp lệ."})
+        raise DossierError({"channel": _("Kênh tiếp nhận không hợp lệ.")})
     chosen = agency_for(version, agency)
     probe = Dossier(agency=chosen, version=version)
     desk = _may_receive(officer, probe)
@@ -1698,10 +1717,12 @@ def intake(
     given = {c.component_id for c in components or []}
     for requirement in version.components.all():
         if requirement.required and requirement.pk not in given:
-            errors[f"component-{requirement.pk}"] = f"Thiếu “{requirement.name[:120]}”."
+            errors[f"component-{requirement.pk}"] = _("Thiếu “%(name)s”.") % {
+                "name": requirement.name[:120]
+            }
     for index, item in enumerate(components or []):
         if not version.components.filter(pk=item.component_id).exists():
-            errors[f"components.{index}"] = "Thành phần hồ sơ không thuộc thủ tục này."
+            errors[f"components.{index}"] = _("Thành phần hồ sơ không thuộc thủ tục này.")
         else:
             try:
                 check_file(item.filename, item.content, already_in_dossier=0)
@@ -1709,7 +1730,7 @@ def intake(
                 errors[f"components.{index}"] = exc.message
     name = normalize(full_name)
     if not name:
-        errors["full_name"] = "Vui lòng nhập họ và tên người nộp."
+        errors["full_name"] = _("Vui lòng nhập họ và tên người nộp.")
     try:
         validate_personal_id((personal_id or "").strip())
     except InvalidIdentifier as exc:

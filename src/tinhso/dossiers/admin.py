@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.dossiers.models import (
@@ -83,7 +84,8 @@ class RouteStepFormSet(BaseInlineFormSet):
         total = sum((d.get("share_percent") or Decimal(0) for d in kept), Decimal(0))
         if kept and total != Decimal(100):
             raise ValidationError(
-                f"Tổng tỉ lệ thời gian của các bước phải bằng 100% (hiện là {total}%)."
+                _("Tổng tỉ lệ thời gian của các bước phải bằng 100%% (hiện là %(total)s%%).")
+                % {"total": total}
             )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer
@@ -196,7 +197,7 @@ def _pydantic_errors(exc: pydantic.ValidationError) -> dict[str, Any]:
         detail.append(
             {"loc": loc, "field": loc[-1], "msg": error.get("msg", ""), "type": error["type"]}
         )
-    return {"detail": detail, "message": "Dữ liệu không hợp lệ."}
+    return {"detail": detail, "message": _("Dữ liệu không hợp lệ.")}
 
 
 def _field_errors(errors: dict[str, str]) -> dict[str, Any]:
@@ -204,7 +205,7 @@ def _field_errors(errors: dict[str, str]) -> dict[str, Any]:
     for field, msg in errors.items():
         loc = ["body", *field.split(".")] if field != "Idempotency-Key" else ["header", field]
         detail.append({"loc": loc, "field": loc[-1], "msg": msg, "type": "value_error"})
-    return {"detail": detail, "message": "Dữ liệu không hợp lệ."}
+    return {"detail": detail, "message": _("Dữ liệu không hợp lệ.")}
 
 
 @router.post(
@@ -234,7 +235,9 @@ def submit_dossier(
 ) -> Any:
     key = idempotency_key.strip()
     if not 8 <= len(key) <= 200:
-        return Status(422, _field_errors({"Idempotency-Key": "Khóa phải dài từ 8 đến 200 ký tự."}))
+        return Status(
+            422, _field_errors({"Idempotency-Key": _("Khóa phải dài từ 8 đến 200 ký tự.")})
+        )
     # The body is read here, not by ninja, so that a body over Django's size limit gets a
     # 413 with a message instead of an unexpected error.
     try:
@@ -243,8 +246,8 @@ def submit_dossier(
         return Status(
             413,
             {
-                "detail": "Yêu cầu quá lớn; hãy giảm dung lượng tệp đính kèm.",
-                "message": "Yêu cầu quá lớn.",
+                "detail": _("Yêu cầu quá lớn; hãy giảm dung lượng tệp đính kèm."),
+                "message": _("Yêu cầu quá lớn."),
             },
         )
     try:
@@ -258,8 +261,10 @@ def submit_dossier(
             422,
             _field_errors(
                 {
-                    "applicant": "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
-                    "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+                    "applicant": _(
+                        "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
+                        "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
+                    )
                 }
             ),
         )
@@ -272,13 +277,15 @@ def submit_dossier(
     )
     if version is None:
         return Status(
-            422, _field_errors({"procedure": "Không có thủ tục đang áp dụng với mã này."})
+            422, _field_errors({"procedure": _("Không có thủ tục đang áp dụng với mã này.")})
         )
     agency = None
     if body.agency:
         agency = Agency.objects.filter(code=body.agency.strip(), is_active=True).first()
         if agency is None:
-            return Status(422, _field_errors({"agency": "Không có cơ quan với mã định danh này."}))
+            return Status(
+                422, _field_errors({"agency": _("Không có cơ quan với mã định danh này.")})
+            )
     try:
         dossier, created = actions.submit_via_api(
             user=None if client else caller,
@@ -297,7 +304,9 @@ def submit_dossier(
             agency=agency,
         )
     except actions.IdempotencyConflict as exc:
-        return Status(409, {"detail": exc.errors["Idempotency-Key"], "message": "Xung đột khóa."})
+        return Status(
+            409, {"detail": exc.errors["Idempotency-Key"], "message": _("Xung đột khóa.")}
+        )
     except actions.DossierError as exc:
         return Status(422, _field_errors(exc.errors))
     return Status(201 if created else 200, _out(dossier))
@@ -314,10 +323,10 @@ def lookup(request: HttpRequest, body: LookupIn, response: HttpResponse) -> Any:
         status = queries.public_lookup(body.code, body.secret, client=client_address(request))
     except queries.TooManyLookups:
         raise HttpError(
-            429, "Bạn đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút."
+            429, _("Bạn đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
         ) from None
     if status is None:
-        return Status(404, {"detail": "Mã hồ sơ hoặc mã tra cứu không đúng."})
+        return Status(404, {"detail": _("Mã hồ sơ hoặc mã tra cứu không đúng.")})
     return Status(
         200,
         LookupOut(
@@ -352,7 +361,7 @@ def dossier_status(request: HttpRequest, code: str) -> Any:
     try:
         dossier = _access(request, code)
     except Http404:
-        return Status(404, {"detail": "Không tìm thấy hồ sơ."})
+        return Status(404, {"detail": _("Không tìm thấy hồ sơ.")})
     return Status(200, _out(dossier))
 
 
@@ -366,7 +375,7 @@ def reissue_lookup_secret(request: HttpRequest, code: str) -> Any:
     try:
         dossier = _access(request, code)
     except Http404:
-        return Status(404, {"detail": "Không tìm thấy hồ sơ."})
+        return Status(404, {"detail": _("Không tìm thấy hồ sơ.")})
     caller = request.auth  # type: ignore[attr-defined]
     if isinstance(caller, ApiClient):
         renewed = actions.reissue_lookup_secret(dossier, client=caller)

@@ -24,6 +24,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 from tinhso.core.workdays import WorkCalendar
 
 DEFAULT_CUTOFF = time(15, 0)
@@ -38,7 +40,7 @@ class Verdict(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}[self.value]
+        return {"early": _("trước hạn"), "on_time": _("đúng hạn"), "late": _("quá hạn")}[self.value]
 
 
 def clock_start(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class StoredDocument:
@@ -71,7 +73,7 @@ class EarlierResultsStore:
             kind=result.kind,
             size=result.size,
             issued_at=result.issued_at,
-            source=f"Kết quả hồ sơ {result.dossier.code}",
+            source=_("Kết quả hồ sơ %(code)s") % {"code": result.dossier.code},
         )
 
     def documents(self) -> list[StoredDocument]:

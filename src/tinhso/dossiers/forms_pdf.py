@@ -9,20 +9,26 @@ Administrators replace a form by putting a file with the same name (`mau01.html`
 `mau03.html`, `mau04.html`, `phieu_kiem_soat.html`) in the folder named by the setting
 `DOSSIER_FORMS_DIR`; it is a Django template with the same context and may extend
 `dossiers/forms/_base.html`. Without the setting the built-in templates are used.
+
+The forms are legal documents in Vietnamese whatever language the official browses in: every
+form is rendered under `translation.override("vi")`, so translated labels reaching it (the
+procedure's processing time, a state's or verdict's label) come out in Vietnamese.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import segno
 from django.conf import settings
 from django.template import engines
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from weasyprint import HTML
 
 from tinhso.dossiers import clock, queries
@@ -36,6 +42,20 @@ FORMS = {
     "04": "mau04.html",
     "kiem-soat": "phieu_kiem_soat.html",
 }
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_vietnamese(render: Callable[P, R]) -> Callable[P, R]:
+    """Run `render` with Vietnamese active: legal forms do not follow the browsing language."""
+
+    @functools.wraps(render)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with translation.override("vi"):
+            return render(*args, **kwargs)
+
+    return wrapper
 
 
 def status_url(dossier: Dossier) -> str:
@@ -75,6 +95,7 @@ def _context(dossier: Dossier, officer: Any = None, issuer: Any = None) -> dict[
     }
 
 
+@in_vietnamese
 def receipt(dossier: Dossier, officer: Any = None) -> bytes:
     """Mẫu 01: received, with the legal appointment and each component (digitised or not)."""
     files = list(dossier.files.all())
@@ -98,6 +119,7 @@ def receipt(dossier: Dossier, officer: Any = None) -> bytes:
     return _pdf(_render(FORMS["01"], context))
 
 
+@in_vietnamese
 def supplement_request(request: SupplementRequest, officer: Any = None) -> bytes:
     """Mẫu 02: each missing or wrong component with its reason."""
     context = _context(request.dossier, officer or request.requested_by)
@@ -105,11 +127,13 @@ def supplement_request(request: SupplementRequest, officer: Any = None) -> bytes
     return _pdf(_render(FORMS["02"], context))
 
 
+@in_vietnamese
 def refusal(dossier: Dossier, officer: Any = None) -> bytes:
     """Mẫu 03: refusal to receive, with the reason."""
     return _pdf(_render(FORMS["03"], _context(dossier, officer)))
 
 
+@in_vietnamese
 def apology(item: Apology) -> bytes:
     """Mẫu 04: from the agency at fault, with the new appointment."""
     context = _context(item.dossier, item.created_by, issuer=item.agency)
@@ -119,6 +143,7 @@ def apology(item: Apology) -> bytes:
     return _pdf(_render(FORMS["04"], context))
 
 
+@in_vietnamese
 def tracking_sheet(dossier: Dossier, now: datetime | None = None) -> bytes:
     """Phiếu kiểm soát: a row per hand-off with time, from, to, early/on time/late."""
     report = queries.timeliness(dossier, now)
@@ -164,6 +189,7 @@ def _cell(moment: datetime | None) -> datetime | None:
     return local(moment).replace(tzinfo=None) if moment else None  # type: ignore[union-attr]
 
 
+@in_vietnamese
 def tracking_book(dossiers: Any, now: datetime | None = None) -> bytes:
     """Sổ theo dõi hồ sơ (Mẫu 06) as XLSX: one row per dossier, in the given order."""
     from openpyxl import Workbook

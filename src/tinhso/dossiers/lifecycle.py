@@ -13,8 +13,15 @@ dossier in processing and is recorded beside it (`Apology`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tinhso.dossiers.models import Dossier
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 S = Dossier.State
 
@@ -22,122 +29,122 @@ S = Dossier.State
 @dataclass(frozen=True)
 class Action:
     name: str
-    label: str  # Vietnamese, as on the buttons and in refusals
+    label: StrOrPromise  # as on the buttons and in refusals, in the active language
     performer: str  # who: "citizen", or the role(s) and where (see actions.py)
     from_states: frozenset[str]
     to_state: str | None  # None: stays in its state (or depends, see `answer_supplement`)
 
 
-def _a(name: str, label: str, performer: str, states: set[str], to: str | None) -> Action:
+def _a(name: str, label: StrOrPromise, performer: str, states: set[str], to: str | None) -> Action:
     return Action(name, label, performer, frozenset(states), to)
 
 
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
-        _a("submit", "nộp hồ sơ", "citizen (owner)", {S.DRAFT}, S.SUBMITTED),
-        _a("withdraw", "rút hồ sơ", "citizen (owner)", {S.SUBMITTED}, S.WITHDRAWN),
+        _a("submit", gettext_lazy("nộp hồ sơ"), "citizen (owner)", {S.DRAFT}, S.SUBMITTED),
+        _a("withdraw", gettext_lazy("rút hồ sơ"), "citizen (owner)", {S.SUBMITTED}, S.WITHDRAWN),
         _a(
             "receive",
-            "tiếp nhận hồ sơ",
+            gettext_lazy("tiếp nhận hồ sơ"),
             "receiving officer at the competent agency or a one-stop centre of the province",
             {S.SUBMITTED},
             S.RECEIVED,
         ),
         _a(
             "request_supplement",
-            "yêu cầu bổ sung hồ sơ",
+            gettext_lazy("yêu cầu bổ sung hồ sơ"),
             "receiving officer (before reception) or the current step's performer",
             {S.SUBMITTED, S.RECEIVED},
             S.SUPPLEMENT_REQUESTED,
         ),
         _a(
             "answer_supplement",
-            "nộp bổ sung hồ sơ",
+            gettext_lazy("nộp bổ sung hồ sơ"),
             "citizen (owner)",
             {S.SUPPLEMENT_REQUESTED},
             None,  # back to submitted (asked at reception) or received (asked in processing)
         ),
         _a(
             "reject",
-            "từ chối tiếp nhận hồ sơ",
+            gettext_lazy("từ chối tiếp nhận hồ sơ"),
             "receiving officer",
             {S.SUBMITTED},
             S.REJECTED,
         ),
         _a(
             "assign",
-            "phân công xử lý",
+            gettext_lazy("phân công xử lý"),
             "head of unit or leader in the current step's agency",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "forward",
-            "chuyển bước tiếp theo",
+            gettext_lazy("chuyển bước tiếp theo"),
             "the current step's performer",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "request_opinions",
-            "xin ý kiến các cơ quan",
+            gettext_lazy("xin ý kiến các cơ quan"),
             "the current step's performer",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "give_opinion",
-            "cho ý kiến",
+            gettext_lazy("cho ý kiến"),
             "specialist, head of unit or leader of an agency asked for its opinion",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "return_to_step",
-            "trả lại bước trước",
+            gettext_lazy("trả lại bước trước"),
             "the current step's performer",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "extend",
-            "xin lỗi và hẹn lại ngày trả kết quả",
+            gettext_lazy("xin lỗi và hẹn lại ngày trả kết quả"),
             "head of unit or leader of the agency at fault (the current step's agency)",
             {S.RECEIVED},
             S.RECEIVED,
         ),
         _a(
             "approve",
-            "phê duyệt",
+            gettext_lazy("phê duyệt"),
             "leader, at a leader step",
             {S.RECEIVED},
             S.APPROVED,
         ),
         _a(
             "refuse",
-            "từ chối giải quyết",
+            gettext_lazy("từ chối giải quyết"),
             "leader, at a leader step",
             {S.RECEIVED},
             S.REFUSED,
         ),
         _a(
             "attach_result",
-            "đính kèm kết quả",
+            gettext_lazy("đính kèm kết quả"),
             "clerk or specialist of the competent agency",
             {S.APPROVED},
             S.APPROVED,
         ),
         _a(
             "mark_ready",
-            "xác nhận đã có kết quả",
+            gettext_lazy("xác nhận đã có kết quả"),
             "clerk or specialist of the competent agency",
             {S.APPROVED},
             S.RESULT_READY,
         ),
         _a(
             "return_result",
-            "trả kết quả",
+            gettext_lazy("trả kết quả"),
             "receiving officer at the reception desk (or the competent agency)",
             {S.RESULT_READY, S.REFUSED},
             S.RETURNED,
@@ -174,11 +181,14 @@ def allowed(state: str) -> list[str]:
 
 
 def refusal(state: str, action: str) -> str | None:
-    """Why `action` may not start from `state` (Vietnamese), or None when the table allows it."""
+    """Why `action` may not start from `state` (in the active language), or None if allowed."""
     entry = ACTIONS.get(action)
     if entry is None:
-        return f"Thao tác không tồn tại: {action}."
+        return _("Thao tác không tồn tại: %(action)s.") % {"action": action}
     if state in entry.from_states:
         return None
     label = S(state).label if state in S.values else state
-    return f"Không thể {entry.label} khi hồ sơ ở trạng thái “{label}”."
+    return _("Không thể %(action)s khi hồ sơ ở trạng thái “%(state)s”.") % {
+        "action": entry.label,
+        "state": label,
+    }

@@ -15,43 +15,49 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class Dossier(models.Model):
     """Hồ sơ TTHC."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "bản nháp"
-        SUBMITTED = "submitted", "đã nộp, chờ tiếp nhận"
-        RECEIVED = "received", "đã tiếp nhận, đang giải quyết"
-        SUPPLEMENT_REQUESTED = "supplement_requested", "yêu cầu bổ sung hồ sơ"
-        APPROVED = "approved", "đã phê duyệt, chờ kết quả"
-        REFUSED = "refused", "từ chối giải quyết"
-        RESULT_READY = "result_ready", "đã có kết quả"
-        RETURNED = "returned", "đã trả kết quả"
-        REJECTED = "rejected", "từ chối tiếp nhận"
-        WITHDRAWN = "withdrawn", "đã rút hồ sơ"
+        DRAFT = "draft", gettext_lazy("bản nháp")
+        SUBMITTED = "submitted", gettext_lazy("đã nộp, chờ tiếp nhận")
+        RECEIVED = "received", gettext_lazy("đã tiếp nhận, đang giải quyết")
+        SUPPLEMENT_REQUESTED = "supplement_requested", gettext_lazy("yêu cầu bổ sung hồ sơ")
+        APPROVED = "approved", gettext_lazy("đã phê duyệt, chờ kết quả")
+        REFUSED = "refused", gettext_lazy("từ chối giải quyết")
+        RESULT_READY = "result_ready", gettext_lazy("đã có kết quả")
+        RETURNED = "returned", gettext_lazy("đã trả kết quả")
+        REJECTED = "rejected", gettext_lazy("từ chối tiếp nhận")
+        WITHDRAWN = "withdrawn", gettext_lazy("đã rút hồ sơ")
 
     class Delivery(models.TextChoices):
-        ONLINE = "online", "nhận trực tuyến"
-        COUNTER = "counter", "nhận tại Bộ phận Một cửa"
-        POST = "post", "nhận qua dịch vụ bưu chính công ích"
+        ONLINE = "online", gettext_lazy("nhận trực tuyến")
+        COUNTER = "counter", gettext_lazy("nhận tại Bộ phận Một cửa")
+        POST = "post", gettext_lazy("nhận qua dịch vụ bưu chính công ích")
 
     class Channel(models.TextChoices):
-        WEB = "web", "cổng dịch vụ công"
-        API = "api", "kết nối (API)"
-        COUNTER = "counter", "nộp trực tiếp tại Bộ phận Một cửa"
-        POST = "post", "nộp qua dịch vụ bưu chính công ích"
+        WEB = "web", gettext_lazy("cổng dịch vụ công")
+        API = "api", gettext_lazy("kết nối (API)")
+        COUNTER = "counter", gettext_lazy("nộp trực tiếp tại Bộ phận Một cửa")
+        POST = "post", gettext_lazy("nộp qua dịch vụ bưu chính công ích")
 
     class FeeStatus(models.TextChoices):
-        NONE = "none", "không thu phí, lệ phí"
-        UNPAID = "unpaid", "chưa nộp phí, lệ phí"
-        PAID = "paid", "đã nộp phí, lệ phí"
+        NONE = "none", gettext_lazy("không thu phí, lệ phí")
+        UNPAID = "unpaid", gettext_lazy("chưa nộp phí, lệ phí")
+        PAID = "paid", gettext_lazy("đã nộp phí, lệ phí")
 
-    code = models.CharField("mã hồ sơ", max_length=60, unique=True, null=True, blank=True)
+    code = models.CharField(
+        gettext_lazy("mã hồ sơ"), max_length=60, unique=True, null=True, blank=True
+    )
     # The look-up secret itself is never stored: only its keyed hash (`codes.secret_digest`).
     # The instance that issued it (submission, intake, reissue) carries it in `issued_secret`.
-    lookup_secret_hash = models.CharField("mã tra cứu (băm)", max_length=64, blank=True)
+    lookup_secret_hash = models.CharField(
+        gettext_lazy("mã tra cứu (băm)"), max_length=64, blank=True
+    )
     version = models.ForeignKey(
         "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
     )
@@ -59,21 +65,23 @@ class Dossier(models.Model):
         "places.Agency",
         on_delete=models.PROTECT,
         related_name="dossiers",
-        verbose_name="cơ quan giải quyết",
+        verbose_name=gettext_lazy("cơ quan giải quyết"),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers"
     )
-    applicant_name = models.CharField("người nộp", max_length=200)
+    applicant_name = models.CharField(gettext_lazy("người nộp"), max_length=200)
     applicant_phone = models.CharField(max_length=15, blank=True)
     applicant_email = models.EmailField(blank=True)
     applicant_address = models.CharField(max_length=300, blank=True)
-    form_data = models.JSONField("dữ liệu tờ khai", default=dict, blank=True)
+    form_data = models.JSONField(gettext_lazy("dữ liệu tờ khai"), default=dict, blank=True)
     form_complete = models.BooleanField(default=False)
     delivery = models.CharField(
-        "cách nhận kết quả", max_length=20, choices=Delivery.choices, blank=True
+        gettext_lazy("cách nhận kết quả"), max_length=20, choices=Delivery.choices, blank=True
     )
-    delivery_address = models.CharField("địa chỉ nhận kết quả", max_length=300, blank=True)
+    delivery_address = models.CharField(
+        gettext_lazy("địa chỉ nhận kết quả"), max_length=300, blank=True
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     submitted_by_client = models.ForeignKey(
         "people.ApiClient",
@@ -81,13 +89,15 @@ class Dossier(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="dossiers",
-        verbose_name="ứng dụng kết nối đã nộp",
+        verbose_name=gettext_lazy("ứng dụng kết nối đã nộp"),
     )
     state = models.CharField(max_length=30, choices=State.choices, default=State.DRAFT)
-    fee_total = models.PositiveIntegerField("phí, lệ phí (đồng)", default=0)
+    fee_total = models.PositiveIntegerField(gettext_lazy("phí, lệ phí (đồng)"), default=0)
     fee_status = models.CharField(max_length=10, choices=FeeStatus.choices, default=FeeStatus.NONE)
-    submitted_at = models.DateTimeField("thời điểm nộp", null=True, blank=True)
-    appointment_at = models.DateTimeField("ngày hẹn trả kết quả", null=True, blank=True)
+    submitted_at = models.DateTimeField(gettext_lazy("thời điểm nộp"), null=True, blank=True)
+    appointment_at = models.DateTimeField(
+        gettext_lazy("ngày hẹn trả kết quả"), null=True, blank=True
+    )
     # --- the back office (issue 4) ---
     reception_agency = models.ForeignKey(
         "places.Agency",
@@ -95,10 +105,12 @@ class Dossier(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="received_dossiers",
-        verbose_name="nơi tiếp nhận",
+        verbose_name=gettext_lazy("nơi tiếp nhận"),
     )
-    received_at = models.DateTimeField("thời điểm tiếp nhận", null=True, blank=True)
-    clock_start_at = models.DateTimeField("bắt đầu tính thời hạn", null=True, blank=True)
+    received_at = models.DateTimeField(gettext_lazy("thời điểm tiếp nhận"), null=True, blank=True)
+    clock_start_at = models.DateTimeField(
+        gettext_lazy("bắt đầu tính thời hạn"), null=True, blank=True
+    )
     route = models.ForeignKey(
         "ProcessingRoute", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -111,7 +123,7 @@ class Dossier(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="đơn vị đang xử lý",
+        verbose_name=gettext_lazy("đơn vị đang xử lý"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,20 +131,20 @@ class Dossier(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_dossiers",
-        verbose_name="người đang xử lý",
+        verbose_name=gettext_lazy("người đang xử lý"),
     )
-    step_due_at = models.DateTimeField("hạn của bước", null=True, blank=True)
-    due_at = models.DateTimeField("hạn hiện hành", null=True, blank=True)
-    finished_at = models.DateTimeField("kết thúc xử lý", null=True, blank=True)
-    returned_at = models.DateTimeField("đã trả kết quả lúc", null=True, blank=True)
-    decision_reason = models.TextField("lý do từ chối", blank=True)
+    step_due_at = models.DateTimeField(gettext_lazy("hạn của bước"), null=True, blank=True)
+    due_at = models.DateTimeField(gettext_lazy("hạn hiện hành"), null=True, blank=True)
+    finished_at = models.DateTimeField(gettext_lazy("kết thúc xử lý"), null=True, blank=True)
+    returned_at = models.DateTimeField(gettext_lazy("đã trả kết quả lúc"), null=True, blank=True)
+    decision_reason = models.TextField(gettext_lazy("lý do từ chối"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "hồ sơ"
-        verbose_name_plural = "hồ sơ"
+        verbose_name = gettext_lazy("hồ sơ")
+        verbose_name_plural = pgettext_lazy("số nhiều", "hồ sơ")
         indexes = [
             models.Index(fields=["owner", "state"], name="dossier_owner_state"),
             # an officer's queue: agency + state, ordered by due time
@@ -152,7 +164,7 @@ class Dossier(models.Model):
     issued_secret: str = ""
 
     def __str__(self) -> str:
-        return self.code or f"bản nháp #{self.pk}"
+        return self.code or _("bản nháp #%(pk)s") % {"pk": self.pk}
 
     @property
     def is_draft(self) -> bool:
@@ -191,20 +203,22 @@ class DossierFile(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reused_in",
-        verbose_name="lấy từ kết quả đã cấp",
+        verbose_name=gettext_lazy("lấy từ kết quả đã cấp"),
     )
     supplement = models.ForeignKey(
         "SupplementRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     digitised = models.BooleanField(
-        "đã số hóa", default=True, help_text="Chỉ tiêu số hóa (QĐ 766): bản điện tử có giá trị."
+        gettext_lazy("đã số hóa"),
+        default=True,
+        help_text=gettext_lazy("Chỉ tiêu số hóa (QĐ 766): bản điện tử có giá trị."),
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["component__position", "uploaded_at", "pk"]
-        verbose_name = "tệp thành phần hồ sơ"
-        verbose_name_plural = "tệp thành phần hồ sơ"
+        verbose_name = gettext_lazy("tệp thành phần hồ sơ")
+        verbose_name_plural = pgettext_lazy("số nhiều", "tệp thành phần hồ sơ")
 
     def __str__(self) -> str:
         return self.original_name
@@ -282,15 +296,15 @@ class SupplementRequest(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
     requested_at = models.DateTimeField()
-    reason = models.TextField("lý do")
-    fields = models.JSONField("trường cần sửa", default=list, blank=True)
+    reason = models.TextField(gettext_lazy("lý do"))
+    fields = models.JSONField(gettext_lazy("trường cần sửa"), default=list, blank=True)
     components = models.ManyToManyField(
         "catalogue.ComponentRequirement", blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     answer_note = models.TextField(blank=True)
     items = models.JSONField(
-        "thành phần thiếu/sai và lý do", default=list, blank=True
+        gettext_lazy("thành phần thiếu/sai và lý do"), default=list, blank=True
     )  # [{"component": id, "name": str, "reason": str}]
     during_processing = models.BooleanField(default=False)
     requested_by = models.ForeignKey(
@@ -323,9 +337,9 @@ class Rating(models.Model):
     """Đánh giá mức độ hài lòng (Decision 766/QĐ-TTg, indicator 5.4)."""
 
     class Level(models.TextChoices):
-        VERY_SATISFIED = "very_satisfied", "rất hài lòng"
-        SATISFIED = "satisfied", "hài lòng"
-        NOT_SATISFIED = "not_satisfied", "không hài lòng"
+        VERY_SATISFIED = "very_satisfied", gettext_lazy("rất hài lòng")
+        SATISFIED = "satisfied", gettext_lazy("hài lòng")
+        NOT_SATISFIED = "not_satisfied", gettext_lazy("không hài lòng")
 
     dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
     level = models.CharField(max_length=20, choices=Level.choices)
@@ -354,7 +368,7 @@ class ProcessingRoute(models.Model):
         "catalogue.Procedure", on_delete=models.PROTECT, related_name="routes"
     )
     number = models.PositiveIntegerField(default=1)
-    is_active = models.BooleanField("đang áp dụng", default=True)
+    is_active = models.BooleanField(gettext_lazy("đang áp dụng"), default=True)
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -365,7 +379,10 @@ class ProcessingRoute(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.procedure_id} quy trình {self.number}"
+        return _("%(procedure)s quy trình %(number)s") % {
+            "procedure": self.procedure_id,
+            "number": self.number,
+        }
 
 
 class RouteStep(models.Model):
@@ -380,7 +397,7 @@ class RouteStep(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Để trống: cơ quan giải quyết của hồ sơ.",
+        help_text=gettext_lazy("Để trống: cơ quan giải quyết của hồ sơ."),
     )
     role = models.CharField(max_length=30)  # tinhso.people.models.Role
     share_percent = models.DecimalField(max_digits=5, decimal_places=2)
@@ -399,10 +416,10 @@ class StepRecord(models.Model):
     """One hand-off on the tracking sheet (Phiếu kiểm soát quá trình giải quyết hồ sơ)."""
 
     class Outcome(models.TextChoices):
-        OPEN = "open", "đang xử lý"
-        FORWARDED = "forwarded", "đã chuyển bước sau"
-        RETURNED = "returned", "trả lại bước trước"
-        FINISHED = "finished", "đã xử lý xong"
+        OPEN = "open", gettext_lazy("đang xử lý")
+        FORWARDED = "forwarded", gettext_lazy("đã chuyển bước sau")
+        RETURNED = "returned", gettext_lazy("trả lại bước trước")
+        FINISHED = "finished", gettext_lazy("đã xử lý xong")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="step_records")
     step = models.ForeignKey(
@@ -431,7 +448,7 @@ class Apology(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
     agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField("lý do chậm")
+    reason = models.TextField(gettext_lazy("lý do chậm"))
     previous_appointment = models.DateTimeField()
     new_appointment = models.DateTimeField()
     created_by = models.ForeignKey(
@@ -465,13 +482,13 @@ class OpinionRequest(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="opinions")
     agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    question = models.TextField("nội dung xin ý kiến")
+    question = models.TextField(gettext_lazy("nội dung xin ý kiến"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField()
     due_at = models.DateTimeField()
-    answer = models.TextField("ý kiến", blank=True)
+    answer = models.TextField(gettext_lazy("ý kiến"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tinhso.core.calendar import current_calendar
 from tinhso.dossiers import codes, deadlines
@@ -26,6 +28,9 @@ from tinhso.dossiers.models import (
     DossierResult,
     LookupAttempt,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DEFAULT_LOOKUPS_PER_MINUTE = 10  # failed look-ups per client address
 # A digest no secret has: unknown codes are compared against it, so a miss costs the same
@@ -62,7 +67,7 @@ def access_draft(user: Any, pk: int) -> Dossier:
         else None
     )
     if dossier is None:
-        raise Http404("Không tìm thấy bản nháp.")
+        raise Http404(_("Không tìm thấy bản nháp."))
     return dossier
 
 
@@ -74,7 +79,7 @@ def access_dossier_for_client(client: Any, code: str) -> Dossier:
         else None
     )
     if dossier is None:
-        raise Http404("Không tìm thấy hồ sơ.")
+        raise Http404(_("Không tìm thấy hồ sơ."))
     return dossier
 
 
@@ -86,21 +91,21 @@ def access_dossier(user: Any, code: str) -> Dossier:
         else None
     )
     if dossier is None:
-        raise Http404("Không tìm thấy hồ sơ.")
+        raise Http404(_("Không tìm thấy hồ sơ."))
     return dossier
 
 
 def access_file(user: Any, pk: int) -> DossierFile:
     item = DossierFile.objects.select_related("dossier").filter(pk=pk).first()
     if item is None or item.dossier.owner_id != getattr(user, "pk", None):
-        raise Http404("Không tìm thấy tệp.")
+        raise Http404(_("Không tìm thấy tệp."))
     return item
 
 
 def access_result(user: Any, pk: int) -> DossierResult:
     result = DossierResult.objects.select_related("dossier").filter(pk=pk).first()
     if result is None or result.dossier.owner_id != getattr(user, "pk", None):
-        raise Http404("Không tìm thấy kết quả.")
+        raise Http404(_("Không tìm thấy kết quả."))
     return result
 
 
@@ -186,13 +191,13 @@ def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None
         procedure=procedure,
         agency=agency,
         state=state,
-        state_label=Dossier.State(state).label,
+        state_label=str(Dossier.State(state).label),
         submitted_at=submitted_at,
         appointment_at=appointment_at,
         paused=state == Dossier.State.SUPPLEMENT_REQUESTED,
         applicant_initials=initials(name),
         events=[
-            (at, event_state, Dossier.State(event_state).label)
+            (at, event_state, str(Dossier.State(event_state).label))
             for at, event_state in events.values_list("at", "state")
         ],
     )
@@ -253,7 +258,7 @@ def access_dossier_for_official(user: Any, code: str) -> Dossier:
     """The dossier by code if this official may see it, else 404 (as if it did not exist)."""
     pk = visible_to_official(user).filter(code=code).values_list("pk", flat=True).first()
     if pk is None:
-        raise Http404("Không tìm thấy hồ sơ.")
+        raise Http404(_("Không tìm thấy hồ sơ."))
     return _detail_queryset().select_related("current_step", "current_agency").get(pk=pk)
 
 
@@ -365,14 +370,14 @@ def apology_due(dossier: Dossier, now: datetime | None = None) -> Any:
 
 
 # --- work queues ------------------------------------------------------------------------------
-QUEUES: list[tuple[str, str]] = [
-    ("cua-toi", "Hồ sơ của tôi"),
-    ("don-vi", "Hồ sơ của đơn vị"),
-    ("cho-tiep-nhan", "Chờ tiếp nhận"),
-    ("den-han-hom-nay", "Đến hạn hôm nay"),
-    ("sap-den-han", "Sắp đến hạn"),
-    ("qua-han", "Quá hạn"),
-    ("cho-bo-sung", "Chờ công dân bổ sung"),
+QUEUES: list[tuple[str, StrOrPromise]] = [
+    ("cua-toi", gettext_lazy("Hồ sơ của tôi")),
+    ("don-vi", gettext_lazy("Hồ sơ của đơn vị")),
+    ("cho-tiep-nhan", gettext_lazy("Chờ tiếp nhận")),
+    ("den-han-hom-nay", gettext_lazy("Đến hạn hôm nay")),
+    ("sap-den-han", gettext_lazy("Sắp đến hạn")),
+    ("qua-han", gettext_lazy("Quá hạn")),
+    ("cho-bo-sung", gettext_lazy("Chờ công dân bổ sung")),
 ]
 DEFAULT_DUE_SOON_HOURS = 16
 
@@ -410,7 +415,7 @@ def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier
             models_q(current_agency_id__in=ids) | models_q(reception_agency_id__in=ids)
         )
     else:
-        raise Http404("Không có hàng đợi này.")
+        raise Http404(_("Không có hàng đợi này."))
     return rows.order_by("due_at", "pk")
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from weasyprint import HTML
 
 from tinhso.core.workdays import VIETNAM
@@ -60,5 +61,7 @@ def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
 
 
 def render_receipt(dossier: Any, secret: str = "") -> bytes:
-    html = render_to_string("dossiers/receipt.html", receipt_context(dossier, secret))
+    """The receipt PDF, in Vietnamese whatever language the citizen browses in."""
+    with translation.override("vi"):
+        html = render_to_string("dossiers/receipt.html", receipt_context(dossier, secret))
     return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 MB = 1024 * 1024
@@ -52,7 +53,7 @@ _ZIP_PART = {
 
 
 class RejectedFile(ValueError):
-    """A file the dossier cannot take; the message is for the citizen, in Vietnamese."""
+    """A file the dossier cannot take; the message is for the citizen, in their language."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -124,16 +125,20 @@ def check_file(
     """The file's real type (e.g. "pdf"), or RejectedFile with the reason for the citizen."""
     rules = rules or limits()
     if not content:
-        raise RejectedFile(f"Tệp “{name}” rỗng.")
+        raise RejectedFile(_("Tệp “%(name)s” rỗng.") % {"name": name})
     if len(content) > rules.max_file_bytes:
         raise RejectedFile(
-            f"Tệp “{name}” có dung lượng {size_label(len(content))}, vượt quá giới hạn "
-            f"{size_label(rules.max_file_bytes)} cho mỗi tệp."
+            _("Tệp “%(name)s” có dung lượng %(size)s, vượt quá giới hạn %(limit)s cho mỗi tệp.")
+            % {
+                "name": name,
+                "size": size_label(len(content)),
+                "limit": size_label(rules.max_file_bytes),
+            }
         )
     if already_in_dossier + len(content) > rules.max_dossier_bytes:
         raise RejectedFile(
-            f"Không thể thêm tệp “{name}”: tổng dung lượng hồ sơ sẽ vượt quá "
-            f"{size_label(rules.max_dossier_bytes)}."
+            _("Không thể thêm tệp “%(name)s”: tổng dung lượng hồ sơ sẽ vượt quá %(limit)s.")
+            % {"name": name, "limit": size_label(rules.max_dossier_bytes)}
         )
     guess = filetype.guess(content[:8192] if len(content) > 8192 else content)
     kind = guess.extension if guess else ""
@@ -141,8 +146,11 @@ def check_file(
         kind = _office_kind(content)
     if kind not in rules.types or not _confirm(kind, content):
         raise RejectedFile(
-            f"Tệp “{name}” không phải là tệp hợp lệ thuộc các định dạng được chấp nhận "
-            f"({rules.types_label}); hệ thống kiểm tra nội dung tệp, không dựa vào tên tệp."
+            _(
+                "Tệp “%(name)s” không phải là tệp hợp lệ thuộc các định dạng được chấp nhận "
+                "(%(types)s); hệ thống kiểm tra nội dung tệp, không dựa vào tên tệp."
+            )
+            % {"name": name, "types": rules.types_label}
         )
     return kind
 

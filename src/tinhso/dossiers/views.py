@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tinhso.catalogue import eforms
@@ -27,10 +28,10 @@ from tinhso.dossiers.uploads import RejectedFile, limits, size_label
 from tinhso.places.models import Agency
 
 STEPS = [
-    ("form", "Tờ khai"),
-    ("files", "Giấy tờ"),
-    ("delivery", "Nhận kết quả"),
-    ("review", "Xem lại và nộp"),
+    ("form", gettext_lazy("Tờ khai")),
+    ("files", gettext_lazy("Giấy tờ")),
+    ("delivery", gettext_lazy("Nhận kết quả")),
+    ("review", gettext_lazy("Xem lại và nộp")),
 ]
 
 
@@ -91,7 +92,7 @@ def _step_context(dossier: Dossier, step: str) -> dict[str, Any]:
     return {
         "dossier": dossier,
         "version": dossier.version,
-        "steps": [(s, _(label)) for s, label in STEPS],
+        "steps": STEPS,
         "step": step,
         "step_number": names.index(step) + 1,
         "step_count": len(STEPS),

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tinhso.core.workdays import VIETNAM
@@ -35,7 +37,7 @@ def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if getattr(request.user, "kind", "") != User.Kind.OFFICIAL:
-            raise Http404("Không tìm thấy trang.")
+            raise Http404(_("Không tìm thấy trang."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -57,7 +59,7 @@ def queue(request: HttpRequest, name: str = "cua-toi") -> HttpResponse:
     """Hàng đợi công việc, ordered by due time, paged."""
     titles = dict(queries.QUEUES)
     if name not in titles:
-        raise Http404("Không có hàng đợi này.")
+        raise Http404(_("Không có hàng đợi này."))
     now = timezone.now()
     try:
         page = max(1, int(request.GET.get("trang", "1")))
@@ -104,9 +106,9 @@ def _row(dossier: Dossier, now: datetime) -> dict[str, Any]:
         "due": due.astimezone(VIETNAM) if due else None,
         "overdue": bool(due and due < now and dossier.state == Dossier.State.RECEIVED),
         "row_action": (
-            ("receive", "Tiếp nhận")
+            ("receive", _("Tiếp nhận"))
             if dossier.state == Dossier.State.SUBMITTED
-            else ("forward", "Chuyển bước tiếp")
+            else ("forward", _("Chuyển bước tiếp"))
             if dossier.state == Dossier.State.RECEIVED
             else None
         ),
@@ -178,7 +180,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "assign":
         to = User.objects.filter(pk=post.get("to") or 0).first()
         if to is None:
-            raise actions.DossierError({"to": "Vui lòng chọn cán bộ."})
+            raise actions.DossierError({"to": _("Vui lòng chọn cán bộ.")})
         return actions.assign(dossier, officer=user, to=to)
     if action == "forward":
         return actions.forward(dossier, officer=user, note=post.get("note", ""))
@@ -205,7 +207,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "extend":
         moment = parse_datetime(post.get("new_appointment", "") or "")
         if moment is None:
-            raise actions.DossierError({"new_appointment": "Vui lòng nhập ngày hẹn mới."})
+            raise actions.DossierError({"new_appointment": _("Vui lòng nhập ngày hẹn mới.")})
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=VIETNAM)
         return actions.extend(
@@ -218,7 +220,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "attach_result":
         upload = request.FILES.get("file")
         if upload is None:
-            raise actions.DossierError({"file": "Vui lòng chọn tệp kết quả."})
+            raise actions.DossierError({"file": _("Vui lòng chọn tệp kết quả.")})
         return actions.attach_result(
             dossier, post.get("name", "") or upload.name or "", upload.read(), officer=user
         )
@@ -226,7 +228,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
         return actions.mark_ready(dossier, officer=user)
     if action == "return_result":
         return actions.return_result(dossier, officer=user, how=post.get("how", ""))
-    raise Http404("Không có thao tác này.")
+    raise Http404(_("Không có thao tác này."))
 
 
 @official_required
@@ -258,7 +260,11 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Đã {lifecycle.ACTIONS[action].label}: {dossier.code}.")
+        messages.success(
+            request,
+            _("Đã %(action)s: %(code)s.")
+            % {"action": lifecycle.ACTIONS[action].label, "code": dossier.code},
+        )
     return _back(request, reverse("dossiers:office-detail", args=[dossier.code]))
 
 
@@ -272,13 +278,17 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         try:
             dossier = queries.access_dossier_for_official(request.user, code)
             if to is None:
-                raise actions.DossierError("Vui lòng chọn cán bộ.")
+                raise actions.DossierError(_("Vui lòng chọn cán bộ."))
             actions.assign(dossier, officer=request.user, to=to)
             done += 1
         except (actions.DossierError, Http404) as exc:
             refused.append(f"{code}: {exc}")
     if done:
-        messages.success(request, f"Đã phân công {done} hồ sơ.")
+        messages.success(
+            request,
+            ngettext("Đã phân công %(count)d hồ sơ.", "Đã phân công %(count)d hồ sơ.", done)
+            % {"count": done},
+        )
     for line in refused:
         messages.error(request, line)
     return _back(request, reverse("dossiers:office-queue", args=["don-vi"]))
@@ -299,7 +309,7 @@ def form_pdf(request: HttpRequest, code: str, form: str) -> HttpResponse:
     elif form == "kiem-soat":
         pdf = forms_pdf.tracking_sheet(dossier)
     else:
-        raise Http404("Không có biểu mẫu này cho hồ sơ.")
+        raise Http404(_("Không có biểu mẫu này cho hồ sơ."))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{dossier.code}-{form}.pdf"'
     return response
@@ -370,7 +380,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         request.user, catalogue.competent_agencies(version.procedure).select_related("commune")
     )
     if not choices:
-        raise Http404("Không tìm thấy trang.")
+        raise Http404(_("Không tìm thấy trang."))
     post = request.POST
     picked = post.get("agency", "")
     agency = (
@@ -411,7 +421,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         except actions.DossierError as exc:
             errors = exc.errors
         else:
-            messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}.")
+            messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
             # Mẫu 01 printed now carries the look-up secret (stored hashed, see `issued`).
             return issued.remember(
                 redirect("dossiers:office-detail", code=dossier.code),

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tinhso.core import audit
@@ -56,7 +58,9 @@ def _clean_phone(value: str | None, errors: dict[str, list[str]]) -> str | None:
         errors.setdefault("phone", []).append(exc.message)
         return None
     if User.objects.filter(phone=phone).exists():
-        errors.setdefault("phone", []).append("Số điện thoại này đã được dùng cho tài khoản khác.")
+        errors.setdefault("phone", []).append(
+            _("Số điện thoại này đã được dùng cho tài khoản khác.")
+        )
     return phone
 
 
@@ -67,19 +71,21 @@ def _clean_email(value: str | None, errors: dict[str, list[str]]) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        errors.setdefault("email", []).append("Địa chỉ email không hợp lệ.")
+        errors.setdefault("email", []).append(_("Địa chỉ email không hợp lệ."))
         return ""
     if User.objects.filter(email__iexact=email).exists():
-        errors.setdefault("email", []).append("Email này đã được dùng cho tài khoản khác.")
+        errors.setdefault("email", []).append(_("Email này đã được dùng cho tài khoản khác."))
     return email
 
 
 # Django's own messages for these are not all translated into Vietnamese.
 _PASSWORD_MESSAGES = {
-    "password_too_short": "Mật khẩu quá ngắn: cần ít nhất {min_length} ký tự.",
-    "password_too_common": "Mật khẩu này quá phổ biến, dễ bị đoán.",
-    "password_entirely_numeric": "Mật khẩu không được chỉ gồm chữ số.",
-    "password_too_similar": "Mật khẩu quá giống thông tin của tài khoản (tên đăng nhập, email).",
+    "password_too_short": gettext_lazy("Mật khẩu quá ngắn: cần ít nhất {min_length} ký tự."),
+    "password_too_common": gettext_lazy("Mật khẩu này quá phổ biến, dễ bị đoán."),
+    "password_entirely_numeric": gettext_lazy("Mật khẩu không được chỉ gồm chữ số."),
+    "password_too_similar": gettext_lazy(
+        "Mật khẩu quá giống thông tin của tài khoản (tên đăng nhập, email)."
+    ),
 }
 
 
@@ -103,6 +109,31 @@ def _check_password(password: str, user: User, errors: dict[str, list[str]]) -> 
         errors.setdefault("password", []).extend(problems)
 
 
+def _unsaved_user(
+    errors: dict[str, list[str]],
+    password: str | None,
+    *,
+    phone: str | None,
+    email: str | None,
+    **fields: Any,
+) -> User:
+    """A new account, phone and e-mail cleaned, password checked and set (unusable when None),
+    not yet saved.
+
+    Raises `PeopleError` with the errors found so far plus these, if any.
+    """
+    user = User(phone=_clean_phone(phone, errors), email=_clean_email(email, errors), **fields)
+    if password is not None:
+        _check_password(password, user, errors)
+    if errors:
+        raise PeopleError(errors)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    return user
+
+
 def register_citizen(
     *,
     full_name: str,
@@ -121,46 +152,37 @@ def register_citizen(
     errors: dict[str, list[str]] = {}
     name = normalize(full_name)
     if not name:
-        errors["full_name"] = ["Chưa nhập họ và tên."]
+        errors["full_name"] = [_("Chưa nhập họ và tên.")]
     elif len(name) > 200:
-        errors["full_name"] = ["Họ và tên dài quá 200 ký tự."]
+        errors["full_name"] = [_("Họ và tên dài quá 200 ký tự.")]
     number = ""
     try:
         parsed = validate_personal_id(personal_id, date_of_birth)
         number = parsed.number
         if sex and sex != parsed.sex:
-            errors["sex"] = ["Giới tính không khớp với số định danh cá nhân."]
+            errors["sex"] = [_("Giới tính không khớp với số định danh cá nhân.")]
         sex = parsed.sex
     except InvalidIdentifier as exc:
         errors["personal_id"] = [exc.message]
     if date_of_birth is not None and date_of_birth > timezone.localdate():
-        errors["date_of_birth"] = ["Ngày sinh ở tương lai."]
+        errors["date_of_birth"] = [_("Ngày sinh ở tương lai.")]
     existing = Citizen.objects.filter(personal_id=number).first() if number else None
     if number and (
         (existing is not None and existing.user_id is not None)
         or User.objects.filter(username=number).exists()
     ):
         errors.setdefault("personal_id", []).append(
-            "Số định danh cá nhân này đã có tài khoản. Hãy đăng nhập hoặc lấy lại mật khẩu."
+            _("Số định danh cá nhân này đã có tài khoản. Hãy đăng nhập hoặc lấy lại mật khẩu.")
         )
-    clean_phone = _clean_phone(phone, errors)
-    clean_email = _clean_email(email, errors)
-    user = User(
+    user = _unsaved_user(
+        errors,
+        password,
+        phone=phone,
+        email=email,
         username=number,
         kind=User.Kind.CITIZEN,
         full_name=name,
-        phone=clean_phone,
-        email=clean_email,
     )
-    if password is not None:
-        _check_password(password, user, errors)
-    if errors:
-        raise PeopleError(errors)
-
-    if password is None:
-        user.set_unusable_password()
-    else:
-        user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
@@ -171,8 +193,8 @@ def register_citizen(
                     full_name=name,
                     date_of_birth=date_of_birth,
                     sex=sex,
-                    phone=clean_phone or "",
-                    email=clean_email,
+                    phone=user.phone or "",
+                    email=user.email,
                 )
                 citizen_changes = _created(citizen, CITIZEN_FIELDS)
             else:
@@ -189,7 +211,7 @@ def register_citizen(
             )
     except IntegrityError:
         raise PeopleError(
-            {"personal_id": "Tài khoản vừa được tạo cùng lúc ở nơi khác; hãy thử đăng nhập."}
+            {"personal_id": _("Tài khoản vừa được tạo cùng lúc ở nơi khác; hãy thử đăng nhập.")}
         ) from None
     return user
 
@@ -209,31 +231,23 @@ def create_official(
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     if not username:
-        errors["username"] = ["Chưa nhập tên đăng nhập."]
+        errors["username"] = [_("Chưa nhập tên đăng nhập.")]
     elif User.objects.filter(username=username).exists():
-        errors["username"] = ["Tên đăng nhập này đã có."]
+        errors["username"] = [_("Tên đăng nhập này đã có.")]
     name = normalize(full_name)
     if not name:
-        errors["full_name"] = ["Chưa nhập họ và tên."]
-    clean_email = _clean_email(email, errors)
-    clean_phone = _clean_phone(phone, errors)
-    user = User(
+        errors["full_name"] = [_("Chưa nhập họ và tên.")]
+    user = _unsaved_user(
+        errors,
+        password,
+        phone=phone,
+        email=email,
         username=username,
         kind=User.Kind.OFFICIAL,
         full_name=name,
-        email=clean_email,
-        phone=clean_phone,
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    if password is not None:
-        _check_password(password, user, errors)
-    if errors:
-        raise PeopleError(errors)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        user.set_password(password)
     with transaction.atomic():
         user.save()
         audit.record(
@@ -250,7 +264,7 @@ def update_account(user: User, *, actor: User | None, **values: Any) -> User:
     allowed = {"full_name", "phone", "email", "is_active", "is_staff", "is_superuser", "kind"}
     unknown = set(values) - allowed
     if unknown:
-        raise PeopleError({field: "Không sửa được trường này." for field in sorted(unknown)})
+        raise PeopleError({field: _("Không sửa được trường này.") for field in sorted(unknown)})
     errors: dict[str, list[str]] = {}
     if "full_name" in values:
         values["full_name"] = normalize(values["full_name"])
@@ -266,16 +280,18 @@ def update_account(user: User, *, actor: User | None, **values: Any) -> User:
             and values["phone"] != current
             and User.objects.filter(phone=values["phone"]).exclude(pk=user.pk).exists()
         ):
-            errors["phone"] = ["Số điện thoại này đã được dùng cho tài khoản khác."]
+            errors["phone"] = [_("Số điện thoại này đã được dùng cho tài khoản khác.")]
     if "email" in values:
         email = (values["email"] or "").strip().lower()
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                errors["email"] = ["Địa chỉ email không hợp lệ."]
+                errors["email"] = [_("Địa chỉ email không hợp lệ.")]
             if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-                errors.setdefault("email", []).append("Email này đã được dùng cho tài khoản khác.")
+                errors.setdefault("email", []).append(
+                    _("Email này đã được dùng cho tài khoản khác.")
+                )
         values["email"] = email
     if errors:
         raise PeopleError(errors)
@@ -309,9 +325,9 @@ def grant_role(
 ) -> RoleAssignment:
     """Giao vai trò. Only officials hold roles; granting a role held already updates the title."""
     if user.kind != User.Kind.OFFICIAL:
-        raise PeopleError({"user": "Chỉ tài khoản cán bộ, công chức mới được giao vai trò."})
+        raise PeopleError({"user": _("Chỉ tài khoản cán bộ, công chức mới được giao vai trò.")})
     if role not in Role.values:
-        raise PeopleError({"role": f"Vai trò không hợp lệ: {role}."})
+        raise PeopleError({"role": _("Vai trò không hợp lệ: %(role)s.") % {"role": role}})
     title = normalize(title)
     with transaction.atomic():
         assignment = (
@@ -365,12 +381,14 @@ def revoke_role(user: User, agency: Agency, role: str, *, actor: User | None) ->
 
 
 def enroll_totp(
-    user: User, *, actor: User | None, key: str | None = None, name: str = "Ứng dụng xác thực"
+    user: User, *, actor: User | None, key: str | None = None, name: str = ""
 ) -> TOTPDevice:
     """Cấp thiết bị xác thực (TOTP): replaces the user's previous TOTP devices.
 
     `key` (hex) is for the demo accounts' fixed secrets; otherwise a random 20-byte key.
+    The device's name defaults to "Ứng dụng xác thực", in the language of the request.
     """
+    name = name or _("Ứng dụng xác thực")
     with transaction.atomic():
         replaced = list(
             TOTPDevice.objects.filter(user=user).order_by("pk").values_list("pk", flat=True)
@@ -411,14 +429,14 @@ def register_organisation(
         }[parsed.kind]
         kind = kind or str(default_kind)
         if Organisation.objects.filter(tax_code=code).exists():
-            errors["tax_code"] = ["Mã số thuế này đã được đăng ký."]
+            errors["tax_code"] = [_("Mã số thuế này đã được đăng ký.")]
     except InvalidIdentifier as exc:
         errors["tax_code"] = [exc.message]
     if kind is not None and kind not in Organisation.Kind.values:
-        errors["kind"] = ["Loại tổ chức không hợp lệ."]
+        errors["kind"] = [_("Loại tổ chức không hợp lệ.")]
     clean_name = normalize(name)
     if not clean_name:
-        errors["name"] = ["Chưa nhập tên tổ chức."]
+        errors["name"] = [_("Chưa nhập tên tổ chức.")]
     if errors:
         raise PeopleError(errors)
     try:
@@ -442,7 +460,7 @@ def register_organisation(
                 },
             )
     except IntegrityError:
-        raise PeopleError({"tax_code": "Mã số thuế này đã được đăng ký."}) from None
+        raise PeopleError({"tax_code": _("Mã số thuế này đã được đăng ký.")}) from None
     return organisation
 
 

@@ -45,7 +45,7 @@ class OfficialAdminSite(OTPAdminSite):
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if is_fully_signed_in(request.user):
-            return HttpResponseForbidden("Tài khoản này không có quyền vào trang quản trị.")
+            return HttpResponseForbidden(_("Tài khoản này không có quyền vào trang quản trị."))
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         return redirect_to_login(next_url, reverse("people:sign-in"))
 
@@ -95,8 +95,12 @@ def _clean_phone(value: str | None) -> str | None:
 
 
 class OfficialCreationForm(forms.ModelForm):
-    password1 = forms.CharField(label="Mật khẩu", strip=False, widget=forms.PasswordInput)
-    password2 = forms.CharField(label="Nhập lại mật khẩu", strip=False, widget=forms.PasswordInput)
+    password1 = forms.CharField(
+        label=gettext_lazy("Mật khẩu"), strip=False, widget=forms.PasswordInput
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Nhập lại mật khẩu"), strip=False, widget=forms.PasswordInput
+    )
 
     class Meta:
         model = User
@@ -112,7 +116,7 @@ class OfficialCreationForm(forms.ModelForm):
         data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "Hai mật khẩu không giống nhau.")
+            self.add_error("password2", _("Hai mật khẩu không giống nhau."))
         elif first:
             candidate = User(username=data.get("username", ""), email=data.get("email", ""))
             for problem in actions.password_problems(first, candidate):
@@ -203,7 +207,7 @@ class UserAdmin(ThroughActionsAdmin):
         data = form.cleaned_data
         if not _is_superuser(request) and any(data.get(f) for f in PRIVILEGE_FIELDS):
             # A second guard: the form of a non-superuser has none of these fields.
-            raise PermissionDenied("Chỉ quản trị viên cấp cao được cấp quyền quản trị.")
+            raise PermissionDenied(_("Chỉ quản trị viên cấp cao được cấp quyền quản trị."))
         if change:
             original = User.objects.get(pk=obj.pk)
             values = {name: data[name] for name in form.changed_data if name in data}
@@ -225,7 +229,7 @@ class UserAdmin(ThroughActionsAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing related is edited here; roles have their own page."""
 
-    @admin.action(description="Cấp thiết bị xác thực (TOTP) cho các cán bộ đã chọn")
+    @admin.action(description=gettext_lazy("Cấp thiết bị xác thực (TOTP) cho các cán bộ đã chọn"))
     def issue_totp_devices(
         self, request: HttpRequest, queryset: QuerySet[User]
     ) -> TemplateResponse | None:
@@ -235,15 +239,19 @@ class UserAdmin(ThroughActionsAdmin):
             if not actor.is_superuser and (user.is_superuser or user.pk == actor.pk):
                 self.message_user(
                     request,
-                    f"{user.username}: chỉ quản trị viên cấp cao được cấp thiết bị xác thực "
-                    "cho tài khoản quản trị cấp cao hoặc cho chính mình.",
+                    _(
+                        "%(username)s: chỉ quản trị viên cấp cao được cấp thiết bị xác thực "
+                        "cho tài khoản quản trị cấp cao hoặc cho chính mình."
+                    )
+                    % {"username": user.username},
                     messages.ERROR,
                 )
                 continue
             if not user.requires_second_factor:
                 self.message_user(
                     request,
-                    f"{user.username}: tài khoản công dân không cần mã xác thực.",
+                    _("%(username)s: tài khoản công dân không cần mã xác thực.")
+                    % {"username": user.username},
                     messages.WARNING,
                 )
                 continue
@@ -260,7 +268,7 @@ class UserAdmin(ThroughActionsAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Thiết bị xác thực đã cấp",
+            "title": _("Thiết bị xác thực đã cấp"),
             "issued": issued,
             "opts": self.model._meta,
         }
@@ -312,9 +320,9 @@ class CitizenAdmin(admin.ModelAdmin):
 
 class OrganisationForm(forms.ModelForm):
     kind = forms.ChoiceField(
-        label="Loại",
+        label=gettext_lazy("Loại"),
         required=False,
-        choices=[("", "Theo mã số thuế"), *Organisation.Kind.choices],
+        choices=[("", gettext_lazy("Theo mã số thuế")), *Organisation.Kind.choices],
     )
 
     class Meta:

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class User(AbstractUser):
     """Tài khoản: anyone who signs in. Officials must also pass a second factor."""
 
     class Kind(models.TextChoices):
-        CITIZEN = "citizen", "công dân, tổ chức"
-        OFFICIAL = "official", "cán bộ, công chức"
+        CITIZEN = "citizen", gettext_lazy("công dân, tổ chức")
+        OFFICIAL = "official", gettext_lazy("cán bộ, công chức")
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
     full_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=15, unique=True, null=True, blank=True)
 
     class Meta:
-        verbose_name = "tài khoản"
-        verbose_name_plural = "tài khoản"
+        verbose_name = gettext_lazy("tài khoản")
+        verbose_name_plural = pgettext_lazy("số nhiều", "tài khoản")
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~models.Q(email=""), name="unique_nonempty_email"
@@ -43,8 +43,8 @@ class User(AbstractUser):
 
 
 class Sex(models.TextChoices):
-    MALE = "male", "Nam"
-    FEMALE = "female", "Nữ"
+    MALE = "male", gettext_lazy("Nam")
+    FEMALE = "female", gettext_lazy("Nữ")
 
 
 class Citizen(models.Model):
@@ -53,7 +53,7 @@ class Citizen(models.Model):
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen"
     )
-    personal_id = models.CharField("số định danh cá nhân", max_length=12, unique=True)
+    personal_id = models.CharField(gettext_lazy("số định danh cá nhân"), max_length=12, unique=True)
     full_name = models.CharField(max_length=200)
     date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
@@ -67,8 +67,8 @@ class Citizen(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "công dân"
-        verbose_name_plural = "công dân"
+        verbose_name = gettext_lazy("công dân")
+        verbose_name_plural = pgettext_lazy("số nhiều", "công dân")
 
     def __str__(self) -> str:
         return self.full_name
@@ -78,12 +78,12 @@ class Organisation(models.Model):
     """Tổ chức, doanh nghiệp, hộ kinh doanh: known by its tax code (mã số thuế)."""
 
     class Kind(models.TextChoices):
-        ENTERPRISE = "enterprise", "doanh nghiệp"
-        BRANCH = "branch", "chi nhánh, đơn vị phụ thuộc"
-        HOUSEHOLD_BUSINESS = "household_business", "hộ kinh doanh"
-        OTHER = "other", "tổ chức khác"
+        ENTERPRISE = "enterprise", gettext_lazy("doanh nghiệp")
+        BRANCH = "branch", gettext_lazy("chi nhánh, đơn vị phụ thuộc")
+        HOUSEHOLD_BUSINESS = "household_business", gettext_lazy("hộ kinh doanh")
+        OTHER = "other", gettext_lazy("tổ chức khác")
 
-    tax_code = models.CharField("mã số thuế", max_length=14, unique=True)
+    tax_code = models.CharField(gettext_lazy("mã số thuế"), max_length=14, unique=True)
     name = models.CharField(max_length=300)
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.ENTERPRISE)
     address = models.CharField(max_length=300, blank=True)
@@ -95,21 +95,21 @@ class Organisation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "tổ chức"
-        verbose_name_plural = "tổ chức"
+        verbose_name = gettext_lazy("tổ chức")
+        verbose_name_plural = pgettext_lazy("số nhiều", "tổ chức")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Role(models.TextChoices):
-    RECEIVING_OFFICER = "receiving_officer", "cán bộ tiếp nhận một cửa"
-    SPECIALIST = "specialist", "chuyên viên xử lý"
-    HEAD_OF_UNIT = "head_of_unit", "trưởng phòng, trưởng đơn vị"
-    LEADER = "leader", "lãnh đạo cơ quan"
-    CLERK = "clerk", "văn thư"
-    IOC_VIEWER = "ioc_viewer", "xem trung tâm điều hành (IOC)"
-    ADMINISTRATOR = "administrator", "quản trị hệ thống"
+    RECEIVING_OFFICER = "receiving_officer", gettext_lazy("cán bộ tiếp nhận một cửa")
+    SPECIALIST = "specialist", gettext_lazy("chuyên viên xử lý")
+    HEAD_OF_UNIT = "head_of_unit", gettext_lazy("trưởng phòng, trưởng đơn vị")
+    LEADER = "leader", gettext_lazy("lãnh đạo cơ quan")
+    CLERK = "clerk", gettext_lazy("văn thư")
+    IOC_VIEWER = "ioc_viewer", gettext_lazy("xem trung tâm điều hành (IOC)")
+    ADMINISTRATOR = "administrator", gettext_lazy("quản trị hệ thống")
 
 
 class RoleAssignment(models.Model):
@@ -118,12 +118,12 @@ class RoleAssignment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
     agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="roles")
     role = models.CharField(max_length=30, choices=Role.choices)
-    title = models.CharField("chức vụ", max_length=200, blank=True)
+    title = models.CharField(gettext_lazy("chức vụ"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "vai trò"
-        verbose_name_plural = "vai trò"
+        verbose_name = gettext_lazy("vai trò")
+        verbose_name_plural = pgettext_lazy("số nhiều", "vai trò")
         constraints = [
             models.UniqueConstraint(fields=["user", "agency", "role"], name="one_role_per_agency")
         ]

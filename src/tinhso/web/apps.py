@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class WebConfig(AppConfig):
     name = "tinhso.web"
     label = "web"
-    verbose_name = "Giao diện"
+    verbose_name = gettext_lazy("Giao diện")
