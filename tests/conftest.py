@@ -18,3 +18,21 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by Playwright, for page and accessibility tests (use
+    with `tests.browser.requires_browser` and a transactional database)."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+    # ORM calls made while Playwright's loop ran opened connections in this thread: close
+    # them, or PostgreSQL refuses to drop the test database at the end of the run.
+    connections.close_all()

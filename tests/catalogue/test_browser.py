@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
+from tests.browser import axe_violations, requires_browser
 from tinhso.catalogue import demo
 
 BUDGET = 300 * 1024
@@ -15,17 +15,6 @@ pytestmark = [
     requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

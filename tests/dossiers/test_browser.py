@@ -8,10 +8,9 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
-from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
+from tests.browser import CHROMIUM, axe_violations, requires_browser
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier
 
@@ -21,22 +20,6 @@ pytestmark = [
     requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # between page actions are ordinary blocking calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright's loop ran used connections of that context: close
-        # them here, or PostgreSQL refuses to drop the test database at the end
-        connections.close_all()
 
 
 def page_weight(page) -> int:

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
+from tests.browser import axe_violations, requires_browser
 from tinhso.conf import ConfigurationError
 from tinhso.feedback import actions
 from tinhso.feedback.mapview import TILE, check_tile_url, fit, world_pixel
@@ -109,7 +109,7 @@ PNG_1PX = bytes.fromhex(
 
 @requires_browser
 @pytest.mark.django_db(transaction=True)
-def test_a_browser_loads_the_tiles_under_the_pins(monkeypatch, settings, live_server, new_report):
+def test_a_browser_loads_the_tiles_under_the_pins(browser, settings, live_server, new_report):
     requested: list[str] = []
 
     class Tiles(BaseHTTPRequestHandler):
@@ -127,20 +127,14 @@ def test_a_browser_loads_the_tiles_under_the_pins(monkeypatch, settings, live_se
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.MAP_TILE_URL = f"http://127.0.0.1:{server.server_port}/{{z}}/{{x}}/{{y}}.png"
     report = actions.submit_report(new_report(lat=Decimal("12.667800"), long=Decimal("108.038200")))
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            page.goto(live_server.url + "/phan-anh/ban-do/")
-            page.wait_for_load_state("networkidle")
-            tx, ty = osm_tile(12.6678, 108.0382, 16)
-            assert f"/16/{tx}/{ty}.png" in requested
-            assert axe_violations(page) == []
-            page.click(f"a[aria-label^='PA-{report.pk}:']")
-            page.wait_for_url(f"**/phan-anh/{report.pk}/")
-            browser.close()
+        page = browser.new_page()
+        page.goto(live_server.url + "/phan-anh/ban-do/")
+        page.wait_for_load_state("networkidle")
+        tx, ty = osm_tile(12.6678, 108.0382, 16)
+        assert f"/16/{tx}/{ty}.png" in requested
+        assert axe_violations(page) == []
+        page.click(f"a[aria-label^='PA-{report.pk}:']")
+        page.wait_for_url(f"**/phan-anh/{report.pk}/")
     finally:
         server.shutdown()
