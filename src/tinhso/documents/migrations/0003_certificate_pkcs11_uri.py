@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0002_search_trigram_index'),
+        ("documents", "0002_search_trigram_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='certificate',
-            name='pkcs11_uri',
-            field=models.CharField(blank=True, help_text='Key on a PKCS#11 token or HSM, as an RFC 7512 URI (pkcs11:token=...;object=...); the PIN is asked at signing time.', max_length=500),
+            model_name="certificate",
+            name="pkcs11_uri",
+            field=models.CharField(
+                blank=True,
+                help_text="Key on a PKCS#11 token or HSM, as an RFC 7512 URI (pkcs11:token=...;object=...); the PIN is asked at signing time.",
+                max_length=500,
+            ),
         ),
     ]
