@@ -11,7 +11,7 @@ import pytest
 
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions
-from tinhso.feedback.models import ApiUsage, Event, Photo, Report
+from tinhso.feedback.models import Event, Photo, Report
 from tinhso.feedback.rules import RuleError
 from tinhso.people.models import Role
 
@@ -367,26 +367,6 @@ def test_escalation_goes_further_up_when_the_supervisor_has_a_parent(
     ]
 
 
-def test_api_keys_are_stored_hashed_and_can_be_revoked(db):
-    client, key = actions.issue_api_key("Ứng dụng Đắk Lắk 24h", actor=None)
-    assert key.startswith("o311_") and len(key) == 48
-    assert client.key_hash == actions.hash_key(key) and key not in client.key_hash
-    assert client.key_prefix == key[:9]
-    with pytest.raises(RuleError):
-        actions.issue_api_key("Ứng dụng Đắk Lắk 24h", actor=None)
-    revoked = actions.revoke_api_key(client, actor=None)
-    assert not revoked.is_active and revoked.revoked_at is not None
-    assert AuditRecord.objects.filter(action="feedback.api_key.revoke").count() == 1
-
-
-def test_the_rate_limit_counts_per_minute(db):
-    client, _ = actions.issue_api_key("Thử", actor=None, requests_per_minute=2)
-    now = datetime(2026, 11, 23, 9, 0, 10, tzinfo=VN)
-    assert [actions.count_api_request(client, now=now) for _ in range(3)] == [True, True, False]
-    assert actions.count_api_request(client, now=now + timedelta(minutes=1))
-    assert ApiUsage.objects.get(client=client, minute=now.replace(second=0)).count == 3
-
-
 def test_more_than_five_evidence_photos_are_refused_and_nothing_changes(submitted, clean):
     audit_before = AuditRecord.objects.count()
     outbox_before = OutboxMessage.objects.count()
@@ -442,20 +422,6 @@ def test_answers_and_notes_keep_their_paragraphs(submitted):
         "Đã cử đội.\n\nChiều nay làm.",
         "Đã vá ổ gà.\n\nĐã rải nhựa.",
     ]
-
-
-def test_an_api_client_is_updated_through_an_audited_action(db):
-    client, _ = actions.issue_api_key("Thử", actor=None)
-    updated = actions.update_api_client(client, actor=None, name=" Thử 2 ", requests_per_minute=10)
-    assert (updated.name, updated.requests_per_minute) == ("Thử 2", 10)
-    record = AuditRecord.objects.get(action="feedback.api_key.update")
-    assert record.changes == {"name": ["Thử", "Thử 2"], "requests_per_minute": [60, 10]}
-    actions.update_api_client(client, actor=None, name="Thử 2")  # no change, no record
-    assert AuditRecord.objects.filter(action="feedback.api_key.update").count() == 1
-    with pytest.raises(RuleError):
-        actions.update_api_client(client, actor=None, requests_per_minute=0)
-    client.refresh_from_db()
-    assert client.requests_per_minute == 10
 
 
 def test_an_unpublished_report_cannot_be_followed(new_report):

@@ -14,6 +14,8 @@ from lxml import etree
 from tinhso.core.models import AuditRecord
 from tinhso.feedback import actions
 from tinhso.feedback.models import Report
+from tinhso.people import clients
+from tinhso.people.models import ApiClientUsage
 
 from .conformance import compare_json, compare_xml, example_json, example_xml
 from .conftest import jpeg
@@ -55,7 +57,7 @@ def error_of(response, fmt):
 
 @pytest.fixture
 def api_key(db):
-    _, key = actions.issue_api_key("Ứng dụng thử", actor=None)
+    _, key = clients.issue("Ứng dụng thử", scopes=["open311.post"], actor=None)
     return key
 
 
@@ -498,12 +500,25 @@ def test_bad_posts_store_nothing(client, roads, api_key, change, status, descrip
 
 
 def test_a_revoked_key_is_refused(client, roads, db):
-    api_client, key = actions.issue_api_key("Cũ", actor=None)
-    actions.revoke_api_key(api_client, actor=None)
+    api_client, key = clients.issue("Cũ", scopes=["open311.post"], actor=None)
+    clients.revoke(api_client, actor=None)
     response = client.post(f"{BASE}/requests.json", {**GOOD, "api_key": key})
     assert response.status_code == 403
     assert error_of(response, "json") == (403, BAD_KEY)
     assert Report.objects.count() == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_key_without_the_open311_scope_is_refused(client, roads, db, fmt):
+    _, key = clients.issue("Cổng DVC quốc gia", scopes=["dossiers.submit"], actor=None)
+    audit_before = AuditRecord.objects.count()
+    response = client.post(f"{BASE}/requests.{fmt}", {**GOOD, "api_key": key})
+    assert error_of(response, fmt) == (
+        403,
+        "Ứng dụng “Cổng DVC quốc gia” không được cấp phạm vi open311.post.",
+    )
+    assert Report.objects.count() == 0 and not ApiClientUsage.objects.exists()
+    assert AuditRecord.objects.count() == audit_before
 
 
 @pytest.mark.parametrize(
@@ -529,15 +544,24 @@ def test_fake_or_oversized_images_are_refused(client, roads, api_key, content, d
     assert Report.objects.count() == 0
 
 
-def test_a_client_over_its_rate_limit_gets_429(client, roads, db):
-    _, key = actions.issue_api_key("Nhanh", actor=None, requests_per_minute=2)
+def test_a_client_over_its_rate_limit_gets_429(client, roads, db, monkeypatch):
+    at = datetime(2026, 11, 23, 9, 0, 25, tzinfo=VN)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at)
+    api_client, key = clients.issue(
+        "Nhanh", scopes=["open311.post"], actor=None, requests_per_minute=2
+    )
     codes = [
         client.post(f"{BASE}/requests.json", {**GOOD, "api_key": key}).status_code for _ in range(3)
     ]
     assert codes == [201, 201, 429]
     response = client.post(f"{BASE}/requests.xml", {**GOOD, "api_key": key})
-    assert error_of(response, "xml") == (429, "Vượt giới hạn 2 yêu cầu mỗi phút; thử lại sau.")
+    assert error_of(response, "xml") == (
+        429,
+        "Vượt giới hạn 2 yêu cầu mỗi phút; hãy thử lại sau 35 giây.",
+    )
+    assert response["Retry-After"] == "35"
     assert Report.objects.count() == 2
+    assert ApiClientUsage.objects.get(client=api_client).count == 4
 
 
 def test_the_request_list_costs_the_same_queries_for_1_or_30_reports(

@@ -18,6 +18,7 @@ from tinhso.core import outbox
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions, media
 from tinhso.feedback.models import Event, Photo, Report
+from tinhso.people import clients
 
 from .conftest import jpeg
 
@@ -68,7 +69,7 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture
 def api_key(db):
-    _, key = actions.issue_api_key("Ứng dụng ảnh", actor=None)
+    _, key = clients.issue("Ứng dụng ảnh", scopes=["open311.post"], actor=None)
     return key
 
 

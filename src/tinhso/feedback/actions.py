@@ -1,4 +1,7 @@
-"""Every change to field reports, routing and Open311 clients: one named action each.
+"""Every change to field reports and routing: one named action each.
+
+Open311 client applications are people.ApiClient rows (scope `open311.post`), issued,
+changed and revoked by tinhso.people.clients.
 
 Each action owns its transaction, writes its audit record inside it and queues the reporter's
 and followers' notifications through the outbox (tinhso.core.notify). Legal sources as in
@@ -7,7 +10,6 @@ tinhso.feedback.models.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,8 +40,6 @@ from tinhso.feedback.media import (
     check_videos,
 )
 from tinhso.feedback.models import (
-    ApiClient,
-    ApiUsage,
     Attribute,
     Category,
     Event,
@@ -49,7 +49,7 @@ from tinhso.feedback.models import (
     RoutingRule,
 )
 from tinhso.feedback.rules import RuleError
-from tinhso.people.models import Role, RoleAssignment
+from tinhso.people.models import ApiClient, Role, RoleAssignment
 from tinhso.places.boundaries import commune_at
 from tinhso.places.models import Agency, Commune
 from tinhso.places.queries import home_province
@@ -771,88 +771,3 @@ def set_route(
             actor=actor,
         )
     return rule
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def issue_api_key(name: str, *, actor: Any, requests_per_minute: int = 60) -> tuple[ApiClient, str]:
-    """A new client application and its key; the key is returned once and stored hashed.
-
-    Keys are 256 random bits, so one SHA-256 is enough to store them (nothing to brute-force).
-    """
-    name = normalize(name)
-    if not name:
-        raise RuleError("Cần tên ứng dụng.", "name")
-    if ApiClient.objects.filter(name=name).exists():
-        raise RuleError(f"Đã có ứng dụng tên {name!r}.", "name")
-    key = "o311_" + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        client = ApiClient.objects.create(
-            name=name,
-            key_prefix=key[:9],
-            key_hash=hash_key(key),
-            requests_per_minute=requests_per_minute,
-        )
-        audit.record("feedback.api_key.issue", client, changes={"name": name}, actor=actor)
-    return client, key
-
-
-def update_api_client(
-    client: ApiClient,
-    *,
-    actor: Any,
-    name: str | None = None,
-    requests_per_minute: int | None = None,
-) -> ApiClient:
-    """Rename a client application or change its rate limit (the key stays the same)."""
-    with transaction.atomic():
-        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
-        before = audit.snapshot(locked, ("name", "requests_per_minute"))
-        if name is not None:
-            name = normalize(name)
-            if not name:
-                raise RuleError("Cần tên ứng dụng.", "name")
-            if ApiClient.objects.filter(name=name).exclude(pk=locked.pk).exists():
-                raise RuleError(f"Đã có ứng dụng tên {name!r}.", "name")
-            locked.name = name
-        if requests_per_minute is not None:
-            if requests_per_minute < 1:
-                raise RuleError(
-                    "Giới hạn yêu cầu mỗi phút phải từ 1 trở lên.", "requests_per_minute"
-                )
-            locked.requests_per_minute = requests_per_minute
-        changes = audit.diff(before, audit.snapshot(locked, ("name", "requests_per_minute")))
-        if not changes:
-            return locked
-        locked.save(update_fields=["name", "requests_per_minute"])
-        audit.record("feedback.api_key.update", locked, changes=changes, actor=actor)
-    return locked
-
-
-def revoke_api_key(client: ApiClient, *, actor: Any, now: datetime | None = None) -> ApiClient:
-    with transaction.atomic():
-        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
-        if not locked.is_active:
-            return locked
-        locked.is_active = False
-        locked.revoked_at = now or timezone.now()
-        locked.save(update_fields=["is_active", "revoked_at"])
-        audit.record(
-            "feedback.api_key.revoke", locked, changes={"is_active": [True, False]}, actor=actor
-        )
-    return locked
-
-
-def count_api_request(client: ApiClient, *, now: datetime | None = None) -> bool:
-    """Count one request in this minute's window; False when the client is over its limit."""
-    now = now or timezone.now()
-    minute = now.replace(second=0, microsecond=0)
-    with transaction.atomic():
-        usage, _ = ApiUsage.objects.get_or_create(client=client, minute=minute)
-        ApiUsage.objects.filter(pk=usage.pk).update(count=F("count") + 1)
-        usage.refresh_from_db(fields=["count"])
-    if usage.count == 1:
-        ApiUsage.objects.filter(client=client, minute__lt=minute - timedelta(minutes=5)).delete()
-    return usage.count <= client.requests_per_minute

@@ -1,17 +1,16 @@
-"""Administration of field reports: categories and their questions, the routing matrix, Open311
-client keys (issued and revoked through the actions), and a read-only view of reports."""
+"""Administration of field reports: categories and their questions, the routing matrix, and a
+read-only view of reports. Open311 client keys are people.ApiClient rows, administered in the
+people admin ("ứng dụng kết nối", scope `open311.post`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 
 from tinhso.feedback import actions
-from tinhso.feedback.models import ApiClient, Attribute, Category, Report, RoutingRule
-from tinhso.feedback.rules import RuleError
+from tinhso.feedback.models import Attribute, Category, Report, RoutingRule
 
 
 class AttributeInline(admin.TabularInline):
@@ -38,42 +37,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         # Through the action: the change is audited like every other.
         rule = actions.set_route(obj.category, obj.commune, obj.agency, actor=request.user)
         obj.pk = rule.pk
-
-
-@admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "key_prefix", "requests_per_minute", "is_active", "revoked_at"]
-    readonly_fields = ["key_prefix", "is_active", "revoked_at", "created_at"]
-    actions = ["revoke"]
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            # Through the action: the change is audited like every other.
-            values = {k: form.cleaned_data[k] for k in form.changed_data if k in form.cleaned_data}
-            try:
-                actions.update_api_client(obj, actor=request.user, **values)
-            except RuleError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            return
-        try:
-            client, key = actions.issue_api_key(
-                obj.name, actor=request.user, requests_per_minute=obj.requests_per_minute
-            )
-        except RuleError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        obj.pk = client.pk
-        self.message_user(
-            request,
-            f"Khóa api_key của {client.name} (chỉ hiện một lần, hãy lưu lại): {key}",
-            messages.WARNING,
-        )
-
-    @admin.action(description="Thu hồi khóa api_key đã chọn")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
-        for client in queryset:
-            actions.revoke_api_key(client, actor=request.user)
-        self.message_user(request, f"Đã thu hồi {queryset.count()} khóa.")
 
 
 @admin.register(Report)

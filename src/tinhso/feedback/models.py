@@ -1,4 +1,4 @@
-"""Citizen field reports (phản ánh hiện trường, PAHT) and the Open311 clients that file them.
+"""Citizen field reports (phản ánh hiện trường, PAHT); Open311 clients are people.ApiClient.
 
 Legal sources: Decree 20/2008/NĐ-CP on receiving and handling feedback and recommendations
 (phản ánh, kiến nghị) on administrative regulations (UNCONFIRMED in our reference), and the
@@ -116,39 +116,6 @@ class RoutingRule(models.Model):
         return f"{self.category.code} · {self.commune or everywhere} → {self.agency.short_name}"
 
 
-class ApiClient(models.Model):
-    """Ứng dụng kết nối Open311: one client application, its hashed key and its rate limit."""
-
-    name = models.CharField(_("tên ứng dụng"), max_length=200, unique=True)
-    key_prefix = models.CharField(max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    requests_per_minute = models.PositiveIntegerField(_("giới hạn yêu cầu/phút"), default=60)
-    is_active = models.BooleanField(_("đang hoạt động"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("ứng dụng Open311")
-        verbose_name_plural = _("ứng dụng Open311")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ApiUsage(models.Model):
-    """Requests a client made in one minute (the rate limit's fixed window)."""
-
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
-    minute = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["client", "minute"], name="feedback_usage_window")
-        ]
-
-
 class Report(models.Model):
     """Phản ánh hiện trường: what a citizen saw, where, and what the agency did about it."""
 
@@ -216,7 +183,7 @@ class Report(models.Model):
         help_text=_("Cán bộ đường dây nóng hoặc tại quầy nhập thay người dân."),
     )
     api_client = models.ForeignKey(
-        ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "people.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     token = models.CharField(max_length=32, unique=True)
     received_at = models.DateTimeField(db_index=True)

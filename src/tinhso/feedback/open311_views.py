@@ -2,8 +2,9 @@
 
 Parse, authorise (api_key for POST, rate limit per client), call one action, serialise with
 tinhso.feedback.open311. Every failure is the specification's error document: 400 for
-missing or bad parameters, 403 for an api_key that is missing, forged or revoked, 404 for an
-unknown service, request or token, 429 when a client is over its rate limit.
+missing or bad parameters, 403 for an api_key that is missing, forged or revoked or whose client
+lacks the `open311.post` scope, 404 for an unknown service, request or token, 429 (with
+Retry-After) when a client is over its rate limit. Keys are tinhso.people.clients keys.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tinhso.feedback import actions, open311, queries, rules
 from tinhso.feedback.media import MediaError, check_count, check_url, check_videos, clean_media
 from tinhso.feedback.models import Category, Report
 from tinhso.feedback.rules import RuleError
+from tinhso.people.clients import ClientRefused, MissingScope, RateLimited
 from tinhso.places.models import Commune
 from tinhso.places.queries import home_province
 
@@ -34,9 +36,10 @@ DEFAULT_DAYS = 90
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status, self.description = status, description
+        self.retry_after = retry_after
 
 
 def _respond(doc: open311.Document, fmt: str, status: int = 200) -> HttpResponse:
@@ -57,7 +60,10 @@ def _endpoint(view: Any) -> Any:
         try:
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as exc:
-            return _error(fmt, exc.status, exc.description)
+            response = _error(fmt, exc.status, exc.description)
+            if exc.retry_after is not None:
+                response["Retry-After"] = str(exc.retry_after)
+            return response
 
     run.__name__ = view.__name__
     run.__doc__ = view.__doc__
@@ -259,13 +265,17 @@ def _attributes(post: Any) -> dict[str, Any]:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
-    client = queries.client_for_key(p.get("api_key", ""))
-    if client is None:
-        raise Open311Error(403, "api_key không hợp lệ hoặc đã bị thu hồi; không thể tạo phản ánh.")
-    if not actions.count_api_request(client):
+    try:
+        client = queries.client_for_key(p.get("api_key", ""))
+    except RateLimited as exc:
+        raise Open311Error(429, exc.message, retry_after=exc.retry_after) from None
+    except MissingScope as exc:
+        raise Open311Error(403, exc.message) from None
+    except ClientRefused:
+        # The specification answers a missing or bad api_key with 403 (not 401).
         raise Open311Error(
-            429, f"Vượt giới hạn {client.requests_per_minute} yêu cầu mỗi phút; thử lại sau."
-        )
+            403, "api_key không hợp lệ hoặc đã bị thu hồi; không thể tạo phản ánh."
+        ) from None
     code = p.get("service_code", "").strip()
     if not code:
         raise Open311Error(400, "Thiếu service_code.")

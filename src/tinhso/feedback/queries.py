@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from tinhso.core import audit
 from tinhso.core.calendar import current_calendar
 from tinhso.feedback import rules
-from tinhso.feedback.actions import hash_key
-from tinhso.feedback.models import ApiClient, Category, Photo, Report
-from tinhso.people.models import User
+from tinhso.feedback.models import Category, Photo, Report
+from tinhso.people import clients
+from tinhso.people.models import ApiClient, ApiScope, User
 from tinhso.people.queries import AccessDenied, active_roles
 from tinhso.places.models import Agency
 
@@ -254,11 +254,11 @@ def nearby(
     return [r for d, r in sorted(found, key=lambda x: x[0]) if d <= metres][:5]
 
 
-def client_for_key(key: str) -> ApiClient | None:
-    """The active client holding `key`, or None (unknown, forged or revoked)."""
-    if not key:
-        return None
-    return ApiClient.objects.filter(key_hash=hash_key(key), is_active=True).first()
+def client_for_key(key: str | None, *, now: datetime | None = None) -> ApiClient:
+    """The client holding `key`, admitted for Open311 POSTs and counted against its rate
+    limit; or tinhso.people.clients.ClientRefused (unknown or revoked key, no `open311.post`
+    scope, over the limit)."""
+    return clients.admit(key, ApiScope.OPEN311_POST, now=now)
 
 
 # The columns an Open311 service request needs, read without building model instances
