@@ -64,10 +64,11 @@ def shape_from_geojson(geometry: Any) -> Shape:
     if not isinstance(geometry, dict):
         raise GeometryError("no geometry")
     kind, coords = geometry.get("type"), geometry.get("coordinates")
+    raw_polygons: list[Any]
     if kind == "Polygon":
         raw_polygons = [coords]
     elif kind == "MultiPolygon":
-        raw_polygons = coords if isinstance(coords, list) else None
+        raw_polygons = coords if isinstance(coords, list) else []
     else:
         raise GeometryError(
             f"geometry type {kind!r}: only Polygon and MultiPolygon bound a commune"
