@@ -560,3 +560,34 @@ def test_a_video_as_evidence_is_stored_and_shown(client, submitted, specialist):
     assert stored.kind == "video"
     html = client.get(page(submitted.pk)).content.decode()
     assert f'<source src="{stored.video.url}" type="video/mp4">' in html
+
+
+def test_an_internal_note_stays_inside_the_agency(client, submitted, specialist):
+    from tinhso.core.models import AuditRecord, OutboxMessage
+
+    sign_in(client, specialist)
+    sent = OutboxMessage.objects.count()
+    response = client.post(act(submitted.pk, "note"), {"note-note": "Đã gọi điện cho tổ dân phố."})
+    _done(response, submitted, "Đã thêm ghi chú nội bộ", client)
+    event = submitted.events.order_by("pk").last()
+    assert (event.note, event.is_public, event.state) == (
+        "Đã gọi điện cho tổ dân phố.",
+        False,
+        "received",
+    )
+    submitted.refresh_from_db()
+    assert submitted.state == "received"
+    assert OutboxMessage.objects.count() == sent  # nobody outside is told
+    assert AuditRecord.objects.filter(action="feedback.report.note").count() == 1
+    client.logout()
+    public = client.get(f"/phan-anh/{submitted.pk}/").content.decode()
+    assert "tổ dân phố" not in public
+
+
+def test_an_empty_internal_note_is_refused_at_the_field(client, submitted, specialist):
+    sign_in(client, specialist)
+    before = world(submitted)
+    response = client.post(act(submitted.pk, "note"), {"note-note": "  "})
+    assert response.status_code == 400
+    assert "Cần nội dung ghi chú." in response.content.decode()
+    assert world(submitted) == before

@@ -179,6 +179,7 @@ def test_the_office_page_offers_the_actions_each_state_allows():
         "reject",
         "duplicate",
         "reroute",
+        "note",
     ]
     assert rules.allowed_actions("verified") == [
         "assign",
@@ -187,6 +188,7 @@ def test_the_office_page_offers_the_actions_each_state_allows():
         "reject",
         "duplicate",
         "reroute",
+        "note",
     ]
     assert rules.allowed_actions("assigned") == [
         "assign",
@@ -195,6 +197,7 @@ def test_the_office_page_offers_the_actions_each_state_allows():
         "reject",
         "duplicate",
         "reroute",
+        "note",
     ]
     # in progress: reassign, but not "start" again
     assert rules.allowed_actions("in_progress") == [
@@ -203,6 +206,7 @@ def test_the_office_page_offers_the_actions_each_state_allows():
         "reject",
         "duplicate",
         "reroute",
+        "note",
     ]
     for closed in ("resolved", "rejected", "duplicate"):
         assert rules.allowed_actions(closed) == []

@@ -449,6 +449,18 @@ def assign_report(report: Report, *, assignee: Any, actor: Any, note: str = "") 
     )
 
 
+def add_internal_note(report: Report, *, note: str, actor: Any) -> Report:
+    """Ghi chú nội bộ: a line in the report's history for the agency only (what was checked,
+    who was called); the state does not change and nobody outside is told."""
+    return _change(
+        report,
+        "note",
+        actor=actor,
+        note=_required(note, "note", "Cần nội dung ghi chú."),
+        public=False,
+    )
+
+
 def start_work(report: Report, *, actor: Any, note: str = "") -> Report:
     return _change(
         report,

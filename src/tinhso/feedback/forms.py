@@ -277,6 +277,15 @@ class StartForm(forms.Form):
     )
 
 
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Ghi chú nội bộ (người phản ánh không thấy)"),
+        widget=forms.Textarea({"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Cần nội dung ghi chú.")},
+    )
+
+
 class ResolveForm(forms.Form):
     answer = forms.CharField(
         label=_("Trả lời công khai"),

@@ -67,6 +67,7 @@ ACTIONS: Mapping[str, str | None] = {
     "reject": REJECTED,
     "duplicate": DUPLICATE,
     "reroute": None,
+    "note": None,  # an internal note: any open report, the state stays
 }
 
 

@@ -30,6 +30,7 @@ from tinhso.feedback import actions, queries, rules
 from tinhso.feedback.forms import (
     AssignForm,
     DuplicateForm,
+    NoteForm,
     OfficeFilterForm,
     RejectForm,
     RerouteForm,
@@ -52,6 +53,7 @@ ERROR_FIELDS: dict[str, str | None] = {
     "reason": "reason",
     "duplicate_of": "original",
     "agency": "agency",
+    "note": "note",
 }
 
 
@@ -127,6 +129,7 @@ def _forms(report: Report, data: Any = None, files: Any = None, *, bound: str = 
         "reroute": RerouteForm(
             prefix="reroute", agencies=queries.reroute_targets(report), **given("reroute")
         ),
+        "note": NoteForm(prefix="note", **given("note")),
     }
 
 
@@ -223,6 +226,8 @@ def _perform(request: HttpRequest, report: Report, action: str, form: forms.Form
         return actions.reroute_report(
             report, agency=data["agency"], reason=data["reason"], actor=user
         )
+    if action == "note":
+        return actions.add_internal_note(report, note=data["note"], actor=user)
     raise Http404(_("Không có thao tác này."))  # pragma: no cover - the caller checks
 
 
@@ -234,6 +239,7 @@ DONE = {
     "reject": gettext_noop("Đã từ chối phản ánh PA-%(id)s."),
     "duplicate": gettext_noop("Đã đánh dấu phản ánh PA-%(id)s là trùng lặp."),
     "reroute": gettext_noop("Đã chuyển phản ánh PA-%(id)s sang cơ quan khác."),
+    "note": gettext_noop("Đã thêm ghi chú nội bộ vào phản ánh PA-%(id)s."),
 }
 
 
