@@ -48,6 +48,7 @@ from tinhso.documents.models import (
     DocumentFile,
     IssuedNumber,
     Partner,
+    Progress,
     Recipient,
     Register,
     ReviewStep,
@@ -56,7 +57,7 @@ from tinhso.documents.models import (
     Urgency,
 )
 from tinhso.people.models import Role
-from tinhso.people.queries import has_role
+from tinhso.people.queries import active_roles, has_role
 from tinhso.places.models import Agency
 
 log = logging.getLogger("tinhso.documents")
@@ -736,7 +737,8 @@ def sign_document(
     document: Document, *, signer: Any, certificate: Certificate | None = None, pin: str = ""
 ) -> Document:
     """The competent person signs (ký số người có thẩm quyền), visible in the signature cell.
-    `pin` unlocks the signer's USB token when the certificate's key is on one."""
+    The approved unsigned main file is kept as a `VERSION` file; the signed PDF is the new
+    main file. `pin` unlocks the signer's USB token when the certificate's key is on one."""
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.signer_id is not None and doc.signer_id != signer.pk:
@@ -761,7 +763,9 @@ def sign_document(
             location=doc.place,
             timestamp_url=settings.DOCUMENTS_TSA_URL,
         )
-        _replace_main(doc, signed)
+        # The approved, unsigned text stays on record as a version (like `revise_draft`).
+        doc.files.filter(kind=DocumentFile.Kind.MAIN).update(kind=DocumentFile.Kind.VERSION)
+        _file(doc, DocumentFile.Kind.MAIN, current.name, PDF, signed)
         doc.signer = signer
         doc.signer_name = signer.full_name or signer.username
         doc.save(update_fields=["signer", "signer_name"])
@@ -1330,12 +1334,76 @@ def assign(
     return item
 
 
+def may_record_progress(user: Any, assignment: Assignment) -> bool:
+    """The assignee, an official of the assigned unit, or a leader of the document's agency."""
+    if not getattr(user, "is_active", False) or not getattr(user, "pk", None):
+        return False
+    if assignment.assignee_id == user.pk:
+        return True
+    if assignment.unit is not None and active_roles(user).filter(agency=assignment.unit).exists():
+        return True
+    return has_role(user, Role.LEADER, assignment.document.agency)
+
+
+def record_progress(
+    document: Document, *, note: str, actor: Any, assignment: Assignment | None = None
+) -> Progress:
+    """Ghi tiến độ xử lý on an open assignment of the document (the actor's own when none is
+    given, or the only open one for a leader); the assignment becomes PROGRESS.
+
+    The first progress on a document tells the sender status 05 "Đang xử lý" (QCVN 102:2016);
+    the note itself is internal and is not sent, and later notes send nothing more.
+    """
+    note = normalize_block(note)
+    if not note:
+        raise DocumentError("Cần ghi nội dung tiến độ xử lý.")
+    if len(note) > 5_000:
+        raise DocumentError("Nội dung tiến độ quá dài (tối đa 5.000 ký tự).")
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.state != Document.State.ASSIGNED:
+            raise DocumentError("Chỉ ghi tiến độ cho văn bản đang được phân công xử lý.")
+        active = doc.assignments.filter(state__in=Assignment.ACTIVE).select_related(
+            "unit", "document__agency"
+        )
+        if assignment is not None:
+            item = active.filter(pk=assignment.pk).first()
+            if item is None:
+                raise DocumentError("Phân công này không còn mở hoặc không thuộc văn bản này.")
+        else:
+            mine = [a for a in active if a.assignee_id == getattr(actor, "pk", None)]
+            mine = mine or [
+                a for a in active if a.unit is not None and may_record_progress(actor, a)
+            ]
+            if not mine and len(active) == 1:
+                mine = list(active)
+            if len(mine) != 1:
+                raise DocumentError("Cần chọn phân công để ghi tiến độ.")
+            item = mine[0]
+        if not may_record_progress(actor, item):
+            raise DocumentError("Bạn không được giao xử lý văn bản này.")
+        entry = Progress.objects.create(assignment=item, note=note, author=actor, at=_now())
+        if item.state == Assignment.State.OPEN:
+            item.state = Assignment.State.PROGRESS
+            item.save(update_fields=["state"])
+        audit.record(
+            "documents.progress",
+            item,
+            changes={"state": [None, item.state], "progress": [None, entry.pk]},
+            actor=actor,
+        )
+        first = not doc.statuses.filter(outgoing=True, code=StatusEvent.Code.PROCESSING).exists()
+        if first:
+            _report_to_sender(doc, StatusEvent.Code.PROCESSING, "Đang xử lý")
+    return entry
+
+
 def finish(document: Document, *, result: str, actor: Any) -> Document:
     """Hoàn thành xử lý (status 06); open assignments are closed with the result."""
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         now = _now()
-        doc.assignments.filter(state=Assignment.State.OPEN).update(
+        doc.assignments.filter(state__in=Assignment.ACTIVE).update(
             state=Assignment.State.DONE, completed_at=now, result=normalize(result)
         )
         _transition(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
 from tinhso.documents import actions, convert, numbering, reports
-from tinhso.documents.models import Document, StatusEvent, Urgency
+from tinhso.documents.models import Assignment, Document, Progress, StatusEvent, Urgency
 from tinhso.documents.queries import (
     CLERK,
     HEAD_OF_UNIT,
@@ -67,6 +67,21 @@ class AssignIn(Schema):
 
 class FinishIn(Schema):
     result: str = ""
+
+
+class ProgressIn(Schema):
+    note: str = Field(max_length=5000)
+    assignment_id: int | None = None
+
+
+class ProgressOut(Schema):
+    id: int
+    assignment_id: int
+    assignment_state: str
+    note: str
+    author_username: str
+    author_name: str
+    at: datetime
 
 
 class RecipientIn(Schema):
@@ -231,6 +246,71 @@ def finish(request: HttpRequest, doc_id: int, body: FinishIn) -> Any:
         (LEADER, CLERK),
         lambda d: actions.finish(d, result=body.result, actor=_user(request)),
     )
+
+
+def _progress_out(entry: Progress) -> ProgressOut:
+    return ProgressOut(
+        id=entry.pk,
+        assignment_id=entry.assignment_id,
+        assignment_state=entry.assignment.state,
+        note=entry.note,
+        author_username=entry.author.username,
+        author_name=entry.author.full_name,
+        at=entry.at,
+    )
+
+
+@router.get(
+    "/documents/{int:doc_id}/progress",
+    response={200: list[ProgressOut], 404: ErrorOut},
+    auth=signed_in,
+    summary="The progress notes recorded on a document's assignments, oldest first",
+)
+def progress(request: HttpRequest, doc_id: int) -> Any:
+    try:
+        doc = access_document(_user(request), doc_id)
+    except AccessDenied as exc:
+        return Status(404, ErrorOut(detail=exc.message))
+    entries = (
+        Progress.objects.filter(assignment__document=doc)
+        .select_related("author", "assignment")
+        .order_by("at", "id")
+    )
+    return [_progress_out(e) for e in entries]
+
+
+@router.post(
+    "/documents/{int:doc_id}/progress",
+    response={201: ProgressOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=signed_in,
+    summary="Record progress on an assignment (the assignee, its unit, or a leader); "
+    "the first one reports status 05 to the sender",
+)
+def record_progress(request: HttpRequest, doc_id: int, body: ProgressIn) -> Any:
+    user = _user(request)
+    try:
+        doc = access_document(user, doc_id)
+    except AccessDenied as exc:
+        return Status(404, ErrorOut(detail=exc.message))
+    active = doc.assignments.filter(state__in=Assignment.ACTIVE).select_related(
+        "unit", "document__agency"
+    )
+    if not any(actions.may_record_progress(user, a) for a in active):
+        return Status(403, ErrorOut(detail="Bạn không được giao xử lý văn bản này."))
+    chosen = None
+    if body.assignment_id is not None:
+        chosen = doc.assignments.filter(pk=body.assignment_id).first()
+        if chosen is None:
+            return _invalid("assignment_id", "Không có phân công này trong văn bản.")
+    try:
+        entry = actions.record_progress(doc, note=body.note, assignment=chosen, actor=user)
+    except actions.DocumentError as exc:
+        message = str(exc)
+        if "nội dung" in message.lower() or "Cần chọn" in message:
+            field = "note" if "nội dung" in message.lower() else "assignment_id"
+            return _invalid(field, message)
+        return Status(409, ErrorOut(detail=message))
+    return Status(201, _progress_out(entry))
 
 
 def _invalid(field: str, message: str) -> Status:

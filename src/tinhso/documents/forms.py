@@ -15,7 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.documents import numbering
-from tinhso.documents.models import Partner, Secrecy, Urgency
+from tinhso.documents.models import (
+    Assignment,
+    Direction,
+    Document,
+    Partner,
+    Register,
+    Secrecy,
+    Urgency,
+)
 from tinhso.people.models import User
 from tinhso.places.models import Agency
 
@@ -356,3 +364,87 @@ class ReviseForm(forms.Form):
         if not (data.startswith(b"%PDF-") or data.startswith(DOCX_MAGIC)):
             raise forms.ValidationError(_("Tệp dự thảo phải là tệp PDF hoặc DOCX."))
         return (str(upload.name or ""), data)
+
+
+class AssignmentChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        who = [obj.unit.name if obj.unit else "", obj.assignee.full_name if obj.assignee else ""]
+        return ", ".join(w for w in who if w) or str(obj.pk)
+
+
+class ProgressForm(forms.Form):
+    """Ghi tiến độ xử lý: a note on an open assignment (the viewer's own by default)."""
+
+    assignment = AssignmentChoice(
+        queryset=Assignment.objects.none(),
+        label=_("Phân công"),
+        required=False,
+        empty_label=_("Phân công của tôi"),
+        error_messages=PICK,
+    )
+    note = forms.CharField(
+        label=_("Tiến độ, kết quả đến nay"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages=REQUIRED,
+    )
+
+    def __init__(self, *args: Any, assignments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].queryset = assignments  # type: ignore[attr-defined]
+
+
+class ListForm(forms.Form):
+    """The document list's search and filters (`queries.search`): text, register, type,
+    state, period (ngày văn bản) and, for officials of several agencies, the agency."""
+
+    q = forms.CharField(label=_("Tìm theo trích yếu, nội dung, số ký hiệu"), required=False)
+    direction = forms.ChoiceField(label=_("Loại sổ"), required=False, error_messages=PICK)
+    register = forms.ModelChoiceField(
+        queryset=Register.objects.none(),
+        label=_("Sổ đăng ký"),
+        required=False,
+        empty_label=_("Tất cả"),
+        error_messages=PICK,
+    )
+    doc_type = forms.ChoiceField(label=_("Loại văn bản"), required=False, error_messages=PICK)
+    state = forms.ChoiceField(label=_("Trạng thái"), required=False, error_messages=PICK)
+    date_from = forms.DateField(
+        label=_("Từ ngày"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ngày không hợp lệ (ngày/tháng/năm).")},
+    )
+    date_to = forms.DateField(
+        label=_("Đến ngày"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ngày không hợp lệ (ngày/tháng/năm).")},
+    )
+    agency = AgencyChoice(
+        queryset=Agency.objects.none(),
+        label=_("Cơ quan"),
+        required=False,
+        empty_label=_("Tất cả"),
+        error_messages=PICK,
+    )
+
+    def __init__(self, *args: Any, agencies: Any, registers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everything = [("", _("Tất cả"))]
+        self.fields["direction"].choices = everything + list(Direction.choices)  # type: ignore[attr-defined]
+        self.fields["doc_type"].choices = everything + _types()  # type: ignore[attr-defined]
+        self.fields["state"].choices = everything + list(Document.State.choices)  # type: ignore[attr-defined]
+        self.fields["register"].queryset = registers  # type: ignore[attr-defined]
+        self.fields["register"].label_from_instance = str  # type: ignore[attr-defined]
+        if agencies.count() > 1:
+            self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
+        else:
+            del self.fields["agency"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("“Đến ngày” phải sau hoặc bằng “Từ ngày”."))
+        return data

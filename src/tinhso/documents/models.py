@@ -198,11 +198,12 @@ class IssuedNumber(models.Model):
 
 class DocumentFile(models.Model):
     """A file of a document: the main PDF, attachments, the editable source, earlier draft
-    versions, the edXML.
+        versions, the edXML.
 
-    A draft uploaded as DOCX keeps the DOCX as `SOURCE` and its PDF conversion as `MAIN` (the
-    file that is signed). When the drafter revises a returned draft, the current main and
-    source files become `VERSION` rows: earlier versions are kept, never overwritten.
+        A draft uploaded as DOCX keeps the DOCX as `SOURCE` and its PDF conversion as `MAIN` (the
+        file that is signed). When the drafter revises a returned draft, the current main and
+        source files become `VERSION` rows: earlier versions are kept, never overwritten. Signing
+    does the same with the approved, unsigned main file: the signed PDF is the new `MAIN`.
     """
 
     class Kind(models.TextChoices):
@@ -274,11 +275,17 @@ class ReviewStep(models.Model):
 
 
 class Assignment(models.Model):
-    """Phân công xử lý: the leader's instruction to a unit or person, with a deadline."""
+    """Phân công xử lý: the leader's instruction to a unit or person, with a deadline.
+
+    OPEN until the first progress note (`Progress`) makes it PROGRESS; `finish` closes both.
+    """
 
     class State(models.TextChoices):
-        OPEN = "open", "Đang xử lý"
+        OPEN = "open", "Chờ xử lý"
+        PROGRESS = "progress", "Đang xử lý"
         DONE = "done", "Hoàn thành"
+
+    ACTIVE = (State.OPEN, State.PROGRESS)
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
     assignee = models.ForeignKey(
@@ -301,6 +308,24 @@ class Assignment(models.Model):
         verbose_name = "phân công xử lý"
         verbose_name_plural = "phân công xử lý"
         ordering = ["document", "id"]
+
+
+class Progress(models.Model):
+    """Tiến độ xử lý: a note the assignee (or a leader) records on an assignment
+    (Decree 30/2020 Điều 24: following up and recording the handling of incoming documents)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="progress")
+    note = models.TextField("nội dung tiến độ")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "tiến độ xử lý"
+        verbose_name_plural = "tiến độ xử lý"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} · {self.at:%d/%m/%Y %H:%M}"
 
 
 class Recipient(models.Model):

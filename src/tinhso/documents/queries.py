@@ -23,11 +23,29 @@ from tinhso.people.queries import AccessDenied, active_roles, has_role
 
 
 def visible_documents(user: Any) -> QuerySet[Document]:
-    """Documents of the agencies where `user` holds a role, and those assigned to them."""
-    agencies = active_roles(user).values("agency_id")
-    return Document.objects.filter(
-        Q(agency_id__in=agencies) | Q(assignments__assignee=user)
-    ).distinct()
+    """Documents `user` may see: those of the agencies where they hold a role, and those
+    assigned to them or to a unit (agency) where they hold a role.
+
+    A secret document (Mật, Tối mật, Tuyệt mật: Law on Protection of State Secrets 2018,
+    Decree 30/2020 Điều 15.1, 22) is narrower: only the agency's clerks and leaders, its signer
+    and drafter, the reviewers of its review chain (they must read what they approve), and the
+    people and units it is assigned to see it. Everyone else gets it as
+    missing, like any other unseen object.
+    """
+    roles = active_roles(user)
+    agencies = roles.values("agency_id")
+    keepers = roles.filter(role__in=[Role.CLERK, Role.LEADER]).values("agency_id")
+    assigned = Q(assignments__assignee=user) if getattr(user, "pk", None) else Q(pk__in=[])
+    assigned |= Q(assignments__unit_id__in=agencies)
+    own = (
+        Q(signer=user) | Q(created_by=user) | Q(review_steps__reviewer=user)
+        if getattr(user, "pk", None)
+        else Q(pk__in=[])
+    )
+    open_ = Q(secrecy="") & Q(agency_id__in=agencies)
+    secret = ~Q(secrecy="") & Q(agency_id__in=keepers)
+    ids = Document.objects.filter(open_ | secret | own | assigned).values("pk")
+    return Document.objects.filter(pk__in=ids)
 
 
 def access_document(user: Any, pk: int) -> Document:

@@ -2,8 +2,8 @@
 
 "Việc của tôi", the document list with search, a paper document's intake, a new draft, and a
 document's page with the signature check and every step its state allows for the viewer:
-register or reject, assign, finish, link, answer the sender's recall or update, approve,
-sign, issue, recall. Thin like the API: parse (`forms.py`), load through
+register or reject, assign, record progress, finish, link, answer the sender's recall or
+update, approve, sign, issue, recall. Thin like the API: parse (`forms.py`), load through
 `queries.access_document`, check the role in the document's agency, call one action, then
 POST-redirect-GET with a message. Officials only, signed in with the second factor; anyone
 else gets 404 and nothing changes.
@@ -22,6 +22,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +31,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from tinhso.documents import actions, forms, numbering, queries, worklist
-from tinhso.documents.models import Assignment, Certificate, Direction, Document, StatusEvent
+from tinhso.documents.models import (
+    Assignment,
+    Certificate,
+    Direction,
+    Document,
+    Progress,
+    Register,
+    StatusEvent,
+)
 from tinhso.people.models import Role, RoleAssignment, User
 from tinhso.people.queries import AccessDenied, agencies_where, has_role
 from tinhso.people.security import is_fully_signed_in
@@ -82,30 +91,48 @@ def my_work(request: HttpRequest) -> HttpResponse:
 
 @official_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    direction = request.GET.get("direction", "")
-    state = request.GET.get("state", "")
-    doc_type = request.GET.get("doc_type", "")
-    docs = queries.search(
-        queries.visible_documents(request.user),
-        q,
-        direction=direction if direction in Direction.values else "",
-        state=state if state in Document.State.values else "",
-        doc_type=doc_type if doc_type in numbering.DOCUMENT_TYPES else "",
-    ).select_related("agency")[:100]
+    """The documents the user may see, searched and filtered (`queries.search`): best match
+    first when there is text (the ranking order is kept), newest first otherwise. A bad
+    filter (an unknown choice, a malformed date) is shown with its message and no result."""
+    user: Any = request.user
+    agencies = Agency.objects.filter(roles__user=user, is_active=True).distinct().order_by("name")
+    # The secret registers only for the agency's clerks and leaders (who see secret documents).
+    keepers = Agency.objects.filter(
+        roles__user=user, roles__role__in=[Role.CLERK, Role.LEADER], is_active=True
+    )
+    registers = (
+        Register.objects.filter(agency__in=agencies)
+        .filter(Q(secret=False) | Q(agency__in=keepers))
+        .select_related("agency")
+    )
+    form = forms.ListForm(
+        request.GET or None,
+        agencies=agencies,
+        registers=registers.order_by("-year", "direction", "secret", "agency__name"),
+        auto_id="%s",
+    )
+    docs: Any = Document.objects.none()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        agency, register = data.get("agency"), data["register"]
+        docs = queries.search(
+            queries.visible_documents(user),
+            data["q"].strip(),
+            direction=data["direction"],
+            state=data["state"],
+            doc_type=data["doc_type"],
+            agency_id=agency.pk if agency else None,
+            register_id=register.pk if register else None,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        ).select_related("agency")[:100]
+    elif not form.is_bound:
+        docs = queries.visible_documents(user).select_related("agency")[:100]
     return render(
         request,
         "documents/list.html",
-        {
-            "documents": docs,
-            "q": q,
-            "direction": direction,
-            "state": state,
-            "doc_type": doc_type,
-            "directions": Direction.choices,
-            "states": Document.State.choices,
-            "types": [(code, name) for code, (name, _abbr) in numbering.DOCUMENT_TYPES.items()],
-        },
+        {"documents": docs, "form": form},
+        status=422 if form.errors else 200,
     )
 
 
@@ -250,8 +277,16 @@ def new_draft(request: HttpRequest) -> HttpResponse:
 # --- a document's page and its steps ------------------------------------------------------
 
 
+def _active_assignments(doc: Document) -> Any:
+    return (
+        doc.assignments.filter(state__in=Assignment.ACTIVE)
+        .select_related("unit", "assignee", "document__agency")
+        .order_by("id")
+    )
+
+
 def _is_assignee(user: Any, doc: Document) -> bool:
-    return doc.assignments.filter(assignee=user, state=Assignment.State.OPEN).exists()
+    return doc.assignments.filter(assignee=user, state__in=Assignment.ACTIVE).exists()
 
 
 def _allowed(user: Any, doc: Document) -> dict[str, bool]:
@@ -281,6 +316,8 @@ def _allowed(user: Any, doc: Document) -> dict[str, bool]:
         "reject": clerk and incoming and state == Document.State.RECEIVED,
         "assign": leader and handling,
         "finish": (leader or clerk or assignee) and handling,
+        "progress": state == Document.State.ASSIGNED
+        and any(actions.may_record_progress(user, a) for a in _active_assignments(doc)),
         "link": clerk or leader or specialist or assignee,
         "answer": clerk and incoming and bool(doc.pending_change),
         "submit": drafter,
@@ -302,6 +339,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "reject": (Role.CLERK,),
     "assign": (Role.LEADER,),
     "finish": (Role.LEADER, Role.CLERK),
+    "progress": (Role.LEADER,),
     "link": (Role.CLERK, Role.LEADER, Role.SPECIALIST),
     "answer": (Role.CLERK,),
     "submit": (Role.SPECIALIST, Role.CLERK, Role.LEADER, Role.HEAD_OF_UNIT),
@@ -319,6 +357,7 @@ SLUGS = {
     "tu-choi": "reject",
     "phan-cong": "assign",
     "hoan-thanh": "finish",
+    "tien-do": "progress",
     "lien-ket": "link",
     "tra-loi-thay-doi": "answer",
     "trinh": "submit",
@@ -374,6 +413,8 @@ def _form(
         return forms.AssignForm(data, prefix=step, units=_units(doc), people=_people(doc))
     if step == "finish":
         return forms.FinishForm(data, prefix=step)
+    if step == "progress":
+        return forms.ProgressForm(data, prefix=step, assignments=_active_assignments(doc))
     if step == "link":
         return forms.LinkForm(data, prefix=step)
     if step == "answer":
@@ -406,6 +447,9 @@ def _detail(
             "files": doc.files.all(),
             "statuses": doc.statuses.all(),
             "assignments": doc.assignments.select_related("unit", "assignee"),
+            "progress": Progress.objects.filter(assignment__document=doc)
+            .select_related("author", "assignment__unit", "assignment__assignee")
+            .order_by("at", "id"),
             "review_steps": doc.review_steps.select_related("reviewer").order_by(
                 "round", "position"
             ),
@@ -464,6 +508,11 @@ def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
             actor=user,
         )
         return _("Đã phân công xử lý.")
+    if step == "progress":
+        actions.record_progress(
+            doc, note=data["note"], assignment=data.get("assignment"), actor=user
+        )
+        return _("Đã ghi tiến độ xử lý.")
     if step == "finish":
         actions.finish(doc, result=data["result"], actor=user)
         return _("Đã hoàn thành xử lý văn bản.")
@@ -524,7 +573,11 @@ def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     doc = _load(request, pk)
     user = request.user
     if not any(has_role(user, role, doc.agency) for role in ROLES[step]) and not (
-        step in ASSIGNEE_MAY and _is_assignee(user, doc)
+        (step in ASSIGNEE_MAY and _is_assignee(user, doc))
+        or (
+            step == "progress"
+            and any(actions.may_record_progress(user, a) for a in _active_assignments(doc))
+        )
     ):
         raise Http404
     form = _form(step, doc, request.POST, request.FILES)

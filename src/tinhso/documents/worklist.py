@@ -84,7 +84,7 @@ def tasks(user: Any, now: datetime) -> list[Task]:
     handling = (
         Assignment.objects.filter(
             Q(assignee=user) | Q(assignee__isnull=True, unit_id__in=mine),
-            state=Assignment.State.OPEN,
+            state__in=Assignment.ACTIVE,
             document__state=Document.State.ASSIGNED,
         )
         .select_related("document__agency")

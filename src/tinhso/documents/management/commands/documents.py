@@ -3,7 +3,7 @@
 
 `list` prints one line per document: id, number and notation, direction, state.
 `export` writes a document's PDF file(s) and its edXML package(s) to a folder, for archives
-and for checking with other tools (pdfsig, xmlsec1).
+and for checking with other tools (pdfsig, xmlsec1); earlier draft versions are left out.
 `add-certificate` registers an official's or agency's certificate: a PKCS#12 key file into
 the embedded keystore (its password read from an environment variable, never from the
 command line, which other users of the machine can see), or a certificate whose key stays on
@@ -115,7 +115,9 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         used: set[str] = set()
-        for f in doc.files.order_by("id"):
+        # Earlier draft versions (the unsigned text before signing among them) stay in the
+        # database; the export is the document as issued.
+        for f in doc.files.exclude(kind=DocumentFile.Kind.VERSION).order_by("id"):
             name = Path(f.name).name or f"file-{f.pk}"
             if f.kind == DocumentFile.Kind.EDXML and not name.endswith(".edxml"):
                 name += ".edxml"
