@@ -12,7 +12,6 @@ from django.urls import reverse
 from tests.browser import axe_violations, requires_browser
 from tinhso.dossiers.models import Dossier
 
-from .test_browser import browser  # noqa: F401 - fixture
 from .test_office_views import sign_in
 
 pytestmark = [
@@ -21,7 +20,7 @@ pytestmark = [
 ]
 
 
-def official_page(browser, live_server, user):  # noqa: F811
+def official_page(browser, live_server, user):
     client = sign_in(Client(), user)
     context = browser.new_context(locale="vi-VN")
     host = urlsplit(live_server.url).hostname
@@ -39,7 +38,7 @@ def official_page(browser, live_server, user):  # noqa: F811
 
 
 def test_queue_and_detail_pages_are_axe_clean_and_rows_act_without_reload(
-    browser,  # noqa: F811
+    browser,
     live_server,
     office,
 ):

@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from tests.browser import ARGS, CHROMIUM, axe_violations, requires_browser
+from tests.browser import axe_violations, requires_browser
 from tinhso.feedback import actions
 from tinhso.feedback.models import Report
 from tinhso.people.models import Role
@@ -23,18 +22,6 @@ pytestmark = [
     requires_browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()  # or PostgreSQL refuses to drop the test database
 
 
 def official_page(browser, live_server, user):
