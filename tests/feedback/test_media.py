@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -317,3 +318,25 @@ def test_a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_read_other_files(tmp_pa
     with pytest.raises(MediaError) as caught:
         media.clean_media(playlist)
     assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
+
+
+def test_too_many_videos_are_refused_before_any_is_decoded(client, lights, communes, settings):
+    settings.FEEDBACK_MAX_VIDEOS = 1
+    clip = video(audio=False)
+    with mock.patch.object(media, "clean_video", side_effect=AssertionError("decoded")):
+        response = client.post(
+            "/phan-anh/gui/",
+            {
+                "category": lights.pk,
+                "description": "Nước ngập.",
+                "commune": communes["ea-kao"].pk,
+                "photos": [
+                    SimpleUploadedFile("a.mp4", clip, "video/mp4"),
+                    SimpleUploadedFile("b.mp4", clip, "video/mp4"),
+                ],
+                "consents_to_publish": "on",
+            },
+        )
+    assert response.status_code == 400
+    assert "Gửi tối đa 1 video." in response.content.decode()
+    assert Report.objects.count() == 0

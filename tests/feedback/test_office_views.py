@@ -330,7 +330,7 @@ def test_reroute_to_another_agency_with_a_reason(client, submitted, specialist, 
     submitted.refresh_from_db()
     assert submitted.agency == agencies["SXD"]
     assert submitted.public_note == f"Chuyển đến {agencies['SXD'].name}: Đường tỉnh lộ."
-    assert client.get(page(submitted.pk)).status_code == 403
+    assert client.get(page(submitted.pk)).status_code == 404
 
 
 # --- bad input: a message at the field, nothing lost, nothing changed ----------------------
@@ -427,9 +427,10 @@ def test_an_action_the_state_does_not_allow_is_refused(client, submitted, specia
 def test_another_agencys_official_is_refused_and_nothing_changes(client, submitted, other):
     sign_in(client, other)
     before = world(submitted)
-    assert client.get(page(submitted.pk)).status_code == 403
+    assert client.get(page(submitted.pk)).status_code == 404  # as if it did not exist
+    assert client.get(page(999_999)).status_code == 404
     response = client.post(act(submitted.pk, "reject"), {"reject-reason": "Không phải của tôi."})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert f"PA-{submitted.pk}</a>" not in client.get(QUEUE).content.decode()
     assert world(submitted) == before
     assert not AuditRecord.objects.filter(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -227,6 +229,9 @@ def test_a_server_error_is_retried_later_and_records_nothing_yet(
             "media_url không được chứa tên đăng nhập hoặc mật khẩu.",
         ),
         ("https://example.com/" + "a" * 2000, "media_url dài quá 2000 ký tự."),
+        ("http://[abc/x.jpg", "media_url phải là địa chỉ http:// hoặc https://."),
+        ("http://example.com:99999/a.jpg", "media_url phải là địa chỉ http:// hoặc https://."),
+        ("http://example.com:abc/a.jpg", "media_url phải là địa chỉ http:// hoặc https://."),
     ],
 )
 def test_a_bad_media_url_is_refused_and_nothing_is_stored(client, roads, api_key, url, description):
@@ -273,3 +278,47 @@ def test_a_host_that_resolves_to_a_private_address_is_refused(settings, monkeypa
     with pytest.raises(media.FetchRefused) as caught:
         media.fetch_url("http://anh.example.vn/a.jpg")
     assert str(caught.value) == "Địa chỉ anh.example.vn là mạng nội bộ; không tải ảnh từ đó."
+
+
+def test_a_vietnamese_file_name_is_fetched(client, roads, api_key, site, allow_loopback):
+    name = "/ảnh ô gà.jpg"
+    site.pages[quote(name)] = (200, {"Content-Type": "image/jpeg"}, jpeg(gps=(12.6678, 108.0382)))
+    post(client, api_key, f"http://127.0.0.1:{site.port}{name}")
+    assert deliver_fetch().state == OutboxMessage.State.DELIVERED
+    assert site.asked == [quote(name)]
+    assert Photo.objects.count() == 1
+
+
+def test_a_server_that_trickles_is_given_up_on(client, roads, api_key, allow_loopback, settings):
+    settings.FEEDBACK_MEDIA_FETCH_TIMEOUT_SECONDS = 1
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            try:
+                for _ in range(100):  # bytes every 0.2 s: never a 1 s silence
+                    self.wfile.write(b"x" * 10_000)
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        report = post(client, api_key, f"http://127.0.0.1:{server.server_address[1]}/a.jpg")
+        message = deliver_fetch()
+        assert time.monotonic() - started < 10
+        assert message.state == OutboxMessage.State.DELIVERED  # handled: not retried
+        note = Event.objects.get(report=report, is_public=False).note
+        assert "quá lâu" in note
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -36,11 +36,13 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import filetype
 from django.conf import settings
@@ -136,6 +138,19 @@ def check_count(count: int) -> None:
         raise MediaError(
             _("Gửi tối đa %(count)s ảnh. Ảnh và video được tính chung.") % {"count": MAX_PHOTOS}
         )
+
+
+def check_uploads(uploads: Sequence[Any]) -> None:
+    """Refuse too many files, or too many videos judged by their first bytes, before any file
+    is read whole or decoded (each video costs ffprobe and two ffmpeg runs)."""
+    check_count(len(uploads))
+    videos = 0
+    for upload in uploads:
+        kind = filetype.guess(upload.read(8192))
+        upload.seek(0)
+        videos += kind is not None and kind.mime.startswith("video/")
+    if videos > settings.FEEDBACK_MAX_VIDEOS:
+        raise MediaError(_("Gửi tối đa %(count)s video.") % {"count": settings.FEEDBACK_MAX_VIDEOS})
 
 
 def check_videos(media: tuple[CleanMedia, ...] | list[CleanMedia]) -> None:
@@ -431,7 +446,11 @@ def check_url(url: str) -> str:
     url = url.strip()
     if len(url) > MAX_URL:
         raise MediaError(_("media_url dài quá %(max)s ký tự.") % {"max": MAX_URL})
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here, not later
+    except ValueError:
+        raise MediaError(_("media_url phải là địa chỉ http:// hoặc https://.")) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise MediaError(_("media_url phải là địa chỉ http:// hoặc https://."))
     if parts.username or parts.password:
@@ -495,6 +514,9 @@ def fetch_url(url: str) -> bytes:
     connection refused, 5xx)."""
     limit = settings.FEEDBACK_MEDIA_FETCH_MAX_BYTES
     timeout = settings.FEEDBACK_MEDIA_FETCH_TIMEOUT_SECONDS
+    # The socket timeout bounds each read; this bounds the whole download, so a server that
+    # trickles bytes cannot hold a worker.
+    deadline = time.monotonic() + 3 * timeout
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             check_url(url)
@@ -506,7 +528,10 @@ def fetch_url(url: str) -> bytes:
         address = _resolve(host, port)
         kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
         connection = kind(host, port, address, timeout)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Vietnamese file names arrive unencoded; http.client sends ASCII only.
+        path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~") + (
+            f"?{quote(parts.query, safe='/%:@!$&()*+,;=?~')}" if parts.query else ""
+        )
         try:
             connection.request(
                 "GET", path, headers={"User-Agent": "tinhso-open311", "Accept": "image/*"}
@@ -531,12 +556,18 @@ def fetch_url(url: str) -> bytes:
                 )
             body = bytearray()
             while chunk := response.read(CHUNK):
+                if time.monotonic() > deadline:
+                    raise FetchRefused(_("Tải ảnh từ media_url quá lâu."))
                 body += chunk
                 if len(body) > limit:
                     raise FetchRefused(
                         _("Ảnh tại media_url lớn quá %(max)s MB.") % {"max": limit // (1024 * 1024)}
                     )
             return bytes(body)
+        except MediaError:
+            raise
+        except (http.client.InvalidURL, ValueError):  # UnicodeEncodeError is a ValueError
+            raise FetchRefused(_("media_url phải là địa chỉ http:// hoặc https://.")) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException, ssl.SSLError) as exc:
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise FetchRefused(_("Chứng thư số của máy chủ không hợp lệ.")) from None

@@ -22,7 +22,13 @@ from django.views.decorators.http import require_http_methods
 
 from tinhso.core.context import acting_as
 from tinhso.feedback import actions, open311, queries, rules
-from tinhso.feedback.media import MediaError, check_count, check_url, check_videos, clean_media
+from tinhso.feedback.media import (
+    MediaError,
+    check_uploads,
+    check_url,
+    check_videos,
+    clean_media,
+)
 from tinhso.feedback.models import Category, Report
 from tinhso.feedback.rules import RuleError
 from tinhso.people.clients import ClientRefused, MissingScope, RateLimited
@@ -302,7 +308,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             raise Open311Error(400, f"address_id {address_id!r} không phải mã xã, phường của tỉnh.")
     uploads = request.FILES.getlist("media")
     try:
-        check_count(len(uploads))  # before decoding any of them
+        check_uploads(uploads)  # before decoding any of them
     except MediaError as exc:
         raise Open311Error(400, str(exc)) from None
     media_url = p.get("media_url", "").strip()

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.feedback import actions, mapview, queries
 from tinhso.feedback.forms import FilterForm, FollowForm, RateForm, ReopenForm, ReportForm
-from tinhso.feedback.media import MediaError, check_count, check_videos, clean_media
+from tinhso.feedback.media import MediaError, check_uploads, check_videos, clean_media
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError, check_in_vietnam
 from tinhso.people.models import Role
@@ -112,7 +112,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     photos = []
     try:
-        check_count(len(data["photos"]))  # before decoding any of them
+        check_uploads(data["photos"])  # before decoding any of them
     except MediaError as exc:
         form.add_error("photos", str(exc))
         return render(request, "feedback/submit.html", context, status=400)

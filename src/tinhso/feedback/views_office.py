@@ -1,7 +1,7 @@
 """Officials' pages for field reports: the agency's queue, a report's back-office page, actions.
 
 Thin, like tinhso.dossiers.views_office: parse, load through
-`queries.access_report_for_official` (another agency's report is refused and nothing changes),
+`queries.access_report_for_official` (another agency's report is a 404 and nothing changes),
 call one action from tinhso.feedback.actions (which audits), then redirect (POST-redirect-GET)
 with a message. Refused input re-renders the page with the message at the field and what was
 typed kept. Officials only; their second factor is enforced for every page by
@@ -37,11 +37,11 @@ from tinhso.feedback.forms import (
     ResolveForm,
     StartForm,
 )
-from tinhso.feedback.media import MediaError, check_count, check_videos, clean_media
+from tinhso.feedback.media import MediaError, check_uploads, check_videos, clean_media
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError
 from tinhso.people.models import Role, User
-from tinhso.people.queries import has_role
+from tinhso.people.queries import AccessDenied, has_role
 
 PAGE_SIZE = 30
 
@@ -108,6 +108,15 @@ def queue(request: HttpRequest) -> HttpResponse:
             "files_on_behalf": has_role(request.user, Role.RECEIVING_OFFICER),
         },
     )
+
+
+def _report(request: HttpRequest, pk: int) -> Report:
+    """The report if this official's agencies handle it; otherwise 404, the same answer as a
+    report that does not exist, so report numbers of other agencies cannot be probed."""
+    try:
+        return queries.access_report_for_official(request.user, pk)
+    except AccessDenied:
+        raise Http404(_("Không có phản ánh này.")) from None
 
 
 def _forms(report: Report, data: Any = None, files: Any = None, *, bound: str = "") -> dict:
@@ -184,7 +193,7 @@ def _answers(report: Report) -> list[tuple[str, str]]:
 @official_required
 @require_http_methods(["GET"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = queries.access_report_for_official(request.user, pk)
+    report = _report(request, pk)
     return _page(request, report, _forms(report))
 
 
@@ -203,7 +212,7 @@ def _perform(request: HttpRequest, report: Report, action: str, form: forms.Form
         uploads = data["evidence"]
         evidence = []
         try:
-            check_count(len(uploads))  # before decoding any of them
+            check_uploads(uploads)  # before decoding any of them
             for upload in uploads:
                 try:
                     evidence.append(clean_media(upload.read()))
@@ -250,7 +259,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     refusal: the page again, status 400, the message at the field and the input kept."""
     if action not in rules.ACTIONS:
         raise Http404(_("Không có thao tác này."))
-    report = queries.access_report_for_official(request.user, pk)
+    report = _report(request, pk)
     action_forms = _forms(report, request.POST, request.FILES, bound=action)
     form: forms.Form = action_forms.get(action) or forms.Form(request.POST)
     if action not in rules.allowed_actions(report.state):
