@@ -223,3 +223,75 @@ def test_the_text_of_docx_tables_is_extracted():
         "SỞ XÂY DỰNG",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     ]
+
+
+def test_a_timeout_stops_the_whole_libreoffice_process_tree(settings, tmp_path):
+    """`soffice` is a script that starts `soffice.bin`: the child must not outlive a timeout."""
+    pid_file = tmp_path / "child.pid"
+    script = tmp_path / "soffice"
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {pid_file}\nwait\n")
+    script.chmod(0o755)
+    with pytest.raises(convert.ConversionError, match="quá 1 giây"):
+        convert.docx_to_pdf(make_docx("x"), binary=str(script), timeout=1)
+    child = int(pid_file.read_text())
+    import os
+    import time
+
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the converter's child process is still running")
+
+
+def _with_part(docx_bytes: bytes, name: str, transform) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == name:
+                data = transform(data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+LINKED_IMAGE = (
+    b'<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/image" Target="http://10.0.0.5/secret.png" TargetMode="External"/>'
+)
+HYPERLINK = (
+    b'<Relationship Id="rIdY" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/hyperlink" Target="https://dichvucong.gov.vn/" TargetMode="External"/>'
+)
+INCLUDE_FIELD = (
+    b'<w:r><w:instrText xml:space="preserve"> INCLUDETEXT "/etc/passwd" </w:instrText></w:r>'
+)
+
+
+def test_a_docx_that_would_fetch_outside_content_is_refused():
+    rels = "word/_rels/document.xml.rels"
+    linked = _with_part(
+        make_docx("x"),
+        rels,
+        lambda d: d.replace(b"</Relationships>", LINKED_IMAGE + b"</Relationships>"),
+    )
+    included = _with_part(
+        make_docx("x"),
+        "word/document.xml",
+        lambda d: d.replace(b"</w:p>", INCLUDE_FIELD + b"</w:p>", 1),
+    )
+    for data in (linked, included):
+        assert convert.pulls_outside_content(data)
+        with pytest.raises(convert.ConversionError, match="liên kết ra ngoài tệp"):
+            convert.docx_to_pdf(data)
+    # A hyperlink and the word LINK in the text are ordinary.
+    ordinary = _with_part(
+        make_docx("Xem LINK tại Cổng"),
+        rels,
+        lambda d: d.replace(b"</Relationships>", HYPERLINK + b"</Relationships>"),
+    )
+    assert not convert.pulls_outside_content(ordinary)

@@ -82,6 +82,27 @@ def test_assigned_people_and_units_see_a_secret_document(client, offices, make_o
     assert _sees(client, outsider, incoming) == NOWHERE
 
 
+def test_a_person_named_in_a_unit_sees_it_and_the_units_others_do_not(
+    client, offices, make_official
+):
+    incoming = _secret_incoming(offices)
+    stp = offices["STP"]
+    unit = Agency.objects.create(
+        code="000.01.03.H66",
+        name="Phòng Hành chính tư pháp",
+        short_name="HCTP",
+        level=Agency.Level.UNIT,
+        parent=stp.agency,
+        province=stp.agency.province,
+    )
+    named = make_official("chuyenvien_duocgiao", (Role.SPECIALIST, unit))
+    colleague = make_official("chuyenvien_cungphong", (Role.SPECIALIST, unit))
+    actions.register_incoming(incoming, actor=stp.clerk)
+    actions.assign(incoming, instruction="", days=3, unit=unit, assignee=named, actor=stp.leader)
+    assert _sees(client, named, incoming) == EVERYWHERE
+    assert _sees(client, colleague, incoming) == NOWHERE
+
+
 def test_a_secret_draft_is_seen_by_drafter_signer_reviewers_only(offices, make_official):
     sxd = offices["SXD"]
     head = make_official("truongphong_sxd", (Role.HEAD_OF_UNIT, sxd.agency))

@@ -132,6 +132,22 @@ def test_the_key_is_found_by_its_id_too(token_leader):
     assert signing.verify_pdf(bytes(actions.main_file(doc).data), actions.trusted_roots()).ok
 
 
+def test_a_failure_after_login_closes_the_session_and_is_a_clear_error(token_leader):
+    sxd, cert = token_leader
+    good_pem = cert.certificate_pem
+    cert.certificate_pem = "-----BEGIN CERTIFICATE-----\nhong\n-----END CERTIFICATE-----\n"
+    cert.save()
+    doc = _approved(sxd)
+    with pytest.raises(actions.DocumentError, match="Thiết bị ký số báo lỗi: ValueError"):
+        actions.sign_document(doc, signer=sxd.leader, pin=PIN)
+    doc.refresh_from_db()
+    assert doc.state == Document.State.APPROVED
+    # The session was closed: the next signature logs in afresh and works.
+    cert.certificate_pem = good_pem
+    cert.save()
+    assert actions.sign_document(doc, signer=sxd.leader, pin=PIN).state == Document.State.SIGNED
+
+
 def test_a_wrong_pin_over_the_api_is_a_409_and_changes_nothing(client, token_leader):
     sxd, _cert = token_leader
     doc = _approved(sxd)

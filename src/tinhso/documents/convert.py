@@ -11,6 +11,9 @@ LibreOffice's profile lock; it is killed after `timeout` seconds. The binary com
 from __future__ import annotations
 
 import logging
+import os
+import re
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -39,10 +42,50 @@ def is_docx(data: bytes) -> bool:
         return False
 
 
+_EXTERNAL = re.compile(rb"<Relationship\b[^>]*TargetMode=\"External\"[^>]*>")
+_TYPE = re.compile(rb'\bType="([^"]*)"')
+# A field's instruction: in <w:instrText> runs or a simple field's w:instr attribute.
+_FETCHING_FIELDS = re.compile(
+    rb'(?:<w:instrText[^>]*>|w:instr=")\s*(?:INCLUDETEXT|INCLUDEPICTURE|LINK|DDEAUTO|DDE)\b'
+)
+MAX_PART = 64 * 1024 * 1024  # a larger XML part inside a DOCX is a decompression bomb
+
+
+def pulls_outside_content(data: bytes) -> bool:
+    """Whether converting would make LibreOffice fetch something outside the file: a linked
+    (not embedded) image, template, frame or object, or a field that includes a file or URL.
+    Hyperlinks are fine: converting does not follow them."""
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for info in archive.infolist():
+            name = info.filename
+            if not name.startswith("word/") and not name.endswith(".rels"):
+                continue
+            if not name.endswith((".xml", ".rels")):
+                continue  # embedded images and fonts
+            if info.file_size > MAX_PART:
+                return True
+            content = archive.read(name)
+            if name.endswith(".rels"):
+                for relationship in _EXTERNAL.findall(content):
+                    kind = _TYPE.search(relationship)
+                    if not (kind and kind.group(1).endswith(b"/hyperlink")):
+                        return True
+            elif name.endswith(".xml") and _FETCHING_FIELDS.search(content):
+                return True
+    return False
+
+
 def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None = None) -> bytes:
     """The PDF of a DOCX file. Raises ConversionError (never returns an empty PDF)."""
     if not is_docx(data):
         raise ConversionError("Tệp không phải tệp DOCX hợp lệ.")
+    if pulls_outside_content(data):
+        # The server would fetch it while converting: an address inside the province's
+        # network, or a local file copied into the PDF.
+        raise ConversionError(
+            "Tệp DOCX có ảnh, trường hoặc đối tượng liên kết ra ngoài tệp; hãy nhúng chúng vào "
+            "tệp hoặc tải lên bản PDF."
+        )
     binary = binary or settings.DOCUMENTS_SOFFICE
     timeout = timeout or settings.DOCUMENTS_CONVERT_TIMEOUT
     with tempfile.TemporaryDirectory(prefix="tinhso-soffice-") as tmp:
@@ -61,21 +104,31 @@ def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None =
             str(source),
         ]
         try:
-            done = subprocess.run(  # noqa: S603 - the configured binary, fixed arguments
-                command, capture_output=True, timeout=timeout, check=False, cwd=folder
+            # Its own process group: `soffice` is a script that starts `soffice.bin`, and a
+            # timeout must stop the whole tree, not just the script.
+            process = subprocess.Popen(  # noqa: S603 - the configured binary, fixed arguments
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=folder,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise ConversionError(
                 "Máy chủ chưa cài LibreOffice (soffice) để chuyển DOCX sang PDF."
             ) from None
+        try:
+            _out, errors = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             raise ConversionError(
                 f"Chuyển DOCX sang PDF quá {timeout} giây; hãy thử lại hoặc tải lên tệp PDF."
             ) from None
         result = folder / "out" / "du-thao.pdf"
-        if done.returncode != 0 or not result.exists():
+        if process.returncode != 0 or not result.exists():
             log.warning(
-                "soffice failed (%s): %s", done.returncode, done.stderr.decode(errors="replace")
+                "soffice failed (%s): %s", process.returncode, errors.decode(errors="replace")
             )
             raise ConversionError("Không chuyển được tệp DOCX sang PDF; tệp có thể bị hỏng.")
         pdf = result.read_bytes()

@@ -24,7 +24,7 @@ from tinhso.people.queries import AccessDenied, active_roles, has_role
 
 def visible_documents(user: Any) -> QuerySet[Document]:
     """Documents `user` may see: those of the agencies where they hold a role, and those
-    assigned to them or to a unit (agency) where they hold a role.
+    assigned to them by name or to a unit (agency) where they hold a role.
 
     A secret document (Mật, Tối mật, Tuyệt mật: Law on Protection of State Secrets 2018,
     Decree 30/2020 Điều 15.1, 22) is narrower: only the agency's clerks and leaders, its signer
@@ -36,7 +36,9 @@ def visible_documents(user: Any) -> QuerySet[Document]:
     agencies = roles.values("agency_id")
     keepers = roles.filter(role__in=[Role.CLERK, Role.LEADER]).values("agency_id")
     assigned = Q(assignments__assignee=user) if getattr(user, "pk", None) else Q(pk__in=[])
-    assigned |= Q(assignments__unit_id__in=agencies)
+    # A unit sees what is assigned to the unit as such; an assignment naming a person inside
+    # the unit is that person's (it matters for secret documents).
+    assigned |= Q(assignments__unit_id__in=agencies, assignments__assignee__isnull=True)
     own = (
         Q(signer=user) | Q(created_by=user) | Q(review_steps__reviewer=user)
         if getattr(user, "pk", None)

@@ -276,23 +276,36 @@ class TokenKey:
         token = _find_token(library, where)
         session = _login(token, self.pin)
         try:
+            return self._signer_on(session, where)
+        except Exception as exc:
+            # A logged-in session must not outlive a failure: the token's login state is
+            # shared by the whole process.
+            with contextlib.suppress(p11.PKCS11Error):
+                session.close()
+            if isinstance(exc, TokenError):
+                raise
+            if isinstance(exc, p11.PKCS11Error | ValueError | KeyError):
+                raise TokenError(
+                    f"Thiết bị ký số báo lỗi: {type(exc).__name__}.", reason="token_error"
+                ) from None
+            raise
+
+    def _signer_on(self, session: Any, where: Pkcs11Uri) -> TokenSigner:
+        try:
             key = session.get_key(
                 object_class=ObjectClass.PRIVATE_KEY, label=where.object, id=where.id
             )
         except p11.NoSuchKey:
-            session.close()
             raise TokenError(
                 f"Không tìm thấy khóa “{where.object or (where.id or b'').hex()}” "
                 "trên thiết bị ký số.",
                 reason="no_key",
             ) from None
         except p11.MultipleObjectsReturned:
-            session.close()
             raise TokenError(
                 "Có nhiều khóa khớp địa chỉ; hãy ghi rõ mã khóa (id=).", reason="ambiguous_key"
             ) from None
         if not _same_key(session, key, self.certificate_pem):
-            session.close()
             raise TokenError(
                 "Khóa trên thiết bị ký số không khớp với chứng thư số đã đăng ký.",
                 reason="wrong_key",
