@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT.parent / "shared/domain/samples/procedures/opengov-dvcqg/catalog.jsonl"
 PROCEDURES = int(os.environ.get("BENCH_PROCEDURES", "2500"))
@@ -282,28 +284,12 @@ def main() -> None:
             urls.append(os.environ["BENCH_DATABASE_URL"])
         for url in urls:
             if url.startswith("postgres"):
-                _recreate(url)
+                recreate_database(url)
             subprocess.run(
                 [sys.executable, __file__, "--child", url],
                 check=True,
                 env={**os.environ, "TINHSO_VAR_DIR": tmp, "PYTHONPATH": str(ROOT / "src")},
             )
-
-
-def _recreate(url: str) -> None:
-    """Drop and create the benchmark's PostgreSQL database (never the default one)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit("BENCH_DATABASE_URL must name a database with 'bench' in its name")
-    import psycopg
-
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 FULL = "--full" in sys.argv or os.environ.get("BENCH_FULL") == "1"
@@ -246,7 +248,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = url or f"sqlite:///{tmp}/bench.sqlite3"
         if url.startswith("postgres"):
-            _recreate_postgres(url)
+            recreate_database(url)
         kind = "PostgreSQL" if url.startswith("postgres") else "SQLite (not the PostgreSQL figure)"
         print(f"database: {kind}")
         env = {
@@ -288,16 +290,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-
-
-def _recreate_postgres(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
-        subprocess.run(["psql", admin, "-qc", sql], check=True, capture_output=True)
 
 
 def _wait_for(port: int) -> None:
