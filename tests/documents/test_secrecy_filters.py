@@ -60,10 +60,11 @@ def test_a_secret_document_is_hidden_from_the_unassigned_specialist(client, offi
     assert _sees(client, stp.specialist, incoming) == EVERYWHERE
 
 
-def test_assigned_people_and_units_see_a_secret_document(client, offices, make_official):
-    incoming = _secret_incoming(offices)
+@pytest.fixture
+def unit(offices) -> Agency:
+    """A unit (phòng) inside the Department of Justice."""
     stp = offices["STP"]
-    unit = Agency.objects.create(
+    return Agency.objects.create(
         code="000.01.03.H66",
         name="Phòng Hành chính tư pháp",
         short_name="HCTP",
@@ -71,6 +72,11 @@ def test_assigned_people_and_units_see_a_secret_document(client, offices, make_o
         parent=stp.agency,
         province=stp.agency.province,
     )
+
+
+def test_assigned_people_and_units_see_a_secret_document(client, offices, make_official, unit):
+    incoming = _secret_incoming(offices)
+    stp = offices["STP"]
     member = make_official("chuyenvien_hctp", (Role.SPECIALIST, unit))
     outsider = make_official("chuyenvien_khac", (Role.SPECIALIST, unit.parent))
     actions.register_incoming(incoming, actor=stp.clerk)
@@ -83,18 +89,10 @@ def test_assigned_people_and_units_see_a_secret_document(client, offices, make_o
 
 
 def test_a_person_named_in_a_unit_sees_it_and_the_units_others_do_not(
-    client, offices, make_official
+    client, offices, make_official, unit
 ):
     incoming = _secret_incoming(offices)
     stp = offices["STP"]
-    unit = Agency.objects.create(
-        code="000.01.03.H66",
-        name="Phòng Hành chính tư pháp",
-        short_name="HCTP",
-        level=Agency.Level.UNIT,
-        parent=stp.agency,
-        province=stp.agency.province,
-    )
     named = make_official("chuyenvien_duocgiao", (Role.SPECIALIST, unit))
     colleague = make_official("chuyenvien_cungphong", (Role.SPECIALIST, unit))
     actions.register_incoming(incoming, actor=stp.clerk)
