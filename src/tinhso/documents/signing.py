@@ -46,9 +46,9 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
+from tinhso.core import fonts
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
-SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 
 # A4 is 595 × 842 pt. Signer box in the signature cell (7c), agency box over its left third.
 SIGNER_BOX = (330, 120, 540, 190)
@@ -150,7 +150,9 @@ def sign_pdf(
             raise SigningError(f"Ảnh chữ ký hoặc con dấu không đọc được: {exc}") from None
     style = TextStampStyle(
         stamp_text=stamp_text,
-        text_box_style=_font_style(SERIF if text_only else FONT, 10 if text_only else 8),
+        text_box_style=_font_style(
+            fonts.font_file(fonts.SERIF if text_only else fonts.SANS), 10 if text_only else 8
+        ),
         border_width=0 if text_only or image else 1,
         timestamp_format="%Y-%m-%dT%H:%M:%S%z",
         background=background,

@@ -12,7 +12,8 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+from tinhso.core import fonts
+
 RED = (220, 20, 30, 255)
 BLUE = (20, 40, 200, 255)
 
@@ -29,8 +30,9 @@ def seal(short_name: str, size: int = 300) -> bytes:
     draw = ImageDraw.Draw(img)
     draw.ellipse((6, 6, size - 6, size - 6), outline=RED, width=10)
     draw.ellipse((40, 40, size - 40, size - 40), outline=RED, width=4)
-    font = ImageFont.truetype(FONT, size // 7)
-    small = ImageFont.truetype(FONT, size // 10)
+    bold = str(fonts.font_file(bold=True))
+    font = ImageFont.truetype(bold, size // 7)
+    small = ImageFont.truetype(bold, size // 10)
     draw.text((size / 2, size / 2), short_name, fill=RED, font=font, anchor="mm")
     draw.text((size / 2, size * 0.72), "TEST", fill=RED, font=small, anchor="mm")
     return _png(img)

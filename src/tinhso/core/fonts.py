@@ -1,0 +1,45 @@
+"""Fonts with Vietnamese coverage, found through fontconfig instead of fixed system paths.
+
+Stamps on signed documents and the seal drawings need a TrueType file with every Vietnamese
+letter (TCVN 6909:2001 / Unicode NFC, so precomposed letters such as "ệ" and "ữ"). Machines
+differ in which fonts they carry (a base system has DejaVu; CI adds Noto), so the file is
+asked of fontconfig with `:lang=vi`, which only matches fonts covering the language, and the
+answer is kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+
+class FontMissing(RuntimeError):
+    """No installed font covers Vietnamese for the family and style asked."""
+
+
+# First choice of family for each use; fontconfig falls back to any font covering `vi`.
+SANS = "Noto Sans,DejaVu Sans"
+SERIF = "Noto Serif,DejaVu Serif"
+
+
+@cache
+def font_file(families: str = SANS, *, bold: bool = False) -> Path:
+    """The path of an installed TrueType/OpenType font covering Vietnamese."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        raise FontMissing("fontconfig (fc-match) is not installed: no font can be found")
+    pattern = f"{families}:lang=vi:fontformat=TrueType" + (":weight=bold" if bold else "")
+    found = subprocess.run(  # noqa: S603 - fontconfig with a fixed pattern
+        [fc_match, "--format=%{file}\n%{lang}", pattern],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    path_line, _, langs = found.stdout.partition("\n")
+    path = Path(path_line.strip())
+    if found.returncode != 0 or not path.is_file() or "vi" not in langs.split("|"):
+        raise FontMissing(f"no installed font covers Vietnamese (fc-match {pattern!r})")
+    return path
