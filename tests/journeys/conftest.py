@@ -1,0 +1,47 @@
+"""Fixtures of the journey tests: one served platform for the run, a journey per width.
+
+See `harness.py` for what a journey checks at every step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser import requires_browser
+
+from .harness import Journey, Site, site_folder, start_site
+
+WIDTHS = (360, 1280)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "journeys" in item.nodeid.split("::")[0]:
+            item.add_marker(requires_browser)
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    served = start_site(site_folder())
+    yield served
+    served.stop()
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def journey(request: pytest.FixtureRequest, site: Site, browser) -> Iterator[Journey]:
+    name = request.node.originalname or request.node.name
+    walk = Journey(
+        site=site,
+        browser=browser,
+        width=request.param,
+        name=f"{request.module.__name__.rsplit('.', 1)[-1]}.{name}",
+        unique=f"{request.param}{secrets.token_hex(3)}",
+    )
+    walk.reset_screenshots()
+    yield walk
+    left = walk.close()
+    assert not left, "after the last step:\n  " + "\n  ".join(left)
