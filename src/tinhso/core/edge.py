@@ -1,0 +1,106 @@
+"""The edge: malformed input is refused before any view or database sees it.
+
+Control characters have no place in a path, a query, a form field or a JSON string that
+people or client systems send (only tab, line feed and carriage return occur in text);
+PostgreSQL refuses NUL outright, so letting one through turns a typo or a probe into a 500.
+A multipart body the parser cannot read (no boundary, truncated) is refused the same way.
+Pages get the site's Vietnamese 400 page; the API gets a typed 400 with a Vietnamese message
+and the place of the offending value. Uploaded file contents are not inspected here: each
+upload path sniffs and bounds its files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import get_resolver
+from django.utils.translation import gettext as _
+
+# C0 controls but tab, LF and CR; DEL; C1 controls. Also lone surrogates, which cannot be
+# stored as UTF-8.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class MalformedInput(Exception):
+    """Input no view should receive; `where` names the place for the API's answer."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}", str(key)
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def inspect(request: HttpRequest) -> None:
+    """Raise MalformedInput for the first control character in what the request carries."""
+    if CONTROL.search(request.path):
+        raise MalformedInput("path")
+    for key, values in request.GET.lists():
+        if CONTROL.search(key) or any(CONTROL.search(v) for v in values):
+            raise MalformedInput(f"query.{key}")
+    if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
+        return
+    kind = request.content_type or ""
+    if kind in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        try:
+            form = request.POST
+            names = list(request.FILES.keys())
+        except MultiPartParserError:
+            raise MalformedInput("body") from None
+        for key, values in form.lists():
+            if CONTROL.search(key) or any(CONTROL.search(v) for v in values):
+                raise MalformedInput(f"body.{key}")
+        for name in names:
+            if any(CONTROL.search(f.name or "") for f in request.FILES.getlist(name)):
+                raise MalformedInput(f"body.{name}")
+    elif kind == "application/json" or kind.endswith("+json"):
+        try:
+            document = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return  # the API answers malformed JSON itself, field by field
+        for where, text in _strings(document, "body"):
+            if CONTROL.search(text):
+                raise MalformedInput(where)
+
+
+class RefuseMalformedInputMiddleware:
+    """Answers 400 to a request carrying control characters or an unreadable body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            inspect(request)
+        except MalformedInput as refused:
+            return self.refuse(request, refused.where)
+        except (RequestDataTooBig, SuspiciousOperation):
+            raise  # Django answers these with its own 400/413 handling
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request: HttpRequest, where: str) -> HttpResponse:
+        message = _("Dữ liệu gửi lên có ký tự điều khiển hoặc không đúng định dạng.")
+        if request.path.startswith("/api/") or request.path.startswith("/open311/"):
+            return JsonResponse(
+                {"detail": message, "code": "malformed_input", "loc": where.split(".")},
+                status=400,
+            )
+        handler = get_resolver().resolve_error_handler(400)
+        return handler(request, SuspiciousOperation(message))
