@@ -54,6 +54,12 @@ def _secret_key() -> str:
         doc="Django's signing key. Required in production (50+ random characters); in embedded "
         "mode it is generated into `var/secret_key` on first run.",
     )
+    if key and PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+        # Django's own rule for a usable key (security.W009): 50+ characters, 5+ distinct.
+        raise ConfigurationError(
+            f"SECRET_KEY is too weak ({len(key)} characters, {len(set(key))} distinct): "
+            "production mode needs 50 or more random characters"
+        )
     if key:
         return key
     if PRODUCTION:

@@ -48,6 +48,26 @@ def test_production_without_secret_stops_with_one_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [("abcde", "5 characters, 5 distinct"), ("ab" * 30, "60 characters, 2 distinct")],
+)
+def test_production_refuses_a_weak_secret_with_one_line(tmp_path, key, why):
+    result = tinhso(
+        "check",
+        TINHSO_MODE="production",
+        ALLOWED_HOSTS="x.gov.vn",
+        SECRET_KEY=key,
+        TINHSO_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tinhso: SECRET_KEY is too weak ({why}): production mode needs 50 or more random "
+        "characters\n"
+    )
+
+
+@pytest.mark.slow
 def test_unreachable_database_stops_with_one_line(tmp_path):
     result = tinhso(
         "migrate", DATABASE_URL="postgres://tinhso@127.0.0.1:1/tinhso", TINHSO_VAR_DIR=str(tmp_path)

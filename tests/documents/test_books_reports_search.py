@@ -9,12 +9,14 @@ from datetime import timedelta
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from tests.tools import requires_tool
 from tinhso.documents import actions, books, queries, reports
 from tinhso.documents.models import Document, Register
 
 from .test_lifecycle import _issue
 
 
+@requires_tool("pdftotext")
 def test_outgoing_book_lists_numbers_with_cancellations(offices, tmp_path):
     doc = _issue(offices)
     extra = actions.issue_number(doc.agency, doc.register.year, "outgoing")

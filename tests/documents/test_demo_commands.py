@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from tests.tools import requires_tool
 from tinhso.documents import demo, signing
 from tinhso.documents.actions import trusted_roots
 from tinhso.documents.models import Certificate, Document, TrustedRoot
@@ -48,6 +49,7 @@ def test_demo_has_signed_outgoing_and_axis_documents_and_is_idempotent(demo_load
     assert all("TEST" in c.subject for c in Certificate.objects.all())
 
 
+@requires_tool("pdfsig", "xmlsec1")
 def test_list_and_export(demo_loaded, tmp_path):
     out = StringIO()
     call_command("documents", "list", stdout=out)

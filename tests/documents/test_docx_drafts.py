@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.tools import requires_tool
 from tinhso.documents import actions, convert, queries
 from tinhso.documents.models import Document, DocumentFile
 
@@ -47,6 +48,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@requires_tool("soffice", "pdftotext")
 def test_a_docx_draft_becomes_a_pdf_and_keeps_its_source(offices, tmp_path):
     sxd = offices["SXD"]
     source = make_docx(BODY, "Độc lập - Tự do - Hạnh phúc")
@@ -79,6 +81,7 @@ def test_a_docx_draft_becomes_a_pdf_and_keeps_its_source(offices, tmp_path):
     assert signed.files.filter(kind="source").count() == 1
 
 
+@requires_tool("soffice", "pdftotext")
 def test_a_revision_as_docx_keeps_the_earlier_versions(offices, tmp_path):
     sxd = offices["SXD"]
     doc = actions.create_draft(
@@ -105,6 +108,7 @@ def test_a_revision_as_docx_keeps_the_earlier_versions(offices, tmp_path):
     assert "ban thu nhat" not in doc.search_text  # earlier versions are kept, not searched
 
 
+@requires_tool("soffice", "pdftotext")
 def test_upload_over_the_api(client, offices, tmp_path):
     sxd = offices["SXD"]
     _sign_in(client, sxd.specialist)
@@ -177,12 +181,14 @@ def test_conversion_failures_are_clear_and_save_nothing(offices, settings, tmp_p
     assert DocumentFile.objects.count() == 0
 
 
+@requires_tool("soffice")
 def test_the_libreoffice_output_of_a_broken_docx_is_an_error(settings):
     """A ZIP that claims to be a DOCX but is not: LibreOffice writes no PDF, we say so."""
     with pytest.raises(convert.ConversionError, match="Không chuyển được tệp DOCX"):
         convert.docx_to_pdf(_broken_docx())
 
 
+@requires_tool("soffice", "pdftotext")
 def test_parallel_conversions_do_not_collide(tmp_path):
     """Each call has its own LibreOffice profile: two at once both succeed."""
     results: dict[int, bytes] = {}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import SHARED
+from tests.tools import requires_tool
 from tinhso.documents import edxml, pki, xmlsig
 
 SAMPLES = SHARED / "domain" / "samples" / "edxml" / "truclienthong-example"
@@ -182,6 +183,7 @@ def _xmlsec(path: Path, ca_pem: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@requires_tool("xmlsec1")
 def test_signed_message_verifies_with_our_code_and_xmlsec1(tmp_path, test_ca):
     keys = pki.issue(test_ca, "UBND tỉnh Đắk Lắk", "UBND tỉnh Đắk Lắk")
     data = xmlsig.sign(edxml.build_message(_message()), keys)

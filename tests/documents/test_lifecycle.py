@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
 from tinhso.documents import actions, signing
 from tinhso.documents.models import Document, DocumentFile, Recipient, StatusEvent
@@ -118,6 +119,7 @@ def _pdfsig(path) -> str:
     return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60).stdout
 
 
+@requires_tool("pdfsig")
 def test_signed_pdf_passes_pdfsig_and_pyhanko_and_a_tampered_one_fails_both(
     offices, tmp_path, test_ca
 ):
@@ -180,6 +182,7 @@ def test_separate_attachment_gets_the_clerks_text_line(offices):
     assert line.startswith("01/QĐ-SXD 20") and line.endswith("+07:00")
 
 
+@requires_tool("pdfsig")
 def test_visible_signatures_carry_the_signature_and_seal_images(offices, tmp_path):
     from tinhso.documents import stamps
     from tinhso.documents.models import Certificate

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
 from tinhso.documents import actions
 from tinhso.documents.models import Assignment, Document, StatusEvent
@@ -601,6 +602,7 @@ def test_a_post_without_the_csrf_token_is_refused(offices):
     assert _snapshot() == before
 
 
+@requires_tool("soffice")
 def test_a_docx_draft_is_converted_and_kept_as_the_source(client, offices):
     import io
 

@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 
+from tests.tools import requires_tool
 from tinhso.documents import actions, pki, remote, signing
 from tinhso.documents.models import Certificate
 
@@ -60,6 +61,7 @@ def csc_service(test_ca):
     server.shutdown()
 
 
+@requires_tool("pdfsig")
 def test_the_signer_signs_through_the_remote_service(offices, csc_service, settings, tmp_path):
     url, keys, calls = csc_service
     settings.DOCUMENTS_REMOTE_SIGNING_TOKEN = TOKEN

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
+from tests.tools import requires_tool
 from tinhso.documents import actions, signing
 
 
@@ -77,6 +78,7 @@ def tsa_url(test_ca, settings):
     server.shutdown()
 
 
+@requires_tool("pdfsig")
 def test_signatures_are_timestamped_when_a_tsa_is_configured(offices, tsa_url, tmp_path):
     sxd = offices["SXD"]
     draft = actions.create_draft(

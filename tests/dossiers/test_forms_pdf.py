@@ -12,6 +12,7 @@ import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
+from tests.tools import requires_tool
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, forms_pdf
 from tinhso.dossiers.receipt import render_receipt
@@ -42,6 +43,7 @@ def received(office):
         return actions.receive(dossier, officer=office.tiepnhan)
 
 
+@requires_tool("pdftotext")
 def test_receipt_form_01(office, received, tmp_path):
     text = text_of(forms_pdf.receipt(received, office.tiepnhan), tmp_path)
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
@@ -54,6 +56,7 @@ def test_receipt_form_01(office, received, tmp_path):
     assert "Trần Thị Bình" in text  # the receiving officer signs
 
 
+@requires_tool("pdftotext")
 def test_supplement_form_02_lists_components_and_reasons(office, tmp_path):
     dossier = office.submitted()
     tk = office.version.components.get(code="TK")
@@ -73,6 +76,7 @@ def test_supplement_form_02_lists_components_and_reasons(office, tmp_path):
     assert "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG" in text  # issued by the reception desk
 
 
+@requires_tool("pdftotext")
 def test_refusal_form_03(office, tmp_path):
     dossier = actions.reject(
         office.submitted(), officer=office.tiepnhan, reason="Thủ tục không thuộc thẩm quyền"
@@ -83,6 +87,7 @@ def test_refusal_form_03(office, tmp_path):
     assert "Thủ tục không thuộc thẩm quyền" in text
 
 
+@requires_tool("pdftotext")
 def test_apology_form_04_and_tracking_sheet(office, received, tmp_path):
     with mock.patch("django.utils.timezone.now", return_value=at(2026, 2, 25, 10, 0)):
         apology = actions.extend(
@@ -109,6 +114,7 @@ def test_apology_form_04_and_tracking_sheet(office, received, tmp_path):
     assert "đang xử lý" in sheet and "Đánh giá chung: chưa hoàn thành" in sheet
 
 
+@requires_tool("pdftotext")
 def test_override_folder_replaces_a_form(office, received, tmp_path, settings):
     folder = tmp_path / "mau"
     folder.mkdir()
@@ -136,6 +142,7 @@ def test_tracking_book_xlsx(office, received):
     assert row[11] == "đã tiếp nhận, đang giải quyết"
 
 
+@requires_tool("pdftotext")
 def test_forms_stay_vietnamese_while_english_is_active(office, received, tmp_path):
     # An official browsing in English still prints the legal forms in Vietnamese: the
     # processing time and the state come from translated labels, which must not follow.
@@ -150,6 +157,7 @@ def test_forms_stay_vietnamese_while_english_is_active(office, received, tmp_pat
     assert [c.value for c in book[2]][11] == "đã tiếp nhận, đang giải quyết"
 
 
+@requires_tool("pdftotext")
 def test_online_receipt_stays_vietnamese_while_english_is_active(office, tmp_path):
     dossier = office.submitted()
     with translation.override("en"):

@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
 from tinhso.dossiers import actions, codes, issued
 from tinhso.dossiers.models import Dossier
@@ -56,6 +57,7 @@ def test_digest_is_keyed_normalised_and_survives_a_key_rotation(settings):
     assert codes.secret_matches_digest("ABCDEFGH23", digest)
 
 
+@requires_tool("pdftotext")
 def test_the_page_and_receipt_show_the_secret_only_to_the_browser_given_it(
     client, version, citizen, tmp_path
 ):
@@ -131,6 +133,7 @@ def test_the_owner_reissues_through_the_api(client, version, citizen):
     assert lookup(dossier.code, new) == 200 and lookup(dossier.code, dossier.issued_secret) == 404
 
 
+@requires_tool("pdftotext")
 def test_counter_intake_prints_the_secret_on_the_first_mau_01(client, office, tmp_path):
     tk = office.version.components.get(code="TK")
     url = reverse("dossiers:office-intake", args=[office.version.procedure.code])

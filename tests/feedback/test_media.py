@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.tools import requires_tool
 from tinhso.feedback import actions, media
 from tinhso.feedback.media import MediaError, clean_photo
 from tinhso.feedback.models import Photo, Report
@@ -139,6 +140,7 @@ PERSONAL_TAGS = {
 }
 
 
+@requires_tool("ffmpeg", "ffprobe")
 @pytest.mark.parametrize(
     ("container", "content_type"),
     [("mp4", "video/mp4"), ("mov", "video/quicktime"), ("webm", "video/webm")],
@@ -164,6 +166,7 @@ def test_a_phone_video_gives_its_place_and_is_stored_without_any_tag(container, 
     assert dict(poster.getexif()) == {}
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_without_a_place_gives_no_position():
     clip = media.clean_video(video(location=None, audio=False))
     assert (clip.lat, clip.long) == (None, None)
@@ -195,6 +198,7 @@ def test_a_text_file_named_like_a_video_is_refused():
     )
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_truncated_mp4_is_refused():
     data = video()
     with pytest.raises(MediaError) as caught:
@@ -202,12 +206,14 @@ def test_a_truncated_mp4_is_refused():
     assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_an_mp4_header_on_garbage_is_refused():
     with pytest.raises(MediaError) as caught:
         media.clean_video(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\xff" * 500)
     assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_that_is_too_long_is_refused(settings):
     settings.FEEDBACK_VIDEO_MAX_SECONDS = 3
     with pytest.raises(MediaError) as caught:
@@ -215,6 +221,7 @@ def test_a_video_that_is_too_long_is_refused(settings):
     assert str(caught.value) == "Video dài 5 giây; tối đa 3 giây."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_that_is_too_large_is_refused_before_probing(settings, monkeypatch):
     settings.FEEDBACK_VIDEO_MAX_BYTES = 10_000
     monkeypatch.setattr(media, "probe_video", lambda *args: pytest.fail("probed"))
@@ -223,6 +230,7 @@ def test_a_video_that_is_too_large_is_refused_before_probing(settings, monkeypat
     assert str(caught.value).startswith("Video quá lớn (0 MB); tối đa 0 MB.")
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_of_too_high_a_resolution_is_refused(settings):
     settings.FEEDBACK_VIDEO_MAX_SIDE = 200
     with pytest.raises(MediaError) as caught:
@@ -232,6 +240,7 @@ def test_a_video_of_too_high_a_resolution_is_refused(settings):
     )
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_that_takes_too_long_to_process_is_refused(settings):
     settings.FEEDBACK_VIDEO_TIMEOUT_SECONDS = 0
     with pytest.raises(MediaError) as caught:
@@ -239,6 +248,7 @@ def test_a_video_that_takes_too_long_to_process_is_refused(settings):
     assert str(caught.value) == "Xử lý video quá lâu; hãy gửi đoạn video ngắn hơn."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_more_videos_than_allowed_are_refused(settings):
     settings.FEEDBACK_MAX_VIDEOS = 1
     clip = media.clean_video(video(audio=False))
@@ -248,6 +258,7 @@ def test_more_videos_than_allowed_are_refused(settings):
     assert str(caught.value) == "Gửi tối đa 1 video."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_sent_with_the_form_is_stored_stripped_and_shown_with_its_poster(
     client, lights, communes
 ):
@@ -279,6 +290,7 @@ def test_a_video_sent_with_the_form_is_stored_stripped_and_shown_with_its_poster
     assert f'<img src="{photo.image.url}"' in page
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_bad_video_in_the_form_stores_nothing_and_names_the_file(client, lights, communes):
     data = video()
     response = client.post(
@@ -298,6 +310,7 @@ def test_a_bad_video_in_the_form_stores_nothing_and_names_the_file(client, light
     assert Report.objects.count() == 0 and Photo.objects.count() == 0
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_the_action_refuses_more_videos_than_allowed(settings, new_report):
     settings.FEEDBACK_MAX_VIDEOS = 1
     clip = media.clean_video(video(audio=False))
@@ -307,6 +320,7 @@ def test_the_action_refuses_more_videos_than_allowed(settings, new_report):
     assert Report.objects.count() == 0
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_read_other_files(tmp_path):
     """The classic ffmpeg SSRF: an HLS playlist inside a file named .mp4 pointing elsewhere."""
     secret = tmp_path / "secret.txt"
@@ -320,6 +334,7 @@ def test_a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_read_other_files(tmp_pa
     assert str(caught.value) == "Tệp video bị hỏng hoặc không đọc được."
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_too_many_videos_are_refused_before_any_is_decoded(client, lights, communes, settings):
     settings.FEEDBACK_MAX_VIDEOS = 1
     clip = video(audio=False)

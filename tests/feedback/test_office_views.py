@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions
 from tinhso.feedback.models import Event, Photo, Report
@@ -545,6 +546,7 @@ def test_an_original_that_is_itself_a_duplicate_is_refused_at_the_field(
     assert world(third) == before
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_as_evidence_is_stored_and_shown(client, submitted, specialist):
     from .videos import video
 

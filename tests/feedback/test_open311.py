@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
 from tinhso.feedback import actions
 from tinhso.feedback.models import Report
@@ -213,6 +214,7 @@ def test_a_photo_posted_with_the_request_gives_its_position(client, roads, api_k
     assert record["address"] == "" and record["lat"] == 12.6678
 
 
+@requires_tool("ffmpeg", "ffprobe")
 def test_a_video_posted_with_the_request_gives_its_place_and_its_poster_is_the_media_url(
     client, roads, api_key
 ):
