@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tinhso.web.context.platform",
             ],
+            # `{{ answer|ngay }}`: ISO date strings as dd/mm/yyyy, in every template.
+            "builtins": ["tinhso.web.templatetags.dates"],
         },
     },
 ]
@@ -296,6 +298,8 @@ TIME_ZONE = env("TIME_ZONE", "Asia/Ho_Chi_Minh", doc="Time zone of the legal clo
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as dd/mm/yyyy and HH:MM dd/mm/yyyy in both languages (tinhso/formats/).
+FORMAT_MODULE_PATH = ["tinhso.formats"]
 
 # --- Files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -537,6 +541,8 @@ ZALO_ACCESS_TOKEN = env("TINHSO_ZALO_ACCESS_TOKEN", "", doc="Zalo OA access toke
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = False
+# The site's Vietnamese page for a refused form instead of Django's English 403.
+CSRF_FAILURE_VIEW = "tinhso.web.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -17,7 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tinhso.web.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# The site's own error pages, in the visitor's language and the site layout (web/views.py).
+handler400 = "tinhso.web.views.bad_request"
+handler403 = "tinhso.web.views.permission_denied"
+handler404 = "tinhso.web.views.page_not_found"
+handler500 = "tinhso.web.views.server_error"
