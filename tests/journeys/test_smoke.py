@@ -28,7 +28,9 @@ def test_first_visit_search_procedure_and_my_dossiers(journey):
     visitor.check("thu-tuc")
     assert page.get_by_role("heading", level=1).inner_text().strip()
 
-    page.get_by_role("link", name=re.compile("Tra cứu", re.IGNORECASE)).first.click()
+    page.get_by_role("link", name=re.compile("Cổng dịch vụ công")).first.click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name=re.compile("Tra cứu hồ sơ", re.IGNORECASE)).first.click()
     page.wait_for_load_state()
     visitor.check("tra-cuu")
 
