@@ -1,19 +1,21 @@
 """Headless Chromium and axe-core for page tests, shared by every app's browser tests.
 
-Debian's Chromium is driven by Playwright (never a downloaded browser); axe-core comes from
-npm (`make install`). On a machine without them the browser tests skip; under CI they run
-and fail loudly instead, since `.ci/run` installs both.
+Debian's Chromium (found on PATH) is driven by Playwright (never a downloaded browser);
+axe-core comes from npm (`make install`). On a machine without them the browser tests skip;
+under CI they run and fail loudly instead, since `.ci/run` installs both (tests/tools.py).
 """
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.tools import missing, under_ci
+
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or "chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -24,10 +26,10 @@ ARGS = [
 ]
 WCAG_TAGS = "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']"
 
-_available = Path(CHROMIUM).exists() and AXE.exists()
+_absent = missing("chromium") + ([] if AXE.exists() else ["node_modules/axe-core"])
 requires_browser = pytest.mark.skipif(
-    not _available and not os.environ.get("CI"),
-    reason="needs /usr/bin/chromium and node_modules/axe-core (make install)",
+    bool(_absent) and not under_ci(),
+    reason=f"needs {', '.join(_absent)} (apt-get install chromium; make install for axe-core)",
 )
 
 

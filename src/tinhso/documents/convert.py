@@ -5,7 +5,9 @@ digital signature on the PDF of an electronic document, Annex I).
 Each call runs `soffice --headless --convert-to pdf` in its own temporary folder with its own
 user profile (`-env:UserInstallation=file:///…`), so parallel conversions do not fight over
 LibreOffice's profile lock; it is killed after `timeout` seconds. The binary comes from
-`settings.DOCUMENTS_SOFFICE` (env `TINHSO_DOCUMENTS_SOFFICE`, default `soffice`).
+`settings.DOCUMENTS_SOFFICE` (env `TINHSO_DOCUMENTS_SOFFICE`, default `soffice` on PATH),
+through the optional-tools registry (`core/tools.py`): a server without LibreOffice refuses
+DOCX drafts with a Vietnamese message (`ToolUnavailable`) and accepts them once it is installed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -22,6 +25,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tinhso.core import tools
+
 log = logging.getLogger("tinhso.documents")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -29,6 +34,28 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 class ConversionError(Exception):
     """The DOCX could not be converted; the message is for the user, in Vietnamese."""
+
+    code = "conversion_failed"
+
+
+class ToolUnavailable(ConversionError):
+    """This server has no LibreOffice: DOCX drafts cannot be accepted until it is installed."""
+
+    code = "tool_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Máy chủ này chưa cài LibreOffice (soffice) nên chưa nhận được dự thảo DOCX; hãy "
+            "tải lên bản PDF của dự thảo."
+        )
+
+
+def soffice(binary: str | None = None) -> str:
+    """The LibreOffice binary to run (`binary`, else the configured one); ToolUnavailable."""
+    found = shutil.which(binary) if binary else tools.find("soffice")
+    if found is None:
+        raise ToolUnavailable
+    return found
 
 
 def is_docx(data: bytes) -> bool:
@@ -86,7 +113,7 @@ def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None =
             "Tệp DOCX có ảnh, trường hoặc đối tượng liên kết ra ngoài tệp; hãy nhúng chúng vào "
             "tệp hoặc tải lên bản PDF."
         )
-    binary = binary or settings.DOCUMENTS_SOFFICE
+    binary = soffice(binary)
     timeout = timeout or settings.DOCUMENTS_CONVERT_TIMEOUT
     with tempfile.TemporaryDirectory(prefix="tinhso-soffice-") as tmp:
         folder = Path(tmp)
@@ -113,10 +140,8 @@ def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None =
                 cwd=folder,
                 start_new_session=True,
             )
-        except FileNotFoundError:
-            raise ConversionError(
-                "Máy chủ chưa cài LibreOffice (soffice) để chuyển DOCX sang PDF."
-            ) from None
+        except FileNotFoundError:  # removed since it was found
+            raise ToolUnavailable from None
         try:
             _out, errors = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -12,7 +12,9 @@ re-encoding by `ffmpeg -map_metadata -1 -map_chapters -1 -c copy -fflags +bitexa
 only the first video and the first audio stream (a data track can carry a GPS log). A poster
 frame (JPEG, through `clean_photo`) is taken for the report's page and for Open311
 `media_url`. ffmpeg and ffprobe run in subprocesses with a timeout; limits (size, duration,
-resolution, number of videos) come from settings (TINHSO_FEEDBACK_VIDEO_*).
+resolution, number of videos) come from settings (TINHSO_FEEDBACK_VIDEO_*). Both are optional
+tools (`core/tools.py`): a server without them refuses videos with a Vietnamese message
+(`VideoUnavailable`, a MediaError like any refused file) and takes photos as before.
 
 `fetch_url` is the adapter that downloads an Open311 `media_url`: SSRF-checked (every address
 the host resolves to must be public, unless the host is in TINHSO_FEEDBACK_MEDIA_FETCH_ALLOW),
@@ -49,6 +51,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from tinhso.core import tools
 from tinhso.core.outbox import RetryableError
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -73,6 +76,28 @@ GPS_IFD = 0x8825
 
 class MediaError(ValueError):
     """The file is refused; the message says why, in Vietnamese."""
+
+
+class VideoUnavailable(MediaError):
+    """This server has no ffmpeg/ffprobe: videos are refused until they are installed."""
+
+    code = "tool_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Máy chủ này chưa cài công cụ xử lý video (ffmpeg) nên chưa nhận được video; "
+                "hãy gửi ảnh chụp thay cho video."
+            )
+        )
+
+
+def video_tools() -> tuple[str, str]:
+    """The paths of ffprobe and ffmpeg; VideoUnavailable when either is missing."""
+    try:
+        return tools.require("ffprobe"), tools.require("ffmpeg")
+    except tools.ToolMissing:
+        raise VideoUnavailable from None
 
 
 @dataclass(frozen=True)
@@ -258,7 +283,7 @@ def iso6709_position(text: str) -> tuple[Decimal | None, Decimal | None]:
     return lat, long
 
 
-def _run(args: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
+def _run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(  # noqa: S603 (fixed program, our own arguments, no shell)
             args,
@@ -269,8 +294,8 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
         )
     except subprocess.TimeoutExpired:
         raise MediaError(_("Xử lý video quá lâu; hãy gửi đoạn video ngắn hơn.")) from None
-    except FileNotFoundError:  # ffmpeg missing: a deployment error, not the citizen's
-        raise RuntimeError(f"{what} is not installed") from None
+    except FileNotFoundError:  # removed since it was found: not the citizen's fault either
+        raise VideoUnavailable from None
 
 
 # Untrusted input: the demuxer is forced (the one the magic bytes name, so a playlist or a
@@ -279,11 +304,11 @@ DEMUXERS = {"video/mp4": "mov", "video/quicktime": "mov", "video/webm": "matrosk
 SAFE_INPUT = ["-protocol_whitelist", "file"]
 
 
-def probe_video(path: Path, content_type: str) -> dict[str, Any]:
+def probe_video(path: Path, content_type: str, *, ffprobe: str = "ffprobe") -> dict[str, Any]:
     """ffprobe's JSON description of the file's container and streams."""
     done = _run(
         [
-            "ffprobe",
+            ffprobe,
             "-v",
             "error",
             *SAFE_INPUT,
@@ -295,7 +320,6 @@ def probe_video(path: Path, content_type: str) -> dict[str, Any]:
             "-show_streams",
             str(path),
         ],
-        "ffprobe",
     )
     broken = MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
     if done.returncode != 0:
@@ -324,11 +348,12 @@ def clean_video(data: bytes) -> CleanVideo:
     kind = filetype.guess(data[:8192])
     if kind is None or kind.mime not in VIDEO_TYPES:
         raise MediaError(_("Tệp không phải video MP4, MOV hoặc WebM (đã kiểm tra nội dung tệp)."))
+    ffprobe, ffmpeg = video_tools()
     extension = VIDEO_TYPES[kind.mime]
     with tempfile.TemporaryDirectory(prefix="tinhso-video-") as folder:
         source = Path(folder) / f"in.{extension}"
         source.write_bytes(data)
-        info = probe_video(source, kind.mime)
+        info = probe_video(source, kind.mime, ffprobe=ffprobe)
         if info["format"].get("format_name") != VIDEO_FORMATS[kind.mime]:
             raise MediaError(_("Nội dung video không khớp với định dạng của tệp."))
         streams = info.get("streams") or []
@@ -370,7 +395,7 @@ def clean_video(data: bytes) -> CleanVideo:
         target = Path(folder) / f"out.{extension}"
         copied = _run(
             [
-                "ffmpeg",
+                ffmpeg,
                 "-v",
                 "error",
                 "-nostdin",
@@ -397,14 +422,13 @@ def clean_video(data: bytes) -> CleanVideo:
                 "+bitexact",
                 str(target),
             ],
-            "ffmpeg",
         )
         if copied.returncode != 0 or not target.exists():
             raise MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
         poster_path = Path(folder) / "poster.jpg"
         framed = _run(
             [
-                "ffmpeg",
+                ffmpeg,
                 "-v",
                 "error",
                 "-nostdin",
@@ -425,7 +449,6 @@ def clean_video(data: bytes) -> CleanVideo:
                 "mjpeg",
                 str(poster_path),
             ],
-            "ffmpeg",
         )
         if framed.returncode != 0 or not poster_path.exists():
             raise MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
