@@ -61,3 +61,52 @@ def test_keyboard_reaches_the_search_box_first_after_the_skip_link(browser, live
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "tim-thu-tuc"
     page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["", "?tuong-phan=cao"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_404_page_is_the_sites_page_and_accessible(browser, live_server, mode, width):
+    page = browser.new_page(viewport={"width": width, "height": 740})
+    if mode:
+        page.goto(f"{live_server.url}/hien-thi/{mode}&next=/")
+    response = page.goto(live_server.url + "/khong-co-trang-nay/")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Không tìm thấy trang"
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("link", name="Về trang chủ").click()
+    assert page.locator("h1").inner_text() == "Cổng dịch vụ công Đắk Lắk"
+    page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_form_posts_from_a_fresh_browser(browser, live_server):
+    """The referrer policy keeps the Origin header on same-site posts, so the CSRF check
+    passes in a real browser (with `no-referrer` Chromium sends `Origin: null`)."""
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(live_server.url + "/")
+    assert response.headers["referrer-policy"] == "same-origin"
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.get_by_role("button", name="English").click()
+    assert posted.value.headers["origin"] == live_server.url
+    assert page.locator("h1").inner_text() == "Đắk Lắk Public Services Portal"
+    context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_form_gets_the_vietnamese_page_in_a_browser(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    context.clear_cookies()  # as when the cookie was lost or blocked
+    page.get_by_role("button", name="English").click()
+    assert page.locator("h1").inner_text() == "Trang đã cũ, thông tin chưa được gửi"
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Mở lại trang vừa gửi").click()
+    assert page.locator("h1").inner_text() == "Cổng dịch vụ công Đắk Lắk"
+    context.close()
