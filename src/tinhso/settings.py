@@ -213,7 +213,7 @@ AUTHENTICATION_BACKENDS = [
     "tinhso.people.oidc.CitizenOIDCBackend",
 ]
 LOGIN_URL = "people:sign-in"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "dossiers:mine"
 LOGOUT_REDIRECT_URL = "web:home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

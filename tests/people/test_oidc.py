@@ -84,7 +84,7 @@ def run_flow(client, provider, start="/oidc/authenticate/"):
 
 def test_a_new_citizen_signs_in_and_gets_an_account(client, configured):
     response = run_flow(client, configured)
-    assert (response.status_code, response.url) == (302, "/")
+    assert (response.status_code, response.url) == (302, "/ho-so-cua-toi/")
     user = User.objects.get()
     assert client.session[SESSION_KEY] == str(user.pk)
     assert (user.username, user.kind, user.full_name, user.phone, user.email) == (
@@ -142,7 +142,7 @@ def test_the_endpoints_are_discovered_from_the_issuer(client, discovered):
     html = client.get("/dang-nhap/").content.decode()
     assert "Đăng nhập bằng tài khoản định danh điện tử (VNeID)" in html
     response = run_flow(client, discovered, start="/dang-nhap/vneid/")
-    assert response.url == "/"
+    assert response.url == "/ho-so-cua-toi/"
     assert client.session[SESSION_KEY] == str(User.objects.get(username="066090001234").pk)
     assert discovered.requests == [
         "GET /.well-known/openid-configuration",

@@ -70,7 +70,7 @@ def test_the_vneid_button_shows_only_when_oidc_is_configured(client, settings):
 def test_a_citizen_signs_in_with_phone_email_or_personal_id(client, make_citizen, identifier):
     citizen = make_citizen()
     response = sign_in(client, identifier)
-    assert (response.status_code, response.url) == (302, "/")
+    assert (response.status_code, response.url) == (302, "/ho-so-cua-toi/")
     assert signed_in_user_id(client) == str(citizen.pk)
     assert client.get(ACCOUNT).status_code == 200
     assert client.get(ME).json()["username"] == "066090001234"
@@ -86,7 +86,7 @@ def test_a_citizen_goes_back_to_the_page_that_asked_for_sign_in(client, make_cit
 def test_a_next_address_on_another_site_is_ignored(client, make_citizen):
     make_citizen()
     response = sign_in(client, "0912345678", next="https://evil.example/")
-    assert response.url == "/"
+    assert response.url == "/ho-so-cua-toi/"
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, make_citizen):

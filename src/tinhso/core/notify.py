@@ -245,6 +245,32 @@ def channels() -> dict[str, Channel]:
     return {"email": email, "sms": sms, "zalo": zalo}
 
 
+def _wanted_routes(channel: str, to: str) -> list[tuple[str, str]] | None:
+    """The (channel, address) pairs a citizen account at `to` wants news through.
+
+    None when `to` is not a citizen account's address: the caller's choice stands. A citizen
+    chooses on the account page among e-mail, SMS and Zalo (people.User.notify_by_*); SMS and
+    Zalo go to the account's phone.
+    """
+    from django.contrib.auth import get_user_model
+
+    accounts = get_user_model().objects.filter(kind="citizen", is_active=True)
+    if channel == "email":
+        account = accounts.filter(email__iexact=to).first()
+    else:
+        account = accounts.filter(phone=to).first()
+    if account is None:
+        return None
+    routes = []
+    if account.notify_by_email and account.email:
+        routes.append(("email", account.email))
+    if account.notify_by_sms and account.phone:
+        routes.append(("sms", account.phone))
+    if account.notify_by_zalo and account.phone:
+        routes.append(("zalo", account.phone))
+    return routes
+
+
 def notify(
     channel: str,
     to: str,
@@ -253,15 +279,34 @@ def notify(
     *,
     template_id: str = "",
     data: dict[str, str] | None = None,
-) -> OutboxMessage:
-    """Queue a notification; call inside the action's transaction."""
+    essential: bool = False,
+) -> OutboxMessage | None:
+    """Queue a notification; call inside the action's transaction.
+
+    When `to` belongs to a citizen account, the news goes through the channels that citizen
+    chose instead (possibly several, possibly none: then None is returned). `essential`
+    messages (one-time codes) go exactly where they are addressed.
+    """
     if channel not in {"email", "sms", "zalo"}:
         raise ValueError(f"unknown channel {channel!r}")
-    note = Notification(channel, to, subject, body, template_id=template_id, data=data)
-    return outbox.enqueue(TOPIC, asdict(note))
+    routes = None if essential else _wanted_routes(channel, to)
+    if routes is None:
+        routes = [(channel, to)]
+    queued = {
+        route_channel: outbox.enqueue(
+            TOPIC,
+            asdict(
+                Notification(
+                    route_channel, address, subject, body, template_id=template_id, data=data
+                )
+            ),
+        )
+        for route_channel, address in routes
+    }
+    return queued.get(channel) or next(iter(queued.values()), None)
 
 
-@outbox.handler(TOPIC)
+@outbox.handler(TOPIC, personal=("to", "subject", "body", "data"))
 def deliver_notification(message: OutboxMessage) -> None:
     fields = dict(message.payload)
     fields["reference"] = f"tinhso-outbox-{message.pk}"

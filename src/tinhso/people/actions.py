@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -21,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tinhso.core import audit
+from tinhso.core import audit, notify
 from tinhso.core.identifiers import (
     InvalidIdentifier,
     TaxCodeKind,
@@ -30,7 +33,16 @@ from tinhso.core.identifiers import (
     validate_personal_id,
 )
 from tinhso.core.text import normalize
-from tinhso.people.models import Citizen, Organisation, Role, RoleAssignment, User
+from tinhso.people import codes
+from tinhso.people.models import (
+    Citizen,
+    CodeSending,
+    OneTimeCode,
+    Organisation,
+    Role,
+    RoleAssignment,
+    User,
+)
 from tinhso.places.models import Agency
 
 USER_FIELDS = ("username", "kind", "full_name", "phone", "email", "is_active", "is_staff")
@@ -529,4 +541,484 @@ def ensure_citizen_account(
                 "source": [None, source],
             },
         )
+    return user
+
+
+# --- one-time codes: sign-up, password reset, change of phone or e-mail --------------------
+#
+# Each request for a code answers the same way whether or not the address has an account, so
+# the pages cannot be used to learn who is registered. What is sent differs: a code when the
+# request can succeed, a "you already have an account" notice for a sign-up to a registered
+# address, nothing for a reset of an unknown one.
+
+CODE_FIELDS = ("purpose", "channel", "address", "user_id", "can_succeed")
+
+
+def parse_contact(value: str | None, field: str = "contact") -> tuple[str, str]:
+    """(channel, address) for a phone number or e-mail typed into one field.
+
+    Phone numbers come back in the national form (0912345678), e-mails in lower case.
+    """
+    raw = (value or "").strip()
+    if not raw:
+        raise PeopleError({field: _("Chưa nhập số điện thoại hoặc email.")})
+    if "@" in raw:
+        email = raw.lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise PeopleError({field: _("Địa chỉ email không hợp lệ.")}) from None
+        return OneTimeCode.Channel.EMAIL, email
+    try:
+        return OneTimeCode.Channel.SMS, normalize_phone(raw)
+    except InvalidIdentifier:
+        raise PeopleError(
+            {
+                field: _(
+                    "Số điện thoại hoặc email không hợp lệ: nhập số di động 10 chữ số "
+                    "(ví dụ 0912345678) hoặc email (ví dụ ten@example.vn)."
+                )
+            }
+        ) from None
+
+
+def _account_at(channel: str, address: str) -> User | None:
+    if channel == OneTimeCode.Channel.EMAIL:
+        return User.objects.filter(email__iexact=address).first()
+    return User.objects.filter(phone=address).first()
+
+
+def _check_sending_limits(address: str, client_address: str, now: datetime) -> None:
+    since = now - codes.LIMIT_WINDOW
+    recent = CodeSending.objects.filter(sent_at__gt=since)
+    if recent.filter(address=address).count() >= codes.SENDS_PER_ADDRESS or (
+        client_address
+        and recent.filter(client_address=client_address).count() >= codes.SENDS_PER_CLIENT
+    ):
+        raise PeopleError(
+            {
+                "contact": _(
+                    "Đã gửi quá nhiều mã trong một giờ. Vui lòng thử lại sau một giờ hoặc "
+                    "liên hệ bộ phận một cửa."
+                )
+            }
+        )
+
+
+def _store_code(row: OneTimeCode, code: str, now: datetime) -> None:
+    salt = secrets.token_hex(8)
+    row.code_hash = f"{salt}${codes.code_hash(code, key=settings.SECRET_KEY, salt=salt)}"
+    row.sent_at = now
+    row.expires_at = now + codes.LIFETIME
+    row.attempts = 0
+
+
+def _code_matches(row: OneTimeCode, code: str) -> bool:
+    salt, _sep, digest = row.code_hash.partition("$")
+    return row.can_succeed and codes.matches(code, digest, key=settings.SECRET_KEY, salt=salt)
+
+
+def _send_code(row: OneTimeCode, code: str) -> None:
+    """Queue the message for `row` (in the action's transaction): the code, or the notice."""
+    minutes = int(codes.LIFETIME.total_seconds() // 60)
+    if not row.can_succeed:
+        if row.purpose != OneTimeCode.Purpose.SIGN_UP:
+            return  # a reset for no account, an address another account uses: nothing to send
+        subject = _("Địa chỉ này đã có tài khoản")
+        body = _(
+            "Có người vừa dùng địa chỉ này để đăng ký tài khoản Cổng dịch vụ công, nhưng địa "
+            "chỉ này đã có tài khoản. Nếu là bạn, hãy đăng nhập hoặc chọn «Quên mật khẩu» để "
+            "đặt lại mật khẩu. Nếu không phải bạn, hãy bỏ qua tin này."
+        )
+    else:
+        subject, purpose = {
+            OneTimeCode.Purpose.SIGN_UP: (
+                _("Mã xác nhận đăng ký tài khoản"),
+                _("đăng ký tài khoản"),
+            ),
+            OneTimeCode.Purpose.PASSWORD_RESET: (
+                _("Mã xác nhận đặt lại mật khẩu"),
+                _("đặt lại mật khẩu"),
+            ),
+            OneTimeCode.Purpose.CONTACT_CHANGE: (
+                _("Mã xác nhận đổi thông tin liên hệ"),
+                _("xác nhận số điện thoại, email mới"),
+            ),
+        }[OneTimeCode.Purpose(row.purpose)]
+        body = _(
+            "Mã xác nhận %(purpose)s trên Cổng dịch vụ công: %(code)s. Mã có hiệu lực "
+            "%(minutes)s phút. Không đưa mã này cho bất kỳ ai."
+        ) % {"purpose": purpose, "code": code, "minutes": minutes}
+    notify.notify(row.channel, row.address, subject, body, essential=True)
+
+
+def _issue_code(
+    *,
+    purpose: str,
+    channel: str,
+    address: str,
+    user: User | None,
+    can_succeed: bool,
+    client_address: str,
+    details: dict[str, Any] | None = None,
+) -> OneTimeCode:
+    now = timezone.now()
+    with transaction.atomic():
+        _check_sending_limits(address, client_address, now)
+        row = OneTimeCode(
+            purpose=purpose,
+            channel=channel,
+            address=address,
+            user=user,
+            can_succeed=can_succeed,
+            client_address=client_address,
+            details=details or {},
+        )
+        code = codes.new_code()
+        _store_code(row, code, now)
+        row.save()
+        CodeSending.objects.create(address=address, client_address=client_address, sent_at=now)
+        audit.record(
+            f"people.code_sent.{purpose}",
+            row,
+            actor=user if purpose == OneTimeCode.Purpose.CONTACT_CHANGE else None,
+            changes=_created(row, CODE_FIELDS),
+        )
+        _send_code(row, code)
+    return row
+
+
+def request_sign_up(
+    *,
+    full_name: str,
+    contact: str,
+    password: str,
+    password_again: str,
+    consent: bool,
+    client_address: str = "",
+) -> OneTimeCode:
+    """Đăng ký tài khoản, step one: check what was typed and send a code to the phone or e-mail.
+
+    Nothing but the code's row is written: the account is created only by `confirm_sign_up`.
+    """
+    errors: dict[str, list[str]] = {}
+    name = normalize(full_name)
+    if not name:
+        errors["full_name"] = [_("Chưa nhập họ và tên.")]
+    elif len(name) > 200:
+        errors["full_name"] = [_("Họ và tên dài quá 200 ký tự.")]
+    channel, address = "", ""
+    try:
+        channel, address = parse_contact(contact)
+    except PeopleError as exc:
+        errors.update(exc.message_dict)
+    if not password:
+        errors["password"] = [_("Chưa nhập mật khẩu.")]
+    elif password != password_again:
+        errors["password_again"] = [_("Hai mật khẩu đã nhập không giống nhau.")]
+    else:
+        probe = User(
+            full_name=name,
+            email=address if channel == OneTimeCode.Channel.EMAIL else "",
+            phone=address if channel == OneTimeCode.Channel.SMS else None,
+        )
+        _check_password(password, probe, errors)
+    if not consent:
+        errors["consent"] = [
+            _("Cần đồng ý cho xử lý dữ liệu cá nhân để tạo tài khoản (Nghị định 13/2023/NĐ-CP).")
+        ]
+    if errors:
+        raise PeopleError(errors)
+    existing = _account_at(channel, address)
+    return _issue_code(
+        purpose=OneTimeCode.Purpose.SIGN_UP,
+        channel=channel,
+        address=address,
+        user=existing,
+        can_succeed=existing is None,
+        client_address=client_address,
+        details={"full_name": name, "password": make_password(password)}
+        if existing is None
+        else {},
+    )
+
+
+def resend_code(row: OneTimeCode, *, client_address: str = "") -> OneTimeCode:
+    """Gửi lại mã: a new code (the old one stops working) once the delay has passed."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = OneTimeCode.objects.select_for_update().get(pk=row.pk)
+        if locked.used_at is not None:
+            raise PeopleError({"code": _("Mã này đã được dùng. Vui lòng bắt đầu lại.")})
+        wait = codes.seconds_until_resend(locked.sent_at, now)
+        if wait:
+            raise PeopleError(
+                {"code": _("Vui lòng đợi %(seconds)s giây rồi gửi lại mã.") % {"seconds": wait}}
+            )
+        _check_sending_limits(locked.address, client_address, now)
+        code = codes.new_code()
+        _store_code(locked, code, now)
+        locked.save(update_fields=["code_hash", "sent_at", "expires_at", "attempts"])
+        CodeSending.objects.create(
+            address=locked.address, client_address=client_address, sent_at=now
+        )
+        audit.record(
+            f"people.code_resent.{locked.purpose}",
+            locked,
+            actor=locked.user if locked.purpose == OneTimeCode.Purpose.CONTACT_CHANGE else None,
+            changes={"sent_at": [row.sent_at, now]},
+        )
+        _send_code(locked, code)
+    return locked
+
+
+_REFUSALS = {
+    "used": gettext_lazy("Mã này đã được dùng. Vui lòng bắt đầu lại."),
+    "exhausted": gettext_lazy("Đã nhập sai mã quá nhiều lần. Hãy bấm «Gửi lại mã» để nhận mã mới."),
+    "expired": gettext_lazy("Mã đã hết hạn. Hãy bấm «Gửi lại mã» để nhận mã mới."),
+}
+
+
+def _use_code(row: OneTimeCode, code: str, purpose: str) -> OneTimeCode:
+    """Lock the row and check `code`; call inside a transaction. The row comes back locked.
+
+    A wrong code is counted in its own committed transaction before the error is raised, so a
+    refusal never rolls the count back.
+    """
+    locked = OneTimeCode.objects.select_for_update().get(pk=row.pk, purpose=purpose)
+    state = codes.CodeState(
+        sent_at=locked.sent_at,
+        expires_at=locked.expires_at,
+        attempts=locked.attempts,
+        used=locked.used_at is not None,
+    )
+    refusal = codes.why_refused(state, timezone.now())
+    if refusal:
+        raise PeopleError({"code": str(_REFUSALS[refusal])})
+    digits = codes.clean_code(code)
+    if digits is None:
+        raise PeopleError({"code": _("Mã xác nhận gồm 6 chữ số.")})
+    if not _code_matches(locked, digits):
+        raise _WrongCode(locked.pk)
+    return locked
+
+
+class _WrongCode(Exception):
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
+def _count_wrong_code(pk: int) -> PeopleError:
+    with transaction.atomic():
+        locked = OneTimeCode.objects.select_for_update().get(pk=pk)
+        locked.attempts += 1
+        locked.save(update_fields=["attempts"])
+        audit.record(
+            f"people.code_refused.{locked.purpose}",
+            locked,
+            actor=None,
+            changes={"attempts": [locked.attempts - 1, locked.attempts]},
+        )
+    left = codes.MAX_ATTEMPTS - locked.attempts
+    if left <= 0:
+        return PeopleError({"code": str(_REFUSALS["exhausted"])})
+    return PeopleError({"code": _("Mã không đúng. Bạn còn %(left)s lần nhập.") % {"left": left}})
+
+
+def confirm_sign_up(row: OneTimeCode, code: str) -> User:
+    """Đăng ký tài khoản, step two: the right code creates the active citizen account."""
+    try:
+        with transaction.atomic():
+            locked = _use_code(row, code, OneTimeCode.Purpose.SIGN_UP)
+            phone = locked.address if locked.channel == OneTimeCode.Channel.SMS else None
+            email = locked.address if locked.channel == OneTimeCode.Channel.EMAIL else ""
+            if _account_at(locked.channel, locked.address) is not None:
+                raise PeopleError(
+                    {
+                        "code": _(
+                            "Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu."
+                        )
+                    }
+                )
+            user = User(
+                username=f"cd-{secrets.token_hex(6)}",
+                kind=User.Kind.CITIZEN,
+                full_name=locked.details["full_name"],
+                phone=phone,
+                email=email,
+                password=locked.details["password"],
+            )
+            user.save()
+            locked.used_at = timezone.now()
+            locked.user = user
+            locked.details = {}
+            locked.save(update_fields=["used_at", "user", "details"])
+            audit.record(
+                "people.citizen_signed_up",
+                user,
+                actor=user,
+                changes={**_created(user, USER_FIELDS), "code": [None, locked.pk]},
+            )
+    except _WrongCode as wrong:
+        raise _count_wrong_code(wrong.pk) from None
+    return user
+
+
+def request_password_reset(*, contact: str, client_address: str = "") -> OneTimeCode:
+    """Quên mật khẩu, step one: a code to the phone or e-mail of the account, if there is one."""
+    channel, address = parse_contact(contact)
+    user = _account_at(channel, address)
+    return _issue_code(
+        purpose=OneTimeCode.Purpose.PASSWORD_RESET,
+        channel=channel,
+        address=address,
+        user=user,
+        can_succeed=user is not None and user.is_active,
+        client_address=client_address,
+    )
+
+
+def reset_password(row: OneTimeCode, code: str, *, password: str, password_again: str) -> User:
+    """Quên mật khẩu, step two: the right code sets the new password and lifts a lockout.
+
+    An official still signs in with their second factor afterwards: this changes only the
+    password.
+    """
+    try:
+        with transaction.atomic():
+            locked = _use_code(row, code, OneTimeCode.Purpose.PASSWORD_RESET)
+            assert locked.user_id is not None  # a row for no account never accepts a code
+            user = User.objects.select_for_update().get(pk=locked.user_id)
+            errors: dict[str, list[str]] = {}
+            if password != password_again:
+                errors["password_again"] = [_("Hai mật khẩu đã nhập không giống nhau.")]
+            else:
+                _check_password(password, user, errors)
+            if errors:
+                raise PeopleError(errors)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            locked.used_at = timezone.now()
+            locked.save(update_fields=["used_at"])
+            unlocked = AccessAttempt.objects.filter(username=user.get_username()).delete()[0]
+            audit.record(
+                "people.password_reset",
+                user,
+                actor=user,
+                changes={"password": "changed", "code": [None, locked.pk], "unlocked": unlocked},
+            )
+    except _WrongCode as wrong:
+        raise _count_wrong_code(wrong.pk) from None
+    return user
+
+
+def change_password(user: User, *, current: str, password: str, password_again: str) -> User:
+    """Đổi mật khẩu from the account page: the current password is asked first."""
+    errors: dict[str, list[str]] = {}
+    if not user.has_usable_password() or not user.check_password(current or ""):
+        errors["current_password"] = [_("Mật khẩu hiện tại không đúng.")]
+    if password != password_again:
+        errors["password_again"] = [_("Hai mật khẩu đã nhập không giống nhau.")]
+    else:
+        _check_password(password, user, errors)
+    if errors:
+        raise PeopleError(errors)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record("people.password_changed", user, actor=user, changes={"password": "changed"})
+    return user
+
+
+def request_contact_change(user: User, *, contact: str, client_address: str = "") -> OneTimeCode:
+    """Đổi số điện thoại hoặc email: a code to the new address; nothing changes until it is typed.
+
+    An address another account uses answers the same way (and that address is told nothing).
+    """
+    channel, address = parse_contact(contact)
+    current = user.email if channel == OneTimeCode.Channel.EMAIL else user.phone
+    if address == current:
+        raise PeopleError({"contact": _("Đây là địa chỉ bạn đang dùng.")})
+    holder = _account_at(channel, address)
+    return _issue_code(
+        purpose=OneTimeCode.Purpose.CONTACT_CHANGE,
+        channel=channel,
+        address=address,
+        user=user,
+        can_succeed=holder is None,
+        client_address=client_address,
+    )
+
+
+def confirm_contact_change(row: OneTimeCode, code: str, *, user: User) -> User:
+    """The right code puts the new phone or e-mail on the account (and its citizen record)."""
+    if row.user_id != user.pk:
+        raise PeopleError({"code": str(_REFUSALS["used"])})
+    try:
+        with transaction.atomic():
+            locked = _use_code(row, code, OneTimeCode.Purpose.CONTACT_CHANGE)
+            field = "email" if locked.channel == OneTimeCode.Channel.EMAIL else "phone"
+            if _account_at(locked.channel, locked.address) is not None:
+                raise PeopleError({"code": str(_REFUSALS["used"])})
+            account = User.objects.select_for_update().get(pk=user.pk)
+            before = audit.snapshot(account, USER_FIELDS)
+            setattr(account, field, locked.address)
+            account.save(update_fields=[field])
+            citizen = Citizen.objects.filter(user=account).first()
+            if citizen is not None:
+                setattr(citizen, field, locked.address)
+                citizen.save(update_fields=[field, "updated_at"])
+            locked.used_at = timezone.now()
+            locked.save(update_fields=["used_at"])
+            audit.record(
+                "people.contact_changed",
+                account,
+                actor=account,
+                changes={
+                    **audit.diff(before, audit.snapshot(account, USER_FIELDS)),
+                    "code": [None, locked.pk],
+                },
+            )
+    except _WrongCode as wrong:
+        raise _count_wrong_code(wrong.pk) from None
+    setattr(user, field, locked.address)
+    return account
+
+
+PREFERENCE_FIELDS = ("notify_by_email", "notify_by_sms", "notify_by_zalo")
+
+
+def update_own_details(user: User, *, full_name: str, address: str) -> User:
+    """What a citizen edits on the account page: name and contact address."""
+    errors: dict[str, list[str]] = {}
+    name = normalize(full_name)
+    clean_address = normalize(address)
+    if not name:
+        errors["full_name"] = [_("Chưa nhập họ và tên.")]
+    elif len(name) > 200:
+        errors["full_name"] = [_("Họ và tên dài quá 200 ký tự.")]
+    if len(clean_address) > 300:
+        errors["address"] = [_("Địa chỉ dài quá 300 ký tự.")]
+    if errors:
+        raise PeopleError(errors)
+    fields = ("full_name", "address")
+    with transaction.atomic():
+        before = audit.snapshot(user, fields)
+        user.full_name, user.address = name, clean_address
+        user.save(update_fields=list(fields))
+        changes = audit.diff(before, audit.snapshot(user, fields))
+        if changes:
+            audit.record("people.details_updated", user, actor=user, changes=changes)
+    return user
+
+
+def set_notification_preferences(user: User, *, email: bool, sms: bool, zalo: bool) -> User:
+    """Kênh nhận thông báo: which channels the citizen wants news through."""
+    with transaction.atomic():
+        before = audit.snapshot(user, PREFERENCE_FIELDS)
+        user.notify_by_email, user.notify_by_sms, user.notify_by_zalo = email, sms, zalo
+        user.save(update_fields=list(PREFERENCE_FIELDS))
+        changes = audit.diff(before, audit.snapshot(user, PREFERENCE_FIELDS))
+        if changes:
+            audit.record("people.notification_preferences_set", user, actor=user, changes=changes)
     return user

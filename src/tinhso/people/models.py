@@ -23,6 +23,12 @@ class User(AbstractUser):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
     full_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=15, unique=True, null=True, blank=True)
+    address = models.CharField(gettext_lazy("địa chỉ liên hệ"), max_length=300, blank=True)
+    # Which channels a citizen wants news of their dossiers and reports through
+    # (core/notify.py honours them; one-time codes always go to the address they were asked for).
+    notify_by_email = models.BooleanField(gettext_lazy("nhận thông báo qua email"), default=True)
+    notify_by_sms = models.BooleanField(gettext_lazy("nhận thông báo qua SMS"), default=True)
+    notify_by_zalo = models.BooleanField(gettext_lazy("nhận thông báo qua Zalo"), default=False)
 
     class Meta:
         verbose_name = gettext_lazy("tài khoản")
@@ -183,4 +189,64 @@ class ApiClientUsage(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "minute"], name="people_client_usage_window")
+        ]
+
+
+class OneTimeCode(models.Model):
+    """Mã xác nhận một lần: 6 digits sent by SMS or e-mail to prove a person holds an address.
+
+    Used for signing up, resetting a password and changing a phone or e-mail. Only an HMAC of
+    the code is stored. A code expires, accepts a limited number of tries and can be sent again
+    only after a delay (`people/codes.py` holds the rules). When the address must not learn
+    anything (a sign-up for an address that already has an account, a reset for one that has
+    none) a row is still made, so the pages answer the same way, but `can_succeed` is False and
+    no code it could accept was ever sent.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_UP = "sign_up", gettext_lazy("đăng ký tài khoản")
+        PASSWORD_RESET = "password_reset", gettext_lazy("lấy lại mật khẩu")
+        CONTACT_CHANGE = "contact_change", gettext_lazy("đổi số điện thoại, email")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    can_succeed = models.BooleanField(default=True)
+    code_hash = models.CharField(max_length=100)  # "salt$hmac"
+    # Sign-up: the name and the password's hash until the code is confirmed.
+    details = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    client_address = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("mã xác nhận")
+        verbose_name_plural = gettext_lazy("mã xác nhận")
+        indexes = [models.Index(fields=["address", "sent_at"], name="people_code_address")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.address}"
+
+
+class CodeSending(models.Model):
+    """One code sent (or answered as if sent): what the per-address and per-client limits count."""
+
+    address = models.CharField(max_length=254)
+    client_address = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "sent_at"], name="people_sending_address"),
+            models.Index(fields=["client_address", "sent_at"], name="people_sending_client"),
         ]

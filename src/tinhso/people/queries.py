@@ -6,6 +6,7 @@ Officials' reads of a citizen's personal data are written to the audit trail (De
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from tinhso.core import audit
-from tinhso.people.models import Citizen, RoleAssignment, User
+from tinhso.people.models import Citizen, Role, RoleAssignment, User
 from tinhso.places.models import Agency
 
 CITIZEN_PERSONAL_FIELDS = (
@@ -89,3 +90,74 @@ def access_citizen(
         raise Http404(_("Không tìm thấy công dân."))
     audit.record_read(citizen, fields, actor=official)
     return citizen
+
+
+# Where an official's work is, by role, first match wins: the one-stop counter first (people
+# are waiting there), then the documents work list, then the administration.
+WORK_PAGES: tuple[tuple[str, str], ...] = (
+    (Role.RECEIVING_OFFICER, "dossiers:office-home"),
+    (Role.CLERK, "documents:my-work"),
+    (Role.LEADER, "documents:my-work"),
+    (Role.HEAD_OF_UNIT, "documents:my-work"),
+    (Role.SPECIALIST, "documents:my-work"),
+    (Role.ADMINISTRATOR, "admin:index"),
+)
+
+
+def work_page(user: Any) -> str:
+    """The URL name of the page a signed-in person starts their work on.
+
+    Citizens: their dossiers. Officials: from their roles (WORK_PAGES); an official with none
+    of those roles handles field reports; a superuser without roles goes to the administration.
+    """
+    if getattr(user, "kind", "") != User.Kind.OFFICIAL:
+        return "dossiers:mine"
+    held = set(active_roles(user).values_list("role", flat=True))
+    for role, page in WORK_PAGES:
+        if role in held:
+            return page
+    if not held and (getattr(user, "is_superuser", False) or getattr(user, "is_staff", False)):
+        return "admin:index"
+    return "feedback:office-queue"
+
+
+def masked_personal_id(number: str) -> str:
+    """A personal ID number with all but its last four digits hidden: ********1234."""
+    return "*" * max(0, len(number) - 4) + number[-4:] if number else ""
+
+
+def masked_address(address: str) -> str:
+    """A phone or e-mail shown on the code page: 091****678, an***@example.vn."""
+    if "@" in address:
+        name, _sep, domain = address.partition("@")
+        return f"{name[:2]}***@{domain}"
+    return f"{address[:3]}****{address[-3:]}" if len(address) > 6 else address
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """What a form may prefill for the signed-in person (field reports, dossiers)."""
+
+    full_name: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+def contact_details(user: Any) -> ContactDetails:
+    """The signed-in person's own name, phone, e-mail and address (empty for anonymous users).
+
+    The account's address, else the address on their citizen record.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ContactDetails()
+    address = user.address
+    if not address:
+        citizen = Citizen.objects.filter(user=user).only("address").first()
+        address = citizen.address if citizen is not None else ""
+    return ContactDetails(
+        full_name=user.display_name if user.full_name else "",
+        phone=user.phone or "",
+        email=user.email or "",
+        address=address,
+    )
