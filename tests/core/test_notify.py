@@ -206,3 +206,50 @@ def test_embedded_default_logs_sms_and_says_it_was_not_sent(settings, caplog):
     with caplog.at_level("INFO", logger="tinhso.notify"):
         outbox.run_once("w1")
     assert "SMS to 0912345678 (local log adapter, not sent" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_delivered_notification_keeps_no_address_or_text(settings, tmp_path):
+    """The probe read look-up secrets from delivered e-mails kept in the outbox: once sent,
+    the address and the text are erased; the e-mail itself was sent whole."""
+    settings.EMAIL_URL = ""
+    settings.VAR_DIR = tmp_path
+    message = notify.notify("email", "a@example.vn", "Biên nhận", "Mã tra cứu: K7Q2-9XPM")
+    assert outbox.run_once("w1") == 1
+    message.refresh_from_db()
+    assert message.state == "delivered"
+    assert "K7Q2-9XPM" not in json.dumps(message.payload, ensure_ascii=False)
+    assert "a@example.vn" not in json.dumps(message.payload)
+    assert message.payload["to"] == outbox.ERASED
+    assert message.payload["channel"] == "email"
+    [sent] = (tmp_path / "mail").glob("*.eml")
+    assert "K7Q2-9XPM" in message_from_bytes(sent.read_bytes()).get_payload(decode=True).decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_never_shows_a_pending_notification_text(client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tinhso.people import actions as people_actions
+
+    admin = people_actions.create_official(
+        username="quantri",
+        full_name="Quản Trị Viên",
+        email="quantri@example.com",
+        password="mat-khau-rat-dai-2025",
+        actor=None,
+        is_staff=True,
+        is_superuser=True,
+    )
+    people_actions.enroll_totp(admin, actor=None)
+    client.force_login(admin)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=admin).persistent_id
+    session.save()
+    message = notify.notify("sms", "0912345678", "", "Mã tra cứu: K7Q2-9XPM")
+    page = client.get(f"/quan-tri/core/outboxmessage/{message.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "K7Q2-9XPM" not in html
+    assert "0912345678" not in html
+    assert "sms" in html

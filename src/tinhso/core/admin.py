@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -32,8 +33,17 @@ class CalendarChangeAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["id", "topic", "state", "attempts", "available_at", "last_error"]
     list_filter = ["state", "topic"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    exclude = ["payload"]
+    readonly_fields = [
+        "shown_payload" if f.name == "payload" else f.name for f in OutboxMessage._meta.fields
+    ]
     actions = ["retry"]
+
+    @admin.display(description="nội dung (dữ liệu cá nhân được ẩn)")
+    def shown_payload(self, obj: OutboxMessage) -> str:
+        return json.dumps(
+            outbox.without_personal_data(obj.topic, obj.payload), ensure_ascii=False, indent=2
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -102,5 +102,5 @@ class RefuseMalformedInputMiddleware:
                 {"detail": message, "code": "malformed_input", "loc": where.split(".")},
                 status=400,
             )
-        handler = get_resolver().resolve_error_handler(400)
+        handler = cast(Callable[..., HttpResponse], get_resolver().resolve_error_handler(400))
         return handler(request, SuspiciousOperation(message))

@@ -30,6 +30,11 @@ log = logging.getLogger("tinhso.outbox")
 
 Handler = Callable[[OutboxMessage], None]
 HANDLERS: dict[str, Handler] = {}
+# Payload fields of a topic that carry personal data or secrets (an address, a message with
+# a look-up secret or a one-time code): erased once the message is delivered, and never shown
+# in the admin. Decree 13/2023 Art. 3: data kept no longer than its purpose needs.
+PERSONAL: dict[str, frozenset[str]] = {}
+ERASED = "[đã xoá sau khi gửi]"
 
 BACKOFF_BASE = timedelta(seconds=15)
 BACKOFF_CAP = timedelta(hours=2)
@@ -43,11 +48,14 @@ class PermanentError(Exception):
     """Retrying cannot help (rejected recipient, 4xx, malformed message): park at once."""
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers messages of `topic`."""
+def handler(topic: str, *, personal: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    """Register the function that delivers messages of `topic`; `personal` names the payload
+    fields to erase after delivery and to hide from administrators."""
 
     def register(fn: Handler) -> Handler:
         HANDLERS[topic] = fn
+        if personal:
+            PERSONAL[topic] = frozenset(personal)
         return fn
 
     return register
@@ -129,6 +137,12 @@ def claim(worker: str, *, limit: int = 20, lease: timedelta | None = None) -> li
     return messages
 
 
+def without_personal_data(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with the topic's personal fields replaced by a marker."""
+    hidden = PERSONAL.get(topic, frozenset())
+    return {key: ERASED if key in hidden else value for key, value in payload.items()}
+
+
 def backoff(attempts: int) -> timedelta:
     """15 s, 30 s, 1 min, 2 min ... capped at 2 h, with ±20% jitter so retries spread out."""
     delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
@@ -161,6 +175,7 @@ def deliver(message: OutboxMessage, worker: str) -> bool:
         return False
     mine.update(
         state=OutboxMessage.State.DELIVERED,
+        payload=without_personal_data(message.topic, message.payload),
         delivered_at=timezone.now(),
         locked_until=None,
         locked_by="",
