@@ -117,3 +117,24 @@ def test_within_the_day_and_hours_budgets():
     assert clock.step_budget(timedelta(hours=40), Decimal("33.33")) == timedelta(
         seconds=47995, microseconds=0
     )
+
+
+ONE_DAY = clock.budget(CAL, days=Decimal(1), hours=None)
+EIGHT_HOURS = timedelta(hours=8)
+
+
+def test_a_dossier_due_the_next_working_day_is_not_flagged_at_reception():
+    received = at(2026, 3, 4, 9, 0)  # Wednesday
+    start = clock.clock_start(CAL, received)
+    appointment = clock.appointment(CAL, start, ONE_DAY)
+    assert appointment == at(2026, 3, 5, 9, 0)
+    warning = clock.apology_warning(ONE_DAY, EIGHT_HOURS)
+    assert warning == timedelta(hours=2)  # a quarter of the day, not the whole of it
+    assert not clock.needs_apology(CAL, appointment, received, warning)
+    assert not clock.needs_apology(CAL, appointment, at(2026, 3, 4, 15, 0), warning)
+    # two working hours before the appointment the agency is asked for its apology
+    assert clock.needs_apology(CAL, appointment, at(2026, 3, 5, 7, 30), warning)
+
+
+def test_the_configured_warning_stands_for_longer_procedures():
+    assert clock.apology_warning(FIVE_DAYS, EIGHT_HOURS) == EIGHT_HOURS

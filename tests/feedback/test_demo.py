@@ -35,3 +35,16 @@ def test_load_demo_twice_creates_everything_once():
         "resolved",
     ]
     assert all(r.is_public for r in Report.objects.all())
+
+
+@pytest.mark.django_db
+def test_every_demo_report_carries_a_stripped_photo():
+    from PIL import Image
+
+    demo.load_demo()
+    for report in Report.objects.all():
+        photos = list(report.photos.all())
+        assert len(photos) == 1 and photos[0].kind == "photo"
+        with photos[0].image.open("rb") as stored, Image.open(stored) as image:
+            assert image.format == "JPEG" and image.size == (640, 480)
+            assert not image.getexif()  # nothing but pixels, as for an upload

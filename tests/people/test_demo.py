@@ -62,6 +62,94 @@ EXPECTED = [
         totp_secret="ZG7A4HU7YDDFTNUWBFT3XHS4KEMK2IA7",
         sign_in_with="quantri",
     ),
+    DemoAccount(
+        username="lanhdao.stp",
+        password=DEMO_PASSWORD,
+        role="lãnh đạo cơ quan (Phó Giám đốc Sở)",
+        agency="Sở Tư pháp tỉnh Đắk Lắk",
+        totp_secret="33UVVNEPSM6NTZSKVLMQ6EB2NFVL6IPS",
+        sign_in_with="lanhdao.stp",
+    ),
+    DemoAccount(
+        username="vanthu.stp",
+        password=DEMO_PASSWORD,
+        role="văn thư (Văn thư)",
+        agency="Sở Tư pháp tỉnh Đắk Lắk",
+        totp_secret="H5YWU6J3L7675MZS6WYOB25UZHV2MOZN",
+        sign_in_with="vanthu.stp",
+    ),
+    DemoAccount(
+        username="chuyenvien.sxd",
+        password=DEMO_PASSWORD,
+        role="chuyên viên xử lý (Chuyên viên)",
+        agency="Sở Xây dựng tỉnh Đắk Lắk",
+        totp_secret="YOU6LJHLYSBFFYOZJSF3M3Q4CGL6KLGB",
+        sign_in_with="chuyenvien.sxd",
+    ),
+    DemoAccount(
+        username="lanhdao.sxd",
+        password=DEMO_PASSWORD,
+        role="lãnh đạo cơ quan (Phó Giám đốc Sở)",
+        agency="Sở Xây dựng tỉnh Đắk Lắk",
+        totp_secret="ZIRKBMRN4KJX6ATSTGZFYG7FAQQ3KRZZ",
+        sign_in_with="lanhdao.sxd",
+    ),
+    DemoAccount(
+        username="chuyenvien.snnmt",
+        password=DEMO_PASSWORD,
+        role="chuyên viên xử lý (Chuyên viên)",
+        agency="Sở Nông nghiệp và Môi trường tỉnh Đắk Lắk",
+        totp_secret="4X7NJFJUH3RGVDY2UMA7WLPDTDXXERCV",
+        sign_in_with="chuyenvien.snnmt",
+    ),
+    DemoAccount(
+        username="lanhdao.snnmt",
+        password=DEMO_PASSWORD,
+        role="lãnh đạo cơ quan (Phó Giám đốc Sở)",
+        agency="Sở Nông nghiệp và Môi trường tỉnh Đắk Lắk",
+        totp_secret="A4EYGR7POCZ2O4IOFN6AN2ABP3JP552X",
+        sign_in_with="lanhdao.snnmt",
+    ),
+    DemoAccount(
+        username="chuyenvien.stc",
+        password=DEMO_PASSWORD,
+        role="chuyên viên xử lý (Chuyên viên)",
+        agency="Sở Tài chính tỉnh Đắk Lắk",
+        totp_secret="P66BTVAIOGCGNBFL7VBU7OIDCCWUBMTD",
+        sign_in_with="chuyenvien.stc",
+    ),
+    DemoAccount(
+        username="lanhdao.stc",
+        password=DEMO_PASSWORD,
+        role="lãnh đạo cơ quan (Phó Giám đốc Sở)",
+        agency="Sở Tài chính tỉnh Đắk Lắk",
+        totp_secret="HEXI4B2K7TE5F6DIJWES2A3XJEI7LUXC",
+        sign_in_with="lanhdao.stc",
+    ),
+    DemoAccount(
+        username="tiepnhan.xa",
+        password=DEMO_PASSWORD,
+        role="cán bộ tiếp nhận một cửa (Công chức một cửa)",
+        agency="COMMUNE_DESK",
+        totp_secret="WCK2FO3TWDQVXCQGT355J5X3JRE255GA",
+        sign_in_with="tiepnhan.xa",
+    ),
+    DemoAccount(
+        username="chuyenvien.xa",
+        password=DEMO_PASSWORD,
+        role="chuyên viên xử lý (Công chức Tư pháp - Hộ tịch)",
+        agency="COMMUNE",
+        totp_secret="6NMS6OSCQLYKHJDDJ6YFYXCTIK2NEOSH",
+        sign_in_with="chuyenvien.xa",
+    ),
+    DemoAccount(
+        username="chutich.xa",
+        password=DEMO_PASSWORD,
+        role="lãnh đạo cơ quan (Chủ tịch UBND xã)",
+        agency="COMMUNE",
+        totp_secret="CXUX4Q44ZXO2IYC657MFCUJOTEZXZ4QK",
+        sign_in_with="chutich.xa",
+    ),
 ]
 
 
@@ -71,18 +159,42 @@ def demo(settings):
     return load_demo()
 
 
+def expected() -> list[DemoAccount]:
+    """EXPECTED with the staffed commune's names: its first commune by code (Tuy Hòa)."""
+    from dataclasses import replace
+
+    from tinhso.places.models import Agency
+
+    commune = Agency.objects.filter(level="commune", province__code=66).order_by("commune__code")[0]
+    desk = commune.children.get()
+    names = {"COMMUNE": commune.name, "COMMUNE_DESK": desk.name}
+    return [replace(a, agency=names.get(a.agency, a.agency)) for a in EXPECTED]
+
+
 def test_the_demo_accounts_are_those_the_readme_lists(demo):
-    assert demo == EXPECTED
+    assert demo == expected()
+    assert expected()[-1].agency == "Ủy ban nhân dân phường Tuy Hòa"
     assert list(
         RoleAssignment.objects.order_by("user__username").values_list(
             "user__username", "role", "agency__short_name"
         )
     ) == [
+        ("chutich.xa", "leader", "UBND"),
+        ("chuyenvien.snnmt", "specialist", "SNNMT"),
+        ("chuyenvien.stc", "specialist", "STC"),
         ("chuyenvien.stp", "specialist", "STP"),
+        ("chuyenvien.sxd", "specialist", "SXD"),
+        ("chuyenvien.xa", "specialist", "UBND"),
         ("lanhdao", "leader", "UBND"),
+        ("lanhdao.snnmt", "leader", "SNNMT"),
+        ("lanhdao.stc", "leader", "STC"),
+        ("lanhdao.stp", "leader", "STP"),
+        ("lanhdao.sxd", "leader", "SXD"),
         ("quantri", "administrator", "UBND"),
         ("tiepnhan", "receiving_officer", "TTPVHCC"),
+        ("tiepnhan.xa", "receiving_officer", "BPMC"),
         ("vanthu", "clerk", "UBND"),
+        ("vanthu.stp", "clerk", "STP"),
     ]
     admin = User.objects.get(username="quantri")
     assert (admin.is_staff, admin.is_superuser) == (True, True)
@@ -90,7 +202,7 @@ def test_the_demo_accounts_are_those_the_readme_lists(demo):
 
 def test_loading_the_demo_again_changes_nothing(demo):
     users, audit = User.objects.count(), AuditRecord.objects.count()
-    assert load_demo() == EXPECTED
+    assert load_demo() == expected()
     assert (User.objects.count(), AuditRecord.objects.count()) == (users, audit)
 
 
@@ -118,8 +230,10 @@ def test_demo_totp_knows_only_demo_officials(demo):
     with pytest.raises(CommandError) as caught:
         call_command("demo_totp", "066090001234")
     assert str(caught.value) == (
-        "066090001234 is not a demo official (demo officials: chuyenvien.stp, lanhdao, "
-        "quantri, tiepnhan, vanthu)"
+        "066090001234 is not a demo official (demo officials: chutich.xa, chuyenvien.snnmt, "
+        "chuyenvien.stc, chuyenvien.stp, chuyenvien.sxd, chuyenvien.xa, lanhdao, "
+        "lanhdao.snnmt, lanhdao.stc, lanhdao.stp, lanhdao.sxd, quantri, tiepnhan, "
+        "tiepnhan.xa, vanthu, vanthu.stp)"
     )
 
 

@@ -36,7 +36,7 @@ from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
 from tinhso.core.notify import notify
 from tinhso.core.text import normalize
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import clock, codes, deadlines, lifecycle
+from tinhso.dossiers import clock, codes, deadlines, lifecycle, permissions
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.models import (
     Apology,
@@ -48,6 +48,7 @@ from tinhso.dossiers.models import (
     DossierResult,
     IdempotencyKey,
     OpinionRequest,
+    ProcessingPaper,
     ProcessingRoute,
     Rating,
     RouteStep,
@@ -56,8 +57,6 @@ from tinhso.dossiers.models import (
 )
 from tinhso.dossiers.receipt import lookup_url
 from tinhso.dossiers.uploads import RejectedFile, check_file
-from tinhso.people.models import Role
-from tinhso.people.queries import active_roles, agencies_where
 from tinhso.places.models import Agency
 
 DOSSIER_FIELDS = [
@@ -974,40 +973,23 @@ def _check_state(dossier: Dossier, action: str) -> None:
 
 
 def _role_pairs(user: Any) -> set[tuple[int, str]]:
-    return set(active_roles(user).values_list("agency_id", "role"))
+    return permissions.role_pairs(user)
 
 
-def _desk_receives_for(desk: Agency, competent: Agency, reception_agency_id: int | None) -> bool:
-    """Decree 118/2025: any one-stop centre of the province, the competent agency itself or
-    one of its own units receives."""
-    return (
-        desk.pk in {competent.pk, reception_agency_id}
-        or desk.parent_id == competent.pk
-        or (desk.level == Agency.Level.SERVICE_CENTRE and desk.province_id == competent.province_id)
-    )
+# The rules themselves live once in `permissions.py`, shared with the officer's pages.
+reception_agencies = permissions.reception_agencies
+receivable_competent_agencies = permissions.receivable_competent_agencies
+_step_role = permissions.step_role
 
 
-def reception_agencies(user: Any, dossier: Dossier) -> list[Agency]:
-    """The agencies in which `user` may receive `dossier`."""
-    competent = dossier.agency
-    return [
-        a
-        for a in agencies_where(user, Role.RECEIVING_OFFICER)
-        if _desk_receives_for(a, competent, dossier.reception_agency_id)
-    ]
-
-
-def receivable_competent_agencies(user: Any, candidates: Any) -> list[Agency]:
-    """Of the `candidates` competent agencies, those `user`'s desks may receive for: the
-    choice a counter officer has for a commune-level procedure."""
-    desks = list(agencies_where(user, Role.RECEIVING_OFFICER))
-    return [c for c in candidates if any(_desk_receives_for(d, c, None) for d in desks)]
+def _permit(reason: str | None) -> None:
+    if reason:
+        raise NotAllowed(reason)
 
 
 def _may_receive(user: Any, dossier: Dossier) -> Agency:
     found = reception_agencies(user, dossier)
-    if not found:
-        raise NotAllowed(_("Bạn không phải cán bộ tiếp nhận của nơi nhận hồ sơ này."))
+    _permit(permissions.receiving(user, dossier) if not found else None)
     if dossier.reception_agency_id:
         for agency in found:
             if agency.pk == dossier.reception_agency_id:
@@ -1015,47 +997,24 @@ def _may_receive(user: Any, dossier: Dossier) -> Agency:
     return found[0]
 
 
-def _step_role(dossier: Dossier) -> str:
-    return dossier.current_step.role if dossier.current_step else Role.SPECIALIST
-
-
 def _may_perform_step(user: Any, dossier: Dossier) -> None:
-    pairs = _role_pairs(user)
-    agency_id = dossier.current_agency_id
-    if (agency_id, _step_role(dossier)) not in pairs:
-        raise NotAllowed(_("Bạn không được giao xử lý bước này của hồ sơ."))
-    if dossier.assignee_id and dossier.assignee_id != user.pk:
-        raise NotAllowed(_("Hồ sơ đã được phân công cho cán bộ khác."))
+    _permit(permissions.performing_step(user, dossier))
 
 
 def _may_manage_step(user: Any, dossier: Dossier) -> None:
-    pairs = _role_pairs(user)
-    agency_id = dossier.current_agency_id
-    if not {(agency_id, Role.HEAD_OF_UNIT), (agency_id, Role.LEADER)} & pairs:
-        raise NotAllowed(_("Chỉ lãnh đạo đơn vị đang xử lý mới được thực hiện thao tác này."))
+    _permit(permissions.managing_step(user, dossier))
 
 
 def _may_decide(user: Any, dossier: Dossier) -> None:
-    if _step_role(dossier) != Role.LEADER:
-        raise DossierError(_("Hồ sơ chưa đến bước lãnh đạo phê duyệt."))
-    if (dossier.current_agency_id, Role.LEADER) not in _role_pairs(user):
-        raise NotAllowed(_("Chỉ lãnh đạo cơ quan ở bước phê duyệt mới được quyết định."))
+    _permit(permissions.deciding(user, dossier))
 
 
 def _may_handle_result(user: Any, dossier: Dossier) -> None:
-    pairs = _role_pairs(user)
-    agency_id = dossier.agency_id
-    if not {(agency_id, Role.CLERK), (agency_id, Role.SPECIALIST)} & pairs:
-        raise NotAllowed(
-            _("Chỉ văn thư, chuyên viên của cơ quan giải quyết được cập nhật kết quả.")
-        )
+    _permit(permissions.handling_result(user, dossier))
 
 
 def _may_return(user: Any, dossier: Dossier) -> None:
-    pairs = _role_pairs(user)
-    where = {dossier.reception_agency_id or dossier.agency_id, dossier.agency_id}
-    if not {(a, Role.RECEIVING_OFFICER) for a in where} & pairs:
-        raise NotAllowed(_("Chỉ cán bộ một cửa nơi tiếp nhận mới được trả kết quả."))
+    _permit(permissions.returning_result(user, dossier))
 
 
 # A dossier with no route has one step; its record keeps this name (stored, so Vietnamese).
@@ -1321,31 +1280,87 @@ def _steps(dossier: Dossier) -> list[RouteStep]:
     return list(dossier.route.steps.order_by("position")) if dossier.route else []
 
 
-def forward(dossier: Dossier, *, officer: Any, note: str = "") -> Dossier:
-    """Chuyển bước tiếp theo (possibly to another agency: liên thông)."""
-    with transaction.atomic():
-        locked = _locked(dossier)
-        _check_state(locked, "forward")
-        _may_perform_step(officer, locked)
-        steps = _steps(locked)
-        later = [
-            s for s in steps if locked.current_step and s.position > locked.current_step.position
-        ]
-        if not later:
-            raise DossierError(_("Đây là bước cuối của quy trình: hãy phê duyệt hoặc từ chối."))
-        waiting = locked.opinions.filter(answered_at__isnull=True).select_related("agency")
-        if waiting:
-            names = ", ".join(o.agency.name for o in waiting)
-            raise DossierError(_("Còn chờ ý kiến của: %(names)s.") % {"names": names})
-        before = audit.snapshot(locked, TRACKED)
-        now = _now()
-        note = normalize(note)[:2000]
-        _close_step(locked, StepRecord.Outcome.FORWARDED, now, note)
-        _enter_step(locked, later[0], now, by=officer)
-        locked.save()
-        agency = locked.current_agency
-        _event(locked, f"Chuyển xử lý: {later[0].name} ({agency.name if agency else ''}).", now)
-        _record("forwarded", locked, before, officer, note=note)
+@dataclass(frozen=True)
+class Paper:
+    """A file a performer hands on with the step: `kind` is a `ProcessingPaper.Kind`."""
+
+    kind: str
+    filename: str
+    content: bytes
+
+
+def _check_papers(papers: list[Paper]) -> None:
+    total = 0
+    for paper in papers:
+        if paper.kind not in ProcessingPaper.Kind.values:
+            raise DossierError({"papers": _("Loại tài liệu trình không hợp lệ.")})
+        check_file(paper.filename, paper.content, already_in_dossier=total)
+        total += len(paper.content)
+
+
+def _store_papers(
+    dossier: Dossier, record: StepRecord | None, papers: list[Paper], officer: Any, now: datetime
+) -> list[str]:
+    stored = []
+    for paper in papers:
+        name = normalize(paper.filename)[:255] or "tep"
+        item = ProcessingPaper(
+            dossier=dossier,
+            step_record=record,
+            kind=paper.kind,
+            original_name=name,
+            file_kind=check_file(name, paper.content, already_in_dossier=0),
+            size=len(paper.content),
+            sha256=hashlib.sha256(paper.content).hexdigest(),
+            uploaded_by=officer if getattr(officer, "pk", None) else None,
+            uploaded_at=now,
+        )
+        item.file.save(name, ContentFile(paper.content), save=False)
+        stored.append(item.file.name or "")
+        item.save()
+    return stored
+
+
+def forward(
+    dossier: Dossier, *, officer: Any, note: str = "", papers: list[Paper] | None = None
+) -> Dossier:
+    """Chuyển bước tiếp theo (possibly to another agency: liên thông), with the papers the
+    next step reads: the draft result and the appraisal note (hồ sơ trình)."""
+    papers = list(papers or [])
+    _check_papers(papers)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _locked(dossier)
+            _check_state(locked, "forward")
+            _permit(permissions.forwarding(officer, locked))
+            current = locked.current_step.position if locked.current_step else 0
+            later = [s for s in _steps(locked) if s.position > current]
+            waiting = locked.opinions.filter(answered_at__isnull=True).select_related("agency")
+            if waiting:
+                names = ", ".join(o.agency.name for o in waiting)
+                raise DossierError(_("Còn chờ ý kiến của: %(names)s.") % {"names": names})
+            before = audit.snapshot(locked, TRACKED)
+            now = _now()
+            note = normalize(note)[:2000]
+            record = locked.step_records.filter(outcome=StepRecord.Outcome.OPEN).last()
+            stored = _store_papers(locked, record, papers, officer, now)
+            _close_step(locked, StepRecord.Outcome.FORWARDED, now, note)
+            _enter_step(locked, later[0], now, by=officer)
+            locked.save()
+            agency = locked.current_agency
+            _event(locked, f"Chuyển xử lý: {later[0].name} ({agency.name if agency else ''}).", now)
+            _record(
+                "forwarded",
+                locked,
+                before,
+                officer,
+                note=note,
+                papers=[{"kind": p.kind, "name": p.filename} for p in papers] or None,
+            )
+    except BaseException:
+        _forget(stored)
+        raise
     return locked
 
 
@@ -1401,11 +1416,7 @@ def give_opinion(dossier: Dossier, *, officer: Any, answer: str) -> OpinionReque
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "give_opinion")
-        mine = {
-            agency_id
-            for agency_id, role in _role_pairs(officer)
-            if role in {Role.SPECIALIST, Role.HEAD_OF_UNIT, Role.LEADER}
-        }
+        mine = permissions.opinion_agencies(officer)
         opinion = (
             locked.opinions.select_for_update()
             .filter(answered_at__isnull=True, agency_id__in=mine)

@@ -157,6 +157,19 @@ def agency_at_fault(spans: Sequence[StepSpan], now: datetime) -> str | None:
     return None
 
 
+APOLOGY_WARNING_SHARE = 4  # the warning is at most a quarter of the processing time
+
+
+def apology_warning(processing: timedelta, warning: timedelta) -> timedelta:
+    """How long before the appointment the agency at fault is asked for its apology.
+
+    The configured warning (default 8 working hours), but never more than a quarter of the
+    processing time: otherwise a dossier due the next working day (8 hours in all) would be
+    flagged for an apology the moment it is received, before anyone could be late with it.
+    """
+    return min(warning, processing / APOLOGY_WARNING_SHARE)
+
+
 def needs_apology(
     calendar: WorkCalendar, appointment_at: datetime, now: datetime, warning: timedelta
 ) -> bool:

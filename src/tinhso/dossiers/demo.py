@@ -5,11 +5,15 @@ dossiers through the same action the API uses, each with a fixed Idempotency-Key
 it again finds them instead of making new ones. One waits for reception, one has a supplement
 request, one has an electronic result and a rating, and one draft is left to resume.
 
-The back office (issue 4): each demo procedure gets a processing route (version 1):
-"Thẩm định hồ sơ" by a specialist of the Sở Tư pháp (liên thông), then "Phê duyệt" by a leader
-of the UBND tỉnh. Three more dossiers are received by `tiepnhan` at the service centre: one
-waits at `chuyenvien.stp`, one was forwarded to `lanhdao`, one waits for the citizen's
-supplement asked by `chuyenvien.stp`.
+The back office: every demo procedure gets a processing route whose steps are all staffed by
+demo officials (`tinhso.people.demo`): "Thẩm định hồ sơ" by a specialist of the competent
+agency, then "Phê duyệt" by its leader. For a provincial procedure that is the department
+(`chuyenvien.sxd` then `lanhdao.sxd`, ...); for a commune-level one, the People's Committee
+of the commune the dossier is for (`chuyenvien.xa` then `chutich.xa` in the staffed commune).
+Three more dossiers are received by `tiepnhan` at the service centre: one waits at its
+department's specialist, one was forwarded to the leader with a draft result and an
+appraisal note, one waits for the citizen's supplement asked by the specialist. One
+commune-level dossier waits for reception at the staffed commune's one-stop desk.
 """
 
 from __future__ import annotations
@@ -92,21 +96,52 @@ def load_demo() -> DemoResult:
     user = User.objects.get(phone=people_demo.CITIZEN_PHONE)
     citizen = getattr(user, "citizen", None)
     result = DemoResult()
+    _routes()
     with acting_as(user, channel="command"):
         picked = [(v, f) for v in _candidates() if (f := _form_for(v, citizen)) is not None][:3]
         for number, (version, form) in enumerate(picked, start=1):
             dossier = _submit(user, version, form, number)
             result.codes.append(dossier.code or "")
             _advance(dossier, number)
-        _routes([v for v, _ in picked])
         for number, (version, form) in enumerate(picked, start=4):
             dossier = _submit(user, version, form, number)
             result.codes.append(dossier.code or "")
             _process(dossier, number)
+        commune = _commune_candidate(citizen)
+        if commune is not None:
+            version, form, agency = commune
+            dossier = _submit(user, version, form, 7, agency=agency)
+            result.codes.append(dossier.code or "")
         if picked and not Dossier.objects.filter(owner=user, state=Dossier.State.DRAFT).exists():
             draft = actions.start_draft(picked[0][0], user=user)
             result.draft_id = draft.pk
     return result
+
+
+def _commune_candidate(citizen: Any) -> tuple[ProcedureVersion, dict[str, Any], Any] | None:
+    """The most popular commune-level procedure open online, for the staffed commune."""
+    from tinhso.people.demo import demo_commune_agencies
+    from tinhso.places.queries import home_province
+
+    staffed = demo_commune_agencies(home_province().pk)
+    if staffed is None:
+        return None
+    versions = (
+        ProcedureVersion.objects.filter(
+            state=ProcedureVersion.State.PUBLISHED,
+            procedure__is_active=True,
+            procedure__agency__isnull=True,
+        )
+        .exclude(online_type=ProcedureVersion.OnlineType.NONE)
+        .select_related("procedure")
+        .order_by("-procedure__popularity", "procedure__code")
+    )
+    for version in versions:
+        if "commune" in (version.procedure.levels or []) and version.accepts_online():
+            form = _form_for(version, citizen)
+            if form is not None:
+                return version, form, staffed[0]
+    return None
 
 
 def _advance(dossier: Dossier, number: int) -> None:
@@ -129,7 +164,14 @@ def _advance(dossier: Dossier, number: int) -> None:
             actions.rate(dossier, "very_satisfied", "Giải quyết nhanh.", user=dossier.owner)
 
 
-def _submit(user: Any, version: ProcedureVersion, form: dict[str, Any], number: int) -> Dossier:
+def _submit(
+    user: Any,
+    version: ProcedureVersion,
+    form: dict[str, Any],
+    number: int,
+    *,
+    agency: Any = None,
+) -> Dossier:
     attachments = [
         actions.Attachment(
             component=c.code or str(c.position),
@@ -150,56 +192,98 @@ def _submit(user: Any, version: ProcedureVersion, form: dict[str, Any], number: 
         delivery_address="",
         attachments=attachments,
         fingerprint=actions.request_fingerprint(payload),
+        agency=agency,
     )
     return dossier
 
 
-def _routes(versions: list[ProcedureVersion]) -> None:
-    """Route version 1 for each demo procedure, created once."""
+# The demo route of every procedure: (name, role, share of the processing time). The steps
+# name no agency, so each runs in the dossier's competent agency (a department, or the
+# People's Committee of the dossier's commune).
+ROUTE = (
+    ("Thẩm định hồ sơ", "specialist", 70),
+    ("Phê duyệt", "leader", 30),
+)
+
+
+def _routes() -> None:
+    """Every demo procedure's active route has the demo shape; an older shape is replaced by
+    a new route number (a route in use is never edited), so loading again changes nothing."""
     from decimal import Decimal
 
-    from tinhso.dossiers.models import ProcessingRoute, RouteStep
-    from tinhso.people.models import Role, RoleAssignment
+    from django.db import transaction
 
-    # where the demo officials work (tinhso.people.demo)
-    where = {
-        "STP": RoleAssignment.objects.get(user__username="chuyenvien.stp").agency,
-        "province": RoleAssignment.objects.get(user__username="lanhdao").agency,
-    }
-    for version in versions:
-        route, created = ProcessingRoute.objects.get_or_create(
-            procedure=version.procedure, number=1, defaults={"note": "Quy trình mẫu (demo)"}
-        )
-        if created:
-            RouteStep.objects.create(
-                route=route,
-                position=1,
-                name="Thẩm định hồ sơ (liên thông Sở Tư pháp)",
-                agency=where["STP"],
-                role=Role.SPECIALIST,
-                share_percent=Decimal(70),
+    from tinhso.catalogue.models import Procedure
+    from tinhso.dossiers.models import ProcessingRoute, RouteStep
+
+    wanted = [(name, role, Decimal(share), None) for name, role, share in ROUTE]
+    for procedure in Procedure.objects.filter(is_active=True).order_by("code"):
+        active = actions.active_route(procedure.pk)
+        if active is not None:
+            have = [
+                (s.name, s.role, s.share_percent, s.agency_id)
+                for s in active.steps.order_by("position")
+            ]
+            if have == wanted:
+                continue
+        with transaction.atomic():
+            last = procedure.routes.order_by("-number").first()
+            procedure.routes.filter(is_active=True).update(is_active=False)
+            route = ProcessingRoute.objects.create(
+                procedure=procedure,
+                number=(last.number + 1) if last else 1,
+                note="Quy trình mẫu (demo)",
             )
-            RouteStep.objects.create(
-                route=route,
-                position=2,
-                name="Phê duyệt",
-                agency=where["province"],
-                role=Role.LEADER,
-                share_percent=Decimal(30),
-            )
+            for position, (name, role, share, _agency) in enumerate(wanted, start=1):
+                RouteStep.objects.create(
+                    route=route, position=position, name=name, role=role, share_percent=share
+                )
+
+
+def _holder(agency: Any, role: str) -> Any:
+    from tinhso.people.models import RoleAssignment
+
+    found = (
+        RoleAssignment.objects.filter(agency=agency, role=role)
+        .select_related("user")
+        .order_by("user__username")
+        .first()
+    )
+    return found.user if found else None
 
 
 def _process(dossier: Dossier, number: int) -> None:
-    """Dossier 4 waits at the specialist, 5 at the leader, 6 for the citizen's supplement."""
-    from tinhso.people.models import User
+    """Dossier 4 waits at the specialist, 5 at the leader (with a draft result and an
+    appraisal note), 6 for the citizen's supplement asked by the specialist."""
+    from tinhso.dossiers.models import ProcessingPaper
+    from tinhso.people.models import Role, User
 
     if dossier.state != Dossier.State.SUBMITTED:
         return
     desk = User.objects.get(username="tiepnhan")
-    specialist = User.objects.get(username="chuyenvien.stp")
+    specialist = _holder(dossier.agency, Role.SPECIALIST)
     actions.receive(dossier, officer=desk)
+    if specialist is None:
+        return
     if number == 5:
-        actions.forward(dossier, officer=specialist, note="Hồ sơ đủ điều kiện, trình phê duyệt.")
+        result_name = dossier.version.result_name or "Kết quả giải quyết"
+        actions.forward(
+            dossier,
+            officer=specialist,
+            note="Hồ sơ đủ điều kiện, trình phê duyệt.",
+            papers=[
+                actions.Paper(
+                    ProcessingPaper.Kind.DRAFT_RESULT,
+                    "du-thao-ket-qua.pdf",
+                    _pdf(f"DỰ THẢO: {result_name}"),
+                ),
+                actions.Paper(
+                    ProcessingPaper.Kind.APPRAISAL,
+                    "to-trinh.pdf",
+                    _pdf("TỜ TRÌNH: hồ sơ đầy đủ, hợp lệ, đề nghị lãnh đạo phê duyệt."),
+                ),
+            ],
+        )
     elif number == 6:
         component = dossier.version.components.filter(required=True).first()
         actions.request_supplement(

@@ -503,3 +503,39 @@ class OpinionRequest(models.Model):
                 name="one_open_opinion_per_agency",
             )
         ]
+
+
+def _paper_upload_to(instance: ProcessingPaper, filename: str) -> str:
+    return f"dossiers/{instance.dossier_id}/papers/{instance.sha256[:16]}.{instance.file_kind}"
+
+
+class ProcessingPaper(models.Model):
+    """Hồ sơ trình: a draft result (dự thảo kết quả) or an appraisal note (tờ trình, ý kiến
+    thẩm định) a performer attaches when forwarding a step, for the next step to read."""
+
+    class Kind(models.TextChoices):
+        DRAFT_RESULT = "draft_result", gettext_lazy("dự thảo kết quả")
+        APPRAISAL = "appraisal", gettext_lazy("tờ trình, ý kiến thẩm định")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="papers")
+    step_record = models.ForeignKey(
+        StepRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    original_name = models.CharField(max_length=255)
+    file_kind = models.CharField(max_length=10)  # pdf, jpg, png, docx, xlsx, odt
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_paper_upload_to)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = gettext_lazy("hồ sơ trình")
+        verbose_name_plural = pgettext_lazy("số nhiều", "hồ sơ trình")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -354,14 +354,19 @@ def apology_due(dossier: Dossier, now: datetime | None = None) -> Any:
         return None
     report = timeliness(dossier, now)
     late_step = report.steps and report.steps[-1].verdict == clock.Verdict.LATE.value
+    version = dossier.version
+    processing = clock.budget(
+        calendar, days=version.processing_days, hours=version.processing_hours
+    )
+    warning = clock.apology_warning(processing, apology_warning())
     if (
         latest is not None
         and latest.created_at
         >= (report.steps[-1].started_at if report.steps else latest.created_at)
-        and not clock.needs_apology(calendar, appointment, now, apology_warning())
+        and not clock.needs_apology(calendar, appointment, now, warning)
     ):
         return None
-    if late_step or clock.needs_apology(calendar, appointment, now, apology_warning()):
+    if late_step or clock.needs_apology(calendar, appointment, now, warning):
         code = report.at_fault
         if code:
             return Agency.objects.filter(code=code).first()

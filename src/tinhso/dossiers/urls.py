@@ -37,5 +37,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mot-cua/so-theo-doi.xlsx", views_office.tracking_book, name="office-book"),
     path("mot-cua/ho-so/<str:code>/", views_office.detail, name="office-detail"),
     path("mot-cua/ho-so/<str:code>/mau-<str:form>.pdf", views_office.form_pdf, name="office-form"),
+    path(
+        "mot-cua/ho-so/<str:code>/tep/<str:what>/<int:pk>/",
+        views_office.office_file,
+        name="office-file",
+    ),
     path("mot-cua/ho-so/<str:code>/<str:action>/", views_office.act, name="office-act"),
 ]

@@ -10,32 +10,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import actions, forms_pdf, issued, lifecycle, queries
-from tinhso.dossiers.models import Dossier
+from tinhso.dossiers import actions, clock, forms_pdf, issued, lifecycle, permissions, queries
+from tinhso.dossiers.models import Dossier, ProcessingPaper, StepRecord
 from tinhso.people.models import User
 
 PAGE_SIZE = 50
+Response = TypeVar("Response", bound=HttpResponseBase)
 
 
-def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def official_required(view: Callable[..., Response]) -> Callable[..., Response]:
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         if getattr(request.user, "kind", "") != User.Kind.OFFICIAL:
             raise Http404(_("Không tìm thấy trang."))
         return view(request, *args, **kwargs)
@@ -79,7 +83,7 @@ def queue(request: HttpRequest, name: str = "cua-toi") -> HttpResponse:
             "name": name,
             "title": titles[name],
             "queues": [(key, label, counts[key]) for key, label in queries.QUEUES],
-            "rows": [_row(d, now) for d in rows[:PAGE_SIZE]],
+            "rows": [_row(d, now, request.user) for d in rows[:PAGE_SIZE]],
             "page": page,
             "has_next": has_next,
             "colleagues": _colleagues(request.user),
@@ -99,46 +103,153 @@ def _colleagues(user: Any) -> list[User]:
     )
 
 
-def _row(dossier: Dossier, now: datetime) -> dict[str, Any]:
+ROW_ACTIONS: dict[str, tuple[str, Any]] = {
+    Dossier.State.SUBMITTED: ("receive", _lazy("Tiếp nhận")),
+    Dossier.State.RECEIVED: ("forward", _lazy("Chuyển bước tiếp")),
+}
+
+
+def _row(dossier: Dossier, now: datetime, user: Any) -> dict[str, Any]:
+    """One queue row; its quick action only when this official may take it now
+    (`permissions`), and never one that needs more than a click (the forward papers, the
+    leader's confirmation are on the dossier's page)."""
     due = dossier.due_at
+    quick = ROW_ACTIONS.get(dossier.state)
+    if quick and permissions.refusal(user, dossier, quick[0]) is not None:
+        quick = None
     return {
         "d": dossier,
         "due": due.astimezone(VIETNAM) if due else None,
         "overdue": bool(due and due < now and dossier.state == Dossier.State.RECEIVED),
-        "row_action": (
-            ("receive", _("Tiếp nhận"))
-            if dossier.state == Dossier.State.SUBMITTED
-            else ("forward", _("Chuyển bước tiếp"))
-            if dossier.state == Dossier.State.RECEIVED
-            else None
-        ),
+        "row_action": quick,
     }
+
+
+PREVIEWS = {"pdf": "pdf", "jpg": "image", "png": "image"}
+CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
 
 @official_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The officer's workbench: what the citizen sent, the checklist, the history, the papers
+    of the steps and the actions this official may take now."""
     dossier = queries.access_dossier_for_official(request.user, code)
     now = timezone.now()
+    report = queries.timeliness(dossier, now)
+    files = list(dossier.files.select_related("component"))
+    available = permissions.available(request.user, dossier)
     return render(
         request,
         "dossiers/office/detail.html",
         {
             "d": dossier,
-            "report": queries.timeliness(dossier, now),
-            "allowed": lifecycle.allowed(dossier.state),
+            "report": report,
+            "step_rows": [_step_row(r) for r in report.steps],
+            "available": available,
             "steps": list(dossier.route.steps.all()) if dossier.route else [],
-            "assignable": queries.assignable(dossier) if dossier.current_agency_id else [],
+            "assignable": queries.assignable(dossier)
+            if "assign" in available and dossier.current_agency_id
+            else [],
             "apology_due": queries.apology_due(dossier, now),
             "appointment": actions.current_appointment(dossier),
+            "answers": _answers(dossier),
+            "checklist": _checklist(dossier, files),
             "components": list(dossier.version.components.all()),
             "supplements": list(dossier.supplements.all()),
             "apologies": list(dossier.apologies.all()),
-            "files": list(dossier.files.select_related("component")),
-            "results": list(dossier.results.all()),
+            "files": [_shown(code, f, f.original_name, "giay-to") for f in files],
+            "papers": [
+                _shown(code, p, p.original_name, "trinh", kind=p.file_kind)
+                for p in dossier.papers.select_related("uploaded_by", "step_record")
+            ],
+            "results": [
+                _shown(code, r, f"{r.name}.{r.kind}", "ket-qua") for r in dossier.results.all()
+            ],
+            "history": list(dossier.events.all()),
             "opinions": list(dossier.opinions.select_related("agency")),
-            "opinion_agencies": _opinion_agencies(dossier),
+            "opinion_agencies": _opinion_agencies(dossier)
+            if "request_opinions" in available
+            else [],
+            "paper_kinds": ProcessingPaper.Kind.choices,
         },
     )
+
+
+def _step_row(row: queries.StepRow) -> dict[str, Any]:
+    return {
+        "r": row,
+        "verdict": clock.Verdict(row.verdict).label if row.verdict else "",
+        "outcome": StepRecord.Outcome(row.outcome).label,
+    }
+
+
+def _answers(dossier: Dossier) -> list[tuple[str, list[tuple[str, Any, str]]]]:
+    """The e-form answers as (group title, [(label, value, type)]), in the form's order."""
+    from tinhso.catalogue import eforms
+
+    version = dossier.version
+    groups: dict[str, list[tuple[str, Any, str]]] = {}
+    for field in eforms.fields(version.eform_schema or {}, version.eform_layout, dossier.form_data):
+        groups.setdefault(field.group, []).append((field.label, field.value, field.input_type))
+    return list(groups.items())
+
+
+def _checklist(dossier: Dossier, files: list[Any]) -> list[dict[str, Any]]:
+    """Per component: present, digitised (all its files), reused from the data store."""
+    rows = []
+    for component in dossier.version.components.all():
+        mine = [f for f in files if f.component_id == component.pk]
+        rows.append(
+            {
+                "component": component,
+                "present": bool(mine),
+                "digitised": bool(mine) and all(f.digitised for f in mine),
+                "reused": any(f.from_result_id for f in mine),
+                "count": len(mine),
+            }
+        )
+    return rows
+
+
+def _shown(code: str, item: Any, name: str, what: str, *, kind: str = "") -> dict[str, Any]:
+    kind = kind or item.kind
+    return {
+        "item": item,
+        "name": name,
+        "url": reverse("dossiers:office-file", args=[code, what, item.pk]),
+        "preview": PREVIEWS.get(kind, ""),
+    }
+
+
+@official_required
+@xframe_options_sameorigin
+def office_file(request: HttpRequest, code: str, what: str, pk: int) -> FileResponse:
+    """A file of the dossier for an official who may see it: a component file, a paper of a
+    step or a result; PDFs and images open in the page (`?tai-ve=1` downloads)."""
+    dossier = queries.access_dossier_for_official(request.user, code)
+    if what == "giay-to":
+        item: Any = dossier.files.filter(pk=pk).first()
+        name, kind = (item.original_name, item.kind) if item else ("", "")
+    elif what == "trinh":
+        item = dossier.papers.filter(pk=pk).first()
+        name, kind = (item.original_name, item.file_kind) if item else ("", "")
+    elif what == "ket-qua":
+        item = dossier.results.filter(pk=pk).first()
+        name, kind = (f"{item.name}.{item.kind}", item.kind) if item else ("", "")
+    else:
+        item = None
+    if item is None or not item.file:
+        raise Http404(_("Không tìm thấy tệp."))
+    inline = kind in PREVIEWS and not request.GET.get("tai-ve")
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=not inline,
+        filename=name,
+        content_type=CONTENT_TYPES.get(kind) or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _opinion_agencies(dossier: Dossier) -> list[Any]:
@@ -183,7 +294,12 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
             raise actions.DossierError({"to": _("Vui lòng chọn cán bộ.")})
         return actions.assign(dossier, officer=user, to=to)
     if action == "forward":
-        return actions.forward(dossier, officer=user, note=post.get("note", ""))
+        papers = [
+            actions.Paper(kind, upload.name or "tep", upload.read())
+            for kind in ProcessingPaper.Kind.values
+            if (upload := request.FILES.get(f"paper-{kind}")) is not None
+        ]
+        return actions.forward(dossier, officer=user, note=post.get("note", ""), papers=papers)
     if action == "request_opinions":
         from tinhso.places.models import Agency
 
@@ -231,6 +347,9 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     raise Http404(_("Không có thao tác này."))
 
 
+CONFIRMED = frozenset({"approve", "refuse"})
+
+
 @official_required
 @require_POST
 def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
@@ -238,9 +357,28 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     from tinhso.dossiers.uploads import RejectedFile
 
     dossier = queries.access_dossier_for_official(request.user, code)
-    error = ""
+    if action not in permissions.RULES:
+        raise Http404(_("Không có thao tác này."))
+    error = permissions.refusal(request.user, dossier, action) or ""
+    if not error and action in CONFIRMED and request.POST.get("xac-nhan") != "1":
+        # A decision is final: a page to confirm it, which works without JavaScript.
+        return render(
+            request,
+            "dossiers/office/confirm.html",
+            {
+                "d": dossier,
+                "action": action,
+                "label": lifecycle.ACTIONS[action].label,
+                "reason": request.POST.get("reason", ""),
+                "papers": [
+                    _shown(code, p, p.original_name, "trinh", kind=p.file_kind)
+                    for p in dossier.papers.all()
+                ],
+            },
+        )
     try:
-        _perform(request, dossier, action)
+        if not error:
+            _perform(request, dossier, action)
     except (actions.DossierError, RejectedFile) as exc:
         error = (
             "; ".join(exc.errors.values())
@@ -252,7 +390,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         response = render(
             request,
             "dossiers/office/_row.html",
-            {"row": _row(dossier, timezone.now()), "error": error, "done": not error},
+            {"row": _row(dossier, timezone.now(), request.user), "error": error, "done": not error},
         )
         if error:
             response.status_code = 409

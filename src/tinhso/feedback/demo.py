@@ -2,16 +2,21 @@
 reports. Idempotent: what exists (found by code, or by category and description) is kept.
 
 Categories and deadlines are ILLUSTRATIVE (UNCONFIRMED): each province sets its own.
+
+Each demo report carries a photo, as real ones do: a scene drawn with Pillow at load time
+(a pothole, dark streetlights, rubbish by a market), saved as JPEG and passed through the same
+check and metadata stripping as a citizen's upload (`media.clean_photo`).
 """
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from tinhso.feedback import actions
+from tinhso.feedback import actions, media
 from tinhso.feedback.models import Attribute, Category, Report, RoutingRule
 from tinhso.places import demo as places_demo
 from tinhso.places.models import Agency, Commune
@@ -41,6 +46,40 @@ REPORTS = (
     ("chieu-sang", "Ba cột đèn liên tiếp không sáng từ tuần trước.", "in_progress"),
     ("rac-thai", "Rác tồn đọng ở góc chợ hơn ba ngày.", "received"),
 )
+
+
+def _scene(category: str) -> bytes:
+    """A small drawn photo of what the report is about (JPEG, 640 × 480)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (150, 196, 230))  # sky
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 260, 640, 480), fill=(96, 96, 100))  # road
+    draw.polygon([(0, 260), (120, 260), (0, 330)], fill=(90, 150, 80))  # verge
+    for x in range(20, 640, 120):  # lane markings
+        draw.rectangle((x, 360, x + 60, 370), fill=(235, 235, 235))
+    if category == "giao-thong":
+        draw.ellipse((220, 380, 430, 450), fill=(48, 40, 36))  # the pothole
+        draw.ellipse((245, 392, 405, 438), fill=(110, 100, 80))  # muddy water in it
+        draw.polygon([(470, 420), (500, 360), (530, 420)], fill=(230, 120, 20))  # a cone
+    elif category == "chieu-sang":
+        image.paste((40, 48, 80), (0, 0, 640, 260))  # night
+        for x in (90, 300, 510):
+            draw.rectangle((x, 90, x + 10, 270), fill=(70, 70, 70))  # poles
+            draw.rectangle((x, 90, x + 60, 100), fill=(70, 70, 70))
+            draw.ellipse((x + 45, 96, x + 75, 116), fill=(60, 60, 60))  # dark lamps
+    else:
+        draw.rectangle((360, 120, 620, 260), fill=(190, 80, 60))  # market stall
+        for x, colour in ((80, (30, 120, 60)), (150, (40, 40, 40)), (200, (220, 220, 210))):
+            draw.ellipse((x, 300, x + 110, 380), fill=colour)  # bags of rubbish
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def demo_photo(category: str) -> media.CleanPhoto:
+    """The scene through the upload path: content checked, metadata stripped."""
+    return media.clean_photo(_scene(category))
 
 
 def demo_communes() -> list[Commune]:
@@ -120,6 +159,7 @@ def load_demo() -> None:
                 address=f"Trung tâm {commune}",
                 consents_to_publish=True,
                 is_anonymous=True,
+                photos=(demo_photo(code),),
             ),
             now=now - timedelta(days=3 - index),
         )

@@ -5,13 +5,15 @@ README shows: user name, password, role and, for officials, the TOTP secret. The
 FIXED and public, so that anyone can add them to an authenticator app or print the current
 code with `tinhso demo_totp <username>`; that is why the demo refuses production mode.
 
-    account         signs in with  role, agency                     TOTP secret (base32)
-    066090001234    0912345678     citizen                          -
-    tiepnhan        tiepnhan       receiving officer, centre        IT2AMMTTHXGT7AIX3DJHK2BDJFUQDXED
-    chuyenvien.stp  chuyenvien.stp specialist, Sở Tư pháp           6NYJ52DIY4YOP4NG2QKJTM4SU33DWARL
-    lanhdao         lanhdao        leader (Phó Chủ tịch UBND tỉnh)  3CWYGAK4IJ52RVK3OCSEQVBETHITX4UF
-    vanthu          vanthu         clerk (văn thư), UBND tỉnh       X277KEHCFRVKWWYQUI34W5CDFTFA34PX
-    quantri         quantri        administrator, Django admin      ZG7A4HU7YDDFTNUWBFT3XHS4KEMK2IA7
+Every step of every demo procedure's route is staffed (`tinhso.dossiers.demo` makes the routes):
+a provincial procedure is received at the service centre (`tiepnhan`), appraised by a
+specialist of its department (`chuyenvien.<sở>`), approved by that department's leader
+(`lanhdao.<sở>`), its result attached by the specialist and returned by `tiepnhan`. A
+commune-level procedure for the first commune of the province (by code) is received at that
+commune's one-stop desk (`tiepnhan.xa`), appraised by `chuyenvien.xa`, approved by the
+chairman `chutich.xa`, returned by `tiepnhan.xa`. The commune's officials also handle its field
+reports, the departments' officials those routed to their department; `vanthu` and
+`vanthu.stp` are the clerks of the documents demo. The README lists them all.
 
 Every demo account's password is DEMO_PASSWORD.
 """
@@ -37,7 +39,9 @@ CITIZEN_PERSONAL_ID = "066090001234"  # Đắk Lắk, male, born 1990
 CITIZEN_PHONE = "0912345678"
 
 # username: (base32 TOTP secret, full name, e-mail, role, where, title)
-#   where: "province" = UBND tỉnh, "centre" = Trung tâm Phục vụ HCC, "STP" = Sở Tư pháp
+#   where: "province" = UBND tỉnh, "centre" = Trung tâm Phục vụ HCC, a department's short
+#   name (STP, SXD, ...), "commune" = UBND of the first commune, "commune-desk" = its Bộ phận
+#   Một cửa. The secrets are fixed and public (demo only).
 DEMO_OFFICIALS: dict[str, tuple[str, str, str, str, str, str]] = {
     "tiepnhan": (
         "IT2AMMTTHXGT7AIX3DJHK2BDJFUQDXED",
@@ -79,7 +83,97 @@ DEMO_OFFICIALS: dict[str, tuple[str, str, str, str, str, str]] = {
         "province",
         "Quản trị hệ thống",
     ),
+    "lanhdao.stp": (
+        "33UVVNEPSM6NTZSKVLMQ6EB2NFVL6IPS",
+        "Vũ Thị Hạnh",
+        "lanhdao.stp@example.com",
+        Role.LEADER,
+        "STP",
+        "Phó Giám đốc Sở",
+    ),
+    "vanthu.stp": (
+        "H5YWU6J3L7675MZS6WYOB25UZHV2MOZN",
+        "Ngô Thị Mai",
+        "vanthu.stp@example.com",
+        Role.CLERK,
+        "STP",
+        "Văn thư",
+    ),
+    "chuyenvien.sxd": (
+        "YOU6LJHLYSBFFYOZJSF3M3Q4CGL6KLGB",
+        "Bùi Văn Khoa",
+        "chuyenvien.sxd@example.com",
+        Role.SPECIALIST,
+        "SXD",
+        "Chuyên viên",
+    ),
+    "lanhdao.sxd": (
+        "ZIRKBMRN4KJX6ATSTGZFYG7FAQQ3KRZZ",
+        "Đặng Quốc Bảo",
+        "lanhdao.sxd@example.com",
+        Role.LEADER,
+        "SXD",
+        "Phó Giám đốc Sở",
+    ),
+    "chuyenvien.snnmt": (
+        "4X7NJFJUH3RGVDY2UMA7WLPDTDXXERCV",
+        "Phan Thị Thu",
+        "chuyenvien.snnmt@example.com",
+        Role.SPECIALIST,
+        "SNNMT",
+        "Chuyên viên",
+    ),
+    "lanhdao.snnmt": (
+        "A4EYGR7POCZ2O4IOFN6AN2ABP3JP552X",
+        "Trịnh Văn Hải",
+        "lanhdao.snnmt@example.com",
+        Role.LEADER,
+        "SNNMT",
+        "Phó Giám đốc Sở",
+    ),
+    "chuyenvien.stc": (
+        "P66BTVAIOGCGNBFL7VBU7OIDCCWUBMTD",
+        "Lý Thị Ngọc",
+        "chuyenvien.stc@example.com",
+        Role.SPECIALIST,
+        "STC",
+        "Chuyên viên",
+    ),
+    "lanhdao.stc": (
+        "HEXI4B2K7TE5F6DIJWES2A3XJEI7LUXC",
+        "Mai Văn Toàn",
+        "lanhdao.stc@example.com",
+        Role.LEADER,
+        "STC",
+        "Phó Giám đốc Sở",
+    ),
+    "tiepnhan.xa": (
+        "WCK2FO3TWDQVXCQGT355J5X3JRE255GA",
+        "Hồ Thị Yến",
+        "tiepnhan.xa@example.com",
+        Role.RECEIVING_OFFICER,
+        "commune-desk",
+        "Công chức một cửa",
+    ),
+    "chuyenvien.xa": (
+        "6NMS6OSCQLYKHJDDJ6YFYXCTIK2NEOSH",
+        "Cao Văn Lộc",
+        "chuyenvien.xa@example.com",
+        Role.SPECIALIST,
+        "commune",
+        "Công chức Tư pháp - Hộ tịch",
+    ),
+    "chutich.xa": (
+        "CXUX4Q44ZXO2IYC657MFCUJOTEZXZ4QK",
+        "Lâm Văn Sơn",
+        "chutich.xa@example.com",
+        Role.LEADER,
+        "commune",
+        "Chủ tịch UBND xã",
+    ),
 }
+# The departments that own demo procedures (tinhso.catalogue.demo) and must be staffed.
+DEMO_DEPARTMENTS = ("STP", "SXD", "SNNMT", "STC")
 
 
 class DemoRefused(Exception):
@@ -101,6 +195,21 @@ def secret_hex(secret_base32: str) -> str:
     return base64.b32decode(secret_base32).hex()
 
 
+def demo_commune_agencies(province_id: int) -> tuple[Agency, Agency] | None:
+    """The People's Committee of the first commune of the province (by code) and its one-stop
+    desk: the commune whose steps the demo staffs."""
+    committee = (
+        Agency.objects.filter(province_id=province_id, level=Agency.Level.COMMUNE, is_active=True)
+        .order_by("commune__code")
+        .first()
+    )
+    if committee is None:
+        return None
+    desk = committee.children.filter(level=Agency.Level.UNIT, is_active=True).order_by("code")
+    found = desk.first()
+    return (committee, found) if found is not None else None
+
+
 def _agencies() -> dict[str, Agency]:
     committee = (
         Agency.objects.filter(level=Agency.Level.PROVINCE, parent=None, is_active=True)
@@ -111,10 +220,22 @@ def _agencies() -> dict[str, Agency]:
         raise DemoRefused("no UBND tỉnh agency: load the places demo first")
     children = Agency.objects.filter(parent=committee, is_active=True).order_by("code")
     centre = children.filter(level=Agency.Level.SERVICE_CENTRE).first()
-    justice = children.filter(level=Agency.Level.DEPARTMENT, short_name="STP").first()
-    if centre is None or justice is None:
-        raise DemoRefused("the service centre or Sở Tư pháp is missing from the demo agencies")
-    return {"province": committee, "centre": centre, "STP": justice}
+    departments = {
+        a.short_name: a
+        for a in children.filter(level=Agency.Level.DEPARTMENT, short_name__in=DEMO_DEPARTMENTS)
+    }
+    commune = demo_commune_agencies(committee.province_id)
+    if centre is None or set(departments) != set(DEMO_DEPARTMENTS) or commune is None:
+        raise DemoRefused(
+            "the service centre, a department or the communes are missing from the demo agencies"
+        )
+    return {
+        "province": committee,
+        "centre": centre,
+        **departments,
+        "commune": commune[0],
+        "commune-desk": commune[1],
+    }
 
 
 def _citizen() -> DemoAccount:
