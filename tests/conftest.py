@@ -11,6 +11,17 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_report_header(config):
+    """Say up front which system tools are missing, so skipped tests are no surprise."""
+    from tests.tools import PACKAGES, missing, under_ci
+
+    absent = missing(*PACKAGES)
+    if not absent:
+        return "system tools: all present"
+    consequence = "their tests FAIL (CI)" if under_ci() else "their tests skip"
+    return f"system tools missing: {', '.join(absent)}; {consequence} (make test installs them)"
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage needs `collectstatic`; tests render templates without it.
