@@ -129,7 +129,7 @@ def test_agency_and_activity_changes_are_audited(publish, agencies):
         AuditRecord.objects.filter(
             object_id=str(procedure.pk), action__startswith="catalogue.procedure."
         )
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", "changes")
     ) == [
         ("catalogue.procedure.created", {"code": [None, "1.013236"], "version": [None, 1]}),

@@ -86,7 +86,7 @@ def test_the_chain_passes_in_order_and_ends_with_the_signer(chain):
     assert doc.review_steps.get(position=1).comment == "Đồng ý trình"
     assert list(
         AuditRecord.objects.filter(object_id=str(doc.pk), object_type="documents.document")
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     ) == [
         "documents.draft.create",

@@ -146,7 +146,7 @@ def test_the_workflow_to_a_public_answer(submitted, make_official, agencies, cle
     assert report.photos.filter(is_evidence=True).count() == 1
     actions_logged = list(
         AuditRecord.objects.filter(object_id=str(report.pk), action__startswith="feedback.report")
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
     assert actions_logged == [

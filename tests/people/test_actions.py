@@ -200,7 +200,7 @@ def test_roles_are_granted_once_and_revoked_with_audit(make_official, agencies):
     assert actions.revoke_role(official, stp, Role.SPECIALIST, actor=admin) is True
     assert actions.revoke_role(official, stp, Role.SPECIALIST, actor=admin) is False
     assert RoleAssignment.objects.count() == 0
-    trail = AuditRecord.objects.filter(action__startswith="people.role").order_by("seq")
+    trail = AuditRecord.objects.filter(action__startswith="people.role").order_by("id")
     assert [(r.action, r.actor, r.changes.get("title")) for r in trail] == [
         ("people.role_granted", admin, [None, "Chuyên viên"]),
         ("people.role_title_changed", admin, ["Chuyên viên", "Chuyên viên chính"]),

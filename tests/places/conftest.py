@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinhso.core.models import AuditHead, AuditRecord
+from tinhso.core.models import AuditCheckpoint, AuditHead, AuditRecord
 from tinhso.places.importer import import_places
 from tinhso.places.models import Commune, LegacyProvince, Province
 
@@ -23,6 +23,7 @@ def imported_places(django_db_setup, django_db_blocker):
             # here and in the packages after this one, from an empty chain.
             AuditRecord.objects.all().delete()
             AuditHead.objects.all().delete()
+            AuditCheckpoint.objects.all().delete()
     yield
     if not result.created:
         return  # imported by someone else before this package: theirs to remove
