@@ -452,6 +452,28 @@ OUTBOX_LEASE_SECONDS = env_int(
 OUTBOX_MAX_ATTEMPTS = env_int(
     "TINHSO_OUTBOX_MAX_ATTEMPTS", 8, doc="Attempts before an outbox message is parked."
 )
+AUDIT_SEAL_SECONDS = env_int(
+    "TINHSO_AUDIT_SEAL_SECONDS",
+    5,
+    doc="How often the worker seals new audit records into the hash chain with a signed "
+    "checkpoint.",
+)
+AUDIT_SEAL_BATCH = env_int(
+    "TINHSO_AUDIT_SEAL_BATCH", 5000, doc="Most audit records sealed under one checkpoint."
+)
+AUDIT_ANCHOR_DIR = env(
+    "TINHSO_AUDIT_ANCHOR_DIR",
+    str(VAR_DIR / "audit"),
+    doc="Folder of the audit anchor file (`checkpoints.jsonl`), a copy of every signed "
+    "checkpoint outside the database. In production, a store the database user cannot "
+    "write (another host's mount, write-once object storage). Default: `var/audit/`.",
+)
+AUDIT_TSA_URL = env(
+    "TINHSO_AUDIT_TSA_URL",
+    "",
+    doc="RFC 3161 timestamp authority for audit checkpoints. Empty: checkpoints are signed "
+    "but not timestamped.",
+)
 
 # --- Official documents ------------------------------------------------------------------
 DOCUMENTS_TSA_URL = env(
