@@ -415,7 +415,10 @@ class Journey:
 
     @property
     def folder(self) -> Path:
-        return SCREENSHOTS / _slug(self.name) / str(self.width)
+        # CI runs the SQLite and PostgreSQL suites side by side: each keeps its own pictures.
+        database = os.environ.get("DATABASE_URL", "")
+        root = SCREENSHOTS / "postgresql" if database.startswith("postgres") else SCREENSHOTS
+        return root / _slug(self.name) / str(self.width)
 
     def person(self, label: str, **context_options: Any) -> Person:
         geolocation = context_options.get("geolocation")
