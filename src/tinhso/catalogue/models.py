@@ -25,7 +25,9 @@ class Field(models.Model):
 
     code = models.CharField(gettext_lazy("mã lĩnh vực"), max_length=40, unique=True)
     name = models.CharField(gettext_lazy("tên lĩnh vực"), max_length=255)
-    search_key = models.CharField(max_length=300, default="", blank=True)
+    search_key = models.CharField(
+        max_length=300, default="", blank=True, verbose_name=gettext_lazy("khóa tìm kiếm")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -46,7 +48,12 @@ class Procedure(models.Model):
         help_text=gettext_lazy("Mã trên Cơ sở dữ liệu quốc gia về TTHC, ví dụ 1.001193."),
     )
     name = models.CharField(gettext_lazy("tên thủ tục"), max_length=500)
-    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
+    field = models.ForeignKey(
+        Field,
+        on_delete=models.PROTECT,
+        related_name="procedures",
+        verbose_name=gettext_lazy("lĩnh vực"),
+    )
     levels = models.JSONField(gettext_lazy("cấp thực hiện"), default=list, blank=True)
     agency = models.ForeignKey(
         "places.Agency",
@@ -65,14 +72,20 @@ class Procedure(models.Model):
         related_name="+",
         verbose_name=gettext_lazy("phiên bản đang công bố"),
     )
-    name_key = models.CharField(max_length=500, default="", blank=True)
-    search_key = models.TextField(default="", blank=True)
+    name_key = models.CharField(
+        max_length=500, default="", blank=True, verbose_name=gettext_lazy("khóa tên")
+    )
+    search_key = models.TextField(
+        default="", blank=True, verbose_name=gettext_lazy("khóa tìm kiếm")
+    )
     popularity = models.IntegerField(gettext_lazy("mức phổ biến"), default=0)
     source_id = models.CharField(
         gettext_lazy("mã nguồn (CSDL quốc gia)"), max_length=64, blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    updated_at = models.DateTimeField(
+        auto_now=True, verbose_name=gettext_lazy("thời điểm cập nhật")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -96,10 +109,22 @@ class ProcedureVersion(models.Model):
         PARTIAL = "mot_phan", gettext_lazy("dịch vụ công trực tuyến một phần")
         NONE = "khong", gettext_lazy("không cung cấp trực tuyến")
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="versions")
+    procedure = models.ForeignKey(
+        Procedure,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=gettext_lazy("thủ tục"),
+    )
     number = models.PositiveIntegerField(gettext_lazy("số phiên bản"))
-    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20,
+        choices=State.choices,
+        default=State.DRAFT,
+        verbose_name=gettext_lazy("trạng thái"),
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm công bố")
+    )
     name = models.CharField(gettext_lazy("tên thủ tục"), max_length=500)
     processing_days = models.DecimalField(
         gettext_lazy("thời hạn (ngày làm việc)"),
@@ -132,9 +157,13 @@ class ProcedureVersion(models.Model):
         gettext_lazy("biểu mẫu điện tử (JSON Schema)"), default=dict, blank=True
     )
     eform_layout = models.JSONField(gettext_lazy("bố cục biểu mẫu"), default=dict, blank=True)
-    source_updated_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    source_updated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm cập nhật ở nguồn")
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, verbose_name=gettext_lazy("mã băm nội dung")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
 
     class Meta:
         ordering = ["procedure", "-number"]
@@ -180,9 +209,12 @@ class ComponentRequirement(models.Model):
     """Thành phần hồ sơ: one document the dossier must (or may) contain."""
 
     version = models.ForeignKey(
-        ProcedureVersion, on_delete=models.CASCADE, related_name="components"
+        ProcedureVersion,
+        on_delete=models.CASCADE,
+        related_name="components",
+        verbose_name=gettext_lazy("phiên bản"),
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("thứ tự"))
     code = models.CharField(gettext_lazy("mã giấy tờ"), max_length=80, blank=True)
     name = models.TextField(gettext_lazy("tên giấy tờ"))
     originals = models.PositiveSmallIntegerField(gettext_lazy("số bản chính"), default=0)
@@ -206,9 +238,9 @@ class ComponentRequirement(models.Model):
 class SearchTerm(models.Model):
     """A folded word that occurs in the catalogue: the vocabulary for typo correction."""
 
-    word = models.CharField(max_length=60, unique=True)
-    length = models.PositiveSmallIntegerField(db_index=True)
-    frequency = models.PositiveIntegerField(default=0)
+    word = models.CharField(max_length=60, unique=True, verbose_name=gettext_lazy("từ"))
+    length = models.PositiveSmallIntegerField(db_index=True, verbose_name=gettext_lazy("độ dài"))
+    frequency = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("tần suất"))
 
     class Meta:
         verbose_name = gettext_lazy("từ tìm kiếm")

@@ -42,13 +42,19 @@ class Register(models.Model):
     PostgreSQL; SQLite transactions begin IMMEDIATE), so each number is issued exactly once.
     """
 
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    direction = models.CharField(max_length=10, choices=Direction.choices)
-    secret = models.BooleanField(
-        default=False, help_text="Sổ riêng cho văn bản mật (Điều 15.1 Nghị định 30/2020)."
+    agency = models.ForeignKey(
+        "places.Agency", on_delete=models.PROTECT, related_name="+", verbose_name="cơ quan"
     )
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(verbose_name="năm")
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, verbose_name="sổ đến hay sổ đi"
+    )
+    secret = models.BooleanField(
+        default=False,
+        help_text="Sổ riêng cho văn bản mật (Điều 15.1 Nghị định 30/2020).",
+        verbose_name="sổ văn bản mật",
+    )
+    last_number = models.PositiveIntegerField(default=0, verbose_name="số đã cấp gần nhất")
 
     class Meta:
         verbose_name = "sổ đăng ký văn bản"
@@ -85,15 +91,25 @@ class Document(models.Model):
         ELECTRONIC = "electronic", "điện tử"
         PAPER = "paper", "giấy"
 
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    direction = models.CharField(max_length=10, choices=Direction.choices)
-    state = models.CharField(max_length=20, choices=State.choices)
-    channel = models.CharField(max_length=12, choices=Channel.choices, default="electronic")
+    agency = models.ForeignKey(
+        "places.Agency", on_delete=models.PROTECT, related_name="+", verbose_name="cơ quan"
+    )
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, verbose_name="văn bản đến hay đi"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, verbose_name="trạng thái")
+    channel = models.CharField(
+        max_length=12, choices=Channel.choices, default="electronic", verbose_name="kênh"
+    )
     doc_type = models.CharField("loại văn bản", max_length=5)
     subject = models.CharField("trích yếu", max_length=1000)
     content = models.TextField("nội dung", blank=True)
-    urgency = models.CharField(max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
-    secrecy = models.CharField(max_length=12, choices=Secrecy.choices, default="", blank=True)
+    urgency = models.CharField(
+        max_length=12, choices=Urgency.choices, default=Urgency.NORMAL, verbose_name="độ khẩn"
+    )
+    secrecy = models.CharField(
+        max_length=12, choices=Secrecy.choices, default="", blank=True, verbose_name="độ mật"
+    )
     unit = models.CharField(
         "đơn vị soạn thảo", max_length=20, blank=True, help_text="Ký hiệu của công văn: UBND-VX."
     )
@@ -102,47 +118,77 @@ class Document(models.Model):
     notation = models.CharField("ký hiệu", max_length=60, blank=True)
     document_date = models.DateField("ngày văn bản", null=True, blank=True)
     place = models.CharField("địa danh", max_length=100, blank=True)
-    signer_name = models.CharField(max_length=200, blank=True)
-    signer_position = models.CharField(max_length=200, blank=True)
+    signer_name = models.CharField(max_length=200, blank=True, verbose_name="người ký")
+    signer_position = models.CharField(max_length=200, blank=True, verbose_name="chức vụ người ký")
     signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người ký",
     )
     sender_code = models.CharField("mã định danh nơi gửi", max_length=40, blank=True)
     sender_name = models.CharField("tác giả / nơi gửi", max_length=300, blank=True)
     # Incoming: the register and the số đến.
     register = models.ForeignKey(
-        Register, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+        Register,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name="sổ",
     )
-    register_number = models.PositiveIntegerField(null=True, blank=True)
-    registered_at = models.DateTimeField(null=True, blank=True)
+    register_number = models.PositiveIntegerField(null=True, blank=True, verbose_name="số đến")
+    registered_at = models.DateTimeField(null=True, blank=True, verbose_name="thời điểm vào sổ")
     # edXML DocumentId: `{OrganId},{yyyy/MM/dd},{Số/Ký hiệu}`.
-    exchange_id = models.CharField(max_length=200, blank=True)
-    signature_report = models.JSONField(default=dict, blank=True)
+    exchange_id = models.CharField(max_length=200, blank=True, verbose_name="mã liên thông")
+    signature_report = models.JSONField(
+        default=dict, blank=True, verbose_name="kết quả kiểm tra chữ ký"
+    )
     agency_signed = models.BooleanField(
-        default=False, help_text="The agency's digital signature was added at issuance."
+        default=False,
+        help_text="The agency's digital signature was added at issuance.",
+        verbose_name="cơ quan đã ký số",
     )
     pending_change = models.CharField(
         max_length=10,
         blank=True,
         help_text="A recall or update the sender asked for, waiting for the clerk's answer.",
+        verbose_name="thay đổi chờ",
     )
     pending_message = models.ForeignKey(
-        "DocumentFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "DocumentFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="thông điệp chờ",
     )
-    related = models.ManyToManyField("self", blank=True, help_text="Văn bản liên quan.")
+    related = models.ManyToManyField(
+        "self", blank=True, help_text="Văn bản liên quan.", verbose_name="văn bản liên quan"
+    )
     dossier_codes = models.JSONField(
-        default=list, blank=True, help_text="Mã hồ sơ TTHC liên quan (hồ sơ một cửa)."
+        default=list,
+        blank=True,
+        help_text="Mã hồ sơ TTHC liên quan (hồ sơ một cửa).",
+        verbose_name="mã hồ sơ liên quan",
     )
     # Folded (tinhso.core.text.search_key) number, notation and subject: the heavier-weighted
     # part of the full-text index; `search_text` is everything (subject, content, sender,
     # the files' text). The index itself is outside the model (migration 0006).
-    subject_key = models.TextField(blank=True, editable=False)
-    search_text = models.TextField(blank=True, editable=False)
+    subject_key = models.TextField(blank=True, editable=False, verbose_name="khóa trích yếu")
+    search_text = models.TextField(blank=True, editable=False, verbose_name="nội dung tìm kiếm")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người tạo",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="thời điểm cập nhật")
 
     class Meta:
         verbose_name = "văn bản"
@@ -175,14 +221,21 @@ class Document(models.Model):
 class IssuedNumber(models.Model):
     """Số đã cấp: every number a register issued, including cancelled ones (never reused)."""
 
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="numbers")
-    number = models.PositiveIntegerField()
-    document = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="issued_numbers"
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="numbers", verbose_name="sổ"
     )
-    issued_at = models.DateTimeField(auto_now_add=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=500, blank=True)
+    number = models.PositiveIntegerField(verbose_name="số")
+    document = models.ForeignKey(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_numbers",
+        verbose_name="văn bản",
+    )
+    issued_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm cấp")
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name="thời điểm hủy")
+    cancel_reason = models.CharField(max_length=500, blank=True, verbose_name="lý do hủy")
 
     class Meta:
         verbose_name = "số đã cấp"
@@ -213,13 +266,15 @@ class DocumentFile(models.Model):
         VERSION = "version", "phiên bản dự thảo trước"
         EDXML = "edxml", "gói edXML"
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    data = models.BinaryField()
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="files", verbose_name="văn bản"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name="loại tệp")
+    name = models.CharField(max_length=255, verbose_name="tên")
+    content_type = models.CharField(max_length=100, verbose_name="kiểu nội dung")
+    data = models.BinaryField(verbose_name="dữ liệu")
+    sha256 = models.CharField(max_length=64, verbose_name="mã băm SHA-256")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
 
     class Meta:
         verbose_name = "tệp văn bản"
@@ -246,19 +301,35 @@ class ReviewStep(models.Model):
         RETURNED = "returned", "Trả lại"
         SKIPPED = "skipped", "Không xét (đã trả lại ở bước trước)"
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="review_steps")
-    round = models.PositiveSmallIntegerField(help_text="Lần trình: 1, 2, … (each submission).")
-    position = models.PositiveSmallIntegerField(help_text="Thứ tự trong lần trình, from 1.")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="review_steps", verbose_name="văn bản"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    round = models.PositiveSmallIntegerField(
+        help_text="Lần trình: 1, 2, … (each submission).", verbose_name="vòng"
+    )
+    position = models.PositiveSmallIntegerField(
+        help_text="Thứ tự trong lần trình, from 1.", verbose_name="thứ tự"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người duyệt",
+    )
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name="trạng thái"
+    )
     comment = models.TextField("ý kiến", blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người trình",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    acted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
+    acted_at = models.DateTimeField(null=True, blank=True, verbose_name="thời điểm xử lý")
 
     class Meta:
         verbose_name = "bước trình duyệt"
@@ -287,22 +358,40 @@ class Assignment(models.Model):
 
     ACTIVE = (State.OPEN, State.PROGRESS)
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="assignments", verbose_name="văn bản"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người xử lý",
     )
     unit = models.ForeignKey(
-        "places.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="đơn vị",
     )
     instruction = models.TextField("ý kiến chỉ đạo", blank=True)
     deadline = models.DateTimeField("hạn xử lý")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    result = models.TextField(blank=True)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.OPEN, verbose_name="trạng thái"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(blank=True, verbose_name="kết quả")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người phân công",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name="thời điểm hoàn thành")
 
     class Meta:
         verbose_name = "phân công xử lý"
@@ -314,10 +403,17 @@ class Progress(models.Model):
     """Tiến độ xử lý: a note the assignee (or a leader) records on an assignment
     (Decree 30/2020 Điều 24: following up and recording the handling of incoming documents)."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="progress")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="progress", verbose_name="phân công"
+    )
     note = models.TextField("nội dung tiến độ")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người báo cáo",
+    )
+    at = models.DateTimeField(verbose_name="thời điểm")
 
     class Meta:
         verbose_name = "tiến độ xử lý"
@@ -331,11 +427,13 @@ class Progress(models.Model):
 class Recipient(models.Model):
     """Nơi nhận of an outgoing document, and the last status it reported."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="recipients")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="recipients", verbose_name="văn bản"
+    )
     organ_id = models.CharField("mã định danh", max_length=40)
-    name = models.CharField(max_length=300)
-    last_status = models.CharField(max_length=2, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(max_length=300, verbose_name="nơi nhận")
+    last_status = models.CharField(max_length=2, blank=True, verbose_name="trạng thái gần nhất")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="thời điểm cập nhật")
 
     class Meta:
         verbose_name = "nơi nhận"
@@ -360,14 +458,23 @@ class StatusEvent(models.Model):
         CHANGE_REJECTED = "16", "Từ chối cập nhật / lấy lại / thu hồi"
 
     document = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="statuses"
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="statuses",
+        verbose_name="văn bản",
     )
-    outgoing = models.BooleanField(help_text="True: this instance sent the status.")
-    organ_id = models.CharField(max_length=40, help_text="The agency that reported the status.")
-    exchange_id = models.CharField(max_length=200)
-    code = models.CharField(max_length=2, choices=Code.choices)
-    description = models.CharField(max_length=1000, blank=True)
-    at = models.DateTimeField()
+    outgoing = models.BooleanField(
+        help_text="True: this instance sent the status.", verbose_name="văn bản đi"
+    )
+    organ_id = models.CharField(
+        max_length=40, help_text="The agency that reported the status.", verbose_name="mã cơ quan"
+    )
+    exchange_id = models.CharField(max_length=200, verbose_name="mã liên thông")
+    code = models.CharField(max_length=2, choices=Code.choices, verbose_name="mã")
+    description = models.CharField(max_length=1000, blank=True, verbose_name="mô tả")
+    at = models.DateTimeField(verbose_name="thời điểm")
 
     class Meta:
         verbose_name = "trạng thái xử lý"
@@ -383,10 +490,10 @@ class Partner(models.Model):
     """
 
     organ_id = models.CharField("mã định danh", max_length=40, unique=True)
-    name = models.CharField(max_length=300)
-    endpoint_url = models.URLField(max_length=500, blank=True)
-    certificate_pem = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True)
+    name = models.CharField(max_length=300, verbose_name="tên đơn vị")
+    endpoint_url = models.URLField(max_length=500, blank=True, verbose_name="địa chỉ kết nối")
+    certificate_pem = models.TextField(blank=True, verbose_name="chứng thư (PEM)")
+    is_active = models.BooleanField(default=True, verbose_name="đang dùng")
 
     class Meta:
         verbose_name = "đơn vị liên thông"
@@ -407,39 +514,62 @@ class Certificate(models.Model):
         EXPIRED = "expired", "Hết hạn"
 
     owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="người sở hữu",
     )
     owner_agency = models.ForeignKey(
-        "places.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "places.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="cơ quan sở hữu",
     )
-    subject = models.CharField(max_length=500)
-    serial = models.CharField(max_length=80)
-    issuer = models.CharField(max_length=500)
-    not_before = models.DateTimeField()
-    not_after = models.DateTimeField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
-    certificate_pem = models.TextField()
+    subject = models.CharField(max_length=500, verbose_name="trích yếu")
+    serial = models.CharField(max_length=80, verbose_name="số sê-ri")
+    issuer = models.CharField(max_length=500, verbose_name="tổ chức cấp")
+    not_before = models.DateTimeField(verbose_name="hiệu lực từ")
+    not_after = models.DateTimeField(verbose_name="hiệu lực đến")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.ACTIVE, verbose_name="tình trạng"
+    )
+    certificate_pem = models.TextField(verbose_name="chứng thư (PEM)")
     pkcs12 = models.BinaryField(
-        null=True, blank=True, help_text="Embedded keystore (PKCS#12); empty for USB tokens."
+        null=True,
+        blank=True,
+        help_text="Embedded keystore (PKCS#12); empty for USB tokens.",
+        verbose_name="tệp khóa (PKCS#12)",
     )
     remote_url = models.URLField(
-        blank=True, help_text="Remote signing service (CSC API v2) holding the key."
+        blank=True,
+        help_text="Remote signing service (CSC API v2) holding the key.",
+        verbose_name="địa chỉ dịch vụ ký từ xa",
     )
-    remote_credential_id = models.CharField(max_length=200, blank=True)
+    remote_credential_id = models.CharField(
+        max_length=200, blank=True, verbose_name="mã chứng thư ở dịch vụ ký từ xa"
+    )
     pkcs11_uri = models.CharField(
         max_length=500,
         blank=True,
         help_text="Key on a PKCS#11 token or HSM, as an RFC 7512 URI "
         "(pkcs11:token=...;object=...); the PIN is asked at signing time.",
+        verbose_name="địa chỉ token (PKCS#11)",
     )
-    is_test = models.BooleanField(default=False, help_text="Issued by the demo TEST CA.")
+    is_test = models.BooleanField(
+        default=False, help_text="Issued by the demo TEST CA.", verbose_name="dùng để thử"
+    )
     stamp_image = models.BinaryField(
         null=True,
         blank=True,
         help_text="PNG shown in the visible signature: the signer's handwritten signature "
         "(blue) or the agency's seal (red), transparent background (Annex I §II.7).",
+        verbose_name="hình con dấu",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
 
     class Meta:
         verbose_name = "chứng thư số"
@@ -456,11 +586,11 @@ class TrustedRoot(models.Model):
     """A root certificate an administrator trusts for verifying signed PDFs (the government
     CA roots; in the demo, the TEST CA)."""
 
-    name = models.CharField(max_length=300)
-    certificate_pem = models.TextField()
-    is_test = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=300, verbose_name="tên")
+    certificate_pem = models.TextField(verbose_name="chứng thư (PEM)")
+    is_test = models.BooleanField(default=False, verbose_name="dùng để thử")
+    is_active = models.BooleanField(default=True, verbose_name="đang dùng")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
 
     class Meta:
         verbose_name = "chứng thư gốc tin cậy"

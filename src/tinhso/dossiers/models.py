@@ -59,7 +59,10 @@ class Dossier(models.Model):
         gettext_lazy("mã tra cứu (băm)"), max_length=64, blank=True
     )
     version = models.ForeignKey(
-        "catalogue.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers"
+        "catalogue.ProcedureVersion",
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=gettext_lazy("phiên bản"),
     )
     agency = models.ForeignKey(
         "places.Agency",
@@ -68,21 +71,35 @@ class Dossier(models.Model):
         verbose_name=gettext_lazy("cơ quan giải quyết"),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=gettext_lazy("chủ sở hữu"),
     )
     applicant_name = models.CharField(gettext_lazy("người nộp"), max_length=200)
-    applicant_phone = models.CharField(max_length=15, blank=True)
-    applicant_email = models.EmailField(blank=True)
-    applicant_address = models.CharField(max_length=300, blank=True)
+    applicant_phone = models.CharField(
+        max_length=15, blank=True, verbose_name=gettext_lazy("số điện thoại người nộp")
+    )
+    applicant_email = models.EmailField(
+        blank=True, verbose_name=gettext_lazy("thư điện tử người nộp")
+    )
+    applicant_address = models.CharField(
+        max_length=300, blank=True, verbose_name=gettext_lazy("địa chỉ người nộp")
+    )
     form_data = models.JSONField(gettext_lazy("dữ liệu tờ khai"), default=dict, blank=True)
-    form_complete = models.BooleanField(default=False)
+    form_complete = models.BooleanField(default=False, verbose_name=gettext_lazy("tờ khai đã đủ"))
     delivery = models.CharField(
         gettext_lazy("cách nhận kết quả"), max_length=20, choices=Delivery.choices, blank=True
     )
     delivery_address = models.CharField(
         gettext_lazy("địa chỉ nhận kết quả"), max_length=300, blank=True
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    channel = models.CharField(
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.WEB,
+        verbose_name=gettext_lazy("kênh"),
+    )
     submitted_by_client = models.ForeignKey(
         "people.ApiClient",
         null=True,
@@ -91,9 +108,19 @@ class Dossier(models.Model):
         related_name="dossiers",
         verbose_name=gettext_lazy("ứng dụng kết nối đã nộp"),
     )
-    state = models.CharField(max_length=30, choices=State.choices, default=State.DRAFT)
+    state = models.CharField(
+        max_length=30,
+        choices=State.choices,
+        default=State.DRAFT,
+        verbose_name=gettext_lazy("trạng thái"),
+    )
     fee_total = models.PositiveIntegerField(gettext_lazy("phí, lệ phí (đồng)"), default=0)
-    fee_status = models.CharField(max_length=10, choices=FeeStatus.choices, default=FeeStatus.NONE)
+    fee_status = models.CharField(
+        max_length=10,
+        choices=FeeStatus.choices,
+        default=FeeStatus.NONE,
+        verbose_name=gettext_lazy("tình trạng phí, lệ phí"),
+    )
     submitted_at = models.DateTimeField(gettext_lazy("thời điểm nộp"), null=True, blank=True)
     appointment_at = models.DateTimeField(
         gettext_lazy("ngày hẹn trả kết quả"), null=True, blank=True
@@ -112,10 +139,20 @@ class Dossier(models.Model):
         gettext_lazy("bắt đầu tính thời hạn"), null=True, blank=True
     )
     route = models.ForeignKey(
-        "ProcessingRoute", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ProcessingRoute",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("quy trình"),
     )
     current_step = models.ForeignKey(
-        "RouteStep", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "RouteStep",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("bước hiện tại"),
     )
     current_agency = models.ForeignKey(
         "places.Agency",
@@ -138,8 +175,10 @@ class Dossier(models.Model):
     finished_at = models.DateTimeField(gettext_lazy("kết thúc xử lý"), null=True, blank=True)
     returned_at = models.DateTimeField(gettext_lazy("đã trả kết quả lúc"), null=True, blank=True)
     decision_reason = models.TextField(gettext_lazy("lý do từ chối"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    updated_at = models.DateTimeField(
+        auto_now=True, verbose_name=gettext_lazy("thời điểm cập nhật")
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -188,15 +227,22 @@ def _upload_to(instance: DossierFile, filename: str) -> str:
 class DossierFile(models.Model):
     """One electronic file of a dossier component (thành phần hồ sơ); several per component."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="files")
-    component = models.ForeignKey(
-        "catalogue.ComponentRequirement", on_delete=models.PROTECT, related_name="+"
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="files", verbose_name=gettext_lazy("hồ sơ")
     )
-    original_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=10)  # pdf, jpg, png, docx, xlsx, odt
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=_upload_to, blank=True)
+    component = models.ForeignKey(
+        "catalogue.ComponentRequirement",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("thành phần hồ sơ"),
+    )
+    original_name = models.CharField(max_length=255, verbose_name=gettext_lazy("tên tệp gốc"))
+    kind = models.CharField(
+        max_length=10, verbose_name=gettext_lazy("loại")
+    )  # pdf, jpg, png, docx, xlsx, odt
+    size = models.PositiveIntegerField(verbose_name=gettext_lazy("dung lượng (byte)"))
+    sha256 = models.CharField(max_length=64, verbose_name=gettext_lazy("mã băm SHA-256"))
+    file = models.FileField(upload_to=_upload_to, blank=True, verbose_name=gettext_lazy("tệp"))
     from_result = models.ForeignKey(
         "DossierResult",
         null=True,
@@ -206,14 +252,21 @@ class DossierFile(models.Model):
         verbose_name=gettext_lazy("lấy từ kết quả đã cấp"),
     )
     supplement = models.ForeignKey(
-        "SupplementRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "SupplementRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("yêu cầu bổ sung"),
     )
     digitised = models.BooleanField(
         gettext_lazy("đã số hóa"),
         default=True,
         help_text=gettext_lazy("Chỉ tiêu số hóa (QĐ 766): bản điện tử có giá trị."),
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(
+        auto_now_add=True, verbose_name=gettext_lazy("thời điểm tải lên")
+    )
 
     class Meta:
         ordering = ["component__position", "uploaded_at", "pk"]
@@ -227,14 +280,21 @@ class DossierFile(models.Model):
 class DossierCounter(models.Model):
     """The last sequence number given by one agency on one day, locked while numbering."""
 
-    agency = models.ForeignKey("places.Agency", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
+    day = models.DateField(verbose_name=gettext_lazy("ngày"))
+    last = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("lần cuối"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["agency", "day"], name="dossier_counter_per_day")
         ]
+        verbose_name = gettext_lazy("bộ đếm mã hồ sơ")
+        verbose_name_plural = gettext_lazy("bộ đếm mã hồ sơ")
 
 
 class IdempotencyKey(models.Model):
@@ -246,15 +306,29 @@ class IdempotencyKey(models.Model):
     """
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("chủ sở hữu"),
     )
     client = models.ForeignKey(
-        "people.ApiClient", null=True, on_delete=models.CASCADE, related_name="+"
+        "people.ApiClient",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("ứng dụng kết nối"),
     )
-    key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    dossier = models.ForeignKey(Dossier, null=True, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(max_length=200, verbose_name=gettext_lazy("khóa"))
+    request_hash = models.CharField(max_length=64, verbose_name=gettext_lazy("mã băm yêu cầu"))
+    dossier = models.ForeignKey(
+        Dossier,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("hồ sơ"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
 
     class Meta:
         constraints = [
@@ -274,18 +348,26 @@ class IdempotencyKey(models.Model):
                 name="idempotency_key_owner_or_client",
             ),
         ]
+        verbose_name = gettext_lazy("khóa chống gửi trùng")
+        verbose_name_plural = gettext_lazy("khóa chống gửi trùng")
 
 
 class DossierEvent(models.Model):
     """One line of the status timeline the citizen sees."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    state = models.CharField(max_length=30, choices=Dossier.State.choices)
-    note = models.TextField(blank=True)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="events", verbose_name=gettext_lazy("hồ sơ")
+    )
+    at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm"))
+    state = models.CharField(
+        max_length=30, choices=Dossier.State.choices, verbose_name=gettext_lazy("trạng thái")
+    )
+    note = models.TextField(blank=True, verbose_name=gettext_lazy("ghi chú"))
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = gettext_lazy("lịch sử hồ sơ")
+        verbose_name_plural = gettext_lazy("lịch sử hồ sơ")
 
     def __str__(self) -> str:
         return f"{self.dossier} {self.state}"
@@ -294,40 +376,68 @@ class DossierEvent(models.Model):
 class SupplementRequest(models.Model):
     """Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02): the legal clock stops until it is answered."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
-    requested_at = models.DateTimeField()
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="supplements",
+        verbose_name=gettext_lazy("hồ sơ"),
+    )
+    requested_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm yêu cầu"))
     reason = models.TextField(gettext_lazy("lý do"))
     fields = models.JSONField(gettext_lazy("trường cần sửa"), default=list, blank=True)
     components = models.ManyToManyField(
-        "catalogue.ComponentRequirement", blank=True, related_name="+"
+        "catalogue.ComponentRequirement",
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("thành phần hồ sơ"),
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
-    answer_note = models.TextField(blank=True)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm trả lời")
+    )
+    answer_note = models.TextField(blank=True, verbose_name=gettext_lazy("nội dung bổ sung"))
     items = models.JSONField(
         gettext_lazy("thành phần thiếu/sai và lý do"), default=list, blank=True
     )  # [{"component": id, "name": str, "reason": str}]
-    during_processing = models.BooleanField(default=False)
+    during_processing = models.BooleanField(
+        default=False, verbose_name=gettext_lazy("trong khi xử lý")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người yêu cầu"),
     )
 
     class Meta:
         ordering = ["requested_at", "pk"]
+        verbose_name = gettext_lazy("yêu cầu bổ sung")
+        verbose_name_plural = gettext_lazy("yêu cầu bổ sung")
 
 
 class DossierResult(models.Model):
     """Kết quả giải quyết điện tử: a file the citizen downloads and may reuse later."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="results")
-    name = models.CharField(max_length=500)
-    file = models.FileField(upload_to="dossiers/results/")
-    kind = models.CharField(max_length=10, default="pdf")
-    size = models.PositiveIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    issued_at = models.DateTimeField()
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="results",
+        verbose_name=gettext_lazy("hồ sơ"),
+    )
+    name = models.CharField(max_length=500, verbose_name=gettext_lazy("tên"))
+    file = models.FileField(upload_to="dossiers/results/", verbose_name=gettext_lazy("tệp"))
+    kind = models.CharField(max_length=10, default="pdf", verbose_name=gettext_lazy("loại"))
+    size = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("dung lượng (byte)"))
+    sha256 = models.CharField(
+        max_length=64, blank=True, verbose_name=gettext_lazy("mã băm SHA-256")
+    )
+    issued_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm cấp"))
 
     class Meta:
         ordering = ["-issued_at", "pk"]
+        verbose_name = gettext_lazy("kết quả giải quyết")
+        verbose_name_plural = gettext_lazy("kết quả giải quyết")
 
     def __str__(self) -> str:
         return self.name
@@ -341,20 +451,30 @@ class Rating(models.Model):
         SATISFIED = "satisfied", gettext_lazy("hài lòng")
         NOT_SATISFIED = "not_satisfied", gettext_lazy("không hài lòng")
 
-    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
-    level = models.CharField(max_length=20, choices=Level.choices)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    dossier = models.OneToOneField(
+        Dossier, on_delete=models.CASCADE, related_name="rating", verbose_name=gettext_lazy("hồ sơ")
+    )
+    level = models.CharField(
+        max_length=20, choices=Level.choices, verbose_name=gettext_lazy("mức hài lòng")
+    )
+    comment = models.TextField(blank=True, verbose_name=gettext_lazy("nhận xét"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+
+    class Meta:
+        verbose_name = gettext_lazy("đánh giá")
+        verbose_name_plural = gettext_lazy("đánh giá")
 
 
 class LookupAttempt(models.Model):
     """A public look-up try, kept a short while to rate-limit guessing per client address."""
 
-    client = models.CharField(max_length=64)
-    at = models.DateTimeField()
+    client = models.CharField(max_length=64, verbose_name=gettext_lazy("ứng dụng kết nối"))
+    at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm"))
 
     class Meta:
         indexes = [models.Index(fields=["client", "at"], name="lookup_client_at")]
+        verbose_name = gettext_lazy("lượt tra cứu")
+        verbose_name_plural = gettext_lazy("lượt tra cứu")
 
 
 class ProcessingRoute(models.Model):
@@ -365,18 +485,25 @@ class ProcessingRoute(models.Model):
     """
 
     procedure = models.ForeignKey(
-        "catalogue.Procedure", on_delete=models.PROTECT, related_name="routes"
+        "catalogue.Procedure",
+        on_delete=models.PROTECT,
+        related_name="routes",
+        verbose_name=gettext_lazy("thủ tục"),
     )
-    number = models.PositiveIntegerField(default=1)
+    number = models.PositiveIntegerField(
+        default=1, verbose_name=gettext_lazy("số thứ tự quy trình")
+    )
     is_active = models.BooleanField(gettext_lazy("đang áp dụng"), default=True)
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=300, blank=True, verbose_name=gettext_lazy("ghi chú"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
 
     class Meta:
         ordering = ["procedure", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "number"], name="route_number_once")
         ]
+        verbose_name = gettext_lazy("quy trình xử lý")
+        verbose_name_plural = gettext_lazy("quy trình xử lý")
 
     def __str__(self) -> str:
         return _("%(procedure)s quy trình %(number)s") % {
@@ -388,9 +515,14 @@ class ProcessingRoute(models.Model):
 class RouteStep(models.Model):
     """Bước xử lý: who (agency + role) and its share of the working-time budget."""
 
-    route = models.ForeignKey(ProcessingRoute, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=200)
+    route = models.ForeignKey(
+        ProcessingRoute,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=gettext_lazy("quy trình"),
+    )
+    position = models.PositiveSmallIntegerField(verbose_name=gettext_lazy("thứ tự"))
+    name = models.CharField(max_length=200, verbose_name=gettext_lazy("tên bước"))
     agency = models.ForeignKey(
         "places.Agency",
         null=True,
@@ -398,15 +530,22 @@ class RouteStep(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=gettext_lazy("Để trống: cơ quan giải quyết của hồ sơ."),
+        verbose_name=gettext_lazy("cơ quan"),
     )
-    role = models.CharField(max_length=30)  # tinhso.people.models.Role
-    share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    role = models.CharField(
+        max_length=30, verbose_name=gettext_lazy("vai trò")
+    )  # tinhso.people.models.Role
+    share_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, verbose_name=gettext_lazy("tỷ lệ thời gian (%)")
+    )
 
     class Meta:
         ordering = ["route", "position"]
         constraints = [
             models.UniqueConstraint(fields=["route", "position"], name="route_step_once")
         ]
+        verbose_name = gettext_lazy("bước quy trình")
+        verbose_name_plural = gettext_lazy("bước quy trình")
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
@@ -421,53 +560,113 @@ class StepRecord(models.Model):
         RETURNED = "returned", gettext_lazy("trả lại bước trước")
         FINISHED = "finished", gettext_lazy("đã xử lý xong")
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="step_records")
-    step = models.ForeignKey(
-        RouteStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="step_records",
+        verbose_name=gettext_lazy("hồ sơ"),
     )
-    name = models.CharField(max_length=200)
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(
+        RouteStep,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("bước"),
+    )
+    name = models.CharField(max_length=200, verbose_name=gettext_lazy("tên bước"))
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người chuyển"),
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người xử lý"),
     )
-    started_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
-    note = models.TextField(blank=True)
+    started_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm bắt đầu"))
+    due_at = models.DateTimeField(verbose_name=gettext_lazy("hạn"))
+    finished_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm hoàn thành")
+    )
+    outcome = models.CharField(
+        max_length=10,
+        choices=Outcome.choices,
+        default=Outcome.OPEN,
+        verbose_name=gettext_lazy("kết quả"),
+    )
+    note = models.TextField(blank=True, verbose_name=gettext_lazy("ghi chú"))
 
     class Meta:
-        ordering = ["pk"]  # hand-off order
+        ordering = ["pk"]
+        verbose_name = gettext_lazy("bước xử lý")
+        verbose_name_plural = gettext_lazy("bước xử lý")  # hand-off order
 
 
 class Apology(models.Model):
     """Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04), from the agency at fault."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(gettext_lazy("lý do chậm"))
-    previous_appointment = models.DateTimeField()
-    new_appointment = models.DateTimeField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="apologies",
+        verbose_name=gettext_lazy("hồ sơ"),
     )
-    created_at = models.DateTimeField()
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
+    reason = models.TextField(gettext_lazy("lý do chậm"))
+    previous_appointment = models.DateTimeField(verbose_name=gettext_lazy("ngày hẹn trước"))
+    new_appointment = models.DateTimeField(verbose_name=gettext_lazy("ngày hẹn mới"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người tạo"),
+    )
+    created_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm tạo"))
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = gettext_lazy("thư xin lỗi")
+        verbose_name_plural = gettext_lazy("thư xin lỗi")
 
 
 class ApologyReminder(models.Model):
     """Nhắc xin lỗi: the agency at fault was asked for its apology (Mẫu 04) before the
     appointment passed; one per dossier, agency and appointment."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apology_reminders")
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
-    appointment = models.DateTimeField()
-    sent_at = models.DateTimeField()
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="apology_reminders",
+        verbose_name=gettext_lazy("hồ sơ"),
+    )
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
+    appointment = models.DateTimeField(verbose_name=gettext_lazy("ngày hẹn trả"))
+    sent_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm gửi"))
 
     class Meta:
         constraints = [
@@ -475,24 +674,47 @@ class ApologyReminder(models.Model):
                 fields=["dossier", "agency", "appointment"], name="one_reminder_per_appointment"
             )
         ]
+        verbose_name = gettext_lazy("nhắc xin lỗi")
+        verbose_name_plural = gettext_lazy("nhắc xin lỗi")
 
 
 class OpinionRequest(models.Model):
     """Lấy ý kiến: one of several agencies asked in parallel for its opinion at a step."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="opinions")
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.CASCADE,
+        related_name="opinions",
+        verbose_name=gettext_lazy("hồ sơ"),
+    )
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
     question = models.TextField(gettext_lazy("nội dung xin ý kiến"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người yêu cầu"),
     )
-    requested_at = models.DateTimeField()
-    due_at = models.DateTimeField()
+    requested_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm yêu cầu"))
+    due_at = models.DateTimeField(verbose_name=gettext_lazy("hạn"))
     answer = models.TextField(gettext_lazy("ý kiến"), blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người trả lời"),
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm trả lời")
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -503,6 +725,8 @@ class OpinionRequest(models.Model):
                 name="one_open_opinion_per_agency",
             )
         ]
+        verbose_name = gettext_lazy("xin ý kiến")
+        verbose_name_plural = gettext_lazy("xin ý kiến")
 
 
 def _paper_upload_to(instance: ProcessingPaper, filename: str) -> str:
@@ -517,20 +741,35 @@ class ProcessingPaper(models.Model):
         DRAFT_RESULT = "draft_result", gettext_lazy("dự thảo kết quả")
         APPRAISAL = "appraisal", gettext_lazy("tờ trình, ý kiến thẩm định")
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="papers")
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="papers", verbose_name=gettext_lazy("hồ sơ")
+    )
     step_record = models.ForeignKey(
-        StepRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
+        StepRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="papers",
+        verbose_name=gettext_lazy("bước xử lý"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    original_name = models.CharField(max_length=255)
-    file_kind = models.CharField(max_length=10)  # pdf, jpg, png, docx, xlsx, odt
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=_paper_upload_to)
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, verbose_name=gettext_lazy("loại giấy tờ")
+    )
+    original_name = models.CharField(max_length=255, verbose_name=gettext_lazy("tên tệp gốc"))
+    file_kind = models.CharField(
+        max_length=10, verbose_name=gettext_lazy("loại tệp")
+    )  # pdf, jpg, png, docx, xlsx, odt
+    size = models.PositiveIntegerField(verbose_name=gettext_lazy("dung lượng (byte)"))
+    sha256 = models.CharField(max_length=64, verbose_name=gettext_lazy("mã băm SHA-256"))
+    file = models.FileField(upload_to=_paper_upload_to, verbose_name=gettext_lazy("tệp"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người tải lên"),
     )
-    uploaded_at = models.DateTimeField()
+    uploaded_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm tải lên"))
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

@@ -33,8 +33,8 @@ class Category(models.Model):
         help_text=_("Người phản ánh được mở lại phản ánh đã xử lý trong số ngày này."),
     )
     is_active = models.BooleanField(_("đang dùng"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("thời điểm tạo"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("thời điểm cập nhật"))
 
     class Meta:
         ordering = ["group", "name"]
@@ -56,13 +56,25 @@ class Attribute(models.Model):
         SINGLE = "singlevaluelist", _("chọn một")
         MULTI = "multivaluelist", _("chọn nhiều")
 
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        related_name="attributes",
+        verbose_name=_("lĩnh vực phản ánh"),
+    )
     code = models.SlugField(_("mã"), max_length=40)
     description = models.CharField(_("câu hỏi"), max_length=300)
-    datatype = models.CharField(max_length=20, choices=Datatype.choices, default=Datatype.STRING)
-    datatype_description = models.CharField(max_length=300, blank=True)
+    datatype = models.CharField(
+        max_length=20,
+        choices=Datatype.choices,
+        default=Datatype.STRING,
+        verbose_name=_("kiểu dữ liệu"),
+    )
+    datatype_description = models.CharField(
+        max_length=300, blank=True, verbose_name=_("mô tả kiểu dữ liệu")
+    )
     is_required = models.BooleanField(_("bắt buộc"), default=False)
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField(default=1, verbose_name=_("thứ tự"))
     values = models.JSONField(
         _("lựa chọn"),
         default=list,
@@ -85,7 +97,12 @@ class Attribute(models.Model):
 class RoutingRule(models.Model):
     """Ma trận phân công: category + commune (or every commune) → the responsible agency."""
 
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="routes")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        related_name="routes",
+        verbose_name=_("lĩnh vực phản ánh"),
+    )
     commune = models.ForeignKey(
         Commune,
         null=True,
@@ -93,9 +110,12 @@ class RoutingRule(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         help_text=_("Để trống: áp dụng cho mọi xã, phường chưa có quy tắc riêng."),
+        verbose_name=_("xã, phường"),
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("cơ quan xử lý")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("thời điểm cập nhật"))
 
     class Meta:
         constraints = [
@@ -134,26 +154,50 @@ class Report(models.Model):
         HOTLINE = "hotline", _("đường dây nóng")
         COUNTER = "counter", _("tại quầy")
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("lĩnh vực phản ánh"),
+    )
     description = models.TextField(_("nội dung"))
-    attributes = models.JSONField(default=dict, blank=True)
-    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    long = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, verbose_name=_("thông tin bổ sung"))
+    lat = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("vĩ độ")
+    )
+    long = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("kinh độ")
+    )
     address = models.CharField(_("địa điểm"), max_length=300, blank=True)
     commune = models.ForeignKey(
-        Commune, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Commune,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("xã, phường"),
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("cơ quan xử lý")
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("người xử lý"),
     )
-    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.RECEIVED, verbose_name=_("trạng thái")
+    )
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name=_("trùng với"),
     )
     answer = models.TextField(_("trả lời công khai"), blank=True)
     public_note = models.TextField(
@@ -167,13 +211,20 @@ class Report(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="field_reports",
+        verbose_name=_("người phản ánh"),
     )
-    reporter_name = models.CharField(max_length=200, blank=True)
-    reporter_email = models.EmailField(blank=True)
-    reporter_phone = models.CharField(max_length=20, blank=True)
+    reporter_name = models.CharField(
+        max_length=200, blank=True, verbose_name=_("tên người phản ánh")
+    )
+    reporter_email = models.EmailField(blank=True, verbose_name=_("thư điện tử người phản ánh"))
+    reporter_phone = models.CharField(
+        max_length=20, blank=True, verbose_name=_("số điện thoại người phản ánh")
+    )
     is_anonymous = models.BooleanField(_("ẩn danh"), default=False)
     consents_to_publish = models.BooleanField(_("đồng ý công khai"), default=False)
-    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
+    channel = models.CharField(
+        max_length=20, choices=Channel.choices, default=Channel.WEB, verbose_name=_("kênh")
+    )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -181,17 +232,27 @@ class Report(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Cán bộ đường dây nóng hoặc tại quầy nhập thay người dân."),
+        verbose_name=_("cán bộ nhập thay"),
     )
     api_client = models.ForeignKey(
-        "people.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "people.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ứng dụng kết nối"),
     )
-    token = models.CharField(max_length=32, unique=True)
-    received_at = models.DateTimeField(db_index=True)
-    updated_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    token = models.CharField(max_length=32, unique=True, verbose_name=_("mã"))
+    received_at = models.DateTimeField(db_index=True, verbose_name=_("thời điểm tiếp nhận"))
+    updated_at = models.DateTimeField(verbose_name=_("thời điểm cập nhật"))
+    due_at = models.DateTimeField(verbose_name=_("hạn"))
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("thời điểm chuyển cấp trên")
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("thời điểm xử lý xong")
+    )
+    rating = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("đánh giá"))
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -237,39 +298,57 @@ class Photo(models.Model):
         PHOTO = "photo", _("ảnh")
         VIDEO = "video", _("video")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="photos", verbose_name=_("phản ánh")
+    )
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.PHOTO)
-    image = models.FileField(upload_to="feedback/photos/%Y/%m/")
-    video = models.FileField(upload_to="feedback/videos/%Y/%m/", blank=True)
-    content_type = models.CharField(max_length=50)  # of `video` for a video, else of `image`
+    image = models.FileField(upload_to="feedback/photos/%Y/%m/", verbose_name=_("ảnh"))
+    video = models.FileField(
+        upload_to="feedback/videos/%Y/%m/", blank=True, verbose_name=_("video")
+    )
+    content_type = models.CharField(
+        max_length=50, verbose_name=_("kiểu nội dung")
+    )  # of `video` for a video, else of `image`
     is_evidence = models.BooleanField(_("ảnh kết quả xử lý"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("thời điểm tạo"))
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("ảnh, video")
+        verbose_name_plural = _("ảnh, video")
 
 
 class Event(models.Model):
     """One line of a report's history; public lines appear on the report's page."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    state = models.CharField(max_length=20, choices=Report.State.choices)
-    note = models.TextField(blank=True)
-    is_public = models.BooleanField(default=True)
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="events", verbose_name=_("phản ánh")
+    )
+    at = models.DateTimeField(verbose_name=_("thời điểm"))
+    state = models.CharField(
+        max_length=20, choices=Report.State.choices, verbose_name=_("trạng thái")
+    )
+    note = models.TextField(blank=True, verbose_name=_("ghi chú"))
+    is_public = models.BooleanField(default=True, verbose_name=_("công khai"))
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = _("diễn biến xử lý")
+        verbose_name_plural = _("diễn biến xử lý")
 
 
 class Follower(models.Model):
     """Someone who asked to hear about a report's public changes."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
-    email = models.EmailField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="followers", verbose_name=_("phản ánh")
+    )
+    email = models.EmailField(verbose_name=_("thư điện tử"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("thời điểm tạo"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["report", "email"], name="feedback_follow_once")
         ]
+        verbose_name = _("người theo dõi")
+        verbose_name_plural = _("người theo dõi")

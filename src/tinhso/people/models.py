@@ -20,9 +20,20 @@ class User(AbstractUser):
         CITIZEN = "citizen", gettext_lazy("công dân, tổ chức")
         OFFICIAL = "official", gettext_lazy("cán bộ, công chức")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
-    full_name = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=15, unique=True, null=True, blank=True)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.CITIZEN,
+        verbose_name=gettext_lazy("loại tài khoản"),
+    )
+    full_name = models.CharField(max_length=200, blank=True, verbose_name=gettext_lazy("họ và tên"))
+    phone = models.CharField(
+        max_length=15,
+        unique=True,
+        null=True,
+        blank=True,
+        verbose_name=gettext_lazy("số điện thoại"),
+    )
     address = models.CharField(gettext_lazy("địa chỉ liên hệ"), max_length=300, blank=True)
     # Which channels a citizen wants news of their dossiers and reports through
     # (core/notify.py honours them; one-time codes always go to the address they were asked for).
@@ -57,20 +68,34 @@ class Citizen(models.Model):
     """Công dân: a person known by their personal identification number (số định danh cá nhân)."""
 
     user = models.OneToOneField(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="citizen",
+        verbose_name=gettext_lazy("tài khoản"),
     )
     personal_id = models.CharField(gettext_lazy("số định danh cá nhân"), max_length=12, unique=True)
-    full_name = models.CharField(max_length=200)
-    date_of_birth = models.DateField(null=True, blank=True)
-    sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
-    phone = models.CharField(max_length=15, blank=True)
-    email = models.EmailField(blank=True)
-    address = models.CharField(max_length=300, blank=True)
-    commune = models.ForeignKey(
-        "places.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    full_name = models.CharField(max_length=200, verbose_name=gettext_lazy("họ và tên"))
+    date_of_birth = models.DateField(null=True, blank=True, verbose_name=gettext_lazy("ngày sinh"))
+    sex = models.CharField(
+        max_length=10, choices=Sex.choices, blank=True, verbose_name=gettext_lazy("giới tính")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    phone = models.CharField(max_length=15, blank=True, verbose_name=gettext_lazy("số điện thoại"))
+    email = models.EmailField(blank=True, verbose_name=gettext_lazy("thư điện tử"))
+    address = models.CharField(max_length=300, blank=True, verbose_name=gettext_lazy("địa chỉ"))
+    commune = models.ForeignKey(
+        "places.Commune",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("xã, phường"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    updated_at = models.DateTimeField(
+        auto_now=True, verbose_name=gettext_lazy("thời điểm cập nhật")
+    )
 
     class Meta:
         verbose_name = gettext_lazy("công dân")
@@ -90,15 +115,29 @@ class Organisation(models.Model):
         OTHER = "other", gettext_lazy("tổ chức khác")
 
     tax_code = models.CharField(gettext_lazy("mã số thuế"), max_length=14, unique=True)
-    name = models.CharField(max_length=300)
-    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.ENTERPRISE)
-    address = models.CharField(max_length=300, blank=True)
-    representative = models.ForeignKey(
-        Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
+    name = models.CharField(max_length=300, verbose_name=gettext_lazy("tên"))
+    kind = models.CharField(
+        max_length=30,
+        choices=Kind.choices,
+        default=Kind.ENTERPRISE,
+        verbose_name=gettext_lazy("loại hình"),
     )
-    members = models.ManyToManyField(User, blank=True, related_name="organisations")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    address = models.CharField(max_length=300, blank=True, verbose_name=gettext_lazy("địa chỉ"))
+    representative = models.ForeignKey(
+        Citizen,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        verbose_name=gettext_lazy("người đại diện"),
+    )
+    members = models.ManyToManyField(
+        User, blank=True, related_name="organisations", verbose_name=gettext_lazy("thành viên")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    updated_at = models.DateTimeField(
+        auto_now=True, verbose_name=gettext_lazy("thời điểm cập nhật")
+    )
 
     class Meta:
         verbose_name = gettext_lazy("tổ chức")
@@ -121,11 +160,20 @@ class Role(models.TextChoices):
 class RoleAssignment(models.Model):
     """Vai trò: an official holds a role in an agency. Several roles, several agencies."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
-    agency = models.ForeignKey("places.Agency", on_delete=models.PROTECT, related_name="roles")
-    role = models.CharField(max_length=30, choices=Role.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="roles", verbose_name=gettext_lazy("tài khoản")
+    )
+    agency = models.ForeignKey(
+        "places.Agency",
+        on_delete=models.PROTECT,
+        related_name="roles",
+        verbose_name=gettext_lazy("cơ quan"),
+    )
+    role = models.CharField(
+        max_length=30, choices=Role.choices, verbose_name=gettext_lazy("vai trò")
+    )
     title = models.CharField(gettext_lazy("chức vụ"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
 
     class Meta:
         verbose_name = gettext_lazy("vai trò")
@@ -157,15 +205,21 @@ class ApiClient(models.Model):
     """
 
     name = models.CharField(gettext_lazy("tên ứng dụng"), max_length=200, unique=True)
-    key_prefix = models.CharField(max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(
+        max_length=12, editable=False, verbose_name=gettext_lazy("tiền tố khóa")
+    )
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=gettext_lazy("mã băm khóa")
+    )
     scopes = models.JSONField(gettext_lazy("phạm vi"), default=list, blank=True)
     requests_per_minute = models.PositiveIntegerField(
         gettext_lazy("giới hạn yêu cầu/phút"), default=60
     )
     is_active = models.BooleanField(gettext_lazy("đang hoạt động"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("thời điểm thu hồi")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -182,14 +236,21 @@ class ApiClient(models.Model):
 class ApiClientUsage(models.Model):
     """Requests a client made in one minute (the rate limit's fixed window)."""
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
-    minute = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    client = models.ForeignKey(
+        ApiClient,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("ứng dụng kết nối"),
+    )
+    minute = models.DateTimeField(verbose_name=gettext_lazy("phút"))
+    count = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("số lượng"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "minute"], name="people_client_usage_window")
         ]
+        verbose_name = gettext_lazy("lượt dùng ứng dụng kết nối")
+        verbose_name_plural = gettext_lazy("lượt dùng ứng dụng kết nối")
 
 
 class OneTimeCode(models.Model):
@@ -212,22 +273,39 @@ class OneTimeCode(models.Model):
         SMS = "sms", "SMS"
         EMAIL = "email", "Email"
 
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    address = models.CharField(max_length=254)
-    user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    purpose = models.CharField(
+        max_length=20, choices=Purpose.choices, verbose_name=gettext_lazy("mục đích")
     )
-    can_succeed = models.BooleanField(default=True)
-    code_hash = models.CharField(max_length=100)  # "salt$hmac"
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, verbose_name=gettext_lazy("kênh")
+    )
+    address = models.CharField(
+        max_length=254, verbose_name=gettext_lazy("số điện thoại hoặc thư điện tử")
+    )
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=gettext_lazy("tài khoản"),
+    )
+    can_succeed = models.BooleanField(default=True, verbose_name=gettext_lazy("có thể thành công"))
+    code_hash = models.CharField(
+        max_length=100, verbose_name=gettext_lazy("mã băm của mã")
+    )  # "salt$hmac"
     # Sign-up: the name and the password's hash until the code is confirmed.
-    details = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    client_address = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True, verbose_name=gettext_lazy("chi tiết"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("số lần thử"))
+    client_address = models.CharField(
+        max_length=64, blank=True, verbose_name=gettext_lazy("địa chỉ máy khách")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("thời điểm tạo"))
+    sent_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm gửi"))
+    expires_at = models.DateTimeField(verbose_name=gettext_lazy("hết hạn lúc"))
+    used_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("thời điểm dùng")
+    )
 
     class Meta:
         verbose_name = gettext_lazy("mã xác nhận")
@@ -241,12 +319,16 @@ class OneTimeCode(models.Model):
 class CodeSending(models.Model):
     """One code sent (or answered as if sent): what the per-address and per-client limits count."""
 
-    address = models.CharField(max_length=254)
-    client_address = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(db_index=True)
+    address = models.CharField(max_length=254, verbose_name=gettext_lazy("địa chỉ"))
+    client_address = models.CharField(
+        max_length=64, blank=True, verbose_name=gettext_lazy("địa chỉ máy khách")
+    )
+    sent_at = models.DateTimeField(db_index=True, verbose_name=gettext_lazy("thời điểm gửi"))
 
     class Meta:
         indexes = [
             models.Index(fields=["address", "sent_at"], name="people_sending_address"),
             models.Index(fields=["client_address", "sent_at"], name="people_sending_client"),
         ]
+        verbose_name = gettext_lazy("lần gửi mã")
+        verbose_name_plural = gettext_lazy("lần gửi mã")

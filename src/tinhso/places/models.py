@@ -24,12 +24,18 @@ class DivisionType(models.TextChoices):
 class Province(models.Model):
     """Tỉnh, thành phố trực thuộc trung ương (after 1 July 2025)."""
 
-    code = models.PositiveSmallIntegerField(unique=True)
-    name = models.CharField(max_length=100)
-    division_type = models.CharField(max_length=30, choices=DivisionType.choices)
-    codename = models.CharField(max_length=100)
-    phone_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    search_key = models.CharField(max_length=200, db_index=True, default="")
+    code = models.PositiveSmallIntegerField(unique=True, verbose_name="mã")
+    name = models.CharField(max_length=100, verbose_name="tên")
+    division_type = models.CharField(
+        max_length=30, choices=DivisionType.choices, verbose_name="loại đơn vị"
+    )
+    codename = models.CharField(max_length=100, verbose_name="tên mã")
+    phone_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="mã vùng điện thoại"
+    )
+    search_key = models.CharField(
+        max_length=200, db_index=True, default="", verbose_name="khóa tìm kiếm"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -48,12 +54,18 @@ class Province(models.Model):
 class Commune(models.Model):
     """Xã, phường, đặc khu: the lower level of the two-level local government."""
 
-    code = models.PositiveIntegerField(unique=True)
-    name = models.CharField(max_length=100)
-    division_type = models.CharField(max_length=30, choices=DivisionType.choices)
-    codename = models.CharField(max_length=100)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="communes")
-    search_key = models.CharField(max_length=200, db_index=True, default="")
+    code = models.PositiveIntegerField(unique=True, verbose_name="mã")
+    name = models.CharField(max_length=100, verbose_name="tên")
+    division_type = models.CharField(
+        max_length=30, choices=DivisionType.choices, verbose_name="loại đơn vị"
+    )
+    codename = models.CharField(max_length=100, verbose_name="tên mã")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="communes", verbose_name="tỉnh, thành phố"
+    )
+    search_key = models.CharField(
+        max_length=200, db_index=True, default="", verbose_name="khóa tìm kiếm"
+    )
 
     class Meta:
         ordering = ["province__code", "code"]
@@ -72,10 +84,14 @@ class LegacyProvince(models.Model):
     Yên Bái, new 15 is Lào Cai): always go through `successor`.
     """
 
-    code = models.PositiveSmallIntegerField(unique=True)
-    name = models.CharField(max_length=100)
-    division_type = models.CharField(max_length=30, choices=DivisionType.choices)
-    successor = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="predecessors")
+    code = models.PositiveSmallIntegerField(unique=True, verbose_name="mã")
+    name = models.CharField(max_length=100, verbose_name="tên")
+    division_type = models.CharField(
+        max_length=30, choices=DivisionType.choices, verbose_name="loại đơn vị"
+    )
+    successor = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="predecessors", verbose_name="tỉnh kế thừa"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -104,23 +120,36 @@ class Agency(models.Model):
         error_messages={"unique": "Mã định danh này đã dùng cho một cơ quan, đơn vị khác."},
         help_text="Theo Quyết định 20/2020/QĐ-TTg, ví dụ 000.00.00.H41.",
     )
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, verbose_name="tên")
     short_name = models.CharField(
         max_length=30,
         validators=[validate_short_name],
         help_text="Chữ viết tắt dùng trong ký hiệu văn bản, ví dụ UBND, SXD.",
+        verbose_name="tên viết tắt",
     )
-    level = models.CharField(max_length=20, choices=Level.choices)
+    level = models.CharField(max_length=20, choices=Level.choices, verbose_name="cấp")
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="cơ quan cấp trên",
     )
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="agencies")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="agencies", verbose_name="tỉnh, thành phố"
+    )
     commune = models.ForeignKey(
-        Commune, null=True, blank=True, on_delete=models.PROTECT, related_name="agencies"
+        Commune,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agencies",
+        verbose_name="xã, phường",
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(default=True, verbose_name="đang dùng")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="thời điểm tạo")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="thời điểm cập nhật")
 
     class Meta:
         ordering = ["code"]
@@ -170,14 +199,18 @@ class CommuneBoundary(models.Model):
     boundary data (`tinhso places import-boundaries`). The bounding box is kept in columns so
     the few communes that may contain a point are found by an index before the exact test."""
 
-    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="boundary")
-    polygons = models.JSONField(help_text="GeoJSON MultiPolygon coordinates, WGS 84.")
-    west = models.FloatField()
-    south = models.FloatField()
-    east = models.FloatField()
-    north = models.FloatField()
-    source = models.CharField(max_length=200, blank=True)
-    imported_at = models.DateTimeField(auto_now=True)
+    commune = models.OneToOneField(
+        Commune, on_delete=models.CASCADE, related_name="boundary", verbose_name="xã, phường"
+    )
+    polygons = models.JSONField(
+        help_text="GeoJSON MultiPolygon coordinates, WGS 84.", verbose_name="đa giác"
+    )
+    west = models.FloatField(verbose_name="kinh độ tây")
+    south = models.FloatField(verbose_name="vĩ độ nam")
+    east = models.FloatField(verbose_name="kinh độ đông")
+    north = models.FloatField(verbose_name="vĩ độ bắc")
+    source = models.CharField(max_length=200, blank=True, verbose_name="nguồn")
+    imported_at = models.DateTimeField(auto_now=True, verbose_name="thời điểm nhập")
 
     class Meta:
         verbose_name = "ranh giới xã"
