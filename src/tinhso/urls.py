@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import JavaScriptCatalog
 
 from tinhso.api.main import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
+    # The admin's script catalogue with tinhso.web's Vietnamese for what Django's lacks
+    # (calendar days, the selector widget); before admin.site.urls, which has the same path.
+    path(
+        "quan-tri/jsi18n/",
+        JavaScriptCatalog.as_view(packages=["django.contrib.admin", "tinhso.web"]),
+    ),
     path("quan-tri/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
