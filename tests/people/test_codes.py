@@ -388,3 +388,16 @@ def test_details_and_preferences_are_saved_and_audited(make_citizen):
     assert refusal(actions.update_own_details, user, full_name="", address="") == {
         "full_name": ["Chưa nhập họ và tên."]
     }
+
+
+def test_an_address_taken_before_the_code_is_typed_creates_nothing(make_citizen):
+    row = sign_up("0912345678")
+    code = code_sent_to("0912345678")
+    make_citizen(phone="0912345678")
+    assert refusal(actions.confirm_sign_up, row, code) == {
+        "code": ["Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu."]
+    }
+    assert User.objects.count() == 1
+    row.refresh_from_db()
+    assert row.used_at is None and row.attempts == 0
+    assert not AuditRecord.objects.filter(action="people.citizen_signed_up").exists()

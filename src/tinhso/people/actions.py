@@ -827,19 +827,16 @@ def _count_wrong_code(pk: int) -> PeopleError:
 
 def confirm_sign_up(row: OneTimeCode, code: str) -> User:
     """Đăng ký tài khoản, step two: the right code creates the active citizen account."""
+    taken = PeopleError(
+        {"code": _("Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu.")}
+    )
     try:
         with transaction.atomic():
             locked = _use_code(row, code, OneTimeCode.Purpose.SIGN_UP)
             phone = locked.address if locked.channel == OneTimeCode.Channel.SMS else None
             email = locked.address if locked.channel == OneTimeCode.Channel.EMAIL else ""
             if _account_at(locked.channel, locked.address) is not None:
-                raise PeopleError(
-                    {
-                        "code": _(
-                            "Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu."
-                        )
-                    }
-                )
+                raise taken
             user = User(
                 username=f"cd-{secrets.token_hex(6)}",
                 kind=User.Kind.CITIZEN,
@@ -861,6 +858,8 @@ def confirm_sign_up(row: OneTimeCode, code: str) -> User:
             )
     except _WrongCode as wrong:
         raise _count_wrong_code(wrong.pk) from None
+    except IntegrityError:  # the same address signed up at the same moment elsewhere
+        raise taken from None
     return user
 
 
