@@ -215,6 +215,12 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "people:sign-in"
 LOGIN_REDIRECT_URL = "dossiers:mine"
 LOGOUT_REDIRECT_URL = "web:home"
+# The first hasher makes new hashes; the others still verify older ones (upgraded at sign-in).
+PASSWORD_HASHERS = [
+    "tinhso.core.passwords.OwaspArgon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
