@@ -36,7 +36,7 @@ def test_procedure_page_has_what_a_citizen_needs(client, civil_status):
         "Hộ tịch",
         "3 ngày làm việc",
         "Dịch vụ công trực tuyến một phần",
-        "Qua bưu chính công ích",
+        "qua bưu chính công ích",
         "Phí cấp bản sao",
         "8.000 đồng",
         "Tờ khai",

@@ -147,11 +147,13 @@ def test_someone_else_cannot_touch_a_draft(version, citizen, other_citizen):
     assert draft.form_data == {"ho_ten": "Nguyễn Văn An"} and draft.state == "draft"
 
 
-def test_post_delivery_needs_an_address_and_partial_online_has_no_online_result(agencies, citizen):
+def test_post_delivery_needs_an_address_and_partial_online_offers_the_online_result_first(
+    agencies, citizen
+):
     from .conftest import make_version
 
     partial = make_version(agencies["STP"], code="1.000001", online_type="mot_phan")
-    assert actions.delivery_options(partial) == ["counter", "post"]
+    assert actions.delivery_options(partial) == ["online", "counter", "post"]
     draft = actions.start_draft(partial, user=citizen)
     with pytest.raises(actions.DossierError) as refused:
         actions.choose_delivery(draft, "post", "", user=citizen)

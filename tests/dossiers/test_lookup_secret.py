@@ -160,7 +160,10 @@ def test_counter_intake_prints_the_secret_on_the_first_mau_01(client, office, tm
     colleague = Client()
     sign_in(colleague, office.tiepnhan)
     later = pdf_text(colleague.get(form).content, tmp_path)
-    assert f"?ma={dossier.code}" in later and "tra-cuu=" not in later
+    # later prints: a signed link that opens the status without the secret
+    link = re.search(r"/tra-cuu-ho-so/qr/[\w.~%-]+/", re.sub(r"\s+", "", later))
+    assert link and "tra-cuu=" not in later
+    assert colleague.get(link[0].replace("%7E", "~")).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

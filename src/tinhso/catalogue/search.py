@@ -10,7 +10,9 @@ How it works:
    The last word may also be an unfinished prefix ("khai si").
 3. The database's full-text index finds the candidates: FTS5 (bm25, name weighted 10:1) on
    SQLite, ``to_tsvector('simple', …)`` with a GIN index and ``ts_rank_cd`` on PostgreSQL. All
-   words must match; when nothing does, any word may.
+   words must match. When nothing does, any word may, but only procedures whose *name* holds
+   at least half of the words are kept, and the page is marked not exact (``exact=False``),
+   so "hộ chiếu đi Mỹ" answers "nothing matched" instead of every name containing "hộ".
 4. Candidates are re-ranked by how well the *name* matches: every word present, the words as
    one phrase, the name beginning with the phrase, fewer extra words, then popularity and the
    database's own rank. So "khai sinh" puts "Đăng ký khai sinh" before "Đăng ký lại khai sinh".
@@ -53,6 +55,7 @@ class SearchPage:
     items: list[Procedure]
     count: int
     corrected: str  # the folded query actually searched, after typo correction
+    exact: bool = True  # False: no procedure has every word; these are near matches
 
 
 def plain_words(q: str) -> list[str]:
@@ -149,16 +152,21 @@ def _fts_postgres(words: list[str], prefix: list[bool], *, every: bool) -> list[
 
 def full_text(words: list[str], prefix: list[bool]) -> list[tuple[int, float]]:
     """(procedure id, database rank) of matching procedures; all words first, else any."""
+    return full_text_matches(words, prefix)[0]
+
+
+def full_text_matches(words: list[str], prefix: list[bool]) -> tuple[list[tuple[int, float]], bool]:
+    """As `full_text`, and whether the hits hold every word (True) or only some (False)."""
     words = [re.sub(r"[^a-z0-9]", "", w) for w in words]
     pairs = [(w, p) for w, p in zip(words, prefix, strict=True) if w]
     if not pairs:
-        return []
+        return [], True
     words, prefix = [w for w, _ in pairs], [p for _, p in pairs]
     run = _fts_postgres if connection.vendor == "postgresql" else _fts_sqlite
     hits = run(words, prefix, every=True)
     if not hits and len(words) > 1:
-        hits = run(words, prefix, every=False)
-    return hits
+        return run(words, prefix, every=False), False
+    return hits, True
 
 
 def _strip_filler(name_key: str) -> str:
@@ -168,14 +176,21 @@ def _strip_filler(name_key: str) -> str:
     return name_key
 
 
-def name_score(name_key: str, words: list[str], prefix: list[bool]) -> float:
-    """How well a folded name matches the query words (higher is better)."""
-    name = _strip_filler(name_key)
-    tokens = name.split()
+def words_in_name(name_key: str, words: list[str], prefix: list[bool]) -> int:
+    """How many of the query words the folded name holds (the last may be a prefix)."""
+    tokens = _strip_filler(name_key).split()
     present = 0
     for word, is_prefix in zip(words, prefix, strict=True):
         if word in tokens or (is_prefix and any(t.startswith(word) for t in tokens)):
             present += 1
+    return present
+
+
+def name_score(name_key: str, words: list[str], prefix: list[bool]) -> float:
+    """How well a folded name matches the query words (higher is better)."""
+    name = _strip_filler(name_key)
+    tokens = name.split()
+    present = words_in_name(name_key, words, prefix)
     score = 10.0 * present / len(words)
     phrase = " ".join(words)
     padded = f" {name} "
@@ -211,6 +226,7 @@ def search(
     if online_type:
         base = base.filter(current_version__online_type=online_type)
     words = plain_words(q)
+    exact = True
     corrected_words: list[str] = []
     code = q.strip()
     scored: list[tuple[float, int]]
@@ -220,7 +236,7 @@ def search(
         corrected_words = [code]
     elif words:
         corrected_words, prefix = correct(words)
-        hits = full_text(corrected_words, prefix)
+        hits, exact = full_text_matches(corrected_words, prefix)
         rank_of = {pk: rank for pk, rank in hits}
         rows = base.filter(id__in=list(rank_of)).values("id", "name_key", "levels", "popularity")
         top = max((abs(r) for r in rank_of.values()), default=1.0) or 1.0
@@ -228,6 +244,10 @@ def search(
         for row in rows:
             if not _level_ok(row["levels"], level):
                 continue
+            if not exact and 2 * words_in_name(row["name_key"], corrected_words, prefix) < len(
+                corrected_words
+            ):
+                continue  # a near match must name at least half of what was asked
             score = name_score(row["name_key"], corrected_words, prefix)
             score += min(row["popularity"], 10_000) / 10_000
             score += 0.5 * rank_of[row["id"]] / top
@@ -246,6 +266,7 @@ def search(
         items=[by_id[pk] for pk in page_ids],
         count=len(scored),
         corrected=" ".join(corrected_words),
+        exact=exact,
     )
 
 

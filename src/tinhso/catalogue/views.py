@@ -14,7 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tinhso.catalogue import queries
+from tinhso.catalogue.components import sort_components
 from tinhso.catalogue.models import ProcedureVersion
+from tinhso.catalogue.search import plain_words
+from tinhso.catalogue.templatetags.catalogue_tags import public_note
 from tinhso.core.text import normalize
 
 PAGE_SIZE = 20
@@ -38,14 +41,17 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if online_type not in ProcedureVersion.OnlineType.values:
         online_type = None
     page_number = _int(request.GET.get("page"), 1, low=1, high=500)
-    page = queries.search(
-        q,
-        field=field,
-        level=level,
-        online_type=online_type,
-        limit=PAGE_SIZE,
-        offset=(page_number - 1) * PAGE_SIZE,
-    )
+    if q and not plain_words(q):  # only punctuation typed: nothing to look for
+        page = queries.SearchPage(items=[], count=0, corrected="")
+    else:
+        page = queries.search(
+            q,
+            field=field,
+            level=level,
+            online_type=online_type,
+            limit=PAGE_SIZE,
+            offset=(page_number - 1) * PAGE_SIZE,
+        )
     pages = max((page.count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     params = request.GET.copy()
     params.pop("page", None)
@@ -79,10 +85,16 @@ def procedure_page(request: HttpRequest, code: str) -> HttpResponse:
         start_url = reverse("dossiers:start", args=[procedure.code])
     except NoReverseMatch:
         start_url = ""
+    public_fees = [
+        {**fee, "note": public_note(fee.get("note") or "")} for fee in version.fees or []
+    ]
     context = {
         "procedure": procedure,
         "version": version,
         "component_groups": groups,
+        "sorted": sort_components(components),
+        "public_fees": public_fees,
+        "paid_fees": [fee for fee in public_fees if int(fee.get("amount") or 0) > 0],
         "start_url": start_url if version.accepts_online() else "",
         "competent": queries.competent_agency_label(procedure),
         "legal_lines": [line for line in version.legal_basis.splitlines() if line],

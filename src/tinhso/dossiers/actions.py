@@ -312,10 +312,16 @@ def choose_delivery(dossier: Dossier, delivery: str, address: str = "", *, user:
 
 
 def delivery_options(version: ProcedureVersion) -> list[str]:
-    """The ways to receive the result this procedure offers (online needs full online)."""
+    """The ways to receive the result this procedure offers, electronic first.
+
+    Results are issued electronically and an electronic result is worth the paper one
+    (Decree 45/2020/NĐ-CP Art. 25), so any procedure taken online, fully or partly, returns
+    it to the citizen's account and e-mail; a partly online procedure's counter step is for
+    showing originals, not for collecting the result. Paper at the counter or by post stays
+    on offer where the procedure has those channels.
+    """
     options = [c for c in ("online", "counter", "post") if c in version.channels]
-    if version.online_type != ProcedureVersion.OnlineType.FULL and "online" in options:
-        # partial online: the result is collected at the counter or sent by post
+    if version.online_type == ProcedureVersion.OnlineType.NONE and "online" in options:
         options.remove("online")
     return options or ["counter"]
 

@@ -59,12 +59,14 @@ def in_vietnamese(render: Callable[P, R]) -> Callable[P, R]:
 
 
 def status_url(dossier: Dossier) -> str:
-    """The public status page the QR code points to. The secret is stored hashed: it is in
-    the link only on the instance that has just issued it (counter intake prints Mẫu 01 with
-    it); later prints link to the look-up with the code, and the citizen types the secret."""
-    from tinhso.dossiers.receipt import lookup_url
+    """The public status page the QR code points to. The first print after intake carries
+    the secret just issued (the citizen's only copy of it); every later print carries a link
+    signed with SECRET_KEY that opens the status without the secret (`receipt.link_url`)."""
+    from tinhso.dossiers.receipt import link_url, lookup_url
 
-    return lookup_url(dossier.code or "", dossier.issued_secret)
+    if dossier.issued_secret:
+        return lookup_url(dossier.code or "", dossier.issued_secret)
+    return link_url(dossier.code or "", dossier.lookup_secret_hash)
 
 
 def _render(name: str, context: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ for "no such code" and "wrong secret" so that codes cannot be enumerated.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -184,6 +185,40 @@ def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None
     if not codes.secret_matches_digest(secret, expected) or row is None:
         _record_failure(client)
         return None
+    return _public_status(row)
+
+
+def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
+    """The dossier's status from a receipt's QR link (`receipt.link_token`), no typing.
+
+    None, counted as a failed look-up, for a link this site did not sign, or one made before
+    the secret was reissued (its verifier no longer matches the stored digest).
+    """
+    from tinhso.dossiers.receipt import link_verifier, read_link_token
+
+    client = client or "unknown"
+    _check_throttle(client)
+    parsed = read_link_token(token)
+    row = None
+    if parsed is not None and codes.looks_like_code(parsed[0]):
+        row = (
+            Dossier.objects.filter(code=parsed[0])
+            .exclude(state=Dossier.State.DRAFT)
+            .order_by()
+            .values_list(*_PUBLIC_COLUMNS)
+            .first()
+        )
+    if (
+        parsed is None
+        or row is None
+        or not hmac.compare_digest(link_verifier(row[2]).encode(), parsed[1].encode())
+    ):
+        _record_failure(client)
+        return None
+    return _public_status(row)
+
+
+def _public_status(row: tuple[Any, ...]) -> PublicStatus:
     pk, code, _secret, state, submitted_at, appointment_at, name, procedure, agency = row
     events = DossierEvent.objects.filter(dossier_id=pk).order_by("at", "pk")
     return PublicStatus(

@@ -6,21 +6,28 @@ the components with their counts, processing time, time received, appointment, w
 result is returned. For an online submission the receipt is provisional until an officer
 receives the dossier; it also carries the look-up secret and a QR code for the public look-up.
 
-The secret is stored hashed: a receipt prints it (and puts it in the QR code) only when the
-caller has it in clear, which is at submission or reissue (`Dossier.issued_secret`) or when
-the owner's browser still holds it (`views.issued_secret`). Otherwise the receipt says where
-the secret was given and that the owner can have a new one issued on the dossier page; the QR
-code then opens the look-up with the code filled in.
+The secret is stored hashed: a receipt prints it only when the caller has it in clear, which
+is at submission or reissue (`Dossier.issued_secret`) or when the owner's browser still holds
+it (`issued.recall`). Otherwise the receipt says where the secret was given.
+
+The QR code does not need the clear secret: it is a link signed with SECRET_KEY
+(`link_token`) that carries the dossier code and a verifier of the stored secret digest, so a
+receipt downloaded at any time opens the dossier's public status from a fresh browser, with
+nothing to type. Nobody can make such a link without SECRET_KEY (no enumeration), issuing a
+new secret changes the digest and so retires every old link, and a bad link counts as a
+failed look-up for the rate limit like a wrong secret does.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 from django.conf import settings
+from django.core import signing
 from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML
@@ -32,6 +39,38 @@ def lookup_url(code: str, secret: str = "") -> str:
     params = {"ma": code, "ma-tra-cuu": secret} if secret else {"ma": code}
     query = urlencode(params)
     return f"{settings.SITE_URL.rstrip('/')}/tra-cuu-ho-so/?{query}"
+
+
+_LINK_SALT = "tinhso.dossiers.lookup_link"
+_LINK_SEPARATOR = "~"
+
+
+def link_verifier(secret_digest: str) -> str:
+    """A short fingerprint of the stored secret digest: changes whenever the secret does."""
+    return hashlib.sha256(f"lookup-link:{secret_digest}".encode()).hexdigest()[:16]
+
+
+def link_token(code: str, secret_digest: str) -> str:
+    """The signed part of the QR link: code and verifier, signed with SECRET_KEY."""
+    signer = signing.Signer(salt=_LINK_SALT, algorithm="sha256")
+    return signer.sign(f"{code}{_LINK_SEPARATOR}{link_verifier(secret_digest)}")
+
+
+def read_link_token(token: str) -> tuple[str, str] | None:
+    """(code, verifier) from a link this site signed; None for anything else."""
+    signer = signing.Signer(salt=_LINK_SALT, algorithm="sha256")
+    try:
+        value = signer.unsign(token or "")
+    except signing.BadSignature:
+        return None
+    code, _sep, verifier = value.partition(_LINK_SEPARATOR)
+    return (code, verifier) if code and verifier else None
+
+
+def link_url(code: str, secret_digest: str) -> str:
+    """The look-up link printed and put in the QR code of a receipt."""
+    token = quote(link_token(code, secret_digest), safe="")
+    return f"{settings.SITE_URL.rstrip('/')}/tra-cuu-ho-so/qr/{token}/"
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -47,7 +86,7 @@ def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
         if mine:
             components.append({"name": component.name, "count": len(mine)})
     secret = secret or getattr(dossier, "issued_secret", "")
-    url = lookup_url(dossier.code, secret)
+    link = link_url(dossier.code, dossier.lookup_secret_hash)
     return {
         "secret": secret,
         "dossier": dossier,
@@ -55,8 +94,10 @@ def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
         "components": components,
         "submitted_at": local(dossier.submitted_at),
         "appointment_at": local(dossier.appointment_at),
-        "lookup_url": url,
-        "qr": segno.make(url, error="m").svg_data_uri(scale=3, border=2),
+        "lookup_url": lookup_url(dossier.code, secret),
+        "link_url": link,
+        "lookup_page": f"{settings.SITE_URL.rstrip('/')}/tra-cuu-ho-so/",
+        "qr": segno.make(link, error="m").svg_data_uri(scale=3, border=2),
     }
 
 

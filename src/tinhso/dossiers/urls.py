@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("ho-so-cua-toi/<str:code>/bo-sung/", views.supplement_answer, name="supplement-answer"),
     path("tra-cuu-ho-so/", views.lookup, name="lookup"),
+    path("tra-cuu-ho-so/qr/<str:token>/", views.lookup_link, name="lookup-link"),
     # officials (issue 4)
     path("mot-cua/", views_office.queue, name="office-home"),
     path("mot-cua/hang-doi/<str:name>/", views_office.queue, name="office-queue"),

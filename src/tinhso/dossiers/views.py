@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tinhso.catalogue import eforms
+from tinhso.catalogue.components import sort_components
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
 from tinhso.dossiers import actions, issued, queries
@@ -78,6 +79,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         {
             "version": version,
             "components": version.components.all(),
+            "sorted": sort_components(version.components.all()),
             "agencies": choices,
             "error": error,
             "drafts": drafts,
@@ -149,8 +151,17 @@ def _render_files(
 ) -> HttpResponse:
     rules = limits()
     used = sum(f.size for f in dossier.files.all())
+    items = _components_view(dossier, store_for(request.user).documents())
+    notes = set(id(c) for c in sort_components(i["component"] for i in items).notes)
     context |= {
-        "components": _components_view(dossier, store_for(request.user).documents()),
+        "components": items,
+        "required_items": [i for i in items if i["component"].required],
+        "optional_items": [
+            i
+            for i in items
+            if not i["component"].required and (id(i["component"]) not in notes or i["files"])
+        ],
+        "notes": [i["component"] for i in items if id(i["component"]) in notes and not i["files"]],
         "limits": rules,
         "max_file": size_label(rules.max_file_bytes),
         "max_dossier": size_label(rules.max_dossier_bytes),
@@ -329,21 +340,36 @@ def _with_secret(response: HttpResponse, dossier: Dossier) -> HttpResponse:
     return issued.remember(response, dossier, reverse("dossiers:detail", args=[dossier.code]))
 
 
-def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
+# Rating is offered once the dossier has its outcome (Decree 118/2025: rating the result).
+_RATABLE = {Dossier.State.RETURNED, Dossier.State.REFUSED, Dossier.State.REJECTED}
+
+
+def _detail_context(
+    request: HttpRequest,
+    dossier: Dossier,
+    *,
+    data: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
     supplement = dossier.open_supplement()
     paused = queries.paused_so_far(dossier)
     version = dossier.version
     fields = []
     if supplement:
-        data = {k: v for k, v in dossier.form_data.items()}
+        values = dict(dossier.form_data) | dict(data or {})
         fields = [
             f
-            for f in eforms.fields(version.eform_schema, version.eform_layout, data, {})
+            for f in eforms.fields(version.eform_schema, version.eform_layout, values, errors)
             if f.name in supplement.fields
         ]
     components = _components_view(dossier, [])
     asked = set(supplement.components.values_list("pk", flat=True)) if supplement else set()
     return {
+        "rating_open": dossier.state in _RATABLE and dossier.can_be_rated(),
+        "all_components": [c["component"] for c in components],
+        "supplement_files": [
+            f for f in dossier.files.all() if supplement and f.supplement_id == supplement.pk
+        ],
         "dossier": dossier,
         "secret": issued.recall(request, dossier),
         "version": version,
@@ -381,7 +407,7 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     else:  # online, not yet received: the provisional electronic receipt
         pdf = render_receipt(dossier)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="bien-nhan-{dossier.code}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="bien-nhan-{dossier.code}.pdf"'
     return response
 
 
@@ -445,17 +471,57 @@ def supplement_upload(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def supplement_answer(request: HttpRequest, code: str) -> HttpResponse:
+    """Nộp bổ sung: the files, corrected fields and a note, in one form and one press."""
     dossier = queries.access_dossier(request.user, code)
     supplement = dossier.open_supplement()
-    data = {name: request.POST.get(name, "") for name in (supplement.fields if supplement else [])}
-    try:
-        actions.answer_supplement(dossier, data, request.POST.get("note", ""), user=request.user)
-    except actions.DossierError as exc:
-        for problem in exc.errors.values():
-            messages.error(request, problem)
-    else:
-        messages.success(request, _("Đã nộp bổ sung hồ sơ."))
-    return redirect("dossiers:detail", code=code)
+    if supplement is None:
+        messages.error(request, _("Hồ sơ không có yêu cầu bổ sung đang chờ."))
+        return redirect("dossiers:detail", code=code)
+    added, problems = _supplement_files(request, dossier, supplement)
+    data = {name: request.POST.get(name, "") for name in supplement.fields}
+    note = request.POST.get("note", "")
+    errors: dict[str, str] = {}
+    if not problems:
+        try:
+            actions.answer_supplement(dossier, data, note, user=request.user)
+        except actions.DossierError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Đã nộp bổ sung hồ sơ."))
+            return redirect("dossiers:detail", code=code)
+    if added:  # kept: the citizen does not choose them again
+        messages.success(request, _("Đã tải lên %(n)d tệp.") % {"n": added})
+    dossier.refresh_from_db()
+    context = _detail_context(request, dossier, data=data, errors=errors)
+    context |= {"answer_problems": problems + list(errors.values()), "note": note}
+    return render(request, "dossiers/detail.html", context, status=422)
+
+
+def _supplement_files(
+    request: HttpRequest, dossier: Dossier, supplement: Any
+) -> tuple[int, list[str]]:
+    """Attach the files sent with an answer: one input per component asked for, or any
+    component the citizen picks when the officer named none."""
+    asked = {c.pk for c in supplement.components.all()}
+    batches: list[tuple[int, list[Any]]] = [
+        (pk, request.FILES.getlist(f"files-{pk}")) for pk in sorted(asked)
+    ]
+    if request.FILES.getlist("files"):
+        batches.append((_component_id(request), request.FILES.getlist("files")))
+    added, problems = 0, []
+    for component_id, uploads in batches:
+        for upload in uploads:
+            try:
+                actions.attach_file(
+                    dossier, component_id, upload.name or "tep", upload.read(), user=request.user
+                )
+            except RejectedFile as exc:
+                problems.append(f"{upload.name}: {exc.message}")
+            except actions.DossierError as exc:
+                problems.extend(exc.errors.values())
+            else:
+                added += 1
+    return added, problems
 
 
 @login_required
@@ -472,32 +538,67 @@ def download_result(request: HttpRequest, result_pk: int) -> FileResponse:
 
 
 # --- public look-up --------------------------------------------------------------------------
+_TOO_MANY = gettext_lazy("Ông/Bà đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
+
+
 def lookup(request: HttpRequest) -> HttpResponse:
     """Tra cứu hồ sơ: code + look-up secret, no sign-in, same answer for every miss."""
     code = (request.POST.get("ma") or request.GET.get("ma") or "").strip()
     secret = (request.POST.get("ma-tra-cuu") or request.GET.get("ma-tra-cuu") or "").strip()
     status, error, code_status = None, "", 200
-    if code or secret:
+    if code and secret:
         try:
             status = queries.public_lookup(code, secret, client=client_address(request))
         except queries.TooManyLookups:
-            error = _("Ông/Bà đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
-            code_status = 429
+            error, code_status = str(_TOO_MANY), 429
         else:
             if status is None:
                 error = _("Mã hồ sơ hoặc mã tra cứu không đúng.")
                 code_status = 404
+    elif request.method == "POST" or secret:
+        error = _("Vui lòng nhập cả mã hồ sơ và mã tra cứu.")
+        code_status = 422
+    return _lookup_page(request, code, status, error, code_status)
+
+
+def lookup_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt's QR link: opens the dossier's status in any browser, nothing to type."""
+    status, error, code_status = None, "", 200
+    try:
+        status = queries.public_lookup_by_link(token, client=client_address(request))
+    except queries.TooManyLookups:
+        error, code_status = str(_TOO_MANY), 429
+    else:
+        if status is None:
+            error = _(
+                "Đường dẫn tra cứu không còn hiệu lực (có thể mã tra cứu đã được cấp lại). "
+                "Vui lòng nhập mã hồ sơ và mã tra cứu."
+            )
+            code_status = 404
+    return _lookup_page(request, "", status, error, code_status)
+
+
+def _lookup_page(
+    request: HttpRequest, code: str, status: Any, error: str, code_status: int
+) -> HttpResponse:
     response = render(
         request,
         "dossiers/lookup.html",
         {
-            "code": code,
+            "code": status.code if status else code,
             "status": status,
             "error": error,
             "appointment": local(status.appointment_at) if status else None,
+            "submitted": local(status.submitted_at) if status else None,
+            "events": [(local(at), state, label) for at, state, label in status.events]
+            if status
+            else [],
         },
         status=code_status,
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer the browser posts the form with
+    # "Origin: null", which the CSRF check refuses; other sites still get no referrer.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
     return response
