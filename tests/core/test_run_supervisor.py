@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tinhso.core.management.commands.run import Child, Supervisor, describe_exit
+from tinhso.core.management.commands.run import Child, StartFailed, Supervisor, describe_exit
 
 ROOT = Path(__file__).resolve().parents[2]
 TINHSO = [sys.executable, "-m", "tinhso"]
@@ -39,6 +39,7 @@ def test_a_child_that_keeps_dying_is_restarted_with_a_doubling_pause():
     crash = Child("worker", [sys.executable, "-c", "import sys; sys.exit(3)"])
     supervisor = Supervisor([crash], log=lines.append, clock=clock)
     supervisor.start(crash)
+    clock.now += 10  # it came up, then crashed: not a set-up error
     pauses = []
     for _ in range(8):
         _wait_exit(crash)
@@ -53,7 +54,8 @@ def test_a_child_that_keeps_dying_is_restarted_with_a_doubling_pause():
     assert pauses == [1, 2, 4, 8, 16, 32, 60, 60]
     assert crash.restarts == 8
     assert "worker (pid" in lines[1]
-    assert lines[1].endswith("stopped after 0 s with exit code 3; restarting in 1 s")
+    assert lines[1].endswith("stopped after 10 s with exit code 3; restarting in 1 s")
+    assert lines[3].endswith("stopped after 0 s with exit code 3; restarting in 2 s")
     _wait_exit(crash)
 
 
@@ -68,6 +70,20 @@ def test_a_child_that_ran_for_a_minute_starts_over_with_a_short_pause():
     supervisor.check()
     assert child.restart_at == clock.now + 1
     assert lines[-1].endswith("stopped after 61 s with exit code 0; restarting in 1 s")
+
+
+def test_a_child_failing_on_its_first_start_stops_everything():
+    clock, lines = Clock(), []
+    broken = Child("web", [sys.executable, "-c", "import sys; sys.exit(1)"])
+    healthy = Child("worker", [sys.executable, "-c", "import time; time.sleep(60)"])
+    supervisor = Supervisor([broken, healthy], log=lines.append, clock=clock)
+    supervisor.start(broken)
+    supervisor.start(healthy)
+    _wait_exit(broken)
+    with pytest.raises(StartFailed, match=r"web could not start \(exit code 1\)"):
+        supervisor.check()
+    supervisor.shutdown()
+    assert healthy.process is not None and healthy.process.poll() is not None
 
 
 def test_exit_causes_read_as_people_read_them():

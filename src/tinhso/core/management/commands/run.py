@@ -5,6 +5,8 @@ the out-of-memory killer, a stray `kill`) is started again after a pause that do
 each quick death (1 s, 2 s, 4 s … at most 60 s) and goes back to 1 s once the child has run
 for a minute; each death and restart is logged with its cause. Only Ctrl-C or SIGTERM stops
 everything: the children are asked to stop (SIGTERM), killed after 15 s, and `run` exits 0.
+A child that fails on its very first start, within seconds (the port is taken, the database
+is not migrated), is a set-up error, not a crash: everything stops and `run` exits 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandParser
 FIRST_PAUSE = 1.0
 MAX_PAUSE = 60.0
 STABLE_AFTER = 60.0  # a child that ran this long is healthy again: the pause starts over
+START_GRACE = 15.0  # a first start failing sooner than this is a set-up error
 POLL = 0.2
 STOP_GRACE = 15.0
 
@@ -48,6 +51,10 @@ class Child:
     pause: float = FIRST_PAUSE
     restart_at: float | None = None
     restarts: int = field(default=0)
+
+
+class StartFailed(Exception):
+    """A child failed on its first start: restarting it would fail the same way."""
 
 
 class Supervisor:
@@ -83,6 +90,11 @@ class Supervisor:
                 if code is None:
                     continue
                 ran = now - child.started
+                if child.restarts == 0 and ran < START_GRACE and code > 0:
+                    raise StartFailed(
+                        f"tinhso: {child.name} could not start ({describe_exit(code)}); "
+                        "see its message above"
+                    )
                 if ran >= STABLE_AFTER:
                     child.pause = FIRST_PAUSE
                 self.log(
@@ -98,10 +110,12 @@ class Supervisor:
     def serve(self) -> None:
         for child in self.children:
             self.start(child)
-        while not self.stopping:
-            self.check()
-            time.sleep(POLL)
-        self.shutdown()
+        try:
+            while not self.stopping:
+                self.check()
+                time.sleep(POLL)
+        finally:
+            self.shutdown()
 
     def stop(self, *_: Any) -> None:
         self.stopping = True
@@ -157,4 +171,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, supervisor.stop)
         self.stdout.write(f"tinhso: serving http://{bind}/ with its worker; Ctrl-C stops both")
         self.stdout.flush()
-        supervisor.serve()
+        try:
+            supervisor.serve()
+        except StartFailed as exc:
+            log(str(exc))
+            raise SystemExit(1) from None
