@@ -22,8 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -59,12 +58,18 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 @official_required
-def queue(request: HttpRequest, name: str = "cua-toi") -> HttpResponse:
-    """Hàng đợi công việc, ordered by due time, paged."""
+def queue(request: HttpRequest, name: str = "") -> HttpResponse:
+    """Hàng đợi công việc, ordered by due time, paged. The one-stop home opens the first
+    queue with work in it: the official's own, then reception, then the unit's."""
     titles = dict(queries.QUEUES)
+    now = timezone.now()
+    counts = queries.queue_counts(request.user, now)
+    if not name:
+        name = next(
+            (key for key in ("cua-toi", "cho-tiep-nhan", "don-vi") if counts[key]), "cua-toi"
+        )
     if name not in titles:
         raise Http404(_("Không có hàng đợi này."))
-    now = timezone.now()
     try:
         page = max(1, int(request.GET.get("trang", "1")))
     except ValueError:
@@ -75,7 +80,6 @@ def queue(request: HttpRequest, name: str = "cua-toi") -> HttpResponse:
         )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
     )
     has_next = len(rows) > PAGE_SIZE
-    counts = queries.queue_counts(request.user, now)
     return render(
         request,
         "dossiers/office/queue.html",
@@ -104,8 +108,8 @@ def _colleagues(user: Any) -> list[User]:
 
 
 ROW_ACTIONS: dict[str, tuple[str, Any]] = {
-    Dossier.State.SUBMITTED: ("receive", _lazy("Tiếp nhận")),
-    Dossier.State.RECEIVED: ("forward", _lazy("Chuyển bước tiếp")),
+    Dossier.State.SUBMITTED: ("receive", gettext_lazy("Tiếp nhận")),
+    Dossier.State.RECEIVED: ("forward", gettext_lazy("Chuyển bước tiếp")),
 }
 
 
@@ -126,6 +130,18 @@ def _row(dossier: Dossier, now: datetime, user: Any) -> dict[str, Any]:
 
 
 PREVIEWS = {"pdf": "pdf", "jpg": "image", "png": "image"}
+# The actions that move a dossier along its route are shown open; the others are folded.
+PRIMARY = frozenset(
+    {
+        "receive",
+        "forward",
+        "give_opinion",
+        "approve",
+        "attach_result",
+        "mark_ready",
+        "return_result",
+    }
+)
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 
 
@@ -138,6 +154,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     report = queries.timeliness(dossier, now)
     files = list(dossier.files.select_related("component"))
     available = permissions.available(request.user, dossier)
+    checklist = _checklist(dossier, files)
     return render(
         request,
         "dossiers/office/detail.html",
@@ -146,6 +163,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "step_rows": [_step_row(r) for r in report.steps],
             "available": available,
+            "primary": [a for a in available if a in PRIMARY],
+            "secondary": [(a, lifecycle.ACTIONS[a].label) for a in available if a not in PRIMARY],
             "steps": list(dossier.route.steps.all()) if dossier.route else [],
             "assignable": queries.assignable(dossier)
             if "assign" in available and dossier.current_agency_id
@@ -153,7 +172,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "apology_due": queries.apology_due(dossier, now),
             "appointment": actions.current_appointment(dossier),
             "answers": _answers(dossier),
-            "checklist": _checklist(dossier, files),
+            "checklist": checklist,
+            "unsent": sum(1 for r in checklist if not r["present"] and not r["component"].required),
             "components": list(dossier.version.components.all()),
             "supplements": list(dossier.supplements.all()),
             "apologies": list(dossier.apologies.all()),
