@@ -74,6 +74,19 @@ def test_no_tile_server_means_no_tiles():
     assert fit([("a", *BMT)]).tiles == []
 
 
+def test_outlines_and_pins_share_the_projection_and_the_view_fits_the_outlines():
+    square = [[[[108.0, 12.6], [108.1, 12.6], [108.1, 12.7], [108.0, 12.7], [108.0, 12.6]]]]
+    view = fit([("pin", 12.65, 108.05)], shapes=[("bmt", square)])
+    [outline] = view.outlines
+    assert outline.item == "bmt" and outline.path.startswith("M") and outline.path.endswith("Z")
+    corners = [tuple(map(float, p.split(","))) for p in outline.path[1:-2].split(" L")]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    assert min(xs) >= 24 and max(xs) <= 576 and min(ys) >= 24 and max(ys) <= 376
+    [pin] = view.pins  # the square's centre is the view's centre
+    assert abs(pin.x - 300) < 1 and abs(pin.y - 200) < 1
+    assert min(xs) < pin.x < max(xs) and min(ys) < pin.y < max(ys)
+
+
 @pytest.mark.parametrize(
     "url",
     ["tiles.example/{z}/{x}/{y}.png", "https://tiles.example/{z}/{x}.png", "ftp://x/{z}/{x}/{y}"],

@@ -562,7 +562,7 @@ def test_a_video_as_evidence_is_stored_and_shown(client, submitted, specialist):
     [stored] = Photo.objects.filter(report=submitted, is_evidence=True)
     assert stored.kind == "video"
     html = client.get(page(submitted.pk)).content.decode()
-    assert f'<source src="{stored.video.url}" type="video/mp4">' in html
+    assert f'<source src="/phan-anh/tep/{stored.pk}/video/" type="video/mp4">' in html
 
 
 def test_an_internal_note_stays_inside_the_agency(client, submitted, specialist):
@@ -594,3 +594,23 @@ def test_an_empty_internal_note_is_refused_at_the_field(client, submitted, speci
     assert response.status_code == 400
     assert "Cần nội dung ghi chú." in response.content.decode()
     assert world(submitted) == before
+
+
+def test_the_page_offers_no_assignment_when_nobody_could_be_given_the_report(
+    client, new_report, lights, communes, make_official, agencies
+):
+    """A report of an agency without officials is seen by the province's leader: the
+    assignment form would have an empty list, so it is not offered."""
+    report = actions.submit_report(
+        actions.NewReport(category=lights, description="Đèn tắt.", commune=communes["tan-lap"])
+    )
+    assert report.agency == agencies["UBND"]
+    leader = make_official("lanhdao", roles=((Role.LEADER, agencies["UBND"]),))
+    sign_in(client, leader)
+    html = client.get(page(report.pk)).content.decode()
+    assert act(report.pk, "assign") in html  # the leader can be given it
+    # Moved to a commune's committee with no official: the leader above still sees it.
+    Report.objects.filter(pk=report.pk).update(agency=agencies["EAKAO"])
+    html = client.get(page(report.pk)).content.decode()
+    assert act(report.pk, "verify") in html
+    assert act(report.pk, "assign") not in html

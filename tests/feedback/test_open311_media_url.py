@@ -117,7 +117,7 @@ def test_a_good_photo_is_fetched_stripped_and_fills_in_the_place(
     assert submitted.changes["media_url"] == url
     # Open311 GET now gives our copy, never the client's URL.
     [row] = json.loads(client.get(f"{BASE}/requests/{report.pk}.json").content)
-    assert row["media_url"] == "http://testserver" + photo.image.url
+    assert row["media_url"] == f"http://testserver/phan-anh/tep/{photo.pk}/"
 
 
 def test_a_second_delivery_of_the_same_message_stores_nothing_more(

@@ -64,16 +64,51 @@ def test_filters_by_category_commune_state_and_period(client, new_report, commun
     assert listed(until="2026-11-23") == [road.pk]
 
 
-def test_the_map_has_an_equivalent_list(client, new_report):
-    report = actions.submit_report(new_report())
+def test_the_map_page_lists_reports_by_commune_with_or_without_a_position(
+    client, new_report, communes
+):
+    located = actions.submit_report(new_report())
+    unplaced = actions.submit_report(
+        new_report(lat=None, long=None, description="Ổ gà ở Tân Lập.", commune=communes["tan-lap"])
+    )
+    also_bmt = actions.submit_report(new_report(lat=None, long=None, address="Chợ trung tâm"))
     response = client.get("/phan-anh/ban-do/")
     text = response.content.decode()
     assert response.status_code == 200
+    groups = [(str(g.commune), [r.pk for r in g.reports]) for g in response.context["groups"]]
+    assert groups == [
+        ("Phường Buôn Ma Thuột", [also_bmt.pk, located.pk]),
+        ("Phường Tân Lập", [unplaced.pk]),
+    ]
+    assert '<span class="count">2</span>' in text and "không có tọa độ" in text
+    # No tile server and no boundaries: nothing to draw the pins on, so no empty drawing.
+    assert "<svg" not in text
+
+
+def test_the_map_draws_the_communes_outlines_and_the_pins_when_boundaries_exist(
+    client, new_report, communes
+):
+    from tinhso.places.boundaries import import_boundaries
+
+    ring = [[108.0, 12.6], [108.1, 12.6], [108.1, 12.7], [108.0, 12.7], [108.0, 12.6]]
+    import_boundaries(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"ma_xa": communes["buon-ma-thuot"].code},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            ],
+        },
+        actor=None,
+    )
+    report = actions.submit_report(new_report())
+    text = client.get("/phan-anh/ban-do/").content.decode()
+    assert text.count('class="commune-outline"') == 1
+    assert "<title>Phường Buôn Ma Thuột</title>" in text
     assert f'aria-label="PA-{report.pk}: Hư hỏng đường, cầu, vỉa hè, đã tiếp nhận"' in text
-    assert "Danh sách tương đương" in text
-    assert "vĩ độ 12.667800, kinh độ 108.038200" in text
-    # One report: it sits at the map's centre, in SVG numbers (a dot, not a comma).
-    assert '<circle cx="300.0" cy="200.0" r="7"' in text
 
 
 def test_the_report_page_shows_history_and_answer(client, submitted):
@@ -94,7 +129,7 @@ def test_reporting_without_a_map_answers_the_categorys_questions(client, roads, 
     data = {
         "category": roads.pk,
         "description": "Cống bị vỡ nắp.",
-        "commune": communes["ea-kao"].pk,
+        "commune": "Xã Ea Kao",
         "address": "Gần trường tiểu học",
         "consents_to_publish": "on",
     }
@@ -116,7 +151,7 @@ def test_reporting_anonymously_without_a_map(client, lights, communes, agencies)
         {
             "category": lights.pk,
             "description": "Ba cột đèn không sáng.",
-            "commune": communes["ea-kao"].pk,
+            "commune": "Xã Ea Kao",
             "address": "Gần trường tiểu học",
             "reporter_name": "Không lưu",
             "is_anonymous": "on",
@@ -138,7 +173,7 @@ def test_a_fake_photo_is_refused_with_a_message(client, lights, communes):
         {
             "category": lights.pk,
             "description": "Đèn tắt.",
-            "commune": communes["ea-kao"].pk,
+            "commune": "Xã Ea Kao",
             "photos": [SimpleUploadedFile("a.jpg", b"not an image at all", "image/jpeg")],
         },
     )
@@ -255,7 +290,7 @@ def test_a_signed_in_citizen_reporting_anonymously_leaves_no_details(
         {
             "category": lights.pk,
             "description": "Đèn tắt.",
-            "commune": communes["ea-kao"].pk,
+            "commune": "Xã Ea Kao",
             "is_anonymous": "on",
             "consents_to_publish": "on",
         },
@@ -272,7 +307,7 @@ def test_a_signed_in_citizen_reporting_openly_gets_their_details_filled_in(
     client.force_login(citizen)
     client.post(
         "/phan-anh/gui/",
-        {"category": lights.pk, "description": "Đèn tắt.", "commune": communes["ea-kao"].pk},
+        {"category": lights.pk, "description": "Đèn tắt.", "commune": "Xã Ea Kao"},
     )
     report = Report.objects.get()
     assert (report.reporter_name, report.reporter_email, report.reporter_phone) == (
@@ -295,7 +330,7 @@ def test_more_than_five_photos_are_refused_before_any_is_decoded(
         {
             "category": lights.pk,
             "description": "Đèn tắt.",
-            "commune": communes["ea-kao"].pk,
+            "commune": "Xã Ea Kao",
             "photos": photos,
         },
     )
@@ -309,8 +344,8 @@ def test_the_description_keeps_its_paragraphs(client, lights, communes):
         "/phan-anh/gui/",
         {
             "category": lights.pk,
-            "description": "Đèn tắt   từ tối qua.  \r\n\r\n\r\nCột số 3\x01 nghiêng.",
-            "commune": communes["ea-kao"].pk,
+            "description": "Đèn tắt   từ tối qua.  \r\n\r\n\r\nCột số 3 nghiêng.",
+            "commune": "Xã Ea Kao",
             "consents_to_publish": "on",
         },
     )
@@ -358,3 +393,87 @@ def test_someone_else_cannot_reopen_and_nothing_changes(client, citizen, submitt
     assert OutboxMessage.objects.count() == before
     client.logout()
     assert client.post(f"/phan-anh/{submitted.pk}/mo-lai/", {"note": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("typed", ["Xã Ea Kao", "ea kao", "XA EA KAO", "  Ea  Kao "])
+def test_the_commune_is_typed_by_name_with_or_without_diacritics(client, lights, communes, typed):
+    response = client.post(
+        "/phan-anh/gui/",
+        {"category": lights.pk, "description": "Đèn tắt.", "commune": typed},
+    )
+    assert response.status_code == 200  # not published: the receipt page
+    assert Report.objects.get().commune == communes["ea-kao"]
+
+
+def test_an_unknown_commune_is_refused_with_the_typed_text_kept(client, lights, communes):
+    response = client.post(
+        "/phan-anh/gui/",
+        {"category": lights.pk, "description": "Đèn tắt.", "commune": "Hòa Bình Xa Lắm"},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Không có xã, phường “Hòa Bình Xa Lắm” trong tỉnh." in text
+    assert 'value="Hòa Bình Xa Lắm"' in text and "Đèn tắt." in text
+    assert not Report.objects.exists()
+
+
+def test_the_form_offers_the_communes_and_a_location_button_instead_of_number_fields(
+    client, lights, communes
+):
+    text = client.get("/phan-anh/gui/").content.decode()
+    assert '<datalist id="xa-phuong">' in text
+    assert '<option value="Phường Buôn Ma Thuột" data-key="phuong buon ma thuot">' in text
+    assert 'list="xa-phuong"' in text and '<select name="commune"' not in text
+    assert "Dùng vị trí của tôi" in text
+    assert '<input type="hidden" name="lat"' in text and '<input type="hidden" name="long"' in text
+
+
+def test_a_signed_in_citizens_contact_is_prefilled_from_the_account(client, lights, citizen):
+    client.force_login(citizen)
+    form = client.get("/phan-anh/gui/").context["form"]
+    assert form["reporter_name"].value() == "Trần Thị Bình"
+    assert form["reporter_email"].value() == "binh@example.com"
+    assert form["reporter_phone"].value() == "0987654321"
+
+
+def test_the_commune_at_a_position_comes_from_the_imported_boundaries(client, communes):
+    from tinhso.places.boundaries import import_boundaries
+
+    ring = [[108.0, 12.6], [108.1, 12.6], [108.1, 12.7], [108.0, 12.7], [108.0, 12.6]]
+    import_boundaries(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"ma_xa": communes["buon-ma-thuot"].code},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            ],
+        },
+        actor=None,
+    )
+    url = "/phan-anh/xa-tai-vi-tri/"
+    assert client.get(url, {"lat": "12.65", "long": "108.05"}).json() == {
+        "commune": "Phường Buôn Ma Thuột"
+    }
+    assert client.get(url, {"lat": "21.0", "long": "105.8"}).json() == {"commune": None}
+    assert client.get(url, {"lat": "abc", "long": "1"}).status_code == 400
+
+
+def test_the_reporter_sees_the_reopen_button_only_within_the_reopen_window(
+    client, citizen, new_report
+):
+    report = actions.submit_report(new_report(), reporter=citizen)
+    actions.resolve_report(report, answer="Đã vá.", actor=None)
+    client.force_login(citizen)
+    text = client.get(f"/phan-anh/{report.pk}/").content.decode()
+    assert "Mở lại phản ánh" in text and "Gửi đánh giá" in text
+    Report.objects.filter(pk=report.pk).update(
+        resolved_at=datetime(2020, 1, 1, 9, 0, tzinfo=VN)  # long past the 7 days
+    )
+    text = client.get(f"/phan-anh/{report.pk}/").content.decode()
+    assert "Mở lại phản ánh" not in text and "Gửi đánh giá" in text
+    client.logout()
+    text = client.get(f"/phan-anh/{report.pk}/").content.decode()
+    assert "Gửi đánh giá" not in text and "Theo dõi" in text

@@ -11,6 +11,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.core.text import fold
 from tinhso.feedback import rules
 from tinhso.feedback.models import Attribute, Category, Report
 from tinhso.people.models import User
@@ -25,6 +26,40 @@ def _communes() -> Any:
 class CommuneChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj)
+
+
+class CommuneByName(forms.CharField):
+    """Xã, phường typed by name, as a person says it: "Phường Buôn Ma Thuột", "buon ma thuot"
+    or "xa ea kao" (case, diacritics and the unit word do not matter) → the home province's
+    Commune, or None when left empty. The page offers the names as suggestions (a datalist,
+    and with script a search list), but works with the names typed alone."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 120)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Commune | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        wanted = fold(text)
+        found = [c for c in _communes() if wanted in (fold(str(c)), fold(c.name))]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValidationError(
+                gettext("Có nhiều xã, phường tên “%(name)s”: hãy ghi rõ xã hay phường.")
+                % {"name": text}
+            )
+        raise ValidationError(
+            gettext("Không có xã, phường “%(name)s” trong tỉnh. Hãy chọn trong danh sách gợi ý.")
+            % {"name": text}
+        )
+
+
+def commune_names() -> list[tuple[str, str]]:
+    """Every commune of the home province as (name shown, folded name to search)."""
+    return [(str(c), fold(str(c))) for c in _communes()]
 
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -112,11 +147,11 @@ class ReportForm(forms.Form):
         max_length=4000,
         help_text=_("Mô tả sự việc bạn thấy."),
     )
-    commune = CommuneChoice(
-        Commune.objects.none(),
+    commune = CommuneByName(
         required=False,
         label=_("Xã, phường nơi xảy ra"),
-        empty_label=_("(chọn xã, phường)"),
+        help_text=_("Gõ tên xã, phường, có dấu hoặc không dấu, rồi chọn trong danh sách."),
+        widget=forms.TextInput({"list": "xa-phuong", "autocomplete": "off"}),
     )
     address = forms.CharField(
         label=_("Địa chỉ hoặc mô tả nơi xảy ra"),
@@ -124,11 +159,12 @@ class ReportForm(forms.Form):
         max_length=300,
         help_text=_("Ví dụ: trước số 12 đường Lê Duẩn, gần cổng chợ."),
     )
+    # Filled by "Dùng vị trí của tôi" (the browser's geolocation); never typed.
     lat = forms.DecimalField(
-        label=_("Vĩ độ (không bắt buộc)"), required=False, max_digits=9, decimal_places=6
+        label=_("Vĩ độ"), required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput
     )
     long = forms.DecimalField(
-        label=_("Kinh độ (không bắt buộc)"), required=False, max_digits=9, decimal_places=6
+        label=_("Kinh độ"), required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput
     )
     photos = MultipleFileField(
         label=_(
@@ -148,9 +184,17 @@ class ReportForm(forms.Form):
     )
     confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reporter: Any = None, **kwargs: Any) -> None:
+        if reporter is not None and getattr(reporter, "is_authenticated", False):
+            # A signed-in citizen's contact comes from the account (they may change it here).
+            kwargs.setdefault("initial", {}).update(
+                {
+                    "reporter_name": reporter.full_name,
+                    "reporter_email": reporter.email,
+                    "reporter_phone": reporter.phone or "",
+                }
+            )
         super().__init__(*args, **kwargs)
-        self.fields["commune"].queryset = _communes()  # type: ignore[attr-defined]
         # Every category's extra questions, grouped; only the chosen category's are used
         # (and checked by the action), so the page works without script.
         self.question_groups: list[tuple[Category, list[str]]] = []

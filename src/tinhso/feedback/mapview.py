@@ -1,10 +1,12 @@
 """The map of published field reports: Web Mercator ("slippy map") placement, server-side.
 
 The page draws an SVG: map tiles as images underneath when a tile server is configured
-(`TINHSO_MAP_TILE_URL`, the `{z}/{x}/{y}` scheme every tile server speaks), and the reports as
-links on top, placed by the same projection the tiles use. Without a tile server the same
-projection places the reports on a plain background, so the page works in an office without
-Internet access and sends citizens' browsers to no third party by default. No JavaScript: the
+(`TINHSO_MAP_TILE_URL`, the `{z}/{x}/{y}` scheme every tile server speaks), the communes'
+outlines when their boundaries are imported (`tinhso places import-boundaries`), and the
+reports as links on top, placed by the same projection. Without tiles and without boundaries
+there is nothing to place the reports against, so the page shows no drawing, only the reports
+grouped by commune: it works in an office without Internet access and sends citizens'
+browsers to no third party by default. No JavaScript: the
 pins are ordinary links, reachable by keyboard, and the page also lists them (WCAG 1.1.1).
 """
 
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from tinhso.conf import ConfigurationError
 
@@ -23,6 +25,9 @@ MAX_ZOOM = 18
 SINGLE_POINT_ZOOM = 16
 
 T = TypeVar("T")
+S = TypeVar("S")
+# (item, polygons): GeoJSON MultiPolygon coordinates, [longitude, latitude] pairs.
+Shapes = Sequence[tuple[Any, Sequence[Sequence[Sequence[Sequence[float]]]]]]
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,19 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Outline(Generic[S]):
+    """A commune's outline as SVG path data, in the view's pixels."""
+
+    item: S
+    path: str
+
+
+@dataclass(frozen=True)
 class MapView(Generic[T]):
     zoom: int
     pins: list[Pin[T]]
     tiles: list[Tile]
+    outlines: list[Outline[Any]] = field(default_factory=list)
 
 
 def check_tile_url(url: str) -> str:
@@ -78,6 +92,22 @@ def _zoom_to_fit(points: Sequence[tuple[float, float]], room_w: float, room_h: f
     return max(0, min(MAX_ZOOM, math.floor(math.log2(scale))))
 
 
+def _path(polygons: Any, zoom: int, left: float, top: float) -> str:
+    """SVG path data of the polygons' rings, points closer than a pixel dropped."""
+    parts = []
+    for polygon in polygons:
+        for ring in polygon:
+            points: list[tuple[float, float]] = []
+            for lon, lat in ring:
+                x, y = world_pixel(lat, lon, zoom)
+                point = (round(x - left, 1), round(y - top, 1))
+                if not points or abs(point[0] - points[-1][0]) + abs(point[1] - points[-1][1]) >= 1:
+                    points.append(point)
+            if len(points) >= 3:
+                parts.append("M" + " L".join(f"{x:g},{y:g}" for x, y in points) + " Z")
+    return " ".join(parts)
+
+
 def fit(
     located: Sequence[tuple[T, float, float]],
     *,
@@ -85,19 +115,31 @@ def fit(
     height: int = 400,
     padding: int = 24,
     tile_url: str = "",
+    shapes: Shapes = (),
 ) -> MapView[T]:
-    """Place `(item, lat, lon)` triples on a `width` × `height` view: the largest zoom that shows
-    them all inside the padding, centred; with the tiles that cover the view when `tile_url`."""
-    if not located:
+    """Place `(item, lat, lon)` triples, and the outlines of `shapes`, on a `width` × `height`
+    view: the largest zoom that shows them all inside the padding, centred; with the tiles
+    that cover the view when `tile_url`."""
+    if not located and not shapes:
         return MapView(zoom=0, pins=[], tiles=[])
     coords = [(lat, lon) for _, lat, lon in located]
+    for _, polygons in shapes:
+        ring_points = [p for polygon in polygons for p in polygon[0]]
+        if ring_points:
+            lons = [p[0] for p in ring_points]
+            lats = [p[1] for p in ring_points]
+            coords += [(min(lats), min(lons)), (max(lats), max(lons))]
     zoom = _zoom_to_fit(coords, width - 2 * padding, height - 2 * padding)
     placed = [(item, *world_pixel(lat, lon, zoom)) for item, lat, lon in located]
-    xs = [x for _, x, _ in placed]
-    ys = [y for _, _, y in placed]
+    corners = [world_pixel(lat, lon, zoom) for lat, lon in coords]
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
     left = (min(xs) + max(xs)) / 2 - width / 2
     top = (min(ys) + max(ys)) / 2 - height / 2
     pins = [Pin(item, round(x - left, 1), round(y - top, 1)) for item, x, y in placed]
+    outlines: list[Outline[Any]] = [
+        Outline(item, _path(polygons, zoom, left, top)) for item, polygons in shapes
+    ]
     tiles = []
     if tile_url:
         count = 2**zoom
@@ -111,4 +153,4 @@ def fit(
                     .replace("{y}", str(ty))
                 )
                 tiles.append(Tile(url, round(tx * TILE - left, 1), round(ty * TILE - top, 1)))
-    return MapView(zoom=zoom, pins=pins, tiles=tiles)
+    return MapView(zoom=zoom, pins=pins, tiles=tiles, outlines=outlines)

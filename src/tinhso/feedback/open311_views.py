@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -101,7 +101,7 @@ def _request_record(row: dict[str, Any], base: str) -> dict[str, Any]:
         "zipcode": "",
         "lat": row["lat"],
         "long": row["long"],
-        "media_url": base + default_storage.url(row["photo"]) if row["photo"] else "",
+        "media_url": base + reverse("feedback:media", args=[row["photo"]]) if row["photo"] else "",
     }
 
 

@@ -23,7 +23,8 @@ from tinhso.feedback.models import Category, Photo, Report
 from tinhso.people import clients
 from tinhso.people.models import ApiClient, ApiScope, User
 from tinhso.people.queries import AccessDenied, active_roles
-from tinhso.places.models import Agency
+from tinhso.places.models import Agency, Commune, CommuneBoundary
+from tinhso.places.queries import home_province
 
 HANDLING_ROLES = ("receiving_officer", "specialist", "head_of_unit", "leader")
 NEARBY_METRES = 200
@@ -66,6 +67,36 @@ def public_reports(f: Filters) -> QuerySet[Report]:
             received_at__lt=datetime.combine(f.until + timedelta(days=1), time(), tz)
         )
     return reports
+
+
+@dataclass(frozen=True)
+class CommuneGroup:
+    """The reports of one commune (None: reports that name no commune)."""
+
+    commune: Commune | None
+    reports: list[Report]
+
+
+def by_commune(reports: list[Report]) -> list[CommuneGroup]:
+    """`reports` grouped by commune: most reports first, then by name; no commune last."""
+    groups: dict[int | None, CommuneGroup] = {}
+    for report in reports:
+        group = groups.setdefault(report.commune_id, CommuneGroup(report.commune, []))
+        group.reports.append(report)
+    return sorted(
+        groups.values(),
+        key=lambda g: (g.commune is None, -len(g.reports), g.commune.name if g.commune else ""),
+    )
+
+
+def commune_outlines() -> list[tuple[Commune, Any]]:
+    """The home province's communes that have an imported boundary, with its polygons."""
+    return [
+        (b.commune, b.polygons)
+        for b in CommuneBoundary.objects.filter(commune__province=home_province())
+        .select_related("commune")
+        .order_by("commune__code")
+    ]
 
 
 def access_public_report(pk: int | str) -> Report:
@@ -223,6 +254,27 @@ def visible_original(user: Any, pk: int) -> Report | None:
     )
 
 
+def access_media(user: Any, pk: int | str) -> Photo:
+    """A photo or video of a report, for whoever may see it: a published report's media to
+    everyone; another report's only to its reporter and to the officials of the agencies
+    handling it. 404 otherwise, the same answer as a file that does not exist."""
+    photo = Photo.objects.select_related("report").filter(pk=rules.parse_id(str(pk)) or 0).first()
+    if photo is None:
+        raise Http404(_("Không tìm thấy tệp."))
+    report = photo.report
+    if report.is_public:
+        return photo
+    if getattr(user, "is_authenticated", False) and (
+        report.reporter_id == user.pk
+        or (
+            getattr(user, "kind", "") == User.Kind.OFFICIAL
+            and report.agency_id in visible_agencies(user)
+        )
+    ):
+        return photo
+    raise Http404(_("Không tìm thấy tệp."))
+
+
 def access_own_report(user: Any, pk: int | str) -> Report:
     """A report the signed-in citizen filed (to reopen or rate it)."""
     if not getattr(user, "is_authenticated", False):
@@ -294,7 +346,7 @@ def open311_requests(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Published reports as rows of OPEN311_COLUMNS plus `photo` (the first citizen photo's
-    stored name, or ""), newest first. Two queries whatever the number of rows."""
+    id, or None), newest first. Two queries whatever the number of rows."""
     reports = published()
     if ids is not None:
         reports = reports.filter(pk__in=ids)
@@ -308,16 +360,16 @@ def open311_requests(
     if states is not None:
         reports = reports.filter(state__in=states)
     rows = list(reports.order_by("-received_at", "-pk").values(*OPEN311_COLUMNS)[:limit])
-    photos: dict[int, str] = {}
+    photos: dict[int, int] = {}
     if rows:
-        for report_id, name in (
+        for report_id, photo_id in (
             Photo.objects.filter(report_id__in=[r["pk"] for r in rows], is_evidence=False)
             .order_by("-pk")
-            .values_list("report_id", "image")
+            .values_list("report_id", "pk")
         ):
-            photos[report_id] = name  # the lowest pk wins: the first photo sent
+            photos[report_id] = photo_id  # the lowest pk wins: the first photo sent
     for row in rows:
-        row["photo"] = photos.get(row["pk"], "")
+        row["photo"] = photos.get(row["pk"])
     return rows
 
 

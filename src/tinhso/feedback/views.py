@@ -13,18 +13,36 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tinhso.feedback import actions, mapview, queries
-from tinhso.feedback.forms import FilterForm, FollowForm, RateForm, ReopenForm, ReportForm
+from tinhso.feedback import actions, mapview, queries, rules
+from tinhso.feedback.forms import (
+    FilterForm,
+    FollowForm,
+    RateForm,
+    ReopenForm,
+    ReportForm,
+    commune_names,
+)
 from tinhso.feedback.media import MediaError, check_uploads, check_videos, clean_media
 from tinhso.feedback.models import Report
 from tinhso.feedback.rules import RuleError, check_in_vietnam
-from tinhso.people.models import Role
+from tinhso.people.models import Role, User
 from tinhso.people.queries import has_role
+from tinhso.places.boundaries import commune_at as commune_at_position
+from tinhso.places.queries import home_province
 
 PAGE_SIZE = 20
 
@@ -57,19 +75,31 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+MAP_LIMIT = 500
+
+
 @require_http_methods(["GET"])
 def report_map(request: HttpRequest) -> HttpResponse:
-    """The filtered reports placed on a map (tiles when a tile server is configured), and the
-    same reports as a list for screen readers and keyboard users."""
+    """The filtered reports by commune: a list with counts, every report under its commune
+    (with or without a position), and a drawing when there is something to draw them on: the
+    communes' outlines when boundaries are imported, map tiles when a tile server is set."""
     form, reports = _filtered(request)
-    located = [(r, float(r.lat), float(r.long)) for r in reports.filter(lat__isnull=False)[:500]]
-    view = mapview.fit(located, tile_url=settings.MAP_TILE_URL)
+    shown = list(reports.order_by("commune__name", "-received_at", "-pk")[:MAP_LIMIT])
+    located = [(r, float(r.lat), float(r.long)) for r in shown if r.lat is not None]
+    outlines = queries.commune_outlines()
+    view = mapview.fit(located, tile_url=settings.MAP_TILE_URL, shapes=outlines)
+    drawn = bool(view.tiles or view.outlines)
     return render(
         request,
         "feedback/map.html",
         {
             "form": form,
-            "points": view.pins,
+            "groups": queries.by_commune(shown),
+            "total": len(shown),
+            "limited": len(shown) == MAP_LIMIT,
+            "drawn": drawn,
+            "points": view.pins if drawn else [],
+            "outlines": view.outlines,
             "tiles": view.tiles,
             "attribution": settings.MAP_TILE_ATTRIBUTION if view.tiles else "",
         },
@@ -80,6 +110,7 @@ def report_map(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = queries.access_public_report(pk)
     own = request.user.is_authenticated and report.reporter_id == request.user.pk
+    now = timezone.now()
     return render(
         request,
         "feedback/detail.html",
@@ -90,6 +121,12 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": [p for p in report.photos.all() if p.is_evidence],
             "follow_form": FollowForm(),
             "own": own,
+            # The reporter's buttons, only while the rules let them act (the actions check again).
+            "may_rate": own and report.state == Report.State.RESOLVED,
+            "may_reopen": own
+            and rules.may_reopen(
+                report.state, report.resolved_at, now, report.category.reopen_days
+            ),
             "reopen_form": ReopenForm(),
             "rate_form": RateForm(),
         },
@@ -103,8 +140,18 @@ def _is_desk_officer(user: Any) -> bool:
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     on_behalf = _is_desk_officer(request.user)
-    form = ReportForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"form": form, "on_behalf": on_behalf, "nearby": []}
+    citizen = getattr(request.user, "kind", "") == User.Kind.CITIZEN
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        reporter=request.user if citizen and not on_behalf else None,
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "on_behalf": on_behalf,
+        "nearby": [],
+        "communes": commune_names(),
+    }
     if request.method != "POST" or not form.is_valid():
         return render(
             request, "feedback/submit.html", context, status=200 if request.method == "GET" else 400
@@ -138,6 +185,8 @@ def submit(request: HttpRequest) -> HttpResponse:
             similar = queries.nearby(data["category"], float(lat), float(long))
             if similar:
                 context["nearby"] = similar
+                # A browser cannot be handed files back: say so rather than lose them quietly.
+                context["reattach"] = bool(data["photos"])
                 data_copy = request.POST.copy()
                 data_copy["confirm_new"] = "on"
                 context["form"] = ReportForm(data_copy)
@@ -182,6 +231,21 @@ def submit(request: HttpRequest) -> HttpResponse:
     if report.is_public:
         return redirect("feedback:detail", pk=report.pk)
     return render(request, "feedback/received.html", {"report": report})
+
+
+@require_GET
+def commune_at(request: HttpRequest) -> JsonResponse:
+    """The home province's commune at `?lat=&long=` (for "Dùng vị trí của tôi"), from the
+    imported boundaries: {"commune": "Phường …"} or {"commune": null} when none contains the
+    point (no boundaries imported, another province, bad numbers)."""
+    try:
+        lat, long = float(request.GET["lat"]), float(request.GET["long"])
+    except (KeyError, ValueError):
+        return JsonResponse({"commune": None}, status=400)
+    found = commune_at_position(lat, long) if -90 <= lat <= 90 and -180 <= long <= 180 else None
+    if found is None or found.province_id != home_province().pk:
+        return JsonResponse({"commune": None})
+    return JsonResponse({"commune": str(found)})
 
 
 @require_POST
@@ -247,3 +311,56 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     except RuleError as exc:
         messages.error(request, exc.message)
     return redirect("feedback:detail", pk=report.pk)
+
+
+# The only types a stored file is sent as (by its extension, which the stripping chose);
+# anything else goes out as a download, never rendered by the browser.
+MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+}
+MEDIA_MAX_AGE = 3600  # seconds; short, so a report taken off the public pages leaves caches
+
+
+@require_GET
+def media(request: HttpRequest, pk: int, part: str = "anh") -> HttpResponseBase:
+    """A report's photo (or a video's poster frame) or, at `.../video/`, its clip.
+
+    Access as `queries.access_media`: published reports' media to everyone, the others only
+    to the reporter and the handling agency's officials (404 for anyone else). Stored files
+    never change, so the photo's id and part make a strong ETag."""
+    photo = queries.access_media(request.user, pk)
+    stored = photo.video if part == "video" else photo.image
+    if not stored:
+        raise Http404(_("Không tìm thấy tệp."))
+    etag = f'"pa-{photo.pk}-{part}"'
+    public = photo.report.is_public
+    cache = f"{'public' if public else 'private'}, max-age={MEDIA_MAX_AGE}"
+    if request.headers.get("If-None-Match") == etag:
+        response: HttpResponseBase = HttpResponseNotModified()
+    else:
+        extension = (stored.name or "").rsplit(".", 1)[-1].lower()
+        content_type = MEDIA_TYPES.get(extension)
+        name = f"PA-{photo.report_id}-{photo.pk}.{extension}"
+        try:
+            handle = stored.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("Không tìm thấy tệp.")) from None
+        response = FileResponse(
+            handle,
+            content_type=content_type or "application/octet-stream",
+            as_attachment=content_type is None,
+            filename=name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["ETag"] = etag
+    response["Cache-Control"] = cache
+    if not public:
+        response["Vary"] = "Cookie"
+    return response

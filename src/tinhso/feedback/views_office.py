@@ -169,12 +169,27 @@ def _page(
             "photos": [p for p in photos if not p.is_evidence],
             "evidence": [p for p in photos if p.is_evidence],
             "candidates": queries.duplicate_candidates(request.user, report),
-            "allowed": rules.allowed_actions(report.state),
+            "allowed": _offered(report, action_forms),
             "forms": action_forms,
             "error": error,
         },
         status=status,
     )
+
+
+def _offered(report: Report, action_forms: dict[str, forms.Form]) -> list[str]:
+    """The actions the page offers: those the report's state allows, less those nobody could
+    complete from here (giving it out with no official to give it to, re-routing with no
+    other agency)."""
+    offered = []
+    assign, reroute = action_forms.get("assign"), action_forms.get("reroute")
+    nobody = isinstance(assign, AssignForm) and not assign.fields["assignee"].queryset.exists()  # type: ignore[attr-defined]
+    nowhere = isinstance(reroute, RerouteForm) and len(reroute.fields["agency"].choices) <= 1  # type: ignore[attr-defined]
+    for action in rules.allowed_actions(report.state):
+        if (action == "assign" and nobody) or (action == "reroute" and nowhere):
+            continue
+        offered.append(action)
+    return offered
 
 
 def _answers(report: Report) -> list[tuple[str, str]]:
