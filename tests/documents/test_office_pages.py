@@ -379,6 +379,9 @@ def test_specialist_drafts_from_the_template_and_the_document_goes_all_the_way(c
     _sign_in(client, sxd.specialist)
     page = client.get("/van-ban/du-thao/moi/").content.decode()
     assert "Soạn dự thảo văn bản" in page and stp.agency.name in page
+    # Recipients are checkbox lists, not lists that need Ctrl-click.
+    assert '<select name="internal"' not in page and "multiple" not in page
+    assert f'<input type="checkbox" name="internal" value="{stp.agency.pk}"' in page
     response = client.post(
         "/van-ban/du-thao/moi/", _draft_post(sxd, internal=[stp.agency.pk]), follow=True
     )
@@ -396,6 +399,11 @@ def test_specialist_drafts_from_the_template_and_the_document_goes_all_the_way(c
 
     # The specialist may not approve; they submit to the signer, who approves and signs.
     assert client.post(f"/van-ban/{draft.pk}/duyet/").status_code == 404
+    # The agency's only leader is the signer, and still a choice in the review chain (the
+    # list used to leave the signer out, and was empty); no step the specialist may not take.
+    page = client.get(f"/van-ban/{draft.pk}/").content.decode()
+    assert f'<option value="{sxd.leader.pk}">{sxd.leader.full_name}</option>' in page
+    assert "Duyệt dự thảo" not in page and "Cấp số và phát hành" not in page
     client.post(f"/van-ban/{draft.pk}/trinh/", {})
     _sign_in(client, sxd.leader)
     page = client.get(f"/van-ban/{draft.pk}/").content.decode()
@@ -418,6 +426,12 @@ def test_specialist_drafts_from_the_template_and_the_document_goes_all_the_way(c
     assert "01 Đã đến" in html
     draft.refresh_from_db()
     assert (draft.state, draft.agency_signed) == ("issued", True)
+    # The issued file is named by its number and notation, and downloads by that name.
+    main = draft.files.get(kind="main")
+    assert main.name == "01-SXD-QLXD.pdf"
+    assert '">01-SXD-QLXD.pdf</a>' in html
+    download = client.get(f"/van-ban/{draft.pk}/tep/{main.pk}/")
+    assert download["Content-Disposition"] == 'attachment; filename="01-SXD-QLXD.pdf"'
     assert Document.objects.filter(
         direction="incoming", agency=stp.agency, exchange_id=draft.exchange_id
     ).exists()

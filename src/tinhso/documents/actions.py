@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -104,9 +106,18 @@ def main_file(document: Document) -> DocumentFile | None:
     return document.files.filter(kind=DocumentFile.Kind.MAIN).order_by("-id").first()
 
 
-def _replace_main(document: Document, data: bytes) -> DocumentFile:
+def issued_file_name(number_and_notation: str) -> str:
+    """The issued document's file name, from its number and notation: "15/QĐ-UBND" →
+    "15-QD-UBND.pdf" (ASCII, so every mail client and file system keeps it)."""
+    bare = unicodedata.normalize("NFD", number_and_notation.replace("Đ", "D").replace("đ", "d"))
+    ascii_only = "".join(ch for ch in bare if unicodedata.category(ch) != "Mn")
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", ascii_only).strip("-")
+    return f"{stem or 'van-ban'}.pdf"
+
+
+def _replace_main(document: Document, data: bytes, *, name: str = "") -> DocumentFile:
     current = main_file(document)
-    name = current.name if current else f"van-ban-{document.pk}.pdf"
+    name = name or (current.name if current else f"van-ban-{document.pk}.pdf")
     document.files.filter(kind=DocumentFile.Kind.MAIN).delete()
     return _file(document, DocumentFile.Kind.MAIN, name, PDF, data)
 
@@ -759,6 +770,7 @@ def sign_document(
             stamp_text=f"{doc.signer_position}\n{signer.full_name or signer.username}\n%(ts)s",
             box=signer_box,
             image=bytes(cert.stamp_image) if cert.stamp_image else None,
+            text_indent=(signer_box[2] - signer_box[0]) // 3,  # under the agency's seal
             reason="Ký ban hành",
             location=doc.place,
             timestamp_url=settings.DOCUMENTS_TSA_URL,
@@ -811,7 +823,7 @@ def issue_document(document: Document, *, actor: Any) -> Document:
             location=doc.place,
             timestamp_url=settings.DOCUMENTS_TSA_URL,
         )
-        _replace_main(doc, signed)
+        _replace_main(doc, signed, name=issued_file_name(doc.number_and_notation))
         for att in doc.files.filter(kind=DocumentFile.Kind.ATTACHMENT):
             if att.content_type != PDF:
                 continue

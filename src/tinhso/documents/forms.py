@@ -147,16 +147,19 @@ class DraftForm(forms.Form):
     signer = UserChoice(queryset=User.objects.none(), label=_("Người ký"), error_messages=PICK)
     signer_position = forms.CharField(label=_("Chức vụ người ký"), max_length=200, required=False)
     place = forms.CharField(label=_("Địa danh"), max_length=100, required=False)
+    # Checkbox lists, not Ctrl-click lists (nobody on a phone or a touch pad can do those).
     internal = AgencyMultiple(
         queryset=Agency.objects.none(),
         label=_("Nơi nhận trong tỉnh (gửi ngay)"),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("Nơi nhận không hợp lệ.")},
     )
     external = PartnerMultiple(
         queryset=Partner.objects.none(),
         label=_("Nơi nhận ngoài hệ thống (qua trục liên thông)"),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("Nơi nhận không hợp lệ.")},
     )
     file = forms.FileField(

@@ -33,6 +33,7 @@ from PIL import Image
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers, timestamps
@@ -55,6 +56,31 @@ SIGNER_BOX = (330, 120, 540, 190)
 AGENCY_BOX = (260, 110, 400, 200)
 ATTACHMENT_BOX = (330, 800, 585, 830)
 Box = tuple[int, int, int, int]
+# With an image (signature, seal), the stamp's text goes in a band this high under it, in
+# small type, so the words never cover the image (and the image never hides the words).
+TEXT_BAND = 24
+BAND_FONT_SIZE = 6
+
+
+def _layouts(box: Box, text_indent: int) -> tuple[SimpleBoxLayoutRule, SimpleBoxLayoutRule]:
+    """(image rule, text rule) of a stamp with an image: the image in the box's upper part,
+    the text in the band below it. With `text_indent` (the signer's stamp) the image starts at
+    the box's left edge, where the agency's seal covers its left third (Annex I §II.8), and the
+    text keeps clear of those `text_indent` points; otherwise (the seal) the image is centred."""
+    height = box[3] - box[1]
+    image = SimpleBoxLayoutRule(
+        x_align=AxisAlignment.ALIGN_MIN if text_indent else AxisAlignment.ALIGN_MID,
+        y_align=AxisAlignment.ALIGN_MAX,
+        margins=Margins(bottom=TEXT_BAND + 2),
+        inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+    )
+    text = SimpleBoxLayoutRule(
+        x_align=AxisAlignment.ALIGN_MIN,
+        y_align=AxisAlignment.ALIGN_MIN,
+        margins=Margins(left=text_indent + 2, right=2, top=max(0, height - TEXT_BAND), bottom=1),
+        inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+    )
+    return image, text
 
 
 def signature_cell(pdf: bytes, signer_name: str) -> tuple[Box, Box]:
@@ -135,8 +161,12 @@ def sign_pdf(
     timestamp_url: str = "",
     text_only: bool = False,
     image: bytes | None = None,
+    text_indent: int = 0,
 ) -> bytes:
-    """Add one PAdES signature with a visible stamp; return the new PDF (incremental update)."""
+    """Add one PAdES signature with a visible stamp; return the new PDF (incremental update).
+
+    With `image`, the image fills the box's upper part and the text a band below it
+    (`_layouts`); `text_indent` keeps the text clear of the box's left part."""
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except Exception as exc:  # pyHanko raises several types for a broken file
@@ -148,15 +178,19 @@ def sign_pdf(
             background = PdfImage(Image.open(io.BytesIO(image)).convert("RGBA"))
         except (OSError, ValueError) as exc:
             raise SigningError(f"Ảnh chữ ký hoặc con dấu không đọc được: {exc}") from None
+    size = 10 if text_only else BAND_FONT_SIZE if background is not None else 8
+    layout: dict[str, Any] = {}
+    if background is not None:
+        image_rule, text_rule = _layouts(box, text_indent)
+        layout = {"background_layout": image_rule, "inner_content_layout": text_rule}
     style = TextStampStyle(
         stamp_text=stamp_text,
-        text_box_style=_font_style(
-            fonts.font_file(fonts.SERIF if text_only else fonts.SANS), 10 if text_only else 8
-        ),
+        text_box_style=_font_style(fonts.font_file(fonts.SERIF if text_only else fonts.SANS), size),
         border_width=0 if text_only or image else 1,
         timestamp_format="%Y-%m-%dT%H:%M:%S%z",
         background=background,
         background_opacity=1.0,
+        **layout,
     )
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -383,6 +384,9 @@ def _people(doc: Document) -> Any:
 
 
 def _reviewers(doc: Document) -> Any:
+    """Who may be put in the review chain: the agency's heads of unit and leaders (the rule
+    `actions.submit_draft` checks). The signer is among them: leaving them out emptied the list
+    in every agency whose only leader signs; chosen anywhere, the action moves them last."""
     return (
         User.objects.filter(
             roles__agency=doc.agency,
@@ -390,7 +394,6 @@ def _reviewers(doc: Document) -> Any:
             kind=User.Kind.OFFICIAL,
             is_active=True,
         )
-        .exclude(pk=doc.signer_id or 0)
         .distinct()
         .order_by("full_name")
     )
@@ -484,9 +487,10 @@ def document_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
     response = HttpResponse(
         bytes(f.data), content_type=f.content_type or "application/octet-stream"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{f.pk}-{f.name.encode("ascii", "ignore").decode() or "tep"}"'
-    )
+    # The file's own name (an issued document's is its number: 15-QD-UBND.pdf), encoded
+    # for any name (RFC 6266); the type is never sniffed.
+    response["Content-Disposition"] = content_disposition_header(True, f.name or f"tep-{f.pk}")
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
