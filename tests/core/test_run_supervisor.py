@@ -39,7 +39,7 @@ def test_a_child_that_keeps_dying_is_restarted_with_a_doubling_pause():
     crash = Child("worker", [sys.executable, "-c", "import sys; sys.exit(3)"])
     supervisor = Supervisor([crash], log=lines.append, clock=clock)
     supervisor.start(crash)
-    clock.now += 10  # it came up, then crashed: not a set-up error
+    clock.now += 20  # it came up, then crashed: not a set-up error
     pauses = []
     for _ in range(8):
         _wait_exit(crash)
@@ -54,7 +54,7 @@ def test_a_child_that_keeps_dying_is_restarted_with_a_doubling_pause():
     assert pauses == [1, 2, 4, 8, 16, 32, 60, 60]
     assert crash.restarts == 8
     assert "worker (pid" in lines[1]
-    assert lines[1].endswith("stopped after 10 s with exit code 3; restarting in 1 s")
+    assert lines[1].endswith("stopped after 20 s with exit code 3; restarting in 1 s")
     assert lines[3].endswith("stopped after 0 s with exit code 3; restarting in 2 s")
     _wait_exit(crash)
 

@@ -158,6 +158,9 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                # `run` supervises gunicorn; its control socket (one path in $HOME, shared by
+                # every instance on the machine) would only let two servers step on each other.
+                "--no-control-socket",
             ],
         )
         worker = Child("worker", [python, "-m", "tinhso", "worker"])
