@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "mozilla_django_oidc",
+    "ninja",  # the API documentation's Swagger UI from its own static files, not a CDN
     "tinhso.core",
     "tinhso.places",
     "tinhso.people",
@@ -138,6 +139,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tinhso.core.csp.ContentSecurityPolicyMiddleware",
     "tinhso.core.edge.RefuseMalformedInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,7 +161,8 @@ WSGI_APPLICATION = "tinhso.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Django admin templates corrected where they print English whatever the language.
+        "DIRS": [BASE_DIR / "web" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -522,6 +525,14 @@ DOCUMENTS_CONVERT_TIMEOUT = env_int(
     "TINHSO_DOCUMENTS_CONVERT_TIMEOUT",
     60,
     doc="Seconds one DOCX to PDF conversion may take before it is stopped.",
+)
+
+# --- API ------------------------------------------------------------------------------
+API_DOCS = env_bool(
+    "TINHSO_API_DOCS",
+    not PRODUCTION,
+    doc="Serve the API's interactive documentation at /api/v1/docs (the OpenAPI document at "
+    "/api/v1/openapi.json stays). Default: on in embedded mode, off in production.",
 )
 
 # --- Maps -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ person would call broken:
 - a broken image: an `<img>` that loaded nothing, or any image of the site answered >= 400;
 - sideways scrolling: the page wider than the window;
 - an axe-core (WCAG 2.1 A/AA and best practice) violation;
-- a script error in the page.
+- a script error in the page, or anything the Content-Security-Policy blocked.
 Each check writes a full-page screenshot to `var/journeys/<test>/<width>/NN-<person>-<step>.png`
 so a reviewer can look at the whole journey at 360 px and 1280 px. Problems seen between
 checks (a failed image after the last step, a script error) fail the test at its end.
@@ -337,6 +337,14 @@ class Person:
         self.page.on("response", on_response)
         self.page.on("requestfailed", on_failed)
         self.page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
+
+        def on_console(message: Any) -> None:
+            # The platform sends a strict Content-Security-Policy: an inline script or style
+            # that it blocks is a feature broken for the person, so it fails the journey.
+            if message.type == "error" and "Content Security Policy" in message.text:
+                self.problems.append(f"blocked by the CSP: {message.text[:300]}")
+
+        self.page.on("console", on_console)
 
     def goto(self, path: str) -> None:
         """Open an address as a person typing it or following a link from elsewhere."""

@@ -37,6 +37,7 @@ BROKEN = {
     "axe": (CLEAN.replace(' alt="Biểu trưng"', ""), "axe: image-alt"),
     "script": (CLEAN.replace("</body>", "<script>null.x</script></body>"), "script error"),
     "lang": (CLEAN.replace('lang="vi"', 'lang="en"'), "not Vietnamese"),
+    "csp": (CLEAN.replace("</body>", "<script>document.title='x'</script></body>"), "the CSP"),
 }
 
 
@@ -54,6 +55,8 @@ class Pages(BaseHTTPRequestHandler):
             body, kind, status = b"", "text/plain", 404
         self.send_response(status)
         self.send_header("Content-Type", kind)
+        if name == "csp":
+            self.send_header("Content-Security-Policy", "script-src 'self'")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

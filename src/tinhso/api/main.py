@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -30,6 +31,7 @@ api = NinjaAPI(
     version="1",
     description="API của nền tảng chính quyền số tinhso.",
     urls_namespace="api-v1",
+    docs_url="/docs" if settings.API_DOCS else None,
 )
 
 
