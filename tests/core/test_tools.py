@@ -127,3 +127,68 @@ def test_an_mp4_report_upload_without_ffprobe_is_a_message_not_a_500(
     assert "clip.mp4: Máy chủ này chưa cài công cụ xử lý video (ffmpeg)" in html
     assert "Đèn tắt cả tuần." in html  # what was typed is kept
     assert Report.objects.count() == 0
+
+
+# --- CI's fresh machine: which packages and paths .ci/hide-packages.py hides ----------------
+
+
+def _hide_packages():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / ".ci" / "hide-packages.py"
+    spec = importlib.util.spec_from_file_location("hide_packages", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ci_hides_a_package_with_what_only_it_pulled_in_and_keeps_the_rest(monkeypatch):
+    hide = _hide_packages()
+    assert hide._names("libc6 (>= 2.36), fonts-a | fonts-b:any, ") == [
+        ["libc6"],
+        ["fonts-a", "fonts-b"],
+    ]
+    depends_on = {
+        "ffmpeg": {"libavcodec", "libc6"},
+        "libavcodec": {"libc6"},
+        "fontconfig": {"libc6", "libfreetype"},
+        "libfreetype": {"libc6"},
+        "libc6": set(),
+        "player": {"ffmpeg"},  # cannot work once ffmpeg is hidden
+        "by-hand": set(),
+    }
+    wants = {**depends_on, "libavcodec": {"libc6", "libfreetype", "by-hand"}}
+    monkeypatch.setattr(hide, "installed", lambda: (depends_on, wants))
+    monkeypatch.setattr(
+        hide.subprocess,
+        "run",
+        lambda *a, **k: type("Done", (), {"stdout": "fontconfig\nby-hand\n"})(),
+    )
+    assert hide.hidden_packages(["ffmpeg"]) == {"ffmpeg", "libavcodec", "player"}
+
+
+def test_ci_hides_the_outermost_folder_only(monkeypatch, tmp_path):
+    hide = _hide_packages()
+    lib = tmp_path / "lib"
+    (lib / "libreoffice" / "program").mkdir(parents=True)
+    (lib / "libreoffice" / "program" / "soffice").write_text("")
+    (lib / "libshared.so").write_text("")
+    (lib / "libhidden.so").write_text("")
+    listings = {
+        "libreoffice": {
+            str(lib),
+            str(lib / "libreoffice"),
+            str(lib / "libreoffice" / "program"),
+            str(lib / "libreoffice" / "program" / "soffice"),
+            str(lib / "libhidden.so"),
+            str(lib / "libshared.so"),
+        },
+        "base": {str(lib), str(lib / "libshared.so")},
+    }
+    monkeypatch.setattr(hide, "installed", lambda: ({"libreoffice": set(), "base": set()}, {}))
+    monkeypatch.setattr(hide, "package_paths", lambda package: listings[package])
+    assert hide.paths_to_hide({"libreoffice"}) == [
+        str(lib / "libhidden.so"),
+        str(lib / "libreoffice"),
+    ]
