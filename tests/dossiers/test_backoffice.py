@@ -458,3 +458,16 @@ def test_the_agency_at_fault_is_reminded_once_to_apologise_before_the_dossier_is
             new_appointment=at(2026, 3, 12, 9, 0),
         )
     assert actions.remind_apologies(at(2026, 3, 10, 8, 0)) == []
+
+
+def test_a_dossier_due_the_next_working_day_is_not_flagged_for_apology_at_reception(office):
+    office.version.processing_days = Decimal(1)
+    office.version.save()
+    dossier = submitted_at(office, at(2026, 3, 4, 8, 30))  # Wednesday
+    with frozen(at(2026, 3, 4, 9, 0)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    assert dossier.appointment_at == at(2026, 3, 5, 9, 0)
+    assert queries.apology_due(dossier, at(2026, 3, 4, 9, 0)) is None
+    assert queries.apology_due(dossier, at(2026, 3, 4, 15, 0)) is None
+    # two working hours before the appointment the agency at fault is asked for it
+    assert queries.apology_due(dossier, at(2026, 3, 5, 7, 30)) is not None

@@ -201,3 +201,14 @@ def test_the_whole_route_through_the_pages(client, office):
     assert dossier.state == "returned"
     html = page_of(client, dossier)
     assert "Đã trả kết quả trực tuyến." in html  # the history
+
+
+def test_bulk_assignment_is_offered_only_to_those_who_assign(client, office):
+    office.received()
+    sign_in(client, office.chuyenvien)
+    html = client.get(reverse("dossiers:office-queue", args=["don-vi"])).content.decode()
+    assert 'id="bulk-to"' not in html
+    client.logout()
+    sign_in(client, office.truongphong)
+    html = client.get(reverse("dossiers:office-queue", args=["don-vi"])).content.decode()
+    assert 'id="bulk-to"' in html

@@ -145,7 +145,7 @@ EXPECTED = [
     DemoAccount(
         username="chutich.xa",
         password=DEMO_PASSWORD,
-        role="lãnh đạo cơ quan (Chủ tịch UBND xã)",
+        role="lãnh đạo cơ quan (Chủ tịch UBND cấp xã)",
         agency="COMMUNE",
         totp_secret="CXUX4Q44ZXO2IYC657MFCUJOTEZXZ4QK",
         sign_in_with="chutich.xa",

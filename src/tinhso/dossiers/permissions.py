@@ -125,6 +125,12 @@ def managing_step(user: Any, dossier: Dossier) -> str | None:
     return None
 
 
+def assigns_somewhere(user: Any) -> bool:
+    """Whether `user` heads a unit or leads an agency anywhere: the queues' bulk assignment
+    is offered only then (each dossier is still checked by `managing_step`)."""
+    return any(role in {Role.HEAD_OF_UNIT, Role.LEADER} for _agency, role in role_pairs(user))
+
+
 def deciding(user: Any, dossier: Dossier) -> str | None:
     """Approve or refuse: a leader of the agency, at a leader step."""
     if step_role(dossier) != Role.LEADER:

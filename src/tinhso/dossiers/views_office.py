@@ -91,7 +91,8 @@ def queue(request: HttpRequest, name: str = "") -> HttpResponse:
             "page": page,
             "has_next": has_next,
             "colleagues": _colleagues(request.user),
-            "can_assign": name in {"don-vi", "den-han-hom-nay", "sap-den-han", "qua-han"},
+            "can_assign": name in {"don-vi", "den-han-hom-nay", "sap-den-han", "qua-han"}
+            and permissions.assigns_somewhere(request.user),
         },
     )
 

@@ -169,7 +169,7 @@ DEMO_OFFICIALS: dict[str, tuple[str, str, str, str, str, str]] = {
         "chutich.xa@example.com",
         Role.LEADER,
         "commune",
-        "Chủ tịch UBND xã",
+        "Chủ tịch UBND cấp xã",
     ),
 }
 # The departments that own demo procedures (tinhso.catalogue.demo) and must be staffed.
