@@ -201,6 +201,7 @@ def test_the_whole_route_through_the_pages(client, office):
     assert dossier.state == "returned"
     html = page_of(client, dossier)
     assert "Đã trả kết quả trực tuyến." in html  # the history
+    assert "Hồ sơ đã kết thúc xử lý." in html and "Bước hiện tại" not in html
 
 
 def test_bulk_assignment_is_offered_only_to_those_who_assign(client, office):

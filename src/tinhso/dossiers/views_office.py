@@ -164,6 +164,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "step_rows": [_step_row(r) for r in report.steps],
             "available": available,
+            "closed": dossier.state in lifecycle.CLOSED,
             "primary": [a for a in available if a in PRIMARY],
             "secondary": [(a, lifecycle.ACTIONS[a].label) for a in available if a not in PRIMARY],
             "steps": list(dossier.route.steps.all()) if dossier.route else [],
