@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from tinhso.catalogue import actions, eforms, queries
 from tinhso.catalogue.models import ComponentRequirement, Field, Procedure, ProcedureVersion
 from tinhso.catalogue.rules import ComponentSpec, clean_spec
+from tinhso.web.admin_display import yes_no
 
 # A made-up citizen, to show administrators what prefill will look like.
 SAMPLE_CITIZEN = {
@@ -61,7 +62,14 @@ class ProcedureForm(forms.ModelForm):
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     form = ProcedureForm
-    list_display = ["code", "name", "field", "agency", "is_active", "current_version"]
+    list_display = [
+        "code",
+        "name",
+        "field",
+        "agency",
+        yes_no(Procedure, "is_active"),
+        "current_version",
+    ]
     list_filter = ["is_active", "field"]
     list_select_related = ["field", "agency", "current_version"]
     search_fields = ["=code", "name", "name_key"]

@@ -23,6 +23,7 @@ from tinhso.documents.models import (
     ReviewStep,
     TrustedRoot,
 )
+from tinhso.web.admin_display import yes_no
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -38,7 +39,14 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Register)
 class RegisterAdmin(ReadOnly):
-    list_display = ["__str__", "agency", "year", "direction", "secret", "last_number"]
+    list_display = [
+        "__str__",
+        "agency",
+        "year",
+        "direction",
+        yes_no(Register, "secret"),
+        "last_number",
+    ]
     list_filter = ["direction", "secret", "year"]
     actions = ["print_pdf", "print_xlsx"]
 
@@ -95,7 +103,14 @@ class DocumentAdmin(ReadOnly):
 
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnly):
-    list_display = ["subject", "serial", "issuer", "not_after", "state", "is_test"]
+    list_display = [
+        "subject",
+        "serial",
+        "issuer",
+        "not_after",
+        "state",
+        yes_no(Certificate, "is_test"),
+    ]
     list_filter = ["state", "is_test"]
     exclude = ["pkcs12"]
     actions = ["revoke"]
@@ -127,10 +142,15 @@ class AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(TrustedRoot)
 class TrustedRootAdmin(AuditedAdmin):
-    list_display = ["name", "is_test", "is_active", "created_at"]
+    list_display = [
+        "name",
+        yes_no(TrustedRoot, "is_test"),
+        yes_no(TrustedRoot, "is_active"),
+        "created_at",
+    ]
 
 
 @admin.register(Partner)
 class PartnerAdmin(AuditedAdmin):
-    list_display = ["organ_id", "name", "endpoint_url", "is_active"]
+    list_display = ["organ_id", "name", "endpoint_url", yes_no(Partner, "is_active")]
     search_fields = ["organ_id", "name"]

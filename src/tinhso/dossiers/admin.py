@@ -20,6 +20,7 @@ from tinhso.dossiers.models import (
     Rating,
     RouteStep,
 )
+from tinhso.web.admin_display import yes_no
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -117,7 +118,7 @@ class ProcessingRouteAdmin(admin.ModelAdmin):
     """Quy trình nội bộ: administrators edit a route until a dossier starts on it; after that
     they publish a new number (dossiers keep the version they started on)."""
 
-    list_display = ["procedure", "number", "is_active", "created_at"]
+    list_display = ["procedure", "number", yes_no(ProcessingRoute, "is_active"), "created_at"]
     list_filter = ["is_active"]
     search_fields = ["procedure__code", "procedure__name"]
     inlines = [RouteStepInline]

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from tinhso.feedback import actions
 from tinhso.feedback.models import Attribute, Category, Report, RoutingRule
+from tinhso.web.admin_display import yes_no
 
 
 class AttributeInline(admin.TabularInline):
@@ -20,7 +21,14 @@ class AttributeInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "group", "deadline_days", "deadline_hours", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "group",
+        "deadline_days",
+        "deadline_hours",
+        yes_no(Category, "is_active"),
+    ]
     list_filter = ["group", "is_active"]
     search_fields = ["code", "name"]
     inlines = [AttributeInline]

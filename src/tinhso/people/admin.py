@@ -38,6 +38,7 @@ from tinhso.people.models import (
 )
 from tinhso.people.queries import access_citizen
 from tinhso.people.security import is_fully_signed_in
+from tinhso.web.admin_display import yes_no
 
 
 class OfficialAdminSite(OTPAdminSite):
@@ -53,6 +54,9 @@ class OfficialAdminSite(OTPAdminSite):
 # admin.site is created by django.contrib.admin; give it the OTP-requiring behaviour in place,
 # so the project's urls.py (admin.site.urls) needs no change.
 admin.site.__class__ = OfficialAdminSite
+admin.site.site_header = gettext_lazy("Quản trị hệ thống")
+admin.site.site_title = gettext_lazy("Quản trị hệ thống")
+admin.site.index_title = gettext_lazy("Danh mục quản trị")
 
 # TOTP devices are issued by the audited "Cấp thiết bị xác thực" action on accounts, not edited
 # directly.
@@ -154,7 +158,13 @@ class UserAdmin(ThroughActionsAdmin):
     account is the way to see them."""
 
     form = AccountChangeForm
-    list_display = ["username", "full_name", "kind", "is_active", "is_staff"]
+    list_display = [
+        "username",
+        "full_name",
+        "kind",
+        yes_no(User, "is_active"),
+        yes_no(User, "is_staff"),
+    ]
     list_filter = ["kind", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "phone", "email"]
     ordering = ["username"]
@@ -439,7 +449,7 @@ class ApiClientAdmin(ThroughActionsAdmin):
         "key_prefix",
         "scopes",
         "requests_per_minute",
-        "is_active",
+        yes_no(ApiClient, "is_active"),
         "revoked_at",
     ]
     list_filter = ["is_active"]

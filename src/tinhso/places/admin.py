@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from tinhso.places import actions
 from tinhso.places.codes import normalize_agency_code
 from tinhso.places.models import Agency, Commune, LegacyProvince, Province
+from tinhso.web.admin_display import yes_no
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,7 +68,7 @@ class AgencyForm(forms.ModelForm):
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
     form = AgencyForm
-    list_display = ["code", "name", "short_name", "level", "parent", "is_active"]
+    list_display = ["code", "name", "short_name", "level", "parent", yes_no(Agency, "is_active")]
     list_filter = ["level", "is_active", "province"]
     list_select_related = ["parent"]
     search_fields = ["code", "name", "short_name"]
