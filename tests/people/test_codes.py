@@ -401,3 +401,24 @@ def test_an_address_taken_before_the_code_is_typed_creates_nothing(make_citizen)
     row.refresh_from_db()
     assert row.used_at is None and row.attempts == 0
     assert not AuditRecord.objects.filter(action="people.citizen_signed_up").exists()
+
+
+def test_vneid_gives_a_signed_up_account_its_citizen_record_instead_of_a_second_account():
+    row = sign_up("0987654321")
+    user = actions.confirm_sign_up(row, code_sent_to("0987654321"))
+    vouched = {"personal_id": "066090001234", "full_name": "Trần Thị Bình"}
+    linked = actions.ensure_citizen_account(**vouched, phone="+84987654321")
+    assert linked == user
+    assert (linked.citizen.personal_id, linked.citizen.phone) == ("066090001234", "0987654321")
+    assert actions.ensure_citizen_account(**vouched) == user
+    assert User.objects.count() == 1
+    assert AuditRecord.objects.filter(action="people.citizen_linked").count() == 1
+
+
+def test_vneid_never_takes_over_an_officials_account(make_official):
+    official = make_official("chuyenvien")
+    user = actions.ensure_citizen_account(
+        personal_id="066090001234", full_name="Trần Thị Bình", email="chuyenvien@example.com"
+    )
+    assert user != official and user.email == ""
+    assert not hasattr(official, "citizen") or official.citizen is None

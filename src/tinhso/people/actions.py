@@ -18,7 +18,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -489,6 +489,9 @@ def ensure_citizen_account(
 
     Phone and e-mail are kept only when valid and not used by another account: the identity
     is the personal ID number, and a clash on a contact detail must not block signing in.
+    An account the citizen made by signing up (no citizen record yet) whose phone or e-mail
+    is the one the provider vouches for is theirs: it gets the citizen record instead of a
+    second account being made.
     """
     number = validate_personal_id(personal_id, date_of_birth).number
     with transaction.atomic():
@@ -506,6 +509,9 @@ def ensure_citizen_account(
         if "email" in clashes:
             clean_email = ""
         name = normalize(full_name) or number
+        signed_up = _signed_up_account(phone, email) if clashes else None
+        if signed_up is not None:
+            return _link_citizen(signed_up, citizen, number, name, date_of_birth, source)
         user = User(
             username=number,
             kind=User.Kind.CITIZEN,
@@ -541,6 +547,57 @@ def ensure_citizen_account(
                 "source": [None, source],
             },
         )
+    return user
+
+
+def _signed_up_account(phone: str, email: str) -> User | None:
+    """The one account made by signing up, without a citizen record, at this phone or e-mail."""
+    contact = models.Q(pk__in=[])
+    try:
+        if (phone or "").strip():
+            contact |= models.Q(phone=normalize_phone(phone))
+    except InvalidIdentifier:
+        pass
+    if (email or "").strip():
+        contact |= models.Q(email__iexact=email.strip())
+    found = list(
+        User.objects.filter(contact, kind=User.Kind.CITIZEN, citizen__isnull=True).distinct()[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def _link_citizen(
+    user: User,
+    citizen: Citizen | None,
+    number: str,
+    name: str,
+    date_of_birth: date | None,
+    source: str,
+) -> User:
+    """Give a signed-up account the citizen record of the person the provider vouches for."""
+    if citizen is None:
+        citizen = Citizen.objects.create(
+            user=user,
+            personal_id=number,
+            full_name=name,
+            date_of_birth=date_of_birth,
+            sex=validate_personal_id(number).sex,
+            phone=user.phone or "",
+            email=user.email,
+            address=user.address,
+        )
+        changes = _created(citizen, CITIZEN_FIELDS)
+    else:
+        before = audit.snapshot(citizen, CITIZEN_FIELDS)
+        citizen.user = user
+        citizen.save(update_fields=["user", "updated_at"])
+        changes = audit.diff(before, audit.snapshot(citizen, CITIZEN_FIELDS))
+    audit.record(
+        "people.citizen_linked",
+        user,
+        actor=user,
+        changes={"citizen": changes, "source": [None, source]},
+    )
     return user
 
 
