@@ -285,7 +285,7 @@ class AnswerForm(forms.Form):
 
 class SignForm(forms.Form):
     pin = forms.CharField(
-        label=_("Mã PIN của thiết bị ký (nếu ký bằng USB token)"),
+        label=_("Mã PIN của thiết bị ký số (nếu ký bằng thiết bị ký số USB)"),
         max_length=64,
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
