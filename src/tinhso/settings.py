@@ -222,7 +222,6 @@ LOGOUT_REDIRECT_URL = "web:home"
 PASSWORD_HASHERS = [
     "tinhso.core.passwords.OwaspArgon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

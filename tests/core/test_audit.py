@@ -10,9 +10,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from asn1crypto import tsp
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from tinhso.core import audit, context, periodic
 from tinhso.core.models import AuditCheckpoint, AuditHead, AuditRecord
@@ -404,3 +406,28 @@ def test_an_unreachable_authority_does_not_stop_sealing(official, settings):
 
 def test_diff_keeps_only_changed_fields():
     assert audit.diff({"a": 1, "b": "x"}, {"a": 1, "b": "y", "c": None}) == {"b": ["x", "y"]}
+
+
+@pytest.mark.django_db
+def test_a_removed_anchor_file_is_named_once_its_checkpoints_are_old(five_records):
+    audit.anchor_path().unlink()
+    assert audit.verify().ok  # just sealed: the anchor may still be on its way
+    AuditCheckpoint.objects.update(sealed_at=timezone.now() - timedelta(minutes=11))
+    # Re-signing is what the sealer would have done at that time; the key is the platform's.
+    cp = AuditCheckpoint.objects.get()
+    key = audit._signing_key(settings.SECRET_KEY)
+    message = audit._checkpoint_message(cp.first_seq, cp.seq, cp.hash, cp.sealed_at)
+    AuditCheckpoint.objects.filter(pk=cp.pk).update(signature=key.sign(message).hex())
+    result = audit.verify()
+    assert not result.ok
+    assert result.message.startswith("checkpoint #1–#5 is not in the anchor file")
+
+
+@pytest.mark.django_db
+def test_the_anchor_file_gets_each_checkpoint_once(official):
+    write(official, 2)
+    audit.seal()
+    assert audit.anchor_pending() == 0
+    write(official, 1, start=3)
+    audit.seal()
+    assert [json.loads(x)["seq"] for x in audit.anchor_path().read_text().splitlines()] == [2, 3]

@@ -24,12 +24,14 @@ Writing and chaining are separate, so no request waits for another:
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,9 @@ def record_read(obj: models.Model, fields: Iterable[str], *, actor: Any = None) 
 # --- Sealing ---------------------------------------------------------------------------------
 
 SIGNING_CONTEXT = b"tinhso audit checkpoint v1"
+# A checkpoint is anchored right after its commit; one still missing from the anchor file
+# after this long means the file was removed or cut, not a sealer in progress.
+ANCHOR_GRACE = timedelta(minutes=10)
 
 
 def _signing_key(secret: str) -> Ed25519PrivateKey:
@@ -244,20 +249,41 @@ def _anchored() -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def _last_anchored_seq(path: Path) -> int:
+    """The position of the last checkpoint in the anchor file, read from its end (the file
+    grows by one line a batch; it is never read whole for this)."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        end = f.tell()
+        chunk = b""
+        while end > 0 and chunk.count(b"\n") < 2:
+            start = max(0, end - 4096)
+            f.seek(start)
+            chunk = f.read(end - start) + chunk
+            end = start
+    lines = [line for line in chunk.splitlines() if line.strip()]
+    return int(json.loads(lines[-1])["seq"]) if lines else 0
+
+
 def anchor_pending() -> int:
     """Append to the anchor file the checkpoints it does not hold yet (also those a crash
-    between commit and append left out); how many were written."""
-    anchored = _anchored()
-    after = anchored[-1]["seq"] if anchored else 0
-    missing = list(AuditCheckpoint.objects.filter(seq__gt=after).order_by("seq"))
-    if not missing:
-        return 0
+    between commit and append left out); how many were written. Several sealers may run at
+    once (several workers): an exclusive lock on the file keeps their lines whole and single."""
     path = anchor_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
-        for cp in missing:
-            out.write(json.dumps(_anchor_line(cp), sort_keys=True) + "\n")
-        out.flush()
+        fcntl.flock(out, fcntl.LOCK_EX)
+        try:
+            after = _last_anchored_seq(path)
+            missing = list(AuditCheckpoint.objects.filter(seq__gt=after).order_by("seq"))
+            for cp in missing:
+                out.write(json.dumps(_anchor_line(cp), sort_keys=True) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        finally:
+            fcntl.flock(out, fcntl.LOCK_UN)
     return len(missing)
 
 
@@ -360,7 +386,18 @@ def verify() -> Verification:
         )
 
     by_seq = {cp.seq: _anchor_line(cp) for cp in checkpoints}
-    for line in _anchored():
+    anchored = _anchored()
+    last_anchored = int(anchored[-1]["seq"]) if anchored else 0
+    overdue = timezone.now() - ANCHOR_GRACE
+    for cp in checkpoints:
+        if cp.seq > last_anchored and cp.sealed_at < overdue:
+            return broken(
+                checked,
+                cp.first_seq,
+                f"checkpoint #{cp.first_seq}–#{cp.seq} is not in the anchor file "
+                f"{anchor_path()} (removed or never written)",
+            )
+    for line in anchored:
         seq = int(line["seq"])
         if by_seq.get(seq) != line:
             what = "is missing from" if seq not in by_seq else "differs in"

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -56,6 +57,12 @@ def inspect(request: HttpRequest) -> None:
             raise MalformedInput(f"query.{key}")
     if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
         return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise MalformedInput("headers.Content-Length") from None
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return  # too large to read here: the view refuses it with its own 413 and message
     kind = request.content_type or ""
     if kind in {"multipart/form-data", "application/x-www-form-urlencoded"}:
         try:
@@ -91,7 +98,8 @@ class RefuseMalformedInputMiddleware:
         except MalformedInput as refused:
             return self.refuse(request, refused.where)
         except (RequestDataTooBig, SuspiciousOperation):
-            raise  # Django answers these with its own 400/413 handling
+            # Too many fields or a body larger than announced: Django's own 400 handling.
+            raise
         return self.get_response(request)
 
     @staticmethod

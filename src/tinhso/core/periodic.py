@@ -1,7 +1,7 @@
 """Periodic jobs (escalations, clean-ups): one registry, run by whichever worker is in use.
 
 The embedded worker runs due jobs between outbox sweeps; production runs them from Celery
-beat (`tinhso.periodic.run_due`, every 30 s). Jobs must be idempotent: with several workers
+beat (`tinhso.periodic.run_due`, every 5 s). Jobs must be idempotent: with several workers
 or after a restart, a job may run again sooner than its interval.
 """
 

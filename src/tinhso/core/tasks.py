@@ -18,7 +18,7 @@ def deliver_outbox() -> int:
 
 @shared_task(name="tinhso.periodic.run_due", ignore_result=True)
 def run_periodic_jobs() -> list[str]:
-    """Beat calls this every 30 s; each job keeps its own interval."""
+    """Beat calls this every 5 s; each job keeps its own interval."""
     from tinhso.core import periodic
 
     return periodic.run_due()
