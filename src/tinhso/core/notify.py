@@ -283,27 +283,47 @@ def notify(
 ) -> OutboxMessage | None:
     """Queue a notification; call inside the action's transaction.
 
-    When `to` belongs to a citizen account, the news goes through the channels that citizen
-    chose instead (possibly several, possibly none: then None is returned). `essential`
-    messages (one-time codes) go exactly where they are addressed.
+    When `to` belongs to a citizen account, the citizen's choice of channels decides: news
+    goes where it is addressed if the citizen takes that channel; otherwise through the
+    channels the citizen did choose (None when there are none). A message moved from e-mail
+    to SMS or Zalo carries only its subject and where to read the rest: an e-mail's body is
+    long and may hold a look-up secret, which has no place in a text message. Zalo ZNS needs
+    an approved template, so news without one is not moved there. `essential` messages
+    (one-time codes) go exactly where they are addressed.
     """
     if channel not in {"email", "sms", "zalo"}:
         raise ValueError(f"unknown channel {channel!r}")
     routes = None if essential else _wanted_routes(channel, to)
-    if routes is None:
+    if routes is None or any(route_channel == channel for route_channel, _ in routes):
         routes = [(channel, to)]
+    elif not template_id:
+        routes = [route for route in routes if route[0] != "zalo"]
     queued = {
         route_channel: outbox.enqueue(
             TOPIC,
             asdict(
                 Notification(
-                    route_channel, address, subject, body, template_id=template_id, data=data
+                    route_channel,
+                    address,
+                    subject,
+                    body if route_channel == channel else _short_form(subject, body),
+                    template_id=template_id,
+                    data=data,
                 )
             ),
         )
         for route_channel, address in routes
     }
     return queued.get(channel) or next(iter(queued.values()), None)
+
+
+def _short_form(subject: str, body: str) -> str:
+    """The text of a message moved to another channel: the subject (or the first line) and
+    where the citizen reads the rest, never the whole body."""
+    lines = body.strip().splitlines()
+    headline = subject.strip() or (lines[0][:120] if lines else "")
+    where = f"{settings.SITE_URL.rstrip('/')}/ho-so-cua-toi/"
+    return f"{headline}. Xem chi tiết: {where}" if headline else f"Xem chi tiết: {where}"
 
 
 @outbox.handler(TOPIC, personal=("to", "subject", "body", "data"))
