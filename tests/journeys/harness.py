@@ -186,7 +186,7 @@ class Site:
         self._last_step[username] = step
         return str(pyotp.TOTP(secret).at(step * TOTP_STEP))
 
-    def tinhso(self, *args: str, timeout: float = 300) -> str:
+    def tinhso(self, *args: str, timeout: float = 900) -> str:
         """Run a `tinhso` command against this site's database and folder; its output."""
         done = subprocess.run(
             [sys.executable, "-m", "tinhso", *args],
