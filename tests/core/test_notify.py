@@ -253,3 +253,21 @@ def test_the_admin_never_shows_a_pending_notification_text(client):
     assert "K7Q2-9XPM" not in html
     assert "0912345678" not in html
     assert "sms" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", ["sms", "zalo", "email"])
+def test_production_without_a_gateway_parks_the_message_instead_of_logging_it(
+    settings, tmp_path, caplog, channel
+):
+    """One-time codes and look-up secrets never land in a production log or folder."""
+    settings.PRODUCTION = True
+    settings.EMAIL_URL = settings.SMS_URL = settings.ZALO_URL = ""
+    settings.VAR_DIR = tmp_path
+    to = "a@example.vn" if channel == "email" else "0912345678"
+    message = notify.notify(channel, to, "Mã", "Mã xác nhận: 482913", essential=True)
+    outbox.run_once("w1")
+    message.refresh_from_db()
+    assert message.state == "parked"
+    assert "482913" not in caplog.text
+    assert not (tmp_path / "mail").exists()

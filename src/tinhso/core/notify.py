@@ -113,6 +113,8 @@ class FileEmailChannel:
         self.folder = folder
 
     def send(self, note: Notification) -> None:
+        if settings.PRODUCTION:  # mail in files on a production server: refused, as above
+            raise outbox.PermanentError("no e-mail server is configured (TINHSO_EMAIL_URL)")
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{note.reference or 'mail'}.eml"
         (self.folder / name).write_bytes(_email(note).message().as_bytes())
@@ -211,6 +213,12 @@ class LogChannel:
         self.name = name
 
     def send(self, note: Notification) -> None:
+        # In production a message must never sit in the log in clear (one-time codes, look-up
+        # secrets): without a gateway it is refused, so it parks where an administrator sees it.
+        if settings.PRODUCTION:
+            raise outbox.PermanentError(
+                f"no {self.name} gateway is configured (TINHSO_{self.name.upper()}_URL)"
+            )
         log.info(
             "%s to %s (local log adapter, not sent; configure TINHSO_%s_URL to send): %s",
             self.name.upper(),
