@@ -181,3 +181,18 @@ def test_the_electronic_result_is_offered_first_for_a_partly_online_procedure(
     page = client.get(reverse("dossiers:draft-delivery", args=[draft.pk])).content.decode()
     values = re.findall(r'name="delivery" value="(\w+)"', page)
     assert values == ["online", "counter", "post"]
+
+
+def test_back_to_a_submitted_drafts_pages_leads_to_the_dossier(
+    client, version, citizen, make_citizen
+):
+    """The tester's finding: Back after "Nộp hồ sơ" showed a 404, as if the dossier were lost."""
+    dossier = submitted(version, citizen)
+    client.force_login(citizen)
+    for name in ("draft-form", "draft-files", "draft-delivery", "draft-review"):
+        page = client.get(reverse(f"dossiers:{name}", args=[dossier.pk]))
+        assert page.status_code == 302, name
+        assert page["Location"] == reverse("dossiers:detail", args=[dossier.code])
+    other = Client()
+    other.force_login(make_citizen("066090009999", phone="0987000111", email="b@example.com"))
+    assert other.get(reverse("dossiers:draft-review", args=[dossier.pk])).status_code == 404

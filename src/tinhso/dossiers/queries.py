@@ -72,6 +72,19 @@ def access_draft(user: Any, pk: int) -> Dossier:
     return dossier
 
 
+def submitted_code_of_draft(user: Any, pk: int) -> str | None:
+    """The code of the user's own dossier `pk` once it is no longer a draft, else None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Dossier.objects.filter(pk=pk, owner=user)
+        .exclude(state=Dossier.State.DRAFT)
+        .exclude(code="")
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
 def access_dossier_for_client(client: Any, code: str) -> Dossier:
     """A dossier the client application submitted, by code, or 404 (also for any other)."""
     dossier = (

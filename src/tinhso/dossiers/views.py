@@ -6,11 +6,12 @@ Legal sources as in `tinhso.dossiers.actions`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -101,7 +102,26 @@ def _step_context(dossier: Dossier, step: str) -> dict[str, Any]:
     }
 
 
+def _submitted_goes_to_its_dossier(view: Any) -> Any:
+    """A draft's pages, reached again after it was submitted (the browser's Back button, an
+    old tab), lead to the submitted dossier instead of a 404 that looks like a lost dossier."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, pk, *args, **kwargs)
+        except Http404:
+            code = queries.submitted_code_of_draft(request.user, pk)
+            if code is None:
+                raise
+            messages.info(request, _("Hồ sơ này đã được nộp; đây là trang theo dõi hồ sơ."))
+            return redirect("dossiers:detail", code=code)
+
+    return wrapped
+
+
 @login_required
+@_submitted_goes_to_its_dossier
 def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = queries.access_draft(request.user, pk)
     version = dossier.version
@@ -133,6 +153,7 @@ def _components_view(dossier: Dossier, store_documents: list[Any]) -> list[dict[
 
 
 @login_required
+@_submitted_goes_to_its_dossier
 def draft_files(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = queries.access_draft(request.user, pk)
     if request.method == "POST":
@@ -255,6 +276,7 @@ def remove_file(request: HttpRequest, file_pk: int) -> HttpResponse:
 
 
 @login_required
+@_submitted_goes_to_its_dossier
 def draft_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = queries.access_draft(request.user, pk)
     errors: dict[str, str] = {}
@@ -282,6 +304,7 @@ def draft_delivery(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@_submitted_goes_to_its_dossier
 def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = queries.access_draft(request.user, pk)
     errors: dict[str, str] = {}
