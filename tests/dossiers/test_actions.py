@@ -160,8 +160,10 @@ def test_post_delivery_needs_an_address_and_partial_online_offers_the_online_res
     assert refused.value.errors == {
         "delivery_address": "Vui lòng nhập địa chỉ nhận kết quả qua bưu chính."
     }
-    with pytest.raises(actions.DossierError):
-        actions.choose_delivery(draft, "online", user=citizen)
+    # The result of a procedure taken online is electronic first (issue 10).
+    actions.choose_delivery(draft, "online", user=citizen)
+    draft.refresh_from_db()
+    assert draft.delivery == "online"
 
 
 def test_not_online_procedure_refuses_a_draft(agencies, citizen):
@@ -275,10 +277,12 @@ def test_receipt_pdf_text(version, citizen, tmp_path):
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     flat = " ".join(text.split())
-    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in flat
+    # Submitted online, not yet received by an officer: it confirms the submission only.
+    assert "GIẤY XÁC NHẬN ĐÃ NỘP HỒ SƠ TRỰC TUYẾN" in flat
     assert "Mã hồ sơ: 000.00.03.H66-251124-0001" in flat
     assert "Nguyễn Văn An" in flat
-    assert "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam" in flat
+    # The QR code's caption sits beside the procedure's name, so the layout interleaves them.
+    assert "Cấp Phiếu lý lịch tư pháp cho" in flat and "(mã thủ tục 2.000488)" in flat
     assert "09 giờ 15 phút, ngày 24/11/2025" in flat
     assert "(dự kiến): 09 giờ 15 phút, ngày 08/12/2025" in flat
     assert f"Mã tra cứu: {dossier.issued_secret}" in flat
