@@ -181,21 +181,34 @@ def hide(paths: list[str], scratch: Path) -> int:
     empty_file.chmod(0o644)  # not executable: shutil.which passes it by
     busy = mount_points()
     mounts = 0
+
+    def bind_empties(folder: str, names: list[str]) -> int:
+        done = 0
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not os.path.lexists(path):
+                continue  # points into a hidden folder, at an emptied file, or already gone
+            empty = empty_dir if os.path.isdir(path) else empty_file
+            mount(str(empty), path, None, MS_BIND, None)
+            done += 1
+        return done
+
     for number, (folder, names) in enumerate(sorted(by_folder.items(), key=lambda f: len(f[0]))):
         if any(m.startswith(folder.rstrip("/") + "/") for m in busy):
-            for name in names:
-                path = os.path.join(folder, name)
-                if os.path.islink(path):
-                    continue  # points into a hidden folder, or at an emptied file
-                empty = empty_dir if os.path.isdir(path) else empty_file
-                mount(str(empty), path, None, MS_BIND, None)
-                mounts += 1
+            mounts += bind_empties(folder, names)
             continue
         whiteouts = scratch / f"layer-{number}"
         whiteouts.mkdir()
         for name in names:
             os.mknod(whiteouts / name, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
-        mount("overlay", folder, "overlay", 0, f"lowerdir={whiteouts}:{folder}")
+        try:
+            mount("overlay", folder, "overlay", 0, f"lowerdir={whiteouts}:{folder}")
+        except OSError:
+            # The kernel refuses some overlays (a folder below one already overlaid, past the
+            # stacking limit): empties bound over each name hide them just as well.
+            mounts += bind_empties(folder, names)
+            continue
+        busy.add(folder)
         mounts += 1
     return mounts
 
