@@ -188,11 +188,9 @@ def walk(journey, route: Route, fill_form, answer: str) -> None:
     page.wait_for_load_state()
     specialist.check("da-co-ket-qua")
 
-    # the desk returns it online
+    # the desk finds it in its queue of results to return, and returns it online
+    open_from_queue(desk, "Chờ trả kết quả", code, "tra-ket-qua")
     page = desk.page
-    page.reload()
-    page.wait_for_load_state()
-    desk.check("tra-ket-qua")
     page.get_by_label("Cách trả kết quả").select_option("online")
     page.get_by_role("button", name="Trả kết quả").click()
     page.wait_for_load_state()

@@ -427,6 +427,7 @@ QUEUES: list[tuple[str, StrOrPromise]] = [
     ("cua-toi", gettext_lazy("Hồ sơ của tôi")),
     ("don-vi", gettext_lazy("Hồ sơ của đơn vị")),
     ("cho-tiep-nhan", gettext_lazy("Chờ tiếp nhận")),
+    ("cho-tra-ket-qua", gettext_lazy("Chờ trả kết quả")),
     ("den-han-hom-nay", gettext_lazy("Đến hạn hôm nay")),
     ("sap-den-han", gettext_lazy("Sắp đến hạn")),
     ("qua-han", gettext_lazy("Quá hạn")),
@@ -454,6 +455,9 @@ def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier
     elif name == "cho-tiep-nhan":
         rows = visible_to_official(user).filter(state=Dossier.State.SUBMITTED)
         return rows.order_by("submitted_at", "pk")
+    elif name == "cho-tra-ket-qua":
+        # The result is in: the desk that received the dossier returns it (Decree 118/2025).
+        rows = visible_to_official(user).filter(state=Dossier.State.RESULT_READY)
     elif name == "den-han-hom-nay":
         calendar = current_calendar()
         end = datetime.combine(calendar.local(now).date(), clock_time.max, calendar.tz)

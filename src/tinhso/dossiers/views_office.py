@@ -66,7 +66,12 @@ def queue(request: HttpRequest, name: str = "") -> HttpResponse:
     counts = queries.queue_counts(request.user, now)
     if not name:
         name = next(
-            (key for key in ("cua-toi", "cho-tiep-nhan", "don-vi") if counts[key]), "cua-toi"
+            (
+                key
+                for key in ("cua-toi", "cho-tiep-nhan", "cho-tra-ket-qua", "don-vi")
+                if counts[key]
+            ),
+            "cua-toi",
         )
     if name not in titles:
         raise Http404(_("Không có hàng đợi này."))
