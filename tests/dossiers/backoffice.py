@@ -270,5 +270,5 @@ class Office:
         if action == "submit":
             return actions.submit(dossier, user=self.citizen)
         if action == "answer_supplement":
-            return actions.answer_supplement(dossier, {}, user=self.citizen)
+            return actions.answer_supplement(dossier, {}, "Đã bổ sung", user=self.citizen)
         raise AssertionError(action)

@@ -343,3 +343,21 @@ def test_abandoned_drafts_are_discarded_with_their_files(
     assert set(Dossier.objects.values_list("pk", flat=True)) == {fresh.pk, submitted.pk}
     assert not (media_in_tmp / item.file.name).exists()
     assert AuditRecord.objects.filter(action="dossier.draft_discarded").count() == 1
+
+
+def test_an_empty_supplement_answer_is_refused_and_the_clock_stays_paused(version, citizen):
+    """The tester's finding: "Nộp bổ sung" with nothing restarted the legal clock."""
+    with mock.patch("django.utils.timezone.now", return_value=MONDAY_9):
+        dossier = actions.submit(ready_draft(version, citizen), user=citizen)
+    actions.request_supplement(
+        dossier, reason="Giải trình", fields=[], component_ids=[], officer=None
+    )
+    dossier.refresh_from_db()
+    with pytest.raises(actions.DossierError) as refused:
+        actions.answer_supplement(dossier, {}, "  ", user=citizen)
+    assert set(refused.value.errors) == {"note"}
+    dossier.refresh_from_db()
+    assert dossier.state == "supplement_requested"
+    actions.answer_supplement(dossier, {}, "Đã có giấy tờ gốc", user=citizen)
+    dossier.refresh_from_db()
+    assert dossier.state == "submitted"

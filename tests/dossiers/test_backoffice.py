@@ -98,7 +98,7 @@ def test_two_pauses_in_processing_move_the_clock_and_count_as_late(office):
         dossier.refresh_from_db()
         assert dossier.state == "supplement_requested"
         with frozen(answered):
-            actions.answer_supplement(dossier, {}, user=office.citizen)
+            actions.answer_supplement(dossier, {}, "Đã giải trình", user=office.citizen)
         dossier.refresh_from_db()
         assert dossier.state == "received"
     assert dossier.appointment_at == at(2026, 3, 10, 11, 0)

@@ -890,6 +890,14 @@ def answer_supplement(
                 errors[f"component-{component.pk}"] = _("Chưa bổ sung “%(name)s”.") % {
                     "name": component.name[:120]
                 }
+        changed = any(merged.get(k) != locked.form_data.get(k) for k in request.fields)
+        if not (added or changed or normalize(note).strip()):
+            # An empty answer would restart the legal clock with nothing for the officer to
+            # look at: something must be sent (a file, a corrected field or an explanation).
+            errors["note"] = _(
+                "Chưa có nội dung bổ sung: hãy tải lên giấy tờ, sửa thông tin được yêu cầu "
+                "hoặc ghi giải trình."
+            )
         if errors:
             raise DossierError(errors)
         before = audit.snapshot(locked, DOSSIER_FIELDS)
