@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tinhso.core import audit
+from tinhso.core.models import AuditRecord
 from tinhso.dossiers import actions, permissions
 from tinhso.dossiers.models import Dossier, ProcessingPaper
 
@@ -48,6 +50,13 @@ def test_the_workbench_shows_the_answers_files_and_checklist(client, office):
     assert opened["Content-Disposition"].startswith("inline")
     assert opened["X-Frame-Options"] == "SAMEORIGIN"
     assert b"".join(opened.streaming_content).startswith(b"%PDF")
+    # the read of the citizen's file is recorded, with who read it
+    read = AuditRecord.objects.filter(action=audit.READ_PERSONAL_DATA).latest("id")
+    assert (read.object_type, read.object_id, read.actor) == (
+        "dossiers.dossierfile",
+        str(item.pk),
+        office.chuyenvien,
+    )
     download = client.get(url + "?tai-ve=1")
     assert download["Content-Disposition"].startswith("attachment")
     # the step table speaks Vietnamese

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from tinhso.core import audit
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, clock, forms_pdf, issued, lifecycle, permissions, queries
 from tinhso.dossiers.models import Dossier, ProcessingPaper, StepRecord
@@ -267,6 +268,8 @@ def office_file(request: HttpRequest, code: str, what: str, pk: int) -> FileResp
         item = None
     if item is None or not item.file:
         raise Http404(_("Không tìm thấy tệp."))
+    # An official opening a citizen's file is a read of personal data (Decree 13/2023).
+    audit.record_read(item, ["file"], actor=request.user)
     inline = kind in PREVIEWS and not request.GET.get("tai-ve")
     response = FileResponse(
         item.file.open("rb"),
