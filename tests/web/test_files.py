@@ -38,6 +38,20 @@ def test_a_procedures_blank_form_is_served(client, media):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
+    ("name", "disposition"),
+    [("mau-don.pdf", "inline"), ("mau-don.html", "attachment"), ("mau-don.svg", "attachment")],
+)
+def test_only_a_pdf_form_opens_in_the_browser(client, media, name, disposition):
+    """An .html or .svg uploaded among the forms must not run as a page of the site."""
+    saved = default_storage.save(f"catalogue/forms/{name}", ContentFile(b"<script>x</script>"))
+    response = client.get(f"/media/{saved}")
+    assert response["Content-Disposition"].startswith(disposition)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("sandbox")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
     "path",
     [
         "catalogue/forms/../../dossiers/x.pdf",

@@ -152,6 +152,11 @@ def public_file(request: HttpRequest, path: str) -> FileResponse:
         handle = default_storage.open(name, "rb")
     except (OSError, SuspiciousFileOperation):
         raise Http404 from None
-    response = FileResponse(handle, as_attachment=False, filename=posixpath.basename(name))
+    # Only a PDF opens in the browser; any other upload (an .html or .svg among the forms)
+    # downloads, is never sniffed into something else, and could not run as a page anyway.
+    inline = name.lower().endswith(".pdf")
+    response = FileResponse(handle, as_attachment=not inline, filename=posixpath.basename(name))
     response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
