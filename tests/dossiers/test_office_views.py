@@ -262,3 +262,22 @@ def test_counter_intake_of_a_commune_procedure_asks_which_commune_decides(client
     dossier = Dossier.objects.get()
     assert (dossier.agency, dossier.state) == (hoa_phu, "received")
     assert ea_kao != hoa_phu
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "field"),
+    [
+        ("assign", {"to": "abc"}, "Vui lòng chọn cán bộ."),
+        ("extend", {"new_appointment": "2026-02-30T10:00", "reason": "x"}, "ngày hẹn mới"),
+    ],
+)
+def test_malformed_action_input_is_a_message_not_a_500(client, office, action, data, field):
+    dossier = office.received()
+    sign_in(client, office.truongphong)
+    before = state_of_the_world(dossier)
+    response = client.post(
+        reverse("dossiers:office-act", args=[dossier.code, action]), data, follow=True
+    )
+    assert response.status_code == 200
+    assert field in response.content.decode()
+    assert state_of_the_world(dossier) == before

@@ -319,7 +319,8 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "reject":
         return actions.reject(dossier, officer=user, reason=post.get("reason", ""))
     if action == "assign":
-        to = User.objects.filter(pk=post.get("to") or 0).first()
+        chosen = post.get("to", "")
+        to = User.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
         if to is None:
             raise actions.DossierError({"to": _("Vui lòng chọn cán bộ.")})
         return actions.assign(dossier, officer=user, to=to)
@@ -351,7 +352,10 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
             reason=post.get("reason", ""),
         )
     if action == "extend":
-        moment = parse_datetime(post.get("new_appointment", "") or "")
+        try:
+            moment = parse_datetime(post.get("new_appointment", "") or "")
+        except ValueError:  # well formed but impossible, such as 30/02
+            moment = None
         if moment is None:
             raise actions.DossierError({"new_appointment": _("Vui lòng nhập ngày hẹn mới.")})
         if timezone.is_naive(moment):
