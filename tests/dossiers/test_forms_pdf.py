@@ -163,6 +163,6 @@ def test_online_receipt_stays_vietnamese_while_english_is_active(office, tmp_pat
     with translation.override("en"):
         assert dossier.get_delivery_display() != "nhận trực tuyến"  # English is there
         text = text_of(render_receipt(dossier), tmp_path)
-    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "GIẤY XÁC NHẬN ĐÃ NỘP HỒ SƠ TRỰC TUYẾN" in text  # submitted, not yet received
     assert "ngày làm việc" in text and "working days" not in text
     assert "6. Nơi nhận kết quả: nhận trực tuyến" in text
