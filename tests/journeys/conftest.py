@@ -17,6 +17,13 @@ from .harness import Journey, Site, site_folder, start_site
 WIDTHS = (360, 1280)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Playwright's assertions wait 5 s by default; CI runs two suites side by side.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "journeys" in item.nodeid.split("::")[0]:

@@ -318,7 +318,8 @@ class Person:
 
     def __post_init__(self) -> None:
         site = self.journey.site.url
-        self.page.set_default_timeout(20_000)
+        # Generous: CI runs two suites side by side on two cores; a cold worker takes seconds.
+        self.page.set_default_timeout(60_000)
 
         def on_response(response: Any) -> None:
             request = response.request
