@@ -29,9 +29,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-@cache
 def policy(*, inline_styles: bool = False) -> str:
-    tiles = _origin(getattr(settings, "MAP_TILE_URL", ""))
+    """The header's value for the current settings (built once per tile server)."""
+    return _policy(_origin(getattr(settings, "MAP_TILE_URL", "")), inline_styles)
+
+
+@cache
+def _policy(tiles: str, inline_styles: bool) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
