@@ -129,6 +129,9 @@ def _answers(url: str) -> bool:
 def test_run_restarts_a_killed_worker_keeps_serving_and_stops_on_sigterm(tmp_path):
     env = {**os.environ, "TINHSO_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # Its own SQLite in tmp_path: on the PostgreSQL run, DATABASE_URL names a database that
+    # only pytest's test_ copy of exists.
+    env.pop("DATABASE_URL", None)
     subprocess.run([*TINHSO, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
     port = _free_port()
     log = tmp_path / "run.log"
