@@ -47,3 +47,21 @@ def browser():
     # ORM calls made while Playwright's loop ran opened connections in this thread: close
     # them, or PostgreSQL refuses to drop the test database at the end of the run.
     connections.close_all()
+
+
+@pytest.fixture
+def migrator():
+    """Move the test database to chosen migrations (returns the historical apps there), and
+    back to the latest of every app afterwards: a test left half-migrated breaks every test
+    after it that touches a newer column. Use with a transactional database."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield migrate
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

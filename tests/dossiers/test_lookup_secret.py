@@ -9,7 +9,6 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -167,12 +166,8 @@ def test_counter_intake_prints_the_secret_on_the_first_mau_01(client, office, tm
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_hashes_the_secrets_kept_in_clear(version, citizen):
-    executor = MigrationExecutor(connection)
-    executor.migrate([("dossiers", "0005_api_clients_and_secret_hash")])
-    old_apps = executor.loader.project_state(
-        [("dossiers", "0005_api_clients_and_secret_hash")]
-    ).apps
+def test_migration_hashes_the_secrets_kept_in_clear(version, citizen, migrator):
+    old_apps = migrator([("dossiers", "0005_api_clients_and_secret_hash")])
     OldDossier = old_apps.get_model("dossiers", "Dossier")
     row = OldDossier.objects.create(
         code="000.00.03.H66-251124-0042",
@@ -183,8 +178,7 @@ def test_migration_hashes_the_secrets_kept_in_clear(version, citizen):
         applicant_name="Nguyễn Văn An",
         state="submitted",
     )
-    executor = MigrationExecutor(connection)
-    executor.migrate([("dossiers", "0007_drop_clear_lookup_secret")])
+    migrator([("dossiers", "0007_drop_clear_lookup_secret")])
     dossier = Dossier.objects.get(pk=row.pk)
     assert dossier.lookup_secret_hash == codes.secret_digest("K7M2QX9PTA")
     assert lookup(dossier.code, "k7m2qx9pta") == 200
