@@ -153,6 +153,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tinhso.web.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "tinhso.urls"

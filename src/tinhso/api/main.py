@@ -1,10 +1,11 @@
 """The HTTP API at /api/v1/ (django-ninja): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Errors are typed: 422 with one entry per field for invalid input, 401/403/404 with a
-`detail` message, and never a bare 500 (unexpected errors are logged and answered as a
-typed 500 without internals). A client application's key refused (`tinhso.people.clients`)
-is `{"detail", "code"}` with 401 (`invalid_api_key`), 403 (`missing_scope`) or 429
-(`rate_limited`, with `Retry-After`).
+`detail` message; an action's refusal (`tinhso.core.errors.DomainError`) carries its stable
+`code` and `message` too, with the status its kind gives (422, 409, 403, 404); and never
+a bare 500 (unexpected errors are logged and answered as a typed 500 without internals).
+A client application's key refused (`tinhso.people.clients`) is `{"detail", "code"}` with
+401 (`invalid_api_key`), 403 (`missing_scope`) or 429 (`rate_limited`, with `Retry-After`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from tinhso.catalogue.api import router as catalogue_router
+from tinhso.core.errors import DomainError
 from tinhso.documents.api import router as documents_router
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.feedback.api import router as feedback_router
@@ -51,6 +53,12 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
         request, {"detail": details, "message": "Dữ liệu không hợp lệ."}, status=422
     )
+
+
+@api.exception_handler(DomainError)
+def refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """The one mapping of a domain error to a response: its code's kind is the status."""
+    return api.create_response(request, exc.as_json(), status=exc.status)
 
 
 @api.exception_handler(AuthenticationError)

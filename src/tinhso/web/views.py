@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from tinhso.core.errors import DomainError
 from tinhso.web.display import CONTRASTS, COOKIE, SIZES, display_preferences
 
 
@@ -104,6 +105,17 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(request, 404, _("Không tìm thấy trang"))
+
+
+def refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """An action refused (409 or 422) with no page of ours to go back to: the reason."""
+    return _error_page(
+        request,
+        exc.status,
+        _("Không thực hiện được yêu cầu"),
+        template="web/errors/refused.html",
+        extra={"messages_list": list(exc.errors.values())},
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
