@@ -27,6 +27,7 @@ from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 from tinhso.places.models import Agency
 
 DATA = Path(__file__).resolve().parent / "data" / "demo_catalogue.json"
+AFTER = ("places",)  # `tinhso demo load` (tinhso.core.demo): competent agencies first
 
 _APPLICANT: dict[str, dict[str, Any]] = {
     "applicant_name": {
@@ -369,7 +370,13 @@ def load_demo(*, with_places: bool = True) -> DemoResult:
 
         places_demo.load_demo()
     result = DemoResult()
-    for entry in demo_data()["procedures"]:
+    entries = demo_data()["procedures"]
+    # The portal's records name one field (G05-KD07) two ways; a field has one name, the first
+    # record's, or every load would rename it back and forth.
+    field_names: dict[str, str] = {}
+    for entry in entries:
+        field_names.setdefault(entry["field"]["code"], entry["field"]["name"])
+    for entry in entries:
         agency = _agency(entry.get("agency"))
         if entry.get("agency") and agency is None:
             result.agencies_missing.append(entry["agency"])
@@ -378,7 +385,7 @@ def load_demo(*, with_places: bool = True) -> DemoResult:
             procedure, published = actions.save_procedure(
                 code=entry["code"],
                 field_code=entry["field"]["code"],
-                field_name=entry["field"]["name"],
+                field_name=field_names[entry["field"]["code"]],
                 spec=_spec(entry),
                 actor=None,
                 levels=entry["levels"],

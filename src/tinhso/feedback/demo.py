@@ -41,6 +41,7 @@ CATEGORIES = (
 # Categories the demo communes handle themselves (their People's Committee).
 LOCAL = ("rac-thai", "trat-tu", "giao-thong")
 DEMO_COMMUNES = 3
+AFTER = ("places",)  # `tinhso demo load` (tinhso.core.demo): the demo agencies first
 REPORTS = (
     ("giao-thong", "Ổ gà lớn giữa đường, xe máy dễ ngã khi trời mưa.", "resolved"),
     ("chieu-sang", "Ba cột đèn liên tiếp không sáng từ tuần trước.", "in_progress"),

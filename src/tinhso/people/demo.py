@@ -35,6 +35,8 @@ from tinhso.places.models import Agency
 
 DEMO_PASSWORD = "tinhso-demo-2025"  # noqa: S105 - public on purpose; refused in production
 
+AFTER = ("places",)  # `tinhso demo load` (tinhso.core.demo): the demo agencies first
+
 CITIZEN_PERSONAL_ID = "066090001234"  # Đắk Lắk, male, born 1990
 CITIZEN_PHONE = "0912345678"
 
@@ -307,3 +309,13 @@ def load_demo() -> list[DemoAccount]:
         accounts = [_citizen()]
         accounts += [_official(username, agencies) for username in DEMO_OFFICIALS]
     return accounts
+
+
+def describe(accounts: list[DemoAccount]) -> list[str]:
+    """What `tinhso demo load` prints: how to sign in with each demo account."""
+    lines = ["demo accounts (password, then TOTP secret):"]
+    for a in accounts:
+        secret = a.totp_secret or "no second factor"
+        who = ", ".join(part for part in (a.role, a.agency) if part)
+        lines.append(f"  {a.sign_in_with:16} {a.password}  {who}  {secret}")
+    return lines
