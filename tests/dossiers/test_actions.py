@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import actions, codes
+from tinhso.dossiers import actions, codes, errors
 from tinhso.dossiers.models import Dossier, DossierCounter, DossierFile, Rating
 from tinhso.dossiers.receipt import render_receipt
 from tinhso.dossiers.uploads import RejectedFile
@@ -139,10 +139,12 @@ def test_failure_inside_submission_leaves_a_draft_and_no_number(version, citizen
 
 def test_someone_else_cannot_touch_a_draft(version, citizen, other_citizen):
     draft = actions.start_draft(version, user=citizen)
-    with pytest.raises(PermissionError):
+    with pytest.raises(actions.DossierError) as refused:
         actions.save_form(draft, {"ho_ten": "Kẻ khác"}, user=other_citizen)
-    with pytest.raises(PermissionError):
+    assert refused.value.code is errors.DOSSIER_NOT_FOUND  # 404, not 403
+    with pytest.raises(actions.DossierError) as refused:
         actions.submit(draft, user=other_citizen)
+    assert refused.value.code is errors.DOSSIER_NOT_FOUND  # 404, not 403
     draft.refresh_from_db()
     assert draft.form_data == {"ho_ten": "Nguyễn Văn An"} and draft.state == "draft"
 
@@ -179,8 +181,9 @@ def test_not_online_procedure_refuses_a_draft(agencies, citizen):
 
 def test_withdraw_only_before_reception(version, citizen, other_citizen):
     dossier = actions.submit(ready_draft(version, citizen), user=citizen)
-    with pytest.raises(PermissionError):
+    with pytest.raises(actions.DossierError) as refused:
         actions.withdraw(dossier, user=other_citizen)
+    assert refused.value.code is errors.DOSSIER_NOT_FOUND  # 404, not 403
     dossier.refresh_from_db()
     assert dossier.state == "submitted"
     actions.withdraw(dossier, user=citizen, reason="Nộp nhầm thủ tục")

@@ -64,6 +64,11 @@ def test_same_key_with_another_body_is_a_conflict(client, version, citizen):
     assert post(client, body()).status_code == 201
     other = post(client, body(delivery="counter"))
     assert other.status_code == 409
+    assert other.json() == {
+        "code": "dossiers.idempotency_key_reused",
+        "message": "Khóa này đã dùng cho một yêu cầu có nội dung khác.",
+        "detail": "Khóa này đã dùng cho một yêu cầu có nội dung khác.",
+    }
     assert Dossier.objects.count() == 1
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
-from tinhso.dossiers import actions, codes, issued
+from tinhso.dossiers import actions, codes, errors, issued
 from tinhso.dossiers.models import Dossier
 
 from . import support
@@ -119,8 +119,9 @@ def test_nobody_else_can_reissue_and_nothing_changes(client, version, citizen, o
     after = (Dossier.objects.get(pk=dossier.pk).lookup_secret_hash, AuditRecord.objects.count())
     assert after == before
     assert lookup(dossier.code, dossier.issued_secret) == 200
-    with pytest.raises(PermissionError):
+    with pytest.raises(actions.DossierError) as refused:
         actions.reissue_lookup_secret(dossier, user=other_citizen)
+    assert refused.value.code is errors.DOSSIER_NOT_FOUND  # 404, not 403
 
 
 def test_the_owner_reissues_through_the_api(client, version, citizen):

@@ -36,8 +36,9 @@ from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
 from tinhso.core.notify import notify
 from tinhso.core.text import normalize
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import clock, codes, deadlines, lifecycle, permissions
+from tinhso.dossiers import clock, codes, deadlines, errors, permissions
 from tinhso.dossiers.datastore import store_for
+from tinhso.dossiers.errors import DossierError, IdempotencyConflict, NotAllowed
 from tinhso.dossiers.models import (
     Apology,
     ApologyReminder,
@@ -72,18 +73,6 @@ DOSSIER_FIELDS = [
 ]
 
 
-class DossierError(Exception):
-    """A precondition failed; `errors` maps a field (or "__all__") to a Vietnamese message."""
-
-    def __init__(self, errors: Mapping[str, str] | str) -> None:
-        self.errors = dict(errors) if isinstance(errors, Mapping) else {"__all__": errors}
-        super().__init__("; ".join(self.errors.values()))
-
-
-class IdempotencyConflict(DossierError):
-    """The same Idempotency-Key came with a different request body."""
-
-
 # --- helpers -------------------------------------------------------------------------------
 def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None:
     DossierEvent.objects.create(
@@ -93,12 +82,12 @@ def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None
 
 def _owned(dossier: Dossier, user: Any) -> None:
     if dossier.owner_id != getattr(user, "pk", None):
-        raise PermissionError("not this user's dossier")
+        raise DossierError(errors.DOSSIER_NOT_FOUND)
 
 
 def _editable(dossier: Dossier) -> None:
     if dossier.state not in {Dossier.State.DRAFT, Dossier.State.SUPPLEMENT_REQUESTED}:
-        raise DossierError(_("Hồ sơ đã nộp, không thể sửa."))
+        raise DossierError(errors.NOT_EDITABLE)
 
 
 def _locked(dossier: Dossier) -> Dossier:
@@ -116,15 +105,15 @@ def agency_for(version: ProcedureVersion, chosen: Agency | None = None) -> Agenc
     if version.procedure.agency_id:
         return version.procedure.agency  # type: ignore[return-value]
     if chosen is None:
-        raise DossierError({"agency": _("Vui lòng chọn cơ quan giải quyết hồ sơ.")})
+        raise errors.invalid(errors.AGENCY_REQUIRED, "agency")
     return chosen
 
 
 def check_can_submit_online(version: ProcedureVersion) -> None:
     if version.state != ProcedureVersion.State.PUBLISHED or not version.procedure.is_active:
-        raise DossierError(_("Thủ tục này hiện không được áp dụng."))
+        raise DossierError(errors.PROCEDURE_NOT_APPLIED)
     if not version.accepts_online():
-        raise DossierError(_("Thủ tục này không nhận hồ sơ trực tuyến."))
+        raise DossierError(errors.PROCEDURE_NOT_ONLINE)
 
 
 # --- drafts --------------------------------------------------------------------------------
@@ -160,9 +149,9 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
     _owned(dossier, user)
     _editable(dossier)
     schema = dossier.version.eform_schema
-    cleaned, errors = eforms.validate(schema, dict(data))
+    cleaned, problems = eforms.validate(schema, dict(data))
     kept = dict(cleaned)
-    for name in errors:  # keep what was typed so the citizen can correct it
+    for name in problems:  # keep what was typed so the citizen can correct it
         if isinstance(data.get(name), str):
             kept[name] = normalize(data[name])
     with transaction.atomic():
@@ -170,7 +159,7 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
         _editable(locked)
         before = audit.snapshot(locked, ["form_data", "form_complete"])
         locked.form_data = kept
-        locked.form_complete = not errors
+        locked.form_complete = not problems
         locked.save(update_fields=["form_data", "form_complete", "updated_at"])
         audit.record(
             "dossier.form_saved",
@@ -179,7 +168,7 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
             changes=audit.diff(before, audit.snapshot(locked, ["form_data", "form_complete"])),
         )
     dossier.refresh_from_db()
-    return errors
+    return problems
 
 
 def _dossier_bytes(dossier: Dossier) -> int:
@@ -189,7 +178,7 @@ def _dossier_bytes(dossier: Dossier) -> int:
 def _component(dossier: Dossier, component_id: int) -> ComponentRequirement:
     component = dossier.version.components.filter(pk=component_id).first()
     if component is None:
-        raise DossierError({"component": _("Thành phần hồ sơ không thuộc thủ tục này.")})
+        raise errors.invalid(errors.UNKNOWN_COMPONENT, "component")
     return component
 
 
@@ -242,13 +231,13 @@ def attach_from_datastore(
     store = store_for(user)
     result = store.result(ref)
     if result is None:
-        raise DossierError({"ref": _("Không tìm thấy giấy tờ này trong kho dữ liệu của bạn.")})
+        raise errors.invalid(errors.UNKNOWN_STORED_DOCUMENT, "ref")
     with transaction.atomic():
         locked = _locked(dossier)
         _editable(locked)
         component = _component(locked, component_id)
         if locked.files.filter(component=component, from_result=result).exists():
-            raise DossierError({"ref": _("Giấy tờ này đã được chọn cho thành phần hồ sơ.")})
+            raise errors.invalid(errors.STORED_DOCUMENT_CHOSEN, "ref")
         item = DossierFile.objects.create(
             dossier=locked,
             component=component,
@@ -276,7 +265,7 @@ def remove_file(item: DossierFile, *, user: Any) -> None:
         locked = _locked(dossier)
         _editable(locked)
         if locked.state == Dossier.State.SUPPLEMENT_REQUESTED and item.supplement_id is None:
-            raise DossierError(_("Không thể xóa tệp đã nộp; hãy bổ sung tệp mới."))
+            raise DossierError(errors.SUBMITTED_FILE_KEPT)
         audit.record(
             "dossier.file_removed",
             locked,
@@ -293,9 +282,9 @@ def remove_file(item: DossierFile, *, user: Any) -> None:
 def choose_delivery(dossier: Dossier, delivery: str, address: str = "", *, user: Any) -> None:
     _owned(dossier, user)
     _editable(dossier)
-    errors = delivery_errors(dossier.version, delivery, address)
-    if errors:
-        raise DossierError(errors)
+    problems = delivery_errors(dossier.version, delivery, address)
+    if problems:
+        raise errors.invalid_input(problems)
     with transaction.atomic():
         locked = _locked(dossier)
         before = audit.snapshot(locked, ["delivery", "delivery_address"])
@@ -341,15 +330,15 @@ def missing_components(dossier: Dossier) -> list[ComponentRequirement]:
 
 def submission_errors(dossier: Dossier) -> dict[str, str]:
     """Everything that stops this draft from being submitted, per step."""
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     _cleaned, form_errors = eforms.validate(dossier.version.eform_schema, dossier.form_data)
-    errors.update(form_errors)
+    problems.update(form_errors)
     for component in missing_components(dossier):
-        errors[f"component-{component.pk}"] = _("Chưa đính kèm “%(name)s”.") % {
+        problems[f"component-{component.pk}"] = _("Chưa đính kèm “%(name)s”.") % {
             "name": component.name[:120]
         }
-    errors.update(delivery_errors(dossier.version, dossier.delivery, dossier.delivery_address))
-    return errors
+    problems.update(delivery_errors(dossier.version, dossier.delivery, dossier.delivery_address))
+    return problems
 
 
 def discard_draft(dossier: Dossier, *, user: Any) -> None:
@@ -358,7 +347,7 @@ def discard_draft(dossier: Dossier, *, user: Any) -> None:
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
-            raise DossierError(_("Chỉ xóa được bản nháp."))
+            raise DossierError(errors.NOT_A_DRAFT)
         names = [f.file.name or "" for f in locked.files.all() if f.from_result_id is None]
         audit.record(
             "dossier.draft_discarded",
@@ -403,11 +392,11 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
-            raise DossierError(_("Hồ sơ này đã được nộp."))
+            raise DossierError(errors.ALREADY_SUBMITTED)
         check_can_submit_online(locked.version)
-        errors = submission_errors(locked)
-        if errors:
-            raise DossierError(errors)
+        problems = submission_errors(locked)
+        if problems:
+            raise errors.invalid_input(problems)
         _finish_submission(locked, user=user)
     return locked
 
@@ -456,7 +445,7 @@ def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = N
     """
     if client is not None:
         if dossier.submitted_by_client_id != client.pk:
-            raise PermissionError("not submitted by this client")
+            raise DossierError(errors.DOSSIER_NOT_FOUND)
         from tinhso.people.clients import audit_label
 
         actor: Any = audit_label(client)
@@ -466,7 +455,7 @@ def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = N
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state == Dossier.State.DRAFT:
-            raise DossierError(_("Bản nháp chưa có mã tra cứu."))
+            raise DossierError(errors.DRAFT_HAS_NO_SECRET)
         _issue_secret(locked)
         locked.save(update_fields=["lookup_secret_hash", "updated_at"])
         audit.record(
@@ -554,36 +543,36 @@ def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | Non
 
     if applicant is None:
         return None, {"applicant": _("Cần thông tin người nộp hồ sơ (applicant).")}
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     number = ""
     try:
         number = validate_personal_id(applicant.personal_id).number
     except InvalidIdentifier as exc:
-        errors["applicant.personal_id"] = exc.message
+        problems["applicant.personal_id"] = exc.message
     name = normalize(applicant.full_name)
     if not name:
-        errors["applicant.full_name"] = _("Chưa nhập họ và tên người nộp.")
+        problems["applicant.full_name"] = _("Chưa nhập họ và tên người nộp.")
     elif len(name) > 200:
-        errors["applicant.full_name"] = _("Họ và tên dài quá 200 ký tự.")
+        problems["applicant.full_name"] = _("Họ và tên dài quá 200 ký tự.")
     phone = ""
     if (applicant.phone or "").strip():
         try:
             phone = normalize_phone(applicant.phone)
         except InvalidIdentifier as exc:
-            errors["applicant.phone"] = exc.message
+            problems["applicant.phone"] = exc.message
     email = (applicant.email or "").strip().lower()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            errors["applicant.email"] = _("Địa chỉ email không hợp lệ.")
+            problems["applicant.email"] = _("Địa chỉ email không hợp lệ.")
     if not (applicant.phone or "").strip() and not email:
-        errors["applicant.phone"] = _("Cần số điện thoại hoặc email của người nộp.")
+        problems["applicant.phone"] = _("Cần số điện thoại hoặc email của người nộp.")
     address = normalize(applicant.address)
     if len(address) > 300:
-        errors["applicant.address"] = _("Địa chỉ dài quá 300 ký tự.")
-    if errors:
-        return None, errors
+        problems["applicant.address"] = _("Địa chỉ dài quá 300 ký tự.")
+    if problems:
+        return None, problems
     return _CleanApplicant(number, name, phone, email, address), {}
 
 
@@ -614,14 +603,7 @@ def submit_via_api(
     if (user is None) == (client is None):
         raise ValueError("submit_via_api needs exactly one of user and client")
     if client is None and applicant is not None:
-        raise DossierError(
-            {
-                "applicant": _(
-                    "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
-                    "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
-                )
-            }
-        )
+        raise errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant")
     scope = {"client": client} if client is not None else {"owner": user}
     existing = _replayed(scope, key, fingerprint)
     if existing is not None:
@@ -672,9 +654,7 @@ def _replayed(scope: Mapping[str, Any], key: str, fingerprint: str) -> Dossier |
     if record is None or record.dossier is None:
         return None
     if record.request_hash != fingerprint:
-        raise IdempotencyConflict(
-            {"Idempotency-Key": _("Khóa này đã dùng cho một yêu cầu có nội dung khác.")}
-        )
+        raise IdempotencyConflict(errors.IDEMPOTENCY_KEY_REUSED)
     return record.dossier
 
 
@@ -699,38 +679,36 @@ def _check_api_input(
 ) -> _ApiInput:
     check_can_submit_online(version)
     chosen = agency_for(version, agency)
-    cleaned, errors = eforms.validate(version.eform_schema, dict(form))
-    errors = {**extra_errors, **{f"form.{k}": v for k, v in errors.items()}}
-    errors.update(delivery_errors(version, delivery, delivery_address))
+    cleaned, form_errors = eforms.validate(version.eform_schema, dict(form))
+    problems = {**extra_errors, **{f"form.{k}": v for k, v in form_errors.items()}}
+    problems.update(delivery_errors(version, delivery, delivery_address))
     decoded: list[tuple[ComponentRequirement, str, bytes]] = []
     total = 0
     for index, att in enumerate(attachments):
         component = _resolve_component(version, att.component)
         if component is None:
-            errors[f"attachments.{index}.component"] = _(
-                "Thành phần hồ sơ không thuộc thủ tục này."
-            )
+            problems[f"attachments.{index}.component"] = str(errors.UNKNOWN_COMPONENT.message)
             continue
         try:
             content = base64.b64decode(att.content_base64, validate=True)
         except ValueError:
-            errors[f"attachments.{index}.content_base64"] = _("Nội dung tệp không phải base64.")
+            problems[f"attachments.{index}.content_base64"] = _("Nội dung tệp không phải base64.")
             continue
         try:
             check_file(att.filename, content, already_in_dossier=total)
         except RejectedFile as exc:
-            errors[f"attachments.{index}"] = exc.message
+            problems[f"attachments.{index}"] = exc.message
             continue
         total += len(content)
         decoded.append((component, normalize(att.filename)[:255] or "tep", content))
     have = {c.pk for c, _, _ in decoded}
     for component in version.components.all():
         if component.required and component.pk not in have:
-            errors[f"attachments.{component.code or component.position}"] = _(
+            problems[f"attachments.{component.code or component.position}"] = _(
                 "Chưa đính kèm “%(name)s”."
             ) % {"name": component.name[:120]}
-    if errors:
-        raise DossierError(errors)
+    if problems:
+        raise errors.invalid_input(problems)
     return _ApiInput(
         version,
         chosen,
@@ -830,7 +808,7 @@ def withdraw(dossier: Dossier, *, user: Any, reason: str = "") -> Dossier:
     with transaction.atomic():
         locked = _locked(dossier)
         if not locked.can_be_withdrawn():
-            raise DossierError(_("Hồ sơ đã được tiếp nhận xử lý, không thể rút trực tuyến."))
+            raise DossierError(errors.TOO_LATE_TO_WITHDRAW)
         before = audit.snapshot(locked, ["state"])
         locked.state = Dossier.State.WITHDRAWN
         locked.save(update_fields=["state", "updated_at"])
@@ -849,16 +827,16 @@ def rate(dossier: Dossier, level: str, comment: str = "", *, user: Any) -> Ratin
     """Đánh giá mức độ hài lòng: once per dossier."""
     _owned(dossier, user)
     if level not in Rating.Level.values:
-        raise DossierError({"level": _("Vui lòng chọn mức độ hài lòng.")})
+        raise errors.invalid(errors.RATING_REQUIRED, "level")
     comment = normalize(comment)[:2000]
     if level == Rating.Level.NOT_SATISFIED and not comment:
-        raise DossierError({"comment": _("Vui lòng cho biết lý do chưa hài lòng.")})
+        raise errors.invalid(errors.RATING_REASON_REQUIRED, "comment")
     with transaction.atomic():
         locked = _locked(dossier)
         if not locked.can_be_rated():
-            raise DossierError(_("Hồ sơ chưa nộp, chưa thể đánh giá."))
+            raise DossierError(errors.NOT_SUBMITTED_YET)
         if Rating.objects.filter(dossier=locked).exists():
-            raise DossierError(_("Hồ sơ này đã được đánh giá."))
+            raise DossierError(errors.ALREADY_RATED)
         rating = Rating.objects.create(dossier=locked, level=level, comment=comment)
         audit.record(
             "dossier.rated",
@@ -878,28 +856,28 @@ def answer_supplement(
         locked = _locked(dossier)
         request = locked.open_supplement()
         if locked.state != Dossier.State.SUPPLEMENT_REQUESTED or request is None:
-            raise DossierError(_("Hồ sơ không có yêu cầu bổ sung đang chờ."))
+            raise DossierError(errors.NO_OPEN_SUPPLEMENT)
         merged = dict(locked.form_data)
         if data:
             merged.update({k: v for k, v in data.items() if k in request.fields})
-        cleaned, errors = eforms.validate(locked.version.eform_schema, merged)
+        cleaned, problems = eforms.validate(locked.version.eform_schema, merged)
         asked = set(request.components.values_list("pk", flat=True))
         added = set(locked.files.filter(supplement=request).values_list("component_id", flat=True))
         for component in request.components.all():
             if component.pk in asked - added:
-                errors[f"component-{component.pk}"] = _("Chưa bổ sung “%(name)s”.") % {
+                problems[f"component-{component.pk}"] = _("Chưa bổ sung “%(name)s”.") % {
                     "name": component.name[:120]
                 }
         changed = any(merged.get(k) != locked.form_data.get(k) for k in request.fields)
         if not (added or changed or normalize(note).strip()):
             # An empty answer would restart the legal clock with nothing for the officer to
             # look at: something must be sent (a file, a corrected field or an explanation).
-            errors["note"] = _(
+            problems["note"] = _(
                 "Chưa có nội dung bổ sung: hãy tải lên giấy tờ, sửa thông tin được yêu cầu "
                 "hoặc ghi giải trình."
             )
-        if errors:
-            raise DossierError(errors)
+        if problems:
+            raise errors.invalid_input(problems)
         before = audit.snapshot(locked, DOSSIER_FIELDS)
         now = timezone.now()
         request.answered_at = now
@@ -968,12 +946,9 @@ def recomputed_appointment(dossier: Dossier, now: datetime) -> datetime | None:
 
 
 # --- the back office: reception and processing (issue 4) -------------------------------------
-# Who may do what is in `lifecycle.ACTIONS` (states) and in the `_may_*` checks below (roles).
-# Every refusal raises `DossierError` (or `NotAllowed`) before anything is written.
-
-
-class NotAllowed(DossierError):
-    """The official holds no role that allows this action on this dossier."""
+# Who may do what is in `lifecycle.ACTIONS` (states) and in `permissions.py` (roles), read
+# through the `_may_*` checks below. Every refusal raises `DossierError` (or `NotAllowed`)
+# before anything is written.
 
 
 def _now() -> datetime:
@@ -981,29 +956,23 @@ def _now() -> datetime:
 
 
 def _check_state(dossier: Dossier, action: str) -> None:
-    reason = lifecycle.refusal(dossier.state, action)
-    if reason:
-        raise DossierError(reason)
-
-
-def _role_pairs(user: Any) -> set[tuple[int, str]]:
-    return permissions.role_pairs(user)
+    refused = permissions.state_refusal(dossier, action)
+    if refused:
+        raise refused
 
 
 # The rules themselves live once in `permissions.py`, shared with the officer's pages.
 reception_agencies = permissions.reception_agencies
 receivable_competent_agencies = permissions.receivable_competent_agencies
-_step_role = permissions.step_role
 
 
-def _permit(reason: str | None) -> None:
-    if reason:
-        raise NotAllowed(reason)
+def _permit(user: Any, dossier: Dossier, refused: DossierError | None) -> None:
+    permissions.enforce(user, dossier, refused)
 
 
 def _may_receive(user: Any, dossier: Dossier) -> Agency:
     found = reception_agencies(user, dossier)
-    _permit(permissions.receiving(user, dossier) if not found else None)
+    _permit(user, dossier, permissions.receiving(user, dossier) if not found else None)
     if dossier.reception_agency_id:
         for agency in found:
             if agency.pk == dossier.reception_agency_id:
@@ -1012,23 +981,23 @@ def _may_receive(user: Any, dossier: Dossier) -> Agency:
 
 
 def _may_perform_step(user: Any, dossier: Dossier) -> None:
-    _permit(permissions.performing_step(user, dossier))
+    _permit(user, dossier, permissions.performing_step(user, dossier))
 
 
 def _may_manage_step(user: Any, dossier: Dossier) -> None:
-    _permit(permissions.managing_step(user, dossier))
+    _permit(user, dossier, permissions.managing_step(user, dossier))
 
 
 def _may_decide(user: Any, dossier: Dossier) -> None:
-    _permit(permissions.deciding(user, dossier))
+    _permit(user, dossier, permissions.deciding(user, dossier))
 
 
 def _may_handle_result(user: Any, dossier: Dossier) -> None:
-    _permit(permissions.handling_result(user, dossier))
+    _permit(user, dossier, permissions.handling_result(user, dossier))
 
 
 def _may_return(user: Any, dossier: Dossier) -> None:
-    _permit(permissions.returning_result(user, dossier))
+    _permit(user, dossier, permissions.returning_result(user, dossier))
 
 
 # A dossier with no route has one step; its record keeps this name (stored, so Vietnamese).
@@ -1187,7 +1156,7 @@ def request_supplement(
     reason = normalize(reason)[:2000]
     items = list(items or [])
     if not reason and not items:
-        raise DossierError({"reason": _("Vui lòng nêu nội dung cần bổ sung, hoàn thiện.")})
+        raise errors.invalid(errors.SUPPLEMENT_REASON_REQUIRED, "reason")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "request_supplement")
@@ -1202,7 +1171,7 @@ def request_supplement(
         for item in items:
             component = components.get(item.component_id)
             if component is None:
-                raise DossierError({"items": _("Thành phần hồ sơ không thuộc thủ tục này.")})
+                raise errors.invalid(errors.UNKNOWN_COMPONENT, "items")
             lines.append(
                 {
                     "component": component.pk,
@@ -1245,7 +1214,7 @@ def reject(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
     """Từ chối tiếp nhận hồ sơ (Mẫu 03), with the reason."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": _("Vui lòng nêu lý do từ chối tiếp nhận.")})
+        raise errors.invalid(errors.REJECT_REASON_REQUIRED, "reason")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "reject")
@@ -1269,8 +1238,9 @@ def assign(dossier: Dossier, *, officer: Any, to: Any) -> Dossier:
         locked = _locked(dossier)
         _check_state(locked, "assign")
         _may_manage_step(officer, locked)
-        if (locked.current_agency_id, _step_role(locked)) not in _role_pairs(to):
-            raise DossierError({"to": _("Cán bộ được phân công không có vai trò ở bước này.")})
+        refused = permissions.assigning_to(to, locked)
+        if refused:
+            raise refused
         before = audit.snapshot(locked, TRACKED)
         locked.assignee = to
         locked.save()
@@ -1307,7 +1277,7 @@ def _check_papers(papers: list[Paper]) -> None:
     total = 0
     for paper in papers:
         if paper.kind not in ProcessingPaper.Kind.values:
-            raise DossierError({"papers": _("Loại tài liệu trình không hợp lệ.")})
+            raise errors.invalid(errors.PAPER_KIND_INVALID, "papers")
         check_file(paper.filename, paper.content, already_in_dossier=total)
         total += len(paper.content)
 
@@ -1347,13 +1317,15 @@ def forward(
         with transaction.atomic():
             locked = _locked(dossier)
             _check_state(locked, "forward")
-            _permit(permissions.forwarding(officer, locked))
+            _permit(officer, locked, permissions.forwarding(officer, locked))
             current = locked.current_step.position if locked.current_step else 0
             later = [s for s in _steps(locked) if s.position > current]
             waiting = locked.opinions.filter(answered_at__isnull=True).select_related("agency")
             if waiting:
                 names = ", ".join(o.agency.name for o in waiting)
-                raise DossierError(_("Còn chờ ý kiến của: %(names)s.") % {"names": names})
+                raise DossierError(
+                    errors.OPINIONS_PENDING, _("Còn chờ ý kiến của: %(names)s.") % {"names": names}
+                )
             before = audit.snapshot(locked, TRACKED)
             now = _now()
             note = normalize(note)[:2000]
@@ -1385,9 +1357,9 @@ def request_opinions(
     the step cannot be forwarded until all have answered."""
     question = normalize(question)[:2000]
     if not question:
-        raise DossierError({"question": _("Vui lòng nêu nội dung xin ý kiến.")})
+        raise errors.invalid(errors.QUESTION_REQUIRED, "question")
     if not agencies:
-        raise DossierError({"agencies": _("Vui lòng chọn cơ quan cho ý kiến.")})
+        raise errors.invalid(errors.OPINION_AGENCIES_REQUIRED, "agencies")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "request_opinions")
@@ -1396,9 +1368,7 @@ def request_opinions(
             locked.opinions.filter(answered_at__isnull=True).values_list("agency_id", flat=True)
         )
         if asked & {a.pk for a in agencies} or locked.current_agency_id in {a.pk for a in agencies}:
-            raise DossierError(
-                {"agencies": _("Cơ quan này đang được xin ý kiến hoặc đang xử lý hồ sơ.")}
-            )
+            raise errors.invalid(errors.OPINION_AGENCY_INVALID, "agencies")
         now = _now()
         due = locked.step_due_at or now
         made = [
@@ -1426,7 +1396,7 @@ def give_opinion(dossier: Dossier, *, officer: Any, answer: str) -> OpinionReque
     """Cho ý kiến: an official of an asked agency answers its open request."""
     answer = normalize(answer)[:4000]
     if not answer:
-        raise DossierError({"answer": _("Vui lòng nhập ý kiến.")})
+        raise errors.invalid(errors.ANSWER_REQUIRED, "answer")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "give_opinion")
@@ -1438,7 +1408,8 @@ def give_opinion(dossier: Dossier, *, officer: Any, answer: str) -> OpinionReque
             .first()
         )
         if opinion is None:
-            raise NotAllowed(_("Cơ quan của bạn không được xin ý kiến về hồ sơ này."))
+            _permit(officer, locked, NotAllowed(errors.NOT_CONSULTED))
+            raise NotAllowed(errors.NOT_CONSULTED)  # (`_permit` always raises here)
         now = _now()
         opinion.answer = answer
         opinion.answered_by = officer
@@ -1457,15 +1428,15 @@ def return_to_step(dossier: Dossier, *, officer: Any, position: int, reason: str
     """Trả lại một bước trước (e.g. the leader sends the draft back to the specialist)."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": _("Vui lòng nêu lý do trả lại.")})
+        raise errors.invalid(errors.RETURN_REASON_REQUIRED, "reason")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "return_to_step")
-        _may_perform_step(officer, locked)
+        _permit(officer, locked, permissions.returning_to_step(officer, locked))
         current = locked.current_step.position if locked.current_step else 0
         target = next((s for s in _steps(locked) if s.position == position), None)
         if target is None or position >= current:
-            raise DossierError({"position": _("Chỉ trả lại được một bước trước của quy trình.")})
+            raise errors.invalid(errors.RETURN_POSITION_INVALID, "position")
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         _close_step(locked, StepRecord.Outcome.RETURNED, now, reason)
@@ -1484,7 +1455,7 @@ def extend(dossier: Dossier, *, officer: Any, reason: str, new_appointment: date
     """
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": _("Vui lòng nêu lý do chậm trễ.")})
+        raise errors.invalid(errors.DELAY_REASON_REQUIRED, "reason")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "extend")
@@ -1492,9 +1463,9 @@ def extend(dossier: Dossier, *, officer: Any, reason: str, new_appointment: date
         now = _now()
         current = current_appointment(locked)
         if current is None or now > current:
-            raise DossierError(_("Hồ sơ đã quá hạn: phiếu xin lỗi phải gửi trước ngày hẹn."))
+            raise DossierError(errors.ALREADY_LATE)
         if new_appointment <= current:
-            raise DossierError({"new_appointment": _("Ngày hẹn mới phải sau ngày hẹn hiện tại.")})
+            raise errors.invalid(errors.NEW_APPOINTMENT_TOO_EARLY, "new_appointment")
         before = audit.snapshot(locked, TRACKED)
         apology = Apology.objects.create(
             dossier=locked,
@@ -1568,7 +1539,7 @@ def refuse(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
     """Từ chối giải quyết, with the reason written back to the citizen."""
     reason = normalize(reason)[:2000]
     if not reason:
-        raise DossierError({"reason": _("Vui lòng nêu lý do từ chối giải quyết.")})
+        raise errors.invalid(errors.REFUSE_REASON_REQUIRED, "reason")
     return _decide(dossier, officer, "refuse", reason)
 
 
@@ -1580,7 +1551,7 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
     """
     name = normalize(name)[:500]
     if not name:
-        raise DossierError({"name": _("Vui lòng nhập tên kết quả.")})
+        raise errors.invalid(errors.RESULT_NAME_REQUIRED, "name")
     kind = check_file(name, content, already_in_dossier=0)
     with transaction.atomic():
         locked = _locked(dossier)
@@ -1616,9 +1587,7 @@ def mark_ready(dossier: Dossier, *, officer: Any) -> Dossier:
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "mark_ready")
-        _may_handle_result(officer, locked)
-        if not locked.results.exists():
-            raise DossierError(_("Chưa đính kèm kết quả giải quyết."))
+        _permit(officer, locked, permissions.marking_ready(officer, locked))
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         locked.state = Dossier.State.RESULT_READY
@@ -1640,13 +1609,13 @@ RETURN_WAYS = {"desk": "tại Bộ phận Một cửa", "online": "trực tuyế
 def return_result(dossier: Dossier, *, officer: Any, how: str) -> Dossier:
     """Trả kết quả at the desk, online or by post (also the written refusal)."""
     if how not in RETURN_WAYS:
-        raise DossierError({"how": _("Vui lòng chọn cách trả kết quả.")})
+        raise errors.invalid(errors.RETURN_HOW_REQUIRED, "how")
     with transaction.atomic():
         locked = _locked(dossier)
         _check_state(locked, "return_result")
         _may_return(officer, locked)
         if how == "online" and not locked.results.exists():
-            raise DossierError({"how": _("Không có kết quả điện tử để trả trực tuyến.")})
+            raise errors.invalid(errors.NO_ELECTRONIC_RESULT, "how")
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         locked.state = Dossier.State.RETURNED
@@ -1670,7 +1639,7 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state not in {Dossier.State.SUBMITTED, Dossier.State.RECEIVED}:
-            raise DossierError(_("Hồ sơ không ở trạng thái giải quyết."))
+            raise DossierError(errors.NOT_BEING_PROCESSED)
         before = audit.snapshot(locked, ["state"])
         now = _now()
         result = DossierResult(
@@ -1732,36 +1701,36 @@ def intake(
     from tinhso.people.actions import ensure_citizen_account
 
     if channel not in {Dossier.Channel.COUNTER, Dossier.Channel.POST}:
-        raise DossierError({"channel": _("Kênh tiếp nhận không hợp lệ.")})
+        raise errors.invalid(errors.CHANNEL_INVALID, "channel")
     chosen = agency_for(version, agency)
     probe = Dossier(agency=chosen, version=version)
     desk = _may_receive(officer, probe)
-    cleaned, errors = eforms.validate(version.eform_schema, dict(form or {}))
-    errors = {f"form.{k}": v for k, v in errors.items()}
-    errors.update(delivery_errors(version, delivery, delivery_address))
+    cleaned, problems = eforms.validate(version.eform_schema, dict(form or {}))
+    problems = {f"form.{k}": v for k, v in problems.items()}
+    problems.update(delivery_errors(version, delivery, delivery_address))
     given = {c.component_id for c in components or []}
     for requirement in version.components.all():
         if requirement.required and requirement.pk not in given:
-            errors[f"component-{requirement.pk}"] = _("Thiếu “%(name)s”.") % {
+            problems[f"component-{requirement.pk}"] = _("Thiếu “%(name)s”.") % {
                 "name": requirement.name[:120]
             }
     for index, item in enumerate(components or []):
         if not version.components.filter(pk=item.component_id).exists():
-            errors[f"components.{index}"] = _("Thành phần hồ sơ không thuộc thủ tục này.")
+            problems[f"components.{index}"] = str(errors.UNKNOWN_COMPONENT.message)
         else:
             try:
                 check_file(item.filename, item.content, already_in_dossier=0)
             except RejectedFile as exc:
-                errors[f"components.{index}"] = exc.message
+                problems[f"components.{index}"] = exc.message
     name = normalize(full_name)
     if not name:
-        errors["full_name"] = _("Vui lòng nhập họ và tên người nộp.")
+        problems["full_name"] = _("Vui lòng nhập họ và tên người nộp.")
     try:
         validate_personal_id((personal_id or "").strip())
     except InvalidIdentifier as exc:
-        errors["personal_id"] = exc.message
-    if errors:
-        raise DossierError(errors)
+        problems["personal_id"] = exc.message
+    if problems:
+        raise errors.invalid_input(problems)
     stored: list[str] = []
     try:
         with transaction.atomic():

@@ -2,7 +2,9 @@
 
 `POST /dossiers` needs an `Idempotency-Key` header: a retried request with the same key and
 body returns the dossier made the first time (200), never a second one; the same key with a
-different body is refused (409). Bad e-form data or files give 422 with one entry per field.
+different body is refused (409, `dossiers.idempotency_key_reused`). Bad e-form data or files
+give 422 with one entry per field. Refusals carry the code declared in `dossiers/errors.py`:
+`{"code", "message", "detail"}` (see `Refused`).
 
 Who may submit: the signed-in citizen (session, with CSRF), or a client application of
 another channel (`tinhso.people.clients`) holding the `dossiers.submit` scope, by its key in
@@ -26,8 +28,10 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from tinhso.catalogue.models import ProcedureVersion
+from tinhso.core.errors import Kind
 from tinhso.core.middleware import client_address
-from tinhso.dossiers import actions, queries
+from tinhso.dossiers import actions, errors, queries
+from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.receipt import local
 from tinhso.people import clients
@@ -142,6 +146,17 @@ class Message(Schema):
     message: str = ""
 
 
+class Refused(Schema):
+    """An action's refusal (`tinhso.core.errors`): its stable `code` (`dossiers.*`), the
+    Vietnamese `message`, and `detail`: the message again (404, 409), or for 422 one entry
+    per field `{"loc", "field", "msg", "type"}`, `loc` being the field's path in the body
+    (`["body", "form", "ho_ten"]`) or `["header", "Idempotency-Key"]`."""
+
+    code: str = ""
+    message: str = ""
+    detail: Any
+
+
 class Refusal(Schema):
     """A client application's request refused: 401 `invalid_api_key` (or no session),
     403 `missing_scope`, 429 `rate_limited` (with `Retry-After`)."""
@@ -200,12 +215,19 @@ def _pydantic_errors(exc: pydantic.ValidationError) -> dict[str, Any]:
     return {"detail": detail, "message": _("Dữ liệu không hợp lệ.")}
 
 
-def _field_errors(errors: dict[str, str]) -> dict[str, Any]:
-    detail = []
-    for field, msg in errors.items():
-        loc = ["body", *field.split(".")] if field != "Idempotency-Key" else ["header", field]
-        detail.append({"loc": loc, "field": loc[-1], "msg": msg, "type": "value_error"})
-    return {"detail": detail, "message": _("Dữ liệu không hợp lệ.")}
+def _invalid(exc: DossierError) -> Status:
+    """An INVALID refusal of this endpoint: the API's body (`DomainError.as_json`) with each
+    field's path split as clients read it (`form.ho_ten` → `["body", "form", "ho_ten"]`, the
+    key → `["header", "Idempotency-Key"]`)."""
+    body = exc.as_json()
+    for entry in body["detail"]:
+        field = entry["field"]
+        if field == "Idempotency-Key":
+            entry["loc"] = ["header", field]
+        elif field:
+            entry["loc"] = ["body", *field.split(".")]
+        entry["field"] = entry["loc"][-1]
+    return Status(422, body)
 
 
 @router.post(
@@ -216,9 +238,9 @@ def _field_errors(errors: dict[str, str]) -> dict[str, Any]:
         201: DossierOut,
         401: Refusal,
         403: Refusal,
-        409: Message,
+        409: Refused,
         413: Message,
-        422: Message,
+        422: Refused,
         429: Refusal,
     },
     summary="Submit a dossier (idempotent with the Idempotency-Key header)",
@@ -235,9 +257,7 @@ def submit_dossier(
 ) -> Any:
     key = idempotency_key.strip()
     if not 8 <= len(key) <= 200:
-        return Status(
-            422, _field_errors({"Idempotency-Key": _("Khóa phải dài từ 8 đến 200 ký tự.")})
-        )
+        return _invalid(errors.invalid(errors.IDEMPOTENCY_KEY_LENGTH, "Idempotency-Key"))
     # The body is read here, not by ninja, so that a body over Django's size limit gets a
     # 413 with a message instead of an unexpected error.
     try:
@@ -257,17 +277,7 @@ def submit_dossier(
     caller = request.auth  # type: ignore[attr-defined]
     client = caller if isinstance(caller, ApiClient) else None
     if client is None and body.applicant is not None:
-        return Status(
-            422,
-            _field_errors(
-                {
-                    "applicant": _(
-                        "Chỉ ứng dụng kết nối mới nộp hồ sơ thay người khác; "
-                        "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
-                    )
-                }
-            ),
-        )
+        return _invalid(errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant"))
     version = (
         ProcedureVersion.objects.filter(
             procedure__code=body.procedure.strip(), state=ProcedureVersion.State.PUBLISHED
@@ -276,16 +286,12 @@ def submit_dossier(
         .first()
     )
     if version is None:
-        return Status(
-            422, _field_errors({"procedure": _("Không có thủ tục đang áp dụng với mã này.")})
-        )
+        return _invalid(errors.invalid(errors.UNKNOWN_PROCEDURE, "procedure"))
     agency = None
     if body.agency:
         agency = Agency.objects.filter(code=body.agency.strip(), is_active=True).first()
         if agency is None:
-            return Status(
-                422, _field_errors({"agency": _("Không có cơ quan với mã định danh này.")})
-            )
+            return _invalid(errors.invalid(errors.UNKNOWN_AGENCY, "agency"))
     try:
         dossier, created = actions.submit_via_api(
             user=None if client else caller,
@@ -303,12 +309,10 @@ def submit_dossier(
             fingerprint=actions.request_fingerprint(body.dict()),
             agency=agency,
         )
-    except actions.IdempotencyConflict as exc:
-        return Status(
-            409, {"detail": exc.errors["Idempotency-Key"], "message": _("Xung đột khóa.")}
-        )
-    except actions.DossierError as exc:
-        return Status(422, _field_errors(exc.errors))
+    except DossierError as exc:
+        if exc.kind is not Kind.INVALID:
+            raise  # the API's one handler: 409 (key reused, procedure closed) or 404
+        return _invalid(exc)
     return Status(201 if created else 200, _out(dossier))
 
 
@@ -368,7 +372,14 @@ def dossier_status(request: HttpRequest, code: str) -> Any:
 @router.post(
     "/dossiers/{code}/lookup-secret",
     auth=submitters,
-    response={200: DossierOut, 401: Refusal, 403: Refusal, 404: Message, 429: Refusal},
+    response={
+        200: DossierOut,
+        401: Refusal,
+        403: Refusal,
+        404: Message,
+        409: Refused,
+        429: Refusal,
+    },
     summary="Issue a new look-up secret (the old one stops working); returned once",
 )
 def reissue_lookup_secret(request: HttpRequest, code: str) -> Any:

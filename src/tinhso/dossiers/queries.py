@@ -268,38 +268,10 @@ def _official_agency_ids(user: Any) -> set[int]:
 
 
 def visible_to_official(user: Any) -> QuerySet[Dossier]:
-    """Dossiers an official may see: those of an agency where they hold a role (competent
-    agency, reception desk, current step, or any step the dossier went through), and the
-    online dossiers waiting for a desk where they may receive them (Decree 118/2025)."""
-    from django.db.models import Q
+    """Dossiers an official may see (the rule is `permissions.visible_filter`)."""
+    from tinhso.dossiers import permissions
 
-    from tinhso.people.models import Role
-    from tinhso.people.queries import agencies_where
-    from tinhso.places.models import Agency
-
-    ids = _official_agency_ids(user)
-    if not ids:
-        return Dossier.objects.none()
-    desks = list(agencies_where(user, Role.RECEIVING_OFFICER))
-    centre_provinces = [a.province_id for a in desks if a.level == Agency.Level.SERVICE_CENTRE]
-    desk_parents = [a.parent_id for a in desks if a.parent_id]
-    waiting = Q(state=Dossier.State.SUBMITTED) & (
-        Q(agency_id__in=[a.pk for a in desks])
-        | Q(agency__province_id__in=centre_provinces)
-        | Q(agency_id__in=desk_parents)
-    )
-    involved = (
-        Q(agency_id__in=ids)
-        | Q(reception_agency_id__in=ids)
-        | Q(current_agency_id__in=ids)
-        | Q(step_records__agency_id__in=ids)
-        | Q(opinions__agency_id__in=ids)
-    )
-    return (
-        Dossier.objects.exclude(state=Dossier.State.DRAFT)
-        .filter(involved | (waiting if desks else Q(pk__in=[])))
-        .distinct()
-    )
+    return permissions.visible_to_official(user)
 
 
 def access_dossier_for_official(user: Any, code: str) -> Dossier:
@@ -488,16 +460,7 @@ def queue_counts(user: Any, now: datetime | None = None) -> dict[str, int]:
 
 
 def assignable(dossier: Dossier) -> QuerySet[Any]:
-    """Officials who hold the current step's role in the current step's agency."""
-    from tinhso.people.models import User
+    """Officials who may be given the current step (the rule is in `permissions`)."""
+    from tinhso.dossiers import permissions
 
-    role = dossier.current_step.role if dossier.current_step else "specialist"
-    if dossier.current_agency_id is None:
-        return User.objects.none()
-    return (
-        User.objects.filter(
-            roles__agency_id=dossier.current_agency_id, roles__role=role, is_active=True
-        )
-        .distinct()
-        .order_by("full_name", "pk")
-    )
+    return permissions.assignable(dossier)

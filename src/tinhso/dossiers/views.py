@@ -267,7 +267,7 @@ def remove_file(request: HttpRequest, file_pk: int) -> HttpResponse:
     try:
         actions.remove_file(item, user=request.user)
     except actions.DossierError as exc:
-        messages.error(request, exc.errors["__all__"])
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Đã xóa tệp “%s”.") % item.original_name)
     if dossier.is_draft:
@@ -457,7 +457,7 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
     try:
         actions.withdraw(dossier, user=request.user, reason=request.POST.get("reason", ""))
     except actions.DossierError as exc:
-        messages.error(request, exc.errors["__all__"])
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Đã rút hồ sơ %s.") % dossier.code)
     return redirect("dossiers:detail", code=code)

@@ -28,7 +28,16 @@ from django.views.decorators.http import require_POST
 
 from tinhso.core import audit
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import actions, clock, forms_pdf, issued, lifecycle, permissions, queries
+from tinhso.dossiers import (
+    actions,
+    clock,
+    errors,
+    forms_pdf,
+    issued,
+    lifecycle,
+    permissions,
+    queries,
+)
 from tinhso.dossiers.models import Dossier, ProcessingPaper, StepRecord
 from tinhso.people.models import User
 
@@ -322,7 +331,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
         chosen = post.get("to", "")
         to = User.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
         if to is None:
-            raise actions.DossierError({"to": _("Vui lòng chọn cán bộ.")})
+            raise errors.invalid(errors.ASSIGNEE_REQUIRED, "to")
         return actions.assign(dossier, officer=user, to=to)
     if action == "forward":
         papers = [
@@ -357,7 +366,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
         except ValueError:  # well formed but impossible, such as 30/02
             moment = None
         if moment is None:
-            raise actions.DossierError({"new_appointment": _("Vui lòng nhập ngày hẹn mới.")})
+            raise errors.invalid(errors.NEW_APPOINTMENT_REQUIRED, "new_appointment")
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=VIETNAM)
         return actions.extend(
@@ -370,7 +379,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "attach_result":
         upload = request.FILES.get("file")
         if upload is None:
-            raise actions.DossierError({"file": _("Vui lòng chọn tệp kết quả.")})
+            raise errors.invalid(errors.RESULT_FILE_REQUIRED, "file")
         return actions.attach_result(
             dossier, post.get("name", "") or upload.name or "", upload.read(), officer=user
         )
@@ -393,7 +402,8 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     dossier = queries.access_dossier_for_official(request.user, code)
     if action not in permissions.RULES:
         raise Http404(_("Không có thao tác này."))
-    error = permissions.refusal(request.user, dossier, action) or ""
+    refused = permissions.refusal(request.user, dossier, action)
+    error, status = (refused.message, refused.status) if refused else ("", 200)
     if not error and action in CONFIRMED and request.POST.get("xac-nhan") != "1":
         # A decision is final: a page to confirm it, which works without JavaScript.
         return render(
@@ -413,12 +423,10 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     try:
         if not error:
             _perform(request, dossier, action)
-    except (actions.DossierError, RejectedFile) as exc:
-        error = (
-            "; ".join(exc.errors.values())
-            if isinstance(exc, actions.DossierError)
-            else (exc.message)
-        )
+    except actions.DossierError as exc:
+        error, status = "; ".join(exc.errors.values()), exc.status
+    except RejectedFile as exc:
+        error, status = exc.message, 422
     if _is_fetch(request):
         dossier.refresh_from_db()
         response = render(
@@ -427,7 +435,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
             {"row": _row(dossier, timezone.now(), request.user), "error": error, "done": not error},
         )
         if error:
-            response.status_code = 409
+            response.status_code = status
         return response
     if error:
         messages.error(request, error)
@@ -450,7 +458,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         try:
             dossier = queries.access_dossier_for_official(request.user, code)
             if to is None:
-                raise actions.DossierError(_("Vui lòng chọn cán bộ."))
+                raise errors.invalid(errors.ASSIGNEE_REQUIRED, "to")
             actions.assign(dossier, officer=request.user, to=to)
             done += 1
         except (actions.DossierError, Http404) as exc:
@@ -560,7 +568,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
     )
     names = list((version.eform_schema or {}).get("properties", {}))
     data: dict[str, Any] = {name: post.get(name, "") for name in names} if post else {}
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     if request.method == "POST":
         components = []
         for component in version.components.all():
@@ -591,7 +599,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 agency=agency,
             )
         except actions.DossierError as exc:
-            errors = exc.errors
+            problems = exc.errors
         else:
             messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
             # Mẫu 01 printed now carries the look-up secret (stored hashed, see `issued`).
@@ -604,7 +612,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         version.eform_schema,
         version.eform_layout,
         data,
-        {k.removeprefix("form."): v for k, v in errors.items()},
+        {k.removeprefix("form."): v for k, v in problems.items()},
     )
     return render(
         request,
@@ -612,12 +620,12 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
         {
             "version": version,
             "fields": fields,
-            "errors": errors,
+            "errors": problems,
             "post": post,
             "components": list(version.components.all()),
             "deliveries": actions.delivery_options(version),
             "agency_choices": choices if len(choices) > 1 else [],
             "picked_agency": picked,
         },
-        status=422 if errors else 200,
+        status=422 if problems else 200,
     )
