@@ -1787,7 +1787,7 @@ def remind_apologies(now: datetime | None = None) -> list[ApologyReminder]:
     from django.db.models import Q
 
     from tinhso.dossiers import queries
-    from tinhso.people.models import Role, RoleAssignment
+    from tinhso.people.models import RoleAssignment
 
     now = now or _now()
     # The warning is in working hours; three weeks of calendar covers it across Tết.
@@ -1813,7 +1813,7 @@ def remind_apologies(now: datetime | None = None) -> list[ApologyReminder]:
             emails = sorted(
                 set(
                     RoleAssignment.objects.filter(
-                        agency=agency, role__in=[Role.LEADER, Role.HEAD_OF_UNIT]
+                        agency=agency, role__in=permissions.MANAGING_ROLES
                     )
                     .exclude(user__email="")
                     .values_list("user__email", flat=True)

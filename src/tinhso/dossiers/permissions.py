@@ -149,10 +149,14 @@ def supplementing(user: Any, dossier: Dossier) -> DossierError | None:
     return receiving(user, dossier)
 
 
+MANAGING_ROLES = (Role.HEAD_OF_UNIT, Role.LEADER)
+
+
 def managing_step(user: Any, dossier: Dossier) -> DossierError | None:
-    """Assign, apologise: the head of unit or the leader of the current step's agency."""
+    """Assign, apologise: the head of unit or the leader of the current step's agency (the
+    officials `remind_apologies` writes to, through `MANAGING_ROLES`)."""
     agency_id = dossier.current_agency_id
-    if not {(agency_id, Role.HEAD_OF_UNIT), (agency_id, Role.LEADER)} & role_pairs(user):
+    if not {(agency_id, role) for role in MANAGING_ROLES} & role_pairs(user):
         return NotAllowed(errors.NOT_STEP_MANAGER)
     return None
 
@@ -185,7 +189,7 @@ def assigning_to(to: Any, dossier: Dossier) -> DossierError | None:
 def assigns_somewhere(user: Any) -> bool:
     """Whether `user` heads a unit or leads an agency anywhere: the queues' bulk assignment
     is offered only then (each dossier is still checked by `managing_step`)."""
-    return any(role in {Role.HEAD_OF_UNIT, Role.LEADER} for _agency, role in role_pairs(user))
+    return any(role in MANAGING_ROLES for _agency, role in role_pairs(user))
 
 
 def deciding(user: Any, dossier: Dossier) -> DossierError | None:

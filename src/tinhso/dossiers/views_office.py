@@ -529,7 +529,7 @@ def intake_pick(request: HttpRequest) -> HttpResponse:
     receivable = [
         procedure
         for procedure in found
-        if actions.receivable_competent_agencies(
+        if permissions.receivable_competent_agencies(
             request.user, catalogue.competent_agencies(procedure)
         )
     ]
@@ -556,7 +556,7 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
     )
     # A commune-level procedure has no single competent agency: the officer picks the
     # commune's committee among those their desk may receive for.
-    choices = actions.receivable_competent_agencies(
+    choices = permissions.receivable_competent_agencies(
         request.user, catalogue.competent_agencies(version.procedure).select_related("commune")
     )
     if not choices:
