@@ -13,6 +13,11 @@ from tinhso.people.models import Role
 from .conftest import jpeg
 
 API = "/api/v1/feedback/reports"
+NOT_FOUND = {
+    "code": "feedback.report_not_found",
+    "message": "Không tìm thấy phản ánh.",
+    "detail": "Không tìm thấy phản ánh.",
+}
 
 
 def sign_in(client, user):
@@ -85,6 +90,7 @@ def test_a_fake_evidence_photo_is_422_and_nothing_changes(client, submitted, spe
     response = client.post(f"{API}/{submitted.pk}/resolve", {"answer": "Xong.", "evidence": [fake]})
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "evidence"
+    assert response.json()["code"] == "feedback.not_a_photo"
     submitted.refresh_from_db()
     assert submitted.state == "received" and submitted.photos.count() == 0
 
@@ -96,15 +102,16 @@ def test_a_refused_rule_is_422_with_the_field(client, submitted, specialist):
     )
     assert response.status_code == 422
     assert response.json() == {
+        "code": "feedback.required",
         "detail": [
             {
                 "loc": ["body", "reason"],
                 "field": "reason",
                 "msg": "Cần nêu lý do từ chối.",
-                "type": "value_error",
+                "type": "feedback.required",
             }
         ],
-        "message": "Dữ liệu không hợp lệ.",
+        "message": "Cần nêu lý do từ chối.",
     }
     response = client.post(
         f"{API}/{submitted.pk}/reroute",
@@ -112,6 +119,7 @@ def test_a_refused_rule_is_422_with_the_field(client, submitted, specialist):
         content_type="application/json",
     )
     assert response.status_code == 422
+    assert response.json()["code"] == "feedback.unknown_agency"
     assert response.json()["detail"][0]["msg"] == "Không có cơ quan mã '000.00.99.H66'."
 
 
@@ -121,10 +129,12 @@ def test_another_agency_is_refused_and_nothing_changes(client, submitted, other)
     outbox_before = OutboxMessage.objects.count()
     assert client.get(API).json() == []
     response = client.get(f"{API}/{submitted.pk}")
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Phản ánh này không thuộc cơ quan của bạn."}
+    # out of reach is "not found", the same answer as for a number no report has
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert client.get(f"{API}/{submitted.pk + 1000}").json() == NOT_FOUND
     response = client.post(f"{API}/{submitted.pk}/resolve", {"answer": "Xong."})
-    assert response.status_code == 403
+    assert response.status_code == 404
     submitted.refresh_from_db()
     assert (submitted.state, submitted.answer) == ("received", "")
     assert AuditRecord.objects.count() == audit_before
@@ -139,10 +149,8 @@ def test_an_unknown_report_is_404(client, submitted, specialist):
 def test_the_openapi_document_lists_the_feedback_paths(client, db):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/feedback/reports/{report_id}/resolve" in paths
-    assert set(paths["/api/v1/feedback/reports/{report_id}/resolve"]["post"]["responses"]) == {
-        "200",
-        "422",
-    }
+    responses = paths["/api/v1/feedback/reports/{report_id}/resolve"]["post"]["responses"]
+    assert set(responses) == {"200", "404", "409", "422"}
 
 
 def _unchanged(submitted, audit_before, outbox_before):
@@ -184,8 +192,8 @@ def test_another_agency_cannot_change_the_report_and_nothing_changes(
         response = client.post(
             f"{API}/{submitted.pk}/{endpoint}", body, content_type="application/json"
         )
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Phản ánh này không thuộc cơ quan của bạn."}
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
     _unchanged(submitted, audit_before, outbox_before)
 
 
@@ -203,7 +211,7 @@ def test_another_agency_is_refused_before_any_evidence_photo_is_decoded(
     response = client.post(
         f"{API}/{submitted.pk}/resolve", {"answer": "Xong.", "evidence": [photo]}
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert decoded == []
     _unchanged(submitted, audit_before, outbox_before)
     assert submitted.photos.count() == 0
@@ -227,7 +235,7 @@ def test_more_than_five_evidence_photos_are_422_before_decoding(
             "loc": ["body", "evidence"],
             "field": "evidence",
             "msg": "Gửi tối đa 5 ảnh kết quả xử lý.",
-            "type": "value_error",
+            "type": "feedback.too_many_media",
         }
     ]
     assert decoded == []
@@ -261,7 +269,7 @@ def test_a_duplicate_of_another_agencys_unpublished_report_is_refused(
             "loc": ["body", "original_id"],
             "field": "original_id",
             "msg": f"Không có phản ánh PA-{elsewhere.pk}.",
-            "type": "value_error",
+            "type": "feedback.unknown_original",
         }
     ]
     _unchanged(submitted, audit_before, outbox_before)

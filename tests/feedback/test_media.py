@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.tools import requires_tool
-from tinhso.feedback import actions, media
+from tinhso.feedback import actions, errors, media
 from tinhso.feedback.media import MediaError, clean_photo
 from tinhso.feedback.models import Photo, Report
 
@@ -314,8 +314,9 @@ def test_a_bad_video_in_the_form_stores_nothing_and_names_the_file(client, light
 def test_the_action_refuses_more_videos_than_allowed(settings, new_report):
     settings.FEEDBACK_MAX_VIDEOS = 1
     clip = media.clean_video(video(audio=False))
-    with pytest.raises(actions.RuleError) as caught:
+    with pytest.raises(media.MediaError) as caught:
         actions.submit_report(new_report(photos=(clip, clip)))
+    assert caught.value.code is errors.TOO_MANY_MEDIA and caught.value.field == "media"
     assert caught.value.message == "Gửi tối đa 1 video."
     assert Report.objects.count() == 0
 
@@ -355,3 +356,15 @@ def test_too_many_videos_are_refused_before_any_is_decoded(client, lights, commu
     assert response.status_code == 400
     assert "Gửi tối đa 1 video." in response.content.decode()
     assert Report.objects.count() == 0
+
+
+def test_a_file_neither_photo_nor_video_is_refused_by_its_code_not_its_text():
+    """clean_media tells a photo's "not a photo" apart by the error's code (issue 11)."""
+    with pytest.raises(MediaError) as caught:
+        media.clean_media(b"%PDF-1.7 not a photo, not a video")
+    assert caught.value.code is errors.NOT_MEDIA
+    assert "cũng không phải video" in caught.value.message
+    # a photo refused for another reason keeps its own code
+    with pytest.raises(MediaError) as caught:
+        media.clean_media(b"\xff\xd8\xff\xe0" + b"broken jpeg" * 10)
+    assert caught.value.code is errors.MEDIA_BROKEN

@@ -26,11 +26,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit, notify, outbox
 from tinhso.core.calendar import current_calendar
 from tinhso.core.text import normalize, normalize_block
-from tinhso.feedback import rules
+from tinhso.feedback import errors, rules
 from tinhso.feedback.media import (
     MAX_PHOTOS,
     CleanMedia,
@@ -101,29 +102,46 @@ def check_attributes(category: Category, given: Mapping[str, Any]) -> dict[str, 
     known = {a.code: a for a in category.attributes.all()}
     for code in given:
         if code not in known:
-            raise RuleError(f"Câu hỏi bổ sung {code!r} không thuộc lĩnh vực này.", code)
+            raise RuleError(
+                errors.UNKNOWN_QUESTION,
+                _("Câu hỏi bổ sung %(code)r không thuộc lĩnh vực này.") % {"code": code},
+                code,
+            )
     for code, attribute in known.items():
         raw = given.get(code)
         values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
         values = [normalize(str(v)) for v in values if str(v).strip()]
         if not values:
             if attribute.is_required:
-                raise RuleError(f"Chưa trả lời câu hỏi: {attribute.description}.", code)
+                raise RuleError(
+                    errors.UNANSWERED_QUESTION,
+                    _("Chưa trả lời câu hỏi: %(question)s.") % {"question": attribute.description},
+                    code,
+                )
             continue
         kind = attribute.datatype
         if kind in {Attribute.Datatype.SINGLE, Attribute.Datatype.MULTI}:
             keys = {str(v.get("key")) for v in attribute.values}
             bad = [v for v in values if v not in keys]
             if bad:
-                raise RuleError(f"Lựa chọn {bad[0]!r} không có trong câu hỏi {code}.", code)
+                raise RuleError(
+                    errors.UNKNOWN_CHOICE,
+                    _("Lựa chọn %(choice)r không có trong câu hỏi %(code)s.")
+                    % {"choice": bad[0], "code": code},
+                    code,
+                )
             if kind == Attribute.Datatype.SINGLE and len(values) > 1:
-                raise RuleError(f"Câu hỏi {code} chỉ chọn một.", code)
+                raise RuleError(
+                    errors.SINGLE_CHOICE, _("Câu hỏi %(code)s chỉ chọn một.") % {"code": code}, code
+                )
             answers[code] = values if kind == Attribute.Datatype.MULTI else values[0]
         elif kind == Attribute.Datatype.NUMBER:
             try:
                 answers[code] = str(Decimal(values[0]))
             except ArithmeticError:
-                raise RuleError(f"Câu hỏi {code} cần một số.", code) from None
+                raise RuleError(
+                    errors.NOT_A_NUMBER, _("Câu hỏi %(code)s cần một số.") % {"code": code}, code
+                ) from None
         else:
             answers[code] = values[0][:2000]
     return answers
@@ -140,7 +158,7 @@ def _fallback_agency(commune: Commune | None) -> Agency:
         level=Agency.Level.PROVINCE, province=home_province(), parent=None
     ).first()
     if committee is None:
-        raise RuleError("Chưa có cơ quan nào để giao xử lý; quản trị viên cần cấu hình.")
+        raise RuleError(errors.NO_AGENCY)
     return committee
 
 
@@ -171,27 +189,35 @@ def submit_report(
     """Receive a report: check it, route it, set its deadline, store its photos, notify."""
     category = new.category
     if not category.is_active:
-        raise RuleError("Lĩnh vực này không còn tiếp nhận phản ánh.", "service_code")
+        raise RuleError(errors.CATEGORY_CLOSED, field="service_code")
     description = normalize_block(new.description)
     if not description and not new.photos:
-        raise RuleError("Hãy mô tả sự việc hoặc gửi kèm ảnh.", "description")
+        raise RuleError(errors.DESCRIPTION_MISSING, field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise RuleError(f"Nội dung dài quá {MAX_DESCRIPTION} ký tự.", "description")
+        raise RuleError(
+            errors.DESCRIPTION_TOO_LONG,
+            _("Nội dung dài quá %(max)s ký tự.") % {"max": MAX_DESCRIPTION},
+            "description",
+        )
     if len(new.photos) > MAX_PHOTOS:
-        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh. Ảnh và video được tính chung.", "media")
+        raise RuleError(
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s ảnh. Ảnh và video được tính chung.") % {"count": MAX_PHOTOS},
+            "media",
+        )
     try:
         check_videos(new.photos)
     except MediaError as exc:
-        raise RuleError(str(exc), "media") from None
+        raise exc.at("media") from None
     media_url = ""
     if new.media_url.strip():
         try:
             media_url = check_url(new.media_url)
         except MediaError as exc:
-            raise RuleError(str(exc), "media_url") from None
+            raise exc.at("media_url") from None
     lat, long = new.lat, new.long
     if (lat is None) != (long is None):
-        raise RuleError("Cần cả vĩ độ (lat) và kinh độ (long).", "lat" if lat is None else "long")
+        raise RuleError(errors.POSITION_INCOMPLETE, field="lat" if lat is None else "long")
     if lat is None:
         located = [p for p in new.photos if p.lat is not None and p.long is not None]
         if located:
@@ -200,13 +226,10 @@ def submit_report(
         rules.check_in_vietnam(lat, long)
     address = normalize(new.address)[:300]
     if lat is None and not address and new.commune is None:
-        raise RuleError(
-            "Cần vị trí: chọn trên bản đồ, nhập địa chỉ, hoặc chọn xã, phường và mô tả nơi xảy ra.",
-            "lat",
-        )
+        raise RuleError(errors.POSITION_MISSING, field="lat")
     commune = new.commune
     if commune is not None and commune.province_id != home_province().pk:
-        raise RuleError("Xã, phường không thuộc tỉnh này.", "commune")
+        raise RuleError(errors.COMMUNE_OUTSIDE, field="commune")
     if commune is None and lat is not None and long is not None:
         # A pin or a photo's GPS names the commune where the province has imported boundaries,
         # so the routing matrix's per-commune rules apply to map reports too.
@@ -219,10 +242,18 @@ def submit_report(
         try:
             validate_email(email)
         except ValidationError:
-            raise RuleError(f"Địa chỉ thư điện tử {email!r} không hợp lệ.", "email") from None
+            raise RuleError(
+                errors.EMAIL_INVALID,
+                _("Địa chỉ thư điện tử %(email)r không hợp lệ.") % {"email": email},
+                "email",
+            ) from None
     phone = normalize(new.reporter_phone).replace(" ", "").replace(".", "")
     if phone and not (phone.lstrip("+").isdigit() and 9 <= len(phone.lstrip("+")) <= 15):
-        raise RuleError(f"Số điện thoại {phone!r} không hợp lệ.", "phone")
+        raise RuleError(
+            errors.PHONE_INVALID,
+            _("Số điện thoại %(phone)r không hợp lệ.") % {"phone": phone},
+            "phone",
+        )
     # Anonymous (ẩn danh): the name is never stored, and the account's details are not filled
     # in; an e-mail or phone the reporter typed in themselves is kept, only to tell them
     # about the report's progress (never shown to the agency: see api._out).
@@ -314,7 +345,11 @@ def attach_fetched_photo(report: Report, photo: CleanPhoto, *, url: str) -> Phot
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.photos.filter(is_evidence=False).count() >= MAX_PHOTOS:
-            raise RuleError(f"Phản ánh đã có {MAX_PHOTOS} ảnh hoặc video.", "media_url")
+            raise RuleError(
+                errors.MEDIA_FULL,
+                _("Phản ánh đã có %(count)s ảnh hoặc video.") % {"count": MAX_PHOTOS},
+                "media_url",
+            )
         stored = _store_photo(locked, photo, evidence=False)
         changes: dict[str, Any] = {"media_url": url, "photo": stored.pk}
         if locked.lat is None and photo.lat is not None and photo.long is not None:
@@ -391,8 +426,12 @@ def _change(
         moving = new_state != locked.state or action == "assign"
         if moving and not rules.can_move(locked.state, new_state):
             raise RuleError(
-                f"Phản ánh đang ở trạng thái “{Report.State(locked.state).label}”, "
-                f"không thể chuyển sang “{Report.State(new_state).label}”.",
+                errors.WRONG_STATE,
+                _("Phản ánh đang ở trạng thái “%(state)s”, không thể chuyển sang “%(new)s”.")
+                % {
+                    "state": Report.State(locked.state).label,
+                    "new": Report.State(new_state).label,
+                },
                 "state",
             )
         before = audit.snapshot(locked, REPORT_FIELDS)
@@ -418,7 +457,7 @@ def _change(
 def _required(text: str, field: str, message: str) -> str:
     text = normalize_block(text)
     if not text:
-        raise RuleError(message, field)
+        raise RuleError(errors.REQUIRED, message, field)
     return text
 
 
@@ -438,7 +477,7 @@ def assign_report(report: Report, *, assignee: Any, actor: Any, note: str = "") 
         parent_id=report.agency_id
     )
     if not assignee.roles.filter(agency__in=allowed).exists():
-        raise RuleError("Người được giao không thuộc cơ quan xử lý phản ánh này.", "assignee")
+        raise RuleError(errors.ASSIGNEE_OUTSIDE, field="assignee")
     return _change(
         report,
         "assign",
@@ -456,7 +495,7 @@ def add_internal_note(report: Report, *, note: str, actor: Any) -> Report:
         report,
         "note",
         actor=actor,
-        note=_required(note, "note", "Cần nội dung ghi chú."),
+        note=_required(note, "note", _("Cần nội dung ghi chú.")),
         public=False,
     )
 
@@ -480,14 +519,18 @@ def resolve_report(
     now: datetime | None = None,
 ) -> Report:
     """Trả lời công khai: the public answer, with up to MAX_PHOTOS evidence photos."""
-    answer = _required(answer, "answer", "Cần nội dung trả lời công khai.")
+    answer = _required(answer, "answer", _("Cần nội dung trả lời công khai."))
     evidence = tuple(evidence)
     if len(evidence) > MAX_PHOTOS:
-        raise RuleError(f"Gửi tối đa {MAX_PHOTOS} ảnh kết quả xử lý.", "evidence")
+        raise RuleError(
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s ảnh kết quả xử lý.") % {"count": MAX_PHOTOS},
+            "evidence",
+        )
     try:
         check_videos(evidence)
     except MediaError as exc:
-        raise RuleError(str(exc), "evidence") from None
+        raise exc.at("evidence") from None
     now = now or timezone.now()
     with transaction.atomic():
         report = _change(
@@ -506,7 +549,7 @@ def resolve_report(
 
 
 def reject_report(report: Report, *, reason: str, actor: Any) -> Report:
-    reason = _required(reason, "reason", "Cần nêu lý do từ chối.")
+    reason = _required(reason, "reason", _("Cần nêu lý do từ chối."))
     return _change(
         report,
         "reject",
@@ -519,11 +562,9 @@ def reject_report(report: Report, *, reason: str, actor: Any) -> Report:
 
 def mark_duplicate(report: Report, *, original: Report, actor: Any) -> Report:
     if original.pk == report.pk or original.duplicate_of_id == report.pk:
-        raise RuleError("Không thể đánh dấu trùng với chính nó.", "duplicate_of")
+        raise RuleError(errors.DUPLICATE_OF_ITSELF, field="duplicate_of")
     if original.state == Report.State.DUPLICATE:
-        raise RuleError(
-            "Phản ánh gốc cũng là một phản ánh trùng; chọn phản ánh gốc.", "duplicate_of"
-        )
+        raise RuleError(errors.DUPLICATE_OF_DUPLICATE, field="duplicate_of")
     return _change(
         report,
         "duplicate",
@@ -536,11 +577,11 @@ def mark_duplicate(report: Report, *, original: Report, actor: Any) -> Report:
 
 def reroute_report(report: Report, *, agency: Agency, reason: str, actor: Any) -> Report:
     """Chuyển cơ quan xử lý, with a reason; the deadline does not restart."""
-    reason = _required(reason, "reason", "Cần nêu lý do chuyển cơ quan xử lý.")
+    reason = _required(reason, "reason", _("Cần nêu lý do chuyển cơ quan xử lý."))
     if not report.is_open:
-        raise RuleError("Phản ánh đã đóng, không thể chuyển.", "agency")
+        raise RuleError(errors.REPORT_CLOSED, field="agency")
     if agency.pk == report.agency_id:
-        raise RuleError("Phản ánh đã thuộc cơ quan này.", "agency")
+        raise RuleError(errors.SAME_AGENCY, field="agency")
     return _change(
         report,
         "reroute",
@@ -553,11 +594,13 @@ def reroute_report(report: Report, *, agency: Agency, reason: str, actor: Any) -
 
 def reopen_report(report: Report, *, note: str, actor: Any, now: datetime | None = None) -> Report:
     """The reporter says the problem is still there: back to in progress, new deadline."""
-    note = _required(note, "note", "Hãy cho biết vấn đề còn tồn tại thế nào.")
+    note = _required(note, "note", _("Hãy cho biết vấn đề còn tồn tại thế nào."))
     now = now or timezone.now()
     if not rules.may_reopen(report.state, report.resolved_at, now, report.category.reopen_days):
         raise RuleError(
-            f"Chỉ mở lại được phản ánh đã xử lý xong, trong {report.category.reopen_days} ngày.",
+            errors.REOPEN_REFUSED,
+            _("Chỉ mở lại được phản ánh đã xử lý xong, trong %(days)s ngày.")
+            % {"days": report.category.reopen_days},
             "state",
         )
     category = report.category
@@ -591,7 +634,7 @@ def reopen_report(report: Report, *, note: str, actor: Any, now: datetime | None
 def rate_answer(report: Report, *, rating: int, actor: Any) -> Report:
     rules.check_rating(rating)
     if report.state != Report.State.RESOLVED:
-        raise RuleError("Chỉ đánh giá được phản ánh đã xử lý xong.", "rating")
+        raise RuleError(errors.NOT_RESOLVED, field="rating")
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         before = audit.snapshot(locked, REPORT_FIELDS)
@@ -612,14 +655,17 @@ def _follow_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise RuleError("Địa chỉ thư điện tử không hợp lệ.", "email") from None
+        raise RuleError(errors.EMAIL_INVALID, field="email") from None
     return email
 
 
 def _check_follower_cap(report: Report) -> None:
     if Follower.objects.filter(report=report).count() >= MAX_FOLLOWERS:
         raise RuleError(
-            f"Phản ánh này đã có {MAX_FOLLOWERS} người theo dõi, không nhận thêm.", "email"
+            errors.FOLLOWERS_FULL,
+            _("Phản ánh này đã có %(count)s người theo dõi, không nhận thêm.")
+            % {"count": MAX_FOLLOWERS},
+            "email",
         )
 
 
@@ -660,13 +706,11 @@ def confirm_follow(token: str) -> Follower:
         data = signing.loads(token, salt=FOLLOW_SALT, max_age=timedelta(days=FOLLOW_CONFIRM_DAYS))
         report_id, email = int(data["report"]), _follow_email(str(data["email"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise RuleError(
-            "Liên kết xác nhận không hợp lệ hoặc đã hết hạn; hãy đăng ký theo dõi lại.", "token"
-        ) from None
+        raise RuleError(errors.FOLLOW_LINK_INVALID, field="token") from None
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or not report.is_public:
-            raise RuleError("Không tìm thấy phản ánh.", "token")
+            raise RuleError(errors.REPORT_NOT_FOUND, field="token")
         existing = Follower.objects.filter(report=report, email=email).first()
         if existing is not None:
             return existing

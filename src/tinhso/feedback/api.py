@@ -1,8 +1,10 @@
 """/api/v1/feedback: the handling agency's work on field reports (officials, signed in with TOTP).
 
 Parse, authorise through tinhso.feedback.queries.access_report_for_official, call one action,
-serialise. A refused rule is 422 with the field and a Vietnamese message; a report of another
-agency is 403 and nothing changes. Legal sources as in tinhso.feedback.models.
+serialise. A refusal is a FeedbackError (tinhso.feedback.errors) that the API's one handler
+answers: 422 with the field and a Vietnamese message, 409 for the report's state, and 404 for
+a report of another agency, as for no report (its number cannot be probed); nothing changes.
+Legal sources as in tinhso.feedback.models.
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, UploadedFile
-from ninja.errors import HttpError
-from ninja.responses import Status
 
-from tinhso.feedback import actions, queries
-from tinhso.feedback.media import MAX_PHOTOS, MediaError, clean_photo
+from tinhso.feedback import actions, errors, queries
+from tinhso.feedback.errors import MediaError, RuleError
+from tinhso.feedback.media import MAX_PHOTOS, clean_photo
 from tinhso.feedback.models import Report
-from tinhso.feedback.rules import RuleError
 from tinhso.people.models import User
-from tinhso.people.queries import AccessDenied
 from tinhso.people.security import signed_in
 from tinhso.places.models import Agency
 
@@ -106,29 +106,29 @@ class FieldError(Schema):
 
 
 class Unprocessable(Schema):
+    """A refusal of input (tinhso.core.errors.DomainError.as_json): the code, the message and
+    one entry per field."""
+
+    code: str
     detail: list[FieldError]
     message: str
 
 
-REPLIES: dict[int, Any] = {200: ReportOut, 422: Unprocessable}
+class Refused(Schema):
+    """A refusal by the report's state (409) or reach (404): the code and the message."""
+
+    code: str
+    detail: str
+    message: str
 
 
-def _unprocessable(field: str, message: str) -> Status[Unprocessable]:
-    """The API's 422 shape (tinhso.api.main): one entry for the field the rule refused."""
-    return Status(
-        422,
-        Unprocessable(
-            detail=[FieldError(loc=["body", field], field=field, msg=message, type="value_error")],
-            message="Dữ liệu không hợp lệ.",
-        ),
-    )
+# A refusal is a FeedbackError that reaches the API's one handler (tinhso.api.main.refused).
+REPLIES: dict[int, Any] = {200: ReportOut, 404: Refused, 409: Refused, 422: Unprocessable}
 
 
 def _load(request: HttpRequest, report_id: int) -> Report:
-    try:
-        return queries.access_report_for_official(request.auth, report_id)  # type: ignore[attr-defined]
-    except AccessDenied as exc:
-        raise HttpError(403, exc.message) from None
+    """The report if the official's agencies handle it; 404 otherwise, as for no report."""
+    return queries.access_report_for_official(request.auth, report_id)  # type: ignore[attr-defined]
 
 
 def _act(
@@ -138,10 +138,7 @@ def _act(
     report: Report | None = None,
 ) -> Any:
     report = report or _load(request, report_id)
-    try:
-        return _out(change(report, request.auth))  # type: ignore[attr-defined]
-    except RuleError as exc:
-        return _unprocessable(exc.field, exc.message)
+    return _out(change(report, request.auth))  # type: ignore[attr-defined]
 
 
 @router.get("/feedback/reports", response=list[ReportOut], summary="Reports of my agencies")
@@ -166,7 +163,11 @@ def verify(request: HttpRequest, report_id: int) -> Any:
 def assign(request: HttpRequest, report_id: int, body: AssignIn) -> Any:
     assignee = User.objects.filter(username=body.assignee, kind=User.Kind.OFFICIAL).first()
     if assignee is None:
-        return _unprocessable("assignee", f"Không có cán bộ {body.assignee!r}.")
+        raise RuleError(
+            errors.UNKNOWN_ASSIGNEE,
+            _("Không có cán bộ %(name)r.") % {"name": body.assignee},
+            "assignee",
+        )
     return _act(
         request,
         report_id,
@@ -190,13 +191,17 @@ def resolve(
     report = _load(request, report_id)  # before any photo is decoded
     uploads = evidence or []
     if len(uploads) > MAX_PHOTOS:
-        return _unprocessable("evidence", f"Gửi tối đa {MAX_PHOTOS} ảnh kết quả xử lý.")
+        raise RuleError(
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s ảnh kết quả xử lý.") % {"count": MAX_PHOTOS},
+            "evidence",
+        )
     photos = []
     for upload in uploads:
         try:
             photos.append(clean_photo(upload.read()))
         except MediaError as exc:
-            return _unprocessable("evidence", f"{upload.name}: {exc}")
+            raise MediaError(exc.code, f"{upload.name}: {exc.message}", "evidence") from None
     return _act(
         request,
         report_id,
@@ -218,7 +223,11 @@ def duplicate(request: HttpRequest, report_id: int, body: DuplicateIn) -> Any:
     # The original must be a report the official may see: published, or of their agencies.
     original = queries.visible_original(request.auth, body.original_id)  # type: ignore[attr-defined]
     if original is None:
-        return _unprocessable("original_id", f"Không có phản ánh PA-{body.original_id}.")
+        raise RuleError(
+            errors.UNKNOWN_ORIGINAL,
+            _("Không có phản ánh PA-%(id)s.") % {"id": body.original_id},
+            "original_id",
+        )
     return _act(
         request,
         report_id,
@@ -231,7 +240,11 @@ def duplicate(request: HttpRequest, report_id: int, body: DuplicateIn) -> Any:
 def reroute(request: HttpRequest, report_id: int, body: RerouteIn) -> Any:
     agency = Agency.objects.filter(code=body.agency_code, is_active=True).first()
     if agency is None:
-        return _unprocessable("agency_code", f"Không có cơ quan mã {body.agency_code!r}.")
+        raise RuleError(
+            errors.UNKNOWN_AGENCY,
+            _("Không có cơ quan mã %(code)r.") % {"code": body.agency_code},
+            "agency_code",
+        )
     return _act(
         request,
         report_id,

@@ -18,8 +18,8 @@ from tinhso.core import outbox
 from tinhso.core.context import acting_as
 from tinhso.core.models import OutboxMessage, ProcessedMessage
 from tinhso.feedback import actions, media
+from tinhso.feedback.errors import FeedbackError
 from tinhso.feedback.models import Report
-from tinhso.feedback.rules import RuleError
 
 log = logging.getLogger("tinhso.feedback")
 
@@ -38,7 +38,7 @@ def fetch_media(message: OutboxMessage) -> None:
     try:
         photo = media.clean_photo(media.fetch_url(url))
     except media.MediaError as exc:  # FetchRefused included: retrying cannot help
-        reason = str(exc)
+        reason = exc.message
 
     @outbox.idempotent(actions.FETCH_MEDIA)
     def apply(message: OutboxMessage) -> None:
@@ -48,7 +48,7 @@ def fetch_media(message: OutboxMessage) -> None:
                 return
             try:
                 actions.attach_fetched_photo(report, photo, url=url)
-            except RuleError as exc:
+            except FeedbackError as exc:
                 actions.record_media_failure(report, url=url, reason=exc.message)
 
     apply(message)

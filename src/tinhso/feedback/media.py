@@ -53,6 +53,8 @@ from PIL import Image, UnidentifiedImageError
 
 from tinhso.core import tools
 from tinhso.core.outbox import RetryableError
+from tinhso.feedback import errors
+from tinhso.feedback.errors import MediaError
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 16_000_000
@@ -74,22 +76,14 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 GPS_IFD = 0x8825
 
 
-class MediaError(ValueError):
-    """The file is refused; the message says why, in Vietnamese."""
-
-
 class VideoUnavailable(MediaError):
     """This server has no ffmpeg/ffprobe: videos are refused until they are installed."""
 
-    code = "tool_missing"
-
     def __init__(self) -> None:
-        super().__init__(
-            _(
-                "Máy chủ này chưa cài công cụ xử lý video (ffmpeg) nên chưa nhận được video; "
-                "hãy gửi ảnh chụp thay cho video."
-            )
-        )
+        super().__init__(errors.VIDEO_UNAVAILABLE)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), ())
 
 
 def video_tools() -> tuple[str, str]:
@@ -161,7 +155,8 @@ def check_count(count: int) -> None:
     """Refuse more than MAX_PHOTOS files, before any of them is decoded."""
     if count > MAX_PHOTOS:
         raise MediaError(
-            _("Gửi tối đa %(count)s ảnh. Ảnh và video được tính chung.") % {"count": MAX_PHOTOS}
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s ảnh. Ảnh và video được tính chung.") % {"count": MAX_PHOTOS},
         )
 
 
@@ -175,14 +170,20 @@ def check_uploads(uploads: Sequence[Any]) -> None:
         upload.seek(0)
         videos += kind is not None and kind.mime.startswith("video/")
     if videos > settings.FEEDBACK_MAX_VIDEOS:
-        raise MediaError(_("Gửi tối đa %(count)s video.") % {"count": settings.FEEDBACK_MAX_VIDEOS})
+        raise MediaError(
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s video.") % {"count": settings.FEEDBACK_MAX_VIDEOS},
+        )
 
 
 def check_videos(media: tuple[CleanMedia, ...] | list[CleanMedia]) -> None:
     """Refuse more videos than TINHSO_FEEDBACK_MAX_VIDEOS."""
     videos = sum(1 for m in media if m.kind == "video")
     if videos > settings.FEEDBACK_MAX_VIDEOS:
-        raise MediaError(_("Gửi tối đa %(count)s video.") % {"count": settings.FEEDBACK_MAX_VIDEOS})
+        raise MediaError(
+            errors.TOO_MANY_MEDIA,
+            _("Gửi tối đa %(count)s video.") % {"count": settings.FEEDBACK_MAX_VIDEOS},
+        )
 
 
 def clean_media(data: bytes) -> CleanMedia:
@@ -191,17 +192,14 @@ def clean_media(data: bytes) -> CleanMedia:
     if kind is not None and kind.mime in VIDEO_TYPES:
         return clean_video(data)
     if kind is not None and kind.mime.startswith("video/"):
-        raise MediaError(_("Chỉ nhận video MP4, MOV hoặc WebM (đã kiểm tra nội dung tệp)."))
+        raise MediaError(
+            errors.NOT_A_VIDEO, _("Chỉ nhận video MP4, MOV hoặc WebM (đã kiểm tra nội dung tệp).")
+        )
     try:
         return clean_photo(data)
     except MediaError as exc:
-        if str(exc).startswith("Tệp không phải ảnh"):
-            raise MediaError(
-                _(
-                    "Tệp không phải ảnh JPEG, PNG hoặc WebP, cũng không phải video MP4, MOV "
-                    "hoặc WebM (đã kiểm tra nội dung tệp)."
-                )
-            ) from None
+        if exc.code is errors.NOT_A_PHOTO:
+            raise MediaError(errors.NOT_MEDIA) from None
         raise
 
 
@@ -209,18 +207,24 @@ def clean_photo(data: bytes) -> CleanPhoto:
     """Check `data` is a real photo of an allowed type; return it without metadata."""
     if len(data) > MAX_BYTES:
         raise MediaError(
+            errors.MEDIA_TOO_LARGE,
             _("Ảnh quá lớn (%(size)s KB); tối đa %(max)s MB.")
-            % {"size": len(data) // 1024, "max": MAX_BYTES // (1024 * 1024)}
+            % {"size": len(data) // 1024, "max": MAX_BYTES // (1024 * 1024)},
         )
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED:
-        raise MediaError(_("Tệp không phải ảnh JPEG, PNG hoặc WebP (đã kiểm tra nội dung tệp)."))
+        raise MediaError(
+            errors.NOT_A_PHOTO,
+            _("Tệp không phải ảnh JPEG, PNG hoặc WebP (đã kiểm tra nội dung tệp)."),
+        )
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format != ALLOWED[kind.mime]:
-                raise MediaError(_("Nội dung ảnh không khớp với định dạng của tệp."))
+                raise MediaError(
+                    errors.MEDIA_MISMATCH, _("Nội dung ảnh không khớp với định dạng của tệp.")
+                )
             if probe.width * probe.height > MAX_PIXELS:
-                raise MediaError(_("Ảnh có quá nhiều điểm ảnh."))
+                raise MediaError(errors.MEDIA_TOO_LARGE, _("Ảnh có quá nhiều điểm ảnh."))
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             lat, long = gps_position(image)
@@ -242,7 +246,7 @@ def clean_photo(data: bytes) -> CleanPhoto:
     except MediaError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise MediaError(_("Tệp ảnh bị hỏng hoặc không đọc được.")) from None
+        raise MediaError(errors.MEDIA_BROKEN, _("Tệp ảnh bị hỏng hoặc không đọc được.")) from None
     return CleanPhoto(out.getvalue(), kind.mime, EXTENSIONS[kind.mime], lat, long)
 
 
@@ -293,7 +297,9 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
-        raise MediaError(_("Xử lý video quá lâu; hãy gửi đoạn video ngắn hơn.")) from None
+        raise MediaError(
+            errors.MEDIA_TOO_LARGE, _("Xử lý video quá lâu; hãy gửi đoạn video ngắn hơn.")
+        ) from None
     except FileNotFoundError:  # removed since it was found: not the citizen's fault either
         raise VideoUnavailable from None
 
@@ -321,7 +327,7 @@ def probe_video(path: Path, content_type: str, *, ffprobe: str = "ffprobe") -> d
             str(path),
         ],
     )
-    broken = MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
+    broken = MediaError(errors.MEDIA_BROKEN, _("Tệp video bị hỏng hoặc không đọc được."))
     if done.returncode != 0:
         raise broken
     try:
@@ -342,12 +348,16 @@ def clean_video(data: bytes) -> CleanVideo:
     limit = settings.FEEDBACK_VIDEO_MAX_BYTES
     if len(data) > limit:
         raise MediaError(
+            errors.MEDIA_TOO_LARGE,
             _("Video quá lớn (%(size)s MB); tối đa %(max)s MB.")
-            % {"size": len(data) // (1024 * 1024), "max": limit // (1024 * 1024)}
+            % {"size": len(data) // (1024 * 1024), "max": limit // (1024 * 1024)},
         )
     kind = filetype.guess(data[:8192])
     if kind is None or kind.mime not in VIDEO_TYPES:
-        raise MediaError(_("Tệp không phải video MP4, MOV hoặc WebM (đã kiểm tra nội dung tệp)."))
+        raise MediaError(
+            errors.NOT_A_VIDEO,
+            _("Tệp không phải video MP4, MOV hoặc WebM (đã kiểm tra nội dung tệp)."),
+        )
     ffprobe, ffmpeg = video_tools()
     extension = VIDEO_TYPES[kind.mime]
     with tempfile.TemporaryDirectory(prefix="tinhso-video-") as folder:
@@ -355,35 +365,42 @@ def clean_video(data: bytes) -> CleanVideo:
         source.write_bytes(data)
         info = probe_video(source, kind.mime, ffprobe=ffprobe)
         if info["format"].get("format_name") != VIDEO_FORMATS[kind.mime]:
-            raise MediaError(_("Nội dung video không khớp với định dạng của tệp."))
+            raise MediaError(
+                errors.MEDIA_MISMATCH, _("Nội dung video không khớp với định dạng của tệp.")
+            )
         streams = info.get("streams") or []
         video = next((s for s in streams if s.get("codec_type") == "video"), None)
         audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
         if video is None or video.get("codec_name") not in VIDEO_CODECS:
             raise MediaError(
-                _("Tệp không chứa hình ảnh video đọc được (H.264, H.265, VP8, VP9, AV1).")
+                errors.NOT_A_VIDEO,
+                _("Tệp không chứa hình ảnh video đọc được (H.264, H.265, VP8, VP9, AV1)."),
             )
         if audio is not None and audio.get("codec_name") not in AUDIO_CODECS:
-            raise MediaError(_("Âm thanh của video không theo định dạng được nhận."))
+            raise MediaError(
+                errors.NOT_A_VIDEO, _("Âm thanh của video không theo định dạng được nhận.")
+            )
         try:
             duration = float(info["format"].get("duration") or video.get("duration") or 0)
         except ValueError:
             duration = 0.0
         if duration <= 0:
-            raise MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
+            raise MediaError(errors.MEDIA_BROKEN, _("Tệp video bị hỏng hoặc không đọc được."))
         if duration > settings.FEEDBACK_VIDEO_MAX_SECONDS:
             raise MediaError(
+                errors.MEDIA_TOO_LARGE,
                 _("Video dài %(seconds)s giây; tối đa %(max)s giây.")
-                % {"seconds": round(duration), "max": settings.FEEDBACK_VIDEO_MAX_SECONDS}
+                % {"seconds": round(duration), "max": settings.FEEDBACK_VIDEO_MAX_SECONDS},
             )
         width, height = int(video.get("width") or 0), int(video.get("height") or 0)
         if max(width, height) > settings.FEEDBACK_VIDEO_MAX_SIDE:
             raise MediaError(
+                errors.MEDIA_TOO_LARGE,
                 _(
                     "Video có độ phân giải quá lớn (%(width)s×%(height)s); "
                     "tối đa %(max)s điểm ảnh mỗi cạnh."
                 )
-                % {"width": width, "height": height, "max": settings.FEEDBACK_VIDEO_MAX_SIDE}
+                % {"width": width, "height": height, "max": settings.FEEDBACK_VIDEO_MAX_SIDE},
             )
         tags = _tags(info)
         lat = long = None
@@ -424,7 +441,7 @@ def clean_video(data: bytes) -> CleanVideo:
             ],
         )
         if copied.returncode != 0 or not target.exists():
-            raise MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
+            raise MediaError(errors.MEDIA_BROKEN, _("Tệp video bị hỏng hoặc không đọc được."))
         poster_path = Path(folder) / "poster.jpg"
         framed = _run(
             [
@@ -451,7 +468,7 @@ def clean_video(data: bytes) -> CleanVideo:
             ],
         )
         if framed.returncode != 0 or not poster_path.exists():
-            raise MediaError(_("Tệp video bị hỏng hoặc không đọc được."))
+            raise MediaError(errors.MEDIA_BROKEN, _("Tệp video bị hỏng hoặc không đọc được."))
         poster = clean_photo(poster_path.read_bytes())
         content = target.read_bytes()
     return CleanVideo(content, kind.mime, extension, lat, long, poster, duration)
@@ -468,16 +485,24 @@ def check_url(url: str) -> str:
     """An http(s) URL of reasonable length, or MediaError (checked when the request arrives)."""
     url = url.strip()
     if len(url) > MAX_URL:
-        raise MediaError(_("media_url dài quá %(max)s ký tự.") % {"max": MAX_URL})
+        raise MediaError(
+            errors.MEDIA_URL_INVALID, _("media_url dài quá %(max)s ký tự.") % {"max": MAX_URL}
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - a port out of range or not a number raises here, not later
     except ValueError:
-        raise MediaError(_("media_url phải là địa chỉ http:// hoặc https://.")) from None
+        raise MediaError(
+            errors.MEDIA_URL_INVALID, _("media_url phải là địa chỉ http:// hoặc https://.")
+        ) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise MediaError(_("media_url phải là địa chỉ http:// hoặc https://."))
+        raise MediaError(
+            errors.MEDIA_URL_INVALID, _("media_url phải là địa chỉ http:// hoặc https://.")
+        )
     if parts.username or parts.password:
-        raise MediaError(_("media_url không được chứa tên đăng nhập hoặc mật khẩu."))
+        raise MediaError(
+            errors.MEDIA_URL_INVALID, _("media_url không được chứa tên đăng nhập hoặc mật khẩu.")
+        )
     return url
 
 
@@ -493,14 +518,19 @@ def _resolve(host: str, port: int) -> str:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise FetchRefused(_("Không tìm thấy máy chủ %(host)s.") % {"host": host}) from None
+        raise FetchRefused(
+            errors.MEDIA_FETCH_REFUSED, _("Không tìm thấy máy chủ %(host)s.") % {"host": host}
+        ) from None
     addresses = [str(item[4][0]) for item in found]
     allowed = host.lower() in {h.lower() for h in settings.FEEDBACK_MEDIA_FETCH_ALLOW}
     if not addresses:
-        raise FetchRefused(_("Không tìm thấy máy chủ %(host)s.") % {"host": host})
+        raise FetchRefused(
+            errors.MEDIA_FETCH_REFUSED, _("Không tìm thấy máy chủ %(host)s.") % {"host": host}
+        )
     if not allowed and not all(_is_public(a) for a in addresses):
         raise FetchRefused(
-            _("Địa chỉ %(host)s là mạng nội bộ; không tải ảnh từ đó.") % {"host": host}
+            errors.MEDIA_FETCH_REFUSED,
+            _("Địa chỉ %(host)s là mạng nội bộ; không tải ảnh từ đó.") % {"host": host},
         )
     return addresses[0]
 
@@ -544,7 +574,7 @@ def fetch_url(url: str) -> bytes:
         try:
             check_url(url)
         except MediaError as exc:
-            raise FetchRefused(str(exc)) from None
+            raise FetchRefused(exc.code, exc.message) from None
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -563,40 +593,56 @@ def fetch_url(url: str) -> bytes:
             if response.status in {301, 302, 303, 307, 308}:
                 location = response.getheader("Location", "")
                 if not location:
-                    raise FetchRefused(_("Máy chủ chuyển hướng mà không cho địa chỉ mới."))
+                    raise FetchRefused(
+                        errors.MEDIA_FETCH_REFUSED,
+                        _("Máy chủ chuyển hướng mà không cho địa chỉ mới."),
+                    )
                 url = urljoin(url, location)
                 continue
             if response.status >= 500:
                 raise RetryableError(f"media_url answered {response.status}")
             if response.status != 200:
                 raise FetchRefused(
-                    _("Máy chủ trả lời mã %(status)s khi tải ảnh.") % {"status": response.status}
+                    errors.MEDIA_FETCH_REFUSED,
+                    _("Máy chủ trả lời mã %(status)s khi tải ảnh.") % {"status": response.status},
                 )
             declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise FetchRefused(
-                    _("Ảnh tại media_url lớn quá %(max)s MB.") % {"max": limit // (1024 * 1024)}
+                    errors.MEDIA_FETCH_REFUSED,
+                    _("Ảnh tại media_url lớn quá %(max)s MB.") % {"max": limit // (1024 * 1024)},
                 )
             body = bytearray()
             while chunk := response.read(CHUNK):
                 if time.monotonic() > deadline:
-                    raise FetchRefused(_("Tải ảnh từ media_url quá lâu."))
+                    raise FetchRefused(
+                        errors.MEDIA_FETCH_REFUSED, _("Tải ảnh từ media_url quá lâu.")
+                    )
                 body += chunk
                 if len(body) > limit:
                     raise FetchRefused(
-                        _("Ảnh tại media_url lớn quá %(max)s MB.") % {"max": limit // (1024 * 1024)}
+                        errors.MEDIA_FETCH_REFUSED,
+                        _("Ảnh tại media_url lớn quá %(max)s MB.")
+                        % {"max": limit // (1024 * 1024)},
                     )
             return bytes(body)
         except MediaError:
             raise
         except (http.client.InvalidURL, ValueError):  # UnicodeEncodeError is a ValueError
-            raise FetchRefused(_("media_url phải là địa chỉ http:// hoặc https://.")) from None
+            raise FetchRefused(
+                errors.MEDIA_URL_INVALID, _("media_url phải là địa chỉ http:// hoặc https://.")
+            ) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException, ssl.SSLError) as exc:
             if isinstance(exc, ssl.SSLCertVerificationError):
-                raise FetchRefused(_("Chứng thư số của máy chủ không hợp lệ.")) from None
+                raise FetchRefused(
+                    errors.MEDIA_FETCH_REFUSED, _("Chứng thư số của máy chủ không hợp lệ.")
+                ) from None
             raise RetryableError(f"media_url: {type(exc).__name__}: {exc}") from None
         except OSError as exc:
             raise RetryableError(f"media_url: {exc}") from None
         finally:
             connection.close()
-    raise FetchRefused(_("media_url chuyển hướng quá %(max)s lần.") % {"max": MAX_REDIRECTS})
+    raise FetchRefused(
+        errors.MEDIA_FETCH_REFUSED,
+        _("media_url chuyển hướng quá %(max)s lần.") % {"max": MAX_REDIRECTS},
+    )

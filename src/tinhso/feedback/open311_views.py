@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from tinhso.core.context import acting_as
 from tinhso.feedback import actions, open311, queries, rules
+from tinhso.feedback.errors import FeedbackError
 from tinhso.feedback.media import (
     MediaError,
     check_uploads,
@@ -30,7 +31,6 @@ from tinhso.feedback.media import (
     clean_media,
 )
 from tinhso.feedback.models import Category, Report
-from tinhso.feedback.rules import RuleError
 from tinhso.people.clients import ClientRefused, MissingScope, RateLimited
 from tinhso.places.models import Commune
 from tinhso.places.queries import home_province
@@ -209,7 +209,7 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if q.get("status"):
         try:
             states = rules.states_for_status(q["status"])
-        except RuleError as exc:
+        except FeedbackError as exc:
             raise Open311Error(400, exc.message) from None
     start = _parse_date(q["start_date"], "start_date") if q.get("start_date") else None
     end = _parse_date(q["end_date"], "end_date") if q.get("end_date") else None
@@ -293,7 +293,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         if p.get("lat", "").strip() or p.get("long", "").strip():
             lat = rules.parse_coordinate(p.get("lat", ""), field="lat")
             long = rules.parse_coordinate(p.get("long", ""), field="long")
-    except RuleError as exc:
+    except FeedbackError as exc:
         raise Open311Error(400, exc.message) from None
     commune = None
     if p.get("address_id", "").strip():
@@ -310,7 +310,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         check_uploads(uploads)  # before decoding any of them
     except MediaError as exc:
-        raise Open311Error(400, str(exc)) from None
+        raise Open311Error(400, exc.message) from None
     media_url = p.get("media_url", "").strip()
     try:
         if media_url:
@@ -324,7 +324,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             photos.append(clean_media(upload.read()))
         check_videos(photos)
     except MediaError as exc:
-        raise Open311Error(400, str(exc)) from None
+        raise Open311Error(400, exc.message) from None
     name = " ".join(x for x in (p.get("first_name", ""), p.get("last_name", "")) if x.strip())
     email, phone = p.get("email", ""), p.get("phone", "")
     new = actions.NewReport(
@@ -346,7 +346,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         with acting_as(None, channel="api", client_address=request.META.get("REMOTE_ADDR", "")):
             report = actions.submit_report(new, channel=Report.Channel.OPEN311, api_client=client)
-    except RuleError as exc:
+    except FeedbackError as exc:
         raise Open311Error(400, exc.message) from None
     # The specification: a token "should not be returned if service_request_id is returned";
     # our service type is realtime, so the id is returned and the token is not.

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.core.calendar import current_calendar
-from tinhso.feedback import rules
+from tinhso.feedback import errors, rules
+from tinhso.feedback.errors import FeedbackError
 from tinhso.feedback.models import Category, Photo, Report
 from tinhso.people import clients
 from tinhso.people.models import ApiClient, ApiScope, User
@@ -128,16 +129,18 @@ def reports_for_official(user: Any) -> QuerySet[Report]:
 
 
 def access_report_for_official(user: Any, pk: int | str) -> Report:
-    """The report, if `user` handles reports of its agency; the read of the reporter's
-    contact details is recorded in the audit trail."""
+    """The report, if `user` handles reports of its agency (otherwise REPORT_NOT_FOUND, the
+    answer for a report that does not exist); the read of the reporter's contact details is
+    recorded in the audit trail."""
     try:
         report = Report.objects.select_related("category", "agency").get(
             pk=rules.parse_id(str(pk)) or 0
         )
     except Report.DoesNotExist:
-        raise Http404(_("Không tìm thấy phản ánh.")) from None
+        raise FeedbackError(errors.REPORT_NOT_FOUND) from None
     if report.agency_id not in visible_agencies(user):
-        raise AccessDenied(_("Phản ánh này không thuộc cơ quan của bạn."))
+        # out of reach is "not found": report numbers of other agencies cannot be probed
+        raise FeedbackError(errors.REPORT_NOT_FOUND)
     audit.record_read(report, ["reporter_name", "reporter_email", "reporter_phone"], actor=user)
     return report
 

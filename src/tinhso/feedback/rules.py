@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from tinhso.core.workdays import WorkCalendar
+from tinhso.feedback import errors
+from tinhso.feedback.errors import RuleError
 
 RECEIVED = "received"
 VERIFIED = "verified"
@@ -43,15 +45,6 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 # lat/long, 0,0, another country's city), not every point a few km over the border.
 LAT_MIN, LAT_MAX = Decimal("8.0"), Decimal("23.5")
 LONG_MIN, LONG_MAX = Decimal("102.0"), Decimal("117.9")
-
-
-class RuleError(ValueError):
-    """The input breaks a rule; the message is for the user, in Vietnamese."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def can_move(current: str, new: str) -> bool:
@@ -97,6 +90,7 @@ def states_for_status(status: str) -> frozenset[str]:
             wanted |= CLOSED
         else:
             raise RuleError(
+                errors.STATUS_INVALID,
                 _("status phải là open hoặc closed, không phải %(value)s.") % {"value": repr(part)},
                 "status",
             )
@@ -136,12 +130,13 @@ def parse_coordinate(value: str, *, field: str) -> Decimal:
     try:
         number = Decimal(value.strip())
     except (InvalidOperation, AttributeError):
-        raise RuleError(not_a_number, field) from None
+        raise RuleError(errors.COORDINATE_INVALID, not_a_number, field) from None
     if not number.is_finite():
-        raise RuleError(not_a_number, field)
+        raise RuleError(errors.COORDINATE_INVALID, not_a_number, field)
     limit = 90 if field == "lat" else 180
     if abs(number) > limit:
         raise RuleError(
+            errors.COORDINATE_INVALID,
             _("%(field)s phải nằm trong khoảng -%(limit)s đến %(limit)s (WGS84).")
             % {"field": field, "limit": limit},
             field,
@@ -149,7 +144,7 @@ def parse_coordinate(value: str, *, field: str) -> Decimal:
     try:
         return number.quantize(Decimal("0.000001"))
     except InvalidOperation:  # pragma: no cover - the range check above keeps it in bounds
-        raise RuleError(not_a_number, field) from None
+        raise RuleError(errors.COORDINATE_INVALID, not_a_number, field) from None
 
 
 def parse_id(value: str) -> int | None:
@@ -164,6 +159,7 @@ def parse_id(value: str) -> int | None:
 def check_in_vietnam(lat: Decimal, long: Decimal) -> None:
     if not (LAT_MIN <= lat <= LAT_MAX and LONG_MIN <= long <= LONG_MAX):
         raise RuleError(
+            errors.OUTSIDE_VIETNAM,
             _(
                 "Tọa độ (%(lat)s, %(long)s) nằm ngoài lãnh thổ Việt Nam "
                 "(vĩ độ %(lat_min)s–%(lat_max)s, kinh độ %(long_min)s–%(long_max)s)."
@@ -192,4 +188,4 @@ def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
 
 def check_rating(value: int) -> None:
     if value not in range(1, 6):
-        raise RuleError(_("Mức đánh giá từ 1 đến 5 sao."), "rating")
+        raise RuleError(errors.RATING_INVALID, field="rating")

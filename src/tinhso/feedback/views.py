@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tinhso.feedback import actions, mapview, queries, rules
+from tinhso.feedback.errors import FeedbackError
 from tinhso.feedback.forms import (
     FilterForm,
     FollowForm,
@@ -38,7 +39,7 @@ from tinhso.feedback.forms import (
 )
 from tinhso.feedback.media import MediaError, check_uploads, check_videos, clean_media
 from tinhso.feedback.models import Report
-from tinhso.feedback.rules import RuleError, check_in_vietnam
+from tinhso.feedback.rules import check_in_vietnam
 from tinhso.people.models import Role, User
 from tinhso.people.queries import has_role
 from tinhso.places.boundaries import commune_at as commune_at_position
@@ -161,24 +162,24 @@ def submit(request: HttpRequest) -> HttpResponse:
     try:
         check_uploads(data["photos"])  # before decoding any of them
     except MediaError as exc:
-        form.add_error("photos", str(exc))
+        form.add_error("photos", exc.message)
         return render(request, "feedback/submit.html", context, status=400)
     for upload in data["photos"]:
         try:
             photos.append(clean_media(upload.read()))
         except MediaError as exc:
-            form.add_error("photos", f"{upload.name}: {exc}")
+            form.add_error("photos", f"{upload.name}: {exc.message}")
     try:
         check_videos(photos)
     except MediaError as exc:
-        form.add_error("photos", str(exc))
+        form.add_error("photos", exc.message)
     if form.errors:
         return render(request, "feedback/submit.html", context, status=400)
     lat, long = data["lat"], data["long"]
     if lat is not None and long is not None:
         try:
             check_in_vietnam(lat, long)
-        except RuleError as exc:
+        except FeedbackError as exc:
             form.add_error("lat", exc.message)
             return render(request, "feedback/submit.html", context, status=400)
         if not data["confirm_new"]:
@@ -214,7 +215,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             report = actions.submit_report(new, channel=channel, filed_by=request.user)
         else:
             report = actions.submit_report(new, reporter=request.user)
-    except RuleError as exc:
+    except FeedbackError as exc:
         field = f"hoi__{data['category'].code}__{exc.field}"
         named = {"email": "reporter_email", "phone": "reporter_phone"}.get(exc.field, exc.field)
         if named in form.fields:
@@ -258,7 +259,7 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("feedback:detail", pk=report.pk)
     try:
         actions.request_follow(report, email=form.cleaned_data["email"])
-    except RuleError as exc:
+    except FeedbackError as exc:
         messages.error(request, exc.message)
     else:
         # The same answer whether or not the address already follows the report.
@@ -277,7 +278,7 @@ def confirm_follow(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "feedback/confirm_follow.html", {"token": token})
     try:
         follower = actions.confirm_follow(token)
-    except RuleError as exc:
+    except FeedbackError as exc:
         return render(request, "feedback/confirm_follow.html", {"error": exc.message}, status=400)
     messages.success(request, _("Bạn sẽ nhận thư khi phản ánh có thay đổi."))
     return redirect("feedback:detail", pk=follower.report_id)
@@ -293,7 +294,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.reopen_report(report, note=form.cleaned_data["note"], actor=request.user)
         messages.success(request, _("Đã mở lại phản ánh."))
-    except RuleError as exc:
+    except FeedbackError as exc:
         messages.error(request, exc.message)
     return redirect("feedback:detail", pk=report.pk)
 
@@ -308,7 +309,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.rate_answer(report, rating=form.cleaned_data["rating"], actor=request.user)
         messages.success(request, _("Cảm ơn bạn đã đánh giá."))
-    except RuleError as exc:
+    except FeedbackError as exc:
         messages.error(request, exc.message)
     return redirect("feedback:detail", pk=report.pk)
 

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tinhso.feedback import actions, queries, rules
+from tinhso.feedback import actions, errors, queries, rules
+from tinhso.feedback.errors import FeedbackError, RuleError
 from tinhso.feedback.forms import (
     AssignForm,
     DuplicateForm,
@@ -39,9 +40,8 @@ from tinhso.feedback.forms import (
 )
 from tinhso.feedback.media import MediaError, check_uploads, check_videos, clean_media
 from tinhso.feedback.models import Report
-from tinhso.feedback.rules import RuleError
 from tinhso.people.models import Role, User
-from tinhso.people.queries import AccessDenied, has_role
+from tinhso.people.queries import has_role
 
 PAGE_SIZE = 30
 
@@ -113,10 +113,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _report(request: HttpRequest, pk: int) -> Report:
     """The report if this official's agencies handle it; otherwise 404, the same answer as a
     report that does not exist, so report numbers of other agencies cannot be probed."""
-    try:
-        return queries.access_report_for_official(request.user, pk)
-    except AccessDenied:
-        raise Http404(_("Không có phản ánh này.")) from None
+    return queries.access_report_for_official(request.user, pk)  # FeedbackError, 404
 
 
 def _forms(report: Report, data: Any = None, files: Any = None, *, bound: str = "") -> dict:
@@ -232,10 +229,10 @@ def _perform(request: HttpRequest, report: Report, action: str, form: forms.Form
                 try:
                     evidence.append(clean_media(upload.read()))
                 except MediaError as exc:
-                    raise MediaError(f"{upload.name}: {exc}") from None
+                    raise MediaError(exc.code, f"{upload.name}: {exc.message}") from None
             check_videos(evidence)
         except MediaError as exc:
-            raise RuleError(str(exc), "evidence") from None
+            raise exc.at("evidence") from None
         return actions.resolve_report(report, answer=data["answer"], actor=user, evidence=evidence)
     if action == "reject":
         return actions.reject_report(report, reason=data["reason"], actor=user)
@@ -243,7 +240,9 @@ def _perform(request: HttpRequest, report: Report, action: str, form: forms.Form
         original = queries.visible_original(user, data["original"])
         if original is None:
             raise RuleError(
-                _("Không có phản ánh PA-%(id)s.") % {"id": data["original"]}, "duplicate_of"
+                errors.UNKNOWN_ORIGINAL,
+                _("Không có phản ánh PA-%(id)s.") % {"id": data["original"]},
+                "duplicate_of",
             )
         return actions.mark_duplicate(report, original=original, actor=user)
     if action == "reroute":
@@ -287,7 +286,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _page(request, report, action_forms, status=400)
     try:
         _perform(request, report, action, form)
-    except RuleError as exc:
+    except FeedbackError as exc:
         field = ERROR_FIELDS.get(exc.field)
         form.add_error(field if field in form.fields else None, exc.message)
         return _page(request, report, action_forms, status=400)
