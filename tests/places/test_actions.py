@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tinhso.core.models import AuditRecord
+from tinhso.places import errors
 from tinhso.places.actions import (
     create_agency,
     deactivate_agency,
@@ -13,6 +14,7 @@ from tinhso.places.actions import (
     update_agency,
 )
 from tinhso.places.codes import CODE_MESSAGE, SHORT_NAME_MESSAGE
+from tinhso.places.errors import PlacesError
 from tinhso.places.models import Agency, Commune, Province
 
 pytestmark = pytest.mark.usefixtures("places")
@@ -249,3 +251,16 @@ def test_an_agency_needs_a_province(official):
             actor=official,
         )
     assert caught.value.message_dict == {"province": ["Cần chọn tỉnh, thành phố của cơ quan."]}
+
+
+def test_a_refusal_carries_its_code_for_the_api_and_its_fields_for_the_forms(
+    committee, justice, official
+):
+    with pytest.raises(PlacesError) as caught:
+        deactivate_agency(committee, actor=official)
+    refused = caught.value
+    assert (refused.code, refused.status) == (errors.CHILDREN_ACTIVE, 409)
+    text = "Còn 1 đơn vị trực thuộc đang hoạt động: cần ngừng hoạt động các đơn vị đó trước."
+    assert refused.message_dict == {"__all__": [text]}  # what the admin and forms read
+    assert refused.as_json() == {"code": "places.children_active", "message": text, "detail": text}
+    assert Agency.objects.get(pk=committee.pk).is_active

@@ -3,19 +3,23 @@
 Agencies are never deleted: roles, dossiers and documents keep pointing at them. An agency that
 stops existing (merged, dissolved) is deactivated.
 
-Invalid input raises django.core.exceptions.ValidationError with Vietnamese messages per field.
+Invalid input raises `errors.PlacesError` (a declared code; a Django ValidationError too) with
+Vietnamese messages per field; the model's own checks (`full_clean`) raise ValidationError.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
+from tinhso.core.errors import ALL
 from tinhso.core.text import normalize
+from tinhso.places import errors
 from tinhso.places.codes import normalize_agency_code
+from tinhso.places.errors import PlacesError
 from tinhso.places.models import Agency, Commune, Province
 
 EDITABLE_FIELDS = frozenset(
@@ -47,7 +51,7 @@ def _clean_value(name: str, value: Any) -> Any:
 
 def _check_parent_active(parent: Agency | None) -> None:
     if parent is not None and not parent.is_active:
-        raise ValidationError({"parent": "Cơ quan cấp trên đã ngừng hoạt động."})
+        raise PlacesError(errors.PARENT_INACTIVE, {"parent": errors.PARENT_INACTIVE.message})
 
 
 def create_agency(
@@ -65,7 +69,7 @@ def create_agency(
     if province is None:
         province = parent.province if parent else commune.province if commune else None
     if province is None:
-        raise ValidationError({"province": "Cần chọn tỉnh, thành phố của cơ quan."})
+        raise PlacesError(errors.PROVINCE_MISSING, {"province": errors.PROVINCE_MISSING.message})
     _check_parent_active(parent)
     agency = Agency(
         code=_clean_value("code", code),
@@ -119,9 +123,15 @@ def _set_active(agency: Agency, active: bool, *, actor: Any) -> Agency:
         if not active:
             busy = current.children.filter(is_active=True).count()
             if busy:
-                raise ValidationError(
-                    f"Còn {busy} đơn vị trực thuộc đang hoạt động: "
-                    "cần ngừng hoạt động các đơn vị đó trước."
+                raise PlacesError(
+                    errors.CHILDREN_ACTIVE,
+                    {
+                        ALL: _(
+                            "Còn %(count)s đơn vị trực thuộc đang hoạt động: "
+                            "cần ngừng hoạt động các đơn vị đó trước."
+                        )
+                        % {"count": busy}
+                    },
                 )
         else:
             _check_parent_active(current.parent)
