@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tinhso.core import audit
 from tinhso.core.models import AuditRecord
-from tinhso.people import actions
+from tinhso.people import actions, errors
 from tinhso.people.actions import PeopleError
 from tinhso.people.models import Citizen, Organisation, Role, RoleAssignment, User
 
@@ -216,6 +216,16 @@ def test_a_citizen_cannot_hold_a_role(make_citizen, agencies):
     assert caught.value.message_dict == {
         "user": ["Chỉ tài khoản cán bộ, công chức mới được giao vai trò."]
     }
+    # a declared code the API's one handler answers (422, one entry per field)
+    assert caught.value.code is errors.NOT_AN_OFFICIAL
+    assert caught.value.as_json()["detail"] == [
+        {
+            "loc": ["body", "user"],
+            "field": "user",
+            "msg": "Chỉ tài khoản cán bộ, công chức mới được giao vai trò.",
+            "type": "people.not_an_official",
+        }
+    ]
     assert (RoleAssignment.objects.count(), AuditRecord.objects.count()) == before
 
 

@@ -8,7 +8,7 @@ before anything is written.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,17 @@ from tinhso.core.identifiers import (
 )
 from tinhso.core.text import normalize
 from tinhso.people import codes
+from tinhso.people.errors import (
+    ALREADY_REGISTERED,
+    CODE_INVALID,
+    CODE_REFUSED,
+    CODE_WRONG,
+    NOT_AN_OFFICIAL,
+    READ_ONLY_FIELD,
+    RESEND_TOO_SOON,
+    UNKNOWN_ROLE,
+    PeopleError,
+)
 from tinhso.people.models import (
     Citizen,
     CodeSending,
@@ -48,13 +59,6 @@ from tinhso.places.models import Agency
 USER_FIELDS = ("username", "kind", "full_name", "phone", "email", "is_active", "is_staff")
 CITIZEN_FIELDS = ("personal_id", "full_name", "date_of_birth", "sex", "phone", "email", "user_id")
 ORGANISATION_FIELDS = ("tax_code", "name", "kind", "address", "representative_id")
-
-
-class PeopleError(ValidationError):
-    """Input refused: `message_dict` holds the Vietnamese messages per field."""
-
-    def __init__(self, errors: Mapping[str, str | list[str]]) -> None:
-        super().__init__({field: msgs for field, msgs in errors.items()})
 
 
 def _created(instance: Any, fields: Iterable[str]) -> dict[str, list[Any]]:
@@ -223,7 +227,8 @@ def register_citizen(
             )
     except IntegrityError:
         raise PeopleError(
-            {"personal_id": _("Tài khoản vừa được tạo cùng lúc ở nơi khác; hãy thử đăng nhập.")}
+            {"personal_id": _("Tài khoản vừa được tạo cùng lúc ở nơi khác; hãy thử đăng nhập.")},
+            ALREADY_REGISTERED,
         ) from None
     return user
 
@@ -276,7 +281,10 @@ def update_account(user: User, *, actor: User | None, **values: Any) -> User:
     allowed = {"full_name", "phone", "email", "is_active", "is_staff", "is_superuser", "kind"}
     unknown = set(values) - allowed
     if unknown:
-        raise PeopleError({field: _("Không sửa được trường này.") for field in sorted(unknown)})
+        raise PeopleError(
+            {field: _("Không sửa được trường này.") for field in sorted(unknown)},
+            READ_ONLY_FIELD,
+        )
     errors: dict[str, list[str]] = {}
     if "full_name" in values:
         values["full_name"] = normalize(values["full_name"])
@@ -337,9 +345,11 @@ def grant_role(
 ) -> RoleAssignment:
     """Giao vai trò. Only officials hold roles; granting a role held already updates the title."""
     if user.kind != User.Kind.OFFICIAL:
-        raise PeopleError({"user": _("Chỉ tài khoản cán bộ, công chức mới được giao vai trò.")})
+        raise PeopleError({"user": NOT_AN_OFFICIAL.message}, NOT_AN_OFFICIAL)
     if role not in Role.values:
-        raise PeopleError({"role": _("Vai trò không hợp lệ: %(role)s.") % {"role": role}})
+        raise PeopleError(
+            {"role": _("Vai trò không hợp lệ: %(role)s.") % {"role": role}}, UNKNOWN_ROLE
+        )
     title = normalize(title)
     with transaction.atomic():
         assignment = (
@@ -472,7 +482,9 @@ def register_organisation(
                 },
             )
     except IntegrityError:
-        raise PeopleError({"tax_code": _("Mã số thuế này đã được đăng ký.")}) from None
+        raise PeopleError(
+            {"tax_code": _("Mã số thuế này đã được đăng ký.")}, ALREADY_REGISTERED
+        ) from None
     return organisation
 
 
@@ -807,11 +819,14 @@ def resend_code(row: OneTimeCode, *, client_address: str = "") -> OneTimeCode:
     with transaction.atomic():
         locked = OneTimeCode.objects.select_for_update().get(pk=row.pk)
         if locked.used_at is not None:
-            raise PeopleError({"code": _("Mã này đã được dùng. Vui lòng bắt đầu lại.")})
+            raise PeopleError(
+                {"code": _("Mã này đã được dùng. Vui lòng bắt đầu lại.")}, CODE_REFUSED
+            )
         wait = codes.seconds_until_resend(locked.sent_at, now)
         if wait:
             raise PeopleError(
-                {"code": _("Vui lòng đợi %(seconds)s giây rồi gửi lại mã.") % {"seconds": wait}}
+                {"code": _("Vui lòng đợi %(seconds)s giây rồi gửi lại mã.") % {"seconds": wait}},
+                RESEND_TOO_SOON,
             )
         _check_sending_limits(locked.address, client_address, now)
         code = codes.new_code()
@@ -852,10 +867,10 @@ def _use_code(row: OneTimeCode, code: str, purpose: str) -> OneTimeCode:
     )
     refusal = codes.why_refused(state, timezone.now())
     if refusal:
-        raise PeopleError({"code": str(_REFUSALS[refusal])})
+        raise PeopleError({"code": str(_REFUSALS[refusal])}, CODE_REFUSED)
     digits = codes.clean_code(code)
     if digits is None:
-        raise PeopleError({"code": _("Mã xác nhận gồm 6 chữ số.")})
+        raise PeopleError({"code": CODE_INVALID.message}, CODE_INVALID)
     if not _code_matches(locked, digits):
         raise _WrongCode(locked.pk)
     return locked
@@ -879,14 +894,18 @@ def _count_wrong_code(pk: int) -> PeopleError:
         )
     left = codes.MAX_ATTEMPTS - locked.attempts
     if left <= 0:
-        return PeopleError({"code": str(_REFUSALS["exhausted"])})
-    return PeopleError({"code": _("Mã không đúng. Bạn còn %(left)s lần nhập.") % {"left": left}})
+        return PeopleError({"code": str(_REFUSALS["exhausted"])}, CODE_REFUSED)
+    return PeopleError(
+        {"code": _("Mã không đúng. Bạn còn %(left)s lần nhập.") % {"left": left}},
+        CODE_WRONG,
+    )
 
 
 def confirm_sign_up(row: OneTimeCode, code: str) -> User:
     """Đăng ký tài khoản, step two: the right code creates the active citizen account."""
     taken = PeopleError(
-        {"code": _("Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu.")}
+        {"code": _("Địa chỉ này vừa được đăng ký. Hãy đăng nhập hoặc lấy lại mật khẩu.")},
+        ALREADY_REGISTERED,
     )
     try:
         with transaction.atomic():
@@ -1010,13 +1029,13 @@ def request_contact_change(user: User, *, contact: str, client_address: str = ""
 def confirm_contact_change(row: OneTimeCode, code: str, *, user: User) -> User:
     """The right code puts the new phone or e-mail on the account (and its citizen record)."""
     if row.user_id != user.pk:
-        raise PeopleError({"code": str(_REFUSALS["used"])})
+        raise PeopleError({"code": str(_REFUSALS["used"])}, CODE_REFUSED)
     try:
         with transaction.atomic():
             locked = _use_code(row, code, OneTimeCode.Purpose.CONTACT_CHANGE)
             field = "email" if locked.channel == OneTimeCode.Channel.EMAIL else "phone"
             if _account_at(locked.channel, locked.address) is not None:
-                raise PeopleError({"code": str(_REFUSALS["used"])})
+                raise PeopleError({"code": str(_REFUSALS["used"])}, CODE_REFUSED)
             account = User.objects.select_for_update().get(pk=user.pk)
             before = audit.snapshot(account, USER_FIELDS)
             setattr(account, field, locked.address)
