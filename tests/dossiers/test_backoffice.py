@@ -144,7 +144,8 @@ def test_inter_agency_route_second_agency_late_apologises(office):
     with frozen(at(2026, 3, 4, 15, 0)):
         dossier = actions.forward(dossier, officer=office.chuyenvien)
     assert dossier.current_agency == building
-    assert dossier.step_due_at == at(2026, 3, 5, 15, 0)  # 20 % of 40 h = 8 h
+    # cumulative: 60 % + 20 % of 40 h = 32 h from the clock start (Monday 09:00)
+    assert dossier.step_due_at == at(2026, 3, 6, 9, 0)
     # now Building may see it; before the hand-off the outsider (a Building official) could not
     assert queries.access_dossier_for_official(sxd_specialist, dossier.code).pk == dossier.pk
     now = at(2026, 3, 6, 10, 0)
@@ -435,7 +436,7 @@ def test_the_agency_at_fault_is_reminded_once_to_apologise_before_the_dossier_is
     # Wednesday: Building's step is not yet due, the appointment is days away: no reminder.
     assert actions.remind_apologies(at(2026, 3, 4, 16, 0)) == []
 
-    # Friday: Building's step overran (due Thu 15:00); its head is asked, once.
+    # Friday: Building's step overran (due Fri 09:00); its head is asked, once.
     OutboxMessage.objects.all().delete()
     [reminder] = actions.remind_apologies(at(2026, 3, 6, 10, 0))
     assert (reminder.agency, reminder.appointment) == (building, at(2026, 3, 9, 9, 0))
@@ -471,3 +472,63 @@ def test_a_dossier_due_the_next_working_day_is_not_flagged_for_apology_at_recept
     assert queries.apology_due(dossier, at(2026, 3, 4, 15, 0)) is None
     # two working hours before the appointment the agency at fault is asked for it
     assert queries.apology_due(dossier, at(2026, 3, 5, 7, 30)) is not None
+
+
+def test_a_step_never_finishes_before_it_started_when_received_on_a_saturday(office):
+    """Regression: "started 07:30 07/12, finished 18:05 05/12": the step's start was the legal
+    clock's (Monday 07:30) while its finish was real time. The tracking sheet keeps real
+    moments; only the due time counts on the clock."""
+    five_days(office)
+    dossier = submitted_at(office, at(2026, 12, 5, 17, 0))  # Saturday
+    with frozen(at(2026, 12, 5, 18, 0)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    assert dossier.clock_start_at == at(2026, 12, 7, 7, 30)
+    with frozen(at(2026, 12, 5, 18, 5)):
+        dossier = actions.forward(dossier, officer=office.chuyenvien)
+    first, second = StepRecord.objects.filter(dossier=dossier).order_by("pk")
+    assert (first.started_at, first.finished_at) == (at(2026, 12, 5, 18, 0), at(2026, 12, 5, 18, 5))
+    assert second.started_at == at(2026, 12, 5, 18, 5)
+    for record in (first, second):
+        assert record.started_at <= record.finished_at if record.finished_at else True
+    # the due times still count from Monday 07:30: 70 % of 40 h = 28 h, then the rest
+    assert first.due_at == at(2026, 12, 10, 11, 30)
+    assert second.due_at == dossier.appointment_at == at(2026, 12, 11, 17, 0)
+    report = queries.timeliness(Dossier.objects.get(pk=dossier.pk), at(2026, 12, 5, 18, 10))
+    assert [row.verdict for row in report.steps] == ["early", None]
+
+
+def test_step_deadlines_stay_cumulative_through_the_route(office):
+    """Regression: step 2 due 11/12 while step 1 due 21/12 (an early hand-off gave the next
+    step its own share from the hand-off). Every step's due time is the clock start plus the
+    shares up to it, so they are in route order and the last is the appointment."""
+    office.version.processing_days = Decimal(10)
+    office.version.save()
+    RouteStep.objects.filter(route=office.route).update(share_percent=Decimal(10))
+    RouteStep.objects.filter(route=office.route, position=1).update(share_percent=Decimal(90))
+    dossier = submitted_at(office, at(2026, 12, 7, 8, 0))
+    with frozen(at(2026, 12, 7, 9, 0)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    with frozen(at(2026, 12, 9, 10, 0)):  # the first step finishes early
+        dossier = actions.forward(dossier, officer=office.chuyenvien)
+    dues = list(
+        StepRecord.objects.filter(dossier=dossier).order_by("pk").values_list("due_at", flat=True)
+    )
+    assert dues == sorted(dues)
+    assert dues[0] == at(2026, 12, 18, 9, 0)  # 90 % of 80 h = 72 h = 9 working days
+    assert dues[-1] == dossier.appointment_at == at(2026, 12, 21, 9, 0)
+
+
+def test_a_dossier_due_within_the_day_is_not_flagged_at_reception(office):
+    """Regression: the "apologise and reschedule" warning showed right after reception of a
+    dossier due the same or the next working day."""
+    office.version.processing_days = None
+    office.version.processing_hours = None  # "trong ngày"
+    office.version.save()
+    dossier = submitted_at(office, at(2026, 3, 4, 14, 0))
+    with frozen(at(2026, 3, 4, 14, 55)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    assert dossier.appointment_at == at(2026, 3, 4, 17, 0)  # the end of that working day
+    assert queries.apology_due(dossier, at(2026, 3, 4, 14, 56)) is None
+    assert queries.apology_due(dossier, at(2026, 3, 4, 16, 0)) is None
+    assert queries.apology_due(dossier, at(2026, 3, 4, 16, 30)) is not None
+    assert actions.remind_apologies(at(2026, 3, 4, 14, 56)) == []

@@ -12,7 +12,8 @@ from tinhso.dossiers import clock
 from tinhso.dossiers.clock import StepSpan, Verdict
 
 CAL = statutory_calendar()
-FIVE_DAYS = clock.budget(CAL, days=Decimal(5), hours=None)
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+FIVE_DAYS = clock.budget(CAL, MONDAY, days=Decimal(5), hours=None)
 
 
 def at(*parts: int) -> datetime:
@@ -80,18 +81,21 @@ def test_an_open_pause_counts_until_now():
 
 def test_inter_agency_route_second_agency_late_owes_the_apology():
     start = at(2026, 3, 2, 9, 0)
-    first_due = clock.step_due(CAL, start, FIVE_DAYS, Decimal(60))
+    shares = [Decimal(60), Decimal(40)]
+    first_due = clock.step_due(CAL, start, FIVE_DAYS, clock.share_through(shares, 0))
     assert first_due == at(2026, 3, 5, 9, 0)  # 60 % of 40 h = 24 h = three working days
     first_done = at(2026, 3, 4, 15, 0)
     assert clock.verdict(CAL, first_done, first_due) == Verdict.EARLY
-    second_due = clock.step_due(CAL, first_done, FIVE_DAYS, Decimal(40))
-    assert second_due == at(2026, 3, 6, 15, 0)  # 16 h
+    # cumulative: the second step has the rest of the time, up to the appointment, however
+    # early the first one finished
+    second_due = clock.step_due(CAL, start, FIVE_DAYS, clock.share_through(shares, 1))
+    assert second_due == clock.appointment(CAL, start, FIVE_DAYS) == at(2026, 3, 9, 9, 0)
     spans = [
         StepSpan("000.00.03.H66", start, first_due, first_done),
         StepSpan("000.00.05.H66", first_done, second_due, None),
     ]
     assert clock.agency_at_fault(spans, at(2026, 3, 6, 14, 0)) is None
-    now = at(2026, 3, 9, 8, 0)
+    now = at(2026, 3, 9, 10, 0)
     appointment = clock.appointment(CAL, start, FIVE_DAYS)
     assert clock.agency_at_fault(spans, now) == "000.00.05.H66"
     assert clock.needs_apology(CAL, appointment, now, warning=timedelta(hours=8)) is True
@@ -111,15 +115,53 @@ def test_verdict_edges(finished, expected):
     assert clock.verdict(CAL, finished, at(2026, 3, 9, 9, 0)) == expected
 
 
-def test_within_the_day_and_hours_budgets():
-    assert clock.budget(CAL, days=None, hours=Decimal(4)) == timedelta(hours=4)
-    assert clock.budget(CAL, days=None, hours=None) == timedelta(hours=8)
-    assert clock.step_budget(timedelta(hours=40), Decimal("33.33")) == timedelta(
-        seconds=47995, microseconds=0
+def test_hours_budget():
+    assert clock.budget(CAL, MONDAY, days=None, hours=Decimal(4)) == timedelta(hours=4)
+    assert clock.budget(CAL, MONDAY, days=Decimal("0.5"), hours=None) == timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        (at(2026, 3, 2, 9, 0), at(2026, 3, 2, 17, 0)),  # Monday morning: that evening
+        (at(2026, 3, 2, 14, 59), at(2026, 3, 2, 17, 0)),  # just before the cut-off
+        (at(2026, 3, 2, 15, 0), at(2026, 3, 3, 17, 0)),  # at the cut-off: the next day
+        (at(2026, 3, 2, 6, 45), at(2026, 3, 2, 17, 0)),  # before opening: that day
+        (at(2026, 3, 7, 10, 0), at(2026, 3, 9, 17, 0)),  # Saturday: Monday
+        (at(2026, 2, 13, 16, 0), at(2026, 2, 23, 17, 0)),  # the eve of Tết: after it
+    ],
+)
+def test_within_the_day_is_due_at_the_end_of_the_day_the_clock_starts(received, due):
+    start = clock.clock_start(CAL, received)
+    processing = clock.budget(CAL, start, days=None, hours=None)
+    assert clock.appointment(CAL, start, processing) == due
+
+
+def test_within_the_day_as_one_working_day_when_so_configured():
+    start = clock.clock_start(CAL, at(2026, 3, 2, 14, 0))
+    processing = clock.budget(
+        CAL, start, days=None, hours=None, within_day=clock.WithinDay.ONE_WORKING_DAY
     )
+    assert processing == timedelta(hours=8)
+    assert clock.appointment(CAL, start, processing) == at(2026, 3, 3, 14, 0)
 
 
-ONE_DAY = clock.budget(CAL, days=Decimal(1), hours=None)
+def test_step_deadlines_are_cumulative_and_in_route_order():
+    """Regression: step 2 was due 11/12 while step 1 was due 21/12 (each step got its own
+    share from the moment it started)."""
+    start = at(2026, 12, 7, 7, 30)  # Monday
+    ten_days = clock.budget(CAL, start, days=Decimal(10), hours=None)
+    shares = [Decimal(90), Decimal(5), Decimal(5)]
+    dues = [clock.step_due(CAL, start, ten_days, clock.share_through(shares, i)) for i in range(3)]
+    assert dues == sorted(dues)
+    assert dues[-1] == clock.appointment(CAL, start, ten_days) == at(2026, 12, 18, 17, 0)
+    assert dues[0] == at(2026, 12, 17, 17, 0)  # 90 % = 9 working days
+    # shares that do not add up to 100: the last step still ends at the appointment
+    assert clock.share_through([Decimal(30), Decimal(30)], 1) == Decimal(100)
+    assert clock.share_through([Decimal(80), Decimal(80), Decimal(10)], 1) == Decimal(100)
+
+
+ONE_DAY = clock.budget(CAL, MONDAY, days=Decimal(1), hours=None)
 EIGHT_HOURS = timedelta(hours=8)
 
 
@@ -138,3 +180,31 @@ def test_a_dossier_due_the_next_working_day_is_not_flagged_at_reception():
 
 def test_the_configured_warning_stands_for_longer_procedures():
     assert clock.apology_warning(FIVE_DAYS, EIGHT_HOURS) == EIGHT_HOURS
+
+
+def test_a_dossier_due_the_same_day_is_not_flagged_at_reception():
+    """Regression: the warning (8 working hours by default) is longer than the time a
+    dossier due the same or the next working day is given: it must be capped at a quarter
+    of the time actually granted, from clock start to appointment."""
+    received = at(2026, 3, 4, 14, 55)  # "trong ngày", just before the cut-off
+    start = clock.clock_start(CAL, received)
+    appointment = clock.appointment(CAL, start, clock.budget(CAL, start, days=None, hours=None))
+    assert appointment == at(2026, 3, 4, 17, 0)
+    given = clock.granted_time(CAL, start, appointment)
+    assert given == timedelta(hours=2, minutes=5)
+    warning = clock.apology_warning(given, EIGHT_HOURS)
+    assert not clock.needs_apology(CAL, appointment, received, warning)
+    assert not clock.needs_apology(CAL, appointment, at(2026, 3, 4, 16, 0), warning)
+    assert clock.needs_apology(CAL, appointment, at(2026, 3, 4, 16, 30), warning)
+    # received after the cut-off on a Friday, due on Monday: not at reception either
+    friday = at(2026, 3, 6, 15, 30)
+    start = clock.clock_start(CAL, friday)
+    appointment = clock.appointment(CAL, start, ONE_DAY)
+    warning = clock.apology_warning(clock.granted_time(CAL, start, appointment), EIGHT_HOURS)
+    assert not clock.needs_apology(CAL, appointment, friday, warning)
+
+
+def test_end_of_working_day():
+    assert clock.end_of_working_day(CAL, at(2026, 3, 2, 12, 0)) == at(2026, 3, 2, 17, 0)
+    assert clock.end_of_working_day(CAL, at(2026, 3, 2, 17, 0)) == at(2026, 3, 3, 17, 0)
+    assert clock.end_of_working_day(CAL, at(2026, 3, 8, 9, 0)) == at(2026, 3, 9, 17, 0)

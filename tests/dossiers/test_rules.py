@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tinhso.core.workdays import VIETNAM, statutory_calendar
-from tinhso.dossiers import codes, deadlines
+from tinhso.dossiers import clock, codes
 from tinhso.dossiers.uploads import Limits, RejectedFile, check_file
 
 from . import support
@@ -99,47 +99,41 @@ def test_types_are_configurable(settings):
 CAL = statutory_calendar()
 
 
+def _due(start: datetime, days: Decimal | None, hours: Decimal | None, **kw) -> datetime:
+    return clock.appointment(CAL, start, clock.budget(CAL, start, days=days, hours=hours), **kw)
+
+
 def test_appointment_in_working_days_skips_the_weekend():
     # Friday 21/11/2025 09:00 + 10 working days = Friday 05/12/2025 09:00
     start = datetime(2025, 11, 21, 9, 0, tzinfo=VIETNAM)
-    due = deadlines.appointment(CAL, start, days=Decimal(10), hours=None)
-    assert due == datetime(2025, 12, 5, 9, 0, tzinfo=VIETNAM)
+    assert _due(start, Decimal(10), None) == datetime(2025, 12, 5, 9, 0, tzinfo=VIETNAM)
 
 
 def test_appointment_skips_the_national_day_holiday():
     # Friday 29/08/2025 10:00 + 3 working days: 1 and 2 September 2025 are holidays
     start = datetime(2025, 8, 29, 10, 0, tzinfo=VIETNAM)
-    due = deadlines.appointment(CAL, start, days=Decimal(3), hours=None)
-    assert due == datetime(2025, 9, 5, 10, 0, tzinfo=VIETNAM)
+    assert _due(start, Decimal(3), None) == datetime(2025, 9, 5, 10, 0, tzinfo=VIETNAM)
 
 
 def test_appointment_in_working_hours_and_within_the_day():
     start = datetime(2025, 11, 24, 16, 0, tzinfo=VIETNAM)  # Monday
-    assert deadlines.appointment(CAL, start, days=None, hours=Decimal(4)) == datetime(
-        2025, 11, 25, 10, 30, tzinfo=VIETNAM
-    )
-    assert deadlines.appointment(CAL, start, days=None, hours=None) == datetime(
-        2025, 11, 24, 17, 0, tzinfo=VIETNAM
-    )
+    assert _due(start, None, Decimal(4)) == datetime(2025, 11, 25, 10, 30, tzinfo=VIETNAM)
+    assert _due(start, None, None) == datetime(2025, 11, 24, 17, 0, tzinfo=VIETNAM)
     saturday = datetime(2025, 11, 22, 9, 0, tzinfo=VIETNAM)
-    assert deadlines.appointment(CAL, saturday, days=None, hours=None) == datetime(
-        2025, 11, 24, 17, 0, tzinfo=VIETNAM
-    )
+    start = clock.clock_start(CAL, saturday)
+    assert _due(start, None, None) == datetime(2025, 11, 24, 17, 0, tzinfo=VIETNAM)
 
 
 def test_supplement_pause_moves_the_appointment_by_working_time_only():
     start = datetime(2025, 11, 24, 9, 0, tzinfo=VIETNAM)  # Monday
     # asked Tuesday 09:00, answered Thursday 09:00: two working days paused
-    paused = deadlines.paused_time(
-        CAL,
-        [
-            (
-                datetime(2025, 11, 25, 9, 0, tzinfo=VIETNAM),
-                datetime(2025, 11, 27, 9, 0, tzinfo=VIETNAM),
-            )
-        ],
-        now=datetime(2025, 12, 1, tzinfo=VIETNAM),
-    )
+    pauses = [
+        (
+            datetime(2025, 11, 25, 9, 0, tzinfo=VIETNAM),
+            datetime(2025, 11, 27, 9, 0, tzinfo=VIETNAM),
+        )
+    ]
+    paused = clock.paused(CAL, pauses, now=datetime(2025, 12, 1, tzinfo=VIETNAM))
     assert paused == timedelta(hours=16)
-    due = deadlines.appointment(CAL, start, days=Decimal(5), hours=None, paused=paused)
+    due = _due(start, Decimal(5), None, pauses=pauses)
     assert due == datetime(2025, 12, 3, 9, 0, tzinfo=VIETNAM)

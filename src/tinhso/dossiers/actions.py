@@ -36,7 +36,7 @@ from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
 from tinhso.core.notify import notify
 from tinhso.core.text import normalize
 from tinhso.core.workdays import VIETNAM
-from tinhso.dossiers import clock, codes, deadlines, errors, permissions
+from tinhso.dossiers import clock, codes, errors, permissions
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.errors import DossierError, IdempotencyConflict, NotAllowed
 from tinhso.dossiers.models import (
@@ -379,11 +379,12 @@ def next_code(agency: Agency, moment: datetime) -> str:
     return codes.dossier_code(agency.code, day, counter.last)
 
 
-def _appointment(dossier: Dossier, start: datetime) -> datetime:
-    version = dossier.version
-    return deadlines.appointment(
-        current_calendar(), start, days=version.processing_days, hours=version.processing_hours
-    )
+def _appointment(dossier: Dossier, received_at: datetime) -> datetime:
+    """The appointment for a dossier received at `received_at` (at submission: the provisional
+    one on the electronic receipt; reception recomputes it), on the one legal clock."""
+    calendar = current_calendar()
+    start = clock.clock_start(calendar, received_at, reception_cutoff())
+    return clock.appointment(calendar, start, processing_budget(dossier, start))
 
 
 def submit(dossier: Dossier, *, user: Any) -> Dossier:
@@ -907,20 +908,25 @@ def answer_supplement(
     return locked
 
 
+def _processing_pauses(dossier: Dossier) -> list[clock.Interval]:
+    """The supplement pauses since reception (those before it do not stop the legal clock:
+    it had not started)."""
+    return [
+        (s.requested_at, s.answered_at) for s in dossier.supplements.filter(during_processing=True)
+    ]
+
+
 def _resume_clock(dossier: Dossier, request: SupplementRequest, now: datetime) -> None:
     """After a pause in processing: appointment and step due time move by the pause."""
+    if dossier.clock_start_at is None:
+        return
     calendar = current_calendar()
-    pause = calendar.working_time_between(request.requested_at, now)
-    if dossier.clock_start_at is not None:
-        pauses = [
-            (s.requested_at, s.answered_at)
-            for s in dossier.supplements.filter(during_processing=True)
-        ]
-        dossier.appointment_at = clock.appointment(
-            calendar, dossier.clock_start_at, processing_budget(dossier), pauses, now
-        )
+    start = dossier.clock_start_at
+    dossier.appointment_at = clock.appointment(
+        calendar, start, processing_budget(dossier, start), _processing_pauses(dossier), now
+    )
     if dossier.step_due_at is not None:
-        dossier.step_due_at = clock.add(calendar, dossier.step_due_at, pause)
+        dossier.step_due_at = _step_due(dossier, dossier.current_step, now)
         StepRecord.objects.filter(dossier=dossier, outcome=StepRecord.Outcome.OPEN).update(
             due_at=dossier.step_due_at
         )
@@ -933,16 +939,9 @@ def recomputed_appointment(dossier: Dossier, now: datetime) -> datetime | None:
     if dossier.submitted_at is None:
         return None
     calendar = current_calendar()
-    paused = deadlines.paused_time(
-        calendar,
-        [(s.requested_at, s.answered_at) for s in dossier.supplements.all()],
-        now,
-    )
-    version = dossier.version
-    start = dossier.submitted_at
-    return deadlines.appointment(
-        calendar, start, days=version.processing_days, hours=version.processing_hours, paused=paused
-    )
+    start = clock.clock_start(calendar, dossier.submitted_at, reception_cutoff())
+    pauses = [(s.requested_at, s.answered_at) for s in dossier.supplements.all()]
+    return clock.appointment(calendar, start, processing_budget(dossier, start), pauses, now)
 
 
 # --- the back office: reception and processing (issue 4) -------------------------------------
@@ -1051,10 +1050,22 @@ def reception_cutoff() -> time:
     return time(int(hours), int(minutes))
 
 
-def processing_budget(dossier: Dossier) -> timedelta:
+def within_day() -> clock.WithinDay:
+    """`DOSSIER_WITHIN_DAY`: what "trong ngày" means ("end_of_day", the default, or
+    "working_day"; see `clock`)."""
+    value = getattr(settings, "DOSSIER_WITHIN_DAY", "") or clock.WithinDay.END_OF_DAY
+    return clock.WithinDay(value)
+
+
+def processing_budget(dossier: Dossier, start: datetime) -> timedelta:
+    """The dossier's processing time as working time counted from its clock `start`."""
     version = dossier.version
     return clock.budget(
-        current_calendar(), days=version.processing_days, hours=version.processing_hours
+        current_calendar(),
+        start,
+        days=version.processing_days,
+        hours=version.processing_hours,
+        within_day=within_day(),
     )
 
 
@@ -1066,16 +1077,36 @@ def active_route(procedure_id: int) -> ProcessingRoute | None:
     )
 
 
-def _enter_step(
-    dossier: Dossier, step: RouteStep | None, start: datetime, *, by: Any, assignee: Any = None
-) -> None:
-    """Put the dossier at `step` from `start`: its agency, due time and a tracking-sheet row."""
+def _step_due(dossier: Dossier, step: RouteStep | None, now: datetime) -> datetime:
+    """The due time of `step`: its cumulative share of the dossier's time on the legal clock
+    (`clock.step_due`); with no route, the appointment."""
+    start = dossier.clock_start_at
+    if step is None or start is None:
+        return dossier.appointment_at or now
     calendar = current_calendar()
+    steps = _steps(dossier)
+    index = next((i for i, s in enumerate(steps) if s.pk == step.pk), len(steps) - 1)
+    share = clock.share_through([s.share_percent for s in steps], index)
+    pauses = _processing_pauses(dossier)
+    latest = dossier.apologies.order_by("-created_at", "-pk").first()
+    processing = clock.extended_processing(
+        calendar,
+        start,
+        processing_budget(dossier, start),
+        latest.new_appointment if latest else None,
+        pauses,
+        now,
+    )
+    return clock.step_due(calendar, start, processing, share, pauses, now)
+
+
+def _enter_step(
+    dossier: Dossier, step: RouteStep | None, at: datetime, *, by: Any, assignee: Any = None
+) -> None:
+    """Put the dossier at `step` at the real moment `at` (the tracking sheet's start): its
+    agency, its due time on the legal clock, and a tracking-sheet row."""
     agency = (step.agency if step and step.agency_id else None) or dossier.agency
-    if step is None:
-        due = dossier.appointment_at or start
-    else:
-        due = clock.step_due(calendar, start, processing_budget(dossier), step.share_percent)
+    due = _step_due(dossier, step, at)
     dossier.current_step = step
     dossier.current_agency = agency
     dossier.assignee = assignee
@@ -1088,7 +1119,7 @@ def _enter_step(
         agency=agency,
         from_user=by if getattr(by, "pk", None) else None,
         assignee=assignee,
-        started_at=start,
+        started_at=at,
         due_at=due,
     )
 
@@ -1112,11 +1143,12 @@ def receive(dossier: Dossier, *, officer: Any) -> Dossier:
         locked.reception_agency = desk
         locked.received_at = now
         locked.clock_start_at = start
-        locked.appointment_at = clock.appointment(calendar, start, processing_budget(locked))
+        locked.appointment_at = clock.appointment(calendar, start, processing_budget(locked, start))
         locked.route = active_route(locked.version.procedure_id)
         first = locked.route.steps.order_by("position").first() if locked.route else None
         locked.state = Dossier.State.RECEIVED
-        _enter_step(locked, first, start, by=officer)
+        _enter_step(locked, first, now, by=officer)  # the step starts now; its due time
+        # counts on the legal clock from `start` (a Saturday's reception: Monday 07:30)
         locked.save()
         _event(locked, f"Đã tiếp nhận hồ sơ tại {desk.name}.", now)
         _record("received", locked, before, officer)

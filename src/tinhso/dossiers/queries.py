@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tinhso.core.calendar import current_calendar
-from tinhso.dossiers import codes, deadlines
+from tinhso.dossiers import clock, codes
 from tinhso.dossiers.models import (
     Dossier,
     DossierEvent,
@@ -257,7 +257,7 @@ def paused_so_far(dossier: Dossier, now: datetime | None = None) -> timedelta:
     intervals = [(s.requested_at, s.answered_at) for s in dossier.supplements.all()]
     if not intervals:
         return timedelta(0)
-    return deadlines.paused_time(current_calendar(), intervals, now)
+    return clock.paused(current_calendar(), intervals, now)
 
 
 # --- officials ------------------------------------------------------------------------------
@@ -310,8 +310,6 @@ class Timeliness:
 
 def timeliness(dossier: Dossier, now: datetime | None = None) -> Timeliness:
     """Early / on time / late per hand-off and overall (national rule, `clock`)."""
-    from tinhso.dossiers import clock
-
     now = now or timezone.now()
     calendar = current_calendar()
     records = list(
@@ -361,10 +359,9 @@ def apology_warning() -> timedelta:
 def apology_due(dossier: Dossier, now: datetime | None = None) -> Any:
     """The agency that must apologise now (Mẫu 04), or None: the one whose step overran, or
     the current one when the appointment is less than the warning time away."""
-    from tinhso.dossiers import clock
     from tinhso.places.models import Agency
 
-    if dossier.state != Dossier.State.RECEIVED:
+    if dossier.state != Dossier.State.RECEIVED or dossier.clock_start_at is None:
         return None
     now = now or timezone.now()
     calendar = current_calendar()
@@ -374,11 +371,8 @@ def apology_due(dossier: Dossier, now: datetime | None = None) -> Any:
         return None
     report = timeliness(dossier, now)
     late_step = report.steps and report.steps[-1].verdict == clock.Verdict.LATE.value
-    version = dossier.version
-    processing = clock.budget(
-        calendar, days=version.processing_days, hours=version.processing_hours
-    )
-    warning = clock.apology_warning(processing, apology_warning())
+    given = clock.granted_time(calendar, dossier.clock_start_at, appointment)
+    warning = clock.apology_warning(given, apology_warning())
     if (
         latest is not None
         and latest.created_at
