@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from tinhso.catalogue import actions
+from tinhso.catalogue import actions, errors
+from tinhso.catalogue.errors import CatalogueError
 from tinhso.catalogue.models import Procedure, ProcedureVersion
 from tinhso.catalogue.rules import ComponentSpec, display_name
 from tinhso.core.models import AuditRecord
@@ -74,8 +75,10 @@ def test_a_draft_is_edited_and_published_by_actions(publish, staff):
     assert caught.value.message_dict == {
         "state": ["Chỉ sửa được bản nháp; hãy tạo phiên bản mới để sửa thủ tục."]
     }
-    with pytest.raises(ValidationError):
+    assert (caught.value.code, caught.value.status) == (errors.NOT_A_DRAFT, 409)
+    with pytest.raises(CatalogueError) as caught:
         actions.publish_version(draft, actor=staff)
+    assert caught.value.code is errors.NOT_A_DRAFT
 
 
 def test_bad_content_is_refused_per_field_and_nothing_is_saved(publish, staff):

@@ -5,7 +5,8 @@ kept in the national database), Decree 42/2022/NĐ-CP (online service type per p
 A published version is never edited: editing makes a new draft, and publishing it supersedes
 the previous version. Dossiers keep pointing at the version they were submitted under.
 
-Invalid input raises django.core.exceptions.ValidationError with Vietnamese messages per field.
+Invalid input raises `errors.CatalogueError` (a declared code; a Django ValidationError too,
+for the admin's forms) with Vietnamese messages per field.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.catalogue.errors import (
+    CODE_MISSING,
+    CODE_TAKEN,
+    FIELD_INCOMPLETE,
+    INVALID_INPUT,
+    NOT_A_DRAFT,
+    READ_ONLY_FIELD,
+    UNKNOWN_LEVEL,
+    CatalogueError,
+)
 from tinhso.catalogue.models import (
     ComponentRequirement,
     Field,
@@ -81,7 +91,7 @@ def ensure_field(code: str, name: str) -> Field:
     """The field (lĩnh vực) with this code, created or renamed as needed."""
     code, name = normalize(code), normalize(name)
     if not code or not name:
-        raise ValidationError({"field": _("Lĩnh vực cần có mã và tên.")})
+        raise CatalogueError(FIELD_INCOMPLETE, {"field": FIELD_INCOMPLETE.message})
     with transaction.atomic():
         field, created = Field.objects.get_or_create(
             code=code, defaults={"name": name, "search_key": search_key(name)}
@@ -101,7 +111,7 @@ def ensure_field(code: str, name: str) -> Field:
 def _check_levels(levels: list[str]) -> list[str]:
     unknown = [level for level in levels if level not in LEVELS]
     if unknown:
-        raise ValidationError({"levels": _("Cấp thực hiện chỉ gồm: tỉnh, sở/ngành, xã.")})
+        raise CatalogueError(UNKNOWN_LEVEL, {"levels": UNKNOWN_LEVEL.message})
     return [level for level in LEVELS if level in levels]
 
 
@@ -143,9 +153,9 @@ def _write_version(
 
 def _checked(spec: VersionSpec) -> VersionSpec:
     spec = replace(spec, components=[replace(c) for c in spec.components])
-    errors = clean_spec(spec)
-    if errors:
-        raise ValidationError(errors)
+    problems = clean_spec(spec)
+    if problems:
+        raise CatalogueError(INVALID_INPUT, problems)
     return spec
 
 
@@ -163,12 +173,12 @@ def create_procedure(
     """A new procedure with its first version as a draft (publish it to show it)."""
     code = normalize(code)
     if not code:
-        raise ValidationError({"code": _("Vui lòng nhập mã thủ tục.")})
+        raise CatalogueError(CODE_MISSING, {"code": CODE_MISSING.message})
     spec = _checked(spec)
     levels = _check_levels(levels or [])
     with transaction.atomic():
         if Procedure.objects.filter(code=code).exists():
-            raise ValidationError({"code": _("Mã thủ tục này đã có trong danh mục.")})
+            raise CatalogueError(CODE_TAKEN, {"code": CODE_TAKEN.message})
         procedure = Procedure.objects.create(
             code=code,
             name=spec.name,
@@ -214,14 +224,15 @@ def update_draft(
 ) -> ProcedureVersion:
     """Change a draft; published and superseded versions are never edited."""
     if version.state != ProcedureVersion.State.DRAFT:
-        raise ValidationError(
-            {"state": _("Chỉ sửa được bản nháp; hãy tạo phiên bản mới để sửa thủ tục.")}
+        raise CatalogueError(
+            NOT_A_DRAFT,
+            {"state": _("Chỉ sửa được bản nháp; hãy tạo phiên bản mới để sửa thủ tục.")},
         )
     spec = _checked(_apply(spec_of(version), changes))
     with transaction.atomic():
         locked = ProcedureVersion.objects.select_for_update().get(pk=version.pk)
         if locked.state != ProcedureVersion.State.DRAFT:
-            raise ValidationError({"state": _("Bản nháp này vừa được công bố.")})
+            raise CatalogueError(NOT_A_DRAFT, {"state": _("Bản nháp này vừa được công bố.")})
         before = audit.snapshot(locked, [*VERSION_FIELDS, "content_hash"])
         before["components"] = [asdict(c) for c in spec_of(locked).components]
         for name in VERSION_FIELDS:
@@ -246,7 +257,9 @@ def _apply(base: VersionSpec, changes: dict[str, Any]) -> VersionSpec:
     allowed = {*VERSION_FIELDS, "components"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({name: _("Trường này không sửa được.") for name in sorted(unknown)})
+        raise CatalogueError(
+            READ_ONLY_FIELD, {name: READ_ONLY_FIELD.message for name in sorted(unknown)}
+        )
     values = dict(changes)
     if "components" in values:
         values["components"] = [
@@ -260,7 +273,7 @@ def publish_version(version: ProcedureVersion, *, actor: Any) -> ProcedureVersio
     with transaction.atomic():
         locked = ProcedureVersion.objects.select_for_update().get(pk=version.pk)
         if locked.state != ProcedureVersion.State.DRAFT:
-            raise ValidationError({"state": _("Chỉ công bố được bản nháp.")})
+            raise CatalogueError(NOT_A_DRAFT, {"state": _("Chỉ công bố được bản nháp.")})
         procedure = Procedure.objects.select_for_update().get(pk=locked.procedure_id)
         previous = procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).first()
         if previous is not None:
