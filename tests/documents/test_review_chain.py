@@ -226,7 +226,8 @@ def test_the_chain_over_the_api(client, chain, offices):
     _sign_in(client, deputy)
     early = client.post(f"{url}/approve")
     assert early.status_code == 409
-    assert early.json() == {"detail": "Chưa đến lượt bạn duyệt dự thảo này."}
+    assert early.json()["code"] == "documents.not_your_turn"
+    assert early.json()["detail"] == "Chưa đến lượt bạn duyệt dự thảo này."
     _sign_in(client, head)
     assert client.post(f"{url}/approve").json()["state"] == "in_review"
     _sign_in(client, deputy)

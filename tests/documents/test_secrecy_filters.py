@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from tinhso.documents import actions, queries
+from tinhso.documents import actions, errors, queries
+from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import Direction, Document, DocumentFile, Secrecy
 from tinhso.people.models import Role
 from tinhso.places.models import Agency
@@ -122,8 +123,9 @@ def test_a_secret_draft_is_seen_by_drafter_signer_reviewers_only(offices, make_o
     assert [visible(u) for u in (head, colleague, offices["STP"].leader)] == [False] * 3
     actions.submit_draft(draft, reviewers=[head], actor=sxd.specialist)
     assert (visible(head), visible(colleague)) == (True, False)
-    with pytest.raises(queries.AccessDenied):
+    with pytest.raises(DocumentError) as refused:
         queries.access_document(colleague, draft.pk)
+    assert refused.value.code is errors.NOT_FOUND
 
 
 # --- the list page's filters --------------------------------------------------------------

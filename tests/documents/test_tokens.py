@@ -153,7 +153,7 @@ def test_a_failure_after_login_closes_the_session_and_is_a_clear_error(token_lea
 
 
 @requires_tool("softhsm2-util")
-def test_a_wrong_pin_over_the_api_is_a_409_and_changes_nothing(client, token_leader):
+def test_a_wrong_pin_over_the_api_is_a_422_on_the_pin_and_changes_nothing(client, token_leader):
     sxd, _cert = token_leader
     doc = _approved(sxd)
     before = bytes(actions.main_file(doc).data)
@@ -162,8 +162,16 @@ def test_a_wrong_pin_over_the_api_is_a_409_and_changes_nothing(client, token_lea
     response = client.post(
         f"/api/v1/documents/{doc.pk}/sign", {"pin": "000000"}, content_type="application/json"
     )
-    assert response.status_code == 409
-    assert response.json() == {"detail": "Mã PIN của thiết bị ký số không đúng."}
+    assert response.status_code == 422  # the signer corrects it by typing the PIN again
+    assert response.json()["code"] == "documents.pin_rejected"
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "pin"],
+            "field": "pin",
+            "msg": "Mã PIN của thiết bị ký số không đúng.",
+            "type": "documents.pin_rejected",
+        }
+    ]
     doc.refresh_from_db()
     assert doc.state == Document.State.APPROVED
     assert bytes(actions.main_file(doc).data) == before

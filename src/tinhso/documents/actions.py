@@ -33,7 +33,9 @@ from tinhso.core.text import normalize, normalize_block, search_key
 from tinhso.documents import (
     convert,
     edxml,
+    errors,
     numbering,
+    permissions,
     pki,
     remote,
     rendering,
@@ -42,6 +44,7 @@ from tinhso.documents import (
     tokens,
     xmlsig,
 )
+from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import (
     Assignment,
     Certificate,
@@ -58,8 +61,7 @@ from tinhso.documents.models import (
     TrustedRoot,
     Urgency,
 )
-from tinhso.people.models import Role
-from tinhso.people.queries import active_roles, has_role
+from tinhso.documents.queries import visible_documents
 from tinhso.places.models import Agency
 
 log = logging.getLogger("tinhso.documents")
@@ -76,8 +78,7 @@ URGENCY_PRIORITY = {
 }
 
 
-class DocumentError(Exception):
-    """A precondition failed; the message is for the user, in Vietnamese. Nothing changed."""
+__all__ = ["DocumentError"]  # declared in errors.py, raised and caught as actions.DocumentError
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -155,12 +156,25 @@ def _index(document: Document, extra: str = "") -> None:
     document.search_text = search_key(" ".join(p for p in parts if p))[:200_000]
 
 
+def _token_refusal(exc: tokens.TokenError) -> DocumentError:
+    """A token's failure as the person sees it: a wrong or missing PIN is theirs to correct
+    (on the `pin` field); a missing, locked or misconfigured token is a conflict."""
+    if exc.reason in tokens.PIN_REASONS:
+        return errors.invalid(errors.PIN_REJECTED, "pin", str(exc))
+    return DocumentError(errors.TOKEN_FAILED, str(exc))
+
+
 def _sign_pdf(pdf: bytes, key: signing.KeySource, **options: Any) -> bytes:
-    """Sign, turning the signer's failures into a DocumentError (nothing is saved)."""
+    """Sign, turning the signer's failures into a DocumentError (nothing is saved). May use
+    the network (remote service, token, timestamp server): never call it in a transaction."""
     try:
         return signing.sign_pdf(pdf, key, **options)
-    except (signing.SigningError, remote.RemoteSigningError) as exc:
-        raise DocumentError(str(exc)) from None
+    except tokens.TokenError as exc:
+        raise _token_refusal(exc) from None
+    except signing.SigningError as exc:
+        raise DocumentError(errors.SIGNING_FAILED, str(exc)) from None
+    except remote.RemoteSigningError as exc:
+        raise DocumentError(errors.REMOTE_SIGNING_FAILED, str(exc)) from None
 
 
 def _passphrase() -> bytes:
@@ -171,7 +185,7 @@ def signing_key(certificate: Certificate, pin: str = "") -> signing.KeySource:
     """The key of `certificate`: a PKCS#11 token (logged in with `pin`), the remote signing
     service, or the embedded keystore."""
     if certificate.state != Certificate.State.ACTIVE:
-        raise DocumentError("Chứng thư số không còn hiệu lực.")
+        raise DocumentError(errors.CERTIFICATE_INACTIVE)
     if certificate.pkcs11_uri:
         chain = [r.certificate_pem for r in TrustedRoot.objects.filter(is_active=True)]
         try:
@@ -183,7 +197,7 @@ def signing_key(certificate: Certificate, pin: str = "") -> signing.KeySource:
                 chain_pems=tuple(chain),
             )
         except tokens.TokenError as exc:
-            raise DocumentError(str(exc)) from None
+            raise _token_refusal(exc) from None
     if certificate.remote_url and certificate.remote_credential_id:
         chain = [r.certificate_pem for r in TrustedRoot.objects.filter(is_active=True)]
         return remote.RemoteSigningKey(
@@ -194,16 +208,16 @@ def signing_key(certificate: Certificate, pin: str = "") -> signing.KeySource:
             token=settings.DOCUMENTS_REMOTE_SIGNING_TOKEN,
         )
     if certificate.pkcs12 is None:
-        raise DocumentError("Chứng thư số này không có khóa ký (kho khóa, USB token, ký từ xa).")
+        raise DocumentError(errors.NO_KEY)
     return signing.SigningKey(bytes(certificate.pkcs12), _passphrase())
 
 
 def key_pair(certificate: Certificate) -> pki.KeyPair:
     """The key itself, for XML signatures (edXML); only the embedded keystore gives it out."""
     if certificate.pkcs12 is None and certificate.pkcs11_uri:
-        raise DocumentError("Khóa trên USB token chưa dùng được để ký gói tin edXML.")
+        raise DocumentError(errors.TOKEN_KEY_FOR_EDXML)
     if certificate.pkcs12 is None:
-        raise DocumentError("Chứng thư số này không có khóa trong kho khóa.")
+        raise DocumentError(errors.NO_KEYSTORE_KEY)
     keys, _chain = pki.load_pkcs12(bytes(certificate.pkcs12), _passphrase())
     return keys
 
@@ -223,7 +237,7 @@ def agency_certificate(agency: Agency) -> Certificate:
         .first()
     )
     if cert is None:
-        raise DocumentError(f"{agency.name} chưa có chứng thư số của cơ quan.")
+        raise DocumentError(errors.NO_AGENCY_CERTIFICATE, agency=agency.name)
     return cert
 
 
@@ -235,7 +249,7 @@ def user_certificate(user: Any) -> Certificate:
         .first()
     )
     if cert is None:
-        raise DocumentError("Người ký chưa có chứng thư số.")
+        raise DocumentError(errors.NO_SIGNER_CERTIFICATE)
     return cert
 
 
@@ -285,9 +299,9 @@ def add_certificate(
 def _check_new_certificate(cert: x509.Certificate) -> dict[str, object]:
     info = pki.describe(cert)
     if cert.not_valid_after_utc <= _now():
-        raise DocumentError("Chứng thư số đã hết hạn.")
+        raise errors.invalid(errors.CERTIFICATE_EXPIRED, "certificate")
     if Certificate.objects.filter(issuer=info["issuer"], serial=info["serial"]).exists():
-        raise DocumentError("Chứng thư số này đã có trong danh sách.")
+        raise DocumentError(errors.CERTIFICATE_EXISTS)
     return info
 
 
@@ -303,12 +317,13 @@ def import_pkcs12(
     """An official's or agency's key file (.p12/.pfx, as the CA delivers it) into the embedded
     keystore, re-encrypted with the instance's passphrase; the file's password is not kept."""
     if (owner_user is None) == (owner_agency is None):
-        raise DocumentError("Chọn đúng một chủ sở hữu: cán bộ hoặc cơ quan.")
+        raise errors.invalid(errors.OWNER_REQUIRED, "owner")
     try:
         keys, chain = pki.load_pkcs12(data, password)
-    except ValueError as exc:
-        message = str(exc) if "PKCS#12" in str(exc) else "Sai mật khẩu hoặc tệp không phải PKCS#12."
-        raise DocumentError(message) from None
+    except pki.KeyFileError as exc:  # a readable file without an RSA key and certificate
+        raise errors.invalid(errors.PKCS12_UNREADABLE, "pkcs12", str(exc)) from None
+    except ValueError:  # wrong password, or not PKCS#12 at all
+        raise errors.invalid(errors.PKCS12_UNREADABLE, "pkcs12") from None
     _check_new_certificate(keys.certificate)
     return add_certificate(
         keys,
@@ -333,11 +348,11 @@ def register_token_certificate(
     try:
         tokens.parse_uri(pkcs11_uri)  # a malformed URI is refused now, not at signing time
     except tokens.TokenError as exc:
-        raise DocumentError(str(exc)) from None
+        raise errors.invalid(errors.BAD_TOKEN_URI, "token_uri", str(exc)) from None
     try:
         cert = pki.load_certificate(certificate_pem)
     except ValueError:
-        raise DocumentError("Tệp chứng thư số không đọc được (cần định dạng PEM).") from None
+        raise errors.invalid(errors.CERTIFICATE_UNREADABLE, "certificate") from None
     info = _check_new_certificate(cert)
     with transaction.atomic():
         registered = Certificate.objects.create(
@@ -417,11 +432,11 @@ def cancel_number(issued: IssuedNumber, *, reason: str, actor: Any) -> IssuedNum
     """Record that an issued number was cancelled (hủy số). The number is never reused."""
     reason = normalize(reason).strip()
     if not reason:
-        raise DocumentError("Cần ghi lý do hủy số.")
+        raise errors.invalid(errors.REASON_REQUIRED, "reason", "Cần ghi lý do hủy số.")
     with transaction.atomic():
         row = IssuedNumber.objects.select_for_update().get(pk=issued.pk)
         if row.cancelled_at is not None:
-            raise DocumentError("Số này đã bị hủy trước đó.")
+            raise DocumentError(errors.NUMBER_CANCELLED)
         row.cancelled_at = _now()
         row.cancel_reason = reason[:500]
         row.save(update_fields=["cancelled_at", "cancel_reason"])
@@ -465,17 +480,20 @@ def create_draft(
 
     A DOCX is converted to PDF with LibreOffice (`convert.docx_to_pdf`, before the
     transaction: a failed conversion saves nothing) and kept as the editable source file.
+    `actor=None` is the platform itself (a command, the demo data): no drafter is recorded.
     """
+    if signer is not None and not permissions.may_sign(signer, agency):
+        raise errors.invalid(errors.SIGNER_NOT_LEADER, "signer_username")
     subject = normalize(subject).strip()
     if not subject:
-        raise DocumentError("Cần nhập trích yếu văn bản.")
+        raise errors.invalid(errors.SUBJECT_REQUIRED, "subject")
     if doc_type not in numbering.DOCUMENT_TYPES:
-        raise DocumentError("Loại văn bản không hợp lệ.")
+        raise errors.invalid(errors.BAD_DOC_TYPE, "doc_type")
     if pdf is not None and docx is not None:
-        raise DocumentError("Chỉ tải lên một tệp dự thảo: PDF hoặc DOCX.")
+        raise errors.invalid(errors.ONE_FILE, "file")
     if pdf is not None and not pdf.startswith(b"%PDF-"):
-        raise DocumentError("Tệp dự thảo phải là tệp PDF.")
-    numbering.notation(doc_type, agency.short_name, unit)  # raises for a bad unit
+        raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp dự thảo phải là tệp PDF.")
+    _notation(doc_type, agency, unit)  # refuses a bad unit
     recipients = recipients or []
     if docx is not None:
         pdf = _convert(docx)
@@ -530,16 +548,25 @@ def _stem(file_name: str) -> str:
     return stem[:200]
 
 
+def _notation(doc_type: str, agency: Agency, unit: str) -> str:
+    try:
+        return numbering.notation(doc_type, agency.short_name, unit)
+    except numbering.NotationError as exc:
+        raise errors.invalid(errors.BAD_NOTATION, "unit", str(exc)) from None
+
+
 def _convert(docx: bytes) -> bytes:
     try:
         return convert.docx_to_pdf(docx)
+    except convert.ToolUnavailable as exc:
+        raise errors.invalid(errors.DOCX_UNAVAILABLE, "file", str(exc)) from None
     except convert.ConversionError as exc:
-        raise DocumentError(str(exc)) from None
+        raise errors.invalid(errors.DOCX_UNREADABLE, "file", str(exc)) from None
 
 
 def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: Any) -> None:
     if doc.state not in allowed:
-        raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+        raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
     before = audit.snapshot(doc, ["state"])
     doc.state = new
     doc.save(update_fields=["state", "updated_at"])
@@ -573,12 +600,6 @@ def _reviewers_of_last_round(doc: Document) -> list[Any]:
     return [step.reviewer for step in steps]
 
 
-def _may_review(user: Any, agency: Agency) -> bool:
-    return getattr(user, "is_active", False) and any(
-        has_role(user, role, agency) for role in (Role.HEAD_OF_UNIT, Role.LEADER)
-    )
-
-
 def submit_draft(document: Document, *, reviewers: list[Any] | None = None, actor: Any) -> Document:
     """Trình duyệt: the drafter sends the draft to `reviewers`, in order.
 
@@ -589,22 +610,20 @@ def submit_draft(document: Document, *, reviewers: list[Any] | None = None, acto
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.DRAFT:
-            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
         if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
-            raise DocumentError("Chỉ người soạn thảo được trình dự thảo.")
+            raise DocumentError(errors.NOT_DRAFTER)
         chain = list(reviewers) if reviewers else _reviewers_of_last_round(doc)
         if doc.signer is not None and (not chain or chain[-1].pk != doc.signer_id):
             chain = [r for r in chain if r.pk != doc.signer_id] + [doc.signer]
         if not chain:
-            raise DocumentError("Cần chọn người duyệt.")
+            raise errors.invalid(errors.REVIEWERS_REQUIRED, "reviewer_usernames")
         if len({r.pk for r in chain}) != len(chain):
-            raise DocumentError("Mỗi người duyệt chỉ được chọn một lần trong một lần trình.")
+            raise errors.invalid(errors.REVIEWER_TWICE, "reviewer_usernames")
         for reviewer in chain:
-            if not _may_review(reviewer, doc.agency):
+            if not permissions.may_review(reviewer, doc.agency):
                 name = getattr(reviewer, "full_name", "") or reviewer.username
-                raise DocumentError(
-                    f"{name} không phải trưởng đơn vị hoặc lãnh đạo của cơ quan này."
-                )
+                raise errors.invalid(errors.REVIEWER_NOT_ELIGIBLE, "reviewer_usernames", name=name)
         last = doc.review_steps.order_by("-round").values_list("round", flat=True).first()
         round_number = (last or 0) + 1
         for position, reviewer in enumerate(chain, start=1):
@@ -639,19 +658,19 @@ def approve_draft(document: Document, *, actor: Any, comment: str = "") -> Docum
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state == Document.State.DRAFT and not doc.review_steps.exists():
             if doc.signer_id is not None and doc.signer_id != getattr(actor, "pk", None):
-                raise DocumentError("Chỉ người có thẩm quyền ký được duyệt thẳng dự thảo này.")
-            if doc.signer_id is None and not _may_review(actor, doc.agency):
-                raise DocumentError("Bạn không có quyền duyệt dự thảo này.")
+                raise DocumentError(errors.NOT_DIRECT_APPROVER)
+            if doc.signer_id is None and not permissions.may_review(actor, doc.agency):
+                raise DocumentError(errors.NOT_REVIEWER)
             ReviewStep.objects.create(document=doc, round=1, position=1, reviewer=actor)
             allowed: set[str] = {Document.State.DRAFT}
         else:
             allowed = {Document.State.IN_REVIEW}
         if doc.state not in allowed:
-            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
         step = current_step(doc)
         assert step is not None  # IN_REVIEW always has a pending step
         if step.reviewer_id != getattr(actor, "pk", None):
-            raise DocumentError("Chưa đến lượt bạn duyệt dự thảo này.")
+            raise DocumentError(errors.NOT_YOUR_TURN)
         step.state = ReviewStep.State.APPROVED
         step.comment = comment
         step.acted_at = _now()
@@ -672,15 +691,15 @@ def return_draft(document: Document, *, comment: str, actor: Any) -> Document:
     later steps of the round are skipped. The drafter revises and resubmits."""
     comment = normalize_block(comment)
     if not comment:
-        raise DocumentError("Cần ghi ý kiến khi trả lại dự thảo.")
+        raise errors.invalid(errors.COMMENT_REQUIRED, "comment")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.IN_REVIEW:
-            raise DocumentError(f"Văn bản đang ở trạng thái “{doc.get_state_display()}”.")
+            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
         step = current_step(doc)
         assert step is not None
         if step.reviewer_id != getattr(actor, "pk", None):
-            raise DocumentError("Chưa đến lượt bạn duyệt dự thảo này.")
+            raise DocumentError(errors.NOT_YOUR_TURN)
         now = _now()
         step.state = ReviewStep.State.RETURNED
         step.comment = comment[:5_000]
@@ -713,9 +732,9 @@ def revise_draft(
     """Sửa dự thảo: the drafter uploads a new version (PDF or DOCX) of a draft that is not
     under review. The current main and source files become earlier versions (kept)."""
     if (pdf is None) == (docx is None):
-        raise DocumentError("Cần tải lên một tệp dự thảo mới: PDF hoặc DOCX.")
+        raise errors.invalid(errors.FILE_REQUIRED, "file")
     if pdf is not None and not pdf.startswith(b"%PDF-"):
-        raise DocumentError("Tệp dự thảo phải là tệp PDF.")
+        raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp dự thảo phải là tệp PDF.")
     subject = normalize(subject).strip()
     if docx is not None:
         pdf = _convert(docx)
@@ -723,9 +742,9 @@ def revise_draft(
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.DRAFT:
-            raise DocumentError("Chỉ sửa được dự thảo chưa trình hoặc đã bị trả lại.")
+            raise DocumentError(errors.NOT_REVISABLE)
         if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
-            raise DocumentError("Chỉ người soạn thảo được sửa dự thảo.")
+            raise DocumentError(errors.NOT_DRAFTER)
         version = doc.files.filter(kind=DocumentFile.Kind.VERSION).count() + 1
         for old in doc.files.filter(kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.SOURCE]):
             old.kind = DocumentFile.Kind.VERSION
@@ -753,9 +772,9 @@ def sign_document(
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.signer_id is not None and doc.signer_id != signer.pk:
-            raise DocumentError("Chỉ người có thẩm quyền được giao ký văn bản này.")
+            raise DocumentError(errors.NOT_SIGNER)
         if doc.state != Document.State.APPROVED:
-            raise DocumentError("Chỉ ký được văn bản đã duyệt.")
+            raise DocumentError(errors.NOT_APPROVED)
         cert = certificate or user_certificate(signer)
         key = signing_key(cert, pin)
         current = main_file(doc)
@@ -791,7 +810,7 @@ def issue_document(document: Document, *, actor: Any) -> Document:
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.SIGNED:
-            raise DocumentError("Chỉ phát hành được văn bản đã ký.")
+            raise DocumentError(errors.NOT_SIGNED)
         today = _local(_now()).date()
         issued = issue_number(
             doc.agency,
@@ -905,11 +924,11 @@ def update_document(document: Document, *, pdf: bytes, actor: Any) -> Document:
     """Send a corrected file for an issued document (edXML update, BussinessDocType 2);
     recipients answer 15 (accepted) or 16 (refused)."""
     if not pdf.startswith(b"%PDF-"):
-        raise DocumentError("Tệp cập nhật phải là tệp PDF.")
+        raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.ISSUED:
-            raise DocumentError("Chỉ cập nhật được văn bản đã phát hành.")
+            raise DocumentError(errors.NOT_ISSUED, "Chỉ cập nhật được văn bản đã phát hành.")
         cert = agency_certificate(doc.agency)
         signed = _sign_pdf(
             pdf,
@@ -931,7 +950,7 @@ def recall_document(document: Document, *, reason: str, actor: Any) -> Document:
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.ISSUED:
-            raise DocumentError("Chỉ lấy lại được văn bản đã phát hành.")
+            raise DocumentError(errors.NOT_ISSUED, "Chỉ lấy lại được văn bản đã phát hành.")
         _transition(
             doc, {Document.State.ISSUED}, Document.State.RECALLED, "documents.recall", actor
         )
@@ -1227,7 +1246,7 @@ def register_incoming(document: Document, *, actor: Any) -> Document:
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.RECEIVED:
-            raise DocumentError("Văn bản này đã được vào sổ hoặc đã bị từ chối.")
+            raise DocumentError(errors.NOT_RECEIVED)
         issued = issue_number(
             doc.agency,
             _local(_now()).year,
@@ -1253,7 +1272,7 @@ def reject_incoming(document: Document, *, reason: str, actor: Any) -> Document:
     """Từ chối tiếp nhận (status 02), with the reason."""
     reason = normalize(reason).strip()
     if not reason:
-        raise DocumentError("Cần ghi lý do từ chối.")
+        raise errors.invalid(errors.REASON_REQUIRED, "reason", "Cần ghi lý do từ chối.")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         _transition(
@@ -1277,13 +1296,13 @@ def record_paper_document(
     """A paper document, scanned and uploaded by the clerk (state: received)."""
     subject = normalize(subject).strip()
     if not subject:
-        raise DocumentError("Cần nhập trích yếu văn bản.")
+        raise errors.invalid(errors.SUBJECT_REQUIRED, "subject")
     if not pdf.startswith(b"%PDF-"):
-        raise DocumentError("Bản quét phải là tệp PDF.")
+        raise errors.invalid(errors.NOT_A_PDF, "scan", "Bản quét phải là tệp PDF.")
     try:
         parsed = numbering.parse(normalize(number_and_notation))
     except numbering.NotationError as exc:
-        raise DocumentError(str(exc)) from None
+        raise errors.invalid(errors.BAD_NOTATION, "number_and_notation", str(exc)) from None
     with transaction.atomic():
         doc = Document.objects.create(
             agency=agency,
@@ -1316,13 +1335,13 @@ def assign(
 ) -> Assignment:
     """The leader assigns the document with instructions and a deadline in working days."""
     if unit is None and assignee is None:
-        raise DocumentError("Cần chọn đơn vị hoặc người xử lý.")
+        raise errors.invalid(errors.ASSIGNEE_REQUIRED, "unit_code")
     if days < 1:
-        raise DocumentError("Hạn xử lý phải từ 1 ngày làm việc.")
+        raise errors.invalid(errors.BAD_DAYS, "days")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state not in (Document.State.REGISTERED, Document.State.ASSIGNED):
-            raise DocumentError("Chỉ phân công được văn bản đã vào sổ.")
+            raise DocumentError(errors.NOT_REGISTERED)
         deadline = current_calendar().add_working_time(_now(), days=days)
         item = Assignment.objects.create(
             document=doc,
@@ -1346,15 +1365,7 @@ def assign(
     return item
 
 
-def may_record_progress(user: Any, assignment: Assignment) -> bool:
-    """The assignee, an official of the assigned unit, or a leader of the document's agency."""
-    if not getattr(user, "is_active", False) or not getattr(user, "pk", None):
-        return False
-    if assignment.assignee_id == user.pk:
-        return True
-    if assignment.unit is not None and active_roles(user).filter(agency=assignment.unit).exists():
-        return True
-    return has_role(user, Role.LEADER, assignment.document.agency)
+may_record_progress = permissions.may_record_progress
 
 
 def record_progress(
@@ -1368,20 +1379,20 @@ def record_progress(
     """
     note = normalize_block(note)
     if not note:
-        raise DocumentError("Cần ghi nội dung tiến độ xử lý.")
+        raise errors.invalid(errors.NOTE_REQUIRED, "note")
     if len(note) > 5_000:
-        raise DocumentError("Nội dung tiến độ quá dài (tối đa 5.000 ký tự).")
+        raise errors.invalid(errors.NOTE_TOO_LONG, "note")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if doc.state != Document.State.ASSIGNED:
-            raise DocumentError("Chỉ ghi tiến độ cho văn bản đang được phân công xử lý.")
+            raise DocumentError(errors.NOT_ASSIGNED)
         active = doc.assignments.filter(state__in=Assignment.ACTIVE).select_related(
             "unit", "document__agency"
         )
         if assignment is not None:
             item = active.filter(pk=assignment.pk).first()
             if item is None:
-                raise DocumentError("Phân công này không còn mở hoặc không thuộc văn bản này.")
+                raise DocumentError(errors.ASSIGNMENT_CLOSED)
         else:
             mine = [a for a in active if a.assignee_id == getattr(actor, "pk", None)]
             mine = mine or [
@@ -1390,10 +1401,10 @@ def record_progress(
             if not mine and len(active) == 1:
                 mine = list(active)
             if len(mine) != 1:
-                raise DocumentError("Cần chọn phân công để ghi tiến độ.")
+                raise errors.invalid(errors.ASSIGNMENT_REQUIRED, "assignment_id")
             item = mine[0]
         if not may_record_progress(actor, item):
-            raise DocumentError("Bạn không được giao xử lý văn bản này.")
+            raise DocumentError(errors.NOT_HANDLER)
         entry = Progress.objects.create(assignment=item, note=note, author=actor, at=_now())
         if item.state == Assignment.State.OPEN:
             item.state = Assignment.State.PROGRESS
@@ -1439,7 +1450,7 @@ def answer_change(document: Document, *, accept: bool, actor: Any) -> Document:
         doc = Document.objects.select_for_update().get(pk=document.pk)
         change = doc.pending_change
         if not change:
-            raise DocumentError("Không có yêu cầu thay đổi nào đang chờ.")
+            raise DocumentError(errors.NO_PENDING_CHANGE)
         before = audit.snapshot(doc, ["state", "pending_change"])
         if accept and change in ("recall", "revoke"):
             doc.state = Document.State.RECALLED
@@ -1462,6 +1473,14 @@ def answer_change(document: Document, *, accept: bool, actor: Any) -> Document:
     return doc
 
 
+def related_document(user: Any, pk: int) -> Document:
+    """The document to link to, if `user` sees it (a refusal on `related_id` otherwise)."""
+    related = visible_documents(user).filter(pk=pk).first()
+    if related is None:
+        raise errors.invalid(errors.RELATED_NOT_FOUND, "related_id")
+    return related
+
+
 def link(
     document: Document,
     *,
@@ -1472,11 +1491,11 @@ def link(
     """Liên kết: a related document of the same agency, or a one-stop dossier by its code."""
     dossier_code = normalize(dossier_code).strip()
     if related is None and not dossier_code:
-        raise DocumentError("Cần chọn văn bản hoặc hồ sơ liên quan.")
+        raise errors.invalid(errors.LINK_REQUIRED, "related_id")
     if related is not None and (
         related.pk == document.pk or related.agency_id != document.agency_id
     ):
-        raise DocumentError("Chỉ liên kết được với văn bản khác của cùng cơ quan.")
+        raise errors.invalid(errors.LINK_OTHER_AGENCY, "related_id")
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
         changes: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
-from tinhso.documents import actions, convert, numbering, reports
+from tinhso.documents import actions, convert, errors, reports
 from tinhso.documents.models import Assignment, Document, Progress, StatusEvent, Urgency
 from tinhso.documents.queries import (
     CLERK,
@@ -28,7 +28,7 @@ from tinhso.documents.queries import (
     visible_documents,
 )
 from tinhso.people.models import Role, User
-from tinhso.people.queries import AccessDenied, has_role
+from tinhso.people.queries import has_role
 from tinhso.people.security import signed_in
 from tinhso.places.models import Agency
 
@@ -51,8 +51,27 @@ class DocumentOut(Schema):
     document_date: date | None
 
 
-class ErrorOut(Schema):
+class RefusalOut(Schema):
+    """A refusal (403, 404, 409): its stable code and the reason, in Vietnamese."""
+
+    code: str
+    message: str
     detail: str
+
+
+class FieldProblem(Schema):
+    loc: list[str]
+    field: str
+    msg: str
+    type: str
+
+
+class InvalidOut(Schema):
+    """Input to correct (422): one entry per field."""
+
+    code: str = ""
+    message: str = ""
+    detail: list[FieldProblem]
 
 
 class SignIn(Schema):
@@ -186,29 +205,24 @@ def list_documents(
     return [_out(d) for d in docs]
 
 
-@router.get("/documents/{int:doc_id}", response={200: DocumentOut, 404: ErrorOut}, auth=signed_in)
+# What each endpoint can answer besides its success (the API's one handler turns a refusal
+# into its code's status: tinhso.api.main).
+NOT_FOUND = {404: RefusalOut}
+ACTS = {403: RefusalOut, 404: RefusalOut, 409: RefusalOut, 422: InvalidOut}
+RESPONSES = {200: DocumentOut, **ACTS}
+
+
+@router.get("/documents/{int:doc_id}", response={200: DocumentOut, **NOT_FOUND}, auth=signed_in)
 def get_document(request: HttpRequest, doc_id: int) -> Any:
-    try:
-        return _out(access_document(_user(request), doc_id))
-    except AccessDenied as exc:
-        return Status(404, ErrorOut(detail=exc.message))
+    return _out(access_document(_user(request), doc_id))
 
 
 def _act(
     request: HttpRequest, doc_id: int, roles: tuple[str, ...], fn: Callable[[Document], Document]
-) -> Any:
-    try:
-        doc = access_document(_user(request), doc_id)
-        require_role(_user(request), doc, *roles)
-    except AccessDenied as exc:
-        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
-    try:
-        return Status(200, _out(fn(doc)))
-    except actions.DocumentError as exc:
-        return Status(409, ErrorOut(detail=str(exc)))
-
-
-RESPONSES = {200: DocumentOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+) -> DocumentOut:
+    doc = access_document(_user(request), doc_id)
+    require_role(_user(request), doc, *roles)
+    return _out(fn(doc))
 
 
 @router.post("/documents/{int:doc_id}/register", response=RESPONSES, auth=signed_in)
@@ -220,9 +234,9 @@ def register(request: HttpRequest, doc_id: int) -> Any:
 
 @router.post("/documents/{int:doc_id}/assign", response=RESPONSES, auth=signed_in)
 def assign(request: HttpRequest, doc_id: int, body: AssignIn) -> Any:
-    from tinhso.places.models import Agency
-
     unit = Agency.objects.filter(code=body.unit_code).first() if body.unit_code else None
+    if body.unit_code and unit is None:
+        raise errors.invalid(errors.UNKNOWN_UNIT, "unit_code")
 
     def run(doc: Document) -> Document:
         actions.assign(
@@ -262,15 +276,12 @@ def _progress_out(entry: Progress) -> ProgressOut:
 
 @router.get(
     "/documents/{int:doc_id}/progress",
-    response={200: list[ProgressOut], 404: ErrorOut},
+    response={200: list[ProgressOut], **NOT_FOUND},
     auth=signed_in,
     summary="The progress notes recorded on a document's assignments, oldest first",
 )
 def progress(request: HttpRequest, doc_id: int) -> Any:
-    try:
-        doc = access_document(_user(request), doc_id)
-    except AccessDenied as exc:
-        return Status(404, ErrorOut(detail=exc.message))
+    doc = access_document(_user(request), doc_id)
     entries = (
         Progress.objects.filter(assignment__document=doc)
         .select_related("author", "assignment")
@@ -281,90 +292,72 @@ def progress(request: HttpRequest, doc_id: int) -> Any:
 
 @router.post(
     "/documents/{int:doc_id}/progress",
-    response={201: ProgressOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    response={201: ProgressOut, **ACTS},
     auth=signed_in,
     summary="Record progress on an assignment (the assignee, its unit, or a leader); "
     "the first one reports status 05 to the sender",
 )
 def record_progress(request: HttpRequest, doc_id: int, body: ProgressIn) -> Any:
     user = _user(request)
-    try:
-        doc = access_document(user, doc_id)
-    except AccessDenied as exc:
-        return Status(404, ErrorOut(detail=exc.message))
+    doc = access_document(user, doc_id)
     active = doc.assignments.filter(state__in=Assignment.ACTIVE).select_related(
         "unit", "document__agency"
     )
     if not any(actions.may_record_progress(user, a) for a in active):
-        return Status(403, ErrorOut(detail="Bạn không được giao xử lý văn bản này."))
+        raise actions.DocumentError(errors.NOT_HANDLER)
     chosen = None
     if body.assignment_id is not None:
         chosen = doc.assignments.filter(pk=body.assignment_id).first()
         if chosen is None:
-            return _invalid("assignment_id", "Không có phân công này trong văn bản.")
-    try:
-        entry = actions.record_progress(doc, note=body.note, assignment=chosen, actor=user)
-    except actions.DocumentError as exc:
-        message = str(exc)
-        if "nội dung" in message.lower() or "Cần chọn" in message:
-            field = "note" if "nội dung" in message.lower() else "assignment_id"
-            return _invalid(field, message)
-        return Status(409, ErrorOut(detail=message))
+            raise errors.invalid(errors.UNKNOWN_ASSIGNMENT, "assignment_id")
+    entry = actions.record_progress(doc, note=body.note, assignment=chosen, actor=user)
     return Status(201, _progress_out(entry))
 
 
-def _invalid(field: str, message: str) -> Status:
-    return Status(
-        422,
-        {
-            "detail": [
-                {"loc": ["body", field], "field": field, "msg": message, "type": "value_error"}
-            ],
-            "message": "Dữ liệu không hợp lệ.",
-        },
-    )
+def _drafting_agency(user: Any, agency_code: str) -> Agency:
+    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    if agency is None:
+        raise errors.invalid(errors.UNKNOWN_AGENCY, "agency_code")
+    if not any(has_role(user, role, agency) for role in (SPECIALIST, CLERK, LEADER)):
+        raise actions.DocumentError(errors.MAY_NOT_DRAFT)
+    return agency
+
+
+def _official(username: str, field: str) -> User:
+    found = User.objects.filter(username=username, is_active=True).first()
+    if found is None:
+        raise errors.invalid(errors.UNKNOWN_OFFICIAL, field, username=username)
+    return found
 
 
 @router.post(
     "/documents/drafts",
-    response={201: DocumentOut, 403: ErrorOut, 422: dict},
+    response={201: DocumentOut, **ACTS},
     auth=signed_in,
     summary="Create a draft from the agency template",
 )
 def create_draft(request: HttpRequest, body: DraftIn) -> Any:
     user = _user(request)
-    agency = Agency.objects.filter(code=body.agency_code, is_active=True).first()
-    if agency is None or not any(
-        has_role(user, role, agency) for role in (SPECIALIST, CLERK, LEADER)
-    ):
-        return Status(403, ErrorOut(detail="Bạn không có quyền soạn văn bản của cơ quan này."))
-    signer = User.objects.filter(username=body.signer_username).first()
-    if signer is None or not has_role(signer, LEADER, agency):
-        return _invalid("signer_username", "Người ký phải là lãnh đạo của cơ quan.")
-    if body.doc_type not in numbering.DOCUMENT_TYPES:
-        return _invalid("doc_type", "Loại văn bản không hợp lệ.")
-    try:
-        doc = actions.create_draft(
-            agency,
-            doc_type=body.doc_type,
-            subject=body.subject,
-            content=body.content,
-            unit=body.unit,
-            urgency=body.urgency,
-            signer=signer,
-            signer_position=body.signer_position,
-            place=body.place,
-            recipients=[actions.RecipientSpec(r.organ_id, r.name) for r in body.recipients],
-            actor=user,
-        )
-    except (actions.DocumentError, numbering.NotationError) as exc:
-        return _invalid("subject" if "trích yếu" in str(exc) else "unit", str(exc))
+    agency = _drafting_agency(user, body.agency_code)
+    doc = actions.create_draft(
+        agency,
+        doc_type=body.doc_type,
+        subject=body.subject,
+        content=body.content,
+        unit=body.unit,
+        urgency=body.urgency,
+        signer=_official(body.signer_username, "signer_username"),
+        signer_position=body.signer_position,
+        place=body.place,
+        recipients=[actions.RecipientSpec(r.organ_id, r.name) for r in body.recipients],
+        actor=user,
+    )
     return Status(201, _out(doc))
 
 
 @router.post(
     "/documents/drafts/upload",
-    response={201: DocumentOut, 403: ErrorOut, 422: dict},
+    response={201: DocumentOut, **ACTS},
     auth=signed_in,
     summary="Create a draft from an uploaded PDF or DOCX (multipart form)",
 )
@@ -381,55 +374,42 @@ def upload_draft(
 ) -> Any:
     """A DOCX is converted to PDF (LibreOffice) and kept as the editable source."""
     user = _user(request)
-    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
-    if agency is None or not any(
-        has_role(user, role, agency) for role in (SPECIALIST, CLERK, LEADER)
-    ):
-        return Status(403, ErrorOut(detail="Bạn không có quyền soạn văn bản của cơ quan này."))
-    signer = User.objects.filter(username=signer_username).first()
-    if signer is None or not has_role(signer, LEADER, agency):
-        return _invalid("signer_username", "Người ký phải là lãnh đạo của cơ quan.")
-    if doc_type not in numbering.DOCUMENT_TYPES:
-        return _invalid("doc_type", "Loại văn bản không hợp lệ.")
-    if not subject.strip() or len(subject) > 1000:
-        return _invalid("subject", "Cần nhập trích yếu văn bản (tối đa 1000 ký tự).")
-    pdf, docx, error = _read_draft_file(file)
-    if error:
-        return _invalid("file", error)
-    try:
-        doc = actions.create_draft(
-            agency,
-            doc_type=doc_type,
-            subject=subject,
-            unit=unit,
-            signer=signer,
-            signer_position=signer_position,
-            place=place,
-            pdf=pdf,
-            docx=docx,
-            file_name=file.name or "",
-            actor=user,
+    agency = _drafting_agency(user, agency_code)
+    signer = _official(signer_username, "signer_username")
+    if len(subject) > 1000:
+        raise errors.invalid(
+            errors.SUBJECT_REQUIRED, "subject", "Cần nhập trích yếu văn bản (tối đa 1000 ký tự)."
         )
-    except numbering.NotationError as exc:
-        return _invalid("unit", str(exc))
-    except actions.DocumentError as exc:
-        return _invalid("file" if "tệp" in str(exc).lower() else "subject", str(exc))
+    pdf, docx = _read_draft_file(file)
+    doc = actions.create_draft(
+        agency,
+        doc_type=doc_type,
+        subject=subject,
+        unit=unit,
+        signer=signer,
+        signer_position=signer_position,
+        place=place,
+        pdf=pdf,
+        docx=docx,
+        file_name=file.name or "",
+        actor=user,
+    )
     return Status(201, _out(doc))
 
 
 MAX_DRAFT_BYTES = 20 * 1024 * 1024
 
 
-def _read_draft_file(upload: UploadedFile) -> tuple[bytes | None, bytes | None, str]:
-    """(pdf, docx, error): the upload sorted by its content, not by its name."""
+def _read_draft_file(upload: UploadedFile) -> tuple[bytes | None, bytes | None]:
+    """(pdf, docx): the upload sorted by its content, not by its name."""
     if upload.size is not None and upload.size > MAX_DRAFT_BYTES:
-        return None, None, "Tệp dự thảo quá lớn (tối đa 20 MB)."
+        raise errors.invalid(errors.FILE_TOO_LARGE, "file")
     data = upload.read()
     if data.startswith(b"%PDF-"):
-        return data, None, ""
+        return data, None
     if convert.is_docx(data):
-        return None, data, ""
-    return None, None, "Tệp dự thảo phải là tệp PDF hoặc DOCX."
+        return None, data
+    raise errors.invalid(errors.NOT_PDF_OR_DOCX, "file")
 
 
 class SubmitIn(Schema):
@@ -466,37 +446,18 @@ class ReviewOut(Schema):
     files: list[FileOut]
 
 
-def _invalid_or_conflict(exc: actions.DocumentError, field: str) -> Status:
-    """Input the user can fix is a 422 on `field`; a wrong state or turn is a 409."""
-    message = str(exc)
-    if "trạng thái" in message or "lượt" in message or "Chỉ " in message:
-        return Status(409, ErrorOut(detail=message))
-    return _invalid(field, message)
-
-
 @router.post(
     "/documents/{int:doc_id}/submit",
-    response={**RESPONSES, 422: dict},
+    response=RESPONSES,
     auth=signed_in,
     summary="Submit a draft to its review chain (ordered reviewers, ending with the signer)",
 )
 def submit(request: HttpRequest, doc_id: int, body: SubmitIn) -> Any:
     user = _user(request)
-    try:
-        doc = access_document(user, doc_id)
-        require_role(user, doc, SPECIALIST, CLERK, LEADER)
-    except AccessDenied as exc:
-        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
-    reviewers = []
-    for username in body.reviewer_usernames:
-        reviewer = User.objects.filter(username=username, is_active=True).first()
-        if reviewer is None:
-            return _invalid("reviewer_usernames", f"Không có cán bộ “{username}”.")
-        reviewers.append(reviewer)
-    try:
-        return Status(200, _out(actions.submit_draft(doc, reviewers=reviewers, actor=user)))
-    except actions.DocumentError as exc:
-        return _invalid_or_conflict(exc, "reviewer_usernames")
+    doc = access_document(user, doc_id)
+    require_role(user, doc, SPECIALIST, CLERK, LEADER)
+    reviewers = [_official(name, "reviewer_usernames") for name in body.reviewer_usernames]
+    return _out(actions.submit_draft(doc, reviewers=reviewers, actor=user))
 
 
 @router.post("/documents/{int:doc_id}/approve", response=RESPONSES, auth=signed_in)
@@ -510,24 +471,20 @@ def approve(request: HttpRequest, doc_id: int) -> Any:
     )
 
 
-@router.post("/documents/{int:doc_id}/return", response={**RESPONSES, 422: dict}, auth=signed_in)
+@router.post("/documents/{int:doc_id}/return", response=RESPONSES, auth=signed_in)
 def return_draft(request: HttpRequest, doc_id: int, body: ReturnIn) -> Any:
     """The current reviewer returns the draft to the drafter with a comment."""
-    user = _user(request)
-    try:
-        doc = access_document(user, doc_id)
-        require_role(user, doc, LEADER, HEAD_OF_UNIT)
-    except AccessDenied as exc:
-        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
-    try:
-        return Status(200, _out(actions.return_draft(doc, comment=body.comment, actor=user)))
-    except actions.DocumentError as exc:
-        return _invalid_or_conflict(exc, "comment")
+    return _act(
+        request,
+        doc_id,
+        (LEADER, HEAD_OF_UNIT),
+        lambda d: actions.return_draft(d, comment=body.comment, actor=_user(request)),
+    )
 
 
 @router.post(
     "/documents/{int:doc_id}/revise",
-    response={**RESPONSES, 422: dict},
+    response=RESPONSES,
     auth=signed_in,
     summary="Upload a new version (PDF or DOCX) of a draft; earlier versions are kept",
 )
@@ -535,34 +492,23 @@ def revise(
     request: HttpRequest, doc_id: int, file: File[UploadedFile], subject: Form[str] = ""
 ) -> Any:
     user = _user(request)
-    try:
-        doc = access_document(user, doc_id)
-        require_role(user, doc, SPECIALIST, CLERK, LEADER)
-    except AccessDenied as exc:
-        return Status(404 if "xem" in exc.message else 403, ErrorOut(detail=exc.message))
-    pdf, docx, error = _read_draft_file(file)
-    if error:
-        return _invalid("file", error)
-    try:
-        revised = actions.revise_draft(
-            doc, pdf=pdf, docx=docx, file_name=file.name or "", subject=subject, actor=user
-        )
-    except actions.DocumentError as exc:
-        return _invalid_or_conflict(exc, "file")
-    return Status(200, _out(revised))
+    doc = access_document(user, doc_id)
+    require_role(user, doc, SPECIALIST, CLERK, LEADER)
+    pdf, docx = _read_draft_file(file)
+    revised = actions.revise_draft(
+        doc, pdf=pdf, docx=docx, file_name=file.name or "", subject=subject, actor=user
+    )
+    return _out(revised)
 
 
 @router.get(
     "/documents/{int:doc_id}/review",
-    response={200: ReviewOut, 404: ErrorOut},
+    response={200: ReviewOut, **NOT_FOUND},
     auth=signed_in,
     summary="The review history of a draft and the versions of its files",
 )
 def review(request: HttpRequest, doc_id: int) -> Any:
-    try:
-        doc = access_document(_user(request), doc_id)
-    except AccessDenied as exc:
-        return Status(404, ErrorOut(detail=exc.message))
+    doc = access_document(_user(request), doc_id)
     steps = review_history(doc)
     current = actions.current_step(doc)
     return ReviewOut(
@@ -619,10 +565,7 @@ def add_link(request: HttpRequest, doc_id: int, body: LinkIn) -> Any:
     def run(doc: Document) -> Document:
         related = None
         if body.related_id is not None:
-            try:
-                related = access_document(user, body.related_id)
-            except AccessDenied:
-                raise actions.DocumentError("Không tìm thấy văn bản liên quan.") from None
+            related = actions.related_document(user, body.related_id)
         return actions.link(doc, related=related, dossier_code=body.dossier_code, actor=user)
 
     return _act(request, doc_id, (CLERK, LEADER, SPECIALIST), run)
@@ -630,7 +573,7 @@ def add_link(request: HttpRequest, doc_id: int, body: LinkIn) -> Any:
 
 @router.get(
     "/documents/reports/figures",
-    response={200: FiguresOut, 403: ErrorOut},
+    response={200: FiguresOut, 403: RefusalOut},
     auth=signed_in,
     summary="Figures the province reports, for one agency and period",
 )
@@ -640,7 +583,7 @@ def figures(request: HttpRequest, agency_code: str, start: date, end: date) -> A
     if agency is None or not any(
         has_role(user, role, agency) for role in (LEADER, CLERK, Role.IOC_VIEWER)
     ):
-        return Status(403, ErrorOut(detail="Bạn không có quyền xem số liệu của cơ quan này."))
+        raise actions.DocumentError(errors.MAY_NOT_READ_FIGURES)
     tz = timezone.get_current_timezone()
     start_at = datetime.combine(start, time.min, tzinfo=tz)
     end_at = datetime.combine(end, time.min, tzinfo=tz) + timedelta(days=1)

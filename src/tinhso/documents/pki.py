@@ -218,10 +218,16 @@ def ocsp_response(
     return response.public_bytes(serialization.Encoding.DER)
 
 
+class KeyFileError(ValueError):
+    """A PKCS#12 file that opens but holds no RSA key with its certificate."""
+
+
 def load_pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, list[x509.Certificate]]:
+    """The key and chain; ValueError for a wrong password or a file that is not PKCS#12,
+    KeyFileError for one without an RSA key and certificate."""
     key, cert, chain = pkcs12.load_key_and_certificates(data, passphrase)
     if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
-        raise ValueError("Tệp PKCS#12 không chứa khóa RSA và chứng thư số.")
+        raise KeyFileError("Tệp PKCS#12 không chứa khóa RSA và chứng thư số.")
     return KeyPair(key, cert), list(chain)
 
 

@@ -17,9 +17,11 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
 from tinhso.core.text import fold
+from tinhso.documents import errors
+from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import Document, ReviewStep
 from tinhso.people.models import Role
-from tinhso.people.queries import AccessDenied, active_roles, has_role
+from tinhso.people.queries import active_roles, has_role
 
 
 def visible_documents(user: Any) -> QuerySet[Document]:
@@ -51,16 +53,17 @@ def visible_documents(user: Any) -> QuerySet[Document]:
 
 
 def access_document(user: Any, pk: int) -> Document:
-    """The document, if `user` may see it; AccessDenied otherwise (also when it is missing)."""
+    """The document, if `user` may see it; a NOT_FOUND refusal otherwise (also when it is
+    missing: one answer, so a document out of reach does not leak its existence)."""
     doc = visible_documents(user).select_related("agency").filter(pk=pk).first()
     if doc is None:
-        raise AccessDenied("Bạn không có quyền xem văn bản này.")
+        raise DocumentError(errors.NOT_FOUND)
     return doc
 
 
 def require_role(user: Any, doc: Document, *roles: str) -> None:
     if not any(has_role(user, role, doc.agency) for role in roles):
-        raise AccessDenied("Bạn không có quyền thực hiện thao tác này với văn bản.")
+        raise DocumentError(errors.NO_ROLE)
 
 
 @dataclass(frozen=True)

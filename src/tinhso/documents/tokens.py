@@ -47,6 +47,10 @@ KEY_ATTRIBUTES = {"object", "id", "type"}
 QUERY_ATTRIBUTES = {"module-path", "module-name", "pin-value", "pin-source"}
 
 
+# The reasons the signer corrects by typing the PIN again (the others: the token, the server).
+PIN_REASONS = frozenset({"no_pin", "wrong_pin"})
+
+
 class TokenError(SigningError):
     """Signing with a token failed; `reason` says why (for tests and logs), the message is
     for the user."""

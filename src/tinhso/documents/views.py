@@ -31,7 +31,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from tinhso.core.errors import Kind
 from tinhso.documents import actions, forms, numbering, queries, worklist
+from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import (
     Assignment,
     Certificate,
@@ -42,7 +44,7 @@ from tinhso.documents.models import (
     StatusEvent,
 )
 from tinhso.people.models import Role, RoleAssignment, User
-from tinhso.people.queries import AccessDenied, agencies_where, has_role
+from tinhso.people.queries import agencies_where, has_role
 from tinhso.people.security import is_fully_signed_in
 from tinhso.places.models import Agency
 
@@ -64,10 +66,27 @@ def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _load(request: HttpRequest, pk: int) -> Document:
-    try:
-        return queries.access_document(request.user, pk)
-    except AccessDenied:
-        raise Http404 from None
+    """The document if the user may see it; otherwise a NOT_FOUND refusal (the 404 page)."""
+    return queries.access_document(request.user, pk)
+
+
+# The API's names of input fields (what a refusal names) → this app's form fields.
+FORM_FIELDS = {
+    "signer_username": "signer",
+    "unit_code": "unit",
+    "assignment_id": "assignment",
+    "related_id": "related",
+}
+
+
+def _show(form: django_forms.Form, exc: DocumentError) -> None:
+    """Input the person can correct, beside its field (or above the form); any other refusal
+    is answered by the pages' handler (`DomainErrorMiddleware`)."""
+    if exc.kind is not Kind.INVALID:
+        raise exc
+    for field, message in exc.errors.items():
+        name = FORM_FIELDS.get(field, field)
+        form.add_error(name if name in form.fields else None, message)
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -165,8 +184,8 @@ def paper_intake(request: HttpRequest) -> HttpResponse:
                 pdf=data["scan"],
                 actor=request.user,
             )
-        except actions.DocumentError as exc:
-            form.add_error(None, str(exc))
+        except DocumentError as exc:
+            _show(form, exc)
         else:
             messages.success(request, _("Đã tiếp nhận văn bản giấy. Văn bản đang chờ vào sổ."))
             return redirect("documents:detail", pk=doc.pk)
@@ -232,41 +251,36 @@ def new_draft(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         agency, signer = data["agency"], data["signer"]
-        if not has_role(signer, Role.LEADER, agency):
-            form.add_error("signer", _("Người ký phải là lãnh đạo của cơ quan ban hành."))
-        else:
-            position = data["signer_position"] or (
-                RoleAssignment.objects.filter(user=signer, agency=agency, role=Role.LEADER)
-                .values_list("title", flat=True)
-                .first()
-                or ""
+        position = data["signer_position"] or (
+            RoleAssignment.objects.filter(user=signer, agency=agency, role=Role.LEADER)
+            .values_list("title", flat=True)
+            .first()
+            or ""
+        )
+        recipients = [
+            actions.RecipientSpec(a.code, a.name) for a in data["internal"] if a != agency
+        ] + [actions.RecipientSpec(p.organ_id, p.name) for p in data["external"]]
+        try:
+            doc = actions.create_draft(
+                agency,
+                doc_type=data["doc_type"],
+                subject=data["subject"],
+                content=data["content"],
+                unit=data["unit"].strip(),
+                urgency=data["urgency"],
+                secrecy=data["secrecy"] or "",
+                signer=signer,
+                signer_position=position,
+                place=data["place"],
+                recipients=recipients,
+                actor=request.user,
+                **_draft_file(data["file"]),
             )
-            recipients = [
-                actions.RecipientSpec(a.code, a.name) for a in data["internal"] if a != agency
-            ] + [actions.RecipientSpec(p.organ_id, p.name) for p in data["external"]]
-            try:
-                doc = actions.create_draft(
-                    agency,
-                    doc_type=data["doc_type"],
-                    subject=data["subject"],
-                    content=data["content"],
-                    unit=data["unit"].strip(),
-                    urgency=data["urgency"],
-                    secrecy=data["secrecy"] or "",
-                    signer=signer,
-                    signer_position=position,
-                    place=data["place"],
-                    recipients=recipients,
-                    actor=request.user,
-                    **_draft_file(data["file"]),
-                )
-            except numbering.NotationError as exc:
-                form.add_error("unit", str(exc))
-            except actions.DocumentError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Đã tạo dự thảo."))
-                return redirect("documents:detail", pk=doc.pk)
+        except DocumentError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("Đã tạo dự thảo."))
+            return redirect("documents:detail", pk=doc.pk)
     return render(
         request,
         "documents/new_draft.html",
@@ -430,7 +444,7 @@ def _form(
 def _certificate(user: Any) -> Certificate | None:
     try:
         return actions.user_certificate(user)
-    except actions.DocumentError:
+    except DocumentError:
         return None
 
 
@@ -521,12 +535,7 @@ def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
         actions.finish(doc, result=data["result"], actor=user)
         return _("Đã hoàn thành xử lý văn bản.")
     if step == "link":
-        related = None
-        if data.get("related"):
-            try:
-                related = queries.access_document(user, data["related"])
-            except AccessDenied:
-                raise actions.DocumentError(_("Không tìm thấy văn bản liên quan.")) from None
+        related = actions.related_document(user, data["related"]) if data.get("related") else None
         actions.link(doc, related=related, dossier_code=data.get("dossier_code", ""), actor=user)
         return _("Đã liên kết.")
     if step == "answer":
@@ -569,8 +578,9 @@ def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
 @require_POST
 def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     """One step on one document. A refused role gets 404 (as if the page were not there);
-    bad input re-renders the page with the messages (422); a refused step redirects back
-    with the action's message. Nothing changes in either case."""
+    bad input re-renders the page with the messages beside the fields (422); any other
+    refusal is the pages' handler's (`DomainErrorMiddleware`: back to the page with the
+    reason on top). Nothing changes in either case."""
     step = SLUGS.get(slug)
     if step is None:
         raise Http404
@@ -592,8 +602,10 @@ def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         data["chain"] = form.chain()
     try:
         message = _run(step, doc, data, user)
-    except actions.DocumentError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, message)
+    except DocumentError as exc:
+        if form is None or exc.kind is not Kind.INVALID:
+            raise
+        _show(form, exc)
+        return _detail(request, doc, {step: form}, status=422)
+    messages.success(request, message)
     return redirect("documents:detail", pk=doc.pk)
