@@ -1,0 +1,197 @@
+"""The decision (approve, refuse) and the result: attach, mark ready, return, issue.
+Decree 118/2025/NĐ-CP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from tinhso.core import audit
+from tinhso.core.text import normalize
+from tinhso.dossiers import errors, permissions
+from tinhso.dossiers.actions._common import (
+    TRACKED,
+    _check_state,
+    _close_step,
+    _event,
+    _forget,
+    _locked,
+    _may_decide,
+    _may_handle_result,
+    _may_return,
+    _now,
+    _permit,
+    _record,
+    _tell_citizen,
+)
+from tinhso.dossiers.errors import DossierError
+from tinhso.dossiers.models import (
+    Dossier,
+    DossierResult,
+    StepRecord,
+)
+from tinhso.dossiers.uploads import check_file
+
+
+def _decide(dossier: Dossier, officer: Any, action: str, reason: str) -> Dossier:
+    with transaction.atomic():
+        locked = _locked(dossier)
+        _check_state(locked, action)
+        _may_decide(officer, locked)
+        before = audit.snapshot(locked, TRACKED)
+        now = _now()
+        _close_step(locked, StepRecord.Outcome.FINISHED, now, reason)
+        locked.state = Dossier.State.APPROVED if action == "approve" else Dossier.State.REFUSED
+        locked.finished_at = now
+        locked.decision_reason = reason if action == "refuse" else ""
+        locked.assignee = None
+        locked.save()
+        if action == "approve":
+            _event(locked, "Lãnh đạo đã phê duyệt hồ sơ.", now)
+            _record("approved", locked, before, officer)
+        else:
+            _event(locked, f"Từ chối giải quyết: {reason}", now)
+            _record("refused", locked, before, officer)
+            _tell_citizen(
+                locked, f"Hồ sơ {locked.code} không được giải quyết", [f"Lý do: {reason}"]
+            )
+    return locked
+
+
+def approve(dossier: Dossier, *, officer: Any) -> Dossier:
+    """Phê duyệt: the leader at the last step approves; the result is prepared next."""
+    return _decide(dossier, officer, "approve", "")
+
+
+def refuse(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
+    """Từ chối giải quyết, with the reason written back to the citizen."""
+    reason = normalize(reason)[:2000]
+    if not reason:
+        raise errors.invalid(errors.REFUSE_REASON_REQUIRED, "reason")
+    return _decide(dossier, officer, "refuse", reason)
+
+
+def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -> DossierResult:
+    """Đính kèm kết quả: an uploaded file, or the signed PDF the documents module hands over.
+
+    Hook for the documents module: call `attach_result(dossier, name, signed_pdf_bytes,
+    officer=signer)` once the document is signed; nothing else is needed here.
+    """
+    name = normalize(name)[:500]
+    if not name:
+        raise errors.invalid(errors.RESULT_NAME_REQUIRED, "name")
+    kind = check_file(name, content, already_in_dossier=0)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        _check_state(locked, "attach_result")
+        _may_handle_result(officer, locked)
+        now = _now()
+        result = DossierResult(
+            dossier=locked,
+            name=name,
+            kind=kind,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            issued_at=now,
+        )
+        result.file.save(f"{locked.pk}-{result.sha256[:16]}.{kind}", ContentFile(content), False)
+        stored = [result.file.name or ""]
+        try:
+            result.save()
+            audit.record(
+                "dossier.result_attached",
+                locked,
+                actor=officer,
+                changes={"result": [None, {"name": name, "sha256": result.sha256}]},
+            )
+        except BaseException:
+            _forget(stored)
+            raise
+    return result
+
+
+def mark_ready(dossier: Dossier, *, officer: Any) -> Dossier:
+    """Xác nhận đã có kết quả: the citizen is told to collect it (or gets it online)."""
+    with transaction.atomic():
+        locked = _locked(dossier)
+        _check_state(locked, "mark_ready")
+        _permit(officer, locked, permissions.marking_ready(officer, locked))
+        before = audit.snapshot(locked, TRACKED)
+        now = _now()
+        locked.state = Dossier.State.RESULT_READY
+        locked.current_agency = locked.reception_agency or locked.agency
+        locked.save()
+        _event(locked, "Đã có kết quả giải quyết.", now)
+        _record("result_ready", locked, before, officer)
+        _tell_citizen(
+            locked,
+            f"Hồ sơ {locked.code} đã có kết quả",
+            [f"Kết quả: {locked.results.first()}", f"Cách nhận: {locked.get_delivery_display()}"],
+        )
+    return locked
+
+
+RETURN_WAYS = {"desk": "tại Bộ phận Một cửa", "online": "trực tuyến", "post": "qua bưu chính"}
+
+
+def return_result(dossier: Dossier, *, officer: Any, how: str) -> Dossier:
+    """Trả kết quả at the desk, online or by post (also the written refusal)."""
+    if how not in RETURN_WAYS:
+        raise errors.invalid(errors.RETURN_HOW_REQUIRED, "how")
+    with transaction.atomic():
+        locked = _locked(dossier)
+        _check_state(locked, "return_result")
+        _may_return(officer, locked)
+        if how == "online" and not locked.results.exists():
+            raise errors.invalid(errors.NO_ELECTRONIC_RESULT, "how")
+        before = audit.snapshot(locked, TRACKED)
+        now = _now()
+        locked.state = Dossier.State.RETURNED
+        locked.returned_at = now
+        locked.save()
+        _event(locked, f"Đã trả kết quả {RETURN_WAYS[how]}.", now)
+        _record("result_returned", locked, before, officer, how=how)
+        _tell_citizen(
+            locked, f"Đã trả kết quả hồ sơ {locked.code}", [f"Cách trả: {RETURN_WAYS[how]}."]
+        )
+    return locked
+
+
+def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -> DossierResult:
+    """System shortcut (demo loader, citizen-side tests): result on a dossier with no route.
+
+    Not reachable from any page or endpoint; officials go through approve → attach_result →
+    mark_ready, which check their roles.
+    """
+    kind = check_file(name, content, already_in_dossier=0)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.state not in {Dossier.State.SUBMITTED, Dossier.State.RECEIVED}:
+            raise DossierError(errors.NOT_BEING_PROCESSED)
+        before = audit.snapshot(locked, ["state"])
+        now = _now()
+        result = DossierResult(
+            dossier=locked,
+            name=normalize(name),
+            kind=kind,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            issued_at=now,
+        )
+        result.file.save(f"{locked.pk}-{result.sha256[:16]}.{kind}", ContentFile(content), False)
+        result.save()
+        locked.state = Dossier.State.RESULT_READY
+        locked.finished_at = now
+        locked.save(update_fields=["state", "finished_at", "updated_at"])
+        _event(locked, f"Đã có kết quả: {result.name}", now)
+        audit.record(
+            "dossier.result_issued",
+            locked,
+            actor=officer,
+            changes={**audit.diff(before, {"state": locked.state}), "result": result.name},
+        )
+    return result

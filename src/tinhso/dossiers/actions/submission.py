@@ -1,0 +1,565 @@
+"""Submission (nộp hồ sơ) on the portal and through the API, the look-up secret, and the
+citizen's side after it: withdrawal, rating (Decision 766/QĐ-TTg), answering a supplement
+request. Decree 118/2025/NĐ-CP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.catalogue import eforms
+from tinhso.catalogue.models import ComponentRequirement, ProcedureVersion
+from tinhso.core import audit
+from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
+from tinhso.core.text import normalize
+from tinhso.core.workdays import VIETNAM
+from tinhso.dossiers import codes, errors
+from tinhso.dossiers.actions._common import (
+    DOSSIER_FIELDS,
+    _appointment,
+    _citizen,
+    _event,
+    _forget,
+    _locked,
+    _owned,
+    _resume_clock,
+    agency_for,
+    check_can_submit_online,
+    next_code,
+    notify,
+    recomputed_appointment,
+)
+from tinhso.dossiers.actions.drafts import delivery_errors, submission_errors
+from tinhso.dossiers.errors import DossierError, IdempotencyConflict
+from tinhso.dossiers.models import (
+    Dossier,
+    DossierFile,
+    IdempotencyKey,
+    Rating,
+)
+from tinhso.dossiers.receipt import lookup_url
+from tinhso.dossiers.uploads import RejectedFile, check_file
+from tinhso.places.models import Agency
+
+
+def submit(dossier: Dossier, *, user: Any) -> Dossier:
+    """Nộp hồ sơ: the draft becomes a dossier (code, secret, appointment) or stays a draft."""
+    _owned(dossier, user)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.state != Dossier.State.DRAFT:
+            raise DossierError(errors.ALREADY_SUBMITTED)
+        check_can_submit_online(locked.version)
+        problems = submission_errors(locked)
+        if problems:
+            raise errors.invalid_input(problems)
+        _finish_submission(locked, user=user)
+    return locked
+
+
+def _issue_secret(dossier: Dossier) -> None:
+    """A new look-up secret: its hash on the row, the clear value on this instance only."""
+    secret = codes.new_secret()
+    dossier.lookup_secret_hash = codes.secret_digest(secret)
+    dossier.issued_secret = secret
+
+
+def _finish_submission(
+    dossier: Dossier, *, user: Any, extra: Mapping[str, Any] | None = None
+) -> None:
+    before = audit.snapshot(dossier, DOSSIER_FIELDS)
+    now = timezone.now()
+    cleaned, _errors = eforms.validate(dossier.version.eform_schema, dossier.form_data)
+    dossier.form_data = cleaned
+    dossier.form_complete = True
+    dossier.code = next_code(dossier.agency, now)
+    _issue_secret(dossier)
+    dossier.submitted_at = now
+    dossier.appointment_at = _appointment(dossier, now)
+    dossier.state = Dossier.State.SUBMITTED
+    dossier.save()
+    _event(dossier, "Hồ sơ đã được nộp trực tuyến.", at=now)
+    audit.record(
+        "dossier.submitted",
+        dossier,
+        actor=user,
+        changes={
+            **audit.diff(before, audit.snapshot(dossier, DOSSIER_FIELDS)),
+            **dict(extra or {}),
+        },
+    )
+    if dossier.applicant_email:
+        notify("email", dossier.applicant_email, *_submitted_message(dossier))
+
+
+def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = None) -> Dossier:
+    """Cấp lại mã tra cứu: a new secret; the old one stops working at once.
+
+    Only the hash is stored, so a lost secret cannot be shown again: this is the way back, for
+    the owner (`user`) or the client application that submitted the dossier (`client`). The
+    returned instance carries the new secret in `issued_secret` (shown once).
+    """
+    if client is not None:
+        if dossier.submitted_by_client_id != client.pk:
+            raise DossierError(errors.DOSSIER_NOT_FOUND)
+        from tinhso.people.clients import audit_label
+
+        actor: Any = audit_label(client)
+    else:
+        _owned(dossier, user)
+        actor = user
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.state == Dossier.State.DRAFT:
+            raise DossierError(errors.DRAFT_HAS_NO_SECRET)
+        _issue_secret(locked)
+        locked.save(update_fields=["lookup_secret_hash", "updated_at"])
+        audit.record(
+            "dossier.lookup_secret_reissued",
+            locked,
+            actor=actor,
+            changes={"lookup_secret": "reissued"},
+        )
+    return locked
+
+
+def _submitted_message(dossier: Dossier) -> tuple[str, str]:
+    appointment = dossier.appointment_at.astimezone(VIETNAM) if dossier.appointment_at else None
+    subject = f"Đã nhận hồ sơ {dossier.code}"
+    body = "\n".join(
+        [
+            f"Kính gửi {dossier.applicant_name},",
+            "",
+            f"{dossier.agency.name} đã nhận hồ sơ trực tuyến của Ông/Bà:",
+            f"Thủ tục: {dossier.version.name}",
+            f"Mã hồ sơ: {dossier.code}",
+            f"Mã tra cứu: {dossier.issued_secret}",
+            "Ngày hẹn trả kết quả (dự kiến): "
+            + (f"{appointment:%H:%M ngày %d/%m/%Y}" if appointment else "chưa xác định"),
+            "",
+            "Giấy tiếp nhận điện tử và tình trạng hồ sơ:",
+            f"{settings.SITE_URL.rstrip('/')}/ho-so-cua-toi/{dossier.code}/",
+            "Tra cứu không cần đăng nhập (giữ kín mã tra cứu):",
+            lookup_url(dossier.code or "", dossier.issued_secret),
+        ]
+    )
+    return subject, body
+
+
+@dataclass(frozen=True)
+class Attachment:
+    component: str  # the component's code, or its position as text
+    filename: str
+    content_base64: str
+
+
+def request_fingerprint(payload: Mapping[str, Any]) -> str:
+    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _resolve_component(version: ProcedureVersion, ref: str) -> ComponentRequirement | None:
+    components = list(version.components.all())
+    for c in components:
+        if c.code and c.code == ref:
+            return c
+    if ref.isdigit():
+        for c in components:
+            if c.position == int(ref):
+                return c
+    return None
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The person a client application of another channel submits for (người nộp hồ sơ)."""
+
+    personal_id: str
+    full_name: str
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class _CleanApplicant:
+    personal_id: str
+    full_name: str
+    phone: str
+    email: str
+    address: str
+
+
+def _clean_applicant(applicant: Applicant | None) -> tuple[_CleanApplicant | None, dict[str, str]]:
+    """The applicant's identity checked field by field (the personal ID with its checks)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from tinhso.core.identifiers import normalize_phone
+
+    if applicant is None:
+        return None, {"applicant": _("Cần thông tin người nộp hồ sơ (applicant).")}
+    problems: dict[str, str] = {}
+    number = ""
+    try:
+        number = validate_personal_id(applicant.personal_id).number
+    except InvalidIdentifier as exc:
+        problems["applicant.personal_id"] = exc.message
+    name = normalize(applicant.full_name)
+    if not name:
+        problems["applicant.full_name"] = _("Chưa nhập họ và tên người nộp.")
+    elif len(name) > 200:
+        problems["applicant.full_name"] = _("Họ và tên dài quá 200 ký tự.")
+    phone = ""
+    if (applicant.phone or "").strip():
+        try:
+            phone = normalize_phone(applicant.phone)
+        except InvalidIdentifier as exc:
+            problems["applicant.phone"] = exc.message
+    email = (applicant.email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems["applicant.email"] = _("Địa chỉ email không hợp lệ.")
+    if not (applicant.phone or "").strip() and not email:
+        problems["applicant.phone"] = _("Cần số điện thoại hoặc email của người nộp.")
+    address = normalize(applicant.address)
+    if len(address) > 300:
+        problems["applicant.address"] = _("Địa chỉ dài quá 300 ký tự.")
+    if problems:
+        return None, problems
+    return _CleanApplicant(number, name, phone, email, address), {}
+
+
+def submit_via_api(
+    *,
+    user: Any = None,
+    key: str,
+    version: ProcedureVersion,
+    form: Mapping[str, Any],
+    delivery: str,
+    delivery_address: str,
+    attachments: list[Attachment],
+    fingerprint: str,
+    agency: Agency | None = None,
+    client: Any = None,
+    applicant: Applicant | None = None,
+) -> tuple[Dossier, bool]:
+    """Create and submit a dossier in one go; a repeated key returns the first dossier.
+
+    Either `user` (the signed-in account, which owns the dossier) or `client` (a client
+    application with the dossiers.submit scope, submitting for `applicant`: the citizen's
+    account is found or created by the personal ID number and owns the dossier, and
+    `Dossier.submitted_by_client` names the client). Keys are scoped to the account or to
+    the client. Returns (dossier, created). Bad input raises DossierError with messages per
+    field, and nothing is stored, not even the key or the citizen, so a corrected retry may
+    reuse the key.
+    """
+    if (user is None) == (client is None):
+        raise ValueError("submit_via_api needs exactly one of user and client")
+    if client is None and applicant is not None:
+        raise errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant")
+    scope = {"client": client} if client is not None else {"owner": user}
+    existing = _replayed(scope, key, fingerprint)
+    if existing is not None:
+        return existing, False
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(key=key, request_hash=fingerprint, **scope)
+            extra_errors: dict[str, str] = {}
+            clean: _CleanApplicant | None = None
+            if client is not None:
+                clean, extra_errors = _clean_applicant(applicant)
+            prepared = _check_api_input(
+                version, form, delivery, delivery_address, attachments, agency, extra_errors
+            )
+            if client is not None and clean is not None:
+                dossier = _channel_dossier(client, clean, prepared, stored)
+            else:
+                dossier = _api_dossier(user, prepared, stored)
+            record.dossier = dossier
+            record.save(update_fields=["dossier"])
+    except IntegrityError:
+        _forget(stored)
+        existing = _replayed(scope, key, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        _forget(stored)
+        raise
+    return dossier, True
+
+
+def _replayed(scope: Mapping[str, Any], key: str, fingerprint: str) -> Dossier | None:
+    record = (
+        IdempotencyKey.objects.filter(key=key, **scope)
+        .select_related("dossier__version__procedure", "dossier__agency")
+        .first()
+    )
+    if record is None or record.dossier is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict(errors.IDEMPOTENCY_KEY_REUSED)
+    return record.dossier
+
+
+@dataclass
+class _ApiInput:
+    version: ProcedureVersion
+    agency: Agency
+    form: dict[str, Any]
+    delivery: str
+    delivery_address: str
+    files: list[tuple[ComponentRequirement, str, bytes]]
+
+
+def _check_api_input(
+    version: ProcedureVersion,
+    form: Mapping[str, Any],
+    delivery: str,
+    delivery_address: str,
+    attachments: list[Attachment],
+    agency: Agency | None,
+    extra_errors: Mapping[str, str],
+) -> _ApiInput:
+    check_can_submit_online(version)
+    chosen = agency_for(version, agency)
+    cleaned, form_errors = eforms.validate(version.eform_schema, dict(form))
+    problems = {**extra_errors, **{f"form.{k}": v for k, v in form_errors.items()}}
+    problems.update(delivery_errors(version, delivery, delivery_address))
+    decoded: list[tuple[ComponentRequirement, str, bytes]] = []
+    total = 0
+    for index, att in enumerate(attachments):
+        component = _resolve_component(version, att.component)
+        if component is None:
+            problems[f"attachments.{index}.component"] = str(errors.UNKNOWN_COMPONENT.message)
+            continue
+        try:
+            content = base64.b64decode(att.content_base64, validate=True)
+        except ValueError:
+            problems[f"attachments.{index}.content_base64"] = _("Nội dung tệp không phải base64.")
+            continue
+        try:
+            check_file(att.filename, content, already_in_dossier=total)
+        except RejectedFile as exc:
+            problems[f"attachments.{index}"] = exc.message
+            continue
+        total += len(content)
+        decoded.append((component, normalize(att.filename)[:255] or "tep", content))
+    have = {c.pk for c, _, _ in decoded}
+    for component in version.components.all():
+        if component.required and component.pk not in have:
+            problems[f"attachments.{component.code or component.position}"] = _(
+                "Chưa đính kèm “%(name)s”."
+            ) % {"name": component.name[:120]}
+    if problems:
+        raise errors.invalid_input(problems)
+    return _ApiInput(
+        version,
+        chosen,
+        cleaned,
+        delivery,
+        normalize(delivery_address) if delivery == "post" else "",
+        decoded,
+    )
+
+
+def _store_api_dossier(dossier: Dossier, prepared: _ApiInput, stored: list[str]) -> None:
+    for component, name, content in prepared.files:
+        kind = check_file(name, content, already_in_dossier=0)
+        item = DossierFile(
+            dossier=dossier,
+            component=component,
+            original_name=name,
+            kind=kind,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        item.file.save(name, ContentFile(content), save=False)
+        stored.append(item.file.name or "")
+        item.save()
+
+
+def _new_api_dossier(prepared: _ApiInput, **values: Any) -> Dossier:
+    version = prepared.version
+    return Dossier.objects.create(
+        version=version,
+        agency=prepared.agency,
+        channel=Dossier.Channel.API,
+        form_data=prepared.form,
+        delivery=prepared.delivery,
+        delivery_address=prepared.delivery_address,
+        fee_total=version.total_fee,
+        fee_status=Dossier.FeeStatus.UNPAID if version.total_fee else Dossier.FeeStatus.NONE,
+        **values,
+    )
+
+
+def _api_dossier(user: Any, prepared: _ApiInput, stored: list[str]) -> Dossier:
+    citizen = _citizen(user)
+    dossier = _new_api_dossier(
+        prepared,
+        owner=user,
+        applicant_name=(citizen.full_name if citizen else "") or user.display_name,
+        applicant_phone=(citizen.phone if citizen else "") or (user.phone or ""),
+        applicant_email=(citizen.email if citizen else "") or user.email,
+        applicant_address=citizen.address if citizen else "",
+    )
+    _store_api_dossier(dossier, prepared, stored)
+    _finish_submission(dossier, user=user)
+    return dossier
+
+
+def _channel_dossier(
+    client: Any, applicant: _CleanApplicant, prepared: _ApiInput, stored: list[str]
+) -> Dossier:
+    """A dossier a client application submits for a citizen: the citizen's account (found or
+    created by the personal ID number, as at the counter) owns it; the client is recorded."""
+    from tinhso.people.actions import ensure_citizen_account
+    from tinhso.people.clients import audit_label
+
+    owner = ensure_citizen_account(
+        personal_id=applicant.personal_id,
+        full_name=applicant.full_name,
+        email=applicant.email,
+        phone=applicant.phone,
+        source=audit_label(client),
+    )
+    dossier = _new_api_dossier(
+        prepared,
+        owner=owner,
+        submitted_by_client=client,
+        applicant_name=applicant.full_name,
+        applicant_phone=applicant.phone,
+        applicant_email=applicant.email,
+        applicant_address=applicant.address,
+    )
+    _store_api_dossier(dossier, prepared, stored)
+    _finish_submission(
+        dossier,
+        user=audit_label(client),
+        extra={
+            "submitted_by_client": [None, client.name],
+            "owner": [None, owner.get_username()],
+        },
+    )
+    return dossier
+
+
+def withdraw(dossier: Dossier, *, user: Any, reason: str = "") -> Dossier:
+    """Rút hồ sơ: only while it waits for reception."""
+    _owned(dossier, user)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if not locked.can_be_withdrawn():
+            raise DossierError(errors.TOO_LATE_TO_WITHDRAW)
+        before = audit.snapshot(locked, ["state"])
+        locked.state = Dossier.State.WITHDRAWN
+        locked.save(update_fields=["state", "updated_at"])
+        note = normalize(reason)[:1000]
+        _event(locked, f"Công dân rút hồ sơ. {note}".strip())
+        audit.record(
+            "dossier.withdrawn",
+            locked,
+            actor=user,
+            changes={**audit.diff(before, audit.snapshot(locked, ["state"])), "reason": note},
+        )
+    return locked
+
+
+def rate(dossier: Dossier, level: str, comment: str = "", *, user: Any) -> Rating:
+    """Đánh giá mức độ hài lòng: once per dossier."""
+    _owned(dossier, user)
+    if level not in Rating.Level.values:
+        raise errors.invalid(errors.RATING_REQUIRED, "level")
+    comment = normalize(comment)[:2000]
+    if level == Rating.Level.NOT_SATISFIED and not comment:
+        raise errors.invalid(errors.RATING_REASON_REQUIRED, "comment")
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if not locked.can_be_rated():
+            raise DossierError(errors.NOT_SUBMITTED_YET)
+        if Rating.objects.filter(dossier=locked).exists():
+            raise DossierError(errors.ALREADY_RATED)
+        rating = Rating.objects.create(dossier=locked, level=level, comment=comment)
+        audit.record(
+            "dossier.rated",
+            locked,
+            actor=user,
+            changes={"rating": [None, {"level": level, "comment": comment}]},
+        )
+    return rating
+
+
+def answer_supplement(
+    dossier: Dossier, data: Mapping[str, Any] | None, note: str = "", *, user: Any
+) -> Dossier:
+    """Nộp bổ sung: corrected fields and the files added meanwhile; the clock runs again."""
+    _owned(dossier, user)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        request = locked.open_supplement()
+        if locked.state != Dossier.State.SUPPLEMENT_REQUESTED or request is None:
+            raise DossierError(errors.NO_OPEN_SUPPLEMENT)
+        merged = dict(locked.form_data)
+        if data:
+            merged.update({k: v for k, v in data.items() if k in request.fields})
+        cleaned, problems = eforms.validate(locked.version.eform_schema, merged)
+        asked = set(request.components.values_list("pk", flat=True))
+        added = set(locked.files.filter(supplement=request).values_list("component_id", flat=True))
+        for component in request.components.all():
+            if component.pk in asked - added:
+                problems[f"component-{component.pk}"] = _("Chưa bổ sung “%(name)s”.") % {
+                    "name": component.name[:120]
+                }
+        changed = any(merged.get(k) != locked.form_data.get(k) for k in request.fields)
+        if not (added or changed or normalize(note).strip()):
+            # An empty answer would restart the legal clock with nothing for the officer to
+            # look at: something must be sent (a file, a corrected field or an explanation).
+            problems["note"] = _(
+                "Chưa có nội dung bổ sung: hãy tải lên giấy tờ, sửa thông tin được yêu cầu "
+                "hoặc ghi giải trình."
+            )
+        if problems:
+            raise errors.invalid_input(problems)
+        before = audit.snapshot(locked, DOSSIER_FIELDS)
+        now = timezone.now()
+        request.answered_at = now
+        request.answer_note = normalize(note)[:2000]
+        request.save(update_fields=["answered_at", "answer_note"])
+        locked.form_data = cleaned
+        if locked.received_at is None:  # asked at reception: back to the reception desk
+            locked.state = Dossier.State.SUBMITTED
+            locked.appointment_at = recomputed_appointment(locked, now)
+        else:  # asked in processing: the clock runs again, shifted by the pause
+            locked.state = Dossier.State.RECEIVED
+            _resume_clock(locked, request, now)
+        locked.save()
+        _event(
+            locked,
+            "Công dân đã nộp bổ sung hồ sơ; hồ sơ chờ tiếp nhận lại."
+            if locked.received_at is None
+            else "Công dân đã nộp bổ sung hồ sơ; thời hạn giải quyết được tính tiếp.",
+            now,
+        )
+        audit.record(
+            "dossier.supplement_answered",
+            locked,
+            actor=user,
+            changes=audit.diff(before, audit.snapshot(locked, DOSSIER_FIELDS)),
+        )
+    return locked
