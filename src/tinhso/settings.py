@@ -372,6 +372,16 @@ DOSSIER_RECEPTION_CUTOFF = env(
     doc="Dossiers received at or after this time count from 07:30 on the next working day "
     "(the 15:00 rule; its article is UNCONFIRMED).",
 )
+DOSSIER_WITHIN_DAY = env(
+    "TINHSO_DOSSIER_WITHIN_DAY",
+    "end_of_day",
+    doc="What a time limit of 'trong ngày' means: end_of_day (due at the end of the working "
+    "day the clock starts) or working_day (8 working hours). UNCONFIRMED.",
+)
+if DOSSIER_WITHIN_DAY not in {"end_of_day", "working_day"}:
+    raise ConfigurationError(
+        f"TINHSO_DOSSIER_WITHIN_DAY={DOSSIER_WITHIN_DAY!r}: set it to end_of_day or working_day"
+    )
 DOSSIER_DUE_SOON_HOURS = env_int(
     "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
 )

@@ -80,14 +80,23 @@ DATA = {
         "Vietnamese whatever the browsing language; rendered under translation.override('vi')"
     ),
     (
-        "dossiers/actions.py",
+        "dossiers/actions/submission.py",
         "_submitted_message",
     ): "the submission e-mail, a record (see RECORD_CALLS)",
-    ("dossiers/actions.py", "_tell_citizen"): "the greeting of a notification (RECORD_CALLS)",
-    ("dossiers/actions.py", "_when"): "a moment inside a record or notification",
-    ("dossiers/actions.py", "DEFAULT_STEP_NAME"): "stored as the step record's name: data",
-    ("dossiers/actions.py", "RETURN_WAYS"): "how a result was returned, inside history events",
-    ("dossiers/actions.py", "remind_apologies"): "the e-mail to the agency's leaders, a record",
+    (
+        "dossiers/actions/_common.py",
+        "_tell_citizen",
+    ): "the greeting of a notification (RECORD_CALLS)",
+    ("dossiers/actions/_common.py", "_when"): "a moment inside a record or notification",
+    ("dossiers/actions/_common.py", "DEFAULT_STEP_NAME"): "stored as the step record's name: data",
+    (
+        "dossiers/actions/results.py",
+        "RETURN_WAYS",
+    ): "how a result was returned, inside history events",
+    (
+        "dossiers/actions/processing.py",
+        "remind_apologies",
+    ): "the e-mail to the agency's leaders, a record",
 }
 # Management commands talk to the operator on a console, in the project's language, as
 # Django's own commands do: their texts are not translated.
