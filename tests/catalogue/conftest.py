@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tinhso.catalogue import actions
+from tests import factories
+from tests.factories import sign_in as sign_in  # the catalogue tests import it from here
+from tests.factories import spec as spec
 from tinhso.catalogue.models import Procedure
-from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared/domain/samples/procedures/opengov-dvcqg"
 
@@ -32,45 +33,9 @@ BIRTH_LAYOUT = {
 }
 
 
-def spec(name: str, **overrides) -> VersionSpec:
-    values = {
-        "name": name,
-        "processing_days": Decimal("3"),
-        "online_type": "mot_phan",
-        "channels": ["online", "counter", "post"],
-        "fees": [],
-        "result_name": "Giấy chứng nhận",
-        "components": [ComponentSpec(name="Tờ khai", originals=1)],
-    }
-    values.update(overrides)
-    return VersionSpec(**values)
-
-
 @pytest.fixture
 def publish(db) -> Callable[..., Procedure]:
-    def make(
-        code: str,
-        name: str,
-        *,
-        field=("G15-TP07", "Hộ tịch"),
-        popularity=0,
-        levels=("commune",),
-        agency=None,
-        **overrides,
-    ):
-        procedure, _ = actions.save_procedure(
-            code=code,
-            field_code=field[0],
-            field_name=field[1],
-            spec=spec(name, **overrides),
-            actor=None,
-            levels=list(levels),
-            popularity=popularity,
-            agency=agency,
-        )
-        return procedure
-
-    return make
+    return factories.procedure
 
 
 @pytest.fixture
@@ -107,52 +72,10 @@ def civil_status(publish) -> dict[str, Procedure]:
 @pytest.fixture
 def staff(db):
     """A catalogue administrator, signed in with a verified second factor."""
-    from tinhso.people import actions as people_actions
-
-    user = people_actions.create_official(
-        username="quantri",
-        full_name="Quản Trị Viên",
-        email="quantri@example.com",
-        password="mat-khau-rat-dai-2025",
-        actor=None,
-        is_staff=True,
-        is_superuser=True,
-    )
-    people_actions.enroll_totp(user, actor=None)
-    return user
-
-
-def sign_in(client, user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.get(user=user)
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
+    return factories.official("quantri", is_staff=True, totp=True)
 
 
 @pytest.fixture
 def agencies(db):
-    from tinhso.places.models import Agency, Province
-
-    province = Province.objects.create(
-        code=66, name="Đắk Lắk", division_type="tỉnh", codename="dak_lak"
-    )
-    committee = Agency.objects.create(
-        code="000.00.00.H66",
-        name="Ủy ban nhân dân tỉnh Đắk Lắk",
-        short_name="UBND",
-        level=Agency.Level.PROVINCE,
-        province=province,
-    )
-    sxd = Agency.objects.create(
-        code="000.00.07.H66",
-        name="Sở Xây dựng tỉnh Đắk Lắk",
-        short_name="SXD",
-        level=Agency.Level.DEPARTMENT,
-        parent=committee,
-        province=province,
-    )
-    return {"UBND": committee, "SXD": sxd}
+    root = factories.committee(factories.province())
+    return {"UBND": root, "SXD": factories.department(root, "SXD")}

@@ -228,24 +228,9 @@ def test_a_delivered_notification_keeps_no_address_or_text(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_the_admin_never_shows_a_pending_notification_text(client):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from tests import factories
 
-    from tinhso.people import actions as people_actions
-
-    admin = people_actions.create_official(
-        username="quantri",
-        full_name="Quản Trị Viên",
-        email="quantri@example.com",
-        password="mat-khau-rat-dai-2025",
-        actor=None,
-        is_staff=True,
-        is_superuser=True,
-    )
-    people_actions.enroll_totp(admin, actor=None)
-    client.force_login(admin)
-    session = client.session
-    session["otp_device_id"] = TOTPDevice.objects.get(user=admin).persistent_id
-    session.save()
+    factories.sign_in(client, factories.official("quantri", is_staff=True, totp=True))
     message = notify.notify("sms", "0912345678", "", "Mã tra cứu: K7Q2-9XPM")
     page = client.get(f"/quan-tri/core/outboxmessage/{message.pk}/change/")
     assert page.status_code == 200

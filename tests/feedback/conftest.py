@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
+from tests import factories
 from tinhso.feedback import actions
 from tinhso.feedback.media import clean_photo
 from tinhso.feedback.models import Attribute, Category, Report
-from tinhso.people import actions as people_actions
 from tinhso.people.models import User
 from tinhso.places.models import Agency, Commune, Province
 
@@ -31,63 +31,34 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def province(db) -> Province:
-    return Province.objects.create(
-        code=66, name="Đắk Lắk", division_type="tỉnh", codename="dak_lak"
-    )
+    return factories.province()
 
 
 @pytest.fixture
 def communes(province) -> dict[str, Commune]:
-    def make(code: int, name: str, kind: str = "phường") -> Commune:
-        return Commune.objects.create(
-            code=code, name=name, division_type=kind, codename=name, province=province
-        )
-
     return {
-        "buon-ma-thuot": make(24121, "Buôn Ma Thuột"),
-        "tan-lap": make(24133, "Tân Lập"),
-        "ea-kao": make(24169, "Ea Kao", "xã"),
+        "buon-ma-thuot": factories.commune(province, 24121, "Buôn Ma Thuột"),
+        "tan-lap": factories.commune(province, 24133, "Tân Lập"),
+        "ea-kao": factories.commune(province, 24169, "Ea Kao", "xã"),
     }
 
 
 @pytest.fixture
 def agencies(province, communes) -> dict[str, Agency]:
-    committee = Agency.objects.create(
-        code="000.00.00.H66",
-        name="Ủy ban nhân dân tỉnh Đắk Lắk",
-        short_name="UBND",
-        level=Agency.Level.PROVINCE,
-        province=province,
-    )
+    root = factories.committee(province)
 
-    def child(code: str, name: str, short: str, level: str, **extra: object) -> Agency:
-        return Agency.objects.create(
-            code=code,
-            name=name,
-            short_name=short,
-            level=level,
-            parent=committee,
-            province=province,
-            **extra,
+    def commune_committee(code: str, key: str, name: str) -> Agency:
+        return factories.agency(
+            root, code, name, "UBND", Agency.Level.COMMUNE, commune=communes[key]
         )
 
     return {
-        "UBND": committee,
-        "SXD": child("000.00.07.H66", "Sở Xây dựng tỉnh Đắk Lắk", "SXD", Agency.Level.DEPARTMENT),
-        "BMT": child(
-            "000.01.50.H66",
-            "Ủy ban nhân dân phường Buôn Ma Thuột",
-            "UBND",
-            Agency.Level.COMMUNE,
-            commune=communes["buon-ma-thuot"],
+        "UBND": root,
+        "SXD": factories.department(root, "SXD"),
+        "BMT": commune_committee(
+            "000.01.50.H66", "buon-ma-thuot", "Ủy ban nhân dân phường Buôn Ma Thuột"
         ),
-        "EAKAO": child(
-            "000.03.50.H66",
-            "Ủy ban nhân dân xã Ea Kao",
-            "UBND",
-            Agency.Level.COMMUNE,
-            commune=communes["ea-kao"],
-        ),
+        "EAKAO": commune_committee("000.03.50.H66", "ea-kao", "Ủy ban nhân dân xã Ea Kao"),
     }
 
 
@@ -178,16 +149,7 @@ def submitted(new_report) -> Report:
 @pytest.fixture
 def make_official(db) -> Callable[..., User]:
     def make(username: str, *, roles: tuple[tuple[str, Agency], ...] = ()) -> User:
-        user = people_actions.create_official(
-            username=username,
-            full_name=f"Cán bộ {username}",
-            email=f"{username}@example.com",
-            password="mat-khau-rat-dai-2025",
-            actor=None,
-        )
-        for role, agency in roles:
-            people_actions.grant_role(user, agency, role, actor=None)
-        return user
+        return factories.official(username, roles=roles)
 
     return make
 

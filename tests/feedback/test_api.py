@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import sign_in
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions
 from tinhso.people.models import Role
@@ -18,14 +18,6 @@ NOT_FOUND = {
     "message": "Không tìm thấy phản ánh.",
     "detail": "Không tìm thấy phản ánh.",
 }
-
-
-def sign_in(client, user):
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
 
 
 @pytest.fixture

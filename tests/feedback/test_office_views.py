@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import sign_in
 from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions
@@ -23,16 +23,6 @@ from .conftest import jpeg
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 QUEUE = "/can-bo/phan-anh/"
-
-
-def sign_in(client, user):
-    """Signed in with the second factor, as the sign-in pages leave an official."""
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def page(pk: int) -> str:

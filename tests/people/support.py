@@ -8,9 +8,8 @@ import time
 import pyotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import PASSWORD as PASSWORD  # the people tests import it from here
 from tinhso.people.models import User
-
-PASSWORD = "mat-khau-rat-dai-2025"
 
 
 def totp_for(user: User) -> pyotp.TOTP:
