@@ -80,3 +80,25 @@ def test_json_keys_are_inspected_too(rf):
     request = rf.post("/api/v1/x", json.dumps({"a\x00": 1}), content_type="application/json")
     with pytest.raises(MalformedInput):
         inspect(request)
+
+
+@pytest.mark.parametrize(
+    "body, boundary",
+    [
+        (b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x--\r\n", "x"),
+        (b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x", "x"),  # cut off
+        (b'--x\r\nContent-Disposition: form-data; name=f; filename="a.pdf"\r\n\r\n%PDF\r\n', "x"),
+    ],
+)
+def test_multipart_to_a_json_operation_is_refused_by_the_api_not_a_500(body, boundary):
+    # The edge reads the form to inspect it; the JSON operation then reads the body, which
+    # Django refuses once the stream is consumed (RawPostDataException: a 500 before).
+    before = (Dossier.objects.count(), AuditRecord.objects.count())
+    response = Client().generic(
+        "POST",
+        "/api/v1/dossiers/lookup",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert 400 <= response.status_code < 500
+    assert (Dossier.objects.count(), AuditRecord.objects.count()) == before
