@@ -88,9 +88,10 @@ def test_unknown_or_inactive_procedure_is_404(client, civil_status):
     from tinhso.catalogue import actions
 
     response = client.get("/api/v1/procedures/9.999999")
+    text = "Không có thủ tục đang công bố mã 9.999999."
     assert (response.status_code, response.json()) == (
         404,
-        {"detail": "Không có thủ tục đang công bố mã 9.999999."},
+        {"code": "catalogue.procedure_not_found", "message": text, "detail": text},
     )
     actions.set_active(civil_status["death"], False, actor=None)
     assert client.get("/api/v1/procedures/1.000656").status_code == 404

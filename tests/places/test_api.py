@@ -50,7 +50,8 @@ def test_communes_of_a_province(client, django_assert_num_queries):
 def test_communes_of_an_unknown_province_is_a_404(client, code):
     response = client.get(f"{BASE}/provinces/{code}/communes")
     assert response.status_code == 404
-    assert response.json() == {"detail": f"Không có tỉnh, thành phố mã {code}."}
+    text = f"Không có tỉnh, thành phố mã {code}."
+    assert response.json() == {"code": "places.province_not_found", "message": text, "detail": text}
 
 
 @pytest.mark.parametrize("q", ["buon ma thuot", "Buôn Ma Thuột", "BUÔN MA THUỘT", "phường buôn ma"])
@@ -106,7 +107,12 @@ def test_legacy_province_and_its_successor(client):
 def test_unknown_legacy_province_is_a_404(client):
     response = client.get(f"{BASE}/legacy-provinces/3")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Không có tỉnh cũ (trước 1/7/2025) mã 3."}
+    text = "Không có tỉnh cũ (trước 1/7/2025) mã 3."
+    assert response.json() == {
+        "code": "places.legacy_province_not_found",
+        "message": text,
+        "detail": text,
+    }
 
 
 @pytest.mark.usefixtures("demo")
@@ -141,7 +147,12 @@ class TestAgencies:
     def test_unknown_agency_is_a_404(self, client):
         response = client.get(f"{BASE}/agencies/000.00.99.H66")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Không có cơ quan, đơn vị mã định danh 000.00.99.H66."}
+        text = "Không có cơ quan, đơn vị mã định danh 000.00.99.H66."
+        assert response.json() == {
+            "code": "places.agency_not_found",
+            "message": text,
+            "detail": text,
+        }
 
     def test_all_active_agencies(self, client, django_assert_num_queries):
         with django_assert_num_queries(1):
@@ -175,7 +186,12 @@ class TestAgencies:
     def test_unknown_parent_is_a_404_and_unknown_level_a_422(self, client):
         response = client.get(f"{BASE}/agencies", {"parent": "000.00.00.H99"})
         assert response.status_code == 404
-        assert response.json() == {"detail": "Không có cơ quan, đơn vị mã định danh 000.00.00.H99."}
+        text = "Không có cơ quan, đơn vị mã định danh 000.00.00.H99."
+        assert response.json() == {
+            "code": "places.agency_not_found",
+            "message": text,
+            "detail": text,
+        }
         assert client.get(f"{BASE}/agencies", {"level": "ministry"}).status_code == 422
 
     def test_the_api_is_read_only(self, client):

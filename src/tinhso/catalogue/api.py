@@ -12,15 +12,19 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
-from tinhso.catalogue import queries
+from tinhso.catalogue import errors, queries
 from tinhso.catalogue.models import Procedure, ProcedureVersion
 
 router = Router()
 
 
 class Message(Schema):
+    """A refusal (tinhso.core.errors), answered by the API's one handler."""
+
+    code: str
+    message: str
     detail: str
 
 
@@ -146,9 +150,9 @@ def get_procedure(request: HttpRequest, code: str) -> object:
     try:
         version = queries.published_version(code)
     except ProcedureVersion.DoesNotExist:
-        return Status(
-            404, {"detail": _("Không có thủ tục đang công bố mã %(code)s.") % {"code": code}}
-        )
+        raise errors.PROCEDURE_NOT_FOUND(
+            _("Không có thủ tục đang công bố mã %(code)s.") % {"code": code}
+        ) from None
     procedure = version.procedure
     procedure.current_version = version
     return {

@@ -29,3 +29,8 @@ CODE_MISSING = _d("code_missing", Kind.INVALID, _("Vui lòng nhập mã thủ t�
 CODE_TAKEN = _d("code_taken", Kind.CONFLICT, _("Mã thủ tục này đã có trong danh mục."))
 READ_ONLY_FIELD = _d("read_only_field", Kind.INVALID, _("Trường này không sửa được."))
 NOT_A_DRAFT = _d("not_a_draft", Kind.CONFLICT, _("Chỉ sửa hoặc công bố được bản nháp."))
+
+# --- out of reach (404): the public read API ---
+PROCEDURE_NOT_FOUND = _d(
+    "procedure_not_found", Kind.NOT_FOUND, _("Không có thủ tục đang công bố này.")
+)

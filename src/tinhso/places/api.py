@@ -1,17 +1,25 @@
-"""Public, read-only API of administrative units and agencies, mounted at /api/v1/places."""
+"""Public, read-only API of administrative units and agencies, mounted at /api/v1/places.
+
+An unknown code is a `places.*_not_found` error, answered by the API's one handler (404)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
 
-from tinhso.places import queries
+from tinhso.core.errors import DomainError
+from tinhso.places import errors, queries
 from tinhso.places.models import Agency, Commune, LegacyProvince, Province
 
 router = Router()
 
 
 class Message(Schema):
+    """A refusal (tinhso.core.errors): its stable code and the Vietnamese message."""
+
+    code: str
+    message: str
     detail: str
 
 
@@ -72,16 +80,14 @@ class AgencyFilter(Schema):
     level: Agency.Level | None = None
 
 
-def _not_found(detail: str) -> Status[dict[str, str]]:
-    return Status(404, {"detail": detail})
+def _no_province(code: int) -> DomainError:
+    return errors.PROVINCE_NOT_FOUND(_("Không có tỉnh, thành phố mã %(code)s.") % {"code": code})
 
 
-def _no_province(code: int) -> Status[dict[str, str]]:
-    return _not_found(f"Không có tỉnh, thành phố mã {code}.")
-
-
-def _no_agency(code: str) -> Status[dict[str, str]]:
-    return _not_found(f"Không có cơ quan, đơn vị mã định danh {code}.")
+def _no_agency(code: str) -> DomainError:
+    return errors.AGENCY_NOT_FOUND(
+        _("Không có cơ quan, đơn vị mã định danh %(code)s.") % {"code": code}
+    )
 
 
 @router.get("/provinces", response=list[ProvinceOut], summary="Tỉnh, thành phố (34)")
@@ -98,7 +104,7 @@ def list_communes_of_province(request: HttpRequest, code: int) -> object:
     try:
         province = Province.objects.get(code=code)
     except Province.DoesNotExist:
-        return _no_province(code)
+        raise _no_province(code) from None
     return queries.communes_of(province)
 
 
@@ -120,7 +126,9 @@ def get_legacy_province(request: HttpRequest, code: int) -> object:
     try:
         return LegacyProvince.objects.select_related("successor").get(code=code)
     except LegacyProvince.DoesNotExist:
-        return _not_found(f"Không có tỉnh cũ (trước 1/7/2025) mã {code}.")
+        raise errors.LEGACY_PROVINCE_NOT_FOUND(
+            _("Không có tỉnh cũ (trước 1/7/2025) mã %(code)s.") % {"code": code}
+        ) from None
 
 
 @router.get(
@@ -134,7 +142,7 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilter]) -> object:
         try:
             parent = queries.agency_by_code(filters.parent)
         except Agency.DoesNotExist:
-            return _no_agency(filters.parent)
+            raise _no_agency(filters.parent) from None
     return queries.agencies(parent=parent, level=filters.level)
 
 
@@ -147,4 +155,4 @@ def get_agency(request: HttpRequest, code: str) -> object:
     try:
         return queries.agency_by_code(code)
     except Agency.DoesNotExist:
-        return _no_agency(code)
+        raise _no_agency(code) from None

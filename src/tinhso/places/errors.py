@@ -57,3 +57,10 @@ CHILDREN_ACTIVE = _d(
     Kind.CONFLICT,
     _("Còn đơn vị trực thuộc đang hoạt động: cần ngừng hoạt động các đơn vị đó trước."),
 )
+
+# --- out of reach (404): the public read API ---
+PROVINCE_NOT_FOUND = _d("province_not_found", Kind.NOT_FOUND, _("Không có tỉnh, thành phố này."))
+LEGACY_PROVINCE_NOT_FOUND = _d(
+    "legacy_province_not_found", Kind.NOT_FOUND, _("Không có tỉnh cũ (trước 1/7/2025) này.")
+)
+AGENCY_NOT_FOUND = _d("agency_not_found", Kind.NOT_FOUND, _("Không có cơ quan, đơn vị này."))
