@@ -4,32 +4,17 @@ in the people admin."""
 from __future__ import annotations
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests import factories
 from tinhso.core.models import AuditRecord
 from tinhso.feedback.models import Report, RoutingRule
-from tinhso.people import actions as people_actions
 from tinhso.people.clients import hash_key
 from tinhso.people.models import ApiClient
 
 
 @pytest.fixture
 def admin_client(client, db):
-    user = people_actions.create_official(
-        username="quantri",
-        full_name="Quản trị",
-        email="qt@example.com",
-        password="mat-khau-rat-dai-2025",
-        actor=None,
-        is_staff=True,
-        is_superuser=True,
-    )
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
+    return factories.sign_in(client, factories.official("quantri", is_staff=True))
 
 
 @pytest.mark.parametrize("page", ["category", "routingrule", "report"])
