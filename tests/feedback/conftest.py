@@ -147,6 +147,13 @@ def submitted(new_report) -> Report:
 
 
 @pytest.fixture
+def citizen(db) -> User:
+    return factories.citizen(
+        "066190001234", phone="0987654321", email="binh@example.com", name="Trần Thị Bình"
+    )
+
+
+@pytest.fixture
 def make_official(db) -> Callable[..., User]:
     def make(username: str, *, roles: tuple[tuple[str, Agency], ...] = ()) -> User:
         return factories.official(username, roles=roles)

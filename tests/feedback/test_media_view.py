@@ -4,7 +4,6 @@ the handling agency's officials; 404 for anyone else and for what does not exist
 
 from __future__ import annotations
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tinhso.feedback import actions
@@ -15,17 +14,6 @@ from tinhso.people.models import Role
 
 from .conftest import jpeg
 from .test_office_views import sign_in
-
-
-@pytest.fixture
-def citizen(db):
-    return people_actions.register_citizen(
-        full_name="Trần Thị Bình",
-        personal_id="066190001234",
-        password="mat-khau-rat-dai-2025",
-        phone="0987654321",
-        email="binh@example.com",
-    )
 
 
 def _report(new_report, *, public: bool, reporter=None):

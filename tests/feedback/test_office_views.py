@@ -16,7 +16,6 @@ from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.feedback import actions
 from tinhso.feedback.models import Event, Photo, Report
-from tinhso.people import actions as people_actions
 from tinhso.people.models import Role
 
 from .conftest import jpeg
@@ -46,17 +45,6 @@ def colleague(make_official, agencies):
 @pytest.fixture
 def other(make_official, agencies):
     return make_official("eakao", roles=((Role.SPECIALIST, agencies["EAKAO"]),))
-
-
-@pytest.fixture
-def citizen(db):
-    return people_actions.register_citizen(
-        full_name="Trần Thị Bình",
-        personal_id="066190001234",
-        password="mat-khau-rat-dai-2025",
-        phone="0987654321",
-        email="binh@example.com",
-    )
 
 
 def world(report: Report) -> tuple:

@@ -12,23 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tinhso.core.models import OutboxMessage
 from tinhso.feedback import actions
 from tinhso.feedback.models import Follower, Report
-from tinhso.people import actions as people_actions
 from tinhso.people.models import Role
 
 from .conftest import jpeg
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def citizen(db):
-    return people_actions.register_citizen(
-        full_name="Trần Thị Bình",
-        personal_id="066190001234",
-        password="mat-khau-rat-dai-2025",
-        phone="0987654321",
-        email="binh@example.com",
-    )
 
 
 def test_the_list_shows_published_reports_without_contact_details(client, new_report, lights):

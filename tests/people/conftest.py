@@ -7,8 +7,10 @@ from collections.abc import Callable
 import pytest
 
 from tests import factories
-from tinhso.people.models import User
+from tinhso.people.models import Role, User
 from tinhso.places.models import Agency, Province
+
+from .support import current_code
 
 
 @pytest.fixture
@@ -38,6 +40,16 @@ def make_official(db) -> Callable[..., User]:
 @pytest.fixture
 def make_citizen(db) -> Callable[..., User]:
     return factories.citizen
+
+
+@pytest.fixture
+def admin_client(client, make_official, agencies):
+    """An administrator signed in through the sign-in pages (password, then TOTP code)."""
+    admin = make_official("quantri", is_staff=True, roles=((Role.ADMINISTRATOR, agencies["UBND"]),))
+    client.post("/dang-nhap/", {"username": "quantri", "password": factories.PASSWORD})
+    client.post("/dang-nhap/ma-xac-thuc/", {"code": current_code(admin)})
+    client.admin = admin
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -15,15 +15,6 @@ from .support import PASSWORD, current_code
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, make_official, agencies):
-    admin = make_official("quantri", is_staff=True, roles=((Role.ADMINISTRATOR, agencies["UBND"]),))
-    client.post("/dang-nhap/", {"username": "quantri", "password": PASSWORD})
-    client.post("/dang-nhap/ma-xac-thuc/", {"code": current_code(admin)})
-    client.admin = admin
-    return client
-
-
 def test_an_official_added_in_the_admin_is_created_by_the_action(admin_client):
     response = admin_client.post(
         "/quan-tri/people/user/add/",

@@ -16,9 +16,7 @@ from django.db import connection
 from tinhso.core.models import AuditRecord
 from tinhso.people import clients
 from tinhso.people.actions import PeopleError
-from tinhso.people.models import ApiClient, ApiClientUsage, Role
-
-from .support import PASSWORD, current_code
+from tinhso.people.models import ApiClient, ApiClientUsage
 
 pytestmark = pytest.mark.django_db
 
@@ -149,15 +147,6 @@ def test_concurrent_requests_are_counted_exactly():
 
 
 # --- admin -----------------------------------------------------------------------------------
-@pytest.fixture
-def admin_client(client, make_official, agencies):
-    admin = make_official("quantri", is_staff=True, roles=((Role.ADMINISTRATOR, agencies["UBND"]),))
-    client.post("/dang-nhap/", {"username": "quantri", "password": PASSWORD})
-    client.post("/dang-nhap/ma-xac-thuc/", {"code": current_code(admin)})
-    client.admin = admin
-    return client
-
-
 def test_adding_a_client_in_the_admin_issues_a_key_shown_once(admin_client):
     response = admin_client.post(
         "/quan-tri/people/apiclient/add/",
