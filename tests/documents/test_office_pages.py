@@ -145,6 +145,17 @@ def test_clerk_records_a_paper_document(client, offices):
     ).exists()
 
 
+def test_a_draft_for_an_agency_the_official_does_not_draft_for_is_403(client, offices):
+    # The page offers only their agencies; another one posted anyway is refused by the
+    # action's rule, as in the API (403), not by the list (it used to be a 422).
+    sxd = offices["SXD"]
+    _sign_in(client, sxd.specialist)
+    before = _snapshot()
+    post = _draft_post(sxd, agency=offices["STP"].agency.pk)
+    assert client.post("/van-ban/du-thao/moi/", post).status_code == 403
+    assert _snapshot() == before
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -398,7 +409,7 @@ def test_specialist_drafts_from_the_template_and_the_document_goes_all_the_way(c
     assert bytes(draft.files.get(kind="main").data).startswith(b"%PDF-")
 
     # The specialist may not approve; they submit to the signer, who approves and signs.
-    assert client.post(f"/van-ban/{draft.pk}/duyet/").status_code == 404
+    assert client.post(f"/van-ban/{draft.pk}/duyet/").status_code == 403
     # The agency's only leader is the signer, and still a choice in the review chain (the
     # list used to leave the signer out, and was empty); no step the specialist may not take.
     page = client.get(f"/van-ban/{draft.pk}/").content.decode()
@@ -418,7 +429,7 @@ def test_specialist_drafts_from_the_template_and_the_document_goes_all_the_way(c
     assert draft.state == "signed"
 
     # The clerk issues; the recipient inside the instance has it at once.
-    assert client.post(f"/van-ban/{draft.pk}/phat-hanh/").status_code == 404
+    assert client.post(f"/van-ban/{draft.pk}/phat-hanh/").status_code == 403  # not the clerk
     _sign_in(client, sxd.clerk)
     response = client.post(f"/van-ban/{draft.pk}/phat-hanh/", follow=True)
     html = response.content.decode()
@@ -467,7 +478,6 @@ def test_draft_from_an_uploaded_pdf_keeps_the_file(client, offices):
         ({"file": _upload("a.txt", b"van ban thuong")}, "Tệp dự thảo phải là tệp PDF hoặc DOCX."),
         ({"signer": "UBND"}, "Người ký phải là lãnh đạo của cơ quan ban hành."),
         ({"signer": "CLERK"}, "Lựa chọn không hợp lệ."),
-        ({"agency": "STP"}, "Lựa chọn không hợp lệ."),
         ({"unit": "VX 1"}, "Nhóm chữ viết tắt không hợp lệ trong ký hiệu: &#x27;VX 1&#x27;."),
         ({"doc_type": ""}, "Vui lòng chọn."),
     ],
@@ -570,11 +580,13 @@ def test_another_agencys_official_gets_404_for_every_step(client, offices, slug)
         ("tra-loi-thay-doi", "leader"),
     ],
 )
-def test_wrong_role_in_the_agency_gets_404_and_nothing_changes(client, offices, slug, who):
+def test_wrong_role_in_the_agency_gets_403_and_nothing_changes(client, offices, slug, who):
+    # The document is within their reach (their agency's): a role they do not hold for the
+    # step is 403, before the input is read, as in the API (documents/permissions.py).
     incoming = _incoming(offices)
     _sign_in(client, getattr(offices["STP"], who))
     before = _snapshot()
-    assert client.post(f"/van-ban/{incoming.pk}/{slug}/", {}).status_code == 404
+    assert client.post(f"/van-ban/{incoming.pk}/{slug}/", {}).status_code == 403
     assert _snapshot() == before
 
 

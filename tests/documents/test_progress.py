@@ -168,13 +168,14 @@ def test_page_offers_progress_to_the_assignee_and_shows_the_notes(client, office
     item.refresh_from_db()
     assert item.state == "progress" and item.get_state_display() in page
 
-    # A specialist of the agency who was not assigned: no form, and a POST is a 404.
+    # A specialist of the agency who was not assigned: no form, and a POST is a 403 (they see
+    # the document, and hold no role for this step: as the API).
     other = make_official("chuyenvien2_stp", (Role.SPECIALIST, stp.agency))
     _sign_in(client, other)
     page = client.get(f"/van-ban/{incoming.pk}/").content.decode()
     assert "Đã họp với các phòng" in page and 'name="progress-note"' not in page
     denied = client.post(f"/van-ban/{incoming.pk}/tien-do/", {"progress-note": "Ghi thay"})
-    assert denied.status_code == 404
+    assert denied.status_code == 403
     assert Progress.objects.count() == 1
 
 

@@ -56,7 +56,7 @@ def test_specialist_cannot_register(client, offices):
     _sign_in(client, offices["STP"].specialist)
     detail = client.get(f"/van-ban/{incoming.pk}/").content.decode()
     assert "Vào sổ văn bản đến" not in detail
-    assert client.post(f"/van-ban/{incoming.pk}/vao-so/").status_code == 404
+    assert client.post(f"/van-ban/{incoming.pk}/vao-so/").status_code == 403  # as the API
     incoming.refresh_from_db()
     assert incoming.state == "received"
 

@@ -482,7 +482,9 @@ def create_draft(
     transaction: a failed conversion saves nothing) and kept as the editable source file.
     `actor=None` is the platform itself (a command, the demo data): no drafter is recorded.
     """
-    if signer is not None and not permissions.may_sign(signer, agency):
+    if actor is not None:
+        _refuse(permissions.creating_draft(actor, agency, signer))
+    elif signer is not None and not permissions.may_sign(signer, agency):
         raise errors.invalid(errors.SIGNER_NOT_LEADER, "signer_username")
     subject = normalize(subject).strip()
     if not subject:
@@ -564,6 +566,16 @@ def _convert(docx: bytes) -> bytes:
         raise errors.invalid(errors.DOCX_UNREADABLE, "file", str(exc)) from None
 
 
+def _locked(document: Document) -> Document:
+    """The document's row, locked until the transaction ends (the caller holds one)."""
+    return Document.objects.select_for_update().get(pk=document.pk)
+
+
+def _refuse(refusal: DocumentError | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
 def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: Any) -> None:
     if doc.state not in allowed:
         raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
@@ -583,13 +595,7 @@ def _transition(doc: Document, allowed: set[str], new: str, action: str, actor: 
 # approval makes the draft APPROVED, the only state `sign_document` accepts.
 
 
-def current_step(document: Document) -> ReviewStep | None:
-    """The pending step of the current round: whose turn it is to review."""
-    return (
-        document.review_steps.filter(state=ReviewStep.State.PENDING)
-        .order_by("-round", "position")
-        .first()
-    )
+current_step = permissions.current_step
 
 
 def _reviewers_of_last_round(doc: Document) -> list[Any]:
@@ -608,11 +614,8 @@ def submit_draft(document: Document, *, reviewers: list[Any] | None = None, acto
     a head of unit or a leader of the agency, listed once.
     """
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.DRAFT:
-            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
-        if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
-            raise DocumentError(errors.NOT_DRAFTER)
+        doc = _locked(document)
+        permissions.require(permissions.submitting, actor, doc)
         chain = list(reviewers) if reviewers else _reviewers_of_last_round(doc)
         if doc.signer is not None and (not chain or chain[-1].pk != doc.signer_id):
             chain = [r for r in chain if r.pk != doc.signer_id] + [doc.signer]
@@ -655,22 +658,14 @@ def approve_draft(document: Document, *, actor: Any, comment: str = "") -> Docum
     """
     comment = normalize_block(comment)[:5_000]
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state == Document.State.DRAFT and not doc.review_steps.exists():
-            if doc.signer_id is not None and doc.signer_id != getattr(actor, "pk", None):
-                raise DocumentError(errors.NOT_DIRECT_APPROVER)
-            if doc.signer_id is None and not permissions.may_review(actor, doc.agency):
-                raise DocumentError(errors.NOT_REVIEWER)
+        doc = _locked(document)
+        permissions.require(permissions.approving, actor, doc)
+        allowed: set[str] = {Document.State.IN_REVIEW}
+        if permissions.is_direct_approval(doc):
             ReviewStep.objects.create(document=doc, round=1, position=1, reviewer=actor)
-            allowed: set[str] = {Document.State.DRAFT}
-        else:
-            allowed = {Document.State.IN_REVIEW}
-        if doc.state not in allowed:
-            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
+            allowed = {Document.State.DRAFT}
         step = current_step(doc)
-        assert step is not None  # IN_REVIEW always has a pending step
-        if step.reviewer_id != getattr(actor, "pk", None):
-            raise DocumentError(errors.NOT_YOUR_TURN)
+        assert step is not None  # the rule found the actor's pending step
         step.state = ReviewStep.State.APPROVED
         step.comment = comment
         step.acted_at = _now()
@@ -690,16 +685,13 @@ def return_draft(document: Document, *, comment: str, actor: Any) -> Document:
     """Trả lại: the current reviewer sends the draft back to the drafter with a comment; the
     later steps of the round are skipped. The drafter revises and resubmits."""
     comment = normalize_block(comment)
-    if not comment:
-        raise errors.invalid(errors.COMMENT_REQUIRED, "comment")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.IN_REVIEW:
-            raise DocumentError(errors.WRONG_STATE, state=doc.get_state_display())
+        doc = _locked(document)
+        permissions.require(permissions.returning, actor, doc)
+        if not comment:
+            raise errors.invalid(errors.COMMENT_REQUIRED, "comment")
         step = current_step(doc)
-        assert step is not None
-        if step.reviewer_id != getattr(actor, "pk", None):
-            raise DocumentError(errors.NOT_YOUR_TURN)
+        assert step is not None  # the rule found the actor's pending step
         now = _now()
         step.state = ReviewStep.State.RETURNED
         step.comment = comment[:5_000]
@@ -731,6 +723,7 @@ def revise_draft(
 ) -> Document:
     """Sửa dự thảo: the drafter uploads a new version (PDF or DOCX) of a draft that is not
     under review. The current main and source files become earlier versions (kept)."""
+    permissions.require(permissions.revising, actor, document)  # before converting; again below
     if (pdf is None) == (docx is None):
         raise errors.invalid(errors.FILE_REQUIRED, "file")
     if pdf is not None and not pdf.startswith(b"%PDF-"):
@@ -740,11 +733,8 @@ def revise_draft(
         pdf = _convert(docx)
     assert pdf is not None
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.DRAFT:
-            raise DocumentError(errors.NOT_REVISABLE)
-        if doc.created_by_id is not None and doc.created_by_id != getattr(actor, "pk", None):
-            raise DocumentError(errors.NOT_DRAFTER)
+        doc = _locked(document)
+        permissions.require(permissions.revising, actor, doc)
         version = doc.files.filter(kind=DocumentFile.Kind.VERSION).count() + 1
         for old in doc.files.filter(kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.SOURCE]):
             old.kind = DocumentFile.Kind.VERSION
@@ -770,11 +760,8 @@ def sign_document(
     The approved unsigned main file is kept as a `VERSION` file; the signed PDF is the new
     main file. `pin` unlocks the signer's USB token when the certificate's key is on one."""
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.signer_id is not None and doc.signer_id != signer.pk:
-            raise DocumentError(errors.NOT_SIGNER)
-        if doc.state != Document.State.APPROVED:
-            raise DocumentError(errors.NOT_APPROVED)
+        doc = _locked(document)
+        permissions.require(permissions.signing, signer, doc)
         cert = certificate or user_certificate(signer)
         key = signing_key(cert, pin)
         current = main_file(doc)
@@ -808,9 +795,8 @@ def issue_document(document: Document, *, actor: Any) -> Document:
     """Phát hành: the system issues the number, the clerk adds the agency's signature, and the
     document goes to its recipients (Điều 14–16 Decree 30/2020)."""
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.SIGNED:
-            raise DocumentError(errors.NOT_SIGNED)
+        doc = _locked(document)
+        permissions.require(permissions.issuing, actor, doc)
         today = _local(_now()).date()
         issued = issue_number(
             doc.agency,
@@ -923,12 +909,11 @@ def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> 
 def update_document(document: Document, *, pdf: bytes, actor: Any) -> Document:
     """Send a corrected file for an issued document (edXML update, BussinessDocType 2);
     recipients answer 15 (accepted) or 16 (refused)."""
-    if not pdf.startswith(b"%PDF-"):
-        raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.ISSUED:
-            raise DocumentError(errors.NOT_ISSUED, "Chỉ cập nhật được văn bản đã phát hành.")
+        doc = _locked(document)
+        permissions.require(permissions.updating, actor, doc)
+        if not pdf.startswith(b"%PDF-"):
+            raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
         cert = agency_certificate(doc.agency)
         signed = _sign_pdf(
             pdf,
@@ -948,9 +933,8 @@ def recall_document(document: Document, *, reason: str, actor: Any) -> Document:
     """Lấy lại (status 13): the sender withdraws an issued document from its recipients."""
     reason = normalize(reason).strip() or "Lấy lại văn bản"
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.ISSUED:
-            raise DocumentError(errors.NOT_ISSUED, "Chỉ lấy lại được văn bản đã phát hành.")
+        doc = _locked(document)
+        permissions.require(permissions.recalling, actor, doc)
         _transition(
             doc, {Document.State.ISSUED}, Document.State.RECALLED, "documents.recall", actor
         )
@@ -1244,9 +1228,8 @@ def _report_to_sender(doc: Document, code: str, description: str) -> None:
 def register_incoming(document: Document, *, actor: Any) -> Document:
     """Vào sổ văn bản đến: the next số đến of the agency's incoming register; status 03."""
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.RECEIVED:
-            raise DocumentError(errors.NOT_RECEIVED)
+        doc = _locked(document)
+        permissions.require(permissions.registering, actor, doc)
         issued = issue_number(
             doc.agency,
             _local(_now()).year,
@@ -1271,10 +1254,11 @@ def register_incoming(document: Document, *, actor: Any) -> Document:
 def reject_incoming(document: Document, *, reason: str, actor: Any) -> Document:
     """Từ chối tiếp nhận (status 02), with the reason."""
     reason = normalize(reason).strip()
-    if not reason:
-        raise errors.invalid(errors.REASON_REQUIRED, "reason", "Cần ghi lý do từ chối.")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
+        doc = _locked(document)
+        permissions.require(permissions.rejecting, actor, doc)
+        if not reason:
+            raise errors.invalid(errors.REASON_REQUIRED, "reason", "Cần ghi lý do từ chối.")
         _transition(
             doc, {Document.State.RECEIVED}, Document.State.REJECTED, "documents.reject", actor
         )
@@ -1294,6 +1278,8 @@ def record_paper_document(
     actor: Any,
 ) -> Document:
     """A paper document, scanned and uploaded by the clerk (state: received)."""
+    if actor is not None:
+        _refuse(permissions.recording_paper(actor, agency))
     subject = normalize(subject).strip()
     if not subject:
         raise errors.invalid(errors.SUBJECT_REQUIRED, "subject")
@@ -1334,14 +1320,17 @@ def assign(
     actor: Any,
 ) -> Assignment:
     """The leader assigns the document with instructions and a deadline in working days."""
-    if unit is None and assignee is None:
-        raise errors.invalid(errors.ASSIGNEE_REQUIRED, "unit_code")
-    if days < 1:
-        raise errors.invalid(errors.BAD_DAYS, "days")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state not in (Document.State.REGISTERED, Document.State.ASSIGNED):
-            raise DocumentError(errors.NOT_REGISTERED)
+        doc = _locked(document)
+        permissions.require(permissions.assigning, actor, doc)
+        if unit is None and assignee is None:
+            raise errors.invalid(errors.ASSIGNEE_REQUIRED, "unit_code")
+        if unit is not None and unit.pk != doc.agency_id and unit.parent_id != doc.agency_id:
+            raise errors.invalid(errors.UNKNOWN_UNIT, "unit_code")
+        if assignee is not None and not permissions.may_be_assigned(assignee, doc.agency):
+            raise errors.invalid(errors.UNKNOWN_OFFICIAL, "assignee", username=assignee.username)
+        if days < 1:
+            raise errors.invalid(errors.BAD_DAYS, "days")
         deadline = current_calendar().add_working_time(_now(), days=days)
         item = Assignment.objects.create(
             document=doc,
@@ -1378,14 +1367,13 @@ def record_progress(
     the note itself is internal and is not sent, and later notes send nothing more.
     """
     note = normalize_block(note)
-    if not note:
-        raise errors.invalid(errors.NOTE_REQUIRED, "note")
-    if len(note) > 5_000:
-        raise errors.invalid(errors.NOTE_TOO_LONG, "note")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.state != Document.State.ASSIGNED:
-            raise DocumentError(errors.NOT_ASSIGNED)
+        doc = _locked(document)
+        permissions.require(permissions.recording_progress, actor, doc)
+        if not note:
+            raise errors.invalid(errors.NOTE_REQUIRED, "note")
+        if len(note) > 5_000:
+            raise errors.invalid(errors.NOTE_TOO_LONG, "note")
         active = doc.assignments.filter(state__in=Assignment.ACTIVE).select_related(
             "unit", "document__agency"
         )
@@ -1424,7 +1412,8 @@ def record_progress(
 def finish(document: Document, *, result: str, actor: Any) -> Document:
     """Hoàn thành xử lý (status 06); open assignments are closed with the result."""
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
+        doc = _locked(document)
+        permissions.require(permissions.finishing, actor, doc)
         now = _now()
         doc.assignments.filter(state__in=Assignment.ACTIVE).update(
             state=Assignment.State.DONE, completed_at=now, result=normalize(result)
@@ -1447,10 +1436,9 @@ def answer_change(document: Document, *, accept: bool, actor: Any) -> Document:
     replacement takes the new files from the message.
     """
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
+        doc = _locked(document)
+        permissions.require(permissions.answering_change, actor, doc)
         change = doc.pending_change
-        if not change:
-            raise DocumentError(errors.NO_PENDING_CHANGE)
         before = audit.snapshot(doc, ["state", "pending_change"])
         if accept and change in ("recall", "revoke"):
             doc.state = Document.State.RECALLED
@@ -1490,14 +1478,13 @@ def link(
 ) -> Document:
     """Liên kết: a related document of the same agency, or a one-stop dossier by its code."""
     dossier_code = normalize(dossier_code).strip()
-    if related is None and not dossier_code:
-        raise errors.invalid(errors.LINK_REQUIRED, "related_id")
-    if related is not None and (
-        related.pk == document.pk or related.agency_id != document.agency_id
-    ):
-        raise errors.invalid(errors.LINK_OTHER_AGENCY, "related_id")
     with transaction.atomic():
-        doc = Document.objects.select_for_update().get(pk=document.pk)
+        doc = _locked(document)
+        permissions.require(permissions.linking, actor, doc)
+        if related is None and not dossier_code:
+            raise errors.invalid(errors.LINK_REQUIRED, "related_id")
+        if related is not None and (related.pk == doc.pk or related.agency_id != doc.agency_id):
+            raise errors.invalid(errors.LINK_OTHER_AGENCY, "related_id")
         changes: dict[str, Any] = {}
         if related is not None:
             doc.related.add(related)

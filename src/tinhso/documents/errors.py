@@ -36,9 +36,6 @@ def invalid(code: Code, field: str, message: Any = None, **params: Any) -> Docum
 NOT_FOUND = _code("not_found", Kind.NOT_FOUND, _("Không tìm thấy văn bản."))
 
 # --- no role for this step (403) -----------------------------------------------------------
-NO_ROLE = _code(
-    "no_role", Kind.FORBIDDEN, _("Bạn không có quyền thực hiện thao tác này với văn bản.")
-)
 NOT_CLERK = _code(
     "not_clerk", Kind.FORBIDDEN, _("Chỉ văn thư của cơ quan được thực hiện thao tác này.")
 )

@@ -47,6 +47,22 @@ class AgencyChoice(forms.ModelChoiceField):
         return str(obj.name)
 
 
+class DraftingAgencyChoice(AgencyChoice):
+    """Offers the agencies the person drafts for (`permissions.drafting_agencies`) but reads
+    any active agency, so another agency's draft is refused by the action's rule (403, as in
+    the API), not by the list."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            return Agency.objects.get(pk=int(value), is_active=True)
+        except (ValueError, TypeError, Agency.DoesNotExist):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class AgencyMultiple(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
@@ -117,7 +133,7 @@ class PaperForm(forms.Form):
 class DraftForm(forms.Form):
     """Dự thảo văn bản đi: an uploaded PDF or DOCX, or the agency's template (Annex I)."""
 
-    agency = AgencyChoice(
+    agency = DraftingAgencyChoice(
         queryset=Agency.objects.none(), label=_("Cơ quan ban hành"), error_messages=PICK
     )
     doc_type = forms.ChoiceField(label=_("Loại văn bản"), choices=_types, error_messages=PICK)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tinhso.documents import errors
 from tinhso.documents.errors import DocumentError
@@ -55,6 +55,12 @@ def _wrong_state(doc: Document) -> DocumentError:
 
 
 # --- who the lists offer ---------------------------------------------------------------------
+
+
+def may_be_assigned(user: Any, agency: Agency) -> bool:
+    """Who a document of `agency` may be assigned to by name: an official of the agency or
+    of one of its units."""
+    return active_roles(user).filter(Q(agency=agency) | Q(agency__parent=agency)).exists()
 
 
 def may_draft(user: Any, agency: Agency) -> bool:

@@ -21,7 +21,7 @@ from tinhso.documents import errors
 from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import Document, ReviewStep
 from tinhso.people.models import Role
-from tinhso.people.queries import active_roles, has_role
+from tinhso.people.queries import active_roles
 
 
 def visible_documents(user: Any) -> QuerySet[Document]:
@@ -59,11 +59,6 @@ def access_document(user: Any, pk: int) -> Document:
     if doc is None:
         raise DocumentError(errors.NOT_FOUND)
     return doc
-
-
-def require_role(user: Any, doc: Document, *roles: str) -> None:
-    if not any(has_role(user, role, doc.agency) for role in roles):
-        raise DocumentError(errors.NO_ROLE)
 
 
 @dataclass(frozen=True)

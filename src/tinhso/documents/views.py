@@ -32,23 +32,20 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import Kind
-from tinhso.documents import actions, forms, numbering, queries, worklist
+from tinhso.documents import actions, forms, numbering, permissions, queries, worklist
 from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import (
     Assignment,
     Certificate,
-    Direction,
     Document,
     Progress,
     Register,
     StatusEvent,
 )
 from tinhso.people.models import Role, RoleAssignment, User
-from tinhso.people.queries import agencies_where, has_role
+from tinhso.people.queries import agencies_where
 from tinhso.people.security import is_fully_signed_in
 from tinhso.places.models import Agency
-
-DRAFTERS = (Role.SPECIALIST, Role.CLERK, Role.LEADER)
 
 
 def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -104,7 +101,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "tasks": found,
             "counts": worklist.counts(found),
             "can_intake": agencies_where(user, Role.CLERK).exists(),
-            "can_draft": any(agencies_where(user, role).exists() for role in DRAFTERS),
+            "can_draft": permissions.drafting_agencies(user).exists(),
         },
     )
 
@@ -197,14 +194,6 @@ def paper_intake(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _drafting_agencies(user: Any) -> Any:
-    return (
-        Agency.objects.filter(roles__user=user, roles__role__in=DRAFTERS, is_active=True)
-        .distinct()
-        .order_by("code")
-    )
-
-
 def _draft_file(cleaned: tuple[str, bytes] | None) -> dict[str, Any]:
     """The file arguments of `actions.create_draft` and `revise_draft`: a PDF as `pdf`, a
     DOCX as `docx` (the action converts it with LibreOffice)."""
@@ -219,19 +208,10 @@ def _draft_file(cleaned: tuple[str, bytes] | None) -> dict[str, Any]:
 @official_required
 def new_draft(request: HttpRequest) -> HttpResponse:
     """Soạn dự thảo: upload a PDF or DOCX, or fill the agency template."""
-    agencies = _drafting_agencies(request.user)
+    agencies = permissions.drafting_agencies(request.user)
     if not agencies.exists():
         raise Http404
-    signers = (
-        User.objects.filter(
-            roles__agency__in=agencies,
-            roles__role=Role.LEADER,
-            kind=User.Kind.OFFICIAL,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("full_name")
-    )
+    signers = permissions.signers(agencies)
     internal = (
         Agency.objects.filter(
             province_id__in=agencies.values("province_id"),
@@ -300,72 +280,12 @@ def _active_assignments(doc: Document) -> Any:
     )
 
 
-def _is_assignee(user: Any, doc: Document) -> bool:
-    return doc.assignments.filter(assignee=user, state__in=Assignment.ACTIVE).exists()
-
-
 def _allowed(user: Any, doc: Document) -> dict[str, bool]:
-    """Which steps the page offers `user`: the role in the agency, the state and (for the
-    review chain) whose turn it is agree. The action checks all of it again."""
-    clerk = has_role(user, Role.CLERK, doc.agency)
-    leader = has_role(user, Role.LEADER, doc.agency)
-    specialist = has_role(user, Role.SPECIALIST, doc.agency)
-    head = has_role(user, Role.HEAD_OF_UNIT, doc.agency)
-    assignee = _is_assignee(user, doc)
-    state, incoming = doc.state, doc.direction == Direction.INCOMING
-    handling = incoming and state in (Document.State.REGISTERED, Document.State.ASSIGNED)
-    draft = not incoming and state == Document.State.DRAFT
-    drafter = (
-        draft and doc.created_by_id in (None, user.pk) and (clerk or leader or specialist or head)
-    )
-    step = actions.current_step(doc) if state == Document.State.IN_REVIEW else None
-    my_turn = step is not None and step.reviewer_id == user.pk
-    # A draft never submitted may be approved at once by its competent signer.
-    direct = (
-        draft
-        and not doc.review_steps.exists()
-        and (doc.signer_id == user.pk or (doc.signer_id is None and (leader or head)))
-    )
-    return {
-        "register": clerk and incoming and state == Document.State.RECEIVED,
-        "reject": clerk and incoming and state == Document.State.RECEIVED,
-        "assign": leader and handling,
-        "finish": (leader or clerk or assignee) and handling,
-        "progress": state == Document.State.ASSIGNED
-        and any(actions.may_record_progress(user, a) for a in _active_assignments(doc)),
-        "link": clerk or leader or specialist or assignee,
-        "answer": clerk and incoming and bool(doc.pending_change),
-        "submit": drafter,
-        "revise": drafter,
-        "approve": my_turn or direct,
-        "return": my_turn,
-        "sign": leader
-        and not incoming
-        and state == Document.State.APPROVED
-        and doc.signer_id in (None, user.pk),
-        "issue": clerk and not incoming and state == Document.State.SIGNED,
-        "recall": (clerk or leader) and not incoming and state == Document.State.ISSUED,
-    }
+    """Which steps the page offers `user`: exactly those whose rule lets them
+    (`documents.permissions`, the rule the action applies again)."""
+    return permissions.offers(user, doc)
 
 
-# Who may call each step (checked again on POST: the page hiding a form is not a check).
-ROLES: dict[str, tuple[str, ...]] = {
-    "register": (Role.CLERK,),
-    "reject": (Role.CLERK,),
-    "assign": (Role.LEADER,),
-    "finish": (Role.LEADER, Role.CLERK),
-    "progress": (Role.LEADER,),
-    "link": (Role.CLERK, Role.LEADER, Role.SPECIALIST),
-    "answer": (Role.CLERK,),
-    "submit": (Role.SPECIALIST, Role.CLERK, Role.LEADER, Role.HEAD_OF_UNIT),
-    "revise": (Role.SPECIALIST, Role.CLERK, Role.LEADER, Role.HEAD_OF_UNIT),
-    "approve": (Role.LEADER, Role.HEAD_OF_UNIT),
-    "return": (Role.LEADER, Role.HEAD_OF_UNIT),
-    "sign": (Role.LEADER,),
-    "issue": (Role.CLERK,),
-    "recall": (Role.CLERK, Role.LEADER),
-}
-ASSIGNEE_MAY = {"finish", "link"}
 # URL slug → step. The step name is also its form prefix (unique field ids on the page).
 SLUGS = {
     "vao-so": "register",
@@ -398,19 +318,10 @@ def _people(doc: Document) -> Any:
 
 
 def _reviewers(doc: Document) -> Any:
-    """Who may be put in the review chain: the agency's heads of unit and leaders (the rule
-    `actions.submit_draft` checks). The signer is among them: leaving them out emptied the list
-    in every agency whose only leader signs; chosen anywhere, the action moves them last."""
-    return (
-        User.objects.filter(
-            roles__agency=doc.agency,
-            roles__role__in=[Role.HEAD_OF_UNIT, Role.LEADER],
-            kind=User.Kind.OFFICIAL,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("full_name")
-    )
+    """Who may be put in the review chain (`permissions.reviewers`). The signer is among them:
+    leaving them out emptied the list in every agency whose only leader signs; chosen
+    anywhere, the action moves them last."""
+    return permissions.reviewers(doc.agency)
 
 
 def _form(
@@ -577,23 +488,18 @@ def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
 @official_required
 @require_POST
 def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
-    """One step on one document. A refused role gets 404 (as if the page were not there);
-    bad input re-renders the page with the messages beside the fields (422); any other
-    refusal is the pages' handler's (`DomainErrorMiddleware`: back to the page with the
-    reason on top). Nothing changes in either case."""
+    """One step on one document. A document out of reach is 404; a role the person does not
+    hold for this step is 403 (the rule of `documents.permissions`, as in the API); bad
+    input re-renders the page with the messages beside the fields (422); any other refusal
+    is the pages' handler's (`DomainErrorMiddleware`: back to the page with the reason on
+    top, 409). Nothing changes in any case."""
     step = SLUGS.get(slug)
     if step is None:
         raise Http404
     doc = _load(request, pk)
     user = request.user
-    if not any(has_role(user, role, doc.agency) for role in ROLES[step]) and not (
-        (step in ASSIGNEE_MAY and _is_assignee(user, doc))
-        or (
-            step == "progress"
-            and any(actions.may_record_progress(user, a) for a in _active_assignments(doc))
-        )
-    ):
-        raise Http404
+    # Who may, before reading the input (as the action does): 403 or 409 from the handler.
+    permissions.require(permissions.RULES[step], user, doc)
     form = _form(step, doc, request.POST, request.FILES)
     if form is not None and not form.is_valid():
         return _detail(request, doc, {step: form}, status=422)
