@@ -9,9 +9,18 @@
    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tinhso_bench_dossiers
    Without it everything runs on a throw-away SQLite file, and the output says so.
 
+   Issue 11's goal: 8 clients, at least 200/s with p99 under 100 ms, against the bare view
+   taking the same body (the 200 KB request) in the same run. Meanwhile a sealer process
+   seals the audit trail every BENCH_SEAL_SECONDS (1 s) as the worker would: sealing
+   throughput under load (records/s while sealing) and the lag (the oldest unsealed record's
+   age when each batch starts; the most records waiting).
+
 Server: gunicorn, 2 workers x 4 threads (gthread), on 127.0.0.1. Load: client threads on the
 same machine, one keep-alive connection each. Defaults finish in about a minute;
 BENCH_FULL=1 (or --full) runs 60 s per look-up phase and 2,000 submissions.
+
+`--profile` runs 100 submissions in-process (Django's test client: the same middleware, API
+and action) under cProfile and prints where the time goes, on the same database.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import os
 import platform
 import random
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -42,7 +52,8 @@ LOOKUP_SECONDS = int(os.environ.get("BENCH_LOOKUP_SECONDS", 60 if FULL else 8))
 SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", 2000 if FULL else 200))
 LOOKUP_DOSSIERS = int(os.environ.get("BENCH_LOOKUP_DOSSIERS", 2000 if FULL else 300))
 LOOKUP_CLIENTS = 8
-SUBMIT_CLIENTS = 4
+SUBMIT_CLIENTS = 8
+SEAL_SECONDS = float(os.environ.get("BENCH_SEAL_SECONDS", 1))
 ATTACHMENT_BYTES = 200 * 1024
 
 
@@ -153,6 +164,92 @@ def setup(out: Path) -> None:
     out.write_text(json.dumps({"sessions": sessions, "lookups": lookups}))
 
 
+def sealer(out: Path) -> None:
+    """Seal every SEAL_SECONDS until SIGTERM, as the worker's periodic job does; write what
+    each batch took and how far sealing lagged when it started."""
+    import django
+
+    django.setup()
+    from tinhso.core import audit
+    from tinhso.core.models import AuditRecord
+
+    while audit.seal().records:  # the set-up's records: sealed before the measurement
+        pass
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    (out.parent / "sealer-ready").touch()
+    batches = []
+    while not stop.is_set():
+        waiting = AuditRecord.objects.filter(seq__isnull=True)
+        oldest = waiting.order_by("id").values_list("at", flat=True).first()
+        lag = (time.time() - oldest.timestamp()) if oldest else 0.0
+        count = waiting.count()
+        t0 = time.perf_counter()
+        sealed = audit.seal().records
+        batches.append(
+            {"records": sealed, "seconds": time.perf_counter() - t0, "lag": lag, "waiting": count}
+        )
+        stop.wait(SEAL_SECONDS)
+    out.write_text(json.dumps(batches))
+
+
+def profile(out: Path) -> None:
+    """100 submissions in-process under cProfile: where a submission's time goes."""
+    import cProfile
+    import pstats
+
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    data = json.loads(out.read_text())
+    http = Client()
+    http.cookies["sessionid"] = data["sessions"][0]
+    pdf = base64.b64encode(pdf_of_size(ATTACHMENT_BYTES)).decode()
+    run_id = secrets.token_hex(4)
+
+    def submit(i: int) -> None:
+        body = {
+            "procedure": "2.000488",
+            "form": {"ho_ten": "Nguyễn Văn Thử", "ngay_sinh": "1990-05-12", "so_ban_sao": 1},
+            "delivery": "online",
+            "attachments": [{"component": "TK", "filename": "to-khai.pdf", "content_base64": pdf}],
+        }
+        response = http.post(
+            "/api/v1/dossiers",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": f"profile-{run_id}-{i:06d}"},
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    for i in range(5):  # warm-up: imports, caches, first connection
+        submit(10**6 + i)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        submit(10**6 + 99)
+    print(f"one submission: {len(queries)} SQL statements")
+    for q in queries:
+        print(f"  {q['time']:>6s} s  {q['sql'][:150]}")
+    profiler = cProfile.Profile()
+    t0 = time.perf_counter()
+    profiler.enable()
+    for i in range(100):
+        submit(i)
+    profiler.disable()
+    elapsed = time.perf_counter() - t0
+    print(f"profile: 100 submissions in-process, {elapsed * 10:.1f} ms each (under cProfile)")
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(
+        r"tinhso|django/(db|core/files|test/client|core/handlers)|base64|json|pydantic|hashlib|pypdf|magic|psycopg",
+        45,
+    )
+    stats.sort_stats("tottime").print_stats(25)
+
+
 # --- load -----------------------------------------------------------------------------------
 class Conn:
     def __init__(self, port: int, cookies: str = "", csrf: str = "") -> None:
@@ -237,8 +334,10 @@ def free_port() -> int:
 
 
 def main() -> None:
-    if len(sys.argv) >= 3 and sys.argv[1] == "--setup":
-        setup(Path(sys.argv[2]))
+    if len(sys.argv) >= 3 and sys.argv[1] in ("--setup", "--sealer", "--profile-child"):
+        {"--setup": setup, "--sealer": sealer, "--profile-child": profile}[sys.argv[1]](
+            Path(sys.argv[2])
+        )
         return
     url = os.environ.get("BENCH_DATABASE_URL", "")
     print(
@@ -283,11 +382,34 @@ def main() -> None:
             env=env,
             cwd=str(BENCH),
         )
+        sealing = None
         try:
             _wait_for(port)
+            if "--profile" in sys.argv:
+                subprocess.run(
+                    [sys.executable, __file__, "--profile-child", str(data_file)],
+                    env=env,
+                    cwd=str(BENCH),
+                    check=True,
+                )
+                return
             _bench_lookup(port, data["lookups"])
-            _bench_submissions(port, data["sessions"])
+            seal_file = Path(tmp) / "sealer.json"
+            sealing = subprocess.Popen(
+                [sys.executable, __file__, "--sealer", str(seal_file)], env=env, cwd=str(BENCH)
+            )
+            while not (Path(tmp) / "sealer-ready").exists():
+                if sealing.poll() is not None:
+                    raise SystemExit("the sealer stopped")
+                time.sleep(0.2)
+            rows = _bench_submissions(port, data["sessions"])
+            sealing.send_signal(signal.SIGTERM)
+            sealing.wait(timeout=120)
+            rows += _sealing_rows(json.loads(seal_file.read_text()))
+            _table(rows, kind)
         finally:
+            if sealing is not None and sealing.poll() is None:
+                sealing.kill()
             server.terminate()
             server.wait(timeout=30)
 
@@ -331,7 +453,9 @@ def _bench_lookup(port: int, lookups: list[list[str]]) -> None:
     print(f"  ratio look-up / bare: {ratio:.2f}")
 
 
-def _bench_submissions(port: int, sessions: list[str]) -> None:
+def _bench_submissions(
+    port: int, sessions: list[str]
+) -> list[tuple[str, str, float, float, float]]:
     csrf = secrets.token_hex(16)  # 32 characters, the unmasked form Django accepts
     conns = [Conn(port, cookies=f"sessionid={s}; csrftoken={csrf}", csrf=csrf) for s in sessions]
     pdf = base64.b64encode(pdf_of_size(ATTACHMENT_BYTES)).decode()
@@ -372,23 +496,69 @@ def _bench_submissions(port: int, sessions: list[str]) -> None:
             print("retry", i, owner_of[i], status)
         return status
 
+    def bare(client: int, i: int) -> int:
+        return conns[client].post(
+            "/bench/bare/", body(i), {"Idempotency-Key": f"bare-{run_id}-{i:08d}"}
+        )
+
     print(
         f"submissions (e-form + one {ATTACHMENT_BYTES // 1024} KB PDF), {SUBMIT_CLIENTS} clients, "
         f"{SUBMISSIONS} requests:"
     )
+    run_load(SUBMIT_CLIENTS, bare, count=16)  # warm-up
+    latencies, elapsed, statuses = run_load(SUBMIT_CLIENTS, bare, count=SUBMISSIONS)
+    base = _line("bare view, same body", latencies, elapsed, statuses)
     run_load(SUBMIT_CLIENTS, lambda c, i: submit(c, 10**8 + i), count=8)  # warm-up
     latencies, elapsed, statuses = run_load(SUBMIT_CLIENTS, submit, count=SUBMISSIONS)
-    _line("POST /api/v1/dossiers", latencies, elapsed, statuses)
+    sub = _line("POST /api/v1/dossiers", latencies, elapsed, statuses)
     retries = min(SUBMISSIONS, 200)
     latencies, elapsed, statuses = run_load(SUBMIT_CLIENTS, retry, count=retries)
     _line("retry, same key and body", latencies, elapsed, statuses)
+    return [
+        ("submissions /s, 8 clients, 200 KB PDF", ">= 200", sub[0], base[0], sub[0] / base[0]),
+        ("submission p50 ms", "-", sub[1], base[1], sub[1] / base[1]),
+        ("submission p99 ms", "< 100", sub[2], base[2], sub[2] / base[2]),
+    ]
 
 
-def _line(name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]) -> None:
+def _sealing_rows(batches: list[dict[str, float]]) -> list[tuple[str, str, float, float, float]]:
+    busy = [b for b in batches if b["records"]]
+    records = sum(b["records"] for b in busy)
+    seconds = sum(b["seconds"] for b in busy) or 1e-9
+    lag = max((b["lag"] for b in batches), default=0.0)
+    waiting = max((b["waiting"] for b in batches), default=0)
+    print(
+        f"  sealer every {SEAL_SECONDS:g} s: {len(busy)} batches, {records} records, "
+        f"{records / seconds:.0f} records/s while sealing; lag at most {lag:.1f} s, "
+        f"{waiting} records waiting"
+    )
+    nan = float("nan")
+    return [
+        ("sealing under load, records/s", "-", records / seconds, nan, nan),
+        (f"sealing lag, s (sealer every {SEAL_SECONDS:g} s)", "-", lag, nan, nan),
+        ("records waiting at most", "-", float(waiting), nan, nan),
+    ]
+
+
+def _table(rows: list[tuple[str, str, float, float, float]], database: str) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nissue 11 ({database}; load average {load}; baseline: bare view, same body)")
+    print(f"| {'metric':44s} | {'goal':7s} | {'measured':>9s} | {'baseline':>9s} | ratio |")
+    print(f"|{'-' * 46}|{'-' * 9}|{'-' * 11}|{'-' * 11}|-------|")
+    for name, goal, value, baseline, ratio in rows:
+        cells = [f"{x:9.1f}" if x == x else f"{'-':>9s}" for x in (value, baseline)]
+        shown = f"{ratio:5.2f}" if ratio == ratio else "    -"
+        print(f"| {name:44s} | {goal:7s} | {cells[0]} | {cells[1]} | {shown} |")
+
+
+def _line(
+    name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]
+) -> tuple[float, float, float]:
     rate, p50, p99 = figures(latencies, elapsed)
     print(
         f"  {name:26s} {rate:8.1f} /s    p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  statuses {statuses}"
     )
+    return rate, p50, p99
 
 
 if __name__ == "__main__":

@@ -89,6 +89,8 @@ def bench_database(url: str) -> None:
     audited = n / (time.perf_counter() - t0)
     print(f"  {'write without audit (baseline)':34s} {plain:8.0f} /s")
     print(f"  {'write + audit record':34s} {audited:8.0f} /s  ({audited / plain:.2f}x)")
+    if connection.vendor == "postgresql":
+        bench_concurrent_writes(actor, clients=8, n=800)
 
     t0 = time.perf_counter()
     sealed = 0
@@ -130,6 +132,51 @@ def bench_database(url: str) -> None:
     print(
         f"  {'outbox delivery (claim+ack)':34s} {delivered:8.0f} /s  ({delivered / baseline:.2f}x)"
     )
+
+
+def bench_concurrent_writes(actor: object, *, clients: int, n: int) -> None:
+    """The same two writes from `clients` threads, a connection each (issue 11: writers must
+    not queue behind one another for the audit trail)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from tinhso.core import audit
+    from tinhso.core.models import CalendarChange
+
+    base = datetime(2040, 1, 1).date()
+
+    def run(with_audit: bool) -> float:
+        CalendarChange.objects.filter(date__gte=base).delete()
+        start = threading.Barrier(clients + 1)
+
+        def writer(k: int) -> None:
+            try:
+                start.wait()
+                for i in range(k, n, clients):
+                    with transaction.atomic():
+                        change = CalendarChange.objects.create(
+                            date=base + timedelta(days=i), kind="day_off", reason="b"
+                        )
+                        if with_audit:
+                            audit.record("bench.write", change, actor=actor, changes={"i": i})
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(clients)]
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = time.perf_counter()
+        for t in threads:
+            t.join()
+        return n / (time.perf_counter() - t0)
+
+    plain, audited = run(False), run(True)
+    label = f"{clients} writers: without audit"
+    print(f"  {label:34s} {plain:8.0f} /s")
+    label = f"{clients} writers: write + audit"
+    print(f"  {label:34s} {audited:8.0f} /s  ({audited / plain:.2f}x)")
 
 
 def ensure_postgres_database(url: str) -> None:
