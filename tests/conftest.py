@@ -31,6 +31,14 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _audit_anchor_in_tmp(settings, tmp_path):
+    # Sealing appends checkpoints to a file outside the database; a test's checkpoints in the
+    # shared var/audit would be read by every later test's `audit verify` (and the two CI
+    # suites run in one checkout), so each test anchors in a folder of its own.
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchor")
+
+
 @pytest.fixture
 def browser():
     """Headless Debian Chromium driven by Playwright, for page and accessibility tests (use
