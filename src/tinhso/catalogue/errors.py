@@ -1,7 +1,7 @@
 """Every reason the catalogue of procedures refuses, declared once (`tinhso.core.errors`).
 
 `CatalogueError` is a `DomainError` that the admin's forms also read as a ValidationError
-with one message list per field (`places.errors.FieldsRefused`).
+with one message list per field (`core.errors.FieldsRefused`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.core.errors import Code, Kind, declare
-from tinhso.places.errors import FieldsRefused
+from tinhso.core.errors import Code, FieldsRefused, Kind, declare
 
 
 class CatalogueError(FieldsRefused):

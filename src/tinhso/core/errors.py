@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 ALL = "__all__"  # the key of a message about the whole input, not one field
 
 
@@ -128,3 +130,29 @@ class DomainError(Exception):
         else:
             body["detail"] = self.message
         return body
+
+
+def _messages(given: Any) -> list[str]:
+    return [str(m) for m in given] if isinstance(given, list | tuple) else [str(given)]
+
+
+class FieldsRefused(DomainError, ValidationError):  # type: ignore[misc]
+    """A refusal with a declared code and one message list per input field ("__all__" for
+    the whole input) that is also Django's `ValidationError` (`message_dict`): the apps edited
+    through Django forms and the admin (people, catalogue, places) raise it, so a form shows
+    it beside its inputs and the API's one handler answers it with its code's status."""
+
+    def __init__(self, code: Code, errors: Mapping[str, Any] | None = None) -> None:
+        given = {field: _messages(msgs) for field, msgs in (errors or {ALL: code.message}).items()}
+        ValidationError.__init__(self, given)  # error_dict, message_dict: what forms read
+        # DomainError's attributes, set here: its __init__ would run ValidationError's
+        # one-message __init__ next (the MRO), which replaces `code` with a string
+        self.code = code
+        self.fields = {field: " ".join(msgs) for field, msgs in given.items()}
+        texts = list(self.fields.values())
+        self.message = texts[0] if len(texts) == 1 else str(code.message)
+        self.params = None
+        self.args = (self.message,)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.message_dict))

@@ -2,7 +2,7 @@
 (`tinhso.core.errors`).
 
 `PeopleError` is a `DomainError` that Django's forms and the admin also read as a
-ValidationError with one message list per field (`places.errors.FieldsRefused`). A client
+ValidationError with one message list per field (`core.errors.FieldsRefused`). A client
 application's refused key (`clients.ClientRefused`: 401, 403 missing scope, 429) is the
 API's authentication, answered by its own handler, not a domain refusal.
 """
@@ -14,8 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.core.errors import Code, Kind, declare
-from tinhso.places.errors import FieldsRefused
+from tinhso.core.errors import Code, FieldsRefused, Kind, declare
 
 
 def _d(name: str, kind: Kind, message: Any) -> Code:
