@@ -24,6 +24,7 @@ from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
 from tinhso.dossiers import actions, issued, queries
 from tinhso.dossiers.datastore import store_for
+from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT
 from tinhso.dossiers.models import Dossier, Rating
 from tinhso.dossiers.receipt import local, render_receipt
 from tinhso.dossiers.uploads import RejectedFile, limits, size_label
@@ -412,6 +413,16 @@ def _detail_context(
     }
 
 
+def _refused(request: HttpRequest, dossier: Dossier, exc: actions.DossierError) -> HttpResponse:
+    """A refused action on "my dossier": the dossier's page with the reason, answered with
+    the refusal's status (409 wrong state, 422 input to correct), as the API answers it."""
+    for problem in exc.errors.values():
+        messages.error(request, problem)
+    return render(
+        request, "dossiers/detail.html", _detail_context(request, dossier), status=exc.status
+    )
+
+
 @login_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier(request.user, code)
@@ -442,8 +453,7 @@ def reissue_secret(request: HttpRequest, code: str) -> HttpResponse:
     try:
         renewed = actions.reissue_lookup_secret(dossier, user=request.user)
     except actions.DossierError as exc:
-        messages.error(request, str(exc))
-        return redirect("dossiers:detail", code=dossier.code)
+        return _refused(request, dossier, exc)
     messages.success(
         request, _("Đã cấp mã tra cứu mới. Mã cũ không còn dùng được; hãy ghi lại mã mới.")
     )
@@ -457,9 +467,8 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
     try:
         actions.withdraw(dossier, user=request.user, reason=request.POST.get("reason", ""))
     except actions.DossierError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Đã rút hồ sơ %s.") % dossier.code)
+        return _refused(request, dossier, exc)
+    messages.success(request, _("Đã rút hồ sơ %s.") % dossier.code)
     return redirect("dossiers:detail", code=code)
 
 
@@ -475,10 +484,8 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             user=request.user,
         )
     except actions.DossierError as exc:
-        for problem in exc.errors.values():
-            messages.error(request, problem)
-    else:
-        messages.success(request, _("Cảm ơn Ông/Bà đã đánh giá."))
+        return _refused(request, dossier, exc)
+    messages.success(request, _("Cảm ơn Ông/Bà đã đánh giá."))
     return redirect("dossiers:detail", code=code)
 
 
@@ -498,8 +505,7 @@ def supplement_answer(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier(request.user, code)
     supplement = dossier.open_supplement()
     if supplement is None:
-        messages.error(request, _("Hồ sơ không có yêu cầu bổ sung đang chờ."))
-        return redirect("dossiers:detail", code=code)
+        return _refused(request, dossier, actions.DossierError(NO_OPEN_SUPPLEMENT))
     added, problems = _supplement_files(request, dossier, supplement)
     data = {name: request.POST.get(name, "") for name in supplement.fields}
     note = request.POST.get("note", "")
