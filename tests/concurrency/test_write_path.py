@@ -19,6 +19,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -116,7 +117,7 @@ def _session(user) -> str:
     store[BACKEND_SESSION_KEY] = "tinhso.people.auth.PhoneEmailOrUsernameBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    return store.session_key
+    return str(store.session_key)
 
 
 def _keys(*owners: dict) -> None:
@@ -126,7 +127,7 @@ def _keys(*owners: dict) -> None:
     TrustedRoot.objects.create(name="TEST CA", certificate_pem=ca.certificate_pem, is_test=True)
     for owner in owners:
         holder = owner.get("owner_agency") or owner["owner_user"]
-        agency = owner.get("owner_agency") or Agency.objects.first()
+        agency = owner.get("owner_agency") or Agency.objects.get(code="000.00.03.H66")
         documents.add_certificate(
             pki.issue(ca, getattr(holder, "full_name", "") or holder.name, agency.name),
             chain=(ca.certificate,),
@@ -163,7 +164,8 @@ def _signed_documents(
         copy = Document.objects.get(pk=first.pk)
         copy.pk = None
         copy.save(force_insert=True)
-        for item in [*files, *recipients]:
+        items: list[Any] = [*files, *recipients]
+        for item in items:
             item.pk = None
             item.document = copy
             item.save(force_insert=True)
@@ -311,7 +313,7 @@ def test_submissions_receptions_and_issuances_at_once():
         def run(http: Client) -> None:
             done = documents.issue_document(document, actor=clerk)
             with outcome.lock:
-                outcome.issued.append(done.register_number)
+                outcome.issued.append(done.register_number or 0)
 
         return run
 
@@ -337,7 +339,7 @@ def test_submissions_receptions_and_issuances_at_once():
     )
 
     # Dossier codes: distinct, and per counter (agency, day) exactly 1..last.
-    codes = list(Dossier.objects.exclude(code=None).values_list("code", flat=True))
+    codes = [c for c in Dossier.objects.values_list("code", flat=True) if c]
     assert sorted(codes) == sorted(outcome.submitted) and len(set(codes)) == SUBMISSIONS
     by_counter: dict[tuple[str, str], list[int]] = defaultdict(list)
     for code in codes:
@@ -392,7 +394,8 @@ def test_submissions_receptions_and_issuances_at_once():
     assert result.unsealed == 0
     total = AuditRecord.objects.count()
     assert result.checked == total
-    assert sorted(AuditRecord.objects.values_list("seq", flat=True)) == list(range(1, total + 1))
+    seqs = [seq for seq in AuditRecord.objects.values_list("seq", flat=True) if seq is not None]
+    assert sorted(seqs) == list(range(1, total + 1))
 
 
 @pytest.mark.xfail(
@@ -427,10 +430,14 @@ def test_sender_and_local_recipient_acting_at_once_do_not_deadlock():
     outcome = Outcome()
     tasks: list[Callable[[Client], None]] = []
     for doc, copy in zip(sent, received, strict=True):
-        tasks.append(
-            lambda http, doc=doc: documents.recall_document(doc, reason="Nhầm", actor=office.vanthu)
-        )
-        tasks.append(lambda http, copy=copy: documents.finish(copy, result="Xong", actor=leader))
+
+        def recall(http: Client, doc: Document = doc) -> None:
+            documents.recall_document(doc, reason="Nhầm", actor=office.vanthu)
+
+        def finish(http: Client, copy: Document = copy) -> None:
+            documents.finish(copy, result="Xong", actor=leader)
+
+        tasks += [recall, finish]
     _run_concurrently(tasks, outcome)
 
     deadlocks = [e for e in outcome.errors if "deadlock detected" in e]
