@@ -477,7 +477,7 @@ def test_draft_from_an_uploaded_pdf_keeps_the_file(client, offices):
         ({"subject": ""}, "Vui lòng nhập thông tin này."),
         ({"file": _upload("a.txt", b"van ban thuong")}, "Tệp dự thảo phải là tệp PDF hoặc DOCX."),
         ({"signer": "UBND"}, "Người ký phải là lãnh đạo của cơ quan ban hành."),
-        ({"signer": "CLERK"}, "Lựa chọn không hợp lệ."),
+        ({"signer": "CLERK"}, "Người ký phải là lãnh đạo của cơ quan ban hành."),
         ({"unit": "VX 1"}, "Nhóm chữ viết tắt không hợp lệ trong ký hiệu: &#x27;VX 1&#x27;."),
         ({"doc_type": ""}, "Vui lòng chọn."),
     ],

@@ -63,6 +63,22 @@ class DraftingAgencyChoice(AgencyChoice):
             ) from None
 
 
+class SignerChoice(UserChoice):
+    """Offers the leaders of the person's drafting agencies (`permissions.signers`) but reads
+    any active official: whether they may sign for the chosen agency is the action's rule
+    (422 on the signer, as in the API)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            return User.objects.get(pk=int(value), is_active=True, kind=User.Kind.OFFICIAL)
+        except (ValueError, TypeError, User.DoesNotExist):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class AgencyMultiple(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
@@ -160,7 +176,7 @@ class DraftForm(forms.Form):
     secrecy = forms.ChoiceField(
         label=_("Độ mật"), choices=Secrecy.choices, required=False, error_messages=PICK
     )
-    signer = UserChoice(queryset=User.objects.none(), label=_("Người ký"), error_messages=PICK)
+    signer = SignerChoice(queryset=User.objects.none(), label=_("Người ký"), error_messages=PICK)
     signer_position = forms.CharField(label=_("Chức vụ người ký"), max_length=200, required=False)
     place = forms.CharField(label=_("Địa danh"), max_length=100, required=False)
     # Checkbox lists, not Ctrl-click lists (nobody on a phone or a touch pad can do those).
