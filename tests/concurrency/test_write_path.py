@@ -451,15 +451,6 @@ def test_sender_and_local_recipient_acting_at_once_do_not_deadlock():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="HTTP 500: people.actions.ensure_citizen_account finds no account, then the second "
-    "of two concurrent transactions fails creating User(username=<number>) "
-    "(IntegrityError people_user_username_key), which submit_via_api re-raises (another "
-    "Idempotency-Key). Fix reported: create the account in a savepoint and, on "
-    "IntegrityError, read the account the other transaction made",
-)
 def test_first_submissions_for_one_new_citizen_at_once():
     """Submissions for one citizen not known yet, through a client application, at the same
     moment (different Idempotency-Keys, as from two channels): all are accepted, and the

@@ -506,6 +506,26 @@ def ensure_citizen_account(
     second account being made.
     """
     number = validate_personal_id(personal_id, date_of_birth).number
+    try:
+        return _ensure_citizen_account(number, full_name, email, phone, date_of_birth, source)
+    except IntegrityError:
+        # Two first submissions of one new citizen at once: both found no account, and the
+        # other's insert won the unique username (ours waited for its commit, so it is
+        # visible now). The account it made is this citizen's; anything else is a real error.
+        user = User.objects.filter(username=number).first()
+        if user is None:
+            raise
+        return user
+
+
+def _ensure_citizen_account(
+    number: str,
+    full_name: str,
+    email: str,
+    phone: str,
+    date_of_birth: date | None,
+    source: str,
+) -> User:
     with transaction.atomic():
         citizen = Citizen.objects.select_for_update().filter(personal_id=number).first()
         if citizen is not None and citizen.user_id is not None:
