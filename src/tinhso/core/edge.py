@@ -3,7 +3,8 @@
 Control characters have no place in a path, a query, a form field or a JSON string that
 people or client systems send (only tab, line feed and carriage return occur in text);
 PostgreSQL refuses NUL outright, so letting one through turns a typo or a probe into a 500.
-A multipart body the parser cannot read (no boundary, truncated) is refused the same way.
+A multipart body the parser cannot read (no boundary) or that is cut off before its close
+delimiter is refused the same way.
 Pages get the site's Vietnamese 400 page; the API gets a typed 400 with a Vietnamese message
 and the place of the offending value. Uploaded file contents are not inspected here: each
 upload path sniffs and bounds its files.
@@ -48,6 +49,40 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
+class _Tail:
+    """The last bytes of a multipart body as the parser reads it, to see its close delimiter
+    (`--boundary--`). Django's parser takes a body cut off after some parts as those parts:
+    a form half sent would be a form half saved."""
+
+    KEEP = 4096
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.last = b""
+
+    @classmethod
+    def watch(cls, request: HttpRequest) -> _Tail:
+        tail = cls(getattr(request, "_stream", None))
+        if not hasattr(request, "_body") and tail.stream is not None:
+            request._stream = tail  # type: ignore[assignment]
+        return tail
+
+    def read(self, *args: Any) -> bytes:
+        data = self.stream.read(*args)
+        self.last = (self.last + data)[-self.KEEP :]
+        return data
+
+    def readline(self, *args: Any) -> bytes:
+        data = self.stream.readline(*args)
+        self.last = (self.last + data)[-self.KEEP :]
+        return data
+
+    def closed(self, request: HttpRequest) -> bool:
+        boundary = (request.content_params or {}).get("boundary", "").encode()
+        seen = request.body[-self.KEEP :] if hasattr(request, "_body") else self.last
+        return bool(boundary) and b"--" + boundary + b"--" in seen
+
+
 def inspect(request: HttpRequest) -> None:
     """Raise MalformedInput for the first control character in what the request carries."""
     if CONTROL.search(request.path):
@@ -71,11 +106,14 @@ def inspect(request: HttpRequest) -> None:
             # probe's 500 on multipart sent to a JSON endpoint). Keep the body for it: the
             # length is bounded above, and the API's uploads are an official's few files.
             _ = request.body
+        tail = _Tail.watch(request) if kind == "multipart/form-data" and length else None
         try:
             form = request.POST
             names = list(request.FILES.keys())
         except MultiPartParserError:
             raise MalformedInput("body") from None
+        if tail is not None and not tail.closed(request):
+            raise MalformedInput("body")  # cut off: the parts before the cut are not the form
         for key, values in form.lists():
             if CONTROL.search(key) or any(CONTROL.search(v) for v in values):
                 raise MalformedInput(f"body.{key}")
