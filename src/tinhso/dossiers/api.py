@@ -24,7 +24,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from tinhso.catalogue.models import ProcedureVersion
@@ -144,6 +143,13 @@ class LookupOut(Schema):
 class Message(Schema):
     detail: Any
     message: str = ""
+
+
+class TooMany(Schema):
+    """Too many failed look-ups: `retry_after` seconds (also the `Retry-After` header)."""
+
+    detail: str
+    retry_after: int
 
 
 class Refused(Schema):
@@ -319,16 +325,24 @@ def submit_dossier(
 @router.post(
     "/dossiers/lookup",
     auth=None,
-    response={200: LookupOut, 404: Message, 429: Message},
+    response={200: LookupOut, 404: Message, 429: TooMany},
     summary="Public look-up by dossier code and look-up secret (no sign-in, rate limited)",
 )
 def lookup(request: HttpRequest, body: LookupIn, response: HttpResponse) -> Any:
     try:
         status = queries.public_lookup(body.code, body.secret, client=client_address(request))
-    except queries.TooManyLookups:
-        raise HttpError(
-            429, _("Bạn đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
-        ) from None
+    except queries.TooManyLookups as exc:
+        response["Retry-After"] = str(exc.retry_after)
+        return Status(
+            429,
+            {
+                "detail": _(
+                    "Bạn đã tra cứu sai quá nhiều lần; vui lòng thử lại sau %(seconds)d giây."
+                )
+                % {"seconds": exc.retry_after},
+                "retry_after": exc.retry_after,
+            },
+        )
     if status is None:
         return Status(404, {"detail": _("Mã hồ sơ hoặc mã tra cứu không đúng.")})
     return Status(

@@ -466,13 +466,21 @@ class Rating(models.Model):
 
 
 class LookupAttempt(models.Model):
-    """A public look-up try, kept a short while to rate-limit guessing per client address."""
+    """A failed public look-up, kept a short while to rate-limit guessing: per client address
+    and per dossier code (`queries.public_lookup`)."""
 
-    client = models.CharField(max_length=64, verbose_name=gettext_lazy("ứng dụng kết nối"))
+    client = models.CharField(max_length=64, verbose_name=gettext_lazy("địa chỉ truy cập"))
+    # the dossier code as typed (normalised), or "qr:<token head>" for a link that names none
+    code = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=gettext_lazy("mã hồ sơ")
+    )
     at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm"))
 
     class Meta:
-        indexes = [models.Index(fields=["client", "at"], name="lookup_client_at")]
+        indexes = [
+            models.Index(fields=["client", "at"], name="lookup_client_at"),
+            models.Index(fields=["code", "at"], name="lookup_code_at"),
+        ]
         verbose_name = gettext_lazy("lượt tra cứu")
         verbose_name_plural = gettext_lazy("lượt tra cứu")
 

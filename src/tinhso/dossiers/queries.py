@@ -8,6 +8,7 @@ for "no such code" and "wrong secret" so that codes cannot be enumerated.
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,9 @@ from tinhso.dossiers.models import (
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-DEFAULT_LOOKUPS_PER_MINUTE = 10  # failed look-ups per client address
+DEFAULT_LOOKUPS_PER_MINUTE = 10  # dossier codes with a failed look-up, per client address
+DEFAULT_LOOKUPS_PER_CODE_PER_MINUTE = 5  # failed look-ups of one dossier code, any address
+LOOKUP_WINDOW = timedelta(minutes=1)
 # A digest no secret has: unknown codes are compared against it, so a miss costs the same
 # work (the keyed hash of what was typed) as a wrong secret.
 _DECOY_DIGEST = "0" * 64
@@ -125,33 +128,75 @@ def access_result(user: Any, pk: int) -> DossierResult:
 
 # --- public look-up -------------------------------------------------------------------------
 class TooManyLookups(Exception):
-    """This client has tried too many look-ups in the last minute."""
+    """Too many failed look-ups in the last minute, for this address or for this code;
+    `retry_after`: whole seconds until the window frees (at least 1)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def lookups_per_minute() -> int:
+    """Per client address: how many dossier codes may fail a look-up in a minute."""
     return int(settings.DOSSIER_LOOKUPS_PER_MINUTE)
 
 
-def _window_start() -> datetime:
-    return timezone.now() - timedelta(minutes=1)
+def lookups_per_code_per_minute() -> int:
+    """Per dossier code: how many failed look-ups a minute, from any address."""
+    return int(
+        getattr(
+            settings, "DOSSIER_LOOKUPS_PER_CODE_PER_MINUTE", DEFAULT_LOOKUPS_PER_CODE_PER_MINUTE
+        )
+    )
 
 
-def _check_throttle(client: str) -> None:
-    """TooManyLookups when `client` failed the limit's number of look-ups in the last minute.
+def _lookup_key(code: str) -> str:
+    return code[:64]
 
-    Only failures count (a wrong secret or an unknown code), as with sign-in lockouts: a
-    citizen checking a dossier they hold the secret for is never slowed down, and a correct
-    look-up costs one read here instead of a write.
+
+def _frees_at(times: list[datetime], limit: int) -> datetime | None:
+    """When a window holding failures at `times` (any order) drops below `limit`: None if it
+    is below already, else when the one that must leave last for that leaves the window."""
+    if len(times) < limit:
+        return None
+    ordered = sorted(times, reverse=True)  # newest first: the limit-th newest must leave
+    return ordered[limit - 1] + LOOKUP_WINDOW
+
+
+def _check_throttle(client: str, code: str) -> None:
+    """TooManyLookups when the look-up of `code` from `client` is over either limit.
+
+    Two counts, of failures only (a wrong secret, an unknown code, a link that does not
+    verify), as with sign-in lockouts, so a citizen checking a dossier they hold the secret
+    for is never slowed down and a correct look-up costs reads, not writes:
+    - per dossier code, from any address: guessing one code's secret from many addresses
+      gets `lookups_per_code_per_minute()` tries a minute in all (about 50 bits of secret);
+    - per client address, the distinct codes that failed: trying many codes from one address
+      stops at `lookups_per_minute()` codes a minute, while one code mistyped again and again
+      (a commune office behind one NAT) counts once for the address, is limited by its own
+      count, and does not lock the office out of its other dossiers.
+    The wait is exact: until the failure that keeps a window full leaves it.
     """
-    failures = LookupAttempt.objects.filter(client=client, at__gte=_window_start()).count()
-    if failures >= lookups_per_minute():
-        raise TooManyLookups
+    now = timezone.now()
+    recent = LookupAttempt.objects.filter(at__gt=now - LOOKUP_WINDOW)
+    frees = []
+    if code:
+        per_code = list(recent.filter(code=code).values_list("at", flat=True))
+        frees.append(_frees_at(per_code, lookups_per_code_per_minute()))
+    latest: dict[str, datetime] = {}
+    for key, at in recent.filter(client=client).values_list("code", "at"):
+        latest[key] = max(at, latest.get(key, at))
+    frees.append(_frees_at(list(latest.values()), lookups_per_minute()))
+    waits = [moment for moment in frees if moment is not None]
+    if waits:
+        seconds = (max(waits) - now).total_seconds()
+        raise TooManyLookups(max(1, math.ceil(seconds)))
 
 
-def _record_failure(client: str) -> None:
+def _record_failure(client: str, code: str) -> None:
     now = timezone.now()
     with transaction.atomic():
-        LookupAttempt.objects.create(client=client, at=now)
+        LookupAttempt.objects.create(client=client, code=code, at=now)
         if now.second == 0:  # now and then, forget old tries
             LookupAttempt.objects.filter(at__lt=now - timedelta(hours=1)).delete()
 
@@ -183,8 +228,9 @@ def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None
     The hottest read of the portal: two small queries on plain columns, no model instances.
     """
     client = client or "unknown"
-    _check_throttle(client)
     code = (code or "").strip()
+    key = _lookup_key(code.upper())
+    _check_throttle(client, key)
     row = None
     if codes.looks_like_code(code):
         row = (
@@ -196,7 +242,7 @@ def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None
         )
     expected = row[2] if row else _DECOY_DIGEST
     if not codes.secret_matches_digest(secret, expected) or row is None:
-        _record_failure(client)
+        _record_failure(client, key)
         return None
     return _public_status(row)
 
@@ -210,8 +256,9 @@ def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
     from tinhso.dossiers.receipt import link_verifier, read_link_token
 
     client = client or "unknown"
-    _check_throttle(client)
     parsed = read_link_token(token)
+    key = _lookup_key(parsed[0].upper() if parsed is not None else f"qr:{token[:40]}")
+    _check_throttle(client, key)
     row = None
     if parsed is not None and codes.looks_like_code(parsed[0]):
         row = (
@@ -226,7 +273,7 @@ def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
         or row is None
         or not hmac.compare_digest(link_verifier(row[2]).encode(), parsed[1].encode())
     ):
-        _record_failure(client)
+        _record_failure(client, key)
         return None
     return _public_status(row)
 

@@ -7,6 +7,7 @@ Legal sources as in `tinhso.dossiers.actions`.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,6 +24,7 @@ from tinhso.catalogue import eforms
 from tinhso.catalogue.components import sort_components
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
+from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, issued, queries
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT
@@ -567,19 +570,25 @@ def download_result(request: HttpRequest, result_pk: int) -> FileResponse:
 
 
 # --- public look-up --------------------------------------------------------------------------
-_TOO_MANY = gettext_lazy("Ông/Bà đã tra cứu quá nhiều lần; vui lòng thử lại sau một phút.")
+def _too_many(exc: queries.TooManyLookups) -> str:
+    """When to try again, in seconds and as the time of day (Vietnam)."""
+    at = (timezone.now() + timedelta(seconds=exc.retry_after)).astimezone(VIETNAM)
+    return _(
+        "Ông/Bà đã tra cứu sai quá nhiều lần; vui lòng thử lại sau %(seconds)d giây (từ %(time)s)."
+    ) % {"seconds": exc.retry_after, "time": at.strftime("%H:%M:%S")}
 
 
 def lookup(request: HttpRequest) -> HttpResponse:
     """Tra cứu hồ sơ: code + look-up secret, no sign-in, same answer for every miss."""
+    retry_after = 0
     code = (request.POST.get("ma") or request.GET.get("ma") or "").strip()
     secret = (request.POST.get("ma-tra-cuu") or request.GET.get("ma-tra-cuu") or "").strip()
     status, error, code_status = None, "", 200
     if code and secret:
         try:
             status = queries.public_lookup(code, secret, client=client_address(request))
-        except queries.TooManyLookups:
-            error, code_status = str(_TOO_MANY), 429
+        except queries.TooManyLookups as exc:
+            error, code_status, retry_after = _too_many(exc), 429, exc.retry_after
         else:
             if status is None:
                 error = _("Mã hồ sơ hoặc mã tra cứu không đúng.")
@@ -587,16 +596,16 @@ def lookup(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" or secret:
         error = _("Vui lòng nhập cả mã hồ sơ và mã tra cứu.")
         code_status = 422
-    return _lookup_page(request, code, status, error, code_status)
+    return _lookup_page(request, code, status, error, code_status, retry_after)
 
 
 def lookup_link(request: HttpRequest, token: str) -> HttpResponse:
     """The receipt's QR link: opens the dossier's status in any browser, nothing to type."""
-    status, error, code_status = None, "", 200
+    status, error, code_status, retry_after = None, "", 200, 0
     try:
         status = queries.public_lookup_by_link(token, client=client_address(request))
-    except queries.TooManyLookups:
-        error, code_status = str(_TOO_MANY), 429
+    except queries.TooManyLookups as exc:
+        error, code_status, retry_after = _too_many(exc), 429, exc.retry_after
     else:
         if status is None:
             error = _(
@@ -604,11 +613,16 @@ def lookup_link(request: HttpRequest, token: str) -> HttpResponse:
                 "Vui lòng nhập mã hồ sơ và mã tra cứu."
             )
             code_status = 404
-    return _lookup_page(request, "", status, error, code_status)
+    return _lookup_page(request, "", status, error, code_status, retry_after)
 
 
 def _lookup_page(
-    request: HttpRequest, code: str, status: Any, error: str, code_status: int
+    request: HttpRequest,
+    code: str,
+    status: Any,
+    error: str,
+    code_status: int,
+    retry_after: int = 0,
 ) -> HttpResponse:
     response = render(
         request,
@@ -626,6 +640,8 @@ def _lookup_page(
         status=code_status,
     )
     response["Cache-Control"] = "no-store"
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     # same-origin, not no-referrer: with no-referrer the browser posts the form with
     # "Origin: null", which the CSRF check refuses; other sites still get no referrer.
     response["Referrer-Policy"] = "same-origin"
