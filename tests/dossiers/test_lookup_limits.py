@@ -115,3 +115,20 @@ def test_many_codes_from_one_address_are_limited_per_address(limits, version, ci
         assert api(dossier.code, dossier.issued_secret, "192.0.2.67").status_code == 200
     with at(60):
         assert api(dossier.code, dossier.issued_secret, spray).status_code == 200
+
+
+def test_the_429_speaks_the_language_asked(limits, version, citizen, settings):
+    dossier = submitted(version, citizen)
+    with at(0):
+        for _ in range(5):
+            api(dossier.code, WRONG)
+        english = Client()
+        english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the choice made on the site
+        refused = english.post(
+            API,
+            {"code": dossier.code, "secret": WRONG},
+            content_type="application/json",
+            REMOTE_ADDR="203.0.113.7",
+        )
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == "Too many failed look-ups; please try again in 60 seconds."
