@@ -119,6 +119,18 @@ def _confirm(kind: str, content: bytes) -> bool:
     return True
 
 
+def check_room(
+    name: str, size: int, *, already_in_dossier: int, rules: Limits | None = None
+) -> None:
+    """RejectedFile when `size` more bytes would take the dossier over its total limit."""
+    rules = rules or limits()
+    if already_in_dossier + size > rules.max_dossier_bytes:
+        raise RejectedFile(
+            _("Không thể thêm tệp “%(name)s”: tổng dung lượng hồ sơ sẽ vượt quá %(limit)s.")
+            % {"name": name, "limit": size_label(rules.max_dossier_bytes)}
+        )
+
+
 def check_file(
     name: str, content: bytes, *, already_in_dossier: int, rules: Limits | None = None
 ) -> str:
@@ -135,11 +147,7 @@ def check_file(
                 "limit": size_label(rules.max_file_bytes),
             }
         )
-    if already_in_dossier + len(content) > rules.max_dossier_bytes:
-        raise RejectedFile(
-            _("Không thể thêm tệp “%(name)s”: tổng dung lượng hồ sơ sẽ vượt quá %(limit)s.")
-            % {"name": name, "limit": size_label(rules.max_dossier_bytes)}
-        )
+    check_room(name, len(content), already_in_dossier=already_in_dossier, rules=rules)
     guess = filetype.guess(content[:8192] if len(content) > 8192 else content)
     kind = guess.extension if guess else ""
     if kind == "zip":

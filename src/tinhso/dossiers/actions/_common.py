@@ -111,6 +111,18 @@ def _appointment(dossier: Dossier, received_at: datetime) -> datetime:
     return clock.appointment(calendar, start, processing_budget(dossier, start))
 
 
+def _store_first(item: Any, name: str, content: bytes) -> str:
+    """Write `item`'s file before its transaction opens (no storage I/O while rows are
+    locked): under the name its field gives, made unique by the storage. The caller sets
+    `item.file.name` to the returned name inside the transaction and `_forget`s it if the
+    transaction fails, so no orphan is left behind."""
+    from django.core.files.base import ContentFile
+
+    field = item._meta.get_field("file")
+    target = field.generate_filename(item, name)
+    return str(field.storage.save(target, ContentFile(content), max_length=field.max_length))
+
+
 def _forget(names: list[str]) -> None:
     """Files stored by a transaction that rolled back: remove them, leave nothing behind."""
     storage = DossierFile._meta.get_field("file").storage

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from tinhso.dossiers.actions._common import (
     _forget,
     _locked,
     _owned,
+    _store_first,
     agency_for,
     check_can_submit_online,
 )
@@ -34,7 +34,7 @@ from tinhso.dossiers.models import (
     Dossier,
     DossierFile,
 )
-from tinhso.dossiers.uploads import check_file
+from tinhso.dossiers.uploads import check_file, check_room
 from tinhso.places.models import Agency
 
 
@@ -106,26 +106,36 @@ def _component(dossier: Dossier, component_id: int) -> ComponentRequirement:
 def attach_file(
     dossier: Dossier, component_id: int, name: str, content: bytes, *, user: Any
 ) -> DossierFile:
-    """Add one file to a component; RejectedFile (nothing saved) when its content is refused."""
+    """Add one file to a component; RejectedFile (nothing saved) when its content is refused.
+
+    The content is checked and the file written before the transaction (no parsing or
+    storage I/O under the dossier's lock); the transaction re-checks what may have changed
+    meanwhile (still editable, the component, the dossier's total) and records the row. If
+    it fails, the file just written is removed.
+    """
     _owned(dossier, user)
     name = normalize(name)[:255] or "tep"
-    with transaction.atomic():
-        locked = _locked(dossier)
-        _editable(locked)
-        component = _component(locked, component_id)
-        kind = check_file(name, content, already_in_dossier=_dossier_bytes(locked))
-        item = DossierFile(
-            dossier=locked,
-            component=component,
-            original_name=name,
-            kind=kind,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            supplement=locked.open_supplement(),
-        )
-        item.file.save(name, ContentFile(content), save=False)
-        stored = [item.file.name or ""]
-        try:
+    _editable(dossier)
+    _component(dossier, component_id)
+    kind = check_file(name, content, already_in_dossier=_dossier_bytes(dossier))
+    item = DossierFile(
+        dossier=dossier,
+        original_name=name,
+        kind=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    stored = _store_first(item, name, content)
+    try:
+        with transaction.atomic():
+            locked = _locked(dossier)
+            _editable(locked)
+            component = _component(locked, component_id)
+            check_room(name, len(content), already_in_dossier=_dossier_bytes(locked))
+            item.dossier = locked
+            item.component = component
+            item.supplement = locked.open_supplement()
+            item.file.name = stored
             item.save()
             audit.record(
                 "dossier.file_attached",
@@ -138,9 +148,9 @@ def attach_file(
                     ]
                 },
             )
-        except BaseException:
-            _forget(stored)
-            raise
+    except BaseException:
+        _forget([stored])
+        raise
     return item
 
 

@@ -1,0 +1,63 @@
+"""File storage writes happen outside transactions, and a failed transaction leaves no file."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core.files.storage import FileSystemStorage
+from django.db import connection
+
+from tinhso.dossiers import actions
+from tinhso.dossiers.models import DossierFile
+
+from . import support
+
+
+def _files(root):
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_attach_file_writes_the_file_before_the_transaction(version, citizen):
+    draft = actions.start_draft(version, user=citizen)
+    tk = version.components.get(code="TK")
+    depth_outside = len(connection.atomic_blocks)
+    depths = []
+    real_save = FileSystemStorage._save  # type: ignore[attr-defined]
+
+    def save(storage, name, content):
+        depths.append(len(connection.atomic_blocks))
+        return real_save(storage, name, content)
+
+    with mock.patch.object(FileSystemStorage, "_save", save):
+        item = actions.attach_file(draft, tk.pk, "to-khai.pdf", support.pdf_bytes(), user=citizen)
+    assert depths == [depth_outside]  # written with no transaction of the action open
+    stored = DossierFile.objects.get(pk=item.pk)
+    name = stored.file.name or ""
+    assert name.startswith(f"dossiers/{draft.pk}/") and name.endswith(".pdf")
+    assert stored.file.storage.exists(name)
+    assert stored.file.read() == support.pdf_bytes()
+
+
+def test_a_failed_transaction_removes_the_file_it_wrote(version, citizen, media_in_tmp):
+    draft = actions.start_draft(version, user=citizen)
+    tk = version.components.get(code="TK")
+    before = _files(media_in_tmp)
+    with (
+        mock.patch("tinhso.core.audit.record", side_effect=RuntimeError("audit down")),
+        pytest.raises(RuntimeError),
+    ):
+        actions.attach_file(draft, tk.pk, "to-khai.pdf", support.pdf_bytes(), user=citizen)
+    assert DossierFile.objects.filter(dossier=draft).count() == 0
+    assert _files(media_in_tmp) == before  # no orphan
+
+
+def test_the_same_content_twice_gets_two_files(version, citizen):
+    """Unique names: a second upload of the same bytes never overwrites the first's file."""
+    draft = actions.start_draft(version, user=citizen)
+    tk = version.components.get(code="TK")
+    first = actions.attach_file(draft, tk.pk, "a.pdf", support.pdf_bytes(), user=citizen)
+    second = actions.attach_file(draft, tk.pk, "b.pdf", support.pdf_bytes(), user=citizen)
+    assert first.file.name != second.file.name
+    actions.remove_file(second, user=citizen)
+    assert first.file.storage.exists(first.file.name or "")
