@@ -61,3 +61,34 @@ def test_the_same_content_twice_gets_two_files(version, citizen):
     assert first.file.name != second.file.name
     actions.remove_file(second, user=citizen)
     assert first.file.storage.exists(first.file.name or "")
+
+
+def test_attach_result_writes_first_and_cleans_up_on_failure(office, media_in_tmp):
+    dossier = office.approved()
+    depth_outside = len(connection.atomic_blocks)
+    depths = []
+    real_save = FileSystemStorage._save  # type: ignore[attr-defined]
+
+    def save(storage, name, content):
+        depths.append(len(connection.atomic_blocks))
+        return real_save(storage, name, content)
+
+    before = _files(media_in_tmp)
+    with (
+        mock.patch.object(FileSystemStorage, "_save", save),
+        mock.patch("tinhso.core.audit.record", side_effect=RuntimeError("audit down")),
+        pytest.raises(RuntimeError),
+    ):
+        actions.attach_result(dossier, "Phiếu", support.pdf_bytes("kq"), officer=office.vanthu)
+    assert depths == [depth_outside]
+    assert _files(media_in_tmp) == before and not dossier.results.exists()
+    result = actions.attach_result(dossier, "Phiếu", support.pdf_bytes("kq"), officer=office.vanthu)
+    assert result.file.read() == support.pdf_bytes("kq")
+
+
+def test_a_refused_result_writes_nothing(office, media_in_tmp):
+    dossier = office.approved()
+    before = _files(media_in_tmp)
+    with pytest.raises(actions.DossierError):
+        actions.attach_result(dossier, "Phiếu", support.pdf_bytes("kq"), officer=office.tiepnhan)
+    assert _files(media_in_tmp) == before

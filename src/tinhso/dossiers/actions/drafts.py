@@ -115,9 +115,10 @@ def attach_file(
     """
     _owned(dossier, user)
     name = normalize(name)[:255] or "tep"
-    _editable(dossier)
-    _component(dossier, component_id)
-    kind = check_file(name, content, already_in_dossier=_dossier_bytes(dossier))
+    current = Dossier.objects.get(pk=dossier.pk)  # a fresh read, no lock: refuse early
+    _editable(current)
+    _component(current, component_id)
+    kind = check_file(name, content, already_in_dossier=_dossier_bytes(current))
     item = DossierFile(
         dossier=dossier,
         original_name=name,

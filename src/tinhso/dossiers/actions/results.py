@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from tinhso.core import audit
@@ -26,6 +25,7 @@ from tinhso.dossiers.actions._common import (
     _now,
     _permit,
     _record,
+    _store_first,
     _tell_citizen,
 )
 from tinhso.dossiers.errors import DossierError
@@ -85,22 +85,27 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
     if not name:
         raise errors.invalid(errors.RESULT_NAME_REQUIRED, "name")
     kind = check_file(name, content, already_in_dossier=0)
-    with transaction.atomic():
-        locked = _locked(dossier)
-        _check_state(locked, "attach_result")
-        _may_handle_result(officer, locked)
-        now = _now()
-        result = DossierResult(
-            dossier=locked,
-            name=name,
-            kind=kind,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            issued_at=now,
-        )
-        result.file.save(f"{locked.pk}-{result.sha256[:16]}.{kind}", ContentFile(content), False)
-        stored = [result.file.name or ""]
-        try:
+    # refused before anything is written (a fresh read, no lock); checked again under it
+    current = Dossier.objects.get(pk=dossier.pk)
+    _check_state(current, "attach_result")
+    _may_handle_result(officer, current)
+    result = DossierResult(
+        dossier=dossier,
+        name=name,
+        kind=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    # the file first, outside the transaction (no storage I/O under the dossier's lock)
+    stored = _store_first(result, f"{dossier.pk}-{result.sha256[:16]}.{kind}", content)
+    try:
+        with transaction.atomic():
+            locked = _locked(dossier)
+            _check_state(locked, "attach_result")
+            _may_handle_result(officer, locked)
+            result.dossier = locked
+            result.issued_at = _now()
+            result.file.name = stored
             result.save()
             audit.record(
                 "dossier.result_attached",
@@ -108,9 +113,9 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
                 actor=officer,
                 changes={"result": [None, {"name": name, "sha256": result.sha256}]},
             )
-        except BaseException:
-            _forget(stored)
-            raise
+    except BaseException:
+        _forget([stored])
+        raise
     return result
 
 
@@ -168,30 +173,36 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
     mark_ready, which check their roles.
     """
     kind = check_file(name, content, already_in_dossier=0)
-    with transaction.atomic():
-        locked = _locked(dossier)
-        if locked.state not in {Dossier.State.SUBMITTED, Dossier.State.RECEIVED}:
-            raise DossierError(errors.NOT_BEING_PROCESSED)
-        before = audit.snapshot(locked, ["state"])
-        now = _now()
-        result = DossierResult(
-            dossier=locked,
-            name=normalize(name),
-            kind=kind,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            issued_at=now,
-        )
-        result.file.save(f"{locked.pk}-{result.sha256[:16]}.{kind}", ContentFile(content), False)
-        result.save()
-        locked.state = Dossier.State.RESULT_READY
-        locked.finished_at = now
-        locked.save(update_fields=["state", "finished_at", "updated_at"])
-        _event(locked, f"Đã có kết quả: {result.name}", now)
-        audit.record(
-            "dossier.result_issued",
-            locked,
-            actor=officer,
-            changes={**audit.diff(before, {"state": locked.state}), "result": result.name},
-        )
+    result = DossierResult(
+        dossier=dossier,
+        name=normalize(name),
+        kind=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    stored = _store_first(result, f"{dossier.pk}-{result.sha256[:16]}.{kind}", content)
+    try:
+        with transaction.atomic():
+            locked = _locked(dossier)
+            if locked.state not in {Dossier.State.SUBMITTED, Dossier.State.RECEIVED}:
+                raise DossierError(errors.NOT_BEING_PROCESSED)
+            before = audit.snapshot(locked, ["state"])
+            now = _now()
+            result.dossier = locked
+            result.issued_at = now
+            result.file.name = stored
+            result.save()
+            locked.state = Dossier.State.RESULT_READY
+            locked.finished_at = now
+            locked.save(update_fields=["state", "finished_at", "updated_at"])
+            _event(locked, f"Đã có kết quả: {result.name}", now)
+            audit.record(
+                "dossier.result_issued",
+                locked,
+                actor=officer,
+                changes={**audit.diff(before, {"state": locked.state}), "result": result.name},
+            )
+    except BaseException:
+        _forget([stored])
+        raise
     return result
