@@ -753,34 +753,86 @@ def revise_draft(
     return doc
 
 
+# --- signing and issuing: the network first, then a short transaction ----------------------
+#
+# Signing may reach a remote signing service, a PKCS#11 token and a timestamp server, and
+# checking a signature fetches CRLs and OCSP answers: none of it runs while a transaction
+# holds a row lock (on SQLite that would block every writer). Each action reads the document
+# and checks its rule, signs and verifies, then locks the row, checks again that the document
+# is as it was (state, main file, attachments, certificate) and writes; a document that
+# changed meanwhile is refused with `documents.changed_while_signing` and the signature is
+# thrown away.
+
+
+def _fresh(document: Document) -> Document:
+    return Document.objects.select_related("agency").get(pk=document.pk)
+
+
+def _files_of(doc: Document) -> dict[int, str]:
+    """The files signing works on (main and attachments), as id → sha256."""
+    kinds = [DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT]
+    return dict(doc.files.filter(kind__in=kinds).values_list("pk", "sha256"))
+
+
+def _still(doc: Document, state: str, files: dict[int, str], cert: Certificate) -> None:
+    """The locked document is as it was when the signature was made; else refuse."""
+    unchanged = (
+        doc.state == state
+        and _files_of(doc) == files
+        and Certificate.objects.filter(pk=cert.pk, state=Certificate.State.ACTIVE).exists()
+    )
+    if not unchanged:
+        raise DocumentError(errors.CHANGED_WHILE_SIGNING)
+
+
+def _has_local_recipient(doc: Document) -> bool:
+    codes = doc.recipients.values_list("organ_id", flat=True)
+    return Agency.objects.filter(code__in=codes, is_active=True).exists()
+
+
+def _verify(files: dict[str, bytes]) -> dict[str, Any]:
+    """The signature check of each PDF by file name (CRL/OCSP fetches: outside transactions)."""
+    roots = trusted_roots()
+    return {
+        name: signing.verify_pdf(data, roots).as_dict()
+        for name, data in files.items()
+        if data.startswith(b"%PDF-")
+    }
+
+
 def sign_document(
     document: Document, *, signer: Any, certificate: Certificate | None = None, pin: str = ""
 ) -> Document:
     """The competent person signs (ký số người có thẩm quyền), visible in the signature cell.
     The approved unsigned main file is kept as a `VERSION` file; the signed PDF is the new
-    main file. `pin` unlocks the signer's USB token when the certificate's key is on one."""
+    main file. `pin` unlocks the signer's USB token when the certificate's key is on one.
+    Signing happens before the transaction (see above)."""
+    doc = _fresh(document)
+    permissions.require(permissions.signing, signer, doc)
+    cert = certificate or user_certificate(signer)
+    key = signing_key(cert, pin)
+    files = _files_of(doc)
+    current = main_file(doc)
+    assert current is not None
+    signer_box, _agency_box = signing.signature_cell(
+        bytes(current.data), signer.full_name or doc.signer_name
+    )
+    signed = _sign_pdf(
+        bytes(current.data),
+        key,
+        field_name="ChuKyNguoiCoThamQuyen",
+        stamp_text=f"{doc.signer_position}\n{signer.full_name or signer.username}\n%(ts)s",
+        box=signer_box,
+        image=bytes(cert.stamp_image) if cert.stamp_image else None,
+        text_indent=(signer_box[2] - signer_box[0]) // 3,  # under the agency's seal
+        reason="Ký ban hành",
+        location=doc.place,
+        timestamp_url=settings.DOCUMENTS_TSA_URL,
+    )
     with transaction.atomic():
         doc = _locked(document)
+        _still(doc, Document.State.APPROVED, files, cert)
         permissions.require(permissions.signing, signer, doc)
-        cert = certificate or user_certificate(signer)
-        key = signing_key(cert, pin)
-        current = main_file(doc)
-        assert current is not None
-        signer_box, _agency_box = signing.signature_cell(
-            bytes(current.data), signer.full_name or doc.signer_name
-        )
-        signed = _sign_pdf(
-            bytes(current.data),
-            key,
-            field_name="ChuKyNguoiCoThamQuyen",
-            stamp_text=f"{doc.signer_position}\n{signer.full_name or signer.username}\n%(ts)s",
-            box=signer_box,
-            image=bytes(cert.stamp_image) if cert.stamp_image else None,
-            text_indent=(signer_box[2] - signer_box[0]) // 3,  # under the agency's seal
-            reason="Ký ban hành",
-            location=doc.place,
-            timestamp_url=settings.DOCUMENTS_TSA_URL,
-        )
         # The approved, unsigned text stays on record as a version (like `revise_draft`).
         doc.files.filter(kind=DocumentFile.Kind.MAIN).update(kind=DocumentFile.Kind.VERSION)
         _file(doc, DocumentFile.Kind.MAIN, current.name, PDF, signed)
@@ -791,57 +843,93 @@ def sign_document(
     return doc
 
 
-def issue_document(document: Document, *, actor: Any) -> Document:
-    """Phát hành: the system issues the number, the clerk adds the agency's signature, and the
-    document goes to its recipients (Điều 14–16 Decree 30/2020)."""
+def _claim_number(document: Document, actor: Any) -> IssuedNumber:
+    """The document's outgoing number: the one an earlier attempt took (never cancelled),
+    or the register's next (Điều 15: the system issues it, exactly once). Its own short
+    transaction, so a failed signature keeps the number for the retry: no gap."""
     with transaction.atomic():
         doc = _locked(document)
         permissions.require(permissions.issuing, actor, doc)
-        today = _local(_now()).date()
-        issued = issue_number(
+        taken = (
+            IssuedNumber.objects.filter(
+                document=doc, cancelled_at=None, register__direction=Direction.OUTGOING
+            )
+            .select_related("register")
+            .first()
+        )
+        if taken is not None:
+            return taken
+        return issue_number(
             doc.agency,
-            today.year,
+            _local(_now()).year,
             Direction.OUTGOING,
             secret=bool(doc.secrecy),
             document=doc,
             actor=actor,
         )
-        doc.number = numbering.format_number(issued.number)
-        doc.notation = numbering.notation(doc.doc_type, doc.agency.short_name, doc.unit)
+
+
+def issue_document(document: Document, *, actor: Any) -> Document:
+    """Phát hành: the system issues the number, the clerk adds the agency's signature, and the
+    document goes to its recipients (Điều 14–16 Decree 30/2020).
+
+    Three steps: the number (a short transaction on the register's row); the agency's
+    signatures and, for recipients of this instance, their checks (no transaction); then the
+    document written, packaged and delivered (one transaction, nothing on the network)."""
+    doc = _fresh(document)
+    permissions.require(permissions.issuing, actor, doc)
+    cert = agency_certificate(doc.agency)  # before a number is taken
+    notation = _notation(doc.doc_type, doc.agency, doc.unit)
+    issued = _claim_number(document, actor)
+    today = _local(_now()).date()
+    number = numbering.format_number(issued.number)
+    number_and_notation = f"{number}/{notation}"
+    files = _files_of(doc)
+    current = main_file(doc)
+    assert current is not None
+    _signer_box, agency_box = signing.signature_cell(bytes(current.data), doc.signer_name)
+    signed = _sign_pdf(
+        bytes(current.data),
+        signing_key(cert),
+        field_name="ChuKyCoQuan",
+        stamp_text=f"{doc.agency.name}\nSố: {number_and_notation}\n%(ts)s",
+        box=agency_box,
+        image=bytes(cert.stamp_image) if cert.stamp_image else None,
+        reason="Phát hành",
+        location=doc.place,
+        timestamp_url=settings.DOCUMENTS_TSA_URL,
+    )
+    attachments: dict[int, bytes] = {}
+    names = {issued_file_name(number_and_notation): signed}
+    for att in doc.files.filter(kind=DocumentFile.Kind.ATTACHMENT):
+        if att.content_type != PDF:
+            names[att.name] = bytes(att.data)
+            continue
+        attachments[att.pk] = _sign_pdf(
+            bytes(att.data),
+            signing_key(cert),
+            field_name="ChuKyCoQuanPhuLuc",
+            stamp_text=signing.signing_time_line(number_and_notation, _now()),
+            box=signing.ATTACHMENT_BOX,
+            page=0,
+            text_only=True,
+        )
+        names[att.name] = attachments[att.pk]
+    checks = _verify(names) if _has_local_recipient(doc) else {}
+    with transaction.atomic():
+        doc = _locked(document)
+        _still(doc, Document.State.SIGNED, files, cert)
+        permissions.require(permissions.issuing, actor, doc)
+        doc.number, doc.notation = number, notation
         doc.register = issued.register
         doc.register_number = issued.number
         doc.document_date = today
         doc.registered_at = _now()
         doc.exchange_id = edxml.document_id(doc.agency.code, today, doc.number_and_notation)
-        cert = agency_certificate(doc.agency)
-        current = main_file(doc)
-        assert current is not None
-        _signer_box, agency_box = signing.signature_cell(bytes(current.data), doc.signer_name)
-        signed = _sign_pdf(
-            bytes(current.data),
-            signing_key(cert),
-            field_name="ChuKyCoQuan",
-            stamp_text=f"{doc.agency.name}\nSố: {doc.number_and_notation}\n%(ts)s",
-            box=agency_box,
-            image=bytes(cert.stamp_image) if cert.stamp_image else None,
-            reason="Phát hành",
-            location=doc.place,
-            timestamp_url=settings.DOCUMENTS_TSA_URL,
-        )
         _replace_main(doc, signed, name=issued_file_name(doc.number_and_notation))
-        for att in doc.files.filter(kind=DocumentFile.Kind.ATTACHMENT):
-            if att.content_type != PDF:
-                continue
-            att_signed = _sign_pdf(
-                bytes(att.data),
-                signing_key(cert),
-                field_name="ChuKyCoQuanPhuLuc",
-                stamp_text=signing.signing_time_line(doc.number_and_notation, _now()),
-                box=signing.ATTACHMENT_BOX,
-                page=0,
-                text_only=True,
-            )
-            att.data, att.sha256 = att_signed, hashlib.sha256(att_signed).hexdigest()
+        for att in doc.files.filter(pk__in=attachments):
+            att.data = attachments[att.pk]
+            att.sha256 = hashlib.sha256(att.data).hexdigest()
             att.save(update_fields=["data", "sha256"])
         doc.state = Document.State.ISSUED
         doc.agency_signed = True
@@ -853,14 +941,15 @@ def issue_document(document: Document, *, actor: Any) -> Document:
             changes={"number": [None, doc.number_and_notation], "state": ["signed", "issued"]},
             actor=actor,
         )
-        _distribute(doc, cert)
+        _distribute(doc, cert, pdf_checks=checks)
     return doc
 
 
 def build_package(
     doc: Document, cert: Certificate, *, business_type: int = 0, reason: str = ""
 ) -> bytes:
-    """The signed edXML package of an issued document, for all its recipients."""
+    """The signed edXML package of an issued document, for all its recipients (the XML
+    signature uses the agency's key in the keystore: no network)."""
     files = list(doc.files.filter(kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT]))
     message = edxml.Message(
         sender=organ(doc.agency),
@@ -889,8 +978,11 @@ def build_package(
     return xmlsig.sign(edxml.build_message(message), key_pair(cert))
 
 
-def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> None:
-    """Instant delivery to agencies of this instance; the axis (outbox) for the others."""
+def _distribute(
+    doc: Document, cert: Certificate, *, pdf_checks: dict[str, Any], business_type: int = 0
+) -> None:
+    """Instant delivery to agencies of this instance; the axis (outbox) for the others.
+    `pdf_checks` (`_verify`, made before the transaction) is what local recipients record."""
     package = build_package(doc, cert, business_type=business_type)
     stored = _file(doc, DocumentFile.Kind.EDXML, f"{doc.pk}-{business_type}.edxml", EDXML, package)
     for recipient in doc.recipients.all():
@@ -898,7 +990,7 @@ def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> 
         if local is not None:
             parsed = edxml.parse(package)
             assert isinstance(parsed, edxml.Message)
-            _receive_message(parsed, package, local, pdf_checks=_check_pdfs(parsed))
+            _receive_message(parsed, package, local, pdf_checks=pdf_checks)
         else:
             outbox.enqueue(
                 SEND_PACKAGE,
@@ -908,24 +1000,30 @@ def _distribute(doc: Document, cert: Certificate, *, business_type: int = 0) -> 
 
 def update_document(document: Document, *, pdf: bytes, actor: Any) -> Document:
     """Send a corrected file for an issued document (edXML update, BussinessDocType 2);
-    recipients answer 15 (accepted) or 16 (refused)."""
+    recipients answer 15 (accepted) or 16 (refused). Signed before the transaction."""
+    doc = _fresh(document)
+    permissions.require(permissions.updating, actor, doc)
+    if not pdf.startswith(b"%PDF-"):
+        raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
+    cert = agency_certificate(doc.agency)
+    files = _files_of(doc)
+    updates = doc.files.filter(kind=DocumentFile.Kind.EDXML).count()  # the field's name
+    signed = _sign_pdf(
+        pdf,
+        signing_key(cert),
+        field_name=f"ChuKyCoQuanCapNhat{updates}",
+        stamp_text=f"{doc.agency.name}\nSố: {doc.number_and_notation}\n%(ts)s",
+        box=signing.AGENCY_BOX,
+        reason="Cập nhật",
+    )
     with transaction.atomic():
         doc = _locked(document)
+        _still(doc, Document.State.ISSUED, files, cert)
         permissions.require(permissions.updating, actor, doc)
-        if not pdf.startswith(b"%PDF-"):
-            raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
-        cert = agency_certificate(doc.agency)
-        signed = _sign_pdf(
-            pdf,
-            signing_key(cert),
-            field_name=f"ChuKyCoQuanCapNhat{doc.files.filter(kind=DocumentFile.Kind.EDXML).count()}",
-            stamp_text=f"{doc.agency.name}\nSố: {doc.number_and_notation}\n%(ts)s",
-            box=signing.AGENCY_BOX,
-            reason="Cập nhật",
-        )
         _replace_main(doc, signed)
         audit.record("documents.update", doc, actor=actor)
-        _distribute(doc, cert, business_type=edxml.BusinessType.UPDATE)
+        # an update waits for the recipient's clerk; its PDFs are not checked on arrival
+        _distribute(doc, cert, pdf_checks={}, business_type=edxml.BusinessType.UPDATE)
     return doc
 
 
@@ -1002,12 +1100,7 @@ def receive_package(data: bytes) -> Receipt:
 
 def _check_pdfs(message: edxml.Message) -> dict[str, Any]:
     """The signature check of every PDF attachment, by attachment name."""
-    roots = trusted_roots()
-    return {
-        att.name: signing.verify_pdf(att.data, roots).as_dict()
-        for att in message.attachments
-        if att.data.startswith(b"%PDF-")
-    }
+    return _verify({att.name: att.data for att in message.attachments})
 
 
 def _receive_message(

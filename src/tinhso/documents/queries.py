@@ -224,7 +224,3 @@ def search(
 def review_history(document: Document) -> QuerySet[ReviewStep]:
     """Every step of every review round of a document, in order (its review history)."""
     return document.review_steps.select_related("reviewer").order_by("round", "position")
-
-
-CLERK, LEADER, SPECIALIST = Role.CLERK, Role.LEADER, Role.SPECIALIST
-HEAD_OF_UNIT = Role.HEAD_OF_UNIT
