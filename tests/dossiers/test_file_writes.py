@@ -92,3 +92,34 @@ def test_a_refused_result_writes_nothing(office, media_in_tmp):
     with pytest.raises(actions.DossierError):
         actions.attach_result(dossier, "Phiếu", support.pdf_bytes("kq"), officer=office.tiepnhan)
     assert _files(media_in_tmp) == before
+
+
+def test_forward_writes_its_papers_first_and_cleans_up_on_failure(office, media_in_tmp):
+    from tinhso.dossiers.models import ProcessingPaper
+
+    dossier = office.received()
+    papers = [actions.Paper(ProcessingPaper.Kind.DRAFT_RESULT, "du-thao.pdf", support.pdf_bytes())]
+    depth_outside = len(connection.atomic_blocks)
+    depths = []
+    real_save = FileSystemStorage._save  # type: ignore[attr-defined]
+
+    def save(storage, name, content):
+        depths.append(len(connection.atomic_blocks))
+        return real_save(storage, name, content)
+
+    before = _files(media_in_tmp)
+    with (
+        mock.patch.object(FileSystemStorage, "_save", save),
+        mock.patch("tinhso.core.audit.record", side_effect=RuntimeError("audit down")),
+        pytest.raises(RuntimeError),
+    ):
+        actions.forward(dossier, officer=office.chuyenvien, papers=papers)
+    assert depths == [depth_outside]
+    assert _files(media_in_tmp) == before and not dossier.papers.exists()
+    # refused (not the step's performer): nothing written at all
+    with pytest.raises(actions.DossierError):
+        actions.forward(dossier, officer=office.vanthu, papers=papers)
+    assert _files(media_in_tmp) == before
+    actions.forward(dossier, officer=office.chuyenvien, papers=papers)
+    paper = dossier.papers.get()
+    assert paper.file.read() == support.pdf_bytes() and paper.step_record is not None

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -32,6 +31,7 @@ from tinhso.dossiers.actions._common import (
     _permit,
     _record,
     _steps,
+    _store_first,
     _tell_citizen,
     _when,
     current_appointment,
@@ -96,27 +96,39 @@ def _check_papers(papers: list[Paper]) -> None:
         total += len(paper.content)
 
 
-def _store_papers(
-    dossier: Dossier, record: StepRecord | None, papers: list[Paper], officer: Any, now: datetime
-) -> list[str]:
-    stored = []
-    for paper in papers:
-        name = normalize(paper.filename)[:255] or "tep"
-        item = ProcessingPaper(
-            dossier=dossier,
-            step_record=record,
-            kind=paper.kind,
-            original_name=name,
-            file_kind=check_file(name, paper.content, already_in_dossier=0),
-            size=len(paper.content),
-            sha256=hashlib.sha256(paper.content).hexdigest(),
-            uploaded_by=officer if getattr(officer, "pk", None) else None,
-            uploaded_at=now,
-        )
-        item.file.save(name, ContentFile(paper.content), save=False)
-        stored.append(item.file.name or "")
+def _write_papers(dossier: Dossier, papers: list[Paper], officer: Any) -> list[ProcessingPaper]:
+    """The papers' files, written before the transaction (no storage I/O under the lock);
+    the rows are saved by `_save_papers` inside it. Each item's `file.name` is its stored
+    file, for `_forget` if the transaction fails."""
+    items: list[ProcessingPaper] = []
+    try:
+        for paper in papers:
+            name = normalize(paper.filename)[:255] or "tep"
+            item = ProcessingPaper(
+                dossier=dossier,
+                kind=paper.kind,
+                original_name=name,
+                file_kind=check_file(name, paper.content, already_in_dossier=0),
+                size=len(paper.content),
+                sha256=hashlib.sha256(paper.content).hexdigest(),
+                uploaded_by=officer if getattr(officer, "pk", None) else None,
+            )
+            item.file.name = _store_first(item, name, paper.content)
+            items.append(item)
+    except BaseException:
+        _forget([item.file.name or "" for item in items])
+        raise
+    return items
+
+
+def _save_papers(
+    items: list[ProcessingPaper], dossier: Dossier, record: StepRecord | None, now: datetime
+) -> None:
+    for item in items:
+        item.dossier = dossier
+        item.step_record = record
+        item.uploaded_at = now
         item.save()
-    return stored
 
 
 def forward(
@@ -126,7 +138,12 @@ def forward(
     next step reads: the draft result and the appraisal note (hồ sơ trình)."""
     papers = list(papers or [])
     _check_papers(papers)
-    stored: list[str] = []
+    items: list[ProcessingPaper] = []
+    if papers:  # refused before anything is written (a fresh read, no lock), then the files
+        fresh = Dossier.objects.get(pk=dossier.pk)
+        _check_state(fresh, "forward")
+        _permit(officer, fresh, permissions.forwarding(officer, fresh))
+        items = _write_papers(fresh, papers, officer)
     try:
         with transaction.atomic():
             locked = _locked(dossier)
@@ -144,7 +161,7 @@ def forward(
             now = _now()
             note = normalize(note)[:2000]
             record = locked.step_records.filter(outcome=StepRecord.Outcome.OPEN).last()
-            stored = _store_papers(locked, record, papers, officer, now)
+            _save_papers(items, locked, record, now)
             _close_step(locked, StepRecord.Outcome.FORWARDED, now, note)
             _enter_step(locked, later[0], now, by=officer)
             locked.save()
@@ -159,7 +176,7 @@ def forward(
                 papers=[{"kind": p.kind, "name": p.filename} for p in papers] or None,
             )
     except BaseException:
-        _forget(stored)
+        _forget([item.file.name or "" for item in items])
         raise
     return locked
 
