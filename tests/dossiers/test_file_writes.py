@@ -123,3 +123,35 @@ def test_forward_writes_its_papers_first_and_cleans_up_on_failure(office, media_
     actions.forward(dossier, officer=office.chuyenvien, papers=papers)
     paper = dossier.papers.get()
     assert paper.file.read() == support.pdf_bytes() and paper.step_record is not None
+
+
+def test_api_submission_writes_its_files_first_and_cleans_up_on_failure(
+    client, version, citizen, media_in_tmp
+):
+    from .test_api import body, post
+
+    client.force_login(citizen)
+    depths: list[int] = []
+    real_save = FileSystemStorage._save  # type: ignore[attr-defined]
+
+    def save(storage, name, content):
+        depths.append(len(connection.atomic_blocks))
+        return real_save(storage, name, content)
+
+    depth_outside = len(connection.atomic_blocks)
+    before = _files(media_in_tmp)
+    with (
+        mock.patch.object(FileSystemStorage, "_save", save),
+        mock.patch(
+            "tinhso.dossiers.actions.submission._finish_submission",
+            side_effect=RuntimeError("counter down"),
+        ),
+    ):
+        assert post(client, body()).status_code == 500
+    assert depths == [depth_outside]  # the request's own atomic blocks: none around the write
+    assert _files(media_in_tmp) == before
+    assert DossierFile.objects.count() == 0
+    created = post(client, body())
+    assert created.status_code == 201
+    item = DossierFile.objects.get()
+    assert item.file.read() == support.pdf_bytes()

@@ -221,7 +221,11 @@ class Dossier(models.Model):
 
 
 def _upload_to(instance: DossierFile, filename: str) -> str:
-    return f"dossiers/{instance.dossier_id}/{instance.sha256[:16]}.{instance.kind}"
+    """Under the dossier's folder; a file written before its dossier exists (an API
+    submission writes its files before the transaction that creates the dossier) goes to
+    `dossiers/moi/`. The storage makes each name unique."""
+    folder = instance.dossier_id or "moi"
+    return f"dossiers/{folder}/{instance.sha256[:16]}.{instance.kind}"
 
 
 class DossierFile(models.Model):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +33,7 @@ from tinhso.dossiers.actions._common import (
     _locked,
     _owned,
     _resume_clock,
+    _store_first,
     agency_for,
     check_can_submit_online,
     next_code,
@@ -275,21 +275,24 @@ def submit_via_api(
     existing = _replayed(scope, key, fingerprint)
     if existing is not None:
         return existing, False
-    stored: list[str] = []
+    # Input checked and files written before the transaction (no parsing or storage I/O
+    # while the key and counter rows are locked); the files are removed if it fails.
+    extra_errors: dict[str, str] = {}
+    clean: _CleanApplicant | None = None
+    if client is not None:
+        clean, extra_errors = _clean_applicant(applicant)
+    prepared = _check_api_input(
+        version, form, delivery, delivery_address, attachments, agency, extra_errors
+    )
+    written = _write_api_files(prepared)
+    stored = [item.file.name or "" for item in written]
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(key=key, request_hash=fingerprint, **scope)
-            extra_errors: dict[str, str] = {}
-            clean: _CleanApplicant | None = None
-            if client is not None:
-                clean, extra_errors = _clean_applicant(applicant)
-            prepared = _check_api_input(
-                version, form, delivery, delivery_address, attachments, agency, extra_errors
-            )
             if client is not None and clean is not None:
-                dossier = _channel_dossier(client, clean, prepared, stored)
+                dossier = _channel_dossier(client, clean, prepared, written)
             else:
-                dossier = _api_dossier(user, prepared, stored)
+                dossier = _api_dossier(user, prepared, written)
             record.dossier = dossier
             record.save(update_fields=["dossier"])
     except IntegrityError:
@@ -378,19 +381,30 @@ def _check_api_input(
     )
 
 
-def _store_api_dossier(dossier: Dossier, prepared: _ApiInput, stored: list[str]) -> None:
-    for component, name, content in prepared.files:
-        kind = check_file(name, content, already_in_dossier=0)
-        item = DossierFile(
-            dossier=dossier,
-            component=component,
-            original_name=name,
-            kind=kind,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-        )
-        item.file.save(name, ContentFile(content), save=False)
-        stored.append(item.file.name or "")
+def _write_api_files(prepared: _ApiInput) -> list[DossierFile]:
+    """The attachments' files, written before the dossier exists (`models._upload_to` names
+    them without it); their rows are saved by `_store_api_dossier` in the transaction."""
+    written: list[DossierFile] = []
+    try:
+        for component, name, content in prepared.files:
+            item = DossierFile(
+                component=component,
+                original_name=name,
+                kind=check_file(name, content, already_in_dossier=0),
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
+            item.file.name = _store_first(item, name, content)
+            written.append(item)
+    except BaseException:
+        _forget([item.file.name or "" for item in written])
+        raise
+    return written
+
+
+def _store_api_dossier(dossier: Dossier, written: list[DossierFile]) -> None:
+    for item in written:
+        item.dossier = dossier
         item.save()
 
 
@@ -409,7 +423,7 @@ def _new_api_dossier(prepared: _ApiInput, **values: Any) -> Dossier:
     )
 
 
-def _api_dossier(user: Any, prepared: _ApiInput, stored: list[str]) -> Dossier:
+def _api_dossier(user: Any, prepared: _ApiInput, written: list[DossierFile]) -> Dossier:
     citizen = _citizen(user)
     dossier = _new_api_dossier(
         prepared,
@@ -419,13 +433,13 @@ def _api_dossier(user: Any, prepared: _ApiInput, stored: list[str]) -> Dossier:
         applicant_email=(citizen.email if citizen else "") or user.email,
         applicant_address=citizen.address if citizen else "",
     )
-    _store_api_dossier(dossier, prepared, stored)
+    _store_api_dossier(dossier, written)
     _finish_submission(dossier, user=user)
     return dossier
 
 
 def _channel_dossier(
-    client: Any, applicant: _CleanApplicant, prepared: _ApiInput, stored: list[str]
+    client: Any, applicant: _CleanApplicant, prepared: _ApiInput, written: list[DossierFile]
 ) -> Dossier:
     """A dossier a client application submits for a citizen: the citizen's account (found or
     created by the personal ID number, as at the counter) owns it; the client is recorded."""
@@ -448,7 +462,7 @@ def _channel_dossier(
         applicant_email=applicant.email,
         applicant_address=applicant.address,
     )
-    _store_api_dossier(dossier, prepared, stored)
+    _store_api_dossier(dossier, written)
     _finish_submission(
         dossier,
         user=audit_label(client),
