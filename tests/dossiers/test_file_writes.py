@@ -155,3 +155,43 @@ def test_api_submission_writes_its_files_first_and_cleans_up_on_failure(
     assert created.status_code == 201
     item = DossierFile.objects.get()
     assert item.file.read() == support.pdf_bytes()
+
+
+def test_counter_intake_writes_its_files_first_and_cleans_up_on_failure(office, media_in_tmp):
+    tk = office.version.components.get(code="TK")
+    depths: list[int] = []
+    real_save = FileSystemStorage._save  # type: ignore[attr-defined]
+
+    def save(storage, name, content):
+        depths.append(len(connection.atomic_blocks))
+        return real_save(storage, name, content)
+
+    def take_in():
+        return actions.intake(
+            office.version,
+            officer=office.tiepnhan,
+            channel="counter",
+            personal_id="066195000999",
+            full_name="Trần Thị Thu Hương",
+            phone="0905123456",
+            form={"ho_ten": "Trần Thị Thu Hương", "ngay_sinh": "1995-03-08"},
+            components=[
+                actions.PaperComponent(tk.pk, "to-khai.pdf", support.pdf_bytes("tk"), True)
+            ],
+            delivery="counter",
+        )
+
+    depth_outside = len(connection.atomic_blocks)
+    before = _files(media_in_tmp)
+    with (
+        mock.patch.object(FileSystemStorage, "_save", save),
+        mock.patch(
+            "tinhso.dossiers.actions.intake.receive", side_effect=RuntimeError("counter down")
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        take_in()
+    assert depths == [depth_outside]
+    assert _files(media_in_tmp) == before
+    dossier = take_in()
+    assert dossier.files.get().file.read() == support.pdf_bytes("tk")

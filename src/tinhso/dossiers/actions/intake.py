@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -32,6 +31,7 @@ from tinhso.dossiers.actions._common import (
     _may_receive,
     _now,
     _record,
+    _store_first,
     _tell_citizen,
     _when,
     active_route,
@@ -249,7 +249,24 @@ def intake(
         problems["personal_id"] = exc.message
     if problems:
         raise errors.invalid_input(problems)
-    stored: list[str] = []
+    # the files first, outside the transaction (no storage I/O under its locks)
+    written: list[DossierFile] = []
+    try:
+        for item in components or []:
+            record = DossierFile(
+                component_id=item.component_id,
+                original_name=normalize(item.filename)[:255] or "tep",
+                kind=check_file(item.filename, item.content, already_in_dossier=0),
+                size=len(item.content),
+                sha256=hashlib.sha256(item.content).hexdigest(),
+                digitised=item.digitised,
+            )
+            record.file.name = _store_first(record, record.original_name, item.content)
+            written.append(record)
+    except BaseException:
+        _forget([record.file.name or "" for record in written])
+        raise
+    stored = [record.file.name or "" for record in written]
     try:
         with transaction.atomic():
             user = ensure_citizen_account(
@@ -272,19 +289,8 @@ def intake(
                 fee_status=Dossier.FeeStatus.UNPAID if version.total_fee else "none",
                 reception_agency=desk,
             )
-            for item in components or []:
-                kind = check_file(item.filename, item.content, already_in_dossier=0)
-                record = DossierFile(
-                    dossier=dossier,
-                    component_id=item.component_id,
-                    original_name=normalize(item.filename)[:255] or "tep",
-                    kind=kind,
-                    size=len(item.content),
-                    sha256=hashlib.sha256(item.content).hexdigest(),
-                    digitised=item.digitised,
-                )
-                record.file.save(record.original_name, ContentFile(item.content), save=False)
-                stored.append(record.file.name or "")
+            for record in written:
+                record.dossier = dossier
                 record.save()
             _finish_submission(dossier, user=officer)
             receive(dossier, officer=officer)
