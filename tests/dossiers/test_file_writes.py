@@ -195,3 +195,28 @@ def test_counter_intake_writes_its_files_first_and_cleans_up_on_failure(office, 
     assert _files(media_in_tmp) == before
     dossier = take_in()
     assert dossier.files.get().file.read() == support.pdf_bytes("tk")
+
+
+def test_no_file_is_written_elsewhere_than_store_first():
+    """The class of defect: every storage write of the dossiers app goes through
+    `_store_first`, which actions call before their transaction."""
+    import pathlib
+    import re
+
+    import tinhso.dossiers
+
+    root = pathlib.Path(tinhso.dossiers.__file__).parent
+    writes = re.compile(r"\.file\.save\(|storage\.save\(|default_storage")
+    found = [
+        (str(path.relative_to(root)), line.strip())
+        for path in sorted(root.rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if writes.search(line)
+    ]
+    assert found == [
+        (
+            "actions/_common.py",
+            "return str(field.storage.save(target, ContentFile(content), "
+            "max_length=field.max_length))",
+        )
+    ], found
