@@ -364,7 +364,12 @@ DOSSIER_MAX_DOSSIER_BYTES = (
 DOSSIER_LOOKUPS_PER_MINUTE = env_int(
     "TINHSO_LOOKUPS_PER_MINUTE",
     10,
-    doc="Failed public dossier look-ups allowed per client address per minute.",
+    doc="Dossier codes with a failed public look-up allowed per client address per minute.",
+)
+DOSSIER_LOOKUPS_PER_CODE_PER_MINUTE = env_int(
+    "TINHSO_LOOKUPS_PER_CODE_PER_MINUTE",
+    5,
+    doc="Failed public dossier look-ups of one dossier code allowed per minute, from any address.",
 )
 DOSSIER_RECEPTION_CUTOFF = env(
     "TINHSO_DOSSIER_RECEPTION_CUTOFF",
