@@ -398,14 +398,6 @@ def test_submissions_receptions_and_issuances_at_once():
     assert sorted(seqs) == list(range(1, total + 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="deadlock: recall_document(A) locks A FOR UPDATE then writes the local recipient's "
-    "copy B (StatusEvent, pending_change), while finish(B) locks B FOR UPDATE then inserts a "
-    "StatusEvent referencing A (FOR KEY SHARE on A): opposite orders. Fix reported for "
-    "documents/actions.py (local delivery after commit; select_for_update(no_key=True))",
-)
 def test_sender_and_local_recipient_acting_at_once_do_not_deadlock():
     """A recall by the sender and the recipient's 'finished' answer, on the same document
     delivered inside the instance, at the same moment: both must complete (one waits)."""

@@ -567,8 +567,14 @@ def _convert(docx: bytes) -> bytes:
 
 
 def _locked(document: Document) -> Document:
-    """The document's row, locked until the transaction ends (the caller holds one)."""
-    return Document.objects.select_for_update().get(pk=document.pk)
+    """The document's row, locked until the transaction ends (the caller holds one).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a recall locks the sender's document and then writes
+    its local recipient's copy, while an answer on that copy locks the copy and inserts a
+    status event pointing at the sender's document (a key-share lock on it). FOR UPDATE
+    blocks that key-share lock and the two deadlock; the weaker lock lets the insert pass, and
+    the recall then waits for the copy's row in the one order."""
+    return Document.objects.select_for_update(no_key=True).get(pk=document.pk)
 
 
 def _refuse(refusal: DocumentError | None) -> None:
