@@ -83,3 +83,21 @@ def test_the_pages_answer_an_uncaught_error_by_its_kind(rf: RequestFactory):
     assert elsewhere.status_code == 409
     assert "Hồ sơ đã thay đổi, hãy tải lại." in elsewhere.content.decode()
     assert middleware.process_exception(request("get"), ValueError("x")) is None
+
+
+@pytest.mark.django_db
+def test_a_forbidden_page_says_why(rf: RequestFactory):
+    from django.contrib.auth.models import AnonymousUser
+
+    from tinhso.web.middleware import DomainErrorMiddleware
+
+    only_signer = errors.declare(
+        "tests", "not_signer", Kind.FORBIDDEN, "Chỉ người ký được giao mới ký được văn bản này."
+    )
+    request = rf.post("/van-ban/1/ky/")
+    request.user = AnonymousUser()
+    response = DomainErrorMiddleware(lambda r: HttpResponse()).process_exception(
+        request, only_signer()
+    )
+    assert response.status_code == 403
+    assert "Chỉ người ký được giao mới ký được văn bản này." in response.content.decode()

@@ -100,7 +100,12 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 403, _("Bạn không có quyền xem trang này"))
+    # A refusal with a declared code says why (only the named signer may sign...); Django's
+    # own PermissionDenied carries nothing meant for the person.
+    reason = exception.message if isinstance(exception, DomainError) else ""
+    return _error_page(
+        request, 403, _("Bạn không có quyền xem trang này"), extra={"reason": reason}
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
