@@ -369,7 +369,8 @@ DOSSIER_LOOKUPS_PER_MINUTE = env_int(
 DOSSIER_LOOKUPS_PER_CODE_PER_MINUTE = env_int(
     "TINHSO_LOOKUPS_PER_CODE_PER_MINUTE",
     5,
-    doc="Failed public dossier look-ups of one dossier code allowed per minute, from any address.",
+    doc="Failed public look-ups of one dossier code allowed per minute from one address "
+    "(from all addresses together, 20 times that).",
 )
 DOSSIER_RECEPTION_CUTOFF = env(
     "TINHSO_DOSSIER_RECEPTION_CUTOFF",

@@ -163,29 +163,41 @@ def _frees_at(times: list[datetime], limit: int) -> datetime | None:
     return ordered[limit - 1] + LOOKUP_WINDOW
 
 
-def _check_throttle(client: str, code: str) -> None:
-    """TooManyLookups when the look-up of `code` from `client` is over either limit.
+# Failures of one code from all addresses together may reach this many times the per-address
+# limit: enough that no one can lock a citizen out of their own dossier by failing on purpose
+# from one address, still far too few to guess a secret of about 50 bits.
+ANY_ADDRESS_FACTOR = 20
 
-    Two counts, of failures only (a wrong secret, an unknown code, a link that does not
-    verify), as with sign-in lockouts, so a citizen checking a dossier they hold the secret
-    for is never slowed down and a correct look-up costs reads, not writes:
-    - per dossier code, from any address: guessing one code's secret from many addresses
-      gets `lookups_per_code_per_minute()` tries a minute in all (about 50 bits of secret);
-    - per client address, the distinct codes that failed: trying many codes from one address
-      stops at `lookups_per_minute()` codes a minute, while one code mistyped again and again
-      (a commune office behind one NAT) counts once for the address, is limited by its own
-      count, and does not lock the office out of its other dossiers.
+
+def _check_throttle(client: str, code: str, *, guessable: bool = True) -> None:
+    """TooManyLookups when the look-up of `code` from `client` is over a limit.
+
+    Failures only are counted (a wrong secret, an unknown code, a link that does not verify),
+    as with sign-in lockouts, so a citizen checking a dossier they hold the secret for is
+    never slowed down and a correct look-up costs reads, not writes:
+    - one code from one address: `lookups_per_code_per_minute()` failures a minute; a clerk
+      mistyping a citizen's secret locks that code for that office only;
+    - one code from all addresses: ANY_ADDRESS_FACTOR times that, against guessing one code's
+      secret from many addresses; a QR link (`guessable=False`, signed by this site) is not
+      held by it, so the receipt's link always opens the status;
+    - distinct codes failed from one address: `lookups_per_minute()` a minute, against
+      trying many codes; one code mistyped again and again counts once here.
     The wait is exact: until the failure that keeps a window full leaves it.
     """
     now = timezone.now()
     recent = LookupAttempt.objects.filter(at__gt=now - LOOKUP_WINDOW)
     frees = []
-    if code:
-        per_code = list(recent.filter(code=code).values_list("at", flat=True))
-        frees.append(_frees_at(per_code, lookups_per_code_per_minute()))
     latest: dict[str, datetime] = {}
+    mine: list[datetime] = []
     for key, at in recent.filter(client=client).values_list("code", "at"):
         latest[key] = max(at, latest.get(key, at))
+        if code and key == code:
+            mine.append(at)
+    per_code = lookups_per_code_per_minute()
+    frees.append(_frees_at(mine, per_code))
+    if code and guessable:
+        everyone = list(recent.filter(code=code).values_list("at", flat=True))
+        frees.append(_frees_at(everyone, per_code * ANY_ADDRESS_FACTOR))
     frees.append(_frees_at(list(latest.values()), lookups_per_minute()))
     waits = [moment for moment in frees if moment is not None]
     if waits:
@@ -258,7 +270,7 @@ def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
     client = client or "unknown"
     parsed = read_link_token(token)
     key = _lookup_key(parsed[0].upper() if parsed is not None else f"qr:{token[:40]}")
-    _check_throttle(client, key)
+    _check_throttle(client, key, guessable=False)
     row = None
     if parsed is not None and codes.looks_like_code(parsed[0]):
         row = (
