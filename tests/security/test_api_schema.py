@@ -50,57 +50,7 @@ CONFORMANCE = [response_schema_conformance, content_type_conformance]
 
 # Defects found here, each pinned by an exact request at the end of this file; the generated
 # items they fail are marked xfail (strict) by conftest.py until the fix lands.
-COMPONENT_NAMES = (
-    "defect: two schemas named Refused (dossiers, feedback) collide in the OpenAPI components, "
-    "so POST /api/v1/dossiers' 422 is declared `detail: string` and answers a list; see "
-    "test_each_component_name_is_one_schema"
-)
-CSRF_BEFORE_SIGN_IN = (
-    "defect: a client key on a session-only operation gets 403 'CSRF check Failed' "
-    "(undeclared shape) instead of 401; see "
-    "test_a_client_key_on_a_session_operation_is_asked_to_sign_in"
-)
-NO_CODE_ON_422 = (
-    "defect: ninja's 422 has no `code`, feedback declares it required; see "
-    "test_refused_input_carries_a_code"
-)
-
-
-def _refused_csrf_first(document: dict) -> list[str]:
-    """The session-only POST operations that declare a 403 with a required `code`: a client
-    key meets the CSRF 403 there, which has none."""
-    found = []
-    for path, operations in document["paths"].items():
-        operation = operations.get("post")
-        if not operation or [list(s) for s in operation.get("security", [])] != [["SignedIn"]]:
-            continue
-        responses = operation.get("responses", {})
-        declared = responses.get(403) or responses.get("403") or {}
-        schema = declared.get("content", {}).get("application/json", {}).get("schema", {})
-        if "$ref" in schema:
-            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-        if "code" in schema.get("required", []):
-            found.append(path)
-    return found
-
-
-KNOWN_DEFECTS = {
-    **{
-        f"test_valid_requests_get_documented_answers[POST /api/v1/dossiers][{who}]": (
-            COMPONENT_NAMES
-        )
-        for who in ("client", "citizen", "official")
-    },
-    **{
-        f"test_valid_requests_get_documented_answers[POST {path}][client]": CSRF_BEFORE_SIGN_IN
-        for path in _refused_csrf_first(api.get_openapi_schema())
-    },
-    **{
-        "test_valid_requests_get_documented_answers"
-        f"[POST /api/v1/feedback/reports/{{report_id}}/resolve][{who}]": NO_CODE_ON_422
-        for who in ("citizen", "official")
-    },
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 pytestmark = pytest.mark.django_db
 
@@ -218,15 +168,6 @@ def _models(annotation, seen: set[type]) -> None:
         _models(argument, seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: dossiers.api.Refused and feedback.api.Refused share a component name (so "
-    "do the Message classes of places, catalogue and dossiers, and documents' and feedback's "
-    "AssignIn): the document declares one shape for both, e.g. POST /api/v1/dossiers' 422 "
-    "as `detail: string` while it answers a list. Fix: rename in src/tinhso/dossiers/api.py "
-    "Refused -> DossierRefused and Message -> DossierMessage, in src/tinhso/feedback/api.py "
-    "AssignIn -> ReportAssignIn (places' and catalogue's Message are one shape: keep one).",
-)
 def test_each_component_name_is_one_schema():
     """ninja names a component by its class name: two classes with one name collide, and the
     document then describes another answer than the one sent."""
@@ -246,29 +187,12 @@ def test_each_component_name_is_one_schema():
     assert {name: where for name, where in by_name.items() if len(where) > 1} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: an API path whose parameter the URL router cannot match (a negative id, "
-    "allowed by `type: integer`) gets web.views' generic 404 `{'detail'}` instead of the "
-    "declared refusal `{code, message, detail}`. Fix: src/tinhso/web/views.py _api_error: "
-    "answer {'detail': detail, 'code': <'not_found' for 404, 'forbidden' 403, 'bad_request' "
-    "400>, 'message': detail}.",
-)
 def test_an_unmatched_api_path_gets_the_declared_refusal(populated):
     response = populated.client("official").get("/api/v1/documents/-1")
     assert response.status_code == 404
     assert {"code", "message", "detail"} <= set(response.json())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a client application's key on a session-only operation "
-    "(POST /api/v1/documents/drafts with X-API-Key) is answered 403 "
-    "`{'detail': 'CSRF check Failed'}` (English, undeclared shape) instead of 401 'Cần đăng "
-    "nhập.'. Fix: src/tinhso/people/security.py SignedIn: override _get_key to return None "
-    "when is_fully_signed_in(request.user) is false, and call super()._get_key (the CSRF "
-    "check) only for a signed-in session.",
-)
 def test_a_client_key_on_a_session_operation_is_asked_to_sign_in(populated):
     response = Client(enforce_csrf_checks=True).post(
         "/api/v1/documents/drafts",
@@ -280,13 +204,6 @@ def test_a_client_key_on_a_session_operation_is_asked_to_sign_in(populated):
     assert response.json()["detail"] == "Cần đăng nhập."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: input the API's schema refuses (ninja's ValidationError) is answered "
-    "`{detail, message}` with no `code`, while feedback declares its 422 as Unprocessable "
-    "{code, detail, message} (all required). Fix: src/tinhso/api/main.py invalid_input: add "
-    "'code': 'invalid_input' to the body.",
-)
 def test_refused_input_carries_a_code(populated):
     from tinhso.feedback.models import Report
 

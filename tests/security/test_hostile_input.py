@@ -288,25 +288,6 @@ DRAFT_UPLOAD = "ho-so/nhap/<int:pk>/giay-to/tai-len/"
 # (route, case) pairs a known defect fails: left out of the sweep, each pinned by its own
 # test below, marked xfail (strict) with the fix, until the fix lands.
 KNOWN_CASES = {
-    (DRAFT_UPLOAD, BOMB): (
-        "defect: a PNG claiming 20000 x 20000 pixels uploaded to a dossier draft is a 500: "
-        "Pillow raises Image.DecompressionBombError, which src/tinhso/dossiers/uploads.py "
-        "_confirm does not catch (it catches UnidentifiedImageError, OSError, SyntaxError, "
-        "ValueError). Fix: add Image.DecompressionBombError to that except clause (and refuse "
-        "more than a set number of pixels from the header, as feedback/media.py does)."
-    ),
-    ("api/v1/feedback/reports/<report_id>/resolve", LONG_VALUES): (
-        "defect: POST /api/v1/feedback/reports/{id}/resolve stores a 100,000-character "
-        "`answer` (200; in feedback_event and the audit record). Fix: src/tinhso/feedback/"
-        "api.py resolve: `answer: Form[str] = Form(..., max_length=4000)`, and the same bound "
-        "in feedback.actions.resolve_report (RuleError on 'answer') for the office page."
-    ),
-    ("ho-so-cua-toi/<str:code>/rut/", LONG_VALUES): (
-        "defect: POST /ho-so-cua-toi/<code>/rut/ stores a 100,000-character withdrawal `reason` "
-        "(dossiers_dossierevent, audit record). Fix: src/tinhso/dossiers/actions/submission.py "
-        "withdraw: refuse a reason over 1000 characters with a per-field DossierError "
-        "('reason') before writing; the view shows it."
-    ),
     ("ho-so/nhap/<int:pk>/to-khai/", LONG_VALUES): (
         "defect: POST /ho-so/nhap/<pk>/to-khai/ answers 422 yet keeps 100,000-character values "
         "in the draft (the audit record holds them). Fix: src/tinhso/dossiers/actions/"

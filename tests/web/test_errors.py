@@ -80,7 +80,11 @@ def test_api_paths_keep_json_errors(pages):
     response = pages.get("/api/khong-co/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Không tìm thấy trang"}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "Không tìm thấy trang",
+        "detail": "Không tìm thấy trang",
+    }
 
 
 @pytest.mark.django_db

@@ -51,7 +51,9 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
             }
         )
     return api.create_response(
-        request, {"detail": details, "message": "Dữ liệu không hợp lệ."}, status=422
+        request,
+        {"code": "invalid_input", "detail": details, "message": "Dữ liệu không hợp lệ."},
+        status=422,
     )
 
 

@@ -20,7 +20,7 @@ from tinhso.catalogue.models import Procedure, ProcedureVersion
 router = Router()
 
 
-class Message(Schema):
+class CatalogueMessage(Schema):
     """A refusal (tinhso.core.errors), answered by the API's one handler."""
 
     code: str
@@ -143,7 +143,7 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
 
 @router.get(
     "/procedures/{code}",
-    response={200: ProcedureDetail, 404: Message},
+    response={200: ProcedureDetail, 404: CatalogueMessage},
     summary="Một thủ tục: phiên bản đang công bố",
 )
 def get_procedure(request: HttpRequest, code: str) -> object:

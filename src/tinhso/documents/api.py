@@ -78,7 +78,7 @@ class FinishIn(Schema):
     result: str = ""
 
 
-class ReasonIn(Schema):
+class DocumentReasonIn(Schema):
     reason: str = Field("", max_length=1000)
 
 
@@ -261,7 +261,7 @@ def finish(request: HttpRequest, doc_id: int, body: FinishIn) -> Any:
     auth=signed_in,
     summary="Refuse a received document (status 02 to the sender, with the reason)",
 )
-def reject(request: HttpRequest, doc_id: int, body: ReasonIn) -> Any:
+def reject(request: HttpRequest, doc_id: int, body: DocumentReasonIn) -> Any:
     return _act(
         request,
         doc_id,
@@ -289,7 +289,7 @@ def answer_change(request: HttpRequest, doc_id: int, body: AnswerIn) -> Any:
     auth=signed_in,
     summary="Withdraw an issued document from its recipients (status 13)",
 )
-def recall(request: HttpRequest, doc_id: int, body: ReasonIn) -> Any:
+def recall(request: HttpRequest, doc_id: int, body: DocumentReasonIn) -> Any:
     return _act(
         request,
         doc_id,

@@ -4,7 +4,7 @@
 body returns the dossier made the first time (200), never a second one; the same key with a
 different body is refused (409, `dossiers.idempotency_key_reused`). Bad e-form data or files
 give 422 with one entry per field. Refusals carry the code declared in `dossiers/errors.py`:
-`{"code", "message", "detail"}` (see `Refused`).
+`{"code", "message", "detail"}` (see `DossierRefused`).
 
 Who may submit: the signed-in citizen (session, with CSRF), or a client application of
 another channel (`tinhso.people.clients`) holding the `dossiers.submit` scope, by its key in
@@ -140,7 +140,7 @@ class LookupOut(Schema):
     applicant_initials: str
 
 
-class Message(Schema):
+class DossierMessage(Schema):
     detail: Any
     message: str = ""
 
@@ -152,7 +152,7 @@ class TooMany(Schema):
     retry_after: int
 
 
-class Refused(Schema):
+class DossierRefused(Schema):
     """An action's refusal (`tinhso.core.errors`): its stable `code` (`dossiers.*`), the
     Vietnamese `message`, and `detail`: the message again (404, 409), or for 422 one entry
     per field `{"loc", "field", "msg", "type"}`, `loc` being the field's path in the body
@@ -244,9 +244,9 @@ def _invalid(exc: DossierError) -> Status:
         201: DossierOut,
         401: Refusal,
         403: Refusal,
-        409: Refused,
-        413: Message,
-        422: Refused,
+        409: DossierRefused,
+        413: DossierMessage,
+        422: DossierRefused,
         429: Refusal,
     },
     summary="Submit a dossier (idempotent with the Idempotency-Key header)",
@@ -325,7 +325,7 @@ def submit_dossier(
 @router.post(
     "/dossiers/lookup",
     auth=None,
-    response={200: LookupOut, 404: Message, 429: TooMany},
+    response={200: LookupOut, 404: DossierMessage, 429: TooMany},
     summary="Public look-up by dossier code and look-up secret (no sign-in, rate limited)",
 )
 def lookup(request: HttpRequest, body: LookupIn, response: HttpResponse) -> Any:
@@ -372,7 +372,7 @@ def _access(request: HttpRequest, code: str) -> Dossier:
 @router.get(
     "/dossiers/{code}",
     auth=submitters,
-    response={200: DossierOut, 401: Refusal, 403: Refusal, 404: Message, 429: Refusal},
+    response={200: DossierOut, 401: Refusal, 403: Refusal, 404: DossierMessage, 429: Refusal},
     summary="One of my dossiers (or one this client submitted), with its status timeline",
 )
 def dossier_status(request: HttpRequest, code: str) -> Any:
@@ -390,8 +390,8 @@ def dossier_status(request: HttpRequest, code: str) -> Any:
         200: DossierOut,
         401: Refusal,
         403: Refusal,
-        404: Message,
-        409: Refused,
+        404: DossierMessage,
+        409: DossierRefused,
         429: Refusal,
     },
     summary="Issue a new look-up secret (the old one stops working); returned once",

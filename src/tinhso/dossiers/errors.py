@@ -114,6 +114,9 @@ IDEMPOTENCY_KEY_REUSED = _d(
     CONFLICT,
     _("Khóa này đã dùng cho một yêu cầu có nội dung khác."),
 )
+REASON_TOO_LONG = _d(
+    "reason_too_long", Kind.INVALID, _("Lý do dài quá {limit} ký tự; hãy viết ngắn gọn hơn.")
+)
 TOO_LATE_TO_WITHDRAW = _d(
     "too_late_to_withdraw",
     CONFLICT,

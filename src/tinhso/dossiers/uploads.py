@@ -96,14 +96,28 @@ def size_label(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
+# An A4 page scanned at 600 dpi is about 35 megapixels; more is not a paper document.
+MAX_IMAGE_PIXELS = 50_000_000
+
+
 def _confirm(kind: str, content: bytes) -> bool:
     if kind == "pdf":
         return content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]
     if kind in {"jpg", "png"}:
         try:
             with Image.open(io.BytesIO(content)) as image:
+                # The header's size, before any pixel is decoded: a small file can claim
+                # 20000 x 20000 pixels and take gigabytes to open.
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    return False
                 image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+        ):
             return False
         return True
     if kind in _ZIP_PART:

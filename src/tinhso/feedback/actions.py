@@ -454,10 +454,21 @@ def _change(
     return report
 
 
+# An official's answer, note or reason: a page of text. Longer is refused, never cut short
+# (what the person wrote is kept whole or not at all).
+MAX_TEXT = 4000
+
+
 def _required(text: str, field: str, message: str) -> str:
     text = normalize_block(text)
     if not text:
         raise RuleError(errors.REQUIRED, message, field)
+    if len(text) > MAX_TEXT:
+        raise RuleError(
+            errors.TEXT_TOO_LONG,
+            _("Nội dung dài quá %(limit)s ký tự.") % {"limit": f"{MAX_TEXT:,}".replace(",", ".")},
+            field,
+        )
     return text
 
 

@@ -57,7 +57,7 @@ class ReasonIn(Schema):
     reason: str
 
 
-class AssignIn(Schema):
+class ReportAssignIn(Schema):
     assignee: str  # username
     note: str = ""
 
@@ -160,7 +160,7 @@ def verify(request: HttpRequest, report_id: int) -> Any:
 
 
 @router.post("/feedback/reports/{report_id}/assign", response=REPLIES)
-def assign(request: HttpRequest, report_id: int, body: AssignIn) -> Any:
+def assign(request: HttpRequest, report_id: int, body: ReportAssignIn) -> Any:
     assignee = User.objects.filter(username=body.assignee, kind=User.Kind.OFFICIAL).first()
     if assignee is None:
         raise RuleError(

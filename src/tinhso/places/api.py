@@ -15,7 +15,7 @@ from tinhso.places.models import Agency, Commune, LegacyProvince, Province
 router = Router()
 
 
-class Message(Schema):
+class PlacesMessage(Schema):
     """A refusal (tinhso.core.errors): its stable code and the Vietnamese message."""
 
     code: str
@@ -97,7 +97,7 @@ def list_provinces(request: HttpRequest) -> object:
 
 @router.get(
     "/provinces/{code}/communes",
-    response={200: list[CommuneOut], 404: Message},
+    response={200: list[CommuneOut], 404: PlacesMessage},
     summary="Xã, phường, đặc khu của một tỉnh, thành phố",
 )
 def list_communes_of_province(request: HttpRequest, code: int) -> object:
@@ -119,7 +119,7 @@ def search_communes(request: HttpRequest, filters: Query[CommuneSearch]) -> obje
 
 @router.get(
     "/legacy-provinces/{code}",
-    response={200: LegacyProvinceOut, 404: Message},
+    response={200: LegacyProvinceOut, 404: PlacesMessage},
     summary="Tỉnh cũ (trước 1/7/2025) và tỉnh, thành phố hiện nay",
 )
 def get_legacy_province(request: HttpRequest, code: int) -> object:
@@ -133,7 +133,7 @@ def get_legacy_province(request: HttpRequest, code: int) -> object:
 
 @router.get(
     "/agencies",
-    response={200: list[AgencyOut], 404: Message},
+    response={200: list[AgencyOut], 404: PlacesMessage},
     summary="Cơ quan, đơn vị đang hoạt động",
 )
 def list_agencies(request: HttpRequest, filters: Query[AgencyFilter]) -> object:
@@ -148,7 +148,7 @@ def list_agencies(request: HttpRequest, filters: Query[AgencyFilter]) -> object:
 
 @router.get(
     "/agencies/{code}",
-    response={200: AgencyOut, 404: Message},
+    response={200: AgencyOut, 404: PlacesMessage},
     summary="Một cơ quan, đơn vị theo mã định danh",
 )
 def get_agency(request: HttpRequest, code: str) -> object:

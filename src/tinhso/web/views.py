@@ -69,9 +69,15 @@ def display(request: HttpRequest) -> HttpResponse:
 # in the visitor's language, each with a way back. The API keeps JSON errors.
 
 
+# An API path the URL router could not match, or a refusal raised outside an operation,
+# answers in the shape of every other refusal (`tinhso.core.errors.DomainError.as_json`).
+_API_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "server_error"}
+
+
 def _api_error(request: HttpRequest, status: int, detail: str) -> HttpResponse | None:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": detail}, status=status)
+        code = _API_CODES.get(status, "error")
+        return JsonResponse({"code": code, "message": detail, "detail": detail}, status=status)
     return None
 
 

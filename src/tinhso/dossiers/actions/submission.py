@@ -474,9 +474,17 @@ def _channel_dossier(
     return dossier
 
 
+MAX_REASON = 1000
+
+
 def withdraw(dossier: Dossier, *, user: Any, reason: str = "") -> Dossier:
     """Rút hồ sơ: only while it waits for reception."""
     _owned(dossier, user)
+    note = normalize(reason)
+    if len(note) > MAX_REASON:  # refused whole, never cut short
+        raise errors.invalid(
+            errors.REASON_TOO_LONG, "reason", limit=f"{MAX_REASON:,}".replace(",", ".")
+        )
     with transaction.atomic():
         locked = _locked(dossier)
         if not locked.can_be_withdrawn():
@@ -484,7 +492,6 @@ def withdraw(dossier: Dossier, *, user: Any, reason: str = "") -> Dossier:
         before = audit.snapshot(locked, ["state"])
         locked.state = Dossier.State.WITHDRAWN
         locked.save(update_fields=["state", "updated_at"])
-        note = normalize(reason)[:1000]
         _event(locked, f"Công dân rút hồ sơ. {note}".strip())
         audit.record(
             "dossier.withdrawn",
