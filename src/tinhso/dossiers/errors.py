@@ -97,11 +97,12 @@ WRONG_STATE = _d(
     "wrong_state", CONFLICT, _("Trạng thái hiện tại của hồ sơ không cho phép thao tác này.")
 )
 NOT_EDITABLE = _d("not_editable", CONFLICT, _("Hồ sơ đã nộp, không thể sửa."))
+# The procedure is the client's choice of input: 422 on `procedure`, as before the codes.
 PROCEDURE_NOT_APPLIED = _d(
-    "procedure_not_applied", CONFLICT, _("Thủ tục này hiện không được áp dụng.")
+    "procedure_not_applied", INVALID, _("Thủ tục này hiện không được áp dụng.")
 )
 PROCEDURE_NOT_ONLINE = _d(
-    "procedure_not_online", CONFLICT, _("Thủ tục này không nhận hồ sơ trực tuyến.")
+    "procedure_not_online", INVALID, _("Thủ tục này không nhận hồ sơ trực tuyến.")
 )
 SUBMITTED_FILE_KEPT = _d(
     "submitted_file_kept", CONFLICT, _("Không thể xóa tệp đã nộp; hãy bổ sung tệp mới.")

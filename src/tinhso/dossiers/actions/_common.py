@@ -88,9 +88,9 @@ def agency_for(version: ProcedureVersion, chosen: Agency | None = None) -> Agenc
 
 def check_can_submit_online(version: ProcedureVersion) -> None:
     if version.state != ProcedureVersion.State.PUBLISHED or not version.procedure.is_active:
-        raise DossierError(errors.PROCEDURE_NOT_APPLIED)
+        raise errors.invalid(errors.PROCEDURE_NOT_APPLIED, "procedure")
     if not version.accepts_online():
-        raise DossierError(errors.PROCEDURE_NOT_ONLINE)
+        raise errors.invalid(errors.PROCEDURE_NOT_ONLINE, "procedure")
 
 
 def next_code(agency: Agency, moment: datetime) -> str:
