@@ -287,14 +287,7 @@ LONG_VALUES = "100,000 characters in every field"
 DRAFT_UPLOAD = "ho-so/nhap/<int:pk>/giay-to/tai-len/"
 # (route, case) pairs a known defect fails: left out of the sweep, each pinned by its own
 # test below, marked xfail (strict) with the fix, until the fix lands.
-KNOWN_CASES = {
-    ("ho-so/nhap/<int:pk>/to-khai/", LONG_VALUES): (
-        "defect: POST /ho-so/nhap/<pk>/to-khai/ answers 422 yet keeps 100,000-character values "
-        "in the draft (the audit record holds them). Fix: src/tinhso/dossiers/actions/"
-        "drafts.py save_form: drop (do not keep) a value longer than the field's maxLength, or "
-        "2000 characters when the e-form sets none, and report it on that field."
-    ),
-}
+KNOWN_CASES: dict[tuple[str, str], str] = {}
 WHO = {  # the identity each known case is pinned with
     (DRAFT_UPLOAD, BOMB): "citizen",
     ("api/v1/feedback/reports/<report_id>/resolve", LONG_VALUES): "official",

@@ -65,6 +65,10 @@ def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None =
     return dossier
 
 
+# The longest invalid answer kept for correction when the e-form sets no maxLength.
+MAX_KEPT_TEXT = 2000
+
+
 def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[str, str]:
     """Keep what the citizen typed; return the Vietnamese message per invalid field."""
     _owned(dossier, user)
@@ -72,9 +76,15 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
     schema = dossier.version.eform_schema
     cleaned, problems = eforms.validate(schema, dict(data))
     kept = dict(cleaned)
-    for name in problems:  # keep what was typed so the citizen can correct it
-        if isinstance(data.get(name), str):
-            kept[name] = normalize(data[name])
+    fields = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    for name in problems:  # keep what was typed so the citizen can correct it...
+        value = data.get(name)
+        declared = fields.get(name) if isinstance(fields.get(name), dict) else {}
+        limit = declared.get("maxLength", MAX_KEPT_TEXT)
+        # ...unless it is longer than the field allows: that is not a typo to correct, and it
+        # would be stored (and audited) whole
+        if isinstance(value, str) and isinstance(limit, int) and len(value) <= limit:
+            kept[name] = normalize(value)
     with transaction.atomic():
         locked = _locked(dossier)
         _editable(locked)
