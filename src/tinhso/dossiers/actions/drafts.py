@@ -79,8 +79,8 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
     fields = schema.get("properties", {}) if isinstance(schema, dict) else {}
     for name in problems:  # keep what was typed so the citizen can correct it...
         value = data.get(name)
-        declared = fields.get(name) if isinstance(fields.get(name), dict) else {}
-        limit = declared.get("maxLength", MAX_KEPT_TEXT)
+        declared = fields.get(name)
+        limit = (declared if isinstance(declared, dict) else {}).get("maxLength", MAX_KEPT_TEXT)
         # ...unless it is longer than the field allows: that is not a typo to correct, and it
         # would be stored (and audited) whole
         if isinstance(value, str) and isinstance(limit, int) and len(value) <= limit:
