@@ -139,3 +139,16 @@ def test_a_404_with_the_database_down_is_still_a_page(pages, monkeypatch):
     response = pages.get("/khong-co-trang-nay/")
     assert response.status_code == 500
     assert "<h1>Hệ thống đang gặp sự cố</h1>" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_action_address_opened_in_the_browser_says_so_in_vietnamese(pages):
+    """A withdraw or sign-out address reopened from history: not the browser's English
+    'HTTP ERROR 405' page, but ours, with the status kept and a way to the page it belongs."""
+    response = pages.get("/dang-xuat/")
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    html = response.content.decode()
+    assert "Không mở trực tiếp được địa chỉ này" in html
+    assert 'href="/"' in html
+    assert pages.get("/api/v1/dossiers/lookup").status_code == 405  # the API keeps JSON

@@ -37,7 +37,8 @@ class ChosenLanguageMiddleware:
 
 
 class DomainErrorMiddleware:
-    """The pages' one handler of `tinhso.core.errors.DomainError` a view did not catch.
+    """The pages' one handler of `tinhso.core.errors.DomainError` a view did not catch
+    (and of Django's bare 405, which browsers show as their own English page).
 
     Out of reach (404) and forbidden (403) render the site's error pages. A refused form
     (409, 422) sent from one of our pages goes back to that page with the message on top,
@@ -48,7 +49,20 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.content
+            and not request.path.startswith("/api/")
+        ):
+            # Django's bare 405 (an action's address opened with GET): a page in words
+            from tinhso.web import views
+
+            page = views.method_not_allowed(request)
+            if "Allow" in response:
+                page["Allow"] = response["Allow"]
+            return page
+        return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, DomainError) or request.path.startswith("/api/"):

@@ -129,6 +129,19 @@ def refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
     )
 
 
+def method_not_allowed(request: HttpRequest) -> HttpResponse:
+    """An action's address opened in the browser (history, a bookmark, a restored tab): the
+    browser would show its own English page for the bare 405; this says what happened and
+    offers the page the action belongs to (the address one level up)."""
+    parent = request.path.rstrip("/").rsplit("/", 1)[0] + "/"
+    return _error_page(
+        request,
+        405,
+        _("Không mở trực tiếp được địa chỉ này"),
+        extra={"back_url": parent},
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form refused by the CSRF check (settings.CSRF_FAILURE_VIEW): say so in words and
     offer the page it came from, when that page is on this site."""
