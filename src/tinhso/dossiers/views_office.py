@@ -166,50 +166,84 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     """The officer's workbench: what the citizen sent, the checklist, the history, the papers
     of the steps and the actions this official may take now."""
     dossier = queries.access_dossier_for_official(request.user, code)
+    return render(request, "dossiers/office/detail.html", _detail_context(request, dossier))
+
+
+def _detail_context(
+    request: HttpRequest, dossier: Dossier, kept: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The detail page's context; `kept` is a refused action with what the officer sent,
+    so its form is shown again filled in (files excepted: a browser never refills those)."""
+    code = dossier.code
     now = timezone.now()
     report = queries.timeliness(dossier, now)
     files = list(dossier.files.select_related("component"))
     available = permissions.available(request.user, dossier)
     checklist = _checklist(dossier, files)
-    return render(
-        request,
-        "dossiers/office/detail.html",
-        {
-            "d": dossier,
-            "report": report,
-            "step_rows": [_step_row(r) for r in report.steps],
-            "available": available,
-            "closed": dossier.state in lifecycle.CLOSED,
-            "primary": [a for a in available if a in PRIMARY],
-            "secondary": [(a, lifecycle.ACTIONS[a].label) for a in available if a not in PRIMARY],
-            "steps": list(dossier.route.steps.all()) if dossier.route else [],
-            "assignable": queries.assignable(dossier)
-            if "assign" in available and dossier.current_agency_id
-            else [],
-            "apology_due": queries.apology_due(dossier, now),
-            "appointment": actions.current_appointment(dossier),
-            "answers": _answers(dossier),
-            "checklist": checklist,
-            "unsent": sum(1 for r in checklist if not r["present"] and not r["component"].required),
-            "components": list(dossier.version.components.all()),
-            "supplements": list(dossier.supplements.all()),
-            "apologies": list(dossier.apologies.all()),
-            "files": [_shown(code, f, f.original_name, "giay-to") for f in files],
-            "papers": [
-                _shown(code, p, p.original_name, "trinh", kind=p.file_kind)
-                for p in dossier.papers.select_related("uploaded_by", "step_record")
-            ],
-            "results": [
-                _shown(code, r, f"{r.name}.{r.kind}", "ket-qua") for r in dossier.results.all()
-            ],
-            "history": list(dossier.events.all()),
-            "opinions": list(dossier.opinions.select_related("agency")),
-            "opinion_agencies": _opinion_agencies(dossier)
-            if "request_opinions" in available
-            else [],
-            "paper_kinds": ProcessingPaper.Kind.choices,
+    kept = kept or {}
+    chosen = set(kept.get("chosen", ()))
+    values = kept.get("values", {})
+    components = list(dossier.version.components.all())
+    return {
+        "d": dossier,
+        "report": report,
+        "step_rows": [_step_row(r) for r in report.steps],
+        "available": available,
+        "closed": dossier.state in lifecycle.CLOSED,
+        "primary": [a for a in available if a in PRIMARY],
+        "secondary": [(a, lifecycle.ACTIONS[a].label) for a in available if a not in PRIMARY],
+        "steps": list(dossier.route.steps.all()) if dossier.route else [],
+        "assignable": queries.assignable(dossier)
+        if "assign" in available and dossier.current_agency_id
+        else [],
+        "apology_due": queries.apology_due(dossier, now),
+        "appointment": actions.current_appointment(dossier),
+        "answers": _answers(dossier),
+        "checklist": checklist,
+        "unsent": sum(1 for r in checklist if not r["present"] and not r["component"].required),
+        "components": components,
+        "supplement_rows": [
+            {
+                "c": c,
+                "checked": kept.get("action") == "request_supplement" and str(c.pk) in chosen,
+                "reason": values.get(f"reason-{c.pk}", "")
+                if kept.get("action") == "request_supplement"
+                else "",
+            }
+            for c in components
+        ],
+        "kept": kept,
+        "supplements": list(dossier.supplements.all()),
+        "apologies": list(dossier.apologies.all()),
+        "files": [_shown(code, f, f.original_name, "giay-to") for f in files],
+        "papers": [
+            _shown(code, p, p.original_name, "trinh", kind=p.file_kind)
+            for p in dossier.papers.select_related("uploaded_by", "step_record")
+        ],
+        "results": [
+            _shown(code, r, f"{r.name}.{r.kind}", "ket-qua") for r in dossier.results.all()
+        ],
+        "history": list(dossier.events.all()),
+        "opinions": list(dossier.opinions.select_related("agency")),
+        "opinion_agencies": _opinion_agencies(dossier) if "request_opinions" in available else [],
+        "paper_kinds": ProcessingPaper.Kind.choices,
+    }
+
+
+def _kept(request: HttpRequest, action: str, error: str) -> dict[str, Any]:
+    """What the officer sent with a refused action: the texts and the choices made."""
+    post = request.POST
+    return {
+        "action": action,
+        "error": error,
+        "values": {
+            key: post.get(key, "")
+            for key in post
+            if key not in {"csrfmiddlewaretoken", "xac-nhan", "components", "agencies"}
         },
-    )
+        "chosen": [*post.getlist("components"), *post.getlist("agencies")],
+        "files": sorted(name for name in request.FILES if request.FILES.get(name)),
+    }
 
 
 def _step_row(row: queries.StepRow) -> dict[str, Any]:
@@ -437,6 +471,17 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if error:
             response.status_code = status
         return response
+    if error and not request.POST.get("next"):
+        # Refused on the dossier's page: that page again, its form filled with what the
+        # officer typed and chose, never a redirect to an empty form.
+        messages.error(request, error)
+        dossier.refresh_from_db()
+        return render(
+            request,
+            "dossiers/office/detail.html",
+            _detail_context(request, dossier, _kept(request, action, error)),
+            status=status,
+        )
     if error:
         messages.error(request, error)
     else:
