@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from tinhso.catalogue.models import ProcedureVersion
@@ -19,7 +20,6 @@ from tinhso.dossiers import clock, codes, errors, permissions
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import (
     Dossier,
-    DossierCounter,
     DossierEvent,
     DossierFile,
     ProcessingRoute,
@@ -93,14 +93,26 @@ def check_can_submit_online(version: ProcedureVersion) -> None:
         raise errors.invalid(errors.PROCEDURE_NOT_ONLINE, "procedure")
 
 
+_NEXT_NUMBER = (
+    "INSERT INTO dossiers_dossiercounter (agency_id, day, last) VALUES (%s, %s, 1) "
+    "ON CONFLICT (agency_id, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1 "
+    "RETURNING last"
+)
+
+
 def next_code(agency: Agency, moment: datetime) -> str:
-    """Take the next number of the day for `agency`; call inside the submitting transaction."""
+    """Take the next number of the day for `agency`; call inside the submitting transaction,
+    as late as possible (the row stays locked until commit).
+
+    One statement, an upsert that returns the number (PostgreSQL and SQLite 3.35+): the day's
+    first dossier makes the row, later ones add one under the row lock the update takes, so
+    no two transactions get one number and no number is skipped (a rolled-back transaction
+    gives its number back)."""
     day = moment.astimezone(VIETNAM).date()
-    DossierCounter.objects.get_or_create(agency=agency, day=day)
-    counter = DossierCounter.objects.select_for_update().get(agency=agency, day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return codes.dossier_code(agency.code, day, counter.last)
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_NUMBER, [agency.pk, connection.ops.adapt_datefield_value(day)])
+        (last,) = cursor.fetchone()
+    return codes.dossier_code(agency.code, day, last)
 
 
 def _appointment(dossier: Dossier, received_at: datetime) -> datetime:
