@@ -90,6 +90,7 @@ EFORMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                 "type": "string",
                 "format": "date",
                 "title": "Ngày, tháng, năm sinh",
+                "x-not-after": "today",
             },
             "child_sex": _SEX,
             "child_birth_place": {"type": "string", "title": "Nơi sinh", "maxLength": 300},
@@ -166,6 +167,7 @@ EFORMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                 "type": "string",
                 "format": "date",
                 "title": "Ngày sinh của bên kia",
+                "x-not-after": "today",
             },
             "partner_address": {
                 "type": "string",

@@ -11,6 +11,8 @@ A schema is a subset of JSON Schema draft 2020-12: ``{"type": "object", "propert
 "required": [...]}`` where each property has ``type`` string / integer / number / boolean,
 optional ``format`` date / email, ``enum``, ``minLength`` / ``maxLength`` / ``pattern``,
 ``minimum`` / ``maximum``, ``title`` (the Vietnamese label) and ``description`` (help text).
+A date field may add ``"x-not-after": "today"`` (or an ISO date): a later date is refused,
+e.g. a date of birth in the future; "today" is the date on the legal clock (``TIME_ZONE``).
 The layout is ``{"order": [...], "groups": [{"title", "fields"}], "prefill": {"field":
 "citizen.full_name"}, "widgets": {"field": "textarea"}}``.
 """
@@ -23,6 +25,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.core.text import normalize
@@ -42,7 +45,9 @@ _PROPERTY_KEYS = {
     "title",
     "description",
     "default",
+    "x-not-after",
 }
+NOT_AFTER_TODAY = "today"
 
 
 class SchemaError(ValueError):
@@ -100,6 +105,19 @@ def _is_length(value: Any) -> bool:
 def _names(value: Any) -> bool:
     """A JSON list of strings (field names)."""
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_date_bound(value: Any) -> bool:
+    """``"today"`` or an ISO date (year-month-day)."""
+    if value == NOT_AFTER_TODAY:
+        return True
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -> list[str]:
@@ -169,6 +187,16 @@ def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -
                 problems.append(
                     _("Trường “%(name)s”: %(key)s phải là một số.") % {"name": name, "key": key}
                 )
+        if "x-not-after" in spec and not (
+            spec.get("format") == "date" and _is_date_bound(spec["x-not-after"])
+        ):
+            problems.append(
+                _(
+                    "Trường “%(name)s”: x-not-after chỉ dùng cho trường ngày, "
+                    "với giá trị “today” hoặc một ngày năm-tháng-ngày."
+                )
+                % {"name": name}
+            )
         for key in ("title", "description"):
             if key in spec and not isinstance(spec[key], str):
                 problems.append(
@@ -220,12 +248,15 @@ def check_schema(schema: dict[str, Any], layout: dict[str, Any] | None = None) -
     return problems
 
 
-def validate(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def validate(
+    schema: dict[str, Any], data: dict[str, Any], *, today: date | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean `data` against `schema`: (cleaned values, a message per bad field).
 
     Strings are NFC-normalised and trimmed; empty optional fields are left out; unknown
-    fields are ignored.
+    fields are ignored. `today` (default: the local date) bounds ``"x-not-after": "today"``.
     """
+    today = today or timezone.localdate()
     props: dict[str, dict[str, Any]] = schema.get("properties", {})
     required = set(schema.get("required", []))
     cleaned: dict[str, Any] = {}
@@ -242,7 +273,7 @@ def validate(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, An
                 )
             continue
         try:
-            cleaned[name] = _clean(raw, spec, label)
+            cleaned[name] = _clean(raw, spec, label, today)
         except ValueError as exc:
             errors[name] = str(exc)
     return cleaned, errors
@@ -256,7 +287,7 @@ def _is_empty(raw: Any, spec: dict[str, Any]) -> bool:
     return isinstance(raw, str) and not normalize(raw)
 
 
-def _clean(raw: Any, spec: dict[str, Any], label: str) -> Any:
+def _clean(raw: Any, spec: dict[str, Any], label: str, today: date) -> Any:
     kind = spec.get("type", "string")
     if kind == "boolean":
         if raw in (True, "true", "on", "1", 1):
@@ -311,6 +342,18 @@ def _clean(raw: Any, spec: dict[str, Any], label: str) -> Any:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(
                 _("“%(label)s” phải là ngày hợp lệ (năm-tháng-ngày).") % {"label": label}
+            )
+        bound = spec.get("x-not-after")
+        if bound == NOT_AFTER_TODAY and date.fromisoformat(value) > today:
+            raise ValueError(_("“%(label)s” không được sau ngày hôm nay.") % {"label": label})
+        if (
+            bound != NOT_AFTER_TODAY
+            and _is_date_bound(bound)
+            and date.fromisoformat(value) > date.fromisoformat(bound)
+        ):
+            raise ValueError(
+                _("“%(label)s” không được sau ngày %(bound)s.")
+                % {"label": label, "bound": date.fromisoformat(bound).strftime("%d/%m/%Y")}
             )
     return value
 
