@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -40,6 +41,7 @@ from tinhso.documents.models import (
     Document,
     Progress,
     Register,
+    ReviewStep,
     StatusEvent,
 )
 from tinhso.people.models import Role, RoleAssignment, User
@@ -484,22 +486,85 @@ def _run(step: str, doc: Document, data: dict[str, Any], user: Any) -> str:
     raise Http404
 
 
+# Step → the state its action leaves the document in, and what to say when the document is
+# already there (the step done twice: a reload, a second press). Steps that may be repeated
+# (assign, progress, link, revise, answer) or whose result state is also a starting state
+# (return: a draft) have none.
+DONE = {
+    "register": (Document.State.REGISTERED, gettext_lazy("Văn bản đã được vào sổ.")),
+    "reject": (Document.State.REJECTED, gettext_lazy("Văn bản đã được từ chối tiếp nhận.")),
+    "finish": (Document.State.FINISHED, gettext_lazy("Văn bản đã được hoàn thành xử lý.")),
+    "submit": (Document.State.IN_REVIEW, gettext_lazy("Dự thảo đã được trình duyệt.")),
+    "approve": (Document.State.APPROVED, gettext_lazy("Dự thảo đã được duyệt.")),
+    "sign": (Document.State.SIGNED, gettext_lazy("Văn bản đã được ký.")),
+    "issue": (Document.State.ISSUED, gettext_lazy("Văn bản đã được phát hành.")),
+    "recall": (Document.State.RECALLED, gettext_lazy("Văn bản đã được thu hồi.")),
+}
+
+
+def _already_done(step: str, doc: Document, user: Any) -> str | None:
+    """What to say when `doc` is already where `step` would take it; None otherwise. Asked
+    only after a CONFLICT (the rules refuse a role before the state), so the person holds
+    the step's role and only the state stood in the way."""
+    if step == "approve" and doc.state == Document.State.IN_REVIEW:
+        # Their own review step of the current round is approved: the chain moved on.
+        step_now = actions.current_step(doc)
+        if (
+            step_now is not None
+            and doc.review_steps.filter(
+                round=step_now.round, reviewer_id=user.pk, state=ReviewStep.State.APPROVED
+            ).exists()
+        ):
+            return _("Bạn đã duyệt dự thảo này; dự thảo đang chờ người duyệt tiếp theo.")
+        return None
+    done = DONE.get(step)
+    if done is not None and doc.state == done[0]:
+        return str(done[1])
+    return None
+
+
+def _redirect_303(doc: Document) -> HttpResponse:
+    response = redirect("documents:detail", pk=doc.pk)
+    response.status_code = 303  # a reload of the page shown next does not post again
+    return response
+
+
+def _refused(request: HttpRequest, step: str, doc: Document, exc: DocumentError) -> HttpResponse:
+    """A refused step (FORBIDDEN or CONFLICT) on the document's own page: the reason on top
+    and the status that says it (403, 409), as the API; or, when the step was already done,
+    a plain note and back to the page (303). Nothing changes in either case."""
+    if exc.kind is Kind.CONFLICT:
+        doc.refresh_from_db()
+        note = _already_done(step, doc, request.user)
+        if note is not None:
+            messages.info(request, note)
+            return _redirect_303(doc)
+    messages.error(request, exc.message)
+    return _detail(request, doc, status=exc.status)
+
+
 @sensitive_post_parameters("sign-pin")
 @official_required
 @require_POST
 def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     """One step on one document. A document out of reach is 404; a role the person does not
-    hold for this step is 403 (the rule of `documents.permissions`, as in the API); bad
-    input re-renders the page with the messages beside the fields (422); any other refusal
-    is the pages' handler's (`DomainErrorMiddleware`: back to the page with the reason on
-    top, 409). Nothing changes in any case."""
+    hold for this step (403) or a state or turn that does not allow it (409) shows the
+    document's page with the reason on top and that status (the rule of
+    `documents.permissions`, as in the API); a step already done says so and goes back to
+    the page (303); bad input re-renders the page with the messages beside the fields
+    (422). Nothing changes in any of these cases."""
     step = SLUGS.get(slug)
     if step is None:
         raise Http404
     doc = _load(request, pk)
     user = request.user
-    # Who may, before reading the input (as the action does): 403 or 409 from the handler.
-    permissions.require(permissions.RULES[step], user, doc)
+    # Who may, before reading the input (as the action does).
+    try:
+        permissions.require(permissions.RULES[step], user, doc)
+    except DocumentError as exc:
+        if exc.kind not in (Kind.FORBIDDEN, Kind.CONFLICT):
+            raise
+        return _refused(request, step, doc, exc)
     form = _form(step, doc, request.POST, request.FILES)
     if form is not None and not form.is_valid():
         return _detail(request, doc, {step: form}, status=422)
@@ -509,6 +574,8 @@ def act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     try:
         message = _run(step, doc, data, user)
     except DocumentError as exc:
+        if exc.kind in (Kind.FORBIDDEN, Kind.CONFLICT):
+            return _refused(request, step, doc, exc)
         if form is None or exc.kind is not Kind.INVALID:
             raise
         _show(form, exc)
