@@ -344,17 +344,15 @@ def _clean(raw: Any, spec: dict[str, Any], label: str, today: date) -> Any:
                 _("“%(label)s” phải là ngày hợp lệ (năm-tháng-ngày).") % {"label": label}
             )
         bound = spec.get("x-not-after")
-        if bound == NOT_AFTER_TODAY and date.fromisoformat(value) > today:
-            raise ValueError(_("“%(label)s” không được sau ngày hôm nay.") % {"label": label})
-        if (
-            bound != NOT_AFTER_TODAY
-            and _is_date_bound(bound)
-            and date.fromisoformat(value) > date.fromisoformat(bound)
-        ):
-            raise ValueError(
-                _("“%(label)s” không được sau ngày %(bound)s.")
-                % {"label": label, "bound": date.fromisoformat(bound).strftime("%d/%m/%Y")}
-            )
+        if isinstance(bound, str) and _is_date_bound(bound):
+            limit = today if bound == NOT_AFTER_TODAY else date.fromisoformat(bound)
+            if date.fromisoformat(value) > limit and bound == NOT_AFTER_TODAY:
+                raise ValueError(_("“%(label)s” không được sau ngày hôm nay.") % {"label": label})
+            if date.fromisoformat(value) > limit:
+                raise ValueError(
+                    _("“%(label)s” không được sau ngày %(bound)s.")
+                    % {"label": label, "bound": limit.strftime("%d/%m/%Y")}
+                )
     return value
 
 

@@ -174,7 +174,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     """The detail page's context; `kept` is a refused action with what the officer sent,
     so its form is shown again filled in (files excepted: a browser never refills those)."""
-    code = dossier.code
+    code = dossier.code or ""  # a dossier in the back office always has its code
     now = timezone.now()
     report = queries.timeliness(dossier, now)
     files = list(dossier.files.select_related("component"))
