@@ -134,6 +134,8 @@ INSTALLED_APPS = [
     "tinhso.dossiers",
     "tinhso.documents",
     "tinhso.feedback",
+    "tinhso.payments",
+    "tinhso.sandbox",
     "tinhso.web",
 ]
 
@@ -542,6 +544,43 @@ DOCUMENTS_CONVERT_TIMEOUT = env_int(
     60,
     doc="Seconds one DOCX to PDF conversion may take before it is stopped.",
 )
+
+# --- Payments (payments/, docs/payments.md) ---------------------------------------------
+# Outside production the gateway addresses default to the embedded VNPay sandbox
+# (sandbox/, a local adapter speaking the VNPay 2.1.0 protocol) with a demo merchant; a
+# production deployment must set all four, and the sandbox is never served there.
+VNPAY_DEMO_TMN_CODE = "TINHSO01"
+VNPAY_DEMO_HASH_SECRET = "TINHSODEMOSECRETKEYFORSANDBOXONLY"  # noqa: S105 (public demo value)
+VNPAY_TMN_CODE = env(
+    "TINHSO_VNPAY_TMN_CODE",
+    "" if PRODUCTION else VNPAY_DEMO_TMN_CODE,
+    doc="VNPay merchant code (vnp_TmnCode). Default outside production: the sandbox's demo "
+    "merchant.",
+)
+VNPAY_HASH_SECRET = env(
+    "TINHSO_VNPAY_HASH_SECRET",
+    "" if PRODUCTION else VNPAY_DEMO_HASH_SECRET,
+    doc="VNPay secret for HMAC-SHA512 signatures (vnp_HashSecret). Default outside production: "
+    "the sandbox's demo secret.",
+)
+VNPAY_URL = env(
+    "TINHSO_VNPAY_URL",
+    "" if PRODUCTION else SITE_URL.rstrip("/") + "/sandbox/vnpay/pay",
+    doc="VNPay payment page the citizen is sent to. Default outside production: the embedded "
+    "sandbox.",
+)
+VNPAY_API_URL = env(
+    "TINHSO_VNPAY_API_URL",
+    "" if PRODUCTION else SITE_URL.rstrip("/") + "/sandbox/vnpay/api",
+    doc="VNPay merchant web API (QueryDR and refund). Default outside production: the embedded "
+    "sandbox.",
+)
+PAYMENTS_GATEWAY_TIMEOUT = env_int(
+    "TINHSO_PAYMENTS_GATEWAY_TIMEOUT",
+    10,
+    doc="Seconds a call to a payment gateway's API may take.",
+)
+SANDBOX = not PRODUCTION
 
 # --- API ------------------------------------------------------------------------------
 API_DOCS = env_bool(

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
@@ -20,8 +21,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.documents.urls")),
     path("", include("tinhso.feedback.urls")),
+    path("payments/", include("tinhso.payments.urls")),
     path("", include("tinhso.web.urls")),
 ]
+
+if settings.SANDBOX:
+    # Local stand-ins for the payment gateway and other outside systems; never in production.
+    urlpatterns.insert(-1, path("sandbox/", include("tinhso.sandbox.urls")))
 
 # The site's own error pages, in the visitor's language and the site layout (web/views.py).
 handler400 = "tinhso.web.views.bad_request"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    name = "tinhso.sandbox"
+    label = "sandbox"
+    verbose_name = "Môi trường thử nghiệm"
