@@ -1,0 +1,131 @@
+"""A small VNPay merchant web API, in its own process, for the client's tests.
+
+It speaks `merchant_webapi/api/transaction` as VNPay's published text describes it, with its
+own signing code (it imports nothing from tinhso), so a mistake in tinhso's signing cannot be
+mirrored here. What it answers depends on the transaction reference the test chose:
+
+    PAID-*       QueryDR 00, status 00 (paid); refund 00, status 05 (submitted)
+    DONE-*       refund 00, status 00 (refunded)
+    PENDING-*    QueryDR 00, status 01 (not completed)
+    BADSIG-*     a paid answer whose hash is wrong
+    OTHER-*      a correctly signed answer for another merchant code
+    SLOW-*       answers after 3 seconds
+    BROKEN-*     HTTP 502
+    anything else: 91 (not found); a refund of it: 95
+
+A request whose own hash is wrong gets 97, another merchant code 02. Every request is
+appended as one JSON line to the log file so tests can read what was sent.
+
+Run: python vnpay_peer.py TMN_CODE SECRET LOG_FILE; it prints its port on the first line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+QUERY_IN = "RequestId|Version|Command|TmnCode|TxnRef|TransactionDate|CreateDate|IpAddr|OrderInfo"
+REFUND_IN = (
+    "RequestId|Version|Command|TmnCode|TransactionType|TxnRef|Amount|TransactionNo|"
+    "TransactionDate|CreateBy|CreateDate|IpAddr|OrderInfo"
+)
+QUERY_OUT = (
+    "ResponseId|Command|ResponseCode|Message|TmnCode|TxnRef|Amount|BankCode|PayDate|"
+    "TransactionNo|TransactionType|TransactionStatus|OrderInfo|PromotionCode|PromotionAmount"
+)
+REFUND_OUT = (
+    "ResponseId|Command|ResponseCode|Message|TmnCode|TxnRef|Amount|BankCode|PayDate|"
+    "TransactionNo|TransactionType|TransactionStatus|OrderInfo"
+)
+PAID_AMOUNT = "15000000"  # 150,000 đồng × 100
+PAY_DATE = "20261205143015"  # 14:30:15 GMT+7
+
+
+def pipe_hash(secret: str, message: dict, order: str) -> str:
+    joined = "|".join(str(message.get("vnp_" + name, "")) for name in order.split("|"))
+    return hmac.new(secret.encode(), joined.encode(), hashlib.sha512).hexdigest()
+
+
+def main() -> None:
+    tmn_code, secret, log_file = sys.argv[1:4]
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            message = json.loads(body)
+            with open(log_file, "a") as log:
+                log.write(json.dumps(message) + "\n")
+            ref = message.get("vnp_TxnRef", "")
+            if ref.startswith("SLOW-"):
+                time.sleep(3)
+            if ref.startswith("BROKEN-"):
+                self.send_response(502)
+                self.end_headers()
+                return
+            self.answer(self.reply(message, ref))
+
+        def reply(self, message: dict, ref: str) -> dict:
+            command = message.get("vnp_Command")
+            order_in, order_out = (
+                (QUERY_IN, QUERY_OUT) if command == "querydr" else (REFUND_IN, REFUND_OUT)
+            )
+            answer = {
+                "vnp_ResponseId": "R" + message.get("vnp_RequestId", ""),
+                "vnp_Command": command,
+                "vnp_TmnCode": message.get("vnp_TmnCode", ""),
+                "vnp_TxnRef": ref,
+                "vnp_OrderInfo": message.get("vnp_OrderInfo", ""),
+            }
+            if message.get("vnp_SecureHash") != pipe_hash(secret, message, order_in):
+                answer.update(vnp_ResponseCode="97", vnp_Message="Invalid Checksum")
+            elif message.get("vnp_TmnCode") != tmn_code:
+                answer.update(vnp_ResponseCode="02", vnp_Message="Invalid TmnCode")
+            elif ref.split("-")[0] in {"PAID", "DONE", "PENDING", "BADSIG", "OTHER", "SLOW"}:
+                pending = ref.startswith("PENDING-")
+                status = "01" if pending else "00"
+                if command == "refund":
+                    status = "00" if ref.startswith("DONE-") else "05"
+                answer.update(
+                    vnp_ResponseCode="00",
+                    vnp_Message="QueryDR Success" if command == "querydr" else "Refund success",
+                    vnp_Amount=message.get("vnp_Amount", PAID_AMOUNT),
+                    vnp_BankCode="NCB",
+                    vnp_PayDate="" if pending else PAY_DATE,
+                    vnp_TransactionNo="14226112",
+                    vnp_TransactionType="01" if command == "querydr" else "02",
+                    vnp_TransactionStatus=status,
+                )
+            elif command == "refund":
+                answer.update(vnp_ResponseCode="95", vnp_Message="Transaction not success")
+            else:
+                answer.update(vnp_ResponseCode="91", vnp_Message="Transaction not found")
+            if ref.startswith("OTHER-"):
+                answer["vnp_TmnCode"] = "ANOTHER1"
+            answer["vnp_SecureHash"] = pipe_hash(secret, answer, order_out)
+            if ref.startswith("BADSIG-"):
+                answer["vnp_TransactionStatus"] = "00"
+                answer["vnp_Amount"] = "100"  # changed after signing
+            return answer
+
+        def answer(self, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
