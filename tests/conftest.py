@@ -32,6 +32,17 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar():
+    # Each process keeps the working calendar for a minute (core/calendar.py); a test's
+    # calendar changes are rolled back with its transaction, so no test may inherit them.
+    from tinhso.core.calendar import forget_calendar
+
+    forget_calendar()
+    yield
+    forget_calendar()
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchor_in_tmp(settings, tmp_path):
     # Sealing appends checkpoints to a file outside the database; a test's checkpoints in the
     # shared var/audit would be read by every later test's `audit verify` (and the two CI

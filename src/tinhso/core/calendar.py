@@ -6,11 +6,14 @@ on the civil servants' Tết and swap days, entered by administrators as `Calend
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from tinhso.core import audit
 from tinhso.core.models import CalendarChange
@@ -21,13 +24,50 @@ def working_periods() -> Any:
     return parse_periods(settings.WORKING_HOURS)
 
 
+# Every deadline computation reads the calendar (a submission twice), and it changes a few
+# times a year, weeks ahead of the day it concerns. So each process keeps the one it built for
+# a minute: a change made here is seen at once (the signals below), one made in another
+# process within CACHE_SECONDS, long before any deadline can fall on that day.
+CACHE_SECONDS = 60.0
+_cache_lock = threading.Lock()
+_cached: tuple[float, str, WorkCalendar] | None = None
+
+
 def current_calendar() -> WorkCalendar:
     """The calendar every deadline uses: statute plus the changes in the database."""
+    global _cached
+    cached = _cached
+    hours = str(settings.WORKING_HOURS)
+    if cached is not None and cached[1] == hours and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[2]
+    built_at = time.monotonic()
     changes = list(CalendarChange.objects.values_list("date", "kind"))
-    return statutory_calendar(working_periods()).with_changes(
+    calendar = statutory_calendar(working_periods()).with_changes(
         days_off=[d for d, kind in changes if kind == CalendarChange.Kind.DAY_OFF],
         working_days=[d for d, kind in changes if kind == CalendarChange.Kind.WORKING_DAY],
     )
+    with _cache_lock:
+        _cached = (built_at, hours, calendar)
+    return calendar
+
+
+def forget_calendar(**_: Any) -> None:
+    """Drop this process's copy: the next deadline reads the changes again."""
+    global _cached
+    with _cache_lock:
+        _cached = None
+
+
+def _changed(**_: Any) -> None:
+    forget_calendar()
+    # Again once committed: a read between the save and the commit may have kept the rows as
+    # they were. (A change rolled back after a read in its own transaction stays in this
+    # process's copy for up to CACHE_SECONDS: an administrator's error path, accepted.)
+    transaction.on_commit(forget_calendar)
+
+
+post_save.connect(_changed, sender=CalendarChange, dispatch_uid="calendar-changed")
+post_delete.connect(_changed, sender=CalendarChange, dispatch_uid="calendar-deleted")
 
 
 def set_calendar_change(day: date, kind: str, reason: str, *, actor: Any) -> CalendarChange:
