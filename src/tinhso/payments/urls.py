@@ -1,5 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tinhso.payments import views
 
 app_name = "payments"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("vnpay/ipn", views.vnpay_ipn, name="vnpay_ipn"),
+    path("vnpay/return", views.vnpay_return, name="vnpay_return"),
+]

@@ -1,0 +1,881 @@
+"""Every change to the payment ledger, one named function each, owning its transaction.
+
+Legal sources: Decree 45/2020/NĐ-CP art. 9 (fees paid online, shown before paying); Decree
+118/2025/NĐ-CP (payment within the one-stop process, at the counter or online); Decree
+123/2020/NĐ-CP and Decree 70/2025/NĐ-CP (electronic receipts); Law on Fees and Charges 2015
+(amounts collected wrongly are given back).
+
+Three sources report on one attempt and converge on one state (docs/payments.md): the
+browser's return only shows where things stand; the gateway's callback (IPN) is
+authoritative and idempotent; the periodic query is the safety net. `apply_outcome` is the
+only way a gateway's word changes the ledger: it locks the attempt row, applies a verified
+outcome once, and a payment it cannot accept (wrong amount, after expiry or cancellation, a
+second payment of a paid charge) becomes a refund case for the finance officer, never a
+silent drop. Paid is final. Side effects (receipt, the dossier's fee status, the citizen's
+e-mail) are queued in the outbox in the transaction that marks the charge paid, so they
+happen once, after commit.
+
+Network calls (`gateway.query`, `gateway.refund`, and `gateway.start` for adapters that need
+the network) are made outside every transaction. Lock order: an `Attempt` (the object), then
+its `Charge`; a `ReceiptCounter` last.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.core import audit, outbox
+from tinhso.core.notify import notify
+from tinhso.dossiers.models import Dossier
+from tinhso.payments import errors, fees, gateways, permissions
+from tinhso.payments.errors import PaymentError
+from tinhso.payments.models import (
+    Attempt,
+    Charge,
+    Due,
+    Event,
+    Receipt,
+    ReceiptCounter,
+    Refund,
+)
+
+log = logging.getLogger("tinhso.payments")
+
+PAID_TOPIC = "payments.paid"
+QUERY_AFTER = timedelta(minutes=15)  # the IPN normally comes within seconds; then we ask
+QUERY_UNTIL = timedelta(days=3)  # past this the gateway's query no longer answers reliably
+EXPIRY_GRACE = timedelta(minutes=15)  # a bank may still confirm just after the page closed
+ONLINE_GATEWAYS = (Attempt.Gateway.VNPAY, Attempt.Gateway.PAYGOV)
+COUNTER_METHODS = ("cash", "card")
+
+GatewayFor = Callable[[str], gateways.Gateway]
+
+
+class Result(enum.StrEnum):
+    """What `apply_outcome` did, which the IPN answers in VNPay's codes."""
+
+    APPLIED = "applied"  # the state changed as the gateway said (IPN 00)
+    ALREADY = "already"  # the same thing was applied before, or the state is final (02)
+    NOT_FOUND = "not_found"  # no attempt with this reference (01)
+    WRONG_AMOUNT = "wrong_amount"  # paid, but not what was asked: a refund case (04)
+    REFUND_CASE = "refund_case"  # paid after expiry or cancellation, or paid twice (00)
+    UNCHANGED = "unchanged"  # the gateway does not know yet (pending, unknown) (99)
+
+
+@dataclass(frozen=True)
+class Applied:
+    result: Result
+    attempt: Attempt | None
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _gateway(name: str | gateways.Gateway) -> gateways.Gateway:
+    if not isinstance(name, str):
+        return name
+    if name not in ONLINE_GATEWAYS:
+        raise PaymentError(
+            errors.UNKNOWN_GATEWAY, fields={"gateway": errors.UNKNOWN_GATEWAY.message}
+        )
+    try:
+        return gateways.gateway(name)
+    except ImproperlyConfigured as exc:  # production without the merchant's settings
+        log.error("payment gateway %s is not configured: %s", name, exc)
+        raise PaymentError(errors.GATEWAY_NOT_CONFIGURED) from exc
+
+
+def _channel(dossier: Dossier) -> str:
+    return {
+        Dossier.Channel.COUNTER: "counter",
+        Dossier.Channel.POST: "post",
+    }.get(dossier.channel, "online")  # type: ignore[call-overload]
+
+
+def expiry_minutes() -> int:
+    return int(getattr(settings, "PAYMENTS_EXPIRY_MINUTES", 15))
+
+
+# --- charges ----------------------------------------------------------------------------------
+
+
+def charge_for(dossier: Dossier, due: str) -> Charge | None:
+    """The dossier's charge at `due` ("submission" or "before_result"), computed from its
+    version's fee table and its e-form once and frozen; the same charge on every later call.
+    None when nothing is owed then (no fee, or every line exempt)."""
+    if due not in Due.values:
+        raise PaymentError(errors.UNKNOWN_DUE, fields={"due": errors.UNKNOWN_DUE.message})
+    existing = Charge.objects.filter(dossier=dossier, due=due).first()
+    if existing is not None:
+        return existing
+    if dossier.state == Dossier.State.DRAFT:
+        raise PaymentError(errors.NOT_SUBMITTED)
+    computed = fees.compute(dossier.version.fees, dossier.form_data, channel=_channel(dossier))
+    lines = computed.due(due)
+    total = sum(line.amount for line in lines)
+    if total == 0:
+        return None
+    try:
+        with transaction.atomic():
+            charge = Charge.objects.create(
+                dossier=dossier,
+                due=due,
+                lines=[line.as_dict() for line in lines],
+                total=total,
+            )
+            audit.record(
+                "payments.charge",
+                charge,
+                changes={"dossier": dossier.code, "due": due, "total": total},
+            )
+    except IntegrityError:
+        # Computed at the same moment by another request: theirs stands, with the same lines.
+        return Charge.objects.get(dossier=dossier, due=due)
+    return charge
+
+
+# --- attempts -----------------------------------------------------------------------------------
+
+
+def new_txn_ref(now: datetime) -> str:
+    """A reference VNPay takes as is (letters and digits, unique within a day and here for
+    ever through the unique index): the local date and 8 random hexadecimal digits."""
+    return timezone.localtime(now).strftime("%y%m%d") + secrets.token_hex(4).upper()
+
+
+def order_info(charge: Charge) -> str:
+    """vnp_OrderInfo: no diacritics, only letters, digits, space and `.:_-`."""
+    code = "".join(
+        c for c in str(charge.dossier.code or charge.dossier_id) if c.isalnum() or c in ".-_"
+    )
+    return f"Thanh toan phi le phi ho so {code}"
+
+
+def start_attempt(
+    charge: Charge,
+    gateway: str | gateways.Gateway,
+    client_ip: str,
+    return_url: str,
+    *,
+    now: datetime | None = None,
+) -> Attempt:
+    """A payment through `gateway` for the whole charge, pending with its signed URL. A
+    citizen who comes back while an earlier attempt through the same gateway is still open
+    gets that attempt again, so two tabs cannot pay twice."""
+    gw = _gateway(gateway)
+    now = now or _now()
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update(no_key=True).get(pk=charge.pk)
+        if locked.state == Charge.State.PAID:
+            raise PaymentError(errors.ALREADY_PAID)
+        if locked.state != Charge.State.OPEN:
+            raise PaymentError(errors.NOTHING_DUE)
+        reuse = (
+            locked.attempts.filter(
+                gateway=gw.name,
+                state=Attempt.State.PENDING,
+                expires_at__gt=now + timedelta(minutes=2),
+                amount=locked.total,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if reuse is not None:
+            return reuse
+        attempt = Attempt.objects.create(
+            charge=locked,
+            gateway=gw.name,
+            txn_ref=new_txn_ref(now),
+            amount=locked.total,
+            client_ip=client_ip[:45],
+            return_url=return_url[:500],
+            created_at=now.replace(microsecond=0),
+            expires_at=(now + timedelta(minutes=expiry_minutes())).replace(microsecond=0),
+        )
+        audit.record(
+            "payments.attempt_created",
+            attempt,
+            changes={"charge": locked.pk, "gateway": gw.name, "amount": attempt.amount},
+        )
+    try:
+        url = gw.start(
+            txn_ref=attempt.txn_ref,
+            amount=attempt.amount,
+            order_info=order_info(locked),
+            return_url=return_url,
+            client_ip=client_ip,
+            created_at=attempt.created_at,
+            expires_at=attempt.expires_at,
+        )
+    except gateways.GatewayError as exc:
+        _close(attempt, Attempt.State.FAILED, note=type(exc).__name__)
+        raise
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update(no_key=True).get(pk=attempt.pk)
+        if attempt.state == Attempt.State.CREATED:
+            attempt.state = Attempt.State.PENDING
+            attempt.payment_url = url
+            attempt.save(update_fields=["state", "payment_url", "updated_at"])
+            audit.record(
+                "payments.attempt_started",
+                attempt,
+                changes={"state": [Attempt.State.CREATED, Attempt.State.PENDING]},
+            )
+    return attempt
+
+
+def _close(attempt: Attempt, state: str, *, note: str = "") -> bool:
+    """Move an attempt not yet settled (created or pending) to failed, expired or cancelled."""
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update(no_key=True).get(pk=attempt.pk)
+        if locked.state not in (Attempt.State.CREATED, Attempt.State.PENDING):
+            return False
+        before = locked.state
+        locked.state = state
+        locked.save(update_fields=["state", "updated_at"])
+        audit.record(
+            f"payments.attempt_{state}",
+            locked,
+            changes={"state": [before, state], **({"note": note} if note else {})},
+        )
+    attempt.state = state
+    return True
+
+
+def expire_attempt(attempt: Attempt, *, note: str = "") -> bool:
+    """Close an attempt the gateway never confirmed; a payment reported later becomes a
+    refund case (`apply_outcome`)."""
+    return _close(attempt, Attempt.State.EXPIRED, note=note)
+
+
+def cancel_attempt(attempt: Attempt, *, note: str = "") -> bool:
+    return _close(attempt, Attempt.State.CANCELLED, note=note)
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def _refund_case(attempt: Attempt, cause: str, amount: int, reason: str) -> bool:
+    """Open the ledger's own refund case once per attempt and cause (in the caller's
+    transaction); False when it was open already."""
+    if Refund.objects.filter(attempt=attempt, cause=cause).exists():
+        return False
+    refund = Refund.objects.create(attempt=attempt, amount=amount, cause=cause, reason=reason)
+    audit.record(
+        "payments.refund_case",
+        refund,
+        changes={"attempt": attempt.txn_ref, "cause": cause, "amount": amount},
+    )
+    return True
+
+
+def _mark_paid(attempt: Attempt, charge: Charge, outcome: gateways.Outcome, now: datetime) -> None:
+    before = attempt.state
+    attempt.state = Attempt.State.PAID
+    attempt.transaction_no = outcome.transaction_no[:60]
+    attempt.gateway_code = outcome.gateway_code[:20]
+    attempt.paid_at = outcome.paid_at or now
+    attempt.save(update_fields=["state", "transaction_no", "gateway_code", "paid_at", "updated_at"])
+    charge.state = Charge.State.PAID
+    charge.paid_at = attempt.paid_at
+    charge.save(update_fields=["state", "paid_at"])
+    audit.record(
+        "payments.paid",
+        attempt,
+        changes={
+            "state": [before, Attempt.State.PAID],
+            "transaction_no": attempt.transaction_no,
+            "amount": attempt.amount,
+        },
+    )
+    outbox.enqueue(PAID_TOPIC, {"attempt": attempt.pk})
+
+
+def _decide(attempt: Attempt, charge: Charge, outcome: gateways.Outcome, now: datetime) -> Result:
+    state = attempt.state
+    if outcome.status in ("pending", "unknown"):
+        return Result.UNCHANGED
+    if state == Attempt.State.PAID:
+        return Result.ALREADY  # paid is final; a later "failed" changes nothing
+    if outcome.status == "paid":
+        if outcome.amount != attempt.amount:
+            _refund_case(
+                attempt,
+                Refund.Cause.AMOUNT_MISMATCH,
+                outcome.amount,
+                _(
+                    "Cổng báo đã thanh toán %(paid)s đồng cho giao dịch %(ref)s, khác số phải nộp "
+                    "%(asked)s đồng."
+                )
+                % {"paid": outcome.amount, "ref": attempt.txn_ref, "asked": attempt.amount},
+            )
+            _settle_unpaid(attempt, Attempt.State.FAILED, outcome)
+            return Result.WRONG_AMOUNT  # every repeat too: the gateway must not read it as done
+        if state in (Attempt.State.EXPIRED, Attempt.State.CANCELLED):
+            opened = _refund_case(
+                attempt,
+                Refund.Cause.LATE_PAYMENT,
+                outcome.amount,
+                _("Cổng báo đã thanh toán giao dịch %(ref)s sau khi giao dịch đã %(state)s.")
+                % {"ref": attempt.txn_ref, "state": attempt.get_state_display()},
+            )
+            _record_gateway_fields(attempt, outcome)
+            return Result.REFUND_CASE if opened else Result.ALREADY
+        if charge.state == Charge.State.PAID:
+            opened = _refund_case(
+                attempt,
+                Refund.Cause.DUPLICATE,
+                outcome.amount,
+                _("Khoản của giao dịch %(ref)s đã được nộp bằng giao dịch khác.")
+                % {"ref": attempt.txn_ref},
+            )
+            _settle_unpaid(attempt, Attempt.State.FAILED, outcome)
+            return Result.REFUND_CASE if opened else Result.ALREADY
+        # created, pending, or failed earlier: the gateway's later, verified success wins
+        # over an earlier failure report (a payment once marked failed is never left so).
+        _mark_paid(attempt, charge, outcome, now)
+        return Result.APPLIED
+    target = Attempt.State.CANCELLED if outcome.status == "cancelled" else Attempt.State.FAILED
+    if state in (Attempt.State.CREATED, Attempt.State.PENDING):
+        _settle_unpaid(attempt, target, outcome)
+        return Result.APPLIED
+    return Result.ALREADY
+
+
+def _record_gateway_fields(attempt: Attempt, outcome: gateways.Outcome) -> None:
+    if outcome.transaction_no and not attempt.transaction_no:
+        attempt.transaction_no = outcome.transaction_no[:60]
+        attempt.gateway_code = outcome.gateway_code[:20]
+        attempt.save(update_fields=["transaction_no", "gateway_code", "updated_at"])
+
+
+def _settle_unpaid(attempt: Attempt, target: str, outcome: gateways.Outcome) -> None:
+    _record_gateway_fields(attempt, outcome)
+    if attempt.state not in (Attempt.State.CREATED, Attempt.State.PENDING):
+        return
+    before = attempt.state
+    attempt.state = target
+    attempt.gateway_code = outcome.gateway_code[:20]
+    attempt.save(update_fields=["state", "gateway_code", "updated_at"])
+    audit.record(
+        f"payments.attempt_{target}",
+        attempt,
+        changes={"state": [before, target], "gateway_code": outcome.gateway_code},
+    )
+
+
+def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
+    """Apply one verified outcome (from a callback, a query, or a return's query) once.
+
+    The attempt's row is locked first, so concurrent deliveries of the same callback queue
+    here and each sees what the one before did: the first applies, the others find it done.
+    Every outcome is kept as an event, with what it did."""
+    now = _now()
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update(no_key=True).filter(txn_ref=outcome.txn_ref).first()
+        )
+        if attempt is None:
+            result = Result.NOT_FOUND
+        else:
+            charge = Charge.objects.select_for_update(no_key=True).get(pk=attempt.charge_id)
+            result = _decide(attempt, charge, outcome, now)
+        Event.objects.create(
+            attempt=attempt,
+            txn_ref=outcome.txn_ref[:100],
+            kind=source,
+            status=outcome.status,
+            amount=outcome.amount,
+            gateway_code=outcome.gateway_code[:20],
+            raw=dict(outcome.raw),
+            verified=True,
+            effect=result.value,
+            received_at=now,
+        )
+    if result in (Result.WRONG_AMOUNT, Result.REFUND_CASE):
+        log.warning("payment %s needs a refund: %s", outcome.txn_ref, result)
+    return Applied(result, attempt)
+
+
+def record_return(outcome: gateways.Outcome) -> Attempt | None:
+    """Keep what the browser brought back (verified) as an event; it changes no state."""
+    with transaction.atomic():
+        attempt = Attempt.objects.filter(txn_ref=outcome.txn_ref).first()
+        Event.objects.create(
+            attempt=attempt,
+            txn_ref=outcome.txn_ref[:100],
+            kind=Event.Kind.RETURN,
+            status=outcome.status,
+            amount=outcome.amount,
+            gateway_code=outcome.gateway_code[:20],
+            raw=dict(outcome.raw),
+            verified=True,
+            effect="display",
+            received_at=_now(),
+        )
+    return attempt
+
+
+def confirm_by_query(
+    attempt: Attempt, *, gateway: str | gateways.Gateway | None = None
+) -> Applied | None:
+    """Ask the gateway about `attempt` (outside any transaction) and apply its verified
+    answer; None when the gateway cannot be reached now."""
+    gw = _gateway(gateway or attempt.gateway)
+    try:
+        outcome = gw.query(
+            txn_ref=attempt.txn_ref, created_at=attempt.created_at, client_ip=attempt.client_ip
+        )
+    except gateways.GatewayUnavailable:
+        log.info("gateway %s unavailable for %s; asked again later", gw.name, attempt.txn_ref)
+        return None
+    except gateways.GatewayRefused as exc:
+        log.warning("gateway %s refused the query for %s: %s", gw.name, attempt.txn_ref, exc.code)
+        return None
+    if outcome.txn_ref != attempt.txn_ref:
+        log.error(
+            "gateway %s answered about %s when asked about %s",
+            gw.name,
+            outcome.txn_ref,
+            attempt.txn_ref,
+        )
+        return None
+    return apply_outcome(outcome, Event.Kind.QUERY)
+
+
+# --- the counter ----------------------------------------------------------------------------
+
+
+def record_counter_payment(
+    charge: Charge, *, officer: Any, method: str, receipt_no: str
+) -> Attempt:
+    """An officer at the one-stop desk took the charge in cash or by card (Decree 118/2025)."""
+    dossier = charge.dossier
+    permissions.enforce(permissions.taking_payment(officer, dossier))
+    receipt_no = (receipt_no or "").strip()
+    problems = {}
+    if method not in COUNTER_METHODS:
+        problems["method"] = errors.METHOD_INVALID.message
+    if not receipt_no or len(receipt_no) > 60:
+        problems["receipt_no"] = errors.RECEIPT_NO_REQUIRED.message
+    if problems:
+        code = errors.METHOD_INVALID if "method" in problems else errors.RECEIPT_NO_REQUIRED
+        raise PaymentError(code, fields=problems)
+    now = _now()
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update(no_key=True).get(pk=charge.pk)
+        if locked.state == Charge.State.PAID:
+            raise PaymentError(errors.ALREADY_PAID)
+        if locked.state != Charge.State.OPEN:
+            raise PaymentError(errors.NOTHING_DUE)
+        attempt = Attempt.objects.create(
+            charge=locked,
+            gateway=Attempt.Gateway.COUNTER,
+            txn_ref="Q" + new_txn_ref(now),
+            amount=locked.total,
+            state=Attempt.State.PENDING,
+            method=method,
+            recorded_by=officer if getattr(officer, "pk", None) else None,
+            created_at=now,
+            expires_at=now,
+        )
+        outcome = gateways.Outcome(
+            txn_ref=attempt.txn_ref,
+            amount=attempt.amount,
+            status="paid",
+            gateway_code=method,
+            transaction_no=receipt_no,
+            paid_at=now,
+            raw={"method": method, "receipt_no": receipt_no},
+        )
+        Event.objects.create(
+            attempt=attempt,
+            txn_ref=attempt.txn_ref,
+            kind=Event.Kind.COUNTER,
+            status="paid",
+            amount=attempt.amount,
+            gateway_code=method,
+            raw=dict(outcome.raw),
+            verified=True,
+            effect=Result.APPLIED.value,
+            received_at=now,
+        )
+        _mark_paid(attempt, locked, outcome, now)
+    return attempt
+
+
+# --- the side effects of a paid charge (run by the outbox handler) ---------------------------
+
+
+def issue_receipt(attempt: Attempt, *, now: datetime | None = None) -> Receipt:
+    """The charge's electronic receipt, numbered in the configured series and the year of
+    payment; issued once (the charge holds one receipt; the counter is taken last)."""
+    now = now or _now()
+    existing = Receipt.objects.filter(charge_id=attempt.charge_id).first()
+    if existing is not None:
+        return existing
+    series = str(getattr(settings, "PAYMENTS_RECEIPT_SERIES", "BL-TS"))[:20]
+    year = timezone.localtime(attempt.paid_at or now).year
+    ReceiptCounter.objects.get_or_create(series=series, year=year)
+    with transaction.atomic():
+        counter = ReceiptCounter.objects.select_for_update().get(series=series, year=year)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        dossier = attempt.charge.dossier
+        receipt = Receipt.objects.create(
+            charge_id=attempt.charge_id,
+            attempt=attempt,
+            series=series,
+            year=year,
+            number=counter.last,
+            amount=attempt.amount,
+            payer_name=dossier.applicant_name[:200],
+            issued_at=now,
+        )
+        audit.record(
+            "payments.receipt",
+            receipt,
+            changes={"number": receipt.label, "amount": receipt.amount, "dossier": dossier.code},
+        )
+    return receipt
+
+
+def mark_dossier_paid(dossier: Dossier) -> None:
+    """The dossier's fee status once none of its charges is still open.
+
+    The dossiers app owns the dossier; this is the one field the ledger sets, by a conditional
+    update that only moves "unpaid" to "paid", audited. (Its own action would be better: see
+    docs/payments.md.)"""
+    if dossier.charges.filter(state=Charge.State.OPEN).exists():
+        return
+    with transaction.atomic():
+        moved = Dossier.objects.filter(pk=dossier.pk, fee_status=Dossier.FeeStatus.UNPAID).update(
+            fee_status=Dossier.FeeStatus.PAID
+        )
+        if moved:
+            audit.record(
+                "payments.dossier_paid",
+                dossier,
+                changes={"fee_status": [Dossier.FeeStatus.UNPAID, Dossier.FeeStatus.PAID]},
+            )
+
+
+def tell_payer(attempt: Attempt, receipt: Receipt) -> None:
+    """One e-mail to the applicant (in the caller's transaction, so once per paid charge)."""
+    dossier = attempt.charge.dossier
+    if not dossier.applicant_email:
+        return
+    subject = _("Đã nhận phí, lệ phí hồ sơ %(code)s") % {"code": dossier.code}
+    body = _(
+        "Kính gửi Ông/Bà %(name)s,\n\nHệ thống đã nhận %(amount)s đồng phí, lệ phí của hồ sơ "
+        "%(code)s (mã giao dịch %(ref)s). Biên lai điện tử: %(receipt)s.\n\nXem hồ sơ tại %(site)s"
+    ) % {
+        "name": dossier.applicant_name,
+        "amount": f"{attempt.amount:,}".replace(",", "."),
+        "code": dossier.code,
+        "ref": attempt.txn_ref,
+        "receipt": receipt.label,
+        "site": settings.SITE_URL.rstrip("/") + "/ho-so-cua-toi/",
+    }
+    notify("email", dossier.applicant_email, subject, body)
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+def refundable(attempt: Attempt) -> int:
+    """What may still be given back for a paid attempt (so no refund is made twice)."""
+    taken = (
+        attempt.refunds.exclude(state=Refund.State.REJECTED).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return max(int(attempt.amount) - int(taken), 0)
+
+
+def request_refund(attempt: Attempt, *, amount: int, reason: str, actor: Any) -> Refund:
+    """A finance officer asks to give back `amount` of a paid attempt (a refused dossier, a
+    fee collected wrongly)."""
+    permissions.enforce(permissions.handling_refunds(actor, attempt.charge.dossier))
+    reason = (reason or "").strip()
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise PaymentError(errors.AMOUNT_INVALID, fields={"amount": errors.AMOUNT_INVALID.message})
+    if not reason:
+        raise PaymentError(
+            errors.REASON_REQUIRED, fields={"reason": errors.REASON_REQUIRED.message}
+        )
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update(no_key=True).get(pk=attempt.pk)
+        if locked.state != Attempt.State.PAID:
+            raise PaymentError(errors.NOT_PAID)
+        left = refundable(locked)
+        if amount > left:
+            raise PaymentError(errors.REFUND_TOO_LARGE, left=left)
+        refund = Refund.objects.create(
+            attempt=locked,
+            amount=amount,
+            cause=Refund.Cause.REQUESTED,
+            reason=reason[:2000],
+            requested_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(
+            "payments.refund_requested",
+            refund,
+            actor=actor,
+            changes={"attempt": locked.txn_ref, "amount": amount, "reason": refund.reason},
+        )
+    return refund
+
+
+def submit_refund(
+    refund: Refund, *, actor: Any, gateway: str | gateways.Gateway | None = None
+) -> Refund:
+    """Send a requested refund to the gateway (outside any transaction) and record its
+    answer; at the counter the officer hands the money back, so it is refunded at once."""
+    permissions.enforce(permissions.handling_refunds(actor, refund.attempt.charge.dossier))
+    if refund.state != Refund.State.REQUESTED:
+        raise PaymentError(errors.REFUND_NOT_OPEN)
+    attempt = refund.attempt
+    status, code = "refunded", ""
+    if attempt.gateway != Attempt.Gateway.COUNTER:
+        gw = _gateway(gateway or attempt.gateway)
+        answer = gw.refund(
+            txn_ref=attempt.txn_ref,
+            amount=int(refund.amount),
+            created_at=attempt.created_at,
+            transaction_no=attempt.transaction_no,
+            requested_by=str(getattr(actor, "username", "") or "tinhso")[:100],
+            client_ip=attempt.client_ip or "127.0.0.1",
+            full=int(refund.amount) == int(attempt.amount),
+        )
+        status, code = answer.status, answer.gateway_code
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update(no_key=True).get(pk=refund.pk)
+        if locked.state != Refund.State.REQUESTED:
+            raise PaymentError(errors.REFUND_NOT_OPEN)
+        locked.state = status
+        locked.gateway_code = code[:20]
+        locked.save(update_fields=["state", "gateway_code", "updated_at"])
+        audit.record(
+            "payments.refund_" + status,
+            locked,
+            actor=actor,
+            changes={"state": [Refund.State.REQUESTED, status], "gateway_code": code},
+        )
+    return locked
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+
+@dataclass
+class PendingReport:
+    asked: int = 0
+    applied: int = 0
+    expired: int = 0
+    unavailable: int = 0
+    results: dict[str, str] = field(default_factory=dict)  # txn_ref → what happened
+
+
+def reconcile_pending(
+    *, now: datetime | None = None, gateway_for: GatewayFor | None = None
+) -> PendingReport:
+    """The safety net under the callback: ask the gateway about every attempt still pending
+    15 minutes to 3 days after it started and apply the answer; close those the gateway
+    does not know or has not settled well after their expiry, and those past 3 days."""
+    now = now or _now()
+    report = PendingReport()
+    gateway_for = gateway_for or gateways.gateway
+    stale = Attempt.objects.filter(
+        state__in=(Attempt.State.CREATED, Attempt.State.PENDING),
+        gateway__in=ONLINE_GATEWAYS,
+        created_at__lt=now - QUERY_UNTIL,
+    )
+    for attempt in stale:
+        if expire_attempt(attempt, note="not confirmed within 3 days"):
+            report.expired += 1
+            report.results[attempt.txn_ref] = "expired"
+    window = Attempt.objects.filter(
+        state=Attempt.State.PENDING,
+        gateway__in=ONLINE_GATEWAYS,
+        created_at__lte=now - QUERY_AFTER,
+        created_at__gte=now - QUERY_UNTIL,
+    ).order_by("created_at")
+    cache: dict[str, gateways.Gateway] = {}
+    for attempt in window:
+        gw = cache.get(attempt.gateway) or cache.setdefault(
+            attempt.gateway, gateway_for(attempt.gateway)
+        )
+        report.asked += 1
+        applied = confirm_by_query(attempt, gateway=gw)
+        if applied is None:
+            report.unavailable += 1
+            report.results[attempt.txn_ref] = "unavailable"
+            continue
+        unsettled = applied.result is Result.UNCHANGED and now >= attempt.expires_at + EXPIRY_GRACE
+        if unsettled and expire_attempt(
+            attempt, note="gateway has no settled payment after expiry"
+        ):
+            report.expired += 1
+            report.results[attempt.txn_ref] = "expired"
+            continue
+        if applied.result is not Result.UNCHANGED:
+            report.applied += 1
+        report.results[attempt.txn_ref] = applied.result.value
+    stuck = Attempt.objects.filter(
+        state=Attempt.State.CREATED, gateway__in=ONLINE_GATEWAYS, expires_at__lt=now
+    )
+    for attempt in stuck:  # the gateway's page was never reached: nothing to ask about
+        if expire_attempt(attempt, note="never started at the gateway"):
+            report.expired += 1
+    return report
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One line of the settlement report a finance officer goes through."""
+
+    kind: str  # missing_in_ledger | missing_in_file | amount_differs | not_paid_in_ledger
+    #            | duplicate_in_file
+    txn_ref: str
+    ledger_amount: int | None
+    file_amount: int | None
+    ledger_state: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "txn_ref": self.txn_ref,
+            "ledger_amount": self.ledger_amount,
+            "file_amount": self.file_amount,
+            "ledger_state": self.ledger_state,
+            "note": self.note,
+        }
+
+
+_REF_COLUMNS = ("txn_ref", "vnp_txnref", "mathamchieu", "ma_tham_chieu")
+_AMOUNT_COLUMNS = ("amount", "vnp_amount", "sotien", "so_tien")
+_STATUS_COLUMNS = ("status", "trang_thai")
+
+
+def _column(header: Iterable[str], names: tuple[str, ...]) -> str | None:
+    for name in header:
+        if name.strip().lower() in names:
+            return name
+    return None
+
+
+def _settlement_rows(text: str) -> list[tuple[str, int, str]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = reader.fieldnames or []
+    ref_col, amount_col = _column(header, _REF_COLUMNS), _column(header, _AMOUNT_COLUMNS)
+    status_col = _column(header, _STATUS_COLUMNS)
+    if ref_col is None or amount_col is None:
+        raise PaymentError(
+            errors.SETTLEMENT_INVALID,
+            why=_("cần cột txn_ref và amount"),
+            fields={"file": _("cần cột txn_ref và amount")},
+        )
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        ref = (row.get(ref_col) or "").strip()
+        raw_amount = (row.get(amount_col) or "").strip().replace(".", "").replace(",", "")
+        if not ref:
+            continue
+        if not raw_amount.isdigit():
+            why = _("dòng %(n)s: số tiền “%(v)s” không phải số nguyên đồng") % {
+                "n": number,
+                "v": row.get(amount_col),
+            }
+            raise PaymentError(errors.SETTLEMENT_INVALID, why=why, fields={"file": why})
+        status = (row.get(status_col) or "paid").strip().lower() if status_col else "paid"
+        rows.append((ref, int(raw_amount), status))
+    return rows
+
+
+def reconcile_settlement(day: date, text: str, *, actor: Any = None) -> list[Difference]:
+    """Compare the ledger's online payments of `day` (local time) with the gateway's
+    settlement file (CSV with `txn_ref` and `amount` in đồng, optionally `status`) and list
+    every difference; the comparison is audited, the ledger is not changed."""
+    rows = _settlement_rows(text)
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), tz)
+    end = start + timedelta(days=1)
+    differences: list[Difference] = []
+    seen: dict[str, int] = {}
+    listed = {ref for ref, _amount, status in rows if status in ("paid", "00", "success")}
+    attempts = {a.txn_ref: a for a in Attempt.objects.filter(txn_ref__in={r for r, _a, _s in rows})}
+    for ref, amount, status in rows:
+        if status not in ("paid", "00", "success"):
+            continue
+        seen[ref] = seen.get(ref, 0) + 1
+        if seen[ref] == 2:
+            differences.append(Difference("duplicate_in_file", ref, None, amount, "", ""))
+            continue
+        if seen[ref] > 2:
+            continue
+        attempt = attempts.get(ref)
+        if attempt is None:
+            differences.append(Difference("missing_in_ledger", ref, None, amount, ""))
+            continue
+        cases = ", ".join(
+            f"{r.get_cause_display()} ({r.get_state_display()})" for r in attempt.refunds.all()
+        )
+        if attempt.state != Attempt.State.PAID:
+            differences.append(
+                Difference(
+                    "not_paid_in_ledger", ref, int(attempt.amount), amount, attempt.state, cases
+                )
+            )
+        elif int(attempt.amount) != amount:
+            differences.append(
+                Difference("amount_differs", ref, int(attempt.amount), amount, attempt.state, cases)
+            )
+    paid_that_day = Attempt.objects.filter(
+        state=Attempt.State.PAID,
+        gateway__in=ONLINE_GATEWAYS,
+        paid_at__gte=start,
+        paid_at__lt=end,
+    ).exclude(txn_ref__in=listed)
+    for attempt in paid_that_day.order_by("paid_at"):
+        differences.append(
+            Difference("missing_in_file", attempt.txn_ref, int(attempt.amount), None, attempt.state)
+        )
+    with transaction.atomic():
+        audit.record(
+            "payments.settlement_reconciled",
+            None,
+            actor=actor,
+            object_type="payments.settlement",
+            object_id=day.isoformat(),
+            changes={
+                "rows": len(rows),
+                "differences": len(differences),
+                "kinds": sorted({d.kind for d in differences}),
+            },
+        )
+    return differences
+
+
+def attempts_listing(state: str | None = None) -> list[Attempt]:
+    """Attempts with their dossier, newest first (the command's listing)."""
+    qs = Attempt.objects.select_related("charge__dossier").order_by("-created_at", "-pk")
+    if state:
+        qs = qs.filter(state=state)
+    return list(qs)

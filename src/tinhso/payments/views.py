@@ -1,0 +1,92 @@
+"""The gateway's two doors into tinhso: the IPN (server to server) and the citizen's return.
+
+Legal source: Decree 45/2020/NĐ-CP art. 9 (fees paid online). Protocol: VNPay 2.1.0, as
+published (docs/payments.md): the IPN verifies the signature first, finds the order, checks
+the amount, applies once and answers `{"RspCode", "Message"}`; after `00` or `02` the
+gateway stops calling, after anything else it calls again (up to 10 times, 5 minutes apart).
+
+A call whose signature fails leaves no trace (an attacker could otherwise poison the record a
+genuine call is compared with). The return page never marks anything paid: it shows where
+things stand and, when the browser says paid before the IPN came, asks the gateway itself
+(QueryDR, outside any transaction) and applies that verified answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from tinhso.payments import actions, gateways
+from tinhso.payments.actions import Result
+from tinhso.payments.models import Attempt, Event
+
+log = logging.getLogger("tinhso.payments")
+
+IPN_ANSWERS: dict[Result, tuple[str, str]] = {
+    Result.APPLIED: ("00", "Confirm Success"),
+    Result.REFUND_CASE: ("00", "Confirm Success"),  # recorded, as a refund case
+    Result.ALREADY: ("02", "Order already confirmed"),
+    Result.NOT_FOUND: ("01", "Order not found"),
+    Result.WRONG_AMOUNT: ("04", "Invalid amount"),
+    Result.UNCHANGED: ("99", "Unknown error"),
+}
+BAD_SIGNATURE = ("97", "Invalid signature")
+UNKNOWN = ("99", "Unknown error")
+
+
+def _answer(pair: tuple[str, str]) -> JsonResponse:
+    return JsonResponse({"RspCode": pair[0], "Message": pair[1]})
+
+
+@csrf_exempt
+@require_GET
+def vnpay_ipn(request: HttpRequest) -> HttpResponse:
+    query = {key: request.GET.get(key, "") for key in request.GET}
+    try:
+        outcome = gateways.gateway("vnpay").read_callback(query)
+    except gateways.BadSignature:
+        return _answer(BAD_SIGNATURE)
+    except Exception:  # the gateway calls again after 99; the log says why
+        log.exception("VNPay IPN could not be read")
+        return _answer(UNKNOWN)
+    try:
+        applied = actions.apply_outcome(outcome, Event.Kind.CALLBACK)
+    except Exception:
+        log.exception("VNPay IPN for %s could not be applied", outcome.txn_ref)
+        return _answer(UNKNOWN)
+    return _answer(IPN_ANSWERS[applied.result])
+
+
+@require_GET
+def vnpay_return(request: HttpRequest) -> HttpResponse:
+    query = {key: request.GET.get(key, "") for key in request.GET}
+    try:
+        outcome = gateways.gateway("vnpay").read_callback(query)
+    except gateways.BadSignature:
+        return render(request, "payments/return.html", {"forged": True}, status=400)
+    except gateways.GatewayError:
+        log.exception("VNPay return could not be read")
+        return render(request, "payments/return.html", {"unreadable": True}, status=400)
+    attempt = actions.record_return(outcome)
+    checked = False
+    if (
+        attempt is not None
+        and attempt.state in (Attempt.State.CREATED, Attempt.State.PENDING)
+        and outcome.status == "paid"
+    ):
+        # The browser's word is not enough: ask the gateway (outside any transaction).
+        checked = actions.confirm_by_query(attempt) is not None
+        attempt.refresh_from_db()
+    context = {
+        "attempt": attempt,
+        "charge": attempt.charge if attempt else None,
+        "dossier": attempt.charge.dossier if attempt else None,
+        "browser_status": outcome.status,
+        "checked": checked,
+        "refund_case": bool(attempt and attempt.refunds.exists()),
+    }
+    return render(request, "payments/return.html", context, status=200 if attempt else 404)
