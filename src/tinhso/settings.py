@@ -580,6 +580,34 @@ PAYMENTS_GATEWAY_TIMEOUT = env_int(
     10,
     doc="Seconds a call to a payment gateway's API may take.",
 )
+# The national payment platform (PayGov): reconstructed messages (payments/paygov.py), so
+# the version is configurable too. No sandbox: empty until a partner agreement gives values.
+PAYGOV_URL = env(
+    "TINHSO_PAYGOV_URL",
+    "",
+    doc="The national payment platform's message endpoint (INIT, QUERY, GET_BILL; JSON POST). "
+    "Empty: PayGov is not offered.",
+)
+PAYGOV_PARTNER_CODE = env(
+    "TINHSO_PAYGOV_PARTNER_CODE",
+    "",
+    doc="Partner code given by the platform (MaDoiTac).",
+)
+PAYGOV_SECRET = env(
+    "TINHSO_PAYGOV_SECRET",
+    "",
+    doc="Secret appended to every PayGov checksum (MaXacThuc, SHA-256).",
+)
+PAYGOV_TOKEN = env(
+    "TINHSO_PAYGOV_TOKEN",
+    "",
+    doc="Bearer token sent with each PayGov message. Empty: no Authorization header.",
+)
+PAYGOV_VERSION = env(
+    "TINHSO_PAYGOV_VERSION",
+    "1.0.6",
+    doc="Message version sent as PhienBan.",
+)
 SANDBOX = not PRODUCTION
 
 # --- API ------------------------------------------------------------------------------
