@@ -8,6 +8,10 @@ LibreOffice's profile lock; it is killed after `timeout` seconds. The binary com
 `settings.DOCUMENTS_SOFFICE` (env `TINHSO_DOCUMENTS_SOFFICE`, default `soffice` on PATH),
 through the optional-tools registry (`core/tools.py`): a server without LibreOffice refuses
 DOCX drafts with a Vietnamese message (`ToolUnavailable`) and accepts them once it is installed.
+
+Before LibreOffice or any reader of ours opens a DOCX, the shared archive guard
+(`core.archives`) bounds what it expands to (`UnsafeArchive`), then `pulls_outside_content`
+refuses a file that would make the converter fetch anything from outside it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tinhso.core import tools
+from tinhso.core import archives, tools
 
 log = logging.getLogger("tinhso.documents")
 
@@ -50,6 +54,21 @@ class ToolUnavailable(ConversionError):
         )
 
 
+class UnsafeArchive(ConversionError):
+    """The DOCX expands beyond the upload bound or is built oddly (`core.archives`)."""
+
+    code = "archive_refused"
+
+    def __init__(self, refusal: archives.ArchiveRefused) -> None:
+        limit = archives.bounds().max_expanded_bytes
+        super().__init__(
+            f"Tệp DOCX là tệp nén giải nén ra quá lớn (hơn {limit // archives.MB} MB) hoặc có "
+            "cấu trúc bất thường nên không được nhận; hãy lưu lại tệp bằng trình soạn thảo hoặc "
+            "tải lên bản PDF."
+        )
+        self.reason = refusal.reason
+
+
 def soffice(binary: str | None = None) -> str:
     """The LibreOffice binary to run (`binary`, else the configured one); ToolUnavailable."""
     found = shutil.which(binary) if binary else tools.find("soffice")
@@ -59,8 +78,11 @@ def soffice(binary: str | None = None) -> str:
 
 
 def is_docx(data: bytes) -> bool:
-    """A ZIP holding `word/document.xml` (what Word and LibreOffice write)."""
+    """A ZIP holding `word/document.xml` (what Word and LibreOffice write). Only the central
+    directory is read; a directory too large to list safely is not a DOCX we take."""
     if not data.startswith(b"PK"):
+        return False
+    if archives.too_many_entries(data):
         return False
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
@@ -75,13 +97,24 @@ _TYPE = re.compile(rb'\bType="([^"]*)"')
 _FETCHING_FIELDS = re.compile(
     rb'(?:<w:instrText[^>]*>|w:instr=")\s*(?:INCLUDETEXT|INCLUDEPICTURE|LINK|DDEAUTO|DDE)\b'
 )
-MAX_PART = 64 * 1024 * 1024  # a larger XML part inside a DOCX is a decompression bomb
+
+
+def check_expansion(data: bytes) -> None:
+    """UnsafeArchive unless the ZIP stays within the upload bounds (entries, declared and real
+    expansion, ratios, names, nesting): run before anything reads its parts. Bytes that are
+    no ZIP at all pass: `is_docx` refuses them with its own message."""
+    try:
+        archives.check_archive(data)
+    except archives.ArchiveRefused as exc:
+        if exc.reason != archives.Reason.NOT_A_ZIP:
+            raise UnsafeArchive(exc) from None
 
 
 def pulls_outside_content(data: bytes) -> bool:
     """Whether converting would make LibreOffice fetch something outside the file: a linked
     (not embedded) image, template, frame or object, or a field that includes a file or URL.
-    Hyperlinks are fine: converting does not follow them."""
+    Hyperlinks are fine: converting does not follow them. Reads each XML part whole: for a
+    DOCX that `check_expansion` accepted (as `docx_to_pdf` does first)."""
     with zipfile.ZipFile(BytesIO(data)) as archive:
         for info in archive.infolist():
             name = info.filename
@@ -89,8 +122,6 @@ def pulls_outside_content(data: bytes) -> bool:
                 continue
             if not name.endswith((".xml", ".rels")):
                 continue  # embedded images and fonts
-            if info.file_size > MAX_PART:
-                return True
             content = archive.read(name)
             if name.endswith(".rels"):
                 for relationship in _EXTERNAL.findall(content):
@@ -104,6 +135,8 @@ def pulls_outside_content(data: bytes) -> bool:
 
 def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None = None) -> bytes:
     """The PDF of a DOCX file. Raises ConversionError (never returns an empty PDF)."""
+    if archives.is_zip(data):
+        check_expansion(data)  # before anything lists or reads its parts
     if not is_docx(data):
         raise ConversionError("Tệp không phải tệp DOCX hợp lệ.")
     if pulls_outside_content(data):
