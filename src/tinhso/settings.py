@@ -363,6 +363,17 @@ DOSSIER_MAX_DOSSIER_BYTES = (
     * 1024
     * 1024
 )
+# Every upload path that takes a ZIP-based file (DOCX, XLSX, ODT) bounds what it expands to
+# (core/archives.py); entry count, ratio and nesting bounds are constants there.
+UPLOAD_MAX_EXPANDED_BYTES = (
+    env_int(
+        "TINHSO_UPLOAD_MAX_EXPANDED_MB",
+        100,
+        doc="Largest total a ZIP-based upload (DOCX, XLSX, ODT) may expand to, in MB.",
+    )
+    * 1024
+    * 1024
+)
 DOSSIER_LOOKUPS_PER_MINUTE = env_int(
     "TINHSO_LOOKUPS_PER_MINUTE",
     10,
