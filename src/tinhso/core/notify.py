@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
@@ -253,7 +253,7 @@ def channels() -> dict[str, Channel]:
     return {"email": email, "sms": sms, "zalo": zalo}
 
 
-def _wanted_routes(channel: str, to: str) -> list[tuple[str, str]] | None:
+def _wanted_routes(channel: str, to: str, known: Any = None) -> list[tuple[str, str]] | None:
     """The (channel, address) pairs a citizen account at `to` wants news through.
 
     None when `to` is not a citizen account's address: the caller's choice stands. A citizen
@@ -262,11 +262,14 @@ def _wanted_routes(channel: str, to: str) -> list[tuple[str, str]] | None:
     """
     from django.contrib.auth import get_user_model
 
-    accounts = get_user_model().objects.filter(kind="citizen", is_active=True)
-    if channel == "email":
-        account = accounts.filter(email__iexact=to).first()
+    if known is not None and _is_account_at(known, channel, to):
+        account = known
     else:
-        account = accounts.filter(phone=to).first()
+        accounts = get_user_model().objects.filter(kind="citizen", is_active=True)
+        if channel == "email":
+            account = accounts.filter(email__iexact=to).first()
+        else:
+            account = accounts.filter(phone=to).first()
     if account is None:
         return None
     routes = []
@@ -279,6 +282,15 @@ def _wanted_routes(channel: str, to: str) -> list[tuple[str, str]] | None:
     return routes
 
 
+def _is_account_at(account: Any, channel: str, to: str) -> bool:
+    """Whether `account` is the active citizen account the lookup by `to` would find."""
+    if getattr(account, "kind", "") != "citizen" or not getattr(account, "is_active", False):
+        return False
+    if channel == "email":
+        return bool(account.email) and account.email.lower() == to.lower()
+    return bool(account.phone) and account.phone == to
+
+
 def notify(
     channel: str,
     to: str,
@@ -288,6 +300,7 @@ def notify(
     template_id: str = "",
     data: dict[str, str] | None = None,
     essential: bool = False,
+    account: Any = None,
 ) -> OutboxMessage | None:
     """Queue a notification; call inside the action's transaction.
 
@@ -297,11 +310,12 @@ def notify(
     to SMS or Zalo carries only its subject and where to read the rest: an e-mail's body is
     long and may hold a look-up secret, which has no place in a text message. Zalo ZNS needs
     an approved template, so news without one is not moved there. `essential` messages
-    (one-time codes) go exactly where they are addressed.
+    (one-time codes) go exactly where they are addressed. A caller that has the account at
+    hand passes it as `account` (it is used only if it is the one `to` would find).
     """
     if channel not in {"email", "sms", "zalo"}:
         raise ValueError(f"unknown channel {channel!r}")
-    routes = None if essential else _wanted_routes(channel, to)
+    routes = None if essential else _wanted_routes(channel, to, account)
     if routes is None or any(route_channel == channel for route_channel, _ in routes):
         routes = [(channel, to)]
     elif not template_id:
