@@ -174,10 +174,12 @@ def start_attempt(
     return_url: str,
     *,
     now: datetime | None = None,
+    expires_in: timedelta | None = None,
 ) -> Attempt:
-    """A payment through `gateway` for the whole charge, pending with its signed URL. A
-    citizen who comes back while an earlier attempt through the same gateway is still open
-    gets that attempt again, so two tabs cannot pay twice."""
+    """A payment through `gateway` for the whole charge, pending with its signed URL, open for
+    `expires_in` (TINHSO_PAYMENTS_EXPIRY_MINUTES by default). A citizen who comes back while
+    an earlier attempt through the same gateway is still open gets that attempt again, so two
+    tabs cannot pay twice."""
     gw = _gateway(gateway)
     now = now or _now()
     with transaction.atomic():
@@ -206,7 +208,9 @@ def start_attempt(
             client_ip=client_ip[:45],
             return_url=return_url[:500],
             created_at=now.replace(microsecond=0),
-            expires_at=(now + timedelta(minutes=expiry_minutes())).replace(microsecond=0),
+            expires_at=(now + (expires_in or timedelta(minutes=expiry_minutes()))).replace(
+                microsecond=0
+            ),
         )
         audit.record(
             "payments.attempt_created",
@@ -879,3 +883,34 @@ def attempts_listing(state: str | None = None) -> list[Attempt]:
     if state:
         qs = qs.filter(state=state)
     return list(qs)
+
+
+def current_payment_url(attempt: Attempt) -> str:
+    """The signed gateway URL of a pending attempt for the configuration in force now (the
+    merchant code, secret or gateway address may have changed since it was started): VNPay's
+    is signed again from what the attempt holds; another gateway's is the one it gave."""
+    if attempt.gateway != Attempt.Gateway.VNPAY:
+        return attempt.payment_url
+    return _gateway(attempt.gateway).start(
+        txn_ref=attempt.txn_ref,
+        amount=int(attempt.amount),
+        order_info=order_info(attempt.charge),
+        return_url=attempt.return_url,
+        client_ip=attempt.client_ip,
+        created_at=attempt.created_at,
+        expires_at=attempt.expires_at,
+    )
+
+
+def attempt_row(attempt: Attempt) -> dict[str, Any]:
+    """One attempt as `tinhso payments list --json` prints it."""
+    row: dict[str, Any] = {
+        "dossier_code": attempt.charge.dossier.code or "",
+        "txn_ref": attempt.txn_ref,
+        "amount": int(attempt.amount),
+        "state": attempt.state,
+        "created_at": attempt.created_at.isoformat(),
+    }
+    if attempt.state == Attempt.State.PENDING:
+        row["payment_url"] = current_payment_url(attempt)
+    return row
