@@ -591,6 +591,18 @@ PAYMENTS_GATEWAY_TIMEOUT = env_int(
     10,
     doc="Seconds a call to a payment gateway's API may take.",
 )
+PAYMENTS_EXPIRY_MINUTES = env_int(
+    "TINHSO_PAYMENTS_EXPIRY_MINUTES",
+    15,
+    doc="Minutes a started online payment stays open at the gateway (vnp_ExpireDate); after "
+    "that the ledger asks the gateway and closes it.",
+)
+PAYMENTS_RECEIPT_SERIES = env(
+    "TINHSO_PAYMENTS_RECEIPT_SERIES",
+    "BL-TS",
+    doc="Series (ký hiệu) of the electronic receipts (biên lai điện tử); numbers restart at 1 "
+    "each year within it.",
+)
 # The national payment platform (PayGov): reconstructed messages (payments/paygov.py), so
 # the version is configurable too. No sandbox: empty until a partner agreement gives values.
 PAYGOV_URL = env(
