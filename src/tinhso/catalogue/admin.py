@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from tinhso.catalogue import actions, eforms, queries
 from tinhso.catalogue.models import ComponentRequirement, Field, Procedure, ProcedureVersion
 from tinhso.catalogue.rules import ComponentSpec, clean_spec
+from tinhso.core import archives
 from tinhso.web.admin_display import yes_no
 
 # A made-up citizen, to show administrators what prefill will look like.
@@ -105,20 +106,59 @@ def _is_draft(obj: Any) -> bool:
     return isinstance(obj, ProcedureVersion) and obj.state == ProcedureVersion.State.DRAFT
 
 
+# A blank form (mẫu đơn, tờ khai) is served to every citizen from /media/: only the formats
+# people open to fill in, recognised by their content, and a ZIP-based one only if what it
+# expands to is bounded (core/archives.py; security issue 17, item 5).
+MAX_FORM_FILE_BYTES = 10 * 1024 * 1024
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .xls
+
+
+def _form_file_problem(content: bytes) -> str:
+    if len(content) > MAX_FORM_FILE_BYTES:
+        return _("Tệp mẫu lớn hơn 10 MB.")
+    if content.startswith(b"%PDF-") or content.startswith(_OLE2):
+        return ""
+    if archives.is_zip(content):
+        try:
+            archives.check_archive(content)
+        except archives.ArchiveRefused:
+            return _("Tệp mẫu là tệp nén giải nén ra quá lớn hoặc có cấu trúc bất thường.")
+        return ""
+    return _("Tệp mẫu phải là PDF, Word (DOC, DOCX), Excel (XLSX) hoặc ODT.")
+
+
+class ComponentForm(forms.ModelForm):
+    class Meta:
+        model = ComponentRequirement
+        fields = (
+            "position",
+            "code",
+            "name",
+            "originals",
+            "copies",
+            "required",
+            "from_datastore",
+            "form_file",
+        )
+
+    def clean_form_file(self) -> Any:
+        upload = self.cleaned_data.get("form_file")
+        if upload and hasattr(upload, "read") and not getattr(upload, "_committed", False):
+            upload.seek(0)
+            content = upload.read(MAX_FORM_FILE_BYTES + 1)
+            upload.seek(0)
+            problem = _form_file_problem(content)
+            if problem:
+                raise ValidationError(problem)
+        return upload
+
+
 class ComponentInline(admin.TabularInline):
     """Components of a draft are edited here; saving goes through `actions.update_draft`."""
 
     model = ComponentRequirement
-    fields = (
-        "position",
-        "code",
-        "name",
-        "originals",
-        "copies",
-        "required",
-        "from_datastore",
-        "form_file",
-    )
+    form = ComponentForm
+    fields = ComponentForm.Meta.fields
     extra = 0
     formfield_overrides = {TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
 
