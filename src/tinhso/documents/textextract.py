@@ -44,6 +44,14 @@ def _pdf(data: bytes) -> str:
 def _docx(data: bytes) -> str:
     import docx
 
+    from tinhso.core import archives
+
+    # A DOCX received over edXML reaches here unchecked; python-docx would expand it whole.
+    try:
+        archives.check_archive(data)
+    except archives.ArchiveRefused as exc:
+        log.warning("DOCX not indexed, its archive was refused: %s", exc.reason)
+        return ""
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError):
