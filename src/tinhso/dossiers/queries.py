@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Func, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +24,6 @@ from tinhso.core.calendar import current_calendar
 from tinhso.dossiers import clock, codes
 from tinhso.dossiers.models import (
     Dossier,
-    DossierEvent,
     DossierFile,
     DossierResult,
     LookupAttempt,
@@ -207,10 +205,10 @@ def _check_throttle(client: str, code: str, *, guessable: bool = True) -> None:
 
 def _record_failure(client: str, code: str) -> None:
     now = timezone.now()
-    with transaction.atomic():
-        LookupAttempt.objects.create(client=client, code=code, at=now)
-        if now.second == 0:  # now and then, forget old tries
-            LookupAttempt.objects.filter(at__lt=now - timedelta(hours=1)).delete()
+    # One insert, no transaction: the clean-up below need not commit with it.
+    LookupAttempt.objects.create(client=client, code=code, at=now)
+    if now.second == 0:  # now and then, forget old tries
+        LookupAttempt.objects.filter(at__lt=now - timedelta(hours=1)).delete()
 
 
 @dataclass(frozen=True)
@@ -237,26 +235,23 @@ def initials(name: str) -> str:
 def public_lookup(code: str, secret: str, *, client: str) -> PublicStatus | None:
     """The dossier's status if `secret` is right; None for a wrong secret or unknown code.
 
-    The hottest read of the portal: two small queries on plain columns, no model instances.
+    The hottest read of the portal: a right secret is one query (the dossier, its events and
+    the failures counted against this address and code, `_read_public`); the limits are read
+    in full and a failure written only when something went wrong.
     """
     client = client or "unknown"
     code = (code or "").strip()
     key = _lookup_key(code.upper())
-    _check_throttle(client, key)
-    row = None
-    if codes.looks_like_code(code):
-        row = (
-            Dossier.objects.filter(code=code)
-            .exclude(state=Dossier.State.DRAFT)
-            .order_by()
-            .values_list(*_PUBLIC_COLUMNS)
-            .first()
-        )
-    expected = row[2] if row else _DECOY_DIGEST
-    if not codes.secret_matches_digest(secret, expected) or row is None:
+    read = _read_public(code, client, key, guessable=True) if codes.looks_like_code(code) else None
+    if read is None:  # unknown code: the same work and the same answer as a wrong secret
+        _check_throttle(client, key)
+        codes.secret_matches_digest(secret, _DECOY_DIGEST)
         _record_failure(client, key)
         return None
-    return _public_status(row)
+    if not codes.secret_matches_digest(secret, read.row[2]):
+        _record_failure(client, key)  # the read has found it under every limit
+        return None
+    return read.status()
 
 
 def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
@@ -270,29 +265,78 @@ def public_lookup_by_link(token: str, *, client: str) -> PublicStatus | None:
     client = client or "unknown"
     parsed = read_link_token(token)
     key = _lookup_key(parsed[0].upper() if parsed is not None else f"qr:{token[:40]}")
-    _check_throttle(client, key, guessable=False)
-    row = None
+    read = None
     if parsed is not None and codes.looks_like_code(parsed[0]):
-        row = (
-            Dossier.objects.filter(code=parsed[0])
-            .exclude(state=Dossier.State.DRAFT)
-            .order_by()
-            .values_list(*_PUBLIC_COLUMNS)
-            .first()
-        )
+        read = _read_public(parsed[0], client, key, guessable=False)
     if (
         parsed is None
-        or row is None
-        or not hmac.compare_digest(link_verifier(row[2]).encode(), parsed[1].encode())
+        or read is None
+        or not hmac.compare_digest(link_verifier(read.row[2]).encode(), parsed[1].encode())
     ):
+        if read is None:  # else the read has found it under every limit
+            _check_throttle(client, key, guessable=False)
         _record_failure(client, key)
         return None
-    return _public_status(row)
+    return read.status()
 
 
-def _public_status(row: tuple[Any, ...]) -> PublicStatus:
-    pk, code, _secret, state, submitted_at, appointment_at, name, procedure, agency = row
-    events = DossierEvent.objects.filter(dossier_id=pk).order_by("at", "pk")
+@dataclass(frozen=True)
+class _PublicRead:
+    """One read of the look-up, made under every limit: the dossier's public columns and its
+    events."""
+
+    row: tuple[Any, ...]
+    events: list[tuple[datetime, str]]
+
+    def status(self) -> PublicStatus:
+        return _public_status(self.row, self.events)
+
+
+def _failures(since: datetime, **where: str) -> Subquery:
+    counted = LookupAttempt.objects.filter(at__gt=since, **where).order_by()
+    return Subquery(counted.annotate(n=Func("pk", function="COUNT")).values("n"))
+
+
+def _read_public(code: str, client: str, key: str, *, guessable: bool) -> _PublicRead | None:
+    """The submitted dossier `code` with its events, in one query, or None.
+
+    The same query counts the failures of the last minute from `client` and on `key`
+    (both indexed): below every limit, which is nearly always, nothing more is read and a
+    right secret answers at once. At or over one, `_check_throttle` reads the window in full
+    before any answer, so a held address or code gets 429 even for the right secret: the
+    status is never an oracle while guessing is held (TooManyLookups raised from here).
+    """
+    since = timezone.now() - LOOKUP_WINDOW
+    rows = list(
+        Dossier.objects.filter(code=code)
+        .exclude(state=Dossier.State.DRAFT)
+        .annotate(
+            failed_here=_failures(since, client=client),
+            failed_on_code=_failures(since, code=key) if guessable else Value(0),
+        )
+        .order_by("events__at", "events__pk")
+        .values_list(
+            *_PUBLIC_COLUMNS, "failed_here", "failed_on_code", "events__at", "events__state"
+        )
+    )
+    if not rows:
+        return None
+    width = len(_PUBLIC_COLUMNS)
+    failed_here, failed_on_code = rows[0][width], rows[0][width + 1]
+    per_code = lookups_per_code_per_minute()
+    # Each limit counts a subset of these rows (one code's failures from here, distinct codes
+    # from here, one code's failures from everywhere): below these, none can be reached.
+    near = (failed_here or 0) >= min(per_code, lookups_per_minute()) or (
+        (failed_on_code or 0) >= per_code * ANY_ADDRESS_FACTOR
+    )
+    if near:
+        _check_throttle(client, key, guessable=guessable)
+    events = [(row[-2], row[-1]) for row in rows if row[-2] is not None]
+    return _PublicRead(row=rows[0][:width], events=events)
+
+
+def _public_status(row: tuple[Any, ...], events: list[tuple[datetime, str]]) -> PublicStatus:
+    _pk, code, _secret, state, submitted_at, appointment_at, name, procedure, agency = row
     return PublicStatus(
         code=code,
         procedure=procedure,
@@ -304,8 +348,7 @@ def _public_status(row: tuple[Any, ...]) -> PublicStatus:
         paused=state == Dossier.State.SUPPLEMENT_REQUESTED,
         applicant_initials=initials(name),
         events=[
-            (at, event_state, str(Dossier.State(event_state).label))
-            for at, event_state in events.values_list("at", "state")
+            (at, event_state, str(Dossier.State(event_state).label)) for at, event_state in events
         ],
     )
 
