@@ -16,12 +16,14 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, JSONField, Value, When
 from django.utils import timezone
 
 from tinhso.core.models import OutboxMessage, ProcessedMessage
@@ -119,21 +121,43 @@ def worker_name() -> str:
 
 
 def claim(worker: str, *, limit: int = 20, lease: timedelta | None = None) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for `worker`, holding each for the lease time."""
+    """Take up to `limit` due messages for `worker`, holding each for the lease time.
+
+    One statement whatever `limit` is: an UPDATE of the due rows chosen by a sub-select (with
+    `FOR UPDATE SKIP LOCKED` where the database has it, so concurrent workers take disjoint
+    batches without waiting) that returns the rows it leased. SQLite serialises writers, so the
+    plain sub-select is already exclusive there.
+    """
     lease = lease or timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     now = timezone.now()
-    with transaction.atomic():
-        due = OutboxMessage.objects.filter(
-            state=OutboxMessage.State.PENDING, available_at__lte=now
-        ).exclude(locked_until__gt=now)
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        messages = list(due.order_by("available_at", "pk")[:limit])
-        for message in messages:
-            message.attempts += 1
-            message.locked_until = now + lease
-            message.locked_by = worker
-        OutboxMessage.objects.bulk_update(messages, ["attempts", "locked_until", "locked_by"])
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(f.column) for f in OutboxMessage._meta.concrete_fields
+    )
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    # Written out because the ORM has no UPDATE … RETURNING; every value is a parameter, the
+    # names come from the model.
+    sql = (
+        f"UPDATE {table} SET attempts = attempts + 1, locked_until = %s, locked_by = %s "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {table} WHERE state = %s AND available_at <= %s "
+        f"AND (locked_until IS NULL OR locked_until <= %s) "
+        f"ORDER BY available_at, id LIMIT %s{skip_locked}) "
+        f"RETURNING {columns}"
+    )
+    moment = connection.ops.adapt_datetimefield_value
+    params = [
+        moment(now + lease),
+        worker,
+        OutboxMessage.State.PENDING,
+        moment(now),
+        moment(now),
+        limit,
+    ]
+    messages = list(OutboxMessage.objects.raw(sql, params))
+    # RETURNING gives no order: deliver oldest first, as they became due.
+    messages.sort(key=lambda m: (m.available_at, m.pk))
     return messages
 
 
@@ -151,7 +175,15 @@ def backoff(attempts: int) -> timedelta:
 
 def deliver(message: OutboxMessage, worker: str) -> bool:
     """Run the handler; record the outcome if this worker still holds the message."""
-    mine = OutboxMessage.objects.filter(pk=message.pk, locked_by=worker)
+    if handle(message, worker):
+        acknowledge([message], worker)
+        return True
+    return False
+
+
+def handle(message: OutboxMessage, worker: str) -> bool:
+    """Run the handler. A failure is recorded at once (its retry time is its own); a success
+    is left for `acknowledge`, which records a batch of them in one statement."""
     try:
         HANDLERS[message.topic](message)
     except Exception as exc:
@@ -165,7 +197,7 @@ def deliver(message: OutboxMessage, worker: str) -> bool:
             ", parked" if parked else "",
             exc,
         )
-        mine.update(
+        OutboxMessage.objects.filter(pk=message.pk, locked_by=worker).update(
             state=OutboxMessage.State.PARKED if parked else OutboxMessage.State.PENDING,
             available_at=timezone.now() + backoff(message.attempts),
             locked_until=None,
@@ -173,23 +205,60 @@ def deliver(message: OutboxMessage, worker: str) -> bool:
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         return False
-    mine.update(
+    return True
+
+
+def acknowledge(messages: list[OutboxMessage], worker: str) -> int:
+    """Mark delivered, in one UPDATE, those of `messages` this worker still holds (a message
+    whose lease ran out and was taken by another worker is that worker's to record); erase
+    their personal payload fields. Returns how many rows were marked."""
+    if not messages:
+        return 0
+    erased = [m for m in messages if PERSONAL.get(m.topic)]
+    payload: Any = F("payload")
+    if erased:
+        payload = Case(
+            *[
+                When(
+                    pk=m.pk,
+                    then=Value(without_personal_data(m.topic, m.payload), output_field=JSONField()),
+                )
+                for m in erased
+            ],
+            default=F("payload"),
+            output_field=JSONField(),
+        )
+    return OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], locked_by=worker).update(
         state=OutboxMessage.State.DELIVERED,
-        payload=without_personal_data(message.topic, message.payload),
+        payload=payload,
         delivered_at=timezone.now(),
         locked_until=None,
         locked_by="",
         last_error="",
     )
-    return True
 
 
 def run_once(worker: str | None = None, *, limit: int = 20) -> int:
-    """Deliver what is due now; return how many messages were taken."""
+    """Deliver what is due now; return how many messages were taken.
+
+    One statement claims the batch and one acknowledges its successes (failures are written
+    one by one). A worker that dies in between leaves its lease to expire and the batch is
+    delivered again: at least once, as before, with handlers idempotent. Successes are also
+    acknowledged once half the lease has gone, so slow handlers do not let it run out.
+    """
     worker = worker or worker_name()
-    messages = claim(worker, limit=limit)
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    messages = claim(worker, limit=limit, lease=lease)
+    done: list[OutboxMessage] = []
+    flush_at = time.monotonic() + lease.total_seconds() / 2
     for message in messages:
-        deliver(message, worker)
+        if handle(message, worker):
+            done.append(message)
+        if done and time.monotonic() >= flush_at:
+            acknowledge(done, worker)
+            done = []
+            flush_at = time.monotonic() + lease.total_seconds() / 2
+    acknowledge(done, worker)
     return len(messages)
 
 
