@@ -188,7 +188,9 @@ def test_the_return_asks_the_gateway_and_applies_its_verified_answer(client, att
 
     monkeypatch.setattr(VNPayGateway, "query", answer)
     response = client.get(f"{RETURN}?{query_string(callback(attempt.txn_ref, 200000))}")
-    assert "Đã thanh toán thành công" in response.content.decode()
+    page = response.content.decode()
+    assert "Đã thanh toán thành công" in page
+    assert "200.000 đồng" in page
     assert asked == [(attempt.txn_ref, attempt.created_at, "203.0.113.7")]
     assert Attempt.objects.get(pk=attempt.pk).state == "paid"
     assert list(Event.objects.values_list("kind", "effect")) == [
