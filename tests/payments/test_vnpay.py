@@ -316,3 +316,57 @@ def test_refund_full_partial_and_refused(vnpay_peer):
     assert (first["vnp_TransactionType"], first["vnp_Amount"]) == ("02", "15000000")
     assert (second["vnp_TransactionType"], second["vnp_Amount"]) == ("03", "5000000")
     assert (first["vnp_CreateBy"], first["vnp_TransactionNo"]) == ("ketoan01", "14226112")
+
+
+def decide(peer_url: str, payment_url: str, choice: str, ipn: str = ""):
+    import urllib.request
+
+    base = peer_url.rsplit("/merchant_webapi", 1)[0]
+    request = urllib.request.Request(
+        base + "/test/decide",
+        data=json.dumps({"url": payment_url, "choice": choice, "ipn": ipn}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.slow
+def test_the_peer_pays_a_url_we_signed_and_querydr_finds_it_without_any_ipn(vnpay_peer):
+    url, _ = vnpay_peer
+    gateway = make_gateway(url)
+    payment_url = gateway.start(
+        txn_ref="TS-E2E-1",
+        amount=75_000,
+        order_info="Lệ phí chứng thực bản sao",
+        return_url="https://dvc.example.vn/payments/vnpay/return",
+        client_ip="10.0.0.5",
+        created_at=CREATED,
+        expires_at=CREATED,
+    )
+    result = decide(url, payment_url, "approve")
+    back = dict(parse_qsl(urlsplit(result["return_url"]).query))
+    assert gateway.read_callback(back).status == "paid"  # the peer signed it with its own code
+    outcome = gateway.query(txn_ref="TS-E2E-1", created_at=CREATED, client_ip="10.0.0.5")
+    assert (outcome.status, outcome.amount) == ("paid", 75_000)
+    assert outcome.transaction_no == back["vnp_TransactionNo"]
+
+
+@pytest.mark.slow
+def test_the_peer_refuses_a_tampered_payment_url(vnpay_peer):
+    import urllib.error
+
+    url, _ = vnpay_peer
+    payment_url = make_gateway(url).start(
+        txn_ref="TS-E2E-2",
+        amount=75_000,
+        order_info="Phi",
+        return_url="https://dvc.example.vn/r",
+        client_ip="10.0.0.5",
+        created_at=CREATED,
+        expires_at=CREATED,
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        decide(url, payment_url.replace("vnp_Amount=7500000", "vnp_Amount=100"), "approve")
+    assert refused.value.code == 400

@@ -16,6 +16,12 @@ mirrored here. What it answers depends on the transaction reference the test cho
 A request whose own hash is wrong gets 97, another merchant code 02. Every request is
 appended as one JSON line to the log file so tests can read what was sent.
 
+It can also play the payment page for the ledger's tests: `POST /test/decide` with JSON
+{"url": <payment URL>, "choice": "approve" | "cancel" | "fail" | "expire", "ipn": <IPN URL or
+"">} checks the URL's signature (400 if wrong), remembers the outcome under its reference
+(QueryDR then answers from it), calls the IPN with the signed fields when given, and answers
+{"return_url": <the signed return>, "ipn": {"status": .., "body": ..}}.
+
 Run: python vnpay_peer.py TMN_CODE SECRET LOG_FILE; it prints its port on the first line.
 """
 
@@ -26,7 +32,10 @@ import hmac
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 
 QUERY_IN = "RequestId|Version|Command|TmnCode|TxnRef|TransactionDate|CreateDate|IpAddr|OrderInfo"
 REFUND_IN = (
@@ -50,8 +59,41 @@ def pipe_hash(secret: str, message: dict, order: str) -> str:
     return hmac.new(secret.encode(), joined.encode(), hashlib.sha512).hexdigest()
 
 
+def form_encode(text: str) -> str:
+    """As PHP's urlencode: A-Z a-z 0-9 - _ . kept, space +, every other byte %XX."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char.isascii() and (char.isalnum() or char in "-_."):
+            out.append(char)
+        elif char == " ":
+            out.append("+")
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
+
+
+def form_hash(secret: str, fields: dict) -> str:
+    kept = sorted(
+        (k, v)
+        for k, v in fields.items()
+        if k.startswith("vnp_") and v and k not in ("vnp_SecureHash", "vnp_SecureHashType")
+    )
+    data = "&".join(f"{form_encode(k)}={form_encode(v)}" for k, v in kept)
+    return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
+
+
+CHOICES = {
+    "approve": ("00", "00"),
+    "cancel": ("24", "02"),
+    "fail": ("51", "02"),
+    "expire": ("11", "02"),
+}
+
+
 def main() -> None:
     tmn_code, secret, log_file = sys.argv[1:4]
+    decided: dict[str, dict] = {}  # txn_ref -> the signed result fields
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format, *args):
@@ -62,6 +104,9 @@ def main() -> None:
             message = json.loads(body)
             with open(log_file, "a") as log:
                 log.write(json.dumps(message) + "\n")
+            if self.path == "/test/decide":
+                self.decide(message)
+                return
             ref = message.get("vnp_TxnRef", "")
             if ref.startswith("SLOW-"):
                 time.sleep(3)
@@ -70,6 +115,45 @@ def main() -> None:
                 self.end_headers()
                 return
             self.answer(self.reply(message, ref))
+
+        def decide(self, order: dict) -> None:
+            url = order["url"]
+            fields = dict(parse_qsl(urlsplit(url).query))
+            if (
+                fields.get("vnp_SecureHash") != form_hash(secret, fields)
+                or fields.get("vnp_TmnCode") != tmn_code
+            ):
+                self.send_response(400)
+                self.end_headers()
+                return
+            code, status = CHOICES[order["choice"]]
+            number = str(14_000_000 + len(decided) + 1)
+            result = {
+                "vnp_Amount": fields["vnp_Amount"],
+                "vnp_BankCode": "NCB",
+                "vnp_CardType": "ATM",
+                "vnp_OrderInfo": fields.get("vnp_OrderInfo", ""),
+                "vnp_PayDate": PAY_DATE,
+                "vnp_ResponseCode": code,
+                "vnp_TmnCode": tmn_code,
+                "vnp_TransactionNo": "0" if code == "24" else number,
+                "vnp_TransactionStatus": status,
+                "vnp_TxnRef": fields["vnp_TxnRef"],
+            }
+            if code == "00":
+                result["vnp_BankTranNo"] = "VNP" + number
+            result["vnp_SecureHash"] = form_hash(secret, result)
+            decided[fields["vnp_TxnRef"]] = {**result, "create_date": fields["vnp_CreateDate"]}
+            query = "&".join(f"{form_encode(k)}={form_encode(v)}" for k, v in result.items())
+            ipn = {}
+            if order.get("ipn"):
+                try:
+                    with urllib.request.urlopen(f"{order['ipn']}?{query}", timeout=10) as r:
+                        ipn = {"status": r.status, "body": r.read().decode()}
+                except urllib.error.HTTPError as error:
+                    ipn = {"status": error.code, "body": error.read().decode()}
+            back = fields["vnp_ReturnUrl"]
+            self.answer({"return_url": f"{back}{'&' if '?' in back else '?'}{query}", "ipn": ipn})
 
         def reply(self, message: dict, ref: str) -> dict:
             command = message.get("vnp_Command")
@@ -87,6 +171,21 @@ def main() -> None:
                 answer.update(vnp_ResponseCode="97", vnp_Message="Invalid Checksum")
             elif message.get("vnp_TmnCode") != tmn_code:
                 answer.update(vnp_ResponseCode="02", vnp_Message="Invalid TmnCode")
+            elif command == "querydr" and ref in decided:
+                result = decided[ref]
+                if message.get("vnp_TransactionDate") != result["create_date"]:
+                    answer.update(vnp_ResponseCode="91", vnp_Message="Transaction not found")
+                else:
+                    answer.update(
+                        vnp_ResponseCode="00",
+                        vnp_Message="QueryDR Success",
+                        vnp_Amount=result["vnp_Amount"],
+                        vnp_BankCode="NCB",
+                        vnp_PayDate=result["vnp_PayDate"],
+                        vnp_TransactionNo=result["vnp_TransactionNo"],
+                        vnp_TransactionType="01",
+                        vnp_TransactionStatus=result["vnp_TransactionStatus"],
+                    )
             elif ref.split("-")[0] in {"PAID", "DONE", "PENDING", "BADSIG", "OTHER", "SLOW"}:
                 pending = ref.startswith("PENDING-")
                 status = "01" if pending else "00"
@@ -122,7 +221,7 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
