@@ -7,4 +7,5 @@ app_name = "payments"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("vnpay/ipn", views.vnpay_ipn, name="vnpay_ipn"),
     path("vnpay/return", views.vnpay_return, name="vnpay_return"),
+    path("bien-lai/<int:pk>/", views.receipt, name="receipt"),
 ]

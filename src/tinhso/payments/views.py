@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from tinhso.payments import actions, gateways
+from tinhso.payments import actions, gateways, queries, receipts
 from tinhso.payments.actions import Result
 from tinhso.payments.models import Attempt, Event
 
@@ -90,3 +91,14 @@ def vnpay_return(request: HttpRequest) -> HttpResponse:
         "refund_case": bool(attempt and attempt.refunds.exists()),
     }
     return render(request, "payments/return.html", context, status=200 if attempt else 404)
+
+
+@login_required
+@require_GET
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """Biên lai điện tử as a PDF, for the dossier's owner or an official who sees it."""
+    found = queries.access_receipt(request.user, pk)
+    response = HttpResponse(receipts.render_pdf(found), content_type="application/pdf")
+    name = f"bien-lai-{found.series}-{found.year}-{found.number:07d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
