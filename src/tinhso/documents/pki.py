@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -222,17 +223,53 @@ class KeyFileError(ValueError):
     """A PKCS#12 file that opens but holds no RSA key with its certificate."""
 
 
-def load_pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, list[x509.Certificate]]:
-    """The key and chain; ValueError for a wrong password or a file that is not PKCS#12,
-    KeyFileError for one without an RSA key and certificate."""
+# Parsed keys and certificates are kept per process, keyed by the stored bytes themselves:
+# opening a keystore runs its password's key derivation and OpenSSL's RSA key check (tens of
+# milliseconds, most of an edXML signature's cost), and a rotated key or certificate is new
+# bytes, hence a new entry. Failures are not kept (a wrong password is asked again). The
+# entries are immutable objects, safe to share between threads.
+CACHE_SIZE = 128
+
+
+def _parse_pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, tuple[x509.Certificate, ...]]:
     key, cert, chain = pkcs12.load_key_and_certificates(data, passphrase)
     if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
         raise KeyFileError("Tệp PKCS#12 không chứa khóa RSA và chứng thư số.")
-    return KeyPair(key, cert), list(chain)
+    return KeyPair(key, cert), tuple(chain)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, tuple[x509.Certificate, ...]]:
+    return _parse_pkcs12(data, passphrase)
+
+
+def load_pkcs12(data: bytes, passphrase: bytes) -> tuple[KeyPair, list[x509.Certificate]]:
+    """The key and chain, parsed once per process for the same bytes and passphrase;
+    ValueError for a wrong password or a file that is not PKCS#12, KeyFileError for one
+    without an RSA key and certificate."""
+    keys, chain = _pkcs12(bytes(data), bytes(passphrase))
+    return keys, list(chain)
+
+
+def _parse_certificate(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _certificate(pem: bytes) -> x509.Certificate:
+    return _parse_certificate(pem)
 
 
 def load_certificate(pem: str | bytes) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+    """The certificate of a PEM text, parsed once per process for the same text."""
+    return _certificate(pem.encode() if isinstance(pem, str) else bytes(pem))
+
+
+def clear_caches() -> None:
+    """Forget every parsed key and certificate (tests; a process never needs to: rotated
+    material is different bytes)."""
+    _pkcs12.cache_clear()
+    _certificate.cache_clear()
 
 
 def describe(cert: x509.Certificate) -> dict[str, object]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -29,8 +30,14 @@ from zoneinfo import ZoneInfo
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from PIL import Image
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.keys.internal import (
+    translate_pyca_cryptography_cert_to_asn1,
+    translate_pyca_cryptography_key_to_asn1,
+)
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
@@ -46,8 +53,11 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingPolicy,
     RevocationCheckingRule,
 )
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from tinhso.core import fonts
+from tinhso.documents import pki
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -126,6 +136,53 @@ class KeySource(Protocol):
     def signer(self) -> signers.Signer: ...
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, signing with a key object loaded once. pyHanko's own
+    loads the key from its DER form at every signature, twice per PDF (the size estimate and
+    the signature), and each load runs OpenSSL's RSA key check: most of a signature's time."""
+
+    def __init__(self, material: _KeyMaterial) -> None:
+        super().__init__(
+            signing_cert=material.certificate,
+            signing_key=material.key_info,
+            cert_registry=SimpleCertificateStore.from_certs(material.chain),
+        )
+        self._key = material.key
+        # The room for the signature container, hex digits, known from the certificates:
+        # pyHanko would otherwise build and sign a whole dummy container to measure it. The
+        # rest (signed attributes, a 4096-bit signature at most, the structure) fits in 2 KB.
+        self.room = 2 * (sum(len(c.dump()) for c in (material.certificate, *material.chain)) + 2048)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        return self._key.sign(
+            data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+        )
+
+
+@dataclass(frozen=True)
+class _KeyMaterial:
+    key: Any  # rsa.RSAPrivateKey
+    key_info: Any  # asn1crypto keys.PrivateKeyInfo
+    certificate: asn1_x509.Certificate
+    chain: tuple[asn1_x509.Certificate, ...]
+
+
+@lru_cache(maxsize=pki.CACHE_SIZE)
+def _key_material(pkcs12: bytes, passphrase: bytes) -> _KeyMaterial:
+    """The keystore's key and certificates in both libraries' forms, once per process for
+    the same bytes (a new keystore is new bytes: a rotated key is picked up)."""
+    keys, chain = pki.load_pkcs12(pkcs12, passphrase)
+    return _KeyMaterial(
+        key=keys.key,
+        key_info=translate_pyca_cryptography_key_to_asn1(keys.key),
+        certificate=translate_pyca_cryptography_cert_to_asn1(keys.certificate),
+        chain=tuple(translate_pyca_cryptography_cert_to_asn1(c) for c in chain),
+    )
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """A key to sign with: the embedded PKCS#12 keystore (the default)."""
@@ -134,14 +191,100 @@ class SigningKey:
     passphrase: bytes
 
     def signer(self) -> signers.Signer:
-        signer = signers.SimpleSigner.load_pkcs12_data(self.pkcs12, [], self.passphrase)
-        if signer is None:
-            raise SigningError("Không đọc được khóa ký (PKCS#12).")
-        return signer
+        try:
+            material = _key_material(bytes(self.pkcs12), bytes(self.passphrase))
+        except ValueError:  # a wrong passphrase, not PKCS#12, no RSA key in it
+            raise SigningError("Không đọc được khóa ký (PKCS#12).") from None
+        return _LoadedKeySigner(material)
 
 
-def _font_style(path: Path, size: int) -> TextBoxStyle:
+# The Vietnamese repertoire of the stamps' fonts: ASCII, the letters of the Vietnamese
+# alphabet with their tones (precomposed, NFC), the combining tone marks, the typographic
+# punctuation of official texts and the đồng sign.
+VIETNAMESE = frozenset(
+    [chr(c) for c in range(0x20, 0x7F)]
+    + list("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĐđĨĩŨũƠơƯư")
+    + [chr(c) for c in range(0x1EA0, 0x1EFA)]
+    + [chr(c) for c in range(0x0300, 0x0324)]
+    + list("\u00a0–—‘’“”…•₫№°")
+)
+
+
+@dataclass(frozen=True)
+class _PreparedFont:
+    data: bytes  # the font cut to VIETNAMESE, without layout tables, as embedded
+    characters: frozenset[str]  # what it can draw
+
+
+@lru_cache(maxsize=8)
+def _prepared_font(path: str) -> _PreparedFont:
+    """The font cut once per process to the Vietnamese repertoire. pyHanko cuts the whole
+    font (hundreds of kilobytes, its layout tables decoded in Python) down to the glyphs of
+    each stamp, at every signature; this cut is embedded as it is (about 30 KB compressed)."""
+    from fontTools import subset, ttLib
+
+    font = ttLib.TTFont(path)
+    options = subset.Options(layout_closure=False, notdef_outline=True)
+    options.drop_tables += ["GPOS", "GDEF", "GSUB"]  # pyHanko drops them from the embedding too
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=[ord(c) for c in VIETNAMESE])
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    drawn = {chr(c) for c in font.getBestCmap()} | {"\n"}
+    return _PreparedFont(out.getvalue(), frozenset(drawn & (VIETNAMESE | {"\n"})))
+
+
+class _PreparedFontAccumulator(GlyphAccumulator):
+    """pyHanko's glyph accumulator over the prepared font, embedded whole: the per-signature
+    subsetting is skipped, and the font program is written from the prepared bytes."""
+
+    def __init__(self, writer: Any, font: _PreparedFont, font_size: int, obj_stream: Any) -> None:
+        super().__init__(writer, io.BytesIO(font.data), font_size, obj_stream=obj_stream)
+        self._prepared = font
+        self.cidfont_obj.set_font_file = self._set_font_file  # type: ignore[method-assign]
+
+    def _extract_subset(self, options: Any = None) -> None:
+        """Already cut to the repertoire, and glyph numbers are kept as they are."""
+
+    def _set_font_file(self, writer: Any) -> Any:
+        from pyhanko.pdf_utils import generic
+
+        stream = generic.StreamObject(stream_data=self._prepared.data)
+        stream.compress()
+        ref = writer.add_object(stream)
+        self.cidfont_obj._font_descriptor[generic.pdf_name("/FontFile2")] = ref
+        return ref
+
+
+@dataclass(frozen=True)
+class _PreparedFontFactory(FontEngineFactory):
+    path: str
+    font_size: int
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> FontEngine:
+        if obj_stream is None and writer.stream_xrefs:
+            obj_stream = writer.prepare_object_stream()
+        return _PreparedFontAccumulator(
+            writer, _prepared_font(self.path), self.font_size, obj_stream
+        )
+
+
+def _font_style(path: Path, size: int, text: str) -> TextBoxStyle:
+    """The stamp's type: the prepared Vietnamese cut when it draws every character of `text`
+    (a stamp's text is Vietnamese and the time), pyHanko's own subsetting otherwise."""
+    if set(text) <= _prepared_font(str(path)).characters:
+        return TextBoxStyle(font=_PreparedFontFactory(str(path), size), font_size=size)
     return TextBoxStyle(font=GlyphAccumulatorFactory(str(path)), font_size=size)
+
+
+@lru_cache(maxsize=32)
+def _stamp_image(data: bytes) -> Image.Image:
+    """A signature or seal image decoded once per process (the same bytes at every
+    signature of an official or an agency)."""
+    image = Image.open(io.BytesIO(data)).convert("RGBA")
+    image.load()
+    return image
 
 
 def _page_count(writer: IncrementalPdfFileWriter) -> int:
@@ -175,7 +318,7 @@ def sign_pdf(
     background = None
     if image:
         try:
-            background = PdfImage(Image.open(io.BytesIO(image)).convert("RGBA"))
+            background = PdfImage(_stamp_image(bytes(image)))
         except (OSError, ValueError) as exc:
             raise SigningError(f"Ảnh chữ ký hoặc con dấu không đọc được: {exc}") from None
     size = 10 if text_only else BAND_FONT_SIZE if background is not None else 8
@@ -185,7 +328,9 @@ def sign_pdf(
         layout = {"background_layout": image_rule, "inner_content_layout": text_rule}
     style = TextStampStyle(
         stamp_text=stamp_text,
-        text_box_style=_font_style(fonts.font_file(fonts.SERIF if text_only else fonts.SANS), size),
+        text_box_style=_font_style(
+            fonts.font_file(fonts.SERIF if text_only else fonts.SANS), size, stamp_text
+        ),
         border_width=0 if text_only or image else 1,
         timestamp_format="%Y-%m-%dT%H:%M:%S%z",
         background=background,
@@ -210,7 +355,9 @@ def sign_pdf(
             new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=on_page, box=box),
         )
         out = io.BytesIO()
-        pdf_signer.sign_pdf(writer, output=out)
+        # With a timestamp the token's size is the server's: let pyHanko measure it.
+        room = signer.room if isinstance(signer, _LoadedKeySigner) and not timestamper else None
+        pdf_signer.sign_pdf(writer, output=out, bytes_reserved=room)
     finally:
         close = getattr(signer, "close", None)
         if callable(close):

@@ -1,0 +1,264 @@
+"""The documents' hot paths do their expensive work once (issue 12): keys, certificates and
+the stamps' font parsed once per process, an edXML document canonicalised once per signature
+and once per check, a ranked search one query. Counts, not timings (those are in
+bench/documents.py); and what is signed still verifies, with another implementation too."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from datetime import date
+
+import pytest
+from lxml import etree
+from signxml import SignatureConfiguration, XMLSigner, XMLVerifier, methods
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+
+from tinhso.documents import edxml, pki, queries, rendering, signing, stamps, xmlsig
+from tinhso.documents.models import Document
+
+from ..tools import requires_tool
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """counted(module, name) wraps module.name and returns the list of its calls."""
+
+    def wrap(module, name):
+        calls = []
+        real = getattr(module, name)
+
+        def spy(*args, **kwargs):
+            calls.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+        return calls
+
+    return wrap
+
+
+def _message(attachment: bytes = b"%PDF-1.7 noi dung") -> edxml.Message:
+    return edxml.Message(
+        sender=edxml.Organ("000.00.00.H66", "UBND tỉnh Đắk Lắk"),
+        recipients=[edxml.Organ("000.00.00.H41", "UBND tỉnh Nghệ An")],
+        document_id="000.00.00.H66,2026/03/02,15/QĐ-UBND",
+        code_number="15",
+        code_notation="QĐ-UBND",
+        promulgation_date="2026/03/02",
+        subject="Về việc thử nghiệm liên thông",
+        attachments=[edxml.Attachment("qd.pdf", "application/pdf", attachment)],
+    )
+
+
+# --- keys and certificates -----------------------------------------------------------------
+
+
+def test_a_keystore_is_parsed_once_per_process_and_a_rotated_one_again(test_ca, counted):
+    parses = counted(pki, "_parse_pkcs12")
+    first = pki.issue(test_ca, "Văn thư", "UBND").to_pkcs12(b"pw", (test_ca.certificate,))
+    for _ in range(5):
+        keys, chain = pki.load_pkcs12(first, b"pw")
+    assert len(parses) == 1
+    assert chain == [test_ca.certificate]
+    chain.clear()  # a caller's list is its own
+    assert pki.load_pkcs12(first, b"pw")[1] == [test_ca.certificate]
+
+    rotated = pki.issue(test_ca, "Văn thư", "UBND").to_pkcs12(b"pw", (test_ca.certificate,))
+    new_keys, _chain = pki.load_pkcs12(rotated, b"pw")
+    assert len(parses) == 2
+    assert new_keys.certificate != keys.certificate
+
+    with pytest.raises(ValueError):  # a wrong password is asked again, never remembered
+        pki.load_pkcs12(first, b"sai")
+    with pytest.raises(ValueError):
+        pki.load_pkcs12(first, b"sai")
+    assert len(parses) == 4
+
+
+def test_a_certificate_is_parsed_once_per_text(test_ca, counted):
+    parses = counted(pki, "_parse_certificate")
+    pem = pki.issue(test_ca, "Đối tác", "UBND tỉnh Nghệ An").certificate_pem
+    for _ in range(5):
+        cert = pki.load_certificate(pem)
+    assert pki.load_certificate(pem.encode()) is cert
+    assert len(parses) == 1
+
+
+# --- edXML -----------------------------------------------------------------------------------
+
+
+def test_edxml_sign_and_verify_canonicalise_the_document_once_each(test_ca, counted):
+    keys = pki.issue(test_ca, "UBND tỉnh Đắk Lắk", "UBND tỉnh Đắk Lắk")
+    digests = counted(xmlsig, "_document_digest")
+    serialised = counted(edxml, "to_bytes")
+    parsed = counted(edxml, "parse_xml")
+    data = xmlsig.sign(edxml.build_message(_message(bytes(range(256)) * 4096)), keys)
+    assert (len(digests), len(serialised)) == (1, 1)
+    xmlsig.verify(data, keys.certificate)
+    assert (len(digests), len(parsed)) == (2, 1)
+
+
+def test_our_signature_verifies_with_signxml_and_theirs_with_ours(test_ca):
+    """Another implementation of XMLDSig agrees with ours both ways, on rsa-sha256 with
+    exclusive c14n (what we send) and with inclusive c14n (the XMLDSig default)."""
+    keys = pki.issue(test_ca, "UBND tỉnh Đắk Lắk", "UBND tỉnh Đắk Lắk")
+    ours = xmlsig.sign(edxml.build_message(_message()), keys)
+    result = XMLVerifier().verify(
+        ours, x509_cert=keys.certificate, expect_config=SignatureConfiguration(expect_references=1)
+    )
+    assert etree.QName(result.signed_xml).localname == "edXML"
+
+    for algorithm, digest, c14n in (
+        (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256, xmlsig.EXC_C14N),
+        (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256, xmlsig.C14N),
+    ):
+        signer = XMLSigner(
+            method=methods.enveloped,
+            signature_algorithm=algorithm,
+            digest_algorithm=digest,
+            c14n_algorithm=c14n,
+        )
+        signer.namespaces = {"ds": edxml.DS}
+        theirs = signer.sign(edxml.build_message(_message()), key=keys.key, cert=[keys.certificate])
+        data = edxml.to_bytes(theirs)
+        xmlsig.verify(data, keys.certificate)
+        with pytest.raises(xmlsig.SignatureError, match="Digest mismatch"):
+            xmlsig.verify(data.replace("thử nghiệm".encode(), "giả mạo".encode()), keys.certificate)
+
+
+def test_a_changed_attachment_or_a_partial_reference_is_refused(test_ca):
+    keys = pki.issue(test_ca, "UBND tỉnh Đắk Lắk", "UBND tỉnh Đắk Lắk")
+    data = xmlsig.sign(edxml.build_message(_message(b"noi dung that")), keys)
+    forged = data.replace(base64.b64encode(b"noi dung that"), base64.b64encode(b"noi dung gia!"))
+    assert forged != data
+    with pytest.raises(xmlsig.SignatureError, match="Digest mismatch"):
+        xmlsig.verify(forged, keys.certificate)
+
+    # A signature over one element only (signxml's detached reference to an Id) is not ours.
+    root = edxml.build_message(_message())
+    header = root.find(f"{{{edxml.NS}}}edXMLEnvelope/{{{edxml.NS}}}edXMLHeader")
+    header.set("Id", "h")
+    signer = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=xmlsig.EXC_C14N,
+    )
+    signer.namespaces = {"ds": edxml.DS}
+    partial = signer.sign(root, key=keys.key, cert=[keys.certificate], reference_uri="#h")
+    with pytest.raises(xmlsig.SignatureError, match="không bao trùm"):
+        xmlsig.verify(edxml.to_bytes(partial), keys.certificate)
+
+
+# --- PAdES -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def draft_pdf() -> bytes:
+    return rendering.render_pdf(
+        rendering.Draft(
+            "Sở Tư pháp",
+            "UBND tỉnh Đắk Lắk",
+            "Số: /QĐ-STP",
+            "Đắk Lắk",
+            date(2026, 3, 2),
+            "Quyết định",
+            "Về việc thử",
+            "Nội dung " * 50,
+            "Giám đốc",
+            "Nguyễn Văn A",
+        )
+    )
+
+
+def test_signing_again_parses_no_key_and_cuts_no_font(test_ca, draft_pdf, counted, tmp_path):
+    from fontTools import subset
+    from pyhanko.sign.signers import pdf_cms
+
+    keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
+    key = signing.SigningKey(keys.to_pkcs12(b"pw", (test_ca.certificate,)), b"pw")
+    image = stamps.signature()
+    options = {
+        "field_name": "Ky",
+        "stamp_text": "Giám đốc Sở\nNguyễn Văn Ấn\n%(ts)s",
+        "box": signing.SIGNER_BOX,
+        "image": image,
+        "text_indent": 40,
+    }
+    signing.sign_pdf(draft_pdf, key, **options)  # the first signature of the process
+
+    parses = counted(pki, "_parse_pkcs12")
+    key_loads = counted(pdf_cms.serialization, "load_der_private_key")
+    cuts = counted(subset.Subsetter, "subset")
+    decoded = counted(signing.Image, "open")
+    signed = draft_pdf
+    for n in range(3):
+        signed = signing.sign_pdf(signed, key, **{**options, "field_name": f"Ky{n}"})
+    assert (len(parses), len(key_loads), len(cuts), len(decoded)) == (0, 0, 0, 0)
+
+    result = signing.verify_pdf(signed, [test_ca.certificate], revocation="off")
+    assert result.ok and len(result.signatures) == 3
+    assert result.signatures[-1].covers_whole_file
+
+
+def test_a_stamp_beyond_the_vietnamese_repertoire_still_gets_its_glyphs(test_ca, draft_pdf):
+    """A character the prepared font does not draw sends the stamp to pyHanko's own cut of
+    the whole font: nothing is drawn as a missing-glyph box."""
+    keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
+    key = signing.SigningKey(keys.to_pkcs12(b"pw", ()), b"pw")
+    assert "Ж" not in signing._prepared_font(str(signing.fonts.font_file())).characters
+    signed = signing.sign_pdf(
+        draft_pdf, key, field_name="Ky", stamp_text="Иван Ж\n%(ts)s", box=signing.SIGNER_BOX
+    )
+    assert signing.verify_pdf(signed, [test_ca.certificate], revocation="off").signatures
+
+
+def test_a_wrong_keystore_password_is_a_signing_error(test_ca, draft_pdf):
+    keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
+    key = signing.SigningKey(keys.to_pkcs12(b"pw", ()), b"sai")
+    with pytest.raises(signing.SigningError):
+        signing.sign_pdf(draft_pdf, key, field_name="Ky", stamp_text="x", box=signing.SIGNER_BOX)
+
+
+@requires_tool("pdfsig")
+def test_stamped_signatures_from_the_prepared_font_pass_pdfsig(test_ca, draft_pdf, tmp_path):
+    keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
+    key = signing.SigningKey(keys.to_pkcs12(b"pw", (test_ca.certificate,)), b"pw")
+    signed = signing.sign_pdf(
+        draft_pdf,
+        key,
+        field_name="ChuKy",
+        stamp_text="Giám đốc Sở Tư pháp\nNguyễn Văn Ấn\n%(ts)s",
+        box=signing.SIGNER_BOX,
+        image=stamps.seal("STP"),
+    )
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed)
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60)
+    assert "Signature Validation: Signature is Valid." in out.stdout
+    assert "Total document signed" in out.stdout
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_ranked_search_page_is_one_query(offices, django_assert_max_num_queries):
+    from tinhso.documents import actions
+
+    sxd = offices["SXD"]
+    for n in range(30):
+        doc = Document.objects.create(
+            agency=sxd.agency,
+            direction="incoming",
+            state="received",
+            doc_type="CV",
+            subject=f"Quyết định giao đất số {n}",
+        )
+        actions._index(doc)
+        doc.save()
+    visible = queries.visible_documents(sxd.clerk)
+    with django_assert_max_num_queries(1):
+        page = list(queries.search(visible, "quyet dinh giao", doc_type="CV")[:20])
+    assert len(page) == 20
