@@ -359,3 +359,12 @@ def test_the_views_refuse_even_if_mounted_when_sandbox_is_off(client, settings):
     settings.SANDBOX = False
     assert client.get(f"{PAY}?{query_string(pay_request())}").status_code == 404
     assert client.post(API, data="{}", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_tester_sees_recent_transactions_with_the_ipn_answers(client, ipn):
+    returned(choose(client, pay_request(ref="TS-L1"), "approve"))
+    page = client.get("/sandbox/vnpay/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "TS-L1" in html and "150.000 đ" in html and "00 Confirm Success" in html
