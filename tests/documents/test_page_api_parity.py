@@ -250,7 +250,7 @@ def _actions_taking_a_person() -> set[str]:
     return {
         name
         for name, fn in inspect.getmembers(actions, inspect.isfunction)
-        if fn.__module__ == actions.__name__
+        if fn.__module__.startswith(f"{actions.__name__}.")  # the topic modules
         and not name.startswith("_")
         and {"actor", "signer"} & set(inspect.signature(fn).parameters)
     }
