@@ -360,3 +360,49 @@ def test_a_settlement_file_that_cannot_be_read_is_a_typed_error(text):
         actions.reconcile_settlement(date(2026, 12, 5), text)
     assert caught.value.code is errors.SETTLEMENT_INVALID
     assert caught.value.fields
+
+
+# --- what the dossiers app reads and calls --------------------------------------------------
+
+
+def test_the_payment_state_an_officer_sees(w):
+    from tinhso.payments import queries
+
+    d = dossier(w)
+    assert queries.payment_state(d) == "none"
+    charge = actions.charge_for(d, "submission")
+    assert queries.payment_state(d) == "unpaid"
+    attempt = start(charge)
+    assert queries.payment_state(d) == "pending"
+    actions.apply_outcome(outcome(attempt.txn_ref, 200000), "callback")
+    assert queries.payment_state(d) == "paid"
+    (case,) = actions.refund_refused_dossier(d)
+    assert queries.payment_state(d) == "refund_case"
+    leader = factories.official("ld", roles=[(Role.LEADER, w["agencies"]["STP"])])
+    actions.submit_refund(case, actor=leader, gateway=FakeGateway())
+    assert queries.payment_state(d) == "refunded"
+
+
+def test_a_refused_dossier_gets_one_refund_case_for_what_is_left(w):
+    d = dossier(w)
+    attempt = start(actions.charge_for(d, "submission"))
+    actions.apply_outcome(outcome(attempt.txn_ref, 200000), "callback")
+    leader = factories.official("ld", roles=[(Role.LEADER, w["agencies"]["STP"])])
+    attempt.refresh_from_db()
+    actions.request_refund(attempt, amount=50000, reason="thu thừa", actor=leader)
+    (case,) = actions.refund_refused_dossier(d)
+    assert (case.cause, case.amount, case.state) == ("dossier_refused", 150000, "requested")
+    assert actions.refund_refused_dossier(d) == []
+    assert Refund.objects.count() == 2
+
+
+def test_the_result_waits_while_a_charge_before_the_result_is_open(w):
+    from tinhso.payments import queries
+
+    d = dossier(w, so_ban_sao=1)
+    assert not queries.result_waits_for_payment(d)  # nothing charged yet
+    charge = actions.charge_for(d, "before_result")
+    assert queries.result_waits_for_payment(d)
+    attempt = start(charge)
+    actions.apply_outcome(outcome(attempt.txn_ref, 8000), "callback")
+    assert not queries.result_waits_for_payment(d)

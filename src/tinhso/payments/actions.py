@@ -414,6 +414,10 @@ def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
         )
     if result in (Result.WRONG_AMOUNT, Result.REFUND_CASE):
         log.warning("payment %s needs a refund: %s", outcome.txn_ref, result)
+    elif result is Result.NOT_FOUND and outcome.status == "paid":
+        # Money moved for a reference we never issued: kept as an event, and the settlement
+        # reconciliation lists it (missing_in_ledger) for the finance officer.
+        log.error("gateway reports a payment for unknown reference %s", outcome.txn_ref)
     return Applied(result, attempt)
 
 
@@ -644,6 +648,29 @@ def request_refund(attempt: Attempt, *, amount: int, reason: str, actor: Any) ->
             changes={"attempt": locked.txn_ref, "amount": amount, "reason": refund.reason},
         )
     return refund
+
+
+def refund_refused_dossier(dossier: Dossier) -> list[Refund]:
+    """A dossier refused or rejected after it was paid: one refund case per paid attempt, for
+    what is still refundable, opened once however often it is called (the dossiers app calls
+    it in the transaction that refuses)."""
+    opened = []
+    attempts = Attempt.objects.select_for_update(no_key=True).filter(
+        charge__dossier=dossier, state=Attempt.State.PAID
+    )
+    with transaction.atomic():
+        for attempt in attempts.order_by("pk"):
+            left = refundable(attempt)
+            if left and _refund_case(
+                attempt,
+                Refund.Cause.DOSSIER_REFUSED,
+                left,
+                _("Hồ sơ %(code)s bị từ chối sau khi đã nộp phí, lệ phí.") % {"code": dossier.code},
+            ):
+                opened.append(
+                    Refund.objects.get(attempt=attempt, cause=Refund.Cause.DOSSIER_REFUSED)
+                )
+    return opened
 
 
 def submit_refund(

@@ -175,6 +175,7 @@ class Refund(models.Model):
         AMOUNT_MISMATCH = "amount_mismatch", gettext_lazy("số tiền không khớp")
         LATE_PAYMENT = "late_payment", gettext_lazy("thanh toán sau khi giao dịch hết hạn hoặc hủy")
         DUPLICATE = "duplicate", gettext_lazy("nộp trùng cho khoản đã nộp")
+        DOSSIER_REFUSED = "dossier_refused", gettext_lazy("hồ sơ bị từ chối")
 
     attempt = models.ForeignKey(
         Attempt,

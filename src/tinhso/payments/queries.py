@@ -31,3 +31,35 @@ def access_receipt(user: Any, pk: int) -> Receipt:
             audit.record_read(receipt, ["payer_name", "amount"], actor=user)
             return receipt
     raise Http404(_("Không tìm thấy biên lai."))
+
+
+def payment_state(dossier: Any) -> str:
+    """What an officer's page or queue shows about a dossier's fees: "none" (nothing
+    charged), "unpaid", "pending" (an online attempt under way), "paid", "refund_case" (money
+    to give back, not yet given) or "refunded"."""
+    from tinhso.payments.models import Attempt, Charge, Refund
+
+    charges = list(Charge.objects.filter(dossier=dossier))
+    if not charges:
+        return "none"
+    refunds = Refund.objects.filter(attempt__charge__dossier=dossier)
+    if refunds.filter(state__in=(Refund.State.REQUESTED, Refund.State.SUBMITTED)).exists():
+        return "refund_case"
+    if any(c.state == Charge.State.OPEN for c in charges):
+        pending = Attempt.objects.filter(
+            charge__in=charges, state__in=(Attempt.State.CREATED, Attempt.State.PENDING)
+        )
+        return "pending" if pending.exists() else "unpaid"
+    if refunds.filter(state=Refund.State.REFUNDED).exists():
+        return "refunded"
+    return "paid"
+
+
+def result_waits_for_payment(dossier: Any) -> bool:
+    """Whether the result must be held back: a charge due before the result is still open
+    (Decree 45/2020 art. 9: the fee is paid before the result is handed over)."""
+    from tinhso.payments.models import Charge, Due
+
+    return Charge.objects.filter(
+        dossier=dossier, due=Due.BEFORE_RESULT, state=Charge.State.OPEN
+    ).exists()
