@@ -73,11 +73,14 @@ def test_same_key_with_another_body_is_a_conflict(client, version, citizen):
 
 
 def test_keys_belong_to_their_owner(client, version, citizen, other_citizen):
+    # the same body from two accounts: the name is left out, each account gives its own
+    same = body(form={"ngay_sinh": "1990-05-12", "so_ban_sao": "2"})
     client.force_login(citizen)
-    first = post(client, body()).json()
+    first = post(client, same).json()
     client.force_login(other_citizen)
-    second = post(client, body())
+    second = post(client, same)
     assert second.status_code == 201 and second.json()["code"] != first["code"]
+    assert Dossier.objects.get(code=second.json()["code"]).form_data["ho_ten"] == "Trần Thị Bình"
 
 
 def test_invalid_form_gives_422_per_field_and_stores_nothing(client, version, citizen):
@@ -98,7 +101,11 @@ def test_invalid_form_gives_422_per_field_and_stores_nothing(client, version, ci
     assert response.status_code == 422
     detail = {tuple(d["loc"]): d["msg"] for d in response.json()["detail"]}
     assert detail == {
-        ("body", "form", "ho_ten"): "“Họ, chữ đệm, tên” phải có ít nhất 2 ký tự.",
+        # the name is the account holder's: "A" names someone else
+        ("body", "form", "ho_ten"): (
+            "Người nộp phải là chủ tài khoản. Nếu nộp thay người khác, hãy chọn “Nộp thay” "
+            "và đính kèm giấy ủy quyền."
+        ),
         ("body", "form", "ngay_sinh"): "“Ngày sinh” phải là ngày hợp lệ (năm-tháng-ngày).",
         ("body", "form", "so_ban_sao"): "“Số bản sao đề nghị cấp” phải là số nguyên.",
         ("body", "delivery"): "Vui lòng chọn một cách nhận kết quả mà thủ tục cho phép.",

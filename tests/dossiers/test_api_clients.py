@@ -129,7 +129,10 @@ def test_the_same_key_from_two_clients_makes_two_dossiers(version, portal, app):
     web = Client()
     web.force_login(Dossier.objects.first().owner)
     own = web.post(
-        URL, body(), content_type="application/json", headers={"Idempotency-Key": "khoa-chung-0001"}
+        URL,
+        body(form={"ho_ten": "Lê Văn Cường", "ngay_sinh": "1988-05-12"}),  # as themselves
+        content_type="application/json",
+        headers={"Idempotency-Key": "khoa-chung-0001"},
     )
     assert own.status_code == 201 and Dossier.objects.count() == 3
 

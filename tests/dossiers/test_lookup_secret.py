@@ -179,8 +179,8 @@ def test_migration_hashes_the_secrets_kept_in_clear(version, citizen, migrator):
         applicant_name="Nguyễn Văn An",
         state="submitted",
     )
-    # up to the current schema (the look-up counts per code since 0010)
-    migrator([("dossiers", "0010_lookup_attempt_code")])
+    # up to the current schema (the look-up counts per code since 0010, who filed since 0011)
+    migrator([("dossiers", "0012_filer_and_applicant_id_of_existing_dossiers")])
     dossier = Dossier.objects.get(pk=row.pk)
     assert dossier.lookup_secret_hash == codes.secret_digest("K7M2QX9PTA")
     assert lookup(dossier.code, "k7m2qx9pta") == 200

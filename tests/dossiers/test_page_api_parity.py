@@ -361,7 +361,7 @@ def test_submit_same_decision_on_page_and_api(world, channel):
         on_page = ALLOWED if page.status_code == 302 else page_decision(page)
         api = browser.post(
             row.api.split(" ", 1)[1],
-            body(),
+            body(form={"ngay_sinh": "1990-05-12", "so_ban_sao": "2"}),  # the name: the account's
             content_type="application/json",
             headers={"Idempotency-Key": f"khoa-doi-chieu-{n:04d}"},
         )

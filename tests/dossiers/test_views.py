@@ -34,7 +34,8 @@ def test_whole_journey_over_http(client, version, citizen):
     draft = Dossier.objects.get(owner=citizen)
     assert response.url == reverse("dossiers:draft-form", args=[draft.pk])
     form_page = client.get(response.url).content.decode()
-    assert 'value="Nguyễn Văn An"' in form_page  # prefilled from the profile
+    # the applicant's name comes from the account: shown, not an input to change
+    assert "Nguyễn Văn An" in form_page and 'name="ho_ten"' not in form_page
 
     bad = client.post(response.url, {"ho_ten": "Nguyễn Văn An", "ngay_sinh": "31/02/1990"})
     assert bad.status_code == 422

@@ -9,7 +9,15 @@ give 422 with one entry per field. Refusals carry the code declared in `dossiers
 Who may submit: the signed-in citizen (session, with CSRF), or a client application of
 another channel (`tinhso.people.clients`) holding the `dossiers.submit` scope, by its key in
 `Authorization: Bearer <key>` or `X-API-Key: <key>` (both accepted). A client submits for an
-applicant named in the body (`applicant`); keys are scoped to the client. An unknown or
+applicant named in the body (`applicant`); keys are scoped to the client.
+
+A signed-in citizen submits as themselves: the form's identity fields (those the e-form
+prefills from the citizen's name, personal ID, phone and e-mail) come from the account, and a
+body naming another person there is refused (422 on those fields). Filing for another
+person is declared in `on_behalf` ({name, personal_id, relation}; Decree 118/2025/NĐ-CP,
+Civil Code 2015 Art. 138-143) with the authorisation document as the attachment whose
+`component` is "authorisation" (422 `attachments.authorisation` without it, unless the
+relation is a legal representative's of a minor; docs/dossiers.md). An unknown or
 revoked key is 401, a missing scope 403, over the client's per-minute limit 429 with
 `Retry-After`: typed errors `{"detail", "code"}` answered by `tinhso.api.main`.
 """
@@ -30,6 +38,7 @@ from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.errors import Kind
 from tinhso.core.middleware import client_address
 from tinhso.dossiers import actions, errors, queries
+from tinhso.dossiers.actions.drafts import OnBehalf
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.receipt import local
@@ -90,6 +99,15 @@ class ApplicantIn(Schema):
     address: str = ""
 
 
+class OnBehalfIn(Schema):
+    """Nộp thay: the person represented (the dossier's applicant) and the relation to them;
+    for a signed-in citizen only."""
+
+    name: str = ""
+    personal_id: str = ""
+    relation: str = ""
+
+
 class DossierIn(Schema):
     procedure: str
     form: dict[str, Any]
@@ -98,6 +116,7 @@ class DossierIn(Schema):
     agency: str | None = None
     attachments: list[AttachmentIn] = []
     applicant: ApplicantIn | None = None
+    on_behalf: OnBehalfIn | None = None
 
 
 class EventOut(Schema):
@@ -284,6 +303,8 @@ def submit_dossier(
     client = caller if isinstance(caller, ApiClient) else None
     if client is None and body.applicant is not None:
         return _invalid(errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant"))
+    if client is not None and body.on_behalf is not None:
+        return _invalid(errors.invalid(errors.ON_BEHALF_ONLY_FOR_ACCOUNTS, "on_behalf"))
     version = (
         ProcedureVersion.objects.filter(
             procedure__code=body.procedure.strip(), state=ProcedureVersion.State.PUBLISHED
@@ -303,6 +324,11 @@ def submit_dossier(
             user=None if client else caller,
             client=client,
             applicant=actions.Applicant(**body.applicant.dict()) if body.applicant else None,
+            on_behalf=OnBehalf(
+                body.on_behalf.name, body.on_behalf.personal_id, body.on_behalf.relation
+            )
+            if body.on_behalf
+            else None,
             key=key,
             version=version,
             form=body.form,

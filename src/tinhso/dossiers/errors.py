@@ -175,6 +175,60 @@ APPLICANT_ONLY_FOR_CLIENTS = _d(
         "hồ sơ nộp bằng tài khoản đang đăng nhập là của chính tài khoản đó."
     ),
 )
+# Who files (Decree 118/2025/NĐ-CP; Civil Code 2015 Art. 138-143): the account holder for
+# themselves, or for another person with an authorisation (docs/dossiers.md, "Who files").
+APPLICANT_NOT_ACCOUNT_HOLDER = _d(
+    "applicant_not_account_holder",
+    INVALID,
+    _(
+        "Người nộp phải là chủ tài khoản. Nếu nộp thay người khác, hãy chọn “Nộp thay” và "
+        "đính kèm giấy ủy quyền."
+    ),
+)
+NO_VERIFIED_PERSONAL_ID = _d(
+    "no_verified_personal_id",
+    INVALID,
+    _(
+        "Tài khoản của Ông/Bà chưa có số định danh cá nhân đã xác thực (hãy đăng nhập bằng "
+        "VNeID). Nếu nộp thay người khác, hãy chọn “Nộp thay” và đính kèm giấy ủy quyền."
+    ),
+)
+ON_BEHALF_MISMATCH = _d(
+    "on_behalf_mismatch",
+    INVALID,
+    _("Thông tin người yêu cầu trong tờ khai phải là của người được nộp thay đã khai."),
+)
+ON_BEHALF_NAME_REQUIRED = _d(
+    "on_behalf_name_required", INVALID, _("Vui lòng nhập họ và tên người được nộp thay.")
+)
+ON_BEHALF_RELATION_REQUIRED = _d(
+    "on_behalf_relation_required",
+    INVALID,
+    _("Vui lòng cho biết Ông/Bà là gì của người được nộp thay (quan hệ)."),
+)
+ON_BEHALF_IS_ACCOUNT_HOLDER = _d(
+    "on_behalf_is_account_holder",
+    INVALID,
+    _("Người được nộp thay là chính chủ tài khoản; hãy chọn nộp cho chính mình."),
+)
+AUTHORISATION_REQUIRED = _d(
+    "authorisation_required",
+    INVALID,
+    _("Nộp thay người khác cần đính kèm giấy ủy quyền (văn bản ủy quyền)."),
+)
+AUTHORISATION_NOT_ON_BEHALF = _d(
+    "authorisation_not_on_behalf",
+    INVALID,
+    _("Chỉ đính kèm giấy ủy quyền khi nộp thay người khác."),
+)
+ON_BEHALF_ONLY_FOR_ACCOUNTS = _d(
+    "on_behalf_only_for_accounts",
+    INVALID,
+    _(
+        "Ứng dụng kết nối nộp hồ sơ cho người nộp ghi ở “applicant”; "
+        "“on_behalf” chỉ dành cho tài khoản công dân."
+    ),
+)
 RATING_REQUIRED = _d("rating_required", INVALID, _("Vui lòng chọn mức độ hài lòng."))
 RATING_REASON_REQUIRED = _d(
     "rating_reason_required", INVALID, _("Vui lòng cho biết lý do chưa hài lòng.")

@@ -1,7 +1,9 @@
 """Dossiers (hồ sơ thủ tục hành chính) submitted online, from draft to result.
 
 Legal sources: Decree 118/2025/NĐ-CP (one-stop shop: receipt, supplement requests,
-withdrawal, results; replaces Decree 61/2018); Decree 42/2022/NĐ-CP (online public
+withdrawal, results, dossiers received through an authorised person; replaces Decree
+61/2018); Civil Code 2015 Art. 136 and 138-143 (legal representatives, authorisation: who may
+file for another person); Decree 42/2022/NĐ-CP (online public
 services); Decree 45/2020/NĐ-CP (procedures in the electronic environment: electronic
 receipts, the citizen's data store); Decision 766/QĐ-TTg (satisfaction indicator 5.4).
 
@@ -45,6 +47,12 @@ class Dossier(models.Model):
         COUNTER = "counter", gettext_lazy("nộp trực tiếp tại Bộ phận Một cửa")
         POST = "post", gettext_lazy("nộp qua dịch vụ bưu chính công ích")
 
+    class Filing(models.TextChoices):
+        """Who files: the account holder for themselves, or for another person (nộp thay)."""
+
+        SELF = "self", gettext_lazy("tự nộp")
+        ON_BEHALF = "on_behalf", gettext_lazy("nộp thay")
+
     class FeeStatus(models.TextChoices):
         NONE = "none", gettext_lazy("không thu phí, lệ phí")
         UNPAID = "unpaid", gettext_lazy("chưa nộp phí, lệ phí")
@@ -85,6 +93,32 @@ class Dossier(models.Model):
     )
     applicant_address = models.CharField(
         max_length=300, blank=True, verbose_name=gettext_lazy("địa chỉ người nộp")
+    )
+    # The applicant is the person the dossier is for; on a dossier filed on behalf
+    # (`filing`) it is the person represented, and the contacts above stay the filer's, who
+    # follows the dossier from their account.
+    applicant_personal_id = models.CharField(
+        max_length=12, blank=True, verbose_name=gettext_lazy("số định danh người yêu cầu")
+    )
+    filing = models.CharField(
+        max_length=10,
+        choices=Filing.choices,
+        default=Filing.SELF,
+        verbose_name=gettext_lazy("cách nộp"),
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("tài khoản đã nộp"),
+    )
+    filer_name = models.CharField(
+        max_length=200, blank=True, verbose_name=gettext_lazy("người nộp (chủ tài khoản)")
+    )
+    on_behalf_relation = models.CharField(
+        max_length=100, blank=True, verbose_name=gettext_lazy("quan hệ với người được nộp thay")
     )
     form_data = models.JSONField(gettext_lazy("dữ liệu tờ khai"), default=dict, blank=True)
     form_complete = models.BooleanField(default=False, verbose_name=gettext_lazy("tờ khai đã đủ"))
@@ -209,6 +243,14 @@ class Dossier(models.Model):
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
 
+    @property
+    def is_on_behalf(self) -> bool:
+        return self.filing == self.Filing.ON_BEHALF
+
+    def authorisation_files(self) -> list[DossierFile]:
+        """The authorisation documents (giấy ủy quyền) attached for a filing on behalf."""
+        return [f for f in self.files.all() if f.slot == DossierFile.Slot.AUTHORISATION]
+
     def can_be_withdrawn(self) -> bool:
         """Only before an officer takes it up (Decree 118/2025: withdrawal before processing)."""
         return self.state == self.State.SUBMITTED
@@ -229,13 +271,30 @@ def _upload_to(instance: DossierFile, filename: str) -> str:
 
 
 class DossierFile(models.Model):
-    """One electronic file of a dossier component (thành phần hồ sơ); several per component."""
+    """One electronic file of a dossier component (thành phần hồ sơ); several per component.
+
+    A dossier filed on behalf of another person also carries the authorisation document
+    (giấy ủy quyền) in a slot of its own: it belongs to the way the dossier was filed, not to
+    the procedure, so it has no component.
+    """
+
+    class Slot(models.TextChoices):
+        COMPONENT = "component", gettext_lazy("thành phần hồ sơ")
+        AUTHORISATION = "authorisation", gettext_lazy("giấy ủy quyền")
 
     dossier = models.ForeignKey(
         Dossier, on_delete=models.CASCADE, related_name="files", verbose_name=gettext_lazy("hồ sơ")
     )
+    slot = models.CharField(
+        max_length=20,
+        choices=Slot.choices,
+        default=Slot.COMPONENT,
+        verbose_name=gettext_lazy("loại giấy tờ"),
+    )
     component = models.ForeignKey(
         "catalogue.ComponentRequirement",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=gettext_lazy("thành phần hồ sơ"),
@@ -274,6 +333,13 @@ class DossierFile(models.Model):
 
     class Meta:
         ordering = ["component__position", "uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slot="component", component__isnull=False)
+                | models.Q(slot="authorisation", component__isnull=True),
+                name="dossier_file_component_or_authorisation",
+            )
+        ]
         verbose_name = gettext_lazy("tệp thành phần hồ sơ")
         verbose_name_plural = pgettext_lazy("số nhiều", "tệp thành phần hồ sơ")
 

@@ -3,8 +3,10 @@
 Fields after the form in TT 01/2018/TT-VPCP as printed on live receipts (reportedly kept by
 TT 03/2025/TT-VPCP [UNCONFIRMED]): dossier code, applicant and contact, what is requested,
 the components with their counts, processing time, time received, appointment, where the
-result is returned. For an online submission the receipt is provisional until an officer
-receives the dossier; it also carries the look-up secret and a QR code for the public look-up.
+result is returned. A dossier filed on behalf of another person (Decree 118/2025/NĐ-CP,
+through an authorised person) names both the filer and the applicant, and the authorisation.
+For an online submission the receipt is provisional until an officer receives the dossier;
+it also carries the look-up secret and a QR code for the public look-up.
 
 The secret is stored hashed: a receipt prints it only when the caller has it in clear, which
 is at submission or reissue (`Dossier.issued_secret`) or when the owner's browser still holds
@@ -92,6 +94,9 @@ def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
         "dossier": dossier,
         "version": version,
         "components": components,
+        # filed on behalf (Decree 118/2025): the receipt names the filer and the applicant
+        "filer_name": dossier.filer_name or dossier.owner.display_name,
+        "authorisation": [f for f in files if f.slot == f.Slot.AUTHORISATION],
         "submitted_at": local(dossier.submitted_at),
         "appointment_at": local(dossier.appointment_at),
         "lookup_url": lookup_url(dossier.code, secret),

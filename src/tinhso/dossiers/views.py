@@ -26,6 +26,7 @@ from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, issued, queries
+from tinhso.dossiers.actions import drafts as filing
 from tinhso.dossiers.datastore import store_for
 from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT
 from tinhso.dossiers.models import Dossier, Rating
@@ -124,23 +125,59 @@ def _submitted_goes_to_its_dossier(view: Any) -> Any:
     return wrapped
 
 
+def _posted_on_behalf(request: HttpRequest) -> filing.OnBehalf | None:
+    """The "Nộp thay" part of the form step; None when the citizen files for themselves."""
+    if request.POST.get("nop-thay") != "1":
+        return None
+    return filing.OnBehalf(
+        request.POST.get("on_behalf_name", ""),
+        request.POST.get("on_behalf_personal_id", ""),
+        request.POST.get("on_behalf_relation", ""),
+    )
+
+
 @login_required
 @_submitted_goes_to_its_dossier
 def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """The e-form, with who files first. The applicant's identity fields are not inputs: they
+    show what the account (or the "Nộp thay" declaration) gives; a request that still sends
+    them with another person's data is refused beside them."""
     dossier = queries.access_draft(request.user, pk)
     version = dossier.version
     errors: dict[str, str] = {}
     data = dossier.form_data
+    posted: filing.OnBehalf | None = None
     if request.method == "POST":
+        posted = _posted_on_behalf(request)
+        try:
+            filing.declare_filing(dossier, posted, user=request.user)
+        except actions.DossierError as exc:
+            errors.update({k.replace(".", "_"): v for k, v in exc.errors.items()})
+        locked = filing.locked_identity(version, request.user, filing.declaration(dossier))
         data = {
-            name: request.POST.get(name, "") for name in version.eform_schema.get("properties", {})
+            name: request.POST.get(name, "")
+            for name in version.eform_schema.get("properties", {})
+            if name not in locked or name in request.POST
         }
-        errors = actions.save_form(dossier, data, user=request.user)
+        errors.update(actions.save_form(dossier, data, user=request.user))
         if not errors:
             return redirect("dossiers:draft-files", pk=dossier.pk)
         data = dossier.form_data
+    locked = filing.locked_identity(version, request.user, filing.declaration(dossier))
     fields = eforms.fields(version.eform_schema, version.eform_layout, data, errors)
-    context = _step_context(dossier, "form") | {"fields": fields, "errors": errors}
+    declared = filing.declaration(dossier)
+    shown = posted if request.method == "POST" and posted is not None else declared
+    context = _step_context(dossier, "form") | {
+        "fields": [f for f in fields if f.name not in locked],
+        "identity": [(f, locked[f.name]) for f in fields if f.name in locked],
+        "errors": errors,
+        "holder": filing.account_identity(request.user),
+        "on_behalf": request.POST.get("nop-thay") == "1"
+        if request.method == "POST"
+        else declared is not None,
+        "behalf": shown,
+        "relations": filing.RELATION_CHOICES,
+    }
     return render(request, "dossiers/draft_form.html", context, status=422 if errors else 200)
 
 
@@ -162,10 +199,13 @@ def draft_files(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = queries.access_draft(request.user, pk)
     if request.method == "POST":
         missing = actions.missing_components(dossier)
-        if not missing:
+        lacking = filing.filing_errors(dossier).get(filing.AUTHORISATION_SLOT, "")
+        if not missing and not lacking:
             return redirect("dossiers:draft-delivery", pk=dossier.pk)
         for component in missing:
             messages.error(request, _("Chưa đính kèm “%s”.") % component.name[:120])
+        if lacking:
+            messages.error(request, lacking)
     return _render_files(
         request, dossier, "dossiers/draft_files.html", _step_context(dossier, "files")
     )
@@ -187,12 +227,24 @@ def _render_files(
             if not i["component"].required and (id(i["component"]) not in notes or i["files"])
         ],
         "notes": [i["component"] for i in items if id(i["component"]) in notes and not i["files"]],
+        "authorisation": _authorisation(dossier),
         "limits": rules,
         "max_file": size_label(rules.max_file_bytes),
         "max_dossier": size_label(rules.max_dossier_bytes),
         "used": size_label(used) if used else "0 KB",
     }
     return render(request, template, context)
+
+
+def _authorisation(dossier: Dossier) -> dict[str, Any] | None:
+    """The authorisation slot of a dossier filed on behalf: its files and whether needed."""
+    if not dossier.is_on_behalf:
+        return None
+    return {
+        "files": dossier.authorisation_files(),
+        "required": filing.authorisation_required_for(dossier),
+        "slot": filing.AUTHORISATION_SLOT,
+    }
 
 
 def _component_id(request: HttpRequest) -> int:
@@ -206,11 +258,17 @@ def _upload(request: HttpRequest, dossier: Dossier) -> tuple[int, list[str]]:
     uploads = request.FILES.getlist("files")
     if not uploads:
         problems.append(_("Vui lòng chọn ít nhất một tệp."))
+    authorisation = request.POST.get("component") == filing.AUTHORISATION_SLOT
     for upload in uploads:
         try:
-            actions.attach_file(
-                dossier, component_id, upload.name or "tep", upload.read(), user=request.user
-            )
+            if authorisation:
+                filing.attach_authorisation(
+                    dossier, upload.name or "tep", upload.read(), user=request.user
+                )
+            else:
+                actions.attach_file(
+                    dossier, component_id, upload.name or "tep", upload.read(), user=request.user
+                )
         except RejectedFile as exc:
             problems.append(exc.message)
         except actions.DossierError as exc:
@@ -329,6 +387,7 @@ def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
     context = _step_context(dossier, "review") | {
         "fields": fields,
         "components": _components_view(dossier, []),
+        "authorisation": _authorisation(dossier),
         "errors": errors,
     }
     return render(
@@ -407,6 +466,7 @@ def _detail_context(
         "supplement_components": [c for c in components if c["component"].pk in asked],
         "paused_hours": round(paused.total_seconds() / 3600, 1),
         "results": list(dossier.results.all()),
+        "authorisation": _authorisation(dossier),
         "rating": getattr(dossier, "rating", None) if hasattr(dossier, "rating") else None,
         "rating_levels": Rating.Level.choices,
         "appointment": local(dossier.appointment_at),

@@ -216,6 +216,7 @@ def _detail_context(
         "supplements": list(dossier.supplements.all()),
         "apologies": list(dossier.apologies.all()),
         "files": [_shown(code, f, f.original_name, "giay-to") for f in files],
+        "authorisation": _authorisation(code, dossier, files),
         "papers": [
             _shown(code, p, p.original_name, "trinh", kind=p.file_kind)
             for p in dossier.papers.select_related("uploaded_by", "step_record")
@@ -263,6 +264,20 @@ def _answers(dossier: Dossier) -> list[tuple[str, list[tuple[str, Any, str]]]]:
     for field in eforms.fields(version.eform_schema or {}, version.eform_layout, dossier.form_data):
         groups.setdefault(field.group, []).append((field.label, field.value, field.input_type))
     return list(groups.items())
+
+
+def _authorisation(code: str, dossier: Dossier, files: list[Any]) -> dict[str, Any] | None:
+    """A dossier filed on behalf: its authorisation document, for the officer to check at
+    reception (Decree 118/2025/NĐ-CP; Civil Code 2015 Art. 138-143), or why none is needed."""
+    from tinhso.dossiers.actions import drafts
+
+    if not dossier.is_on_behalf:
+        return None
+    mine = [f for f in files if f.slot == f.Slot.AUTHORISATION]
+    return {
+        "files": [_shown(code, f, f.original_name, "giay-to") for f in mine],
+        "required": drafts.authorisation_required_for(dossier),
+    }
 
 
 def _checklist(dossier: Dossier, files: list[Any]) -> list[dict[str, Any]]:

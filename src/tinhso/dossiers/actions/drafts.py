@@ -1,21 +1,38 @@
-"""Drafts (bản nháp): start, save the e-form, attach files (uploads or the citizen's data
-store, Decree 45/2020), choose delivery, discard. Decree 42/2022 (online submission).
+"""Drafts (bản nháp): start, declare who files, save the e-form, attach files (uploads or the
+citizen's data store, Decree 45/2020), choose delivery, discard. Decree 42/2022 (online
+submission).
+
+Who files (docs/dossiers.md, "Who files"): Decree 118/2025/NĐ-CP lets a dossier be filed
+through an authorised person, and the Civil Code 2015 (Art. 138-143) says authorisation is
+given by the person represented; Art. 136 makes parents the legal representatives of their
+minor children. So a signed-in citizen files as themselves, and the applicant's identity in
+the e-form (the fields the form prefills from `citizen.full_name`, `citizen.personal_id`,
+and the account's verified phone and e-mail) comes from the account and is never taken from
+the input. Filing for someone else is declared (`OnBehalf`), names the person represented,
+who becomes the dossier's applicant, and needs an authorisation document in the dossier's
+authorisation slot, unless the filer states a relation of legal representative of a minor
+(`representative_relations`, UNCONFIRMED list).
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ComponentRequirement, ProcedureVersion
 from tinhso.core import audit
+from tinhso.core.identifiers import InvalidIdentifier, normalize_phone, validate_personal_id
 from tinhso.core.text import normalize
 from tinhso.dossiers import errors
 from tinhso.dossiers.actions._common import (
@@ -43,11 +60,15 @@ def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None =
     check_can_submit_online(version)
     chosen = agency_for(version, agency)
     citizen = _citizen(user)
+    holder = account_identity(user)
     with transaction.atomic():
         dossier = Dossier.objects.create(
             version=version,
             agency=chosen,
             owner=user,
+            filed_by=user,
+            filer_name=holder.full_name or user.display_name,
+            applicant_personal_id=holder.personal_id,
             applicant_name=(citizen.full_name if citizen else "") or user.display_name,
             applicant_phone=(citizen.phone if citizen else "") or (user.phone or ""),
             applicant_email=(citizen.email if citizen else "") or user.email,
@@ -65,6 +86,282 @@ def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None =
     return dossier
 
 
+# --- who files -------------------------------------------------------------------------------
+AUTHORISATION_SLOT = "authorisation"  # the API's `attachments[].component` for the document
+# Relations of a legal representative of a minor (Civil Code 2015 Art. 136-137: parents;
+# Art. 46-59: guardians) who need no authorisation document. UNCONFIRMED against Decree
+# 118/2025 and each procedure's text: settings.DOSSIER_REPRESENTATIVE_RELATIONS replaces it.
+DEFAULT_REPRESENTATIVE_RELATIONS = ("cha/mẹ", "người giám hộ")
+# What the page offers; the API takes any relation in words.
+RELATION_CHOICES = ("cha/mẹ", "người giám hộ", "người được ủy quyền")
+ADULT_AGE = 18  # Civil Code 2015 Art. 20
+# The e-form fields that carry the applicant's identity, found by what the layout prefills
+# them from; the value is the `Identity` attribute.
+IDENTITY_SOURCES = {
+    "citizen.full_name": "full_name",
+    "citizen.personal_id": "personal_id",
+    "citizen.phone": "phone",
+    "citizen.email": "email",
+}
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """Nộp thay: the person represented (who becomes the applicant) and the filer's relation
+    to them, as declared on the page or in the API's `on_behalf`."""
+
+    full_name: str
+    personal_id: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The account holder's identity as the account vouches for it; "" where it has none."""
+
+    full_name: str
+    personal_id: str
+    phone: str
+    email: str
+
+
+def account_identity(user: Any) -> Identity:
+    """Name and personal ID from the citizen record (VNeID, the counter, the population
+    data); phone and e-mail only as the account holds them, each confirmed by a one-time
+    code or the identity provider."""
+    citizen = _citizen(user)
+    return Identity(
+        full_name=normalize((citizen.full_name if citizen else "") or user.full_name or ""),
+        personal_id=citizen.personal_id if citizen else "",
+        phone=user.phone or "",
+        email=(user.email or "").strip().lower(),
+    )
+
+
+def _relation_key(value: str) -> str:
+    return unicodedata.normalize("NFC", " ".join((value or "").split())).casefold()
+
+
+def representative_relations() -> tuple[str, ...]:
+    configured = getattr(settings, "DOSSIER_REPRESENTATIVE_RELATIONS", None)
+    chosen = DEFAULT_REPRESENTATIVE_RELATIONS if configured is None else configured
+    return tuple(_relation_key(r) for r in chosen if str(r).strip())
+
+
+def authorisation_required(on_behalf: OnBehalf, *, on: date | None = None) -> bool:
+    """An authorisation document is needed unless the filer states a legal representative's
+    relation and the person represented is a minor on `on` (today; a submitted dossier's
+    day of submission) by the birth year in the personal ID (a year short of certain: a
+    person born eighteen years before may still be 17)."""
+    if _relation_key(on_behalf.relation) not in representative_relations():
+        return True
+    try:
+        born = validate_personal_id(on_behalf.personal_id).birth_year
+    except InvalidIdentifier:
+        return True
+    return (on or timezone.localdate()).year - born > ADULT_AGE
+
+
+def authorisation_required_for(dossier: Dossier) -> bool:
+    """`authorisation_required` for a dossier filed on behalf, as on its day of submission."""
+    declared = declaration(dossier)
+    if declared is None:
+        return False
+    day = timezone.localdate(dossier.submitted_at) if dossier.submitted_at else None
+    return authorisation_required(declared, on=day)
+
+
+def clean_on_behalf(
+    on_behalf: OnBehalf, *, user: Any, prefix: str = "on_behalf."
+) -> tuple[OnBehalf | None, dict[str, str]]:
+    """The declaration checked field by field (`prefix` + name, personal_id, relation)."""
+    problems: dict[str, str] = {}
+    name = normalize(on_behalf.full_name)
+    if not name:
+        problems[f"{prefix}name"] = str(errors.ON_BEHALF_NAME_REQUIRED.message)
+    elif len(name) > 200:
+        problems[f"{prefix}name"] = _("Họ và tên dài quá 200 ký tự.")
+    number = ""
+    try:
+        number = validate_personal_id(on_behalf.personal_id).number
+    except InvalidIdentifier as exc:
+        problems[f"{prefix}personal_id"] = exc.message
+    if number and number == account_identity(user).personal_id:
+        problems[f"{prefix}personal_id"] = str(errors.ON_BEHALF_IS_ACCOUNT_HOLDER.message)
+    relation = normalize(on_behalf.relation)
+    if not relation:
+        problems[f"{prefix}relation"] = str(errors.ON_BEHALF_RELATION_REQUIRED.message)
+    elif len(relation) > 100:
+        problems[f"{prefix}relation"] = _("Quan hệ dài quá 100 ký tự.")
+    if problems:
+        return None, problems
+    return OnBehalf(name, number, relation), {}
+
+
+def identity_fields(version: ProcedureVersion) -> dict[str, str]:
+    """`Identity` attribute → the e-form field that carries it, from the layout's prefill."""
+    properties = (version.eform_schema or {}).get("properties", {})
+    prefill = (version.eform_layout or {}).get("prefill", {})
+    found: dict[str, str] = {}
+    for name, source in (prefill if isinstance(prefill, dict) else {}).items():
+        attribute = IDENTITY_SOURCES.get(str(source))
+        if attribute and name in properties and attribute not in found:
+            found[attribute] = name
+    return found
+
+
+def expected_identity(user: Any, on_behalf: OnBehalf | None) -> dict[str, str]:
+    """What the identity fields must hold: the account's values when filing for oneself
+    (the personal ID always, even "" for an account without one), the declared person's
+    name and number when filing on behalf (their contacts are the filer's to give)."""
+    if on_behalf is not None:
+        return {"full_name": on_behalf.full_name, "personal_id": on_behalf.personal_id}
+    holder = account_identity(user)
+    wanted = {"personal_id": holder.personal_id}
+    for attribute in ("full_name", "phone", "email"):
+        value = getattr(holder, attribute)
+        if value:
+            wanted[attribute] = value
+    return wanted
+
+
+def _same(attribute: str, given: Any, wanted: str) -> bool:
+    text = str(given)
+    if attribute == "full_name":
+        return _relation_key(text) == _relation_key(wanted)
+    if attribute == "personal_id":
+        return "".join(text.split()) == wanted
+    if attribute == "phone":
+        try:
+            return normalize_phone(text) == normalize_phone(wanted)
+        except InvalidIdentifier:
+            return False
+    return text.strip().lower() == wanted.lower()
+
+
+def locked_identity(
+    version: ProcedureVersion, user: Any, on_behalf: OnBehalf | None
+) -> dict[str, str]:
+    """Field name → the value it must hold (what the page shows instead of an input)."""
+    wanted = expected_identity(user, on_behalf)
+    return {name: wanted[a] for a, name in identity_fields(version).items() if a in wanted}
+
+
+def apply_identity(
+    version: ProcedureVersion,
+    data: Mapping[str, Any],
+    *,
+    user: Any,
+    on_behalf: OnBehalf | None,
+    prefix: str = "",
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The e-form answers with the identity fields set from the account (or the declared
+    person), and a message per field whose input named someone else. An identity field
+    left empty is filled; one that names another person is refused, never kept."""
+    wanted = expected_identity(user, on_behalf)
+    schema = version.eform_schema or {}
+    required = set(schema.get("required", []))
+    out = dict(data)
+    problems: dict[str, str] = {}
+    for attribute, name in identity_fields(version).items():
+        if attribute not in wanted:
+            continue
+        value = wanted[attribute]
+        given = data.get(name)
+        empty = given is None or (isinstance(given, str) and not given.strip())
+        if not empty and not _same(attribute, given, value):
+            if on_behalf is not None:
+                problems[prefix + name] = str(errors.ON_BEHALF_MISMATCH.message)
+            elif attribute == "personal_id" and not value:
+                problems[prefix + name] = str(errors.NO_VERIFIED_PERSONAL_ID.message)
+            else:
+                problems[prefix + name] = str(errors.APPLICANT_NOT_ACCOUNT_HOLDER.message)
+        elif empty and not value and name in required:
+            # self-filing from an account that holds no verified personal ID
+            problems[prefix + name] = str(errors.NO_VERIFIED_PERSONAL_ID.message)
+        if value:
+            out[name] = value
+        else:
+            out.pop(name, None)
+    return out, problems
+
+
+def declaration(dossier: Dossier) -> OnBehalf | None:
+    """The declaration stored on a draft or dossier (None: filed by the holder themselves)."""
+    if not dossier.is_on_behalf:
+        return None
+    return OnBehalf(
+        dossier.applicant_name, dossier.applicant_personal_id, dossier.on_behalf_relation
+    )
+
+
+FILING_FIELDS = [
+    "filing",
+    "applicant_name",
+    "applicant_personal_id",
+    "on_behalf_relation",
+    "filed_by_id",
+    "filer_name",
+]
+FILING_COLUMNS = [
+    "filing",
+    "applicant_name",
+    "applicant_personal_id",
+    "on_behalf_relation",
+    "filed_by",
+    "filer_name",
+]
+
+
+def set_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> None:
+    """Write who files on the (locked) row; the caller saves and audits."""
+    holder = account_identity(user)
+    dossier.filed_by = user
+    dossier.filer_name = holder.full_name or user.display_name
+    if on_behalf is None:
+        dossier.filing = Dossier.Filing.SELF
+        dossier.applicant_name = holder.full_name or user.display_name
+        dossier.applicant_personal_id = holder.personal_id
+        dossier.on_behalf_relation = ""
+    else:
+        dossier.filing = Dossier.Filing.ON_BEHALF
+        dossier.applicant_name = on_behalf.full_name
+        dossier.applicant_personal_id = on_behalf.personal_id
+        dossier.on_behalf_relation = on_behalf.relation
+
+
+def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> None:
+    """Tự nộp / nộp thay on a draft. Filing for oneself again removes any authorisation
+    document attached meanwhile (it would name a representation that is not declared)."""
+    _owned(dossier, user)
+    clean: OnBehalf | None = None
+    if on_behalf is not None:
+        clean, problems = clean_on_behalf(on_behalf, user=user)
+        if problems:
+            raise errors.invalid_input(problems)
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.state != Dossier.State.DRAFT:
+            raise DossierError(errors.NOT_EDITABLE)
+        before = audit.snapshot(locked, FILING_FIELDS)
+        set_filing(locked, clean, user=user)
+        dropped: list[DossierFile] = []
+        if clean is None:
+            dropped = locked.authorisation_files()
+        after = audit.snapshot(locked, FILING_FIELDS)
+        changes = audit.diff(before, after)
+        if dropped:
+            changes["authorisation"] = [[f.original_name for f in dropped], None]
+        if changes:
+            locked.save(update_fields=[*FILING_COLUMNS, "updated_at"])
+            for item in dropped:
+                item.delete()
+            names = [f.file.name or "" for f in dropped]
+            transaction.on_commit(lambda: _forget(names))
+            audit.record("dossier.filing_declared", locked, actor=user, changes=changes)
+    dossier.refresh_from_db()
+
+
 # The longest invalid answer kept for correction when the e-form sets no maxLength.
 MAX_KEPT_TEXT = 2000
 
@@ -74,11 +371,16 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
     _owned(dossier, user)
     _editable(dossier)
     schema = dossier.version.eform_schema
-    cleaned, problems = eforms.validate(schema, dict(data))
+    # the applicant's identity from the account or the declaration, never another person's
+    filled, identity = apply_identity(
+        dossier.version, data, user=user, on_behalf=declaration(dossier)
+    )
+    cleaned, problems = eforms.validate(schema, filled)
+    problems.update(identity)
     kept = dict(cleaned)
     fields = schema.get("properties", {}) if isinstance(schema, dict) else {}
     for name in problems:  # keep what was typed so the citizen can correct it...
-        value = data.get(name)
+        value = filled.get(name)
         declared = fields.get(name)
         limit = (declared if isinstance(declared, dict) else {}).get("maxLength", MAX_KEPT_TEXT)
         # ...unless it is longer than the field allows: that is not a typo to correct, and it
@@ -123,11 +425,32 @@ def attach_file(
     meanwhile (still editable, the component, the dossier's total) and records the row. If
     it fails, the file just written is removed.
     """
+    return _attach(dossier, component_id, name, content, user=user)
+
+
+def attach_authorisation(dossier: Dossier, name: str, content: bytes, *, user: Any) -> DossierFile:
+    """Add the authorisation document (giấy ủy quyền) of a dossier filed on behalf, in its own
+    slot; refused on a dossier the holder files for themselves. Checked and stored as
+    `attach_file` does."""
+    return _attach(dossier, None, name, content, user=user)
+
+
+def _check_slot(dossier: Dossier, component_id: int | None) -> ComponentRequirement | None:
+    if component_id is not None:
+        return _component(dossier, component_id)
+    if not dossier.is_on_behalf:
+        raise errors.invalid(errors.AUTHORISATION_NOT_ON_BEHALF, AUTHORISATION_SLOT)
+    return None
+
+
+def _attach(
+    dossier: Dossier, component_id: int | None, name: str, content: bytes, *, user: Any
+) -> DossierFile:
     _owned(dossier, user)
     name = normalize(name)[:255] or "tep"
     current = Dossier.objects.get(pk=dossier.pk)  # a fresh read, no lock: refuse early
     _editable(current)
-    _component(current, component_id)
+    _check_slot(current, component_id)
     kind = check_file(name, content, already_in_dossier=_dossier_bytes(current))
     item = DossierFile(
         dossier=dossier,
@@ -141,10 +464,12 @@ def attach_file(
         with transaction.atomic():
             locked = _locked(dossier)
             _editable(locked)
-            component = _component(locked, component_id)
+            component = _check_slot(locked, component_id)
             check_room(name, len(content), already_in_dossier=_dossier_bytes(locked))
             item.dossier = locked
             item.component = component
+            if component is None:
+                item.slot = DossierFile.Slot.AUTHORISATION
             item.supplement = locked.open_supplement()
             item.file.name = stored
             item.save()
@@ -155,7 +480,11 @@ def attach_file(
                 changes={
                     "file": [
                         None,
-                        {"component": component.pk, "name": name, "sha256": item.sha256},
+                        {
+                            "component": component.pk if component else AUTHORISATION_SLOT,
+                            "name": name,
+                            "sha256": item.sha256,
+                        },
                     ]
                 },
             )
@@ -279,7 +608,23 @@ def submission_errors(dossier: Dossier) -> dict[str, str]:
         problems[f"component-{component.pk}"] = _("Chưa đính kèm “%(name)s”.") % {
             "name": component.name[:120]
         }
+    problems.update(filing_errors(dossier))
     problems.update(delivery_errors(dossier.version, dossier.delivery, dossier.delivery_address))
+    return problems
+
+
+def filing_errors(dossier: Dossier) -> dict[str, str]:
+    """Who files, checked again at submission: the identity fields of the saved form (a
+    draft saved before the rule, or an account changed since) and the authorisation slot."""
+    on_behalf = declaration(dossier)
+    _filled, problems = apply_identity(
+        dossier.version, dossier.form_data, user=dossier.owner, on_behalf=on_behalf
+    )
+    has_authorisation = bool(dossier.authorisation_files())
+    if on_behalf is not None and authorisation_required(on_behalf) and not has_authorisation:
+        problems[AUTHORISATION_SLOT] = str(errors.AUTHORISATION_REQUIRED.message)
+    if on_behalf is None and has_authorisation:
+        problems[AUTHORISATION_SLOT] = str(errors.AUTHORISATION_NOT_ON_BEHALF.message)
     return problems
 
 

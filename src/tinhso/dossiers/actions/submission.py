@@ -1,6 +1,13 @@
 """Submission (nộp hồ sơ) on the portal and through the API, the look-up secret, and the
 citizen's side after it: withdrawal, rating (Decision 766/QĐ-TTg), answering a supplement
 request. Decree 118/2025/NĐ-CP.
+
+Who files (Decree 118/2025/NĐ-CP, dossiers received through an authorised person; Civil
+Code 2015 Art. 138-143): a signed-in citizen submits as themselves, the applicant's identity
+coming from the account (`drafts.apply_identity`), or declares a filing on behalf of another
+person with the authorisation document in its slot (`drafts.OnBehalf`). A client application
+of another channel submits for the `applicant` it names, as before; every dossier records
+who filed it and for whom, and the submission's audit record says which.
 """
 
 from __future__ import annotations
@@ -40,7 +47,18 @@ from tinhso.dossiers.actions._common import (
     notify,
     recomputed_appointment,
 )
-from tinhso.dossiers.actions.drafts import delivery_errors, submission_errors
+from tinhso.dossiers.actions.drafts import (
+    AUTHORISATION_SLOT,
+    OnBehalf,
+    apply_identity,
+    authorisation_required,
+    clean_on_behalf,
+    declaration,
+    delivery_errors,
+    identity_fields,
+    set_filing,
+    submission_errors,
+)
 from tinhso.dossiers.errors import DossierError, IdempotencyConflict
 from tinhso.dossiers.models import (
     Dossier,
@@ -64,6 +82,11 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
         problems = submission_errors(locked)
         if problems:
             raise errors.invalid_input(problems)
+        on_behalf = declaration(locked)
+        locked.form_data, _problems = apply_identity(
+            locked.version, locked.form_data, user=user, on_behalf=on_behalf
+        )
+        set_filing(locked, on_behalf, user=user)
         _finish_submission(locked, user=user)
     return locked
 
@@ -91,18 +114,47 @@ def _finish_submission(
     dossier.code = next_code(dossier.agency, now)
     dossier.state = Dossier.State.SUBMITTED
     dossier.save()
-    _event(dossier, "Hồ sơ đã được nộp trực tuyến.", at=now)
+    _event(dossier, _filing_note(dossier), at=now)
     audit.record(
         "dossier.submitted",
         dossier,
         actor=user,
         changes={
             **audit.diff(before, audit.snapshot(dossier, DOSSIER_FIELDS)),
+            **_filing_changes(dossier),
             **dict(extra or {}),
         },
     )
     if dossier.applicant_email:
         notify("email", dossier.applicant_email, *_submitted_message(dossier))
+
+
+def _filing_note(dossier: Dossier) -> str:
+    if dossier.is_on_behalf:
+        return (
+            f"Hồ sơ đã được nộp trực tuyến: {dossier.filer_name} nộp thay cho "
+            f"{dossier.applicant_name} ({dossier.on_behalf_relation})."
+        )
+    return "Hồ sơ đã được nộp trực tuyến."
+
+
+def _filing_changes(dossier: Dossier) -> dict[str, list[Any]]:
+    """Who filed and for whom, in the submission's audit record."""
+    changes: dict[str, list[Any]] = {
+        "filing": [None, dossier.filing],
+        "applicant": [
+            None,
+            {"name": dossier.applicant_name, "personal_id": dossier.applicant_personal_id},
+        ],
+        "filed_by": [None, dossier.filed_by.get_username() if dossier.filed_by else None],
+    }
+    if dossier.is_on_behalf:
+        changes["on_behalf_relation"] = [None, dossier.on_behalf_relation]
+        changes["authorisation"] = [
+            None,
+            [{"name": f.original_name, "sha256": f.sha256} for f in dossier.authorisation_files()],
+        ]
+    return changes
 
 
 def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = None) -> Dossier:
@@ -139,11 +191,14 @@ def reissue_lookup_secret(dossier: Dossier, *, user: Any = None, client: Any = N
 def _submitted_message(dossier: Dossier) -> tuple[str, str]:
     appointment = dossier.appointment_at.astimezone(VIETNAM) if dossier.appointment_at else None
     subject = f"Đã nhận hồ sơ {dossier.code}"
+    # the contacts are the filer's: on behalf, the message is theirs and says for whom
+    addressee = dossier.filer_name if dossier.is_on_behalf else dossier.applicant_name
+    behalf = f" (nộp thay cho {dossier.applicant_name})" if dossier.is_on_behalf else ""
     body = "\n".join(
         [
-            f"Kính gửi {dossier.applicant_name},",
+            f"Kính gửi {addressee},",
             "",
-            f"{dossier.agency.name} đã nhận hồ sơ trực tuyến của Ông/Bà:",
+            f"{dossier.agency.name} đã nhận hồ sơ trực tuyến của Ông/Bà{behalf}:",
             f"Thủ tục: {dossier.version.name}",
             f"Mã hồ sơ: {dossier.code}",
             f"Mã tra cứu: {dossier.issued_secret}",
@@ -258,6 +313,7 @@ def submit_via_api(
     agency: Agency | None = None,
     client: Any = None,
     applicant: Applicant | None = None,
+    on_behalf: OnBehalf | None = None,
 ) -> tuple[Dossier, bool]:
     """Create and submit a dossier in one go; a repeated key returns the first dossier.
 
@@ -268,11 +324,18 @@ def submit_via_api(
     the client. Returns (dossier, created). Bad input raises DossierError with messages per
     field, and nothing is stored, not even the key or the citizen, so a corrected retry may
     reuse the key.
+
+    The signed-in citizen submits as themselves: the form's identity fields come from the
+    account, and a form naming another person is refused on those fields; with `on_behalf`
+    they hold the person represented, and the authorisation document comes as the
+    attachment whose component is "authorisation" (`drafts.AUTHORISATION_SLOT`).
     """
     if (user is None) == (client is None):
         raise ValueError("submit_via_api needs exactly one of user and client")
     if client is None and applicant is not None:
         raise errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant")
+    if client is not None and on_behalf is not None:
+        raise errors.invalid(errors.ON_BEHALF_ONLY_FOR_ACCOUNTS, "on_behalf")
     scope = {"client": client} if client is not None else {"owner": user}
     existing = _replayed(scope, key, fingerprint)
     if existing is not None:
@@ -281,10 +344,32 @@ def submit_via_api(
     # while the key and counter rows are locked); the files are removed if it fails.
     extra_errors: dict[str, str] = {}
     clean: _CleanApplicant | None = None
+    represented: OnBehalf | None = None
+    quiet: frozenset[str] = frozenset()
     if client is not None:
         clean, extra_errors = _clean_applicant(applicant)
+    else:
+        if on_behalf is not None:
+            represented, extra_errors = clean_on_behalf(on_behalf, user=user)
+        if not extra_errors:
+            form, extra_errors = apply_identity(
+                version, form, user=user, on_behalf=represented, prefix="form."
+            )
+        else:  # the identity fields wait for a valid declaration: no second message on them
+            quiet = frozenset(identity_fields(version).values())
+    authorisation = "refused"
+    if represented is not None:
+        authorisation = "required" if authorisation_required(represented) else "allowed"
     prepared = _check_api_input(
-        version, form, delivery, delivery_address, attachments, agency, extra_errors
+        version,
+        form,
+        delivery,
+        delivery_address,
+        attachments,
+        agency,
+        extra_errors,
+        authorisation,
+        quiet,
     )
     written = _write_api_files(prepared)
     stored = [item.file.name or "" for item in written]
@@ -294,7 +379,7 @@ def submit_via_api(
             if client is not None and clean is not None:
                 dossier = _channel_dossier(client, clean, prepared, written)
             else:
-                dossier = _api_dossier(user, prepared, written)
+                dossier = _api_dossier(user, prepared, written, represented)
             record.dossier = dossier
             record.save(update_fields=["dossier"])
     except IntegrityError:
@@ -329,7 +414,8 @@ class _ApiInput:
     form: dict[str, Any]
     delivery: str
     delivery_address: str
-    files: list[tuple[ComponentRequirement, str, bytes]]
+    # a component's files, and the authorisation document (no component)
+    files: list[tuple[ComponentRequirement | None, str, bytes]]
 
 
 def _check_api_input(
@@ -340,17 +426,31 @@ def _check_api_input(
     attachments: list[Attachment],
     agency: Agency | None,
     extra_errors: Mapping[str, str],
+    authorisation: str = "refused",
+    quiet: frozenset[str] = frozenset(),
 ) -> _ApiInput:
+    """`authorisation`: "required", "allowed" (a representative exempt from it) or "refused"
+    (no filing on behalf), for the attachments in the authorisation slot; `quiet`: e-form
+    fields whose own checks wait for another correction."""
     check_can_submit_online(version)
     chosen = agency_for(version, agency)
     cleaned, form_errors = eforms.validate(version.eform_schema, dict(form))
-    problems = {**extra_errors, **{f"form.{k}": v for k, v in form_errors.items()}}
+    problems = {
+        **extra_errors,
+        **{f"form.{k}": v for k, v in form_errors.items() if k not in quiet},
+    }
     problems.update(delivery_errors(version, delivery, delivery_address))
-    decoded: list[tuple[ComponentRequirement, str, bytes]] = []
+    decoded: list[tuple[ComponentRequirement | None, str, bytes]] = []
     total = 0
     for index, att in enumerate(attachments):
-        component = _resolve_component(version, att.component)
-        if component is None:
+        is_authorisation = att.component == AUTHORISATION_SLOT
+        component = None if is_authorisation else _resolve_component(version, att.component)
+        if is_authorisation and authorisation == "refused":
+            problems[f"attachments.{index}.component"] = str(
+                errors.AUTHORISATION_NOT_ON_BEHALF.message
+            )
+            continue
+        if component is None and not is_authorisation:
             problems[f"attachments.{index}.component"] = str(errors.UNKNOWN_COMPONENT.message)
             continue
         try:
@@ -365,7 +465,9 @@ def _check_api_input(
             continue
         total += len(content)
         decoded.append((component, normalize(att.filename)[:255] or "tep", content))
-    have = {c.pk for c, _, _ in decoded}
+    have = {c.pk if c else None for c, _, _ in decoded}
+    if authorisation == "required" and None not in have:
+        problems[f"attachments.{AUTHORISATION_SLOT}"] = str(errors.AUTHORISATION_REQUIRED.message)
     for component in version.components.all():
         if component.required and component.pk not in have:
             problems[f"attachments.{component.code or component.position}"] = _(
@@ -391,6 +493,7 @@ def _write_api_files(prepared: _ApiInput) -> list[DossierFile]:
         for component, name, content in prepared.files:
             item = DossierFile(
                 component=component,
+                slot=DossierFile.Slot.COMPONENT if component else DossierFile.Slot.AUTHORISATION,
                 original_name=name,
                 kind=check_file(name, content, already_in_dossier=0),
                 size=len(content),
@@ -425,7 +528,9 @@ def _new_api_dossier(prepared: _ApiInput, **values: Any) -> Dossier:
     )
 
 
-def _api_dossier(user: Any, prepared: _ApiInput, written: list[DossierFile]) -> Dossier:
+def _api_dossier(
+    user: Any, prepared: _ApiInput, written: list[DossierFile], on_behalf: OnBehalf | None
+) -> Dossier:
     citizen = _citizen(user)
     dossier = _new_api_dossier(
         prepared,
@@ -435,6 +540,7 @@ def _api_dossier(user: Any, prepared: _ApiInput, written: list[DossierFile]) -> 
         applicant_email=(citizen.email if citizen else "") or user.email,
         applicant_address=citizen.address if citizen else "",
     )
+    set_filing(dossier, on_behalf, user=user)
     _store_api_dossier(dossier, written)
     _finish_submission(dossier, user=user)
     return dossier
@@ -459,6 +565,7 @@ def _channel_dossier(
         prepared,
         owner=owner,
         submitted_by_client=client,
+        applicant_personal_id=applicant.personal_id,
         applicant_name=applicant.full_name,
         applicant_phone=applicant.phone,
         applicant_email=applicant.email,
@@ -539,9 +646,14 @@ def answer_supplement(
         if locked.state != Dossier.State.SUPPLEMENT_REQUESTED or request is None:
             raise DossierError(errors.NO_OPEN_SUPPLEMENT)
         merged = dict(locked.form_data)
-        if data:
-            merged.update({k: v for k, v in data.items() if k in request.fields})
+        sent = {k: v for k, v in (data or {}).items() if k in request.fields}
+        merged.update(sent)
         cleaned, problems = eforms.validate(locked.version.eform_schema, merged)
+        # a corrected identity field still names the applicant the dossier was filed for
+        _filled, identity = apply_identity(
+            locked.version, sent, user=user, on_behalf=declaration(locked)
+        )
+        problems.update({k: v for k, v in identity.items() if k in sent})
         asked = set(request.components.values_list("pk", flat=True))
         added = set(locked.files.filter(supplement=request).values_list("component_id", flat=True))
         for component in request.components.all():
