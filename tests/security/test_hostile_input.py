@@ -497,3 +497,72 @@ def test_a_known_defect(route, label, targets, populated):
         )
         assert response.status_code < 500
         assert not marked
+
+
+# --- the administration's forms ---------------------------------------------------------------
+# Staff post to Django admin forms the platform registers (catalogue, places, people, routes,
+# documents' registers...). The edge refuses control characters and broken bodies there too,
+# and no admin form answers a 5xx. Long values are left to each field's own bound: a staff
+# member may legitimately write a long text, so only the edge cases must save nothing.
+
+ADMIN_CASES = [c for c in CASES if c.edge] + [next(c for c in CASES if c.label == LONG_VALUES)]
+
+
+def _admin_urls() -> list[str]:
+    from django.contrib import admin
+
+    urls = []
+    for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
+        meta = model._meta
+        base = f"/{ADMIN}{meta.app_label}/{meta.model_name}/"
+        urls.append(base + "add/")
+        first = model.objects.order_by("pk").first()
+        if first is not None:
+            urls.append(f"{base}{first.pk}/change/")
+    return urls
+
+
+@pytest.fixture(scope="module")
+def staff_session(world, django_db_blocker) -> str:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tinhso.people.models import User
+
+    from .conftest import _session_for
+
+    with django_db_blocker.unblock():
+        admin_user = User.objects.get(username="quantri")
+        return _session_for(admin_user, device=TOTPDevice.objects.get(user=admin_user))
+
+
+def test_admin_forms_refuse_hostile_input_and_never_fail(populated, staff_session):
+    populated.sessions["staff"] = staff_session
+    tables = _tables()
+    problems: list[str] = []
+    posted = 0
+    for url in _admin_urls():
+        page = _send(populated, "staff", "get", url)
+        if page.status_code != 200:
+            continue  # an add page the admin does not offer (has_add_permission) is a 403
+        parser = _Forms()
+        parser.feed(page.content.decode("utf-8", "replace"))
+        forms = [(names, files) for action, names, files in parser.forms if names]
+        if not forms:
+            continue
+        names, files = max(forms, key=lambda form: len(form[0]))
+        target = Target(url, {k: v for k, v in names.items() if k != "csrfmiddlewaretoken"})
+        target.files = sorted(files)
+        for case in ADMIN_CASES:
+            response, changed, marked = _saved(
+                tables, partial(send_case, populated, "staff", target, case)
+            )
+            posted += 1
+            where = f"staff POST {url} ({case.label})"
+            if response.status_code >= 500:
+                problems.append(f"{where}: {response.status_code}")
+            elif case.edge and response.status_code != 400:
+                problems.append(f"{where}: {response.status_code}, not the edge's 400")
+            if case.edge and (changed or marked):
+                problems.append(f"{where}: refused at the edge but saved {changed or marked}")
+    assert posted > 100, "the admin's forms were not found: the sweep tested nothing"
+    assert not problems, "\n".join(problems)

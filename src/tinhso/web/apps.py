@@ -6,3 +6,8 @@ class WebConfig(AppConfig):
     name = "tinhso.web"
     label = "web"
     verbose_name = gettext_lazy("Giao diện")
+
+    def ready(self) -> None:
+        from tinhso.web import admin_widgets
+
+        admin_widgets.install()
