@@ -109,12 +109,12 @@ def _finish_submission(
     _issue_secret(dossier)
     dossier.submitted_at = now
     dossier.appointment_at = _appointment(dossier, now)
+    dossier.state = Dossier.State.SUBMITTED
+    _event(dossier, _filing_note(dossier), at=now)
     # The day's counter last (Lock order, docs/architecture.md): its row is held until
     # commit, so only the writes that need the code come after it.
     dossier.code = next_code(dossier.agency, now)
-    dossier.state = Dossier.State.SUBMITTED
     dossier.save()
-    _event(dossier, _filing_note(dossier), at=now)
     audit.record(
         "dossier.submitted",
         dossier,
@@ -126,7 +126,12 @@ def _finish_submission(
         },
     )
     if dossier.applicant_email:
-        notify("email", dossier.applicant_email, *_submitted_message(dossier))
+        notify(
+            "email",
+            dossier.applicant_email,
+            *_submitted_message(dossier),
+            account=dossier.owner,
+        )
 
 
 def _filing_note(dossier: Dossier) -> str:
@@ -226,8 +231,9 @@ def request_fingerprint(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _resolve_component(version: ProcedureVersion, ref: str) -> ComponentRequirement | None:
-    components = list(version.components.all())
+def _resolve_component(
+    components: list[ComponentRequirement], ref: str
+) -> ComponentRequirement | None:
     for c in components:
         if c.code and c.code == ref:
             return c
@@ -375,13 +381,13 @@ def submit_via_api(
     stored = [item.file.name or "" for item in written]
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(key=key, request_hash=fingerprint, **scope)
+            # The key is written with its dossier, before the day's counter (Lock order): a
+            # concurrent request with the same key waits on it here and then replays.
+            claim = _KeyClaim(key=key, request_hash=fingerprint, scope=scope)
             if client is not None and clean is not None:
-                dossier = _channel_dossier(client, clean, prepared, written)
+                dossier = _channel_dossier(client, clean, prepared, written, claim)
             else:
-                dossier = _api_dossier(user, prepared, written, represented)
-            record.dossier = dossier
-            record.save(update_fields=["dossier"])
+                dossier = _api_dossier(user, prepared, written, represented, claim)
     except IntegrityError:
         _forget(stored)
         existing = _replayed(scope, key, fingerprint)
@@ -407,6 +413,18 @@ def _replayed(scope: Mapping[str, Any], key: str, fingerprint: str) -> Dossier |
     return record.dossier
 
 
+@dataclass(frozen=True)
+class _KeyClaim:
+    key: str
+    request_hash: str
+    scope: Mapping[str, Any]
+
+    def take(self, dossier: Dossier) -> None:
+        IdempotencyKey.objects.create(
+            key=self.key, request_hash=self.request_hash, dossier=dossier, **self.scope
+        )
+
+
 @dataclass
 class _ApiInput:
     version: ProcedureVersion
@@ -414,8 +432,8 @@ class _ApiInput:
     form: dict[str, Any]
     delivery: str
     delivery_address: str
-    # a component's files, and the authorisation document (no component)
-    files: list[tuple[ComponentRequirement | None, str, bytes]]
+    # (component, name, bytes, kind); no component: the authorisation document
+    files: list[tuple[ComponentRequirement | None, str, bytes, str]]
 
 
 def _check_api_input(
@@ -440,11 +458,12 @@ def _check_api_input(
         **{f"form.{k}": v for k, v in form_errors.items() if k not in quiet},
     }
     problems.update(delivery_errors(version, delivery, delivery_address))
-    decoded: list[tuple[ComponentRequirement | None, str, bytes]] = []
+    decoded: list[tuple[ComponentRequirement | None, str, bytes, str]] = []
     total = 0
+    components = list(version.components.all())
     for index, att in enumerate(attachments):
         is_authorisation = att.component == AUTHORISATION_SLOT
-        component = None if is_authorisation else _resolve_component(version, att.component)
+        component = None if is_authorisation else _resolve_component(components, att.component)
         if is_authorisation and authorisation == "refused":
             problems[f"attachments.{index}.component"] = str(
                 errors.AUTHORISATION_NOT_ON_BEHALF.message
@@ -459,16 +478,16 @@ def _check_api_input(
             problems[f"attachments.{index}.content_base64"] = _("Nội dung tệp không phải base64.")
             continue
         try:
-            check_file(att.filename, content, already_in_dossier=total)
+            kind = check_file(att.filename, content, already_in_dossier=total)
         except RejectedFile as exc:
             problems[f"attachments.{index}"] = exc.message
             continue
         total += len(content)
-        decoded.append((component, normalize(att.filename)[:255] or "tep", content))
-    have = {c.pk if c else None for c, _, _ in decoded}
+        decoded.append((component, normalize(att.filename)[:255] or "tep", content, kind))
+    have = {c.pk if c else None for c, _, _, _ in decoded}
     if authorisation == "required" and None not in have:
         problems[f"attachments.{AUTHORISATION_SLOT}"] = str(errors.AUTHORISATION_REQUIRED.message)
-    for component in version.components.all():
+    for component in components:
         if component.required and component.pk not in have:
             problems[f"attachments.{component.code or component.position}"] = _(
                 "Chưa đính kèm “%(name)s”."
@@ -490,12 +509,12 @@ def _write_api_files(prepared: _ApiInput) -> list[DossierFile]:
     them without it); their rows are saved by `_store_api_dossier` in the transaction."""
     written: list[DossierFile] = []
     try:
-        for component, name, content in prepared.files:
+        for component, name, content, kind in prepared.files:
             item = DossierFile(
                 component=component,
                 slot=DossierFile.Slot.COMPONENT if component else DossierFile.Slot.AUTHORISATION,
                 original_name=name,
-                kind=check_file(name, content, already_in_dossier=0),
+                kind=kind,
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
             )
@@ -529,7 +548,11 @@ def _new_api_dossier(prepared: _ApiInput, **values: Any) -> Dossier:
 
 
 def _api_dossier(
-    user: Any, prepared: _ApiInput, written: list[DossierFile], on_behalf: OnBehalf | None
+    user: Any,
+    prepared: _ApiInput,
+    written: list[DossierFile],
+    on_behalf: OnBehalf | None,
+    claim: _KeyClaim,
 ) -> Dossier:
     citizen = _citizen(user)
     dossier = _new_api_dossier(
@@ -540,6 +563,7 @@ def _api_dossier(
         applicant_email=(citizen.email if citizen else "") or user.email,
         applicant_address=citizen.address if citizen else "",
     )
+    claim.take(dossier)
     set_filing(dossier, on_behalf, user=user)
     _store_api_dossier(dossier, written)
     _finish_submission(dossier, user=user)
@@ -547,7 +571,11 @@ def _api_dossier(
 
 
 def _channel_dossier(
-    client: Any, applicant: _CleanApplicant, prepared: _ApiInput, written: list[DossierFile]
+    client: Any,
+    applicant: _CleanApplicant,
+    prepared: _ApiInput,
+    written: list[DossierFile],
+    claim: _KeyClaim,
 ) -> Dossier:
     """A dossier a client application submits for a citizen: the citizen's account (found or
     created by the personal ID number, as at the counter) owns it; the client is recorded."""
@@ -571,6 +599,7 @@ def _channel_dossier(
         applicant_email=applicant.email,
         applicant_address=applicant.address,
     )
+    claim.take(dossier)
     _store_api_dossier(dossier, written)
     _finish_submission(
         dossier,
