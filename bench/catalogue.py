@@ -259,6 +259,7 @@ def child(url: str) -> None:
     print(
         f"  ratio search / baseline (p50): {statistics.median(full) / statistics.median(base):.1f}x"
     )
+    _table(connection.vendor, full, base)
     per_query = ", ".join(
         f"{q!r} {statistics.median(full[i :: len(QUERIES)]) * 1e3:.1f}"
         for i, q in enumerate(QUERIES)
@@ -267,6 +268,27 @@ def child(url: str) -> None:
     for q in ("khai sinh", "giay phep xay dugn", "cap"):
         page = engine.search(q)
         print(f"  {q!r}: {page.count} found, first: {page.items[0].name[:70]!r}")
+
+
+def _table(vendor: str, full: list[float], base: list[float]) -> None:
+    """Issue 12's row: metric | goal | measured | baseline in the same run | ratio | met."""
+
+    def p(samples: list[float], q: float) -> float:
+        ordered = sorted(samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1e3
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n  issue 12, {vendor}, load average {load}; baseline: substring scan, same run")
+    print("  | metric | goal | measured | baseline | ratio | met |")
+    print("  |---|---|---|---|---|---|")
+    for name, q, goal in (("search p50 ms", 0.5, None), ("search p99 ms", 0.99, 20.0)):
+        measured, baseline = p(full, q), p(base, q)
+        met = "-" if goal is None else ("yes" if measured <= goal else "no")
+        shown = "-" if goal is None else f"<= {goal:g}"
+        print(
+            f"  | {name} | {shown} | {measured:.1f} | {baseline:.1f} | "
+            f"{measured / baseline:.2f} | {met} |"
+        )
 
 
 def main() -> None:

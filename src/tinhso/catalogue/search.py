@@ -216,6 +216,12 @@ def search(
     include_inactive: bool = False,
 ) -> SearchPage:
     """Published procedures matching `q` and the filters, best match first."""
+    filters = _Filters(field, agency, level, online_type, include_inactive)
+    words = plain_words(q)
+    code = q.strip()
+    if words and not _CODE.match(code):
+        corrected_words, prefix = correct(words)
+        return _ranked(corrected_words, prefix, filters, limit=limit, offset=offset)
     base: QuerySet[Procedure] = Procedure.objects.filter(current_version__isnull=False)
     if not include_inactive:
         base = base.filter(is_active=True)
@@ -225,49 +231,185 @@ def search(
         base = base.filter(agency__code=agency)
     if online_type:
         base = base.filter(current_version__online_type=online_type)
-    words = plain_words(q)
-    exact = True
-    corrected_words: list[str] = []
-    code = q.strip()
     scored: list[tuple[float, int]]
     if _CODE.match(code):
         rows = base.filter(code=code).values("id", "levels")
         scored = [(100.0, row["id"]) for row in rows if _level_ok(row["levels"], level)]
         corrected_words = [code]
-    elif words:
-        corrected_words, prefix = correct(words)
-        hits, exact = full_text_matches(corrected_words, prefix)
-        rank_of = {pk: rank for pk, rank in hits}
-        rows = base.filter(id__in=list(rank_of)).values("id", "name_key", "levels", "popularity")
-        top = max((abs(r) for r in rank_of.values()), default=1.0) or 1.0
-        scored = []
-        for row in rows:
-            if not _level_ok(row["levels"], level):
-                continue
-            if not exact and 2 * words_in_name(row["name_key"], corrected_words, prefix) < len(
-                corrected_words
-            ):
-                continue  # a near match must name at least half of what was asked
-            score = name_score(row["name_key"], corrected_words, prefix)
-            score += min(row["popularity"], 10_000) / 10_000
-            score += 0.5 * rank_of[row["id"]] / top
-            scored.append((score, row["id"]))
     else:
         rows = base.values("id", "levels", "popularity")
         scored = [
             (float(row["popularity"]), row["id"]) for row in rows if _level_ok(row["levels"], level)
         ]
+        corrected_words = []
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     page_ids = [pk for _, pk in scored[offset : offset + limit]]
-    by_id: dict[int, Any] = Procedure.objects.select_related(
-        "field", "agency", "current_version"
-    ).in_bulk(page_ids)
-    return SearchPage(
-        items=[by_id[pk] for pk in page_ids],
-        count=len(scored),
-        corrected=" ".join(corrected_words),
-        exact=exact,
+    return SearchPage(items=_page(page_ids), count=len(scored), corrected=" ".join(corrected_words))
+
+
+# The columns of a procedure's current version a result list shows (its type, channels,
+# processing time and fee); the e-form, its layout and the long texts stay in the database.
+_LIST_DEFERS = (
+    "current_version__eform_schema",
+    "current_version__eform_layout",
+    "current_version__legal_basis",
+    "current_version__conditions",
+    "current_version__steps",
+)
+
+
+def _page(page_ids: list[int]) -> list[Procedure]:
+    """The page's procedures in `page_ids` order, with what a list shows, in one query."""
+    if not page_ids:
+        return []
+    by_id: dict[int, Any] = (
+        Procedure.objects.select_related("field", "agency", "current_version")
+        .defer(*_LIST_DEFERS)
+        .in_bulk(page_ids)
     )
+    return [by_id[pk] for pk in page_ids]
+
+
+@dataclass(frozen=True)
+class _Filters:
+    field: str | None
+    agency: str | None
+    level: str | None
+    online_type: str | None
+    include_inactive: bool
+
+
+def _ranked(
+    words: list[str], prefix: list[bool], filters: _Filters, *, limit: int, offset: int
+) -> SearchPage:
+    """The full-text hits ranked in the database (`_RANK_SQL`): only the page's ids and the
+    total come back, then the page's rows. All words first; when no procedure holds them all,
+    any word, keeping names that hold at least half of them (``exact=False``)."""
+    cleaned = [re.sub(r"[^a-z0-9]", "", w) for w in words]
+    pairs = [(w, p) for w, p in zip(cleaned, prefix, strict=True) if w]
+    corrected = " ".join(words)
+    if not pairs:
+        return SearchPage(items=[], count=0, corrected=corrected)
+    terms, prefix = [w for w, _ in pairs], [p for _, p in pairs]
+    ids, count = _rank(terms, prefix, filters, every=True, limit=limit, offset=offset)
+    exact = True
+    if not ids and len(terms) > 1 and not _any_hit(terms, prefix):
+        exact = False
+        ids, count = _rank(terms, prefix, filters, every=False, limit=limit, offset=offset)
+    return SearchPage(items=_page(ids), count=count, corrected=corrected, exact=exact)
+
+
+def _any_hit(words: list[str], prefix: list[bool]) -> bool:
+    """Whether some procedure, of any state, holds every word (the index alone)."""
+    run = _fts_postgres if connection.vendor == "postgresql" else _fts_sqlite
+    return bool(run(words, prefix, every=True))
+
+
+def _rank(
+    words: list[str],
+    prefix: list[bool],
+    filters: _Filters,
+    *,
+    every: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int]:
+    """(the page's procedure ids, how many match) from one query; the order is `name_score`,
+    then popularity and the index's rank, written in SQL (see the module docstring, 4)."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        match = (" & " if every else " | ").join(
+            w + (":*" if p else "") for w, p in zip(words, prefix, strict=True)
+        )
+        hits = (
+            "SELECT id, ts_rank_cd(search_vector, q) AS rank "
+            "FROM catalogue_procedure, to_tsquery('simple', %s) q WHERE search_vector @@ q"
+        )
+    else:
+        match = (" AND " if every else " OR ").join(
+            f'"{w}"' + ("*" if p else "") for w, p in zip(words, prefix, strict=True)
+        )
+        hits = (
+            "SELECT rowid AS id, -bm25(catalogue_procedure_fts, 10.0, 1.0) AS rank "
+            "FROM catalogue_procedure_fts WHERE catalogue_procedure_fts MATCH %s"
+        )
+    params: list[Any] = [match]
+    where = ["p.current_version_id IS NOT NULL"]
+    joins = []
+    if not filters.include_inactive:
+        where.append("p.is_active = %s")
+        params.append(True)
+    if filters.field:
+        joins.append("JOIN catalogue_field f ON f.id = p.field_id")
+        where.append("f.code = %s")
+        params.append(filters.field)
+    if filters.agency:
+        joins.append("JOIN places_agency a ON a.id = p.agency_id")
+        where.append("a.code = %s")
+        params.append(filters.agency)
+    if filters.online_type:
+        joins.append("JOIN catalogue_procedureversion v ON v.id = p.current_version_id")
+        where.append("v.online_type = %s")
+        params.append(filters.online_type)
+    if filters.level:
+        if postgres:
+            where.append("p.levels @> jsonb_build_array(%s::text)")
+        else:
+            where.append("EXISTS (SELECT 1 FROM json_each(p.levels) l WHERE l.value = %s)")
+        params.append(filters.level)
+    # name_score: each word present (the last may be a prefix), the phrase, the name starting
+    # or ending with it, the name being it, fewer extra words. Words are [a-z0-9] only, so
+    # they go into LIKE patterns as they are.
+    n = len(words)
+    phrase = " ".join(words)
+    last_prefix = prefix[-1]
+    present = " + ".join("CASE WHEN padded LIKE %s THEN 1 ELSE 0 END" for _ in words)
+    present_params = [f"% {w}%" if p else f"% {w} %" for w, p in zip(words, prefix, strict=True)]
+    score = (
+        f"10.0 * ({present}) / {n}"
+        " + CASE WHEN padded LIKE %s THEN"
+        " 5.0 + CASE WHEN padded LIKE %s OR padded LIKE %s THEN 1.0 ELSE 0.0 END ELSE 0.0 END"
+        " + CASE WHEN padded = %s THEN 5.0 ELSE 0.0 END"
+        f" - 0.15 * CASE WHEN tokens > {n} THEN tokens - {n} ELSE 0 END"
+        " + CASE WHEN popularity > 10000 THEN 10000 ELSE popularity END / 10000.0"
+        " + 0.5 * rank / CASE WHEN top = 0 THEN 1.0 ELSE top END"
+    )
+    score_params = [
+        *present_params,
+        f"% {phrase}%" if last_prefix else f"% {phrase} %",
+        f" {phrase}%",
+        f"%{phrase} ",
+        f" {phrase} ",
+    ]
+    near = "" if every else f"WHERE 2 * ({present}) >= {n}"
+    near_params = [] if every else present_params
+    sql = f"""
+        WITH hits AS (
+            SELECT id, rank, MAX(ABS(rank)) OVER () AS top FROM ({hits}) found
+        ), named AS (
+            SELECT p.id, p.popularity, hits.rank, hits.top,
+                ' ' || CASE WHEN p.name_key LIKE 'thu tuc %%' THEN SUBSTR(p.name_key, 9)
+                    ELSE p.name_key END || ' ' AS padded
+            FROM hits JOIN catalogue_procedure p ON p.id = hits.id {" ".join(joins)}
+            WHERE {" AND ".join(where)}
+        ), counted AS (
+            SELECT id, padded, popularity, rank, top,
+                LENGTH(padded) - LENGTH(REPLACE(padded, ' ', '')) - 1 AS tokens
+            FROM named
+        )
+        SELECT id, COUNT(*) OVER () AS total, {score} AS score
+        FROM counted {near}
+        ORDER BY score DESC, id LIMIT %s OFFSET %s
+    """  # noqa: S608 (every value is a parameter; the fragments are fixed text)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *score_params, *near_params, limit, offset])
+        rows = cursor.fetchall()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    if offset:  # past the last page: the count still says how many there are
+        _ids, count = _rank(words, prefix, filters, every=every, limit=1, offset=0)
+        return [], count
+    return [], 0
 
 
 def _level_ok(levels: list[str], level: str | None) -> bool:

@@ -1,0 +1,77 @@
+"""Catalogue search's round trips (issue 12): the hits are ranked in the database and only the
+page's procedures are loaded, without their versions' e-forms and long texts. Three queries
+whatever the number of matches: the vocabulary, the ranking, the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tinhso.catalogue.queries import search
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("q", ["dang ky khai sinh", "DANG KY KHAI SINH", "dang ki khai sihn"])
+def test_birth_registration_first_however_it_is_typed(civil_status, q):
+    assert search(q).items[0].name == "Thủ tục đăng ký khai sinh"
+
+
+def test_a_known_query_is_three_queries(civil_status, django_assert_num_queries):
+    with django_assert_num_queries(3):  # vocabulary, ranking (with the total), the page
+        page = search("dang ky khai sinh")
+        names = [p.name for p in page.items]
+
+    assert names[0] == "Thủ tục đăng ký khai sinh"
+    assert page.count == len(names) and page.exact
+
+
+def test_many_matches_cost_no_more_queries_than_one(
+    publish, civil_status, django_assert_num_queries
+):
+    for n in range(30):
+        publish(f"9.{n:06d}", f"Cấp giấy phép thử nghiệm số {n}")
+
+    with django_assert_num_queries(3):
+        page = search("cap giay phep", limit=5)
+
+    assert page.count == 30 and len(page.items) == 5
+    second = search("cap giay phep", limit=5, offset=5)
+    assert not {p.pk for p in page.items} & {p.pk for p in second.items}
+    beyond = search("cap giay phep", limit=5, offset=100)
+    assert beyond.items == [] and beyond.count == 30
+
+
+def test_the_page_leaves_the_e_form_and_long_texts_in_the_database(
+    civil_status, django_assert_num_queries
+):
+    page = search("khai sinh")
+
+    with django_assert_num_queries(0):  # what a result list shows is loaded
+        shown = [
+            (
+                p.name,
+                p.field.name,
+                p.current_version.online_type,
+                p.current_version.processing_label,
+                p.current_version.channels,
+                p.current_version.total_fee,
+            )
+            for p in page.items
+        ]
+    assert len(shown) == 4
+    deferred = page.items[0].current_version.get_deferred_fields()
+    assert {"eform_schema", "eform_layout", "legal_basis", "conditions", "steps"} <= deferred
+
+
+def test_the_level_filter_is_applied_in_the_ranking(civil_status, django_assert_num_queries):
+    everywhere = search("khai sinh")
+    levels = {p.code: p.levels for p in everywhere.items}
+    level = next(iter(levels.values()))[0]
+
+    with django_assert_num_queries(3):
+        page = search("khai sinh", level=level)
+
+    assert [p.code for p in page.items] == [
+        code for code, these in levels.items() if level in these
+    ]
+    assert page.count == len(page.items)
