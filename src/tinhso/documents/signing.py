@@ -220,7 +220,7 @@ class _PreparedFont:
 def _prepared_font(path: str) -> _PreparedFont:
     """The font cut once per process to the Vietnamese repertoire. pyHanko cuts the whole
     font (hundreds of kilobytes, its layout tables decoded in Python) down to the glyphs of
-    each stamp, at every signature; this cut is embedded as it is (about 30 KB compressed)."""
+    each stamp, at every signature; this cut is embedded as it is (about 20 KB compressed)."""
     from fontTools import subset, ttLib
 
     font = ttLib.TTFont(path)
