@@ -62,12 +62,8 @@ def test_citizen_submits_birth_registration_and_looks_it_up_from_the_receipt(jou
     page.wait_for_load_state()
     citizen.check("to-khai")
 
-    # the e-form
+    # the e-form: the applicant's name, number, phone and e-mail come from the account
     answers = {
-        "Họ, chữ đệm, tên người yêu cầu": "Nguyễn Thị Hoa",
-        "Số định danh cá nhân": "066190001234",
-        "Số điện thoại": "0912345678",
-        "Thư điện tử": f"hoa.{journey.unique}@example.vn",
         "Nơi cư trú": "Thôn 3, xã Ea Kao, tỉnh Đắk Lắk",
         "Họ, chữ đệm, tên của trẻ": "Trần Minh An",
         "Nơi sinh": "Bệnh viện Đa khoa vùng Tây Nguyên",
