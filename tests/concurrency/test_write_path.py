@@ -272,7 +272,12 @@ def test_submissions_receptions_and_issuances_at_once():
     def submit(i: int) -> Callable[[Client], None]:
         data = {
             "procedure": "2.000488",
-            "form": {"ho_ten": "Nguyễn Văn Thử", "ngay_sinh": "1990-05-12", "so_ban_sao": i % 5},
+            # a citizen files as themselves: the e-form's name is the account's own
+            "form": {
+                "ho_ten": f"Nguyễn Văn Thử {i % len(sessions)}",
+                "ngay_sinh": "1990-05-12",
+                "so_ban_sao": i % 5,
+            },
             "delivery": "online",
             "attachments": [
                 {"component": "TK", "filename": f"to-khai-{i}.pdf", "content_base64": PDF}
