@@ -62,7 +62,15 @@ def test_the_core_imports_no_app():
 
 def test_each_app_offers_its_demo_and_they_load_after_what_they_build_on():
     order = [loader.label for loader in demo.loaders()]
-    assert order == ["places", "people", "catalogue", "dossiers", "documents", "feedback"]
+    assert order == [
+        "places",
+        "people",
+        "catalogue",
+        "dossiers",
+        "documents",
+        "feedback",
+        "payments",
+    ]
     for loader in demo.loaders():
         assert all(order.index(first) < order.index(loader.label) for first in loader.after)
     # the core's own demo module (the discovery) is not a loader
