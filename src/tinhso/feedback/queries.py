@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -346,10 +346,17 @@ def open311_requests(
     start: datetime | None = None,
     end: datetime | None = None,
     states: frozenset[str] | None = None,
+    after: int | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Published reports as rows of OPEN311_COLUMNS plus `photo` (the first citizen photo's
-    id, or None), newest first. Two queries whatever the number of rows."""
+    id, or None), newest first. Two queries whatever the number of rows (none for photos
+    when the page is empty).
+
+    `after`: a service request id; the rows that come after it in this order (keyset
+    pagination: a deep page costs what the first does, no OFFSET to walk). The range reads
+    the (received_at, id) index (migration 0007) in order and stops at `limit`.
+    """
     reports = published()
     if ids is not None:
         reports = reports.filter(pk__in=ids)
@@ -360,6 +367,10 @@ def open311_requests(
             reports = reports.filter(received_at__gte=start)
         if end:
             reports = reports.filter(received_at__lte=end)
+        if after is not None:
+            # Compared in SQL against the cursor's own row: still one round trip.
+            at = Subquery(Report.objects.filter(pk=after).values("received_at")[:1])
+            reports = reports.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=after))
     if states is not None:
         reports = reports.filter(state__in=states)
     rows = list(reports.order_by("-received_at", "-pk").values(*OPEN311_COLUMNS)[:limit])
