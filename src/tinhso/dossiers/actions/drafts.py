@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ComponentRequirement, ProcedureVersion
@@ -91,9 +92,18 @@ AUTHORISATION_SLOT = "authorisation"  # the API's `attachments[].component` for 
 # Relations of a legal representative of a minor (Civil Code 2015 Art. 136-137: parents;
 # Art. 46-59: guardians) who need no authorisation document. UNCONFIRMED against Decree
 # 118/2025 and each procedure's text: settings.DOSSIER_REPRESENTATIVE_RELATIONS replaces it.
-DEFAULT_REPRESENTATIVE_RELATIONS = ("cha/mẹ", "người giám hộ")
+# The relations are stored and compared in Vietnamese (data, hence gettext_noop); the page
+# shows each with its translated label.
+PARENT = gettext_noop("cha/mẹ")
+GUARDIAN = gettext_noop("người giám hộ")
+AUTHORISED = gettext_noop("người được ủy quyền")
+DEFAULT_REPRESENTATIVE_RELATIONS = (PARENT, GUARDIAN)
 # What the page offers; the API takes any relation in words.
-RELATION_CHOICES = ("cha/mẹ", "người giám hộ", "người được ủy quyền")
+RELATION_CHOICES = (
+    (PARENT, gettext_lazy("cha/mẹ")),
+    (GUARDIAN, gettext_lazy("người giám hộ")),
+    (AUTHORISED, gettext_lazy("người được ủy quyền")),
+)
 ADULT_AGE = 18  # Civil Code 2015 Art. 20
 # The e-form fields that carry the applicant's identity, found by what the layout prefills
 # them from; the value is the `Identity` attribute.

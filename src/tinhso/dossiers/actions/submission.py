@@ -110,7 +110,15 @@ def _finish_submission(
     dossier.submitted_at = now
     dossier.appointment_at = _appointment(dossier, now)
     dossier.state = Dossier.State.SUBMITTED
-    _event(dossier, _filing_note(dossier), at=now)
+    # the history says who filed for whom (a record, in Vietnamese)
+    _event(
+        dossier,
+        f"Hồ sơ đã được nộp trực tuyến: {dossier.filer_name} nộp thay cho "
+        f"{dossier.applicant_name} ({dossier.on_behalf_relation})."
+        if dossier.is_on_behalf
+        else "Hồ sơ đã được nộp trực tuyến.",
+        at=now,
+    )
     # The day's counter last (Lock order, docs/architecture.md): its row is held until
     # commit, so only the writes that need the code come after it.
     dossier.code = next_code(dossier.agency, now)
@@ -132,15 +140,6 @@ def _finish_submission(
             *_submitted_message(dossier),
             account=dossier.owner,
         )
-
-
-def _filing_note(dossier: Dossier) -> str:
-    if dossier.is_on_behalf:
-        return (
-            f"Hồ sơ đã được nộp trực tuyến: {dossier.filer_name} nộp thay cho "
-            f"{dossier.applicant_name} ({dossier.on_behalf_relation})."
-        )
-    return "Hồ sơ đã được nộp trực tuyến."
 
 
 def _filing_changes(dossier: Dossier) -> dict[str, list[Any]]:
