@@ -75,3 +75,33 @@ def test_the_level_filter_is_applied_in_the_ranking(civil_status, django_assert_
         code for code, these in levels.items() if level in these
     ]
     assert page.count == len(page.items)
+
+
+@pytest.mark.parametrize(
+    "q", ["khai sinh", "dang ky", "dang ky khai", "giay xac nhan", "ket ho", "thu tuc dang ky"]
+)
+def test_the_database_ranks_as_name_score_does(publish, civil_status, q):
+    """The SQL score against the Python reference (`name_score`, popularity, index rank),
+    on names that share words."""
+    from tinhso.catalogue.models import Procedure
+    from tinhso.catalogue.search import correct, full_text_matches, name_score, plain_words
+
+    publish("9.000001", "Đăng ký khai sinh lưu động", popularity=9000)
+    words, prefix = correct(plain_words(q))
+    hits, _exact = full_text_matches(words, prefix)
+    rank_of = dict(hits)
+    top = max((abs(r) for r in rank_of.values()), default=1.0) or 1.0
+    rows = Procedure.objects.filter(pk__in=rank_of).values("pk", "name_key", "popularity")
+    expected = sorted(
+        rows,
+        key=lambda r: (
+            -(
+                name_score(r["name_key"], words, prefix)
+                + min(r["popularity"], 10_000) / 10_000
+                + 0.5 * rank_of[r["pk"]] / top
+            ),
+            r["pk"],
+        ),
+    )
+
+    assert [p.pk for p in search(q).items] == [r["pk"] for r in expected]

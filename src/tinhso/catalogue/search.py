@@ -13,9 +13,13 @@ How it works:
    words must match. When nothing does, any word may, but only procedures whose *name* holds
    at least half of the words are kept, and the page is marked not exact (``exact=False``),
    so "hộ chiếu đi Mỹ" answers "nothing matched" instead of every name containing "hộ".
-4. Candidates are re-ranked by how well the *name* matches: every word present, the words as
+4. Candidates are ranked by how well the *name* matches: every word present, the words as
    one phrase, the name beginning with the phrase, fewer extra words, then popularity and the
    database's own rank. So "khai sinh" puts "Đăng ký khai sinh" before "Đăng ký lại khai sinh".
+   The ranking is one SQL query over the index's hits (`_rank`, the same score as
+   `name_score`), returning the page's ids and the total; only the page's procedures are then
+   loaded, without their versions' e-forms and long texts. Three queries in all (vocabulary,
+   ranking, page) however many procedures match.
 """
 
 from __future__ import annotations
@@ -392,7 +396,7 @@ def _rank(
                     ELSE p.name_key END || ' ' AS padded
             FROM hits JOIN catalogue_procedure p ON p.id = hits.id {" ".join(joins)}
             WHERE {" AND ".join(where)}
-        ), counted AS (
+        ), counted AS MATERIALIZED (
             SELECT id, padded, popularity, rank, top,
                 LENGTH(padded) - LENGTH(REPLACE(padded, ' ', '')) - 1 AS tokens
             FROM named
