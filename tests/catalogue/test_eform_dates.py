@@ -77,3 +77,21 @@ def test_the_demo_forms_bound_every_date_of_birth_and_stay_valid():
     schema, _layout = demo.EFORMS["birth"]
     _cleaned, errors = eforms.validate(schema, {"child_birth_date": "2030-01-01"}, today=TODAY)
     assert errors["child_birth_date"] == "“Ngày, tháng, năm sinh” không được sau ngày hôm nay."
+
+
+def test_the_date_picker_offers_no_day_after_the_bound():
+    """The browser's picker gets the server's bound as `max`, so a citizen cannot pick the
+    date the server would refuse (usability walk: a birth date in 2030 could be chosen)."""
+    from django.template.loader import render_to_string
+
+    schema = {
+        "type": "object",
+        "properties": {
+            **BIRTH["properties"],
+            "fixed": {"type": "string", "format": "date", "x-not-after": "2026-06-30"},
+        },
+    }
+    html = render_to_string("catalogue/eform_fields.html", {"fields": eforms.fields(schema, {})})
+    assert f'id="ef-dob" name="dob" value="" max="{timezone.localdate().isoformat()}"' in html
+    assert 'id="ef-fixed" name="fixed" value="" max="2026-06-30"' in html
+    assert 'id="ef-seen" name="seen" value="" max=' not in html

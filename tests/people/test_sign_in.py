@@ -257,6 +257,8 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(client, ma
     html = sixth.content.decode()
     assert sixth.status_code == 429
     assert "Đăng nhập sai 5 lần liên tiếp nên tài khoản bị tạm khóa trong 15 phút." in html
+    # the way out for someone who forgot the password, not only "wait 15 minutes"
+    assert 'href="/quen-mat-khau/"' in html
     assert sixth["Retry-After"] == "900"
     assert signed_in_user_id(client) is None
 

@@ -71,6 +71,7 @@ class FieldView:
     pattern: str = ""
     step: str = ""
     group: str = ""
+    max_date: str = ""  # a date field's latest allowed day (ISO), for the browser's picker
 
     @property
     def id(self) -> str:
@@ -469,6 +470,16 @@ def fields(
                 pattern=spec.get("pattern", ""),
                 step="1" if kind == "integer" else ("any" if kind == "number" else ""),
                 group=group_of.get(name, ""),
+                max_date=_max_date(spec) if input_type == "date" else "",
             )
         )
     return views
+
+
+def _max_date(spec: dict[str, Any]) -> str:
+    """The `max` the browser's date picker gets from ``x-not-after``: the same bound the
+    server checks, so a day after it cannot be picked in the first place."""
+    bound = spec.get("x-not-after")
+    if not isinstance(bound, str) or not _is_date_bound(bound):
+        return ""
+    return timezone.localdate().isoformat() if bound == NOT_AFTER_TODAY else bound
