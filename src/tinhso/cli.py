@@ -17,6 +17,7 @@ NEEDS_DATABASE = {
     "places",
     "createsuperuser",
     "clients",
+    "payments",
 }
 
 
