@@ -417,3 +417,20 @@ def test_existing_dossiers_are_self_filed_by_their_owner_after_the_migration(
     )
     assert (desk.filing, desk.filed_by_id, desk.filer_name) == ("self", None, "")
     assert online.applicant_personal_id == desk.applicant_personal_id == OWN_ID
+
+
+def test_a_form_post_without_the_choice_keeps_the_declaration(client, version, citizen):
+    draft = _draft(client, version, citizen)
+    drafts.declare_filing(
+        draft, drafts.OnBehalf("Nguyễn Thị Mai", CHILD_ID, "cha/mẹ"), user=citizen
+    )
+    form_url = reverse("dossiers:draft-form", args=[draft.pk])
+    assert client.post(form_url, {"ngay_sinh": "2015-03-08"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.filing == Dossier.Filing.ON_BEHALF
+    assert (draft.form_data["ho_ten"], draft.form_data["so_dinh_danh"]) == (
+        "Nguyễn Thị Mai",
+        CHILD_ID,
+    )
+    page = client.get(form_url).content.decode()
+    assert 'id="nop-thay" checked' in page and "Người yêu cầu (người được nộp thay)" in page

@@ -150,7 +150,8 @@ def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         posted = _posted_on_behalf(request)
         try:
-            filing.declare_filing(dossier, posted, user=request.user)
+            if "nop-thay" in request.POST:  # a post without the choice keeps the declaration
+                filing.declare_filing(dossier, posted, user=request.user)
         except actions.DossierError as exc:
             errors.update({k.replace(".", "_"): v for k, v in exc.errors.items()})
         locked = filing.locked_identity(version, request.user, filing.declaration(dossier))
@@ -173,7 +174,7 @@ def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "holder": filing.account_identity(request.user),
         "on_behalf": request.POST.get("nop-thay") == "1"
-        if request.method == "POST"
+        if "nop-thay" in request.POST
         else declared is not None,
         "behalf": shown,
         "relations": filing.RELATION_CHOICES,
