@@ -10,10 +10,11 @@ from __future__ import annotations
 import hmac
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Func, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
@@ -297,17 +298,10 @@ def _failures(since: datetime, **where: str) -> Subquery:
     return Subquery(counted.annotate(n=Func("pk", function="COUNT")).values("n"))
 
 
-def _read_public(code: str, client: str, key: str, *, guessable: bool) -> _PublicRead | None:
-    """The submitted dossier `code` with its events, in one query, or None.
-
-    The same query counts the failures of the last minute from `client` and on `key`
-    (both indexed): below every limit, which is nearly always, nothing more is read and a
-    right secret answers at once. At or over one, `_check_throttle` reads the window in full
-    before any answer, so a held address or code gets 429 even for the right secret: the
-    status is never an oracle while guessing is held (TooManyLookups raised from here).
-    """
-    since = timezone.now() - LOOKUP_WINDOW
-    rows = list(
+def _public_read_query(
+    code: str, since: datetime, client: str, key: str, guessable: bool
+) -> QuerySet[Any]:
+    return (
         Dossier.objects.filter(code=code)
         .exclude(state=Dossier.State.DRAFT)
         .annotate(
@@ -319,6 +313,77 @@ def _read_public(code: str, client: str, key: str, *, guessable: bool) -> _Publi
             *_PUBLIC_COLUMNS, "failed_here", "failed_on_code", "events__at", "events__state"
         )
     )
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]  # constants, and the names of the slots filled per call
+    compiler: Any  # turns the raw rows into Python values as the ORM would
+
+
+_SLOTS = {"code": "\x00code", "client": "\x00client", "key": "\x00key"}
+_SINCE_SLOT = datetime(1970, 1, 2, tzinfo=UTC)
+_COMPILED: dict[tuple[str, str, bool], _Compiled] = {}
+
+
+def _compiled_public_read(guessable: bool) -> _Compiled:
+    """The look-up's SQL, compiled by the ORM once per process and database.
+
+    Building and compiling the queryset cost more than running it (about 1.5 ms of a 2.7 ms
+    request, profiled): the query's shape never changes, only its five values. The ORM
+    compiles it once with marker values, each marker's place among the parameters is noted,
+    and every look-up runs that SQL with its own values."""
+    db = Dossier.objects.db
+    cache_key = (db, connections[db].vendor, guessable)
+    if cache_key not in _COMPILED:
+        queryset = _public_read_query(
+            _SLOTS["code"], _SINCE_SLOT, _SLOTS["client"], _SLOTS["key"], guessable
+        )
+        compiler = queryset.query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        since = _since_param(_SINCE_SLOT, db)
+        names = {value: name for name, value in _SLOTS.items()}
+        marked = tuple(
+            _Slot("since") if value == since else _Slot(names[value]) if value in names else value
+            for value in params
+        )
+        _COMPILED[cache_key] = _Compiled(sql=sql, params=marked, compiler=compiler)
+    return _COMPILED[cache_key]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+
+
+def _since_param(moment: datetime, db: str) -> Any:
+    return LookupAttempt._meta.get_field("at").get_db_prep_value(moment, connections[db])
+
+
+def _run_public_read(
+    code: str, since: datetime, client: str, key: str, guessable: bool
+) -> list[tuple[Any, ...]]:
+    compiled = _compiled_public_read(guessable)
+    db = Dossier.objects.db
+    values = {"code": code, "client": client, "key": key, "since": _since_param(since, db)}
+    params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
+    with connections[db].cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        raw = cursor.fetchall()
+    return list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
+
+
+def _read_public(code: str, client: str, key: str, *, guessable: bool) -> _PublicRead | None:
+    """The submitted dossier `code` with its events, in one query, or None.
+
+    The same query counts the failures of the last minute from `client` and on `key`
+    (both indexed): below every limit, which is nearly always, nothing more is read and a
+    right secret answers at once. At or over one, `_check_throttle` reads the window in full
+    before any answer, so a held address or code gets 429 even for the right secret: the
+    status is never an oracle while guessing is held (TooManyLookups raised from here).
+    """
+    rows = _run_public_read(code, timezone.now() - LOOKUP_WINDOW, client, key, guessable)
     if not rows:
         return None
     width = len(_PUBLIC_COLUMNS)
