@@ -393,7 +393,9 @@ def main() -> None:
                     check=True,
                 )
                 return
-            _bench_lookup(port, data["lookups"])
+            _bench_lookup(port, data["lookups"], env)
+            if "--lookup-only" in sys.argv:  # issue 12's look-up row alone
+                return
             seal_file = Path(tmp) / "sealer.json"
             sealing = subprocess.Popen(
                 [sys.executable, __file__, "--sealer", str(seal_file)], env=env, cwd=str(BENCH)
@@ -427,10 +429,76 @@ def _wait_for(port: int) -> None:
     raise SystemExit("the server did not start")
 
 
-def _bench_lookup(port: int, lookups: list[list[str]]) -> None:
+def hello(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+    """The floor of issue 12's look-up goal: a bare WSGI app under the same gunicorn."""
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "11")])
+    return [b'{"ok":true}']
+
+
+def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=str(BENCH),
+    )
+
+
+def _paced(work: Callable[[int, int], int], rate: float, seconds: float) -> list[float]:
+    """LOOKUP_CLIENTS clients sending `rate` requests a second in all, evenly: the latency at
+    a given load, not at saturation."""
+    interval = LOOKUP_CLIENTS / rate
+    latencies: list[float] = []
+    lock = threading.Lock()
+    end = time.perf_counter() + seconds
+
+    def loop(client: int) -> None:
+        mine = []
+        due = time.perf_counter() + interval * client / LOOKUP_CLIENTS
+        while due < end:
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            t0 = time.perf_counter()
+            work(client, 0)
+            mine.append(time.perf_counter() - t0)
+            due += interval
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in range(LOOKUP_CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def _bench_lookup(port: int, lookups: list[list[str]], env: dict[str, str] | None = None) -> None:
     conns = [Conn(port) for _ in range(LOOKUP_CLIENTS)]
     bodies = [json.dumps({"code": c, "secret": s}).encode() for c, s in lookups]
     rng = random.Random(7)
+    hello_port = free_port()
+    hello_server = _gunicorn("dossiers:hello", hello_port, env or dict(os.environ))
+    _wait_for_hello(hello_port)
+    hello_conns = [Conn(hello_port) for _ in range(LOOKUP_CLIENTS)]
+
+    def bare_wsgi(client: int, i: int) -> int:
+        return hello_conns[client].post("/", bodies[rng.randrange(len(bodies))])
 
     def bare(client: int, i: int) -> int:
         return conns[client].post("/bench/bare/", bodies[rng.randrange(len(bodies))])
@@ -440,17 +508,64 @@ def _bench_lookup(port: int, lookups: list[list[str]]) -> None:
 
     print(f"public look-up, {LOOKUP_CLIENTS} clients, {LOOKUP_SECONDS} s each:")
     results = {}
-    for name, work in (("bare Django JSON view", bare), ("dossier look-up", lookup)):
-        run_load(LOOKUP_CLIENTS, work, seconds=1)  # warm-up
-        latencies, elapsed, statuses = run_load(LOOKUP_CLIENTS, work, seconds=LOOKUP_SECONDS)
-        rate, p50, p99 = figures(latencies, elapsed)
-        results[name] = rate
-        print(
-            f"  {name:24s} {rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-            f"statuses {statuses}"
-        )
-    ratio = results["dossier look-up"] / results["bare Django JSON view"]
-    print(f"  ratio look-up / bare: {ratio:.2f}")
+    try:
+        for name, work in (
+            ("bare WSGI hello", bare_wsgi),
+            ("bare Django JSON view", bare),
+            ("dossier look-up", lookup),
+        ):
+            run_load(LOOKUP_CLIENTS, work, seconds=1)  # warm-up
+            latencies, elapsed, statuses = run_load(LOOKUP_CLIENTS, work, seconds=LOOKUP_SECONDS)
+            rate, p50, p99 = figures(latencies, elapsed)
+            results[name] = (rate, p50, p99)
+            print(
+                f"  {name:24s} {rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                f"statuses {statuses}"
+            )
+    finally:
+        hello_server.terminate()
+        hello_server.wait(timeout=30)
+    half = results["dossier look-up"][0] / 2
+    paced = sorted(_paced(lookup, half, LOOKUP_SECONDS))
+    p99_half = paced[min(len(paced) - 1, int(len(paced) * 0.99))] * 1000
+    print(f"  look-up at half load ({half:.0f} req/s): p99 {p99_half:.1f} ms")
+    hello_rate, bare_rate = results["bare WSGI hello"][0], results["bare Django JSON view"][0]
+    lookup_rate = results["dossier look-up"][0]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n  issue 12, load average {load}; gunicorn 2 workers x 4 threads")
+    print("  | metric | goal | measured | baseline | ratio | met |")
+    print("  |---|---|---|---|---|---|")
+    print(
+        f"  | look-up req/s vs bare WSGI hello | >= 0.45x | {lookup_rate:.0f} | "
+        f"{hello_rate:.0f} | {lookup_rate / hello_rate:.2f} | "
+        f"{'yes' if lookup_rate >= 0.45 * hello_rate else 'no'} |"
+    )
+    print(
+        f"  | look-up req/s vs bare Django view | - | {lookup_rate:.0f} | {bare_rate:.0f} | "
+        f"{lookup_rate / bare_rate:.2f} | - |"
+    )
+    print(
+        f"  | bare Django view vs bare WSGI hello (the floor) | - | {bare_rate:.0f} | "
+        f"{hello_rate:.0f} | {bare_rate / hello_rate:.2f} | - |"
+    )
+    print(
+        f"  | look-up p99 ms at half load | <= 20 | {p99_half:.1f} | "
+        f"{results['bare Django JSON view'][2]:.1f} (bare view p99, full load) | - | "
+        f"{'yes' if p99_half <= 20 else 'no'} |"
+    )
+
+
+def _wait_for_hello(port: int) -> None:
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the hello server did not start")
 
 
 def _bench_submissions(

@@ -237,13 +237,56 @@ def child(url: str) -> None:
             assert response.status_code == 200
         return samples
 
+    def keyset(page_size: int) -> list[float]:
+        """A page deep inside a 7-day range: `after` a report in its middle (issue 12)."""
+        samples = []
+        for _ in range(ROUNDS):
+            start = now - timedelta(days=rng.uniform(7, 720))
+            end = start + timedelta(days=7)
+            middle = start + timedelta(days=3.5)
+            after = (
+                published()
+                .filter(received_at__lte=middle)
+                .order_by("-received_at", "-pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            params = {
+                "start_date": start.isoformat(timespec="seconds"),
+                "end_date": end.isoformat(timespec="seconds"),
+                "page_size": str(page_size),
+            }
+            if after:
+                params["after"] = str(after)
+            t = time.perf_counter()
+            response = client.get("/open311/v2/requests.json", params)
+            samples.append(time.perf_counter() - t)
+            assert response.status_code == 200
+        return samples
+
     window(7)  # warm-up
     week = window(7)
     day = window(1)
+    deep = keyset(100)
     one = single()
     print(f"  GET requests.json, 7-day range               {ms(week)}")
     print(f"  GET requests.json, 1-day range               {ms(day)}")
+    print(f"  GET requests.json, 7-day, keyset page of 100 {ms(deep)}")
     print(f"  baseline: GET requests/{{id}}.json            {ms(one)}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    base = statistics.median(one) * 1e3
+    print(f"\n  issue 12, {connection.vendor}, {total:,} reports, load average {load}")
+    print("  | metric | goal | measured | baseline (by id, p50) | ratio | met |")
+    print("  |---|---|---|---|---|---|")
+    for name, samples, goal in (
+        ("requests.json 7-day range p50 ms", week, 20.0),
+        ("requests.json 7-day, keyset page of 100, p50 ms", deep, None),
+        ("requests.json 1-day range p50 ms", day, None),
+    ):
+        value = statistics.median(samples) * 1e3
+        met = "-" if goal is None else ("yes" if value <= goal else "no")
+        shown = "-" if goal is None else f"<= {goal:g}"
+        print(f"  | {name} | {shown} | {value:.1f} | {base:.1f} | {value / base:.2f} | {met} |")
 
 
 def main() -> None:

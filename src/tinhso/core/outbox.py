@@ -132,7 +132,7 @@ def claim(worker: str, *, limit: int = 20, lease: timedelta | None = None) -> li
     now = timezone.now()
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
     columns = ", ".join(
-        connection.ops.quote_name(f.column) for f in OutboxMessage._meta.concrete_fields
+        connection.ops.quote_name(str(f.column)) for f in OutboxMessage._meta.concrete_fields
     )
     skip_locked = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
