@@ -212,3 +212,12 @@ FILE_TOO_LARGE = _code("file_too_large", Kind.INVALID, _("Tệp dự thảo quá
 NOT_PDF_OR_DOCX = _code(
     "not_pdf_or_docx", Kind.INVALID, _("Tệp dự thảo phải là tệp PDF hoặc DOCX.")
 )
+# JavaScript, launch actions, embedded files... (`pdfcheck.py`; security issue item 5)
+ACTIVE_PDF = _code(
+    "active_pdf",
+    Kind.INVALID,
+    _(
+        "Tệp PDF chứa mã chạy tự động (JavaScript, tệp nhúng...) nên không thể đưa vào ký số. "
+        "Hãy xuất lại tệp PDF không có nội dung động."
+    ),
+)

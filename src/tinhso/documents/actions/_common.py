@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tinhso.core import audit
 from tinhso.core.text import search_key
-from tinhso.documents import edxml, errors, numbering, textextract
+from tinhso.documents import edxml, errors, numbering, pdfcheck, textextract
 from tinhso.documents.errors import DocumentError
 from tinhso.documents.models import Certificate, Document, DocumentFile, Urgency
 from tinhso.places.models import Agency
@@ -117,6 +117,16 @@ def _notation(doc_type: str, agency: Agency, unit: str) -> str:
         return numbering.notation(doc_type, agency.short_name, unit)
     except numbering.NotationError as exc:
         raise errors.invalid(errors.BAD_NOTATION, "unit", str(exc)) from None
+
+
+def _refuse_active_content(pdf: bytes, field: str = "file") -> None:
+    """Refuse a PDF holding content a viewer may run or open by itself (`pdfcheck`): where a
+    PDF enters the drafting workflow and again before anything is signed, so a file stored
+    before this check was in place is not signed either (security issue item 5)."""
+    found = pdfcheck.active_content(pdf)
+    if found:
+        log.warning("PDF refused, active content: %s", ", ".join(found))
+        raise errors.invalid(errors.ACTIVE_PDF, field)
 
 
 def _locked(document: Document) -> Document:

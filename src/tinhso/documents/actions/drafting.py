@@ -23,6 +23,7 @@ from tinhso.documents.actions._common import (
     _notation,
     _now,
     _refuse,
+    _refuse_active_content,
     _transition,
 )
 from tinhso.documents.models import (
@@ -83,6 +84,8 @@ def create_draft(
     recipients = recipients or []
     if docx is not None:
         pdf = _convert(docx)
+    if pdf is not None:
+        _refuse_active_content(pdf)
     with transaction.atomic():
         doc = Document.objects.create(
             agency=agency,
@@ -287,6 +290,7 @@ def revise_draft(
     if docx is not None:
         pdf = _convert(docx)
     assert pdf is not None
+    _refuse_active_content(pdf)
     with transaction.atomic():
         doc = _locked(document)
         permissions.require(permissions.revising, actor, doc)

@@ -27,6 +27,7 @@ from tinhso.documents.actions._common import (
     _locked,
     _notation,
     _now,
+    _refuse_active_content,
     _replace_main,
     _still,
     _transition,
@@ -97,6 +98,10 @@ def issue_document(document: Document, *, actor: Any) -> Document:
     permissions.require(permissions.issuing, actor, doc)
     cert = agency_certificate(doc.agency)  # before a number is taken
     notation = _notation(doc.doc_type, doc.agency, doc.unit)
+    for signed_here in doc.files.filter(
+        kind__in=[DocumentFile.Kind.MAIN, DocumentFile.Kind.ATTACHMENT], content_type=PDF
+    ):
+        _refuse_active_content(bytes(signed_here.data))
     issued = _claim_number(document, actor)
     today = _local(_now()).date()
     number = numbering.format_number(issued.number)
@@ -222,6 +227,7 @@ def update_document(document: Document, *, pdf: bytes, actor: Any) -> Document:
     permissions.require(permissions.updating, actor, doc)
     if not pdf.startswith(b"%PDF-"):
         raise errors.invalid(errors.NOT_A_PDF, "file", "Tệp cập nhật phải là tệp PDF.")
+    _refuse_active_content(pdf)
     cert = agency_certificate(doc.agency)
     files = _files_of(doc)
     updates = doc.files.filter(kind=DocumentFile.Kind.EDXML).count()  # the field's name

@@ -24,6 +24,7 @@ from tinhso.documents.actions._common import (
     _fresh,
     _locked,
     _now,
+    _refuse_active_content,
     _still,
     _transition,
     main_file,
@@ -274,11 +275,12 @@ def sign_document(
     Signing happens before the transaction (see above)."""
     doc = _fresh(document)
     permissions.require(permissions.signing, signer, doc)
-    cert = certificate or user_certificate(signer)
-    key = signing_key(cert, pin)
     files = _files_of(doc)
     current = main_file(doc)
     assert current is not None
+    _refuse_active_content(bytes(current.data))
+    cert = certificate or user_certificate(signer)
+    key = signing_key(cert, pin)
     signer_box, _agency_box = signing.signature_cell(
         bytes(current.data), signer.full_name or doc.signer_name
     )
