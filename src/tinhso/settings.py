@@ -555,6 +555,12 @@ DOCUMENTS_CONVERT_TIMEOUT = env_int(
     60,
     doc="Seconds one DOCX to PDF conversion may take before it is stopped.",
 )
+DOCUMENTS_EDXML_RECEIVE_PER_MINUTE = env_int(
+    "TINHSO_EDXML_RECEIVE_PER_MINUTE",
+    120,
+    doc="Requests the edXML receiving endpoint admits per minute from one client address, "
+    "and from one partner once its signature verified; over it, 429 with `Retry-After`.",
+)
 
 # --- Payments (payments/, docs/payments.md) ---------------------------------------------
 # Outside production the gateway addresses default to the embedded VNPay sandbox

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
-from tinhso.documents import actions, convert, errors, reports
+from tinhso.core.middleware import client_address
+from tinhso.documents import actions, convert, errors, reports, throttle
 from tinhso.documents.models import Document, Progress, StatusEvent, Urgency
 from tinhso.documents.queries import access_document, review_history, search, visible_documents
 from tinhso.people.models import Role, User
@@ -159,17 +161,36 @@ def _out(doc: Document) -> DocumentOut:
     openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
 def receive(request: HttpRequest) -> HttpResponse:
-    """Answers with a status message: 01 when the message arrived, 02 with the reason."""
+    """Answers with a status message: 01 when the message arrived, 02 with the reason (signed
+    only for a partner whose signature verified). Over the per-minute limit of the client
+    address, or of the partner: 429 with `Retry-After`, nothing read further or signed."""
+    try:
+        throttle.admit_address(client_address(request))
+    except throttle.TooManyRequests as exc:
+        return _too_many(exc)
     # Read the stream ourselves: `request.body` stops at DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
     # and packages with attachments are larger.
     data = request.read(MAX_PACKAGE_BYTES + 1)
     if len(data) > MAX_PACKAGE_BYTES:
         receipt = actions.Receipt(StatusEvent.Code.REJECTED, "Gói tin quá lớn.")
     else:
-        receipt = actions.receive_package(data)
+        try:
+            receipt = actions.receive_package(data)
+        except throttle.TooManyRequests as exc:
+            return _too_many(exc)
     body = actions.answer(receipt, data)
     status = 200 if receipt.code != StatusEvent.Code.REJECTED else 400
     return HttpResponse(body, status=status, content_type="application/xml; charset=utf-8")
+
+
+def _too_many(exc: throttle.TooManyRequests) -> HttpResponse:
+    """429 in the shape of the API's other rate limits (`rate_limited`), with `Retry-After`."""
+    message = gettext("Quá nhiều yêu cầu gửi gói tin; vui lòng thử lại sau %(seconds)d giây.") % {
+        "seconds": exc.retry_after
+    }
+    response = JsonResponse({"detail": message, "code": "rate_limited"}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @router.get("/documents", response=list[DocumentOut], auth=signed_in)

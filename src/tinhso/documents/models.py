@@ -582,6 +582,19 @@ class Certificate(models.Model):
         return self.subject
 
 
+class ReceiveAttempt(models.Model):
+    """A request admitted by the edXML receiving endpoint, kept a few minutes to rate-limit
+    it per client address and per partner (`throttle.py`, security issue item 9)."""
+
+    key = models.CharField(max_length=80, verbose_name="địa chỉ hoặc đơn vị gửi")
+    at = models.DateTimeField(verbose_name="thời điểm")
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="documents_receive_key_at")]
+        verbose_name = "lượt nhận gói tin"
+        verbose_name_plural = "lượt nhận gói tin"
+
+
 class TrustedRoot(models.Model):
     """A root certificate an administrator trusts for verifying signed PDFs (the government
     CA roots; in the demo, the TEST CA)."""

@@ -7,14 +7,14 @@ outbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
 
 from tinhso.core import audit, outbox
 from tinhso.core.text import normalize, search_key
-from tinhso.documents import edxml, numbering, pki, xmlsig
+from tinhso.documents import edxml, numbering, pki, throttle, xmlsig
 from tinhso.documents.actions._common import (
     EDXML,
     SEND_STATUS,
@@ -46,6 +46,8 @@ class Receipt:
     description: str
     documents: tuple[Document, ...] = ()
     created: bool = False
+    # the partner whose XML signature verified; "" when nobody is proven to have sent it
+    sender: str = ""
 
 
 def _reject(description: str) -> Receipt:
@@ -57,7 +59,8 @@ def receive_package(data: bytes) -> Receipt:
     message (a document, a change to an earlier one, or a status about one we sent).
 
     Unknown sender or bad signature: status 02 with the reason. The same DocumentId twice
-    never makes two records.
+    never makes two records. A partner over its per-minute limit (counted once its signature
+    verified, so nobody else can spend it): `throttle.TooManyRequests`, nothing recorded.
     """
     try:
         message = edxml.parse(data)
@@ -70,6 +73,12 @@ def receive_package(data: bytes) -> Receipt:
         xmlsig.verify(data, pki.load_certificate(partner.certificate_pem))
     except xmlsig.SignatureError as exc:
         return _reject(str(exc))
+    throttle.admit_partner(partner.organ_id)
+    return replace(_receive_verified(message, data), sender=partner.organ_id)
+
+
+def _receive_verified(message: edxml.Message | edxml.Status, data: bytes) -> Receipt:
+    """The rest of `receive_package`, for a message whose sender's signature verified."""
     if isinstance(message, edxml.Status):
         with transaction.atomic():
             return _receive_status(message)
@@ -264,7 +273,14 @@ def status_message(doc: Document, code: str, description: str) -> bytes:
 
 def answer(receipt: Receipt, data: bytes) -> bytes:
     """The status message the receiving endpoint answers with, from the addressed agency
-    (or, when the message names none of ours, the province committee), signed with its key."""
+    (or, when the message names none of ours, the province committee), signed with its key.
+
+    A refusal of a request nobody is proven to have sent (unreadable, too large, unknown
+    sender, bad signature) is answered unsigned and without reading the request again: a
+    signature costs the agency's key work, and an anonymous request must not be able to
+    have it made (security issue item 9)."""
+    if receipt.code == StatusEvent.Code.REJECTED and not receipt.sender:
+        return unsigned_refusal(receipt.description)
     if receipt.documents and receipt.documents[0].direction == Direction.INCOMING:
         return status_message(receipt.documents[0], receipt.code, receipt.description)
     document_id, addressed = "", []
@@ -299,6 +315,21 @@ def answer(receipt: Receipt, data: bytes) -> bytes:
     if cert is None:
         return edxml.to_bytes(edxml.build_status(status, signature_placeholder=False))
     return xmlsig.sign(edxml.build_status(status), key_pair(cert))
+
+
+def unsigned_refusal(description: str) -> bytes:
+    """Status 02 with the reason, from no agency, not signed (see `answer`)."""
+    status = edxml.Status(
+        sender=edxml.Organ("-", "-"),
+        response_organ_id="",
+        response_code="",
+        response_date="",
+        document_id="-",
+        code=StatusEvent.Code.REJECTED,
+        description=description,
+        timestamp=_local(_now()).strftime(edxml.TIMESTAMP),
+    )
+    return edxml.to_bytes(edxml.build_status(status, signature_placeholder=False))
 
 
 def record_delivery(recipient: Recipient, code: str, description: str) -> None:
