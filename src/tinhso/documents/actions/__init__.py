@@ -33,6 +33,7 @@ from tinhso.documents.actions._common import (
     _notation,
     _now,
     _refuse,
+    _refuse_active_content,
     _replace_main,
     _still,
     _transition,
@@ -60,6 +61,7 @@ from tinhso.documents.actions.exchange import (
     _receive_change,
     _receive_message,
     _receive_status,
+    _receive_verified,
     _record_status,
     _reject,
     _send_status,
@@ -68,6 +70,7 @@ from tinhso.documents.actions.exchange import (
     receive_package,
     record_delivery,
     status_message,
+    unsigned_refusal,
 )
 from tinhso.documents.actions.incoming import (
     _report_to_sender,
@@ -145,8 +148,10 @@ __all__ = [
     "_receive_change",
     "_receive_message",
     "_receive_status",
+    "_receive_verified",
     "_record_status",
     "_refuse",
+    "_refuse_active_content",
     "_reject",
     "_replace_main",
     "_report_to_sender",
@@ -198,6 +203,7 @@ __all__ = [
     "status_message",
     "submit_draft",
     "trusted_roots",
+    "unsigned_refusal",
     "update_document",
     "user_certificate",
 ]
