@@ -13,24 +13,24 @@ from tests.core import outbox_handlers  # noqa: F401  (registers test.flaky)
 from tinhso.core import outbox
 from tinhso.core.models import OutboxMessage
 
-SEEN: list[int] = []
+handled: list[int] = []
 
 
 @outbox.handler("test.batch")
 def _record(message: OutboxMessage) -> None:
-    SEEN.append(message.payload["i"])
+    handled.append(message.payload["i"])
 
 
 @outbox.handler("test.batch_personal", personal=("phone",))
 def _record_personal(message: OutboxMessage) -> None:
-    SEEN.append(message.payload["i"])
+    handled.append(message.payload["i"])
 
 
 @pytest.fixture(autouse=True)
 def _seen():
-    SEEN.clear()
+    handled.clear()
     yield
-    SEEN.clear()
+    handled.clear()
 
 
 def queue(n: int, topic: str = "test.batch", **extra) -> list[OutboxMessage]:
@@ -69,7 +69,7 @@ def test_run_once_is_two_statements_for_a_whole_batch(django_assert_num_queries)
     with django_assert_num_queries(2):  # the claim, the acknowledgement
         assert outbox.run_once("w1", limit=20) == 20
 
-    assert SEEN == list(range(20))
+    assert handled == list(range(20))
     assert set(OutboxMessage.objects.values_list("state", "locked_by", "attempts")) == {
         ("delivered", "", 1)
     }
@@ -102,9 +102,7 @@ def test_personal_fields_are_erased_per_message_in_the_one_acknowledgement(
     with django_assert_num_queries(2):
         outbox.run_once("w1", limit=20)
 
-    payloads = {
-        (m.topic, m.payload["i"]): m.payload["phone"] for m in OutboxMessage.objects.all()
-    }
+    payloads = {(m.topic, m.payload["i"]): m.payload["phone"] for m in OutboxMessage.objects.all()}
     assert payloads == {
         ("test.batch_personal", 0): outbox.ERASED,
         ("test.batch_personal", 1): outbox.ERASED,
