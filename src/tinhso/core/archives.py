@@ -10,7 +10,8 @@ Two passes, cheapest first:
 
 1. The central directory (`zipfile.ZipFile.infolist`), nothing decompressed: the number of
    entries (counted on the raw directory before zipfile builds an object per entry), the
-   declared total, each entry's compression ratio, each name (absolute, `..`, a drive).
+   declared total, each entry's compression ratio and method (stored or deflated: bzip2 and
+   LZMA cannot be decompressed in bounded pieces), each name (absolute, `..`, a drive).
 2. Because the directory can lie, every entry is decompressed in chunks that are counted and
    dropped: it stops at once when the real output passes the entry's declared size or the
    total bound. The stream is read from the local header to the end of the data, not to the
@@ -55,6 +56,10 @@ _CENTRAL = b"PK\x01\x02"
 _END = b"PK\x05\x06"
 _END64 = b"PK\x06\x06"
 _END64_LOCATOR = b"PK\x06\x07"
+# Stored and deflated only: office files use nothing else, and zipfile's bzip2 and LZMA readers
+# decompress each input block whole before cutting to the declared size, so a few hundred
+# bytes can cost hundreds of megabytes before any bound of ours sees them.
+_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 
 class Reason(enum.StrEnum):
@@ -157,7 +162,7 @@ def _check(source: IO[bytes], size: int, limits: Bounds, budget: _Budget, *, dep
         declared = _check_directory(infos, limits, budget)
         entries, nested = len(infos), 0
         for info in infos:
-            inner = _stream(source, size, archive, info, limits, budget, depth=depth)
+            inner = _stream(source, size, info, limits, budget, depth=depth)
             if inner is not None:
                 nested += 1 + inner.nested
                 entries += inner.entries
@@ -171,6 +176,8 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Bounds, budget: _Budg
         if _unsafe(info.filename):
             raise ArchiveRefused(Reason.UNSAFE_NAME, entry=info.filename)
         if info.flag_bits & 0x1:  # encrypted: cannot be measured, and no office file is
+            raise ArchiveRefused(Reason.UNREADABLE, entry=info.filename)
+        if info.compress_type not in _METHODS:
             raise ArchiveRefused(Reason.UNREADABLE, entry=info.filename)
         declared += info.file_size
         if budget.used + declared > budget.total:
@@ -194,7 +201,6 @@ def _unsafe(name: str) -> bool:
 def _stream(
     source: IO[bytes],
     size: int,
-    archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     limits: Bounds,
     budget: _Budget,
@@ -209,7 +215,7 @@ def _stream(
     head = b""  # the first bytes, until there are enough to tell a ZIP
     produced = crc = 0
     try:
-        for piece in _pieces(source, size, archive, info):
+        for piece in _pieces(source, size, info):
             produced += len(piece)
             if produced > info.file_size:
                 raise ArchiveRefused(Reason.SIZE_MISMATCH, entry=info.filename)
@@ -236,9 +242,7 @@ def _stream(
             spool.close()
 
 
-def _pieces(
-    source: IO[bytes], size: int, archive: zipfile.ZipFile, info: zipfile.ZipInfo
-) -> Iterator[bytes]:
+def _pieces(source: IO[bytes], size: int, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The entry's content in pieces of at most CHUNK bytes."""
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != info.file_size:
@@ -246,12 +250,8 @@ def _pieces(
         return _stored(source, _data_start(source, size, info), info.compress_size, info.filename)
     if info.compress_type == zipfile.ZIP_DEFLATED:
         return _inflated(source, _data_start(source, size, info), size, info.filename)
-    # bzip2 and LZMA (no office file uses them): zipfile's reader stops at the declared size
-    # by itself, so the work stays bounded; an unknown method cannot be measured at all.
-    try:
-        return _read(archive.open(info), info.filename)
-    except (NotImplementedError, RuntimeError, zipfile.BadZipFile, OSError):
-        raise ArchiveRefused(Reason.UNREADABLE, entry=info.filename) from None
+    # `_check_directory` refuses every other method before anything is decompressed.
+    raise ArchiveRefused(Reason.UNREADABLE, entry=info.filename)
 
 
 def _data_start(source: IO[bytes], size: int, info: zipfile.ZipInfo) -> int:
@@ -295,18 +295,6 @@ def _inflated(source: IO[bytes], position: int, end: int, name: str) -> Iterator
             raise ArchiveRefused(Reason.UNREADABLE, entry=name) from None
         pending = inflater.unconsumed_tail
         if piece:
-            yield piece
-
-
-def _read(stream: IO[bytes], name: str) -> Iterator[bytes]:
-    with stream:
-        while True:
-            try:
-                piece = stream.read(CHUNK)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-                raise ArchiveRefused(Reason.UNREADABLE, entry=name) from None
-            if not piece:
-                return
             yield piece
 
 
