@@ -676,39 +676,76 @@ def refund_refused_dossier(dossier: Dossier) -> list[Refund]:
 def submit_refund(
     refund: Refund, *, actor: Any, gateway: str | gateways.Gateway | None = None
 ) -> Refund:
-    """Send a requested refund to the gateway (outside any transaction) and record its
-    answer; at the counter the officer hands the money back, so it is refunded at once."""
+    """Send a requested refund to the gateway and record its answer; at the counter the
+    officer hands the money back, so it is refunded at once.
+
+    The refund is claimed first (requested → submitting, under its row lock, audited and
+    committed), then sent outside any transaction, then its answer recorded. A second call,
+    in this process or another, finds it claimed and sends nothing: money goes out once. An
+    answer that says nothing (timeout, an unverifiable reply) leaves it submitting, to be
+    settled from the gateway's records, never sent again."""
     permissions.enforce(permissions.handling_refunds(actor, refund.attempt.charge.dossier))
-    if refund.state != Refund.State.REQUESTED:
-        raise PaymentError(errors.REFUND_NOT_OPEN)
-    attempt = refund.attempt
-    status, code = "refunded", ""
-    if attempt.gateway != Attempt.Gateway.COUNTER:
-        gw = _gateway(gateway or attempt.gateway)
+    at_counter = refund.attempt.gateway == Attempt.Gateway.COUNTER
+    # Resolved before the claim: a gateway that is not configured must not leave it claimed.
+    gw = None if at_counter else _gateway(gateway or refund.attempt.gateway)
+    with transaction.atomic():
+        locked = (
+            Refund.objects.select_for_update(no_key=True)
+            .select_related("attempt")
+            .get(pk=refund.pk)
+        )
+        if locked.state != Refund.State.REQUESTED:
+            raise PaymentError(errors.REFUND_NOT_OPEN)
+        if gw is None:
+            _move_refund(locked, Refund.State.REFUNDED, "", actor)
+            return locked
+        _move_refund(locked, Refund.State.SUBMITTING, "", actor)
+    attempt = locked.attempt
+    try:
         answer = gw.refund(
             txn_ref=attempt.txn_ref,
-            amount=int(refund.amount),
+            amount=int(locked.amount),
             created_at=attempt.created_at,
             transaction_no=attempt.transaction_no,
             requested_by=str(getattr(actor, "username", "") or "tinhso")[:100],
             client_ip=attempt.client_ip or "127.0.0.1",
-            full=int(refund.amount) == int(attempt.amount),
+            full=int(locked.amount) == int(attempt.amount),
         )
-        status, code = answer.status, answer.gateway_code
+    except gateways.GatewayRefused as exc:
+        # Refused before it was processed (a malformed or unauthorised request): nothing
+        # went out, so it may be sent again once the cause is fixed.
+        with transaction.atomic():
+            again = Refund.objects.select_for_update(no_key=True).get(pk=locked.pk)
+            if again.state == Refund.State.SUBMITTING:
+                _move_refund(again, Refund.State.REQUESTED, exc.code, actor)
+        raise
+    except gateways.GatewayError as exc:
+        log.warning(
+            "refund %s of %s: no answer from %s (%s); left submitting, not sent again",
+            locked.pk,
+            attempt.txn_ref,
+            gw.name,
+            type(exc).__name__,
+        )
+        return locked
     with transaction.atomic():
-        locked = Refund.objects.select_for_update(no_key=True).get(pk=refund.pk)
-        if locked.state != Refund.State.REQUESTED:
-            raise PaymentError(errors.REFUND_NOT_OPEN)
-        locked.state = status
-        locked.gateway_code = code[:20]
-        locked.save(update_fields=["state", "gateway_code", "updated_at"])
-        audit.record(
-            "payments.refund_" + status,
-            locked,
-            actor=actor,
-            changes={"state": [Refund.State.REQUESTED, status], "gateway_code": code},
-        )
+        locked = Refund.objects.select_for_update(no_key=True).get(pk=locked.pk)
+        if locked.state == Refund.State.SUBMITTING:
+            _move_refund(locked, answer.status, answer.gateway_code, actor)
     return locked
+
+
+def _move_refund(refund: Refund, state: str, code: str, actor: Any) -> None:
+    before = refund.state
+    refund.state = state
+    refund.gateway_code = code[:20]
+    refund.save(update_fields=["state", "gateway_code", "updated_at"])
+    audit.record(
+        "payments.refund_" + state,
+        refund,
+        actor=actor,
+        changes={"state": [before, state], "gateway_code": code},
+    )
 
 
 # --- reconciliation -------------------------------------------------------------------------

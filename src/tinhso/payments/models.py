@@ -166,6 +166,9 @@ class Refund(models.Model):
 
     class State(models.TextChoices):
         REQUESTED = "requested", gettext_lazy("chờ xử lý")
+        # Claimed and being sent: the gateway may or may not have paid it out, so it is asked
+        # about (or settled by hand), never sent again.
+        SUBMITTING = "submitting", gettext_lazy("đang gửi cổng thanh toán")
         SUBMITTED = "submitted", gettext_lazy("đã gửi cổng thanh toán")
         REFUNDED = "refunded", gettext_lazy("đã hoàn tiền")
         REJECTED = "rejected", gettext_lazy("bị từ chối")

@@ -43,7 +43,8 @@ def payment_state(dossier: Any) -> str:
     if not charges:
         return "none"
     refunds = Refund.objects.filter(attempt__charge__dossier=dossier)
-    if refunds.filter(state__in=(Refund.State.REQUESTED, Refund.State.SUBMITTED)).exists():
+    open_states = (Refund.State.REQUESTED, Refund.State.SUBMITTING, Refund.State.SUBMITTED)
+    if refunds.filter(state__in=open_states).exists():
         return "refund_case"
     if any(c.state == Charge.State.OPEN for c in charges):
         pending = Attempt.objects.filter(
