@@ -102,3 +102,25 @@ def test_a_timeout_leaves_the_refund_submitting_and_it_is_never_sent_again(w, le
         actions.submit_refund(refund, actor=leader, gateway=gw)
     assert again.value.code is errors.REFUND_NOT_OPEN
     assert gw.refunds == [(attempt.txn_ref, 50000, False)]
+
+
+@pytest.mark.parametrize("paid", [150000, 250000])
+def test_a_wrong_amount_is_given_back_in_full_of_what_was_paid(w, leader, paid):
+    charge = actions.charge_for(dossier(w), "submission")
+    attempt = actions.start_attempt(charge, FakeGateway(), "203.0.113.7", "https://x/ret")
+    actions.apply_outcome(outcome(attempt.txn_ref, paid), "callback")
+    case = Refund.objects.get(attempt=attempt, cause=Refund.Cause.AMOUNT_MISMATCH)
+    gw = FakeGateway()
+
+    done = actions.submit_refund(case, actor=leader, gateway=gw)
+
+    assert (done.state, gw.refunds) == ("refunded", [(attempt.txn_ref, paid, True)])
+    assert actions.paid_amount(attempt) == paid
+
+
+def test_part_of_a_paid_attempt_is_a_partial_refund(w, leader):
+    attempt = paid_attempt(w)
+    refund = actions.request_refund(attempt, amount=199999, reason="Thu thừa", actor=leader)
+    gw = FakeGateway()
+    actions.submit_refund(refund, actor=leader, gateway=gw)
+    assert gw.refunds == [(attempt.txn_ref, 199999, False)]

@@ -673,6 +673,22 @@ def refund_refused_dossier(dossier: Dossier) -> list[Refund]:
     return opened
 
 
+def paid_amount(attempt: Attempt) -> int:
+    """What the payer actually paid through `attempt`: the amount asked once it is paid, else
+    the amount of the gateway's verified "paid" report (an amount mismatch, a late or a
+    second payment, which left the attempt unpaid)."""
+    if attempt.state == Attempt.State.PAID:
+        return int(attempt.amount)
+    reported = (
+        attempt.events.filter(verified=True, status="paid", amount__isnull=False)
+        .exclude(kind=Event.Kind.RETURN)
+        .order_by("-received_at", "-pk")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return int(reported) if reported is not None else int(attempt.amount)
+
+
 def submit_refund(
     refund: Refund, *, actor: Any, gateway: str | gateways.Gateway | None = None
 ) -> Refund:
@@ -709,7 +725,7 @@ def submit_refund(
             transaction_no=attempt.transaction_no,
             requested_by=str(getattr(actor, "username", "") or "tinhso")[:100],
             client_ip=attempt.client_ip or "127.0.0.1",
-            full=int(locked.amount) == int(attempt.amount),
+            full=int(locked.amount) == paid_amount(attempt),
         )
     except gateways.GatewayRefused as exc:
         # Refused before it was processed (a malformed or unauthorised request): nothing
