@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.core.test_archives import bomb, lie
+from tinhso.core import archives
 from tinhso.core.archives import Reason
 from tinhso.core.models import AuditRecord
 from tinhso.documents import actions, convert
@@ -74,8 +75,19 @@ def test_docx_to_pdf_refuses_before_libreoffice_starts(build, reason, no_libreof
     assert isinstance(caught.value, convert.ConversionError)  # callers' one except still holds
 
 
+def test_a_docx_behind_a_prefix_is_guarded_too(no_libreoffice):
+    """zipfile (and LibreOffice) open a ZIP behind any prefix, so a bomb starting `PK\x07\x08`
+    instead of a local header is still a ZIP: the guard runs, and `is_docx` says no."""
+    disguised = b"PK\x07\x08" + bomb()
+    assert archives.is_zip(disguised)
+    assert not convert.is_docx(disguised)
+    with pytest.raises(convert.UnsafeArchive) as caught:
+        convert.docx_to_pdf(disguised, binary="soffice")
+    assert caught.value.reason == Reason.TOO_LARGE
+
+
 def test_a_normal_docx_passes_the_guard_and_external_content_is_still_refused(no_libreoffice):
-    convert.check_expansion(make_docx())  # no exception
+    assert convert.is_docx(make_docx())
     rels = "word/_rels/document.xml.rels"
     source = zipfile.ZipFile(io.BytesIO(make_docx()))
     out = io.BytesIO()
@@ -143,7 +155,11 @@ def test_the_draft_page_shows_it_beside_the_file_and_the_api_answers_422(
             "file": SimpleUploadedFile("du-thao.docx", lying),
         },
     )
+    # The API sorts the upload with `is_docx`, which takes no file the guard refuses: the
+    # same 422 on `file`, with the API's own message for a file that is no DOCX we take.
     assert api.status_code == 422
     detail = api.json()["detail"]
-    assert [(d["field"], d["msg"]) for d in detail] == [("file", REFUSED)]
+    assert [(d["field"], d["msg"]) for d in detail] == [
+        ("file", "Tệp dự thảo phải là tệp PDF hoặc DOCX.")
+    ]
     assert not Document.objects.exists() and not DocumentFile.objects.exists()

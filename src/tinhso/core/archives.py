@@ -114,8 +114,10 @@ class Checked:
 
 
 def is_zip(data: bytes) -> bool:
-    """Starts like a ZIP (a local header, or the end record of an empty archive)."""
-    return data[:4] in {_LOCAL, _END}
+    """What zipfile would open: an end record found from the end, whatever comes before it.
+    Not the first bytes: zipfile tolerates a prefix, so a file starting otherwise is still
+    read as a ZIP by whoever opens it next."""
+    return zipfile.is_zipfile(io.BytesIO(data))
 
 
 def check_archive(data: bytes, limits: Bounds | None = None) -> Checked:
@@ -223,7 +225,7 @@ def _stream(
             crc = zlib.crc32(piece, crc)
             if len(head) < 4:
                 head += piece
-                if len(head) >= 4 and is_zip(head):
+                if len(head) >= 4 and head[:4] in {_LOCAL, _END}:
                     if depth >= limits.max_depth:
                         raise ArchiveRefused(
                             Reason.NESTED, entry=info.filename, limit=limits.max_depth

@@ -78,12 +78,18 @@ def soffice(binary: str | None = None) -> str:
 
 
 def is_docx(data: bytes) -> bool:
-    """A ZIP holding `word/document.xml` (what Word and LibreOffice write). Only the central
-    directory is read; a directory too large to list safely is not a DOCX we take."""
-    if not data.startswith(b"PK"):
+    """A ZIP the archive guard accepts, holding `word/document.xml` (what Word and
+    LibreOffice write). The guard comes first: nothing lists the parts of a file it refuses,
+    whatever its first bytes are (zipfile opens a ZIP behind any prefix)."""
+    try:
+        archives.check_archive(data)
+    except archives.ArchiveRefused:
         return False
-    if archives.too_many_entries(data):
-        return False
+    return _holds_document(data)
+
+
+def _holds_document(data: bytes) -> bool:
+    """For a ZIP the guard accepted: only the central directory is read."""
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             return "word/document.xml" in archive.namelist()
@@ -99,22 +105,11 @@ _FETCHING_FIELDS = re.compile(
 )
 
 
-def check_expansion(data: bytes) -> None:
-    """UnsafeArchive unless the ZIP stays within the upload bounds (entries, declared and real
-    expansion, ratios, names, nesting): run before anything reads its parts. Bytes that are
-    no ZIP at all pass: `is_docx` refuses them with its own message."""
-    try:
-        archives.check_archive(data)
-    except archives.ArchiveRefused as exc:
-        if exc.reason != archives.Reason.NOT_A_ZIP:
-            raise UnsafeArchive(exc) from None
-
-
 def pulls_outside_content(data: bytes) -> bool:
     """Whether converting would make LibreOffice fetch something outside the file: a linked
     (not embedded) image, template, frame or object, or a field that includes a file or URL.
     Hyperlinks are fine: converting does not follow them. Reads each XML part whole: for a
-    DOCX that `check_expansion` accepted (as `docx_to_pdf` does first)."""
+    DOCX the archive guard accepted (as `docx_to_pdf` checks first)."""
     with zipfile.ZipFile(BytesIO(data)) as archive:
         for info in archive.infolist():
             name = info.filename
@@ -135,9 +130,15 @@ def pulls_outside_content(data: bytes) -> bool:
 
 def docx_to_pdf(data: bytes, *, binary: str | None = None, timeout: int | None = None) -> bytes:
     """The PDF of a DOCX file. Raises ConversionError (never returns an empty PDF)."""
-    if archives.is_zip(data):
-        check_expansion(data)  # before anything lists or reads its parts
-    if not is_docx(data):
+    # The guard on every input, not only on what starts like a ZIP: zipfile (and LibreOffice)
+    # open a ZIP behind any prefix. Before anything lists or reads its parts.
+    try:
+        archives.check_archive(data)
+    except archives.ArchiveRefused as exc:
+        if exc.reason != archives.Reason.NOT_A_ZIP:
+            raise UnsafeArchive(exc) from None
+        raise ConversionError("Tệp không phải tệp DOCX hợp lệ.") from None
+    if not _holds_document(data):
         raise ConversionError("Tệp không phải tệp DOCX hợp lệ.")
     if pulls_outside_content(data):
         # The server would fetch it while converting: an address inside the province's
