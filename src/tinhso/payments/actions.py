@@ -456,6 +456,15 @@ def confirm_by_query(
     except gateways.GatewayRefused as exc:
         log.warning("gateway %s refused the query for %s: %s", gw.name, attempt.txn_ref, exc.code)
         return None
+    except gateways.GatewayError as exc:  # an answer that does not verify, or a new kind
+        log.warning(
+            "gateway %s gave no usable answer for %s: %s: %s",
+            gw.name,
+            attempt.txn_ref,
+            type(exc).__name__,
+            exc,
+        )
+        return None
     if outcome.txn_ref != attempt.txn_ref:
         log.error(
             "gateway %s answered about %s when asked about %s",
@@ -773,6 +782,7 @@ class PendingReport:
     applied: int = 0
     expired: int = 0
     unavailable: int = 0
+    failed: int = 0  # the attempt could not be asked about or settled this time (logged)
     results: dict[str, str] = field(default_factory=dict)  # txn_ref → what happened
 
 
@@ -802,11 +812,19 @@ def reconcile_pending(
     ).order_by("created_at")
     cache: dict[str, gateways.Gateway] = {}
     for attempt in window:
-        gw = cache.get(attempt.gateway) or cache.setdefault(
-            attempt.gateway, gateway_for(attempt.gateway)
-        )
         report.asked += 1
-        applied = confirm_by_query(attempt, gateway=gw)
+        try:
+            gw = cache.get(attempt.gateway) or cache.setdefault(
+                attempt.gateway, gateway_for(attempt.gateway)
+            )
+            applied = confirm_by_query(attempt, gateway=gw)
+        except (gateways.GatewayError, PaymentError, ImproperlyConfigured) as exc:
+            # One attempt the gateway or the ledger cannot settle now must not stop the
+            # others from being asked about; it is asked again on the next run.
+            log.exception("reconciling %s failed: %s", attempt.txn_ref, type(exc).__name__)
+            report.failed += 1
+            report.results[attempt.txn_ref] = "error"
+            continue
         if applied is None:
             report.unavailable += 1
             report.results[attempt.txn_ref] = "unavailable"

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from tinhso.payments import actions, gateways, queries, receipts
 from tinhso.payments.actions import Result
+from tinhso.payments.errors import PaymentError
 from tinhso.payments.models import Attempt, Event
 
 log = logging.getLogger("tinhso.payments")
@@ -80,7 +81,11 @@ def vnpay_return(request: HttpRequest) -> HttpResponse:
         and outcome.status == "paid"
     ):
         # The browser's word is not enough: ask the gateway (outside any transaction).
-        checked = actions.confirm_by_query(attempt) is not None
+        try:
+            checked = actions.confirm_by_query(attempt) is not None
+        except (gateways.GatewayError, PaymentError):
+            # The page shows where things stand; the IPN and the periodic query settle it.
+            log.exception("VNPay return for %s could not be confirmed", attempt.txn_ref)
         attempt.refresh_from_db()
     context = {
         "attempt": attempt,

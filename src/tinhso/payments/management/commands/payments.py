@@ -65,7 +65,8 @@ class Command(BaseCommand):
         if not as_json:
             self.stdout.write(
                 f"pending attempts asked: {report.asked}, settled: {report.applied}, "
-                f"expired: {report.expired}, gateway unavailable: {report.unavailable}"
+                f"expired: {report.expired}, gateway unavailable: {report.unavailable}, "
+                f"failed: {report.failed}"
             )
         if not file:
             if as_json:

@@ -1,0 +1,56 @@
+"""The citizen's return page (views.vnpay_return): whatever the gateway's query or the ledger
+does, it shows where things stand, never a server error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tinhso.payments import actions, errors, gateways
+from tinhso.payments.errors import PaymentError
+from tinhso.payments.models import Attempt, Event
+from tinhso.payments.vnpay import VNPayGateway
+
+from .ledger_support import callback, dossier, query_string, use_test_merchant, world
+
+RETURN = "/payments/vnpay/return"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def merchant(settings):
+    use_test_merchant(settings)
+
+
+@pytest.fixture
+def attempt():
+    charge = actions.charge_for(dossier(world()), "submission")
+    return actions.start_attempt(charge, "vnpay", "203.0.113.7", "http://testserver" + RETURN)
+
+
+def _pending_page(client, attempt):
+    response = client.get(f"{RETURN}?{query_string(callback(attempt.txn_ref, 200000))}")
+    assert response.status_code == 200
+    assert "đang xác nhận giao dịch" in response.content.decode()
+    assert Attempt.objects.get(pk=attempt.pk).state == "pending"
+
+
+def test_an_unverifiable_query_answer_shows_the_pending_state(client, attempt, monkeypatch):
+    def forged_answer(self, **kwargs):
+        raise gateways.BadSignature("vnp_SecureHash does not match")
+
+    monkeypatch.setattr(VNPayGateway, "query", forged_answer)
+    _pending_page(client, attempt)
+    assert list(Event.objects.values_list("kind", flat=True)) == ["return"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [PaymentError(errors.GATEWAY_NOT_CONFIGURED), gateways.GatewayError("new kind")],
+)
+def test_a_ledger_or_gateway_error_shows_the_pending_state(client, attempt, monkeypatch, error):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(actions, "confirm_by_query", broken)
+    _pending_page(client, attempt)
