@@ -184,6 +184,39 @@ def test_more_than_5000_entries_are_refused_before_they_are_listed():
     assert not archives.too_many_entries(exactly)
 
 
+def zip64_hiding(data: bytes, entries: int) -> bytes:
+    """`data` with its classic end record saying 0 entries in an empty directory, and a ZIP64
+    end record and locator just before it giving the real directory: zipfile reads the ZIP64
+    record whenever the locator sits there, whatever the classic one says."""
+    end = data.rfind(b"PK\x05\x06")
+    *_, cd_size, cd_offset, _ = struct.unpack("<4s4H2LH", data[end : end + 22])
+    record = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, cd_size, cd_offset
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1)
+    classic = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0, 0, 0, 0, 0)
+    return data[:end] + record + locator + classic
+
+
+def test_a_zip64_record_cannot_hide_the_entry_count(monkeypatch):
+    crowd = zip64_hiding(build({f"word/media/{i}.xml": b"" for i in range(6000)}), 6000)
+    with zipfile.ZipFile(io.BytesIO(crowd)) as archive:
+        assert len(archive.infolist()) == 6000  # what zipfile would list
+    assert archives.too_many_entries(crowd)
+
+    def never(*args, **kwargs):
+        raise AssertionError("zipfile listed the directory")
+
+    monkeypatch.setattr(zipfile, "ZipFile", never)
+    assert refusal(crowd).reason == Reason.TOO_MANY_ENTRIES
+
+
+def test_a_zip64_directory_within_the_bound_passes():
+    small = zip64_hiding(docx(), 3)
+    assert archives.check_archive(small).entries == 3
+    assert not archives.too_many_entries(small)
+
+
 @pytest.mark.parametrize(
     "name",
     ["../../etc/cron.d/x", "word/../../x.xml", "/etc/passwd", "..\\..\\Windows\\x.dll", "C:x.xml"],

@@ -303,26 +303,34 @@ def _inflated(source: IO[bytes], position: int, end: int, name: str) -> Iterator
 def _count_entries(source: IO[bytes], size: int, *, stop_after: int) -> int | None:
     """Entries in the central directory, counted on its raw headers (stopping one past
     `stop_after`), so a directory of a million entries is refused before zipfile builds a
-    million objects. None when no end record is found (zipfile then says what is wrong)."""
+    million objects; the larger of that and the count an end record declares. None when no
+    end record is found (zipfile then says what is wrong)."""
     tail_length = min(size, 22 + 65_535)
     source.seek(size - tail_length)
     tail = source.read(tail_length)
     end = tail.rfind(_END)
     if end < 0 or len(tail) - end < 22:
         return None
+    (declared,) = struct.unpack("<H", tail[end + 10 : end + 12])
     cd_size, cd_offset = struct.unpack("<II", tail[end + 12 : end + 20])
     end_at = size - tail_length + end
     record_at = end_at
-    if cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
-        locator = tail[end - 20 : end] if end >= 20 else b""
-        if locator[:4] != _END64_LOCATOR:
-            return None
-        (record_at,) = struct.unpack("<Q", locator[8:16])
-        source.seek(record_at)
-        record = source.read(56)
-        if record[:4] != _END64:
-            return None
+    # As zipfile does: a locator just before the end record means the ZIP64 record just
+    # before it is the one read, whatever the classic record says (a classic record saying 0
+    # entries must not hide a ZIP64 one listing thousands).
+    record = b""
+    if end_at >= 20 + 56:
+        source.seek(end_at - 20)
+        if source.read(4) == _END64_LOCATOR:
+            source.seek(end_at - 20 - 56)
+            record = source.read(56)
+    if record[:4] == _END64:
+        record_at = end_at - 20 - 56
+        (declared64,) = struct.unpack("<Q", record[32:40])
+        declared = max(declared, declared64)
         cd_size, cd_offset = struct.unpack("<QQ", record[40:56])
+    elif cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+        return None
     # Data before the archive (a self-extractor's stub) shifts every offset, as zipfile allows.
     position = max(0, record_at - cd_size)
     stop = min(position + cd_size, size)
@@ -335,4 +343,4 @@ def _count_entries(source: IO[bytes], size: int, *, stop_after: int) -> int | No
         name_length, extra_length, comment_length = struct.unpack("<HHH", header[28:34])
         position += 46 + name_length + extra_length + comment_length
         count += 1
-    return count
+    return max(count, declared)
