@@ -320,6 +320,29 @@ def test_an_archive_two_levels_deep_is_refused():
     assert archives.check_archive(middle).nested == 1  # one level is fine
 
 
+@pytest.mark.parametrize("level", ["inner", "middle"])
+def test_a_junk_byte_before_a_nested_archive_does_not_escape_the_depth_bound(level):
+    """zipfile opens a ZIP behind any prefix: one byte before `PK\x03\x04` still makes an
+    archive, at either level."""
+    deepest = build({"x.xml": b"<x/>"})
+    if level == "inner":
+        middle = build({"inner.zip": b"J" + deepest})
+        outer = build({"word/document.xml": b"<w/>", "word/embeddings/pack.zip": middle})
+    else:
+        middle = b"J" + build({"inner.zip": deepest})
+        outer = build({"word/document.xml": b"<w/>", "word/embeddings/pack.bin": middle})
+    refused = refusal(outer)
+    assert (refused.reason, refused.entry) == (Reason.NESTED, "inner.zip")
+
+
+def test_an_entry_with_an_end_record_zipfile_cannot_follow_is_refused_not_passed():
+    """An end record pointing before the entry's start: zipfile cannot open it, which must not
+    read as "no ZIP" (callers let that pass) for the outer archive."""
+    broken = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, 100, 0, 0)
+    refused = refusal(build({"word/document.xml": b"<w/>", "word/embeddings/x.bin": broken}))
+    assert (refused.reason, refused.entry) == (Reason.UNREADABLE, "word/embeddings/x.bin")
+
+
 def test_names_inside_a_nested_archive_are_checked_too():
     inner = build({"../../evil.sh": b"#!/bin/sh"})
     refused = refusal(build({"word/embeddings/a.xlsx": inner}))

@@ -12,13 +12,15 @@ Two passes, cheapest first:
    entries (counted on the raw directory before zipfile builds an object per entry), the
    declared total, each entry's compression ratio and method (stored or deflated: bzip2 and
    LZMA cannot be decompressed in bounded pieces), each name (absolute, `..`, a drive).
-2. Because the directory can lie, every entry is decompressed in chunks that are counted and
-   dropped: it stops at once when the real output passes the entry's declared size or the
-   total bound. The stream is read from the local header to the end of the data, not to the
-   declared compressed size, so a stream longer than declared is measured too. An entry that
-   is itself a ZIP is checked the same way, sharing the bound; a ZIP inside that one is refused.
+2. Because the directory can lie, every entry is decompressed in chunks that are counted
+   and spooled (memory, then disk) until the entry is done: it stops at once when the real
+   output passes the entry's declared size or the total bound. The stream is read from the
+   local header to the end of the data, not to the declared compressed size, so a stream
+   longer than declared is measured too. An entry that is itself a ZIP (to zipfile: an end
+   record, whatever precedes it) is checked the same way, sharing the bound; a ZIP inside
+   that one is refused.
 
-Pure apart from a spooled temporary file holding a nested archive while it is checked. The
+Pure apart from a spooled temporary file holding each entry while it is checked. The
 callers turn `ArchiveRefused` into their own Vietnamese message; `reason` says which check,
 for logs and tests only.
 """
@@ -209,39 +211,36 @@ def _stream(
     *,
     depth: int,
 ) -> Checked | None:
-    """Decompress one entry, counting and dropping the output; the nested archive's result
-    when the entry is itself a ZIP."""
+    """Decompress one entry, counting the output into a spooled copy; the nested archive's
+    result when the entry is itself a ZIP."""
     if info.is_dir():
         return None
-    spool: IO[bytes] | None = None
-    head = b""  # the first bytes, until there are enough to tell a ZIP
     produced = crc = 0
-    try:
+    # Every entry is kept while it is measured: zipfile opens a ZIP behind any prefix, so
+    # only the finished entry says whether it is one (its end record, as zipfile looks).
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         for piece in _pieces(source, size, info):
             produced += len(piece)
             if produced > info.file_size:
                 raise ArchiveRefused(Reason.SIZE_MISMATCH, entry=info.filename)
             budget.spend(len(piece), info.filename)
             crc = zlib.crc32(piece, crc)
-            if len(head) < 4:
-                head += piece
-                if len(head) >= 4 and head[:4] in {_LOCAL, _END}:
-                    if depth >= limits.max_depth:
-                        raise ArchiveRefused(
-                            Reason.NESTED, entry=info.filename, limit=limits.max_depth
-                        )
-                    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-                    spool.write(head)
-            elif spool is not None:
-                spool.write(piece)
+            spool.write(piece)
         if produced != info.file_size or crc != info.CRC:
             raise ArchiveRefused(Reason.SIZE_MISMATCH, entry=info.filename)
-        if spool is None:
+        spool.seek(0)
+        if not zipfile.is_zipfile(spool):
             return None
-        return _check(spool, produced, limits, budget, depth=depth + 1)
-    finally:
-        if spool is not None:
-            spool.close()
+        if depth >= limits.max_depth:
+            raise ArchiveRefused(Reason.NESTED, entry=info.filename, limit=limits.max_depth)
+        try:
+            return _check(spool, produced, limits, budget, depth=depth + 1)
+        except ArchiveRefused as exc:
+            # An end record zipfile cannot follow: refused, not "no ZIP", which callers let
+            # pass (the outer archive's remaining entries would go unchecked).
+            if exc.reason == Reason.NOT_A_ZIP:
+                raise ArchiveRefused(Reason.UNREADABLE, entry=info.filename) from None
+            raise
 
 
 def _pieces(source: IO[bytes], size: int, info: zipfile.ZipInfo) -> Iterator[bytes]:
