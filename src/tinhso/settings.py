@@ -637,7 +637,10 @@ PAYGOV_VERSION = env(
     "1.0.6",
     doc="Message version sent as PhienBan.",
 )
-SANDBOX = not PRODUCTION
+# The sandbox stands in for VNPay only while the site uses it as VNPay: outside production and
+# with the demo merchant's public secret, never beside a real merchant's (sandbox/views.py
+# checks this, and the gateway address, again at each request).
+SANDBOX = not PRODUCTION and VNPAY_HASH_SECRET == VNPAY_DEMO_HASH_SECRET
 
 # --- API ------------------------------------------------------------------------------
 API_DOCS = env_bool(

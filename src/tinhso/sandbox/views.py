@@ -1,4 +1,5 @@
-"""The embedded VNPay sandbox's pages and merchant web API (served only outside production).
+"""The embedded VNPay sandbox's pages and merchant web API (served only outside production,
+and only while the ledger's VNPay settings are the sandbox's own: its address, the demo secret).
 
 Legal source: none of its own (a stand-in for the intermediary of Decree 45/2020/ND-CP art. 9).
 The pay page is the gateway's payment page as the citizen sees it; the API answers QueryDR
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +22,9 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
+from django.http.request import validate_host
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -39,10 +43,35 @@ CHOICES = {
 }
 
 
-def _only_outside_production() -> None:
-    # The URLs are not mounted in production; this holds even if someone mounts them.
-    if not settings.SANDBOX:
+def _only_as_the_configured_gateway(request: HttpRequest) -> None:
+    """404 unless the sandbox is on and the ledger's VNPay settings are the sandbox's own.
+
+    The URLs are not mounted in production; this holds even if someone mounts them, and also
+    on an embedded-mode site configured with a real merchant: there the sandbox, signing with
+    that merchant's secret, could otherwise tell the site's IPN that a charge was paid."""
+    if not settings.SANDBOX or not _configured_here(request):
         raise Http404
+
+
+def _configured_here(request: HttpRequest) -> bool:
+    secret = settings.VNPAY_HASH_SECRET
+    if not secret or secret != settings.VNPAY_DEMO_HASH_SECRET:
+        return False
+    target = urlsplit(settings.VNPAY_URL)
+    if target.path != reverse("sandbox:vnpay-pay"):
+        return False
+    return side.origin(settings.VNPAY_URL) in _own_origins(request) or validate_host(
+        (target.hostname or "").lower(), settings.ALLOWED_HOSTS
+    )
+
+
+def _own_origins(request: HttpRequest) -> set[str]:
+    """This site's origins: the configured one, and the one this page was asked at (a host
+    Django already checked against ALLOWED_HOSTS)."""
+    return {
+        side.origin(settings.SITE_URL),
+        side.origin(f"{request.scheme}://{request.get_host()}/"),
+    } - {""}
 
 
 def vnd(amount: int) -> str:
@@ -62,11 +91,14 @@ def _refused(request: HttpRequest, error: side.InvalidRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest) -> HttpResponse:
     """GET: the payment page for a signed request. POST: the tester's choice."""
-    _only_outside_production()
+    _only_as_the_configured_gateway(request)
     query = request.GET if request.method == "GET" else _posted_query(request)
     try:
         order = side.check_request(
-            query, tmn_code=settings.VNPAY_TMN_CODE, secret=settings.VNPAY_HASH_SECRET
+            query,
+            tmn_code=settings.VNPAY_TMN_CODE,
+            secret=settings.VNPAY_HASH_SECRET,
+            return_origins=_own_origins(request),
         )
     except side.InvalidRequest as error:
         return _refused(request, error)
@@ -110,7 +142,7 @@ def _posted_query(request: HttpRequest) -> QueryDict:
 @require_GET
 def transactions(request: HttpRequest) -> HttpResponse:
     """The sandbox's recent transactions with the merchant's IPN answers, for testers."""
-    _only_outside_production()
+    _only_as_the_configured_gateway(request)
     rows = [{"txn": txn, "amount": vnd(txn.amount)} for txn in BankTransaction.objects.all()[:50]]
     return render(request, "sandbox/transactions.html", {"rows": rows})
 
@@ -119,7 +151,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api(request: HttpRequest) -> JsonResponse:
     """QueryDR and refund for the transactions this sandbox recorded."""
-    _only_outside_production()
+    _only_as_the_configured_gateway(request)
     secret = settings.VNPAY_HASH_SECRET
     try:
         message = json.loads(request.body)

@@ -10,7 +10,7 @@ signing itself is proven against hand-written vectors and an independent peer in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,8 +64,19 @@ class PayRequest:
         return self.fields["vnp_ReturnUrl"]
 
 
-def check_request(query: Mapping[str, str], *, tmn_code: str, secret: str) -> PayRequest:
-    """The request, once signed by our merchant and well formed; else InvalidRequest."""
+def origin(url: str) -> str:
+    """`scheme://host[:port]`, lower case, as browsers compare origins ("" if not http(s))."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def check_request(
+    query: Mapping[str, str], *, tmn_code: str, secret: str, return_origins: Collection[str]
+) -> PayRequest:
+    """The request, once signed by our merchant and well formed, returning to one of
+    `return_origins`; else InvalidRequest."""
     try:
         fields = vnpay.verify(query, secret=secret, tmn_code=tmn_code)
     except BadSignature:
@@ -86,6 +97,10 @@ def check_request(query: Mapping[str, str], *, tmn_code: str, secret: str) -> Pa
         raise InvalidRequest("03", _("Số tiền không hợp lệ."))
     if urlsplit(fields["vnp_ReturnUrl"]).scheme not in {"http", "https"}:
         raise InvalidRequest("03", _("Địa chỉ trả về không hợp lệ."))
+    # The demo secret is public, so anyone can sign a request: a return to another site would
+    # make the sandbox an open redirect.
+    if origin(fields["vnp_ReturnUrl"]) not in return_origins:
+        raise InvalidRequest("03", _("Địa chỉ trả về không thuộc trang dịch vụ công này."))
     try:
         created = vnpay.parse_time(fields["vnp_CreateDate"])
         expires = vnpay.parse_time(fields["vnp_ExpireDate"])
