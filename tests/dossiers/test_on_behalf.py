@@ -181,13 +181,13 @@ def test_api_on_behalf_with_its_authorisation_is_recorded_and_shown_to_the_offic
 
     desk = sign_in(Client(), office.tiepnhan)
     page = desk.get(reverse("dossiers:office-detail", args=[dossier.code])).content.decode()
-    line = "Nộp thay cho: Lê Văn Cường (người được ủy quyền) — người nộp: Nguyễn Văn An"
+    line = "Nộp thay cho: Lê Văn Cường — người nộp: Nguyễn Văn An (người được ủy quyền)"
     assert line in page
     file_url = reverse("dossiers:office-file", args=[dossier.code, "giay-to", kept.pk])
     assert file_url in page and "giay-uy-quyen.pdf" in page
     assert desk.get(file_url).status_code == 200
     queue = desk.get(reverse("dossiers:office-queue", args=["cho-tiep-nhan"])).content.decode()
-    assert "nộp thay, người nộp: Nguyễn Văn An" in queue
+    assert "do Nguyễn Văn An nộp thay" in queue
 
 
 def test_api_parent_files_for_a_minor_without_authorisation(client, version, citizen):
@@ -333,7 +333,7 @@ def test_page_on_behalf_needs_the_authorisation_then_is_shown_to_citizen_and_off
     draft.refresh_from_db()
     assert draft.state == Dossier.State.SUBMITTED and draft.filing == Dossier.Filing.ON_BEHALF
 
-    line = "Nộp thay cho: Lê Văn Cường (người được ủy quyền) — người nộp: Nguyễn Văn An"
+    line = "Nộp thay cho: Lê Văn Cường — người nộp: Nguyễn Văn An (người được ủy quyền)"
     mine = client.get(reverse("dossiers:detail", args=[draft.code])).content.decode()
     assert line in mine and "giay-uy-quyen.pdf" in mine
     desk = sign_in(Client(), office.tiepnhan)
@@ -385,6 +385,42 @@ def test_back_to_filing_for_oneself_drops_the_authorisation(client, version, cit
         drafts.attach_authorisation(draft, "uq.pdf", support.pdf_bytes(), user=citizen)
     assert refused.value.code.id == "dossiers.authorisation_not_on_behalf"
     assert AuditRecord.objects.filter(action="dossier.filing_declared").count() == 2
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        ("Trần Thị Bình", "066088004321"),  # another name
+        ("Lê Văn Cường", "066088009999"),  # another personal ID
+    ],
+    ids=["name", "personal ID"],
+)
+def test_declaring_another_person_drops_the_previous_authorisation(client, version, citizen, other):
+    """The authorisation names the person first declared: it must not satisfy the check for
+    someone else."""
+    draft = _draft(client, version, citizen)
+    relation = "người được ủy quyền"
+    first = drafts.OnBehalf(ADULT["name"], ADULT["personal_id"], relation)
+    drafts.declare_filing(draft, first, user=citizen)
+    drafts.attach_authorisation(draft, "uq.pdf", support.pdf_bytes(), user=citizen)
+    drafts.declare_filing(draft, drafts.OnBehalf(*other, relation), user=citizen)
+    draft.refresh_from_db()
+    assert (draft.applicant_name, draft.applicant_personal_id) == other
+    assert draft.authorisation_files() == []
+    assert not DossierFile.objects.filter(dossier=draft).exists()
+    record = AuditRecord.objects.filter(action="dossier.filing_declared").latest("pk")
+    assert record.changes["authorisation"] == [["uq.pdf"], None]
+    assert drafts.filing_errors(draft)[drafts.AUTHORISATION_SLOT] == NEEDS_AUTHORISATION
+
+
+def test_changing_only_the_relation_keeps_the_authorisation(client, version, citizen):
+    draft = _draft(client, version, citizen)
+    person = (ADULT["name"], ADULT["personal_id"])
+    drafts.declare_filing(draft, drafts.OnBehalf(*person, "người được ủy quyền"), user=citizen)
+    drafts.attach_authorisation(draft, "uq.pdf", support.pdf_bytes(), user=citizen)
+    drafts.declare_filing(draft, drafts.OnBehalf(*person, "Cha/mẹ"), user=citizen)
+    draft.refresh_from_db()
+    assert [f.original_name for f in draft.authorisation_files()] == ["uq.pdf"]
 
 
 def _upload(name: str):

@@ -341,8 +341,9 @@ def set_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> No
 
 
 def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> None:
-    """Tự nộp / nộp thay on a draft. Filing for oneself again removes any authorisation
-    document attached meanwhile (it would name a representation that is not declared)."""
+    """Tự nộp / nộp thay on a draft. A change of the person filed for (name or personal ID,
+    including back to oneself) removes any authorisation document attached meanwhile: it
+    names the previous person, and would otherwise satisfy the check for the new one."""
     _owned(dossier, user)
     clean: OnBehalf | None = None
     if on_behalf is not None:
@@ -355,10 +356,10 @@ def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -
             raise DossierError(errors.NOT_EDITABLE)
         before = audit.snapshot(locked, FILING_FIELDS)
         set_filing(locked, clean, user=user)
-        dropped: list[DossierFile] = []
-        if clean is None:
-            dropped = locked.authorisation_files()
         after = audit.snapshot(locked, FILING_FIELDS)
+        dropped: list[DossierFile] = []
+        if any(before[k] != after[k] for k in ("applicant_name", "applicant_personal_id")):
+            dropped = locked.authorisation_files()
         changes = audit.diff(before, after)
         if dropped:
             changes["authorisation"] = [[f.original_name for f in dropped], None]
