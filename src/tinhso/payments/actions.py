@@ -62,6 +62,7 @@ QUERY_UNTIL = timedelta(days=3)  # past this the gateway's query no longer answe
 EXPIRY_GRACE = timedelta(minutes=15)  # a bank may still confirm just after the page closed
 ONLINE_GATEWAYS = (Attempt.Gateway.VNPAY, Attempt.Gateway.PAYGOV)
 COUNTER_METHODS = ("cash", "card")
+TXN_REF_TRIES = 5  # 8 random hex digits a day: a clash is rare, several in a row are a fault
 
 GatewayFor = Callable[[str], gateways.Gateway]
 
@@ -159,6 +160,22 @@ def new_txn_ref(now: datetime) -> str:
     return timezone.localtime(now).strftime("%y%m%d") + secrets.token_hex(4).upper()
 
 
+def _create_attempt(now: datetime, *, prefix: str = "", **fields: Any) -> Attempt:
+    """A new attempt under a fresh reference; a reference already taken (by chance, or by a
+    request at the same moment) is drawn again, each try in a savepoint so that the clash
+    leaves the caller's transaction usable."""
+    for _try in range(TXN_REF_TRIES - 1):
+        txn_ref = prefix + new_txn_ref(now)
+        try:
+            with transaction.atomic():
+                return Attempt.objects.create(txn_ref=txn_ref, **fields)
+        except IntegrityError:
+            if not Attempt.objects.filter(txn_ref=txn_ref).exists():
+                raise  # another constraint: not a clash a new reference would avoid
+            log.warning("payment reference %s is taken; drawing another", txn_ref)
+    return Attempt.objects.create(txn_ref=prefix + new_txn_ref(now), **fields)
+
+
 def order_info(charge: Charge) -> str:
     """vnp_OrderInfo: no diacritics, only letters, digits, space and `.:_-`."""
     code = "".join(
@@ -200,10 +217,10 @@ def start_attempt(
         )
         if reuse is not None:
             return reuse
-        attempt = Attempt.objects.create(
+        attempt = _create_attempt(
+            now,
             charge=locked,
             gateway=gw.name,
-            txn_ref=new_txn_ref(now),
             amount=locked.total,
             client_ip=client_ip[:45],
             return_url=return_url[:500],
@@ -501,10 +518,11 @@ def record_counter_payment(
             raise PaymentError(errors.ALREADY_PAID)
         if locked.state != Charge.State.OPEN:
             raise PaymentError(errors.NOTHING_DUE)
-        attempt = Attempt.objects.create(
+        attempt = _create_attempt(
+            now,
+            prefix="Q",
             charge=locked,
             gateway=Attempt.Gateway.COUNTER,
-            txn_ref="Q" + new_txn_ref(now),
             amount=locked.total,
             state=Attempt.State.PENDING,
             method=method,
