@@ -130,7 +130,9 @@ def test_bad_fee_data_is_a_typed_error(table):
     assert fees.validate(table) == {"fees": caught.value.message}
 
 
-@pytest.mark.parametrize("answer", [-1, 1001, "ba", 2.5, True, {"n": 1}, ["1"]])
+@pytest.mark.parametrize(
+    "answer", [-1, 1001, "ba", 2.5, True, {"n": 1}, ["1"], "²", "1²", "①", "١٢"]
+)
 def test_an_answer_that_cannot_count_copies_is_a_typed_error_on_its_field(answer):
     with pytest.raises(FeeError) as caught:
         fees.compute([COPIES], {"so_ban_sao": answer})

@@ -354,7 +354,9 @@ def test_reconcile_settlement_lists_every_difference(w):
     assert AuditRecord.objects.filter(action="payments.settlement_reconciled").count() == 2
 
 
-@pytest.mark.parametrize("text", ["ref;amount\nA;1\n", "txn_ref,amount\nA,mười\n", ""])
+@pytest.mark.parametrize(
+    "text", ["ref;amount\nA;1\n", "txn_ref,amount\nA,mười\n", "", "txn_ref,amount\nA,5²\n"]
+)
 def test_a_settlement_file_that_cannot_be_read_is_a_typed_error(text):
     with pytest.raises(PaymentError) as caught:
         actions.reconcile_settlement(date(2026, 12, 5), text)

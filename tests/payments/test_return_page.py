@@ -8,9 +8,9 @@ import pytest
 from tinhso.payments import actions, errors, gateways
 from tinhso.payments.errors import PaymentError
 from tinhso.payments.models import Attempt, Event
-from tinhso.payments.vnpay import VNPayGateway
+from tinhso.payments.vnpay import VNPayGateway, to_amount
 
-from .ledger_support import callback, dossier, query_string, use_test_merchant, world
+from .ledger_support import callback, dossier, query_string, signed, use_test_merchant, world
 
 RETURN = "/payments/vnpay/return"
 
@@ -54,3 +54,17 @@ def test_a_ledger_or_gateway_error_shows_the_pending_state(client, attempt, monk
 
     monkeypatch.setattr(actions, "confirm_by_query", broken)
     _pending_page(client, attempt)
+
+
+@pytest.mark.parametrize("amount", ["²00", "2000²", "２００"])
+def test_a_signed_amount_that_is_not_ascii_digits_is_unreadable(client, attempt, amount):
+    fields = {k: v for k, v in callback(attempt.txn_ref, 200000).items() if k != "vnp_SecureHash"}
+    response = client.get(f"{RETURN}?{query_string(signed({**fields, 'vnp_Amount': amount}))}")
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["²00", "١٠٠", "1e5", "", "-100"])
+def test_to_amount_refuses_anything_but_ascii_digits_with_a_gateway_error(amount):
+    with pytest.raises(gateways.GatewayError):
+        to_amount(amount)

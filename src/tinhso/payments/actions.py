@@ -918,7 +918,7 @@ def _settlement_rows(text: str) -> list[tuple[str, int, str]]:
         raw_amount = (row.get(amount_col) or "").strip().replace(".", "").replace(",", "")
         if not ref:
             continue
-        if not raw_amount.isdigit():
+        if not (raw_amount.isascii() and raw_amount.isdecimal()):
             why = _("dòng %(n)s: số tiền “%(v)s” không phải số nguyên đồng") % {
                 "n": number,
                 "v": row.get(amount_col),

@@ -95,6 +95,11 @@ class FeeError(errors.PaymentError):
     """The fee table or the answers cannot give a price; nothing was computed."""
 
 
+def _whole(text: str) -> bool:
+    """ASCII digits only: `str.isdigit()` also takes "²", which `int()` refuses."""
+    return text.isascii() and text.isdecimal()
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -276,7 +281,7 @@ def _quantity(rule: FeeRule, answers: Mapping[str, Any]) -> int:
     value = answers.get(rule.per)
     if value in (None, ""):
         return 0
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _whole(value.strip()):
         value = int(value.strip())
     if not _is_int(value) or not 0 <= value <= MAX_QUANTITY:
         message = _("Số lượng phải là số nguyên từ 0 đến %(max)s.") % {"max": MAX_QUANTITY}

@@ -297,7 +297,7 @@ class PayGovGateway:
 
     def _outcome(self, fields: dict[str, str], *, status: Status, gateway_code: str) -> Outcome:
         amount = fields.get(F["amount"], "")
-        if not amount.isdigit():
+        if not (amount.isascii() and amount.isdecimal()):
             raise GatewayError(f"{F['amount']} {amount!r} is not a whole number of đồng")
         time = fields.get(F["time"], "")
         try:

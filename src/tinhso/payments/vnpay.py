@@ -193,7 +193,7 @@ def clean_order_info(text: str) -> str:
 
 def to_amount(vnp_amount: str) -> int:
     """Đồng from VNPay's amount (× 100)."""
-    if not vnp_amount.isdigit() or int(vnp_amount) % 100:
+    if not (vnp_amount.isascii() and vnp_amount.isdecimal()) or int(vnp_amount) % 100:
         raise GatewayError(f"vnp_Amount {vnp_amount!r} is not a whole number of đồng × 100")
     return int(vnp_amount) // 100
 

@@ -194,7 +194,7 @@ def _answer(command: str, message: dict[str, str]) -> dict[str, str]:
         return {"vnp_ResponseCode": "91", "vnp_Message": "Transaction not found"}
     if command == "refund":
         amount = message.get("vnp_Amount", "")
-        if not amount.isdigit() or int(amount) % 100:
+        if not (amount.isascii() and amount.isdecimal()) or int(amount) % 100:
             return {"vnp_ResponseCode": "03", "vnp_Message": "Invalid amount"}
         full = message.get("vnp_TransactionType") == "02"
         code, txn = actions.refund(txn.pk, int(amount) // 100, full=full)
