@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,24 @@ def test_api_parent_of_an_adult_needs_the_authorisation(client, version, citizen
     grown = {**ADULT, "relation": "cha/mẹ"}
     response = post(client, body(on_behalf=grown))
     assert fields(response) == {("body", "attachments", "authorisation"): NEEDS_AUTHORISATION}
+
+
+@pytest.mark.parametrize(
+    "personal_id, required",
+    [
+        ("066207001234", True),  # born 2007: 19 in 2026
+        ("066208001234", True),  # born 2008: 18 on or before 31 December 2026, maybe already
+        ("066209001234", False),  # born 2009: 17 at most, a minor all year
+        (CHILD_ID, False),
+    ],
+    ids=["2007", "2008", "2009", "2015"],
+)
+def test_a_minor_is_one_who_cannot_be_18_yet_by_the_birth_year(personal_id, required):
+    """Adult at 18 (Civil Code Art. 20). With only the birth year, someone born exactly 18
+    calendar years before may already be 18: not taken for a minor."""
+    parent = drafts.OnBehalf("Nguyễn Thị Mai", personal_id, "cha/mẹ")
+    for day in (date(2026, 1, 1), date(2026, 12, 31)):
+        assert drafts.authorisation_required(parent, on=day) is required
 
 
 def test_the_relation_must_be_stated_and_the_person_be_another(client, version, citizen):

@@ -161,15 +161,18 @@ def representative_relations() -> tuple[str, ...]:
 def authorisation_required(on_behalf: OnBehalf, *, on: date | None = None) -> bool:
     """An authorisation document is needed unless the filer states a legal representative's
     relation and the person represented is a minor on `on` (today; a submitted dossier's
-    day of submission) by the birth year in the personal ID (a year short of certain: a
-    person born eighteen years before may still be 17)."""
+    day of submission). Adult at 18 (Civil Code Art. 20); the personal ID gives only the
+    birth year, so a person is a minor only if they cannot be 18 yet: born fewer than 18
+    calendar years before. Someone born exactly 18 years before may still be 17 on `on`;
+    they attach the authorisation (or the officer sees the birth papers) rather than a
+    possible adult passing without one."""
     if _relation_key(on_behalf.relation) not in representative_relations():
         return True
     try:
         born = validate_personal_id(on_behalf.personal_id).birth_year
     except InvalidIdentifier:
         return True
-    return (on or timezone.localdate()).year - born > ADULT_AGE
+    return (on or timezone.localdate()).year - born >= ADULT_AGE
 
 
 def authorisation_required_for(dossier: Dossier) -> bool:
