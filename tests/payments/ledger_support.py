@@ -118,7 +118,11 @@ def query_string(fields: Mapping[str, str]) -> str:
 
 
 def outcome(
-    txn_ref: str, amount: int, status: gateways.Status = "paid", transaction_no: str = "14000001"
+    txn_ref: str,
+    amount: int,
+    status: gateways.Status = "paid",
+    transaction_no: str = "14000001",
+    gateway: str = "vnpay",
 ) -> Outcome:
     return Outcome(
         txn_ref=txn_ref,
@@ -128,6 +132,7 @@ def outcome(
         transaction_no=transaction_no if status == "paid" else "",
         paid_at=timezone.now() if status == "paid" else None,
         raw={"vnp_TxnRef": txn_ref},
+        gateway=gateway,
     )
 
 

@@ -161,7 +161,9 @@ def test_a_second_payment_of_a_paid_charge_is_a_refund_case(charge):
     one = start(charge)
     two = start(charge, FakeGateway(name="paygov"))
     actions.apply_outcome(outcome(one.txn_ref, 200000), Event.Kind.CALLBACK)
-    applied = actions.apply_outcome(outcome(two.txn_ref, 200000, transaction_no="9"), "callback")
+    applied = actions.apply_outcome(
+        outcome(two.txn_ref, 200000, transaction_no="9", gateway="paygov"), "callback"
+    )
     assert applied.result is Result.REFUND_CASE
     assert list(Refund.objects.values_list("attempt__txn_ref", "cause")) == [
         (two.txn_ref, "duplicate")

@@ -96,6 +96,7 @@ def test_a_signed_confirm_is_a_paid_outcome():
         transaction_no="PG000123",
         paid_at=datetime(2026, 12, 5, 7, 35, 12, tzinfo=UTC),
         raw=confirm(),
+        gateway="paygov",
     )
 
 

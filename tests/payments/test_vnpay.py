@@ -128,6 +128,7 @@ def test_a_signed_return_is_read_with_amount_in_dong_and_pay_date_in_gmt7():
         transaction_no="14226112",
         paid_at=datetime(2026, 12, 5, 7, 35, 12, tzinfo=UTC),
         raw=return_fields(),
+        gateway="vnpay",
     )
 
 

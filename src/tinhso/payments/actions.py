@@ -406,12 +406,22 @@ def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
 
     The attempt's row is locked first, so concurrent deliveries of the same callback queue
     here and each sees what the one before did: the first applies, the others find it done.
-    Every outcome is kept as an event, with what it did."""
+    Every outcome is kept as an event, with what it did. An outcome about an attempt made
+    through another gateway is refused: logged, nothing written (references are unique
+    across gateways, so it is a fault or a forgery, not news about that attempt)."""
     now = _now()
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update(no_key=True).filter(txn_ref=outcome.txn_ref).first()
         )
+        if attempt is not None and attempt.gateway != outcome.gateway:
+            log.error(
+                "gateway %s reports on %s, an attempt through %s: refused",
+                outcome.gateway,
+                outcome.txn_ref,
+                attempt.gateway,
+            )
+            return Applied(Result.NOT_FOUND, None)
         if attempt is None:
             result = Result.NOT_FOUND
         else:
@@ -538,6 +548,7 @@ def record_counter_payment(
             transaction_no=receipt_no,
             paid_at=now,
             raw={"method": method, "receipt_no": receipt_no},
+            gateway=Attempt.Gateway.COUNTER,
         )
         Event.objects.create(
             attempt=attempt,

@@ -57,6 +57,7 @@ class Outcome:
     transaction_no: str  # the gateway's own transaction number ("" if none)
     paid_at: datetime | None  # aware
     raw: dict[str, str]  # the fields as received, for the event log (never the secret)
+    gateway: str  # the adapter that verified it ("vnpay" | "paygov" | "counter")
 
 
 @dataclass(frozen=True)

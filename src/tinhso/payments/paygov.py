@@ -265,6 +265,7 @@ class PayGovGateway:
                 transaction_no="",
                 paid_at=None,
                 raw=answer,
+                gateway="paygov",
             )
         self._raise_for_error(answer)
         if answer.get(F["reference"], "") != txn_ref:
@@ -312,6 +313,7 @@ class PayGovGateway:
             transaction_no=fields.get(F["transaction_no"], ""),
             paid_at=paid_at,
             raw=fields,
+            gateway="paygov",
         )
 
     def _verified(self, message: Mapping[str, Any]) -> dict[str, str]:

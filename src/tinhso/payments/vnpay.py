@@ -245,6 +245,7 @@ def outcome_of(fields: Mapping[str, str], *, status: Status, gateway_code: str) 
         transaction_no="" if transaction_no in ("", "0") else transaction_no,
         paid_at=paid_at,
         raw={name: _text(value) for name, value in fields.items()},
+        gateway="vnpay",
     )
 
 
@@ -390,6 +391,7 @@ class VNPayGateway:
                 transaction_no="",
                 paid_at=None,
                 raw=answer,
+                gateway="vnpay",
             )
         self._raise_for_code(code, answer)
         if answer.get("vnp_TxnRef", "") != txn_ref:
