@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 
 from tinhso.dossiers import clock, queries
-from tinhso.dossiers.models import Apology, Dossier, SupplementRequest
+from tinhso.dossiers.models import Apology, Dossier, DossierFile, SupplementRequest
 from tinhso.dossiers.receipt import local
 
 FORMS = {
@@ -112,6 +112,16 @@ def receipt(dossier: Dossier, officer: Any = None) -> bytes:
                     "digitised": all(f.digitised for f in mine),
                 }
             )
+    authorisations = [f for f in files if f.slot == DossierFile.Slot.AUTHORISATION]
+    if authorisations:
+        # checked at reception like any component: the representation rests on it
+        components.append(
+            {
+                "name": "Giấy ủy quyền (nộp thay)",
+                "count": len(authorisations),
+                "digitised": all(f.digitised for f in authorisations),
+            }
+        )
     context = _context(dossier, officer)
     context.update(
         components=components,
