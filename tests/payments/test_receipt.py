@@ -4,6 +4,8 @@ by the dossier's owner or an official who sees the dossier, and by nobody else."
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -66,3 +68,25 @@ def test_an_official_who_sees_the_dossier_downloads_it_and_the_read_is_recorded(
     assert AuditRecord.objects.filter(
         action="personal_data.read", object_type="payments.receipt", actor=officer
     ).exists()
+
+
+def test_a_receipt_is_numbered_in_the_year_it_is_issued(settings):
+    settings.PAYMENTS_RECEIPT_SERIES = "BL-DL"
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    w = world()
+    late, early = (actions.charge_for(dossier(w, n), "submission") for n in (1, 2))
+    attempts = {}
+    for name, charge in (("late", late), ("early", early)):
+        attempts[name] = actions.start_attempt(charge, FakeGateway(), "203.0.113.7", "https://x/r")
+        actions.apply_outcome(outcome(attempts[name].txn_ref, 200000), "callback")
+    Receipt.objects.all().delete()
+    for a in attempts.values():
+        a.refresh_from_db()
+    attempts["late"].paid_at = datetime(2026, 12, 31, 23, 59, tzinfo=hcm)
+
+    # the new year's first receipt is issued, then the one paid on New Year's Eve
+    first = actions.issue_receipt(attempts["early"], now=datetime(2027, 1, 1, 0, 1, tzinfo=hcm))
+    second = actions.issue_receipt(attempts["late"], now=datetime(2027, 1, 1, 0, 2, tzinfo=hcm))
+
+    assert [(r.year, r.number) for r in (first, second)] == [(2027, 1), (2027, 2)]
+    assert second.label == "BL-DL/27 số 0000002"

@@ -570,14 +570,18 @@ def record_counter_payment(
 
 
 def issue_receipt(attempt: Attempt, *, now: datetime | None = None) -> Receipt:
-    """The charge's electronic receipt, numbered in the configured series and the year of
-    payment; issued once (the charge holds one receipt; the counter is taken last)."""
+    """The charge's electronic receipt, numbered in the configured series and the year it is
+    issued; issued once (the charge holds one receipt; the counter is taken last).
+
+    The year is the issue date's, not the payment's: a payment at 23:59 on 31 December whose
+    receipt is issued after midnight would otherwise take a number in a series already
+    closed, after receipts issued later in the new year's."""
     now = now or _now()
     existing = Receipt.objects.filter(charge_id=attempt.charge_id).first()
     if existing is not None:
         return existing
     series = str(getattr(settings, "PAYMENTS_RECEIPT_SERIES", "BL-TS"))[:20]
-    year = timezone.localtime(attempt.paid_at or now).year
+    year = timezone.localtime(now).year
     ReceiptCounter.objects.get_or_create(series=series, year=year)
     with transaction.atomic():
         counter = ReceiptCounter.objects.select_for_update().get(series=series, year=year)
