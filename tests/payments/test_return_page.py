@@ -10,7 +10,16 @@ from tinhso.payments.errors import PaymentError
 from tinhso.payments.models import Attempt, Event
 from tinhso.payments.vnpay import VNPayGateway, to_amount
 
-from .ledger_support import callback, dossier, query_string, signed, use_test_merchant, world
+from .ledger_support import (
+    FakeGateway,
+    callback,
+    dossier,
+    outcome,
+    query_string,
+    signed,
+    use_test_merchant,
+    world,
+)
 
 RETURN = "/payments/vnpay/return"
 
@@ -68,3 +77,43 @@ def test_a_signed_amount_that_is_not_ascii_digits_is_unreadable(client, attempt,
 def test_to_amount_refuses_anything_but_ascii_digits_with_a_gateway_error(amount):
     with pytest.raises(gateways.GatewayError):
         to_amount(amount)
+
+
+# --- what a refund case tells the citizen ----------------------------------------------------
+
+
+def _page(client, txn_ref, amount):
+    response = client.get(f"{RETURN}?{query_string(callback(txn_ref, amount))}")
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+def test_a_wrong_amount_says_so_and_that_the_charge_is_still_due(client, attempt):
+    actions.apply_outcome(outcome(attempt.txn_ref, 150000), "callback")
+    page = _page(client, attempt.txn_ref, 150000)
+    assert "đã trừ 150.000 đồng, khác số tiền phải nộp 200.000 đồng" in page
+    assert "vẫn chưa được nộp: Ông/Bà cần thanh toán lại đúng 200.000 đồng" in page
+    assert "không cần thanh toán lại" not in page
+
+
+def test_a_payment_after_expiry_says_so_and_that_the_charge_is_still_due(client, attempt):
+    actions.expire_attempt(attempt)
+    actions.apply_outcome(outcome(attempt.txn_ref, 200000), "callback")
+    page = _page(client, attempt.txn_ref, 200000)
+    assert "sau khi giao dịch đã hết hạn hoặc đã bị hủy" in page
+    assert "cần thanh toán lại đúng 200.000 đồng" in page
+    assert "không khớp" not in page and "khác số tiền" not in page
+
+
+def test_a_second_payment_says_it_was_paid_twice_and_nothing_is_due(client, attempt):
+    later = actions.start_attempt(
+        attempt.charge, FakeGateway(name="paygov"), "203.0.113.7", "https://x/r"
+    )
+    actions.apply_outcome(outcome(later.txn_ref, 200000, gateway="paygov"), "callback")
+    actions.apply_outcome(outcome(attempt.txn_ref, 200000, transaction_no="15"), "callback")
+    page = _page(client, attempt.txn_ref, 200000)
+    assert (
+        "đã được nộp bằng một giao dịch khác; 200.000 đồng của giao dịch này là nộp trùng" in page
+    )
+    assert "đã được nộp; Ông/Bà không cần thanh toán lại" in page
+    assert "cần thanh toán lại đúng" not in page

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from tinhso.payments import actions, gateways, queries, receipts
 from tinhso.payments.actions import Result
 from tinhso.payments.errors import PaymentError
-from tinhso.payments.models import Attempt, Event
+from tinhso.payments.models import Attempt, Event, Refund
 
 log = logging.getLogger("tinhso.payments")
 
@@ -36,6 +36,11 @@ IPN_ANSWERS: dict[Result, tuple[str, str]] = {
     Result.WRONG_AMOUNT: ("04", "Invalid amount"),
     Result.UNCHANGED: ("99", "Unknown error"),
 }
+CAUSES_SHOWN = (
+    Refund.Cause.AMOUNT_MISMATCH,
+    Refund.Cause.LATE_PAYMENT,
+    Refund.Cause.DUPLICATE,
+)
 BAD_SIGNATURE = ("97", "Invalid signature")
 UNKNOWN = ("99", "Unknown error")
 
@@ -93,7 +98,11 @@ def vnpay_return(request: HttpRequest) -> HttpResponse:
         "dossier": attempt.charge.dossier if attempt else None,
         "browser_status": outcome.status,
         "checked": checked,
-        "refund_case": bool(attempt and attempt.refunds.exists()),
+        # The case the gateway's own report opened (a person's refund of a paid attempt is
+        # not news for this page): it says why the money came back and whether it is due.
+        "refund_case": attempt.refunds.filter(cause__in=CAUSES_SHOWN).order_by("pk").first()
+        if attempt
+        else None,
     }
     return render(request, "payments/return.html", context, status=200 if attempt else 404)
 
