@@ -40,7 +40,7 @@ from tinhso.dossiers.actions._common import (
     reception_cutoff,
 )
 from tinhso.dossiers.actions.drafts import delivery_errors
-from tinhso.dossiers.actions.submission import _finish_submission
+from tinhso.dossiers.actions.submission import _finish_submission, charge_at_submission
 from tinhso.dossiers.models import (
     Dossier,
     DossierFile,
@@ -297,5 +297,6 @@ def intake(
     except BaseException:
         _forget(stored)
         raise
+    charge_at_submission(dossier, actor=officer)
     dossier.refresh_from_db()
     return dossier

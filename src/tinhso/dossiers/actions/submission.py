@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +69,11 @@ from tinhso.dossiers.models import (
 )
 from tinhso.dossiers.receipt import lookup_url
 from tinhso.dossiers.uploads import RejectedFile, check_file
+from tinhso.payments import actions as payments
+from tinhso.payments.errors import PaymentError
 from tinhso.places.models import Agency
+
+log = logging.getLogger("tinhso.dossiers")
 
 
 def submit(dossier: Dossier, *, user: Any) -> Dossier:
@@ -88,7 +93,42 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
         )
         set_filing(locked, on_behalf, user=user)
         _finish_submission(locked, user=user)
+    charge_at_submission(locked, actor=user)
     return locked
+
+
+def charge_at_submission(dossier: Dossier, *, actor: Any) -> None:
+    """The fee due at submission, charged once the submission has committed (so a charge
+    never outlives a rolled-back submission), and the dossier's fee fields brought in line
+    with it: `version.total_fee` sums every line of the table, the charge only what this
+    channel owes now (docs/payments.md, "Fees"), and the ledger later moves "unpaid" to
+    "paid" only. A fee table that cannot price the dossier does not undo a submission the
+    citizen has already been told of: it is logged for an administrator and nothing is
+    charged."""
+    try:
+        charge = payments.charge_for(dossier, "submission")
+    except PaymentError:
+        log.exception("dossier %s: the fee due at submission could not be charged", dossier.code)
+        return
+    total = charge.total if charge else 0
+    if charge is None:
+        status = Dossier.FeeStatus.NONE
+    elif charge.state == charge.State.PAID:
+        status = Dossier.FeeStatus.PAID
+    else:
+        status = Dossier.FeeStatus.UNPAID
+    if (dossier.fee_total, dossier.fee_status) == (total, status):
+        return
+    with transaction.atomic():
+        locked = _locked(dossier)
+        changes = {
+            "fee_total": [locked.fee_total, total],
+            "fee_status": [locked.fee_status, status],
+        }
+        locked.fee_total, locked.fee_status = total, status
+        locked.save(update_fields=["fee_total", "fee_status", "updated_at"])
+        audit.record("dossier.fee_charged", locked, actor=actor, changes=changes)
+    dossier.fee_total, dossier.fee_status = total, status
 
 
 def _issue_secret(dossier: Dossier) -> None:
@@ -396,6 +436,12 @@ def submit_via_api(
     except BaseException:
         _forget(stored)
         raise
+    if client is None:
+        charge_at_submission(dossier, actor=user)
+    else:
+        from tinhso.people.clients import audit_label
+
+        charge_at_submission(dossier, actor=audit_label(client))
     return dossier, True
 
 
