@@ -4,6 +4,7 @@ does, it shows where things stand, never a server error."""
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from tinhso.payments import actions, errors, gateways
 from tinhso.payments.errors import PaymentError
@@ -117,3 +118,63 @@ def test_a_second_payment_says_it_was_paid_twice_and_nothing_is_due(client, atte
     )
     assert "đã được nộp; Ông/Bà không cần thanh toán lại" in page
     assert "cần thanh toán lại đúng" not in page
+
+
+# --- reloads ---------------------------------------------------------------------------------
+
+
+def test_reloading_the_same_return_keeps_one_event_and_asks_once_a_minute(
+    client, attempt, monkeypatch
+):
+    asked = []
+
+    def unreachable(self, *, txn_ref, created_at, client_ip):
+        asked.append(txn_ref)
+        raise gateways.GatewayUnavailable("timeout")
+
+    monkeypatch.setattr(VNPayGateway, "query", unreachable)
+    url = f"{RETURN}?{query_string(callback(attempt.txn_ref, 200000))}"
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    assert asked == [attempt.txn_ref]
+    assert Event.objects.filter(kind="return").count() == 1
+
+    # another signed return (another message from the gateway) is kept too
+    other = callback(attempt.txn_ref, 200000, transaction_no="14000002")
+    client.get(f"{RETURN}?{query_string(other)}")
+    assert Event.objects.filter(kind="return").count() == 2
+    assert asked == [attempt.txn_ref]
+
+    # a minute later the page may ask again
+    later = actions._now() + actions.RETURN_QUERY_EVERY
+    monkeypatch.setattr(actions, "_now", lambda: later)
+    client.get(url)
+    assert asked == [attempt.txn_ref, attempt.txn_ref]
+    assert Event.objects.filter(kind="return").count() == 2
+
+
+def test_a_return_with_the_signature_in_upper_case_is_the_same_return(client, attempt):
+    fields = callback(attempt.txn_ref, 200000, code="24", status="02", transaction_no="0")
+    upper = {**fields, "vnp_SecureHash": fields["vnp_SecureHash"].upper()}
+    client.get(f"{RETURN}?{query_string(fields)}")
+    client.get(f"{RETURN}?{query_string(upper)}")
+    assert Event.objects.filter(kind="return").count() == 1
+
+
+def test_the_database_keeps_one_return_event_per_signature(attempt):
+    def kept(kind="return", signature="ab12"):
+        return Event.objects.create(
+            attempt=attempt,
+            txn_ref=attempt.txn_ref,
+            kind=kind,
+            signature=signature,
+            received_at=attempt.created_at,
+        )
+
+    kept()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        kept()
+    kept(kind="callback")  # only returns are kept once
+    kept(signature="")  # and only those with a signature
+    kept(signature="")
+    assert Event.objects.count() == 4

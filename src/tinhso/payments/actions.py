@@ -35,7 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,6 +60,7 @@ PAID_TOPIC = "payments.paid"
 QUERY_AFTER = timedelta(minutes=15)  # the IPN normally comes within seconds; then we ask
 QUERY_UNTIL = timedelta(days=3)  # past this the gateway's query no longer answers reliably
 EXPIRY_GRACE = timedelta(minutes=15)  # a bank may still confirm just after the page closed
+RETURN_QUERY_EVERY = timedelta(minutes=1)  # reloads of the return page ask the gateway once
 ONLINE_GATEWAYS = (Attempt.Gateway.VNPAY, Attempt.Gateway.PAYGOV)
 COUNTER_METHODS = ("cash", "card")
 TXN_REF_TRIES = 5  # 8 random hex digits a day: a clash is rare, several in a row are a fault
@@ -448,23 +449,41 @@ def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
     return Applied(result, attempt)
 
 
-def record_return(outcome: gateways.Outcome) -> Attempt | None:
-    """Keep what the browser brought back (verified) as an event; it changes no state."""
-    with transaction.atomic():
-        attempt = Attempt.objects.filter(txn_ref=outcome.txn_ref).first()
-        Event.objects.create(
-            attempt=attempt,
-            txn_ref=outcome.txn_ref[:100],
-            kind=Event.Kind.RETURN,
-            status=outcome.status,
-            amount=outcome.amount,
-            gateway_code=outcome.gateway_code[:20],
-            raw=dict(outcome.raw),
-            verified=True,
-            effect="display",
-            received_at=_now(),
-        )
+def record_return(outcome: gateways.Outcome, *, signature: str = "") -> Attempt | None:
+    """Keep what the browser brought back (verified) as an event, once per reference and
+    signature however often the page is reloaded; it changes no state."""
+    txn_ref, signature = outcome.txn_ref[:100], signature[:200].lower()
+    attempt = Attempt.objects.filter(txn_ref=outcome.txn_ref).first()
+    seen = Event.objects.filter(kind=Event.Kind.RETURN, txn_ref=txn_ref, signature=signature)
+    if signature and seen.exists():
+        return attempt
+    try:
+        with transaction.atomic():
+            Event.objects.create(
+                attempt=attempt,
+                txn_ref=txn_ref,
+                kind=Event.Kind.RETURN,
+                status=outcome.status,
+                amount=outcome.amount,
+                gateway_code=outcome.gateway_code[:20],
+                raw=dict(outcome.raw),
+                verified=True,
+                effect="display",
+                signature=signature,
+                received_at=_now(),
+            )
+    except IntegrityError:
+        pass  # the same return, kept by a reload at the same moment
     return attempt
+
+
+def claim_return_query(attempt: Attempt, *, now: datetime | None = None) -> bool:
+    """Whether the return page may ask the gateway about `attempt` now: at most once per
+    RETURN_QUERY_EVERY, claimed by one conditional update so that concurrent reloads (in
+    any process) do not all ask. Bookkeeping, not a state of the payment: not audited."""
+    now = now or _now()
+    due = Q(return_queried_at__isnull=True) | Q(return_queried_at__lte=now - RETURN_QUERY_EVERY)
+    return bool(Attempt.objects.filter(due, pk=attempt.pk).update(return_queried_at=now))
 
 
 def confirm_by_query(

@@ -104,6 +104,11 @@ class Attempt(models.Model):
     created_at = models.DateTimeField(gettext_lazy("thời điểm tạo"))
     expires_at = models.DateTimeField(gettext_lazy("hết hạn lúc"))
     paid_at = models.DateTimeField(gettext_lazy("thanh toán lúc"), null=True, blank=True)
+    # When the return page last asked the gateway about it: reloading the page must not
+    # turn into a stream of queries (at most one a minute, claimed by a conditional update).
+    return_queried_at = models.DateTimeField(
+        gettext_lazy("trang trở về truy vấn cổng lúc"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(gettext_lazy("cập nhật lúc"), auto_now=True)
 
     class Meta:
@@ -150,12 +155,22 @@ class Event(models.Model):
     raw = models.JSONField(gettext_lazy("dữ liệu nhận được"), default=dict)
     verified = models.BooleanField(gettext_lazy("đã xác thực chữ ký"), default=False)
     effect = models.CharField(gettext_lazy("tác động"), max_length=20, blank=True)
+    signature = models.CharField(gettext_lazy("chữ ký nhận được"), max_length=200, blank=True)
     received_at = models.DateTimeField(gettext_lazy("nhận lúc"))
 
     class Meta:
         verbose_name = gettext_lazy("sự kiện thanh toán")
         verbose_name_plural = pgettext_lazy("số nhiều", "sự kiện thanh toán")
         ordering = ["received_at", "pk"]
+        constraints = [
+            # A browser's return is kept once: each reload of the same signed URL is the
+            # same message, not news.
+            models.UniqueConstraint(
+                fields=["txn_ref", "signature"],
+                condition=models.Q(kind="return") & ~models.Q(signature=""),
+                name="payments_one_return_event_per_signature",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.txn_ref} {self.kind} {self.status}"

@@ -8,7 +8,9 @@ gateway stops calling, after anything else it calls again (up to 10 times, 5 min
 A call whose signature fails leaves no trace (an attacker could otherwise poison the record a
 genuine call is compared with). The return page never marks anything paid: it shows where
 things stand and, when the browser says paid before the IPN came, asks the gateway itself
-(QueryDR, outside any transaction) and applies that verified answer.
+(QueryDR, outside any transaction, at most once a minute per attempt however often the page
+is reloaded) and applies that verified answer. A reload of the same signed URL is kept as one
+event.
 """
 
 from __future__ import annotations
@@ -78,12 +80,13 @@ def vnpay_return(request: HttpRequest) -> HttpResponse:
     except gateways.GatewayError:
         log.exception("VNPay return could not be read")
         return render(request, "payments/return.html", {"unreadable": True}, status=400)
-    attempt = actions.record_return(outcome)
+    attempt = actions.record_return(outcome, signature=query.get("vnp_SecureHash", ""))
     checked = False
     if (
         attempt is not None
         and attempt.state in (Attempt.State.CREATED, Attempt.State.PENDING)
         and outcome.status == "paid"
+        and actions.claim_return_query(attempt)
     ):
         # The browser's word is not enough: ask the gateway (outside any transaction).
         try:
