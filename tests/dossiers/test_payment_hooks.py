@@ -5,14 +5,23 @@ fee due before it is unpaid."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
 from tests.dossiers import support
 from tests.dossiers.conftest import make_version
 from tests.dossiers.test_actions import ready_draft
+from tests.dossiers.test_office_views import sign_in
+from tests.payments.ledger_support import callback, query_string, use_test_merchant
+from tinhso.core import outbox
 from tinhso.core.models import AuditRecord
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier
-from tinhso.payments.models import Charge
+from tinhso.payments.models import Attempt, Charge, Receipt
 
+ONE_FEE = [{"name": "Lệ phí cấp Phiếu lý lịch tư pháp", "amount": 150000, "note": ""}]
 TWO_CHANNELS = [
     {"name": "Lệ phí cấp phiếu (nộp trực tuyến)", "amount": 150000, "note": ""},
     {"name": "Lệ phí cấp phiếu (nộp trực tiếp)", "amount": 200000, "note": ""},
@@ -75,3 +84,149 @@ def test_a_counter_intake_is_charged_what_the_counter_owes(office):
     assert Charge.objects.get(dossier=dossier).total == 200000
     assert (dossier.fee_total, dossier.fee_status) == (200000, "unpaid")
     assert dossier.state == Dossier.State.RECEIVED
+
+
+# --- 2. the citizen pays ---------------------------------------------------------------------
+
+
+def deliver_all():
+    while outbox.run_once():
+        pass
+
+
+@pytest.fixture
+def owed(agencies, citizen, settings):
+    use_test_merchant(settings)
+    version = make_version(agencies["STP"], code="2.000010", fees=ONE_FEE)
+    return actions.submit(ready_draft(version, citizen), user=citizen)
+
+
+def test_the_citizen_sees_the_charge_and_is_sent_to_the_gateway(owed, citizen, client, settings):
+    client.force_login(citizen)
+    page = client.get(reverse("dossiers:detail", args=[owed.code])).content.decode()
+    assert "Lệ phí cấp Phiếu lý lịch tư pháp" in page
+    assert "150.000 đồng" in page and "Chưa thanh toán." in page
+    assert "Thanh toán trực tuyến" in page and "csrfmiddlewaretoken" in page
+    charge = Charge.objects.get(dossier=owed)
+
+    response = client.post(reverse("dossiers:detail", args=[owed.code]), {"charge": charge.pk})
+
+    attempt = Attempt.objects.get(charge=charge)
+    assert response.status_code == 302 and response["Location"] == attempt.payment_url
+    url = urlsplit(response["Location"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == settings.VNPAY_URL
+    query = parse_qs(url.query)
+    assert query["vnp_Amount"] == ["15000000"] and query["vnp_TxnRef"] == [attempt.txn_ref]
+    assert query["vnp_ReturnUrl"] == [settings.SITE_URL.rstrip("/") + "/payments/vnpay/return"]
+    assert attempt.state == "pending" and attempt.gateway == "vnpay"
+    page = client.get(reverse("dossiers:detail", args=[owed.code])).content.decode()
+    assert "Đang chờ cổng thanh toán xác nhận giao dịch" in page
+
+
+def test_a_paid_charge_shows_paid_and_its_receipt(owed, citizen, client):
+    client.force_login(citizen)
+    charge = Charge.objects.get(dossier=owed)
+    client.post(reverse("dossiers:detail", args=[owed.code]), {"charge": charge.pk})
+    attempt = Attempt.objects.get(charge=charge)
+    ipn = client.get("/payments/vnpay/ipn?" + query_string(callback(attempt.txn_ref, 150000)))
+    assert ipn.json()["RspCode"] == "00"
+    deliver_all()
+
+    page = client.get(reverse("dossiers:detail", args=[owed.code])).content.decode()
+
+    receipt = Receipt.objects.get(charge=charge)
+    assert "Đã thanh toán" in page and "Thanh toán trực tuyến" not in page
+    assert f'href="/payments/bien-lai/{receipt.pk}/"' in page
+    pdf = client.get(f"/payments/bien-lai/{receipt.pk}/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    owed.refresh_from_db()
+    assert owed.fee_status == "paid"
+
+
+def test_paying_another_citizens_charge_or_a_withdrawn_dossier_starts_nothing(
+    owed, citizen, other_citizen, client
+):
+    charge = Charge.objects.get(dossier=owed)
+    client.force_login(other_citizen)
+    response = client.post(reverse("dossiers:detail", args=[owed.code]), {"charge": charge.pk})
+    assert response.status_code == 404
+    client.force_login(citizen)
+    actions.withdraw(owed, user=citizen)
+    response = client.post(reverse("dossiers:detail", args=[owed.code]), {"charge": charge.pk})
+    assert response.status_code == 302 and response["Location"].endswith(owed.code + "/")
+    assert not Attempt.objects.exists()
+    page = client.get(reverse("dossiers:detail", args=[owed.code])).content.decode()
+    assert "Thanh toán trực tuyến" not in page
+
+
+# --- 3. the officer sees it --------------------------------------------------------------------
+
+
+def pay_online(dossier, client):
+    """Started as the citizen's button starts it, paid as the gateway's IPN reports it."""
+    from tinhso.payments import actions as payments
+
+    charge = Charge.objects.get(dossier=dossier, due="submission")
+    attempt = payments.start_attempt(charge, "vnpay", "203.0.113.7", "http://testserver/r")
+    ipn = client.get("/payments/vnpay/ipn?" + query_string(callback(attempt.txn_ref, charge.total)))
+    assert ipn.json()["RspCode"] == "00"
+    deliver_all()
+    return attempt
+
+
+def test_the_officer_sees_unpaid_then_paid_with_the_receipt(client, office, settings):
+    use_test_merchant(settings)
+    dossier = office.submitted()
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-detail", args=[dossier.code])
+    page = client.get(url).content.decode()
+    assert "<strong>Chưa nộp phí, lệ phí</strong> · 200.000 đồng" in page
+    queue = client.get(reverse("dossiers:office-queue", args=["cho-tiep-nhan"])).content.decode()
+    assert '<span class="tag tag--fee-unpaid">Chưa nộp phí, lệ phí</span>' in queue
+
+    pay_online(dossier, client)
+
+    receipt = Receipt.objects.get(charge__dossier=dossier)
+    page = client.get(url).content.decode()
+    assert "<strong>Đã nộp phí, lệ phí</strong> · 200.000 đồng" in page
+    assert f'href="/payments/bien-lai/{receipt.pk}/"' in page
+    assert client.get(f"/payments/bien-lai/{receipt.pk}/").status_code == 200
+    queue = client.get(reverse("dossiers:office-queue", args=["cho-tiep-nhan"])).content.decode()
+    assert '<span class="tag tag--fee-paid">Đã nộp phí, lệ phí</span>' in queue
+
+
+def test_the_queue_tags_agree_with_the_ledger_and_cost_three_queries(
+    client, office, settings, django_assert_num_queries
+):
+    from tinhso.dossiers.views_office import payment_states
+    from tinhso.payments import actions as payments
+    from tinhso.payments.queries import payment_state
+
+    use_test_merchant(settings)
+    office.version.fees = []
+    office.version.save()
+    free = office.submitted()
+    office.version.fees = ONE_FEE
+    office.version.save()
+    unpaid, pending, paid, refused = (office.submitted() for _ in range(4))
+    payments.start_attempt(
+        Charge.objects.get(dossier=pending), "vnpay", "203.0.113.7", "http://testserver/r"
+    )
+    pay_online(paid, client)
+    pay_online(refused, client)
+    payments.refund_refused_dossier(refused)
+    dossiers = [free, unpaid, pending, paid, refused]
+
+    with django_assert_num_queries(3):
+        states = payment_states(dossiers)
+
+    assert {d.pk: states.get(d.pk, "none") for d in dossiers} == {
+        d.pk: payment_state(d) for d in dossiers
+    }
+    assert [states.get(d.pk, "none") for d in dossiers] == [
+        "none",
+        "unpaid",
+        "pending",
+        "paid",
+        "refund_case",
+    ]

@@ -10,6 +10,7 @@ import functools
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -32,6 +33,11 @@ from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT
 from tinhso.dossiers.models import Dossier, Rating
 from tinhso.dossiers.receipt import local, render_receipt
 from tinhso.dossiers.uploads import RejectedFile, limits, size_label
+from tinhso.payments import actions as payments
+from tinhso.payments import gateways
+from tinhso.payments import queries as payment_queries
+from tinhso.payments.errors import PaymentError
+from tinhso.payments.models import Charge, Receipt
 from tinhso.places.models import Agency
 
 STEPS = [
@@ -430,6 +436,40 @@ def _with_secret(response: HttpResponse, dossier: Dossier) -> HttpResponse:
 # Rating is offered once the dossier has its outcome (Decree 118/2025: rating the result).
 _RATABLE = {Dossier.State.RETURNED, Dossier.State.REFUSED, Dossier.State.REJECTED}
 
+# A dossier that will not be handled any more is not paid for (a refused paid one becomes a
+# refund case instead).
+_NOT_PAYABLE = {Dossier.State.REFUSED, Dossier.State.REJECTED, Dossier.State.WITHDRAWN}
+
+
+# payments.queries.payment_state, as the pages name it.
+PAYMENT_STATES = {
+    "unpaid": gettext_lazy("Chưa nộp phí, lệ phí"),
+    "pending": gettext_lazy("Đang chờ xác nhận thanh toán"),
+    "paid": gettext_lazy("Đã nộp phí, lệ phí"),
+    "refund_case": gettext_lazy("Chờ hoàn trả phí, lệ phí"),
+    "refunded": gettext_lazy("Đã hoàn trả phí, lệ phí"),
+}
+
+
+def payment_view(dossier: Dossier) -> dict[str, Any]:
+    """The dossier's charges as its pages show them: lines, total, state and receipt."""
+    charges = list(Charge.objects.filter(dossier=dossier).order_by("pk"))
+    receipts = {r.charge_id: r for r in Receipt.objects.filter(charge__in=charges)}
+    state = payment_queries.payment_state(dossier) if charges else "none"
+    return {
+        "state": state,
+        "label": PAYMENT_STATES.get(state, ""),
+        "total": sum(c.total for c in charges),
+        "charges": [
+            {
+                "charge": c,
+                "receipt": receipts.get(c.pk),
+                "payable": c.state == Charge.State.OPEN and dossier.state not in _NOT_PAYABLE,
+            }
+            for c in charges
+        ],
+    }
+
 
 def _detail_context(
     request: HttpRequest,
@@ -474,6 +514,7 @@ def _detail_context(
         "submitted": local(dossier.submitted_at),
         "max_file": size_label(limits().max_file_bytes),
         "limits": limits(),
+        "payment": payment_view(dossier),
     }
 
 
@@ -490,7 +531,37 @@ def _refused(request: HttpRequest, dossier: Dossier, exc: actions.DossierError) 
 @login_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier(request.user, code)
+    if request.method == "POST":
+        return _pay(request, dossier)
     return render(request, "dossiers/detail.html", _detail_context(request, dossier))
+
+
+def _pay(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    """Thanh toán trực tuyến: the citizen is sent to the gateway's page for the open charge
+    (VNPay; the embedded sandbox outside production). Posted to the dossier's own page (its
+    form names the charge) since the charge is only ever paid from there."""
+    raw = request.POST.get("charge", "").strip()
+    charge = (
+        Charge.objects.filter(dossier=dossier, pk=int(raw)).first()
+        if raw.isascii() and raw.isdigit()
+        else None
+    )
+    if charge is None or dossier.state in _NOT_PAYABLE:
+        messages.error(request, _("Hồ sơ không có khoản phí, lệ phí chờ thanh toán."))
+        return redirect("dossiers:detail", code=dossier.code)
+    return_url = settings.SITE_URL.rstrip("/") + reverse("payments:vnpay_return")
+    try:
+        attempt = payments.start_attempt(charge, "vnpay", client_address(request), return_url)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("dossiers:detail", code=dossier.code)
+    except gateways.GatewayError:
+        messages.error(
+            request,
+            _("Chưa kết nối được cổng thanh toán. Ông/Bà vui lòng thử lại sau ít phút."),
+        )
+        return redirect("dossiers:detail", code=dossier.code)
+    return redirect(attempt.payment_url)
 
 
 @login_required
