@@ -230,3 +230,83 @@ def test_the_queue_tags_agree_with_the_ledger_and_cost_three_queries(
         "paid",
         "refund_case",
     ]
+
+
+# --- 4. refusals of a paid dossier, the result held while unpaid --------------------------------
+
+
+def test_a_paid_dossier_rejected_at_reception_gets_its_refund_case(client, office, settings):
+    from tinhso.payments.models import Refund
+
+    use_test_merchant(settings)
+    dossier = office.submitted()
+    attempt = pay_online(dossier, client)
+
+    actions.reject(dossier, officer=office.tiepnhan, reason="Không thuộc thẩm quyền")
+
+    refund = Refund.objects.get(attempt=attempt)
+    assert (refund.cause, refund.amount, refund.state) == ("dossier_refused", 200000, "requested")
+    assert AuditRecord.objects.filter(action="payments.refund_case").count() == 1
+
+
+def test_a_paid_dossier_refused_by_the_leader_gets_its_refund_case(client, office, settings):
+    from tinhso.payments.models import Refund
+
+    use_test_merchant(settings)
+    dossier = office.at_leader()
+    attempt = pay_online(dossier, client)
+
+    actions.refuse(dossier, officer=office.lanhdao, reason="Không đủ điều kiện")
+
+    assert Refund.objects.get(attempt=attempt).amount == 200000
+
+
+def test_an_unpaid_refused_dossier_has_no_refund_case(office):
+    from tinhso.payments.models import Refund
+
+    actions.reject(office.submitted(), officer=office.tiepnhan, reason="Sai thủ tục")
+    assert not Refund.objects.exists()
+
+
+BEFORE_RESULT = [
+    {"kind": "phi", "code": "BS", "name": "Phí cấp bản sao", "amount": 8000, "due": "before_result"}
+]
+
+
+def test_the_result_is_held_while_the_fee_due_before_it_is_unpaid(client, office, settings):
+    use_test_merchant(settings)
+    office.version.fees = BEFORE_RESULT
+    office.version.save()
+    dossier = office.approved(with_result=True)
+    assert not Charge.objects.filter(dossier=dossier).exists()
+    dossier = actions.mark_ready(dossier, officer=office.vanthu)
+    charge = Charge.objects.get(dossier=dossier)
+    assert (charge.due, charge.total) == ("before_result", 8000)
+    assert (dossier.fee_total, dossier.fee_status) == (8000, "unpaid")
+
+    with pytest.raises(actions.DossierError) as refused:
+        actions.return_result(dossier, officer=office.tiepnhan, how="online")
+
+    assert refused.value.code.id == "dossiers.result_waits_for_payment"
+    assert refused.value.status == 409
+    assert refused.value.message == (
+        "Người nộp chưa nộp phí, lệ phí phải nộp trước khi nhận kết quả; chưa trả kết quả được."
+    )
+    dossier.refresh_from_db()
+    assert dossier.state == "result_ready"
+    pay_online_due(dossier, client, "before_result")
+    dossier.refresh_from_db()
+    assert dossier.fee_status == "paid"
+    assert actions.return_result(dossier, officer=office.tiepnhan, how="online").state == (
+        "returned"
+    )
+
+
+def pay_online_due(dossier, client, due):
+    from tinhso.payments import actions as payments
+
+    charge = Charge.objects.get(dossier=dossier, due=due)
+    attempt = payments.start_attempt(charge, "vnpay", "203.0.113.7", "http://testserver/r")
+    ipn = client.get("/payments/vnpay/ipn?" + query_string(callback(attempt.txn_ref, charge.total)))
+    assert ipn.json()["RspCode"] == "00"
+    deliver_all()

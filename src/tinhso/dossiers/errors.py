@@ -270,6 +270,11 @@ RETURN_HOW_REQUIRED = _d("return_how_required", INVALID, _("Vui lòng chọn cá
 NO_ELECTRONIC_RESULT = _d(
     "no_electronic_result", INVALID, _("Không có kết quả điện tử để trả trực tuyến.")
 )
+RESULT_WAITS_FOR_PAYMENT = _d(
+    "result_waits_for_payment",
+    CONFLICT,
+    _("Người nộp chưa nộp phí, lệ phí phải nộp trước khi nhận kết quả; chưa trả kết quả được."),
+)
 UNKNOWN_PROCEDURE = _d("unknown_procedure", INVALID, _("Không có thủ tục đang áp dụng với mã này."))
 UNKNOWN_AGENCY = _d("unknown_agency", INVALID, _("Không có cơ quan với mã định danh này."))
 IDEMPOTENCY_KEY_LENGTH = _d(

@@ -47,6 +47,7 @@ from tinhso.dossiers.models import (
     SupplementRequest,
 )
 from tinhso.dossiers.uploads import RejectedFile, check_file
+from tinhso.payments import actions as payments
 from tinhso.places.models import Agency
 
 
@@ -180,6 +181,8 @@ def reject(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
         locked.save()
         _event(locked, f"Từ chối tiếp nhận: {reason}", now)
         _record("rejected", locked, before, officer)
+        # In this transaction: a refusal that commits always leaves its refund case.
+        payments.refund_refused_dossier(locked)
         _tell_citizen(locked, f"Từ chối tiếp nhận hồ sơ {locked.code}", [f"Lý do: {reason}"])
     return locked
 

@@ -28,6 +28,7 @@ from tinhso.dossiers.actions._common import (
     _store_first,
     _tell_citizen,
 )
+from tinhso.dossiers.actions.submission import charge_due
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import (
     Dossier,
@@ -35,6 +36,8 @@ from tinhso.dossiers.models import (
     StepRecord,
 )
 from tinhso.dossiers.uploads import check_file
+from tinhso.payments import actions as payments
+from tinhso.payments import queries as payment_queries
 
 
 def _decide(dossier: Dossier, officer: Any, action: str, reason: str) -> Dossier:
@@ -56,6 +59,8 @@ def _decide(dossier: Dossier, officer: Any, action: str, reason: str) -> Dossier
         else:
             _event(locked, f"Từ chối giải quyết: {reason}", now)
             _record("refused", locked, before, officer)
+            # In this transaction: a refusal that commits always leaves its refund case.
+            payments.refund_refused_dossier(locked)
             _tell_citizen(
                 locked, f"Hồ sơ {locked.code} không được giải quyết", [f"Lý do: {reason}"]
             )
@@ -137,6 +142,7 @@ def mark_ready(dossier: Dossier, *, officer: Any) -> Dossier:
             f"Hồ sơ {locked.code} đã có kết quả",
             [f"Kết quả: {locked.results.first()}", f"Cách nhận: {locked.get_delivery_display()}"],
         )
+    charge_due(locked, "before_result", actor=officer)
     return locked
 
 
@@ -153,6 +159,8 @@ def return_result(dossier: Dossier, *, officer: Any, how: str) -> Dossier:
         _may_return(officer, locked)
         if how == "online" and not locked.results.exists():
             raise errors.invalid(errors.NO_ELECTRONIC_RESULT, "how")
+        if payment_queries.result_waits_for_payment(locked):
+            raise DossierError(errors.RESULT_WAITS_FOR_PAYMENT)
         before = audit.snapshot(locked, TRACKED)
         now = _now()
         locked.state = Dossier.State.RETURNED
@@ -205,4 +213,5 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
     except BaseException:
         _forget([stored])
         raise
+    charge_due(locked, "before_result", actor=officer)
     return result

@@ -71,6 +71,7 @@ from tinhso.dossiers.receipt import lookup_url
 from tinhso.dossiers.uploads import RejectedFile, check_file
 from tinhso.payments import actions as payments
 from tinhso.payments.errors import PaymentError
+from tinhso.payments.models import Charge
 from tinhso.places.models import Agency
 
 log = logging.getLogger("tinhso.dossiers")
@@ -99,35 +100,46 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
 
 def charge_at_submission(dossier: Dossier, *, actor: Any) -> None:
     """The fee due at submission, charged once the submission has committed (so a charge
-    never outlives a rolled-back submission), and the dossier's fee fields brought in line
-    with it: `version.total_fee` sums every line of the table, the charge only what this
-    channel owes now (docs/payments.md, "Fees"), and the ledger later moves "unpaid" to
-    "paid" only. A fee table that cannot price the dossier does not undo a submission the
-    citizen has already been told of: it is logged for an administrator and nothing is
-    charged."""
+    never outlives a rolled-back submission)."""
+    charge_due(dossier, "submission", actor=actor)
+
+
+def charge_due(dossier: Dossier, due: str, *, actor: Any) -> None:
+    """The dossier's charge at `due` (outside the transaction that got it there), and its fee
+    fields brought in line with its charges: `version.total_fee` sums every line of the
+    table, a charge only what this channel owes at that point (docs/payments.md, "Fees"),
+    and the ledger moves "unpaid" to "paid" only. A fee table that cannot price the dossier
+    does not undo a step the citizen has already been told of: it is logged for an
+    administrator and nothing is charged."""
     try:
-        charge = payments.charge_for(dossier, "submission")
+        payments.charge_for(dossier, due)
     except PaymentError:
-        log.exception("dossier %s: the fee due at submission could not be charged", dossier.code)
-        return
-    total = charge.total if charge else 0
-    if charge is None:
-        status = Dossier.FeeStatus.NONE
-    elif charge.state == charge.State.PAID:
-        status = Dossier.FeeStatus.PAID
-    else:
-        status = Dossier.FeeStatus.UNPAID
-    if (dossier.fee_total, dossier.fee_status) == (total, status):
+        log.exception("dossier %s: the fee due at %s could not be charged", dossier.code, due)
         return
     with transaction.atomic():
         locked = _locked(dossier)
-        changes = {
-            "fee_total": [locked.fee_total, total],
-            "fee_status": [locked.fee_status, status],
-        }
-        locked.fee_total, locked.fee_status = total, status
-        locked.save(update_fields=["fee_total", "fee_status", "updated_at"])
-        audit.record("dossier.fee_charged", locked, actor=actor, changes=changes)
+        # Read under the dossier's lock: the ledger's "paid" update waits for it, then sees
+        # what is written here.
+        charges = list(
+            Charge.objects.filter(dossier=locked)
+            .exclude(state=Charge.State.CANCELLED)
+            .values_list("state", "total")
+        )
+        total = sum(amount for _state, amount in charges)
+        if not charges:
+            status = Dossier.FeeStatus.NONE
+        elif any(state == Charge.State.OPEN for state, _amount in charges):
+            status = Dossier.FeeStatus.UNPAID
+        else:
+            status = Dossier.FeeStatus.PAID
+        if (locked.fee_total, locked.fee_status) != (total, status):
+            changes = {
+                "fee_total": [locked.fee_total, total],
+                "fee_status": [locked.fee_status, status],
+            }
+            locked.fee_total, locked.fee_status = total, status
+            locked.save(update_fields=["fee_total", "fee_status", "updated_at"])
+            audit.record("dossier.fee_charged", locked, actor=actor, changes=changes)
     dossier.fee_total, dossier.fee_status = total, status
 
 
