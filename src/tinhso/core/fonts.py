@@ -4,15 +4,21 @@ Stamps on signed documents and the seal drawings need a TrueType file with every
 letter (TCVN 6909:2001 / Unicode NFC, so precomposed letters such as "ệ" and "ữ"). Machines
 differ in which fonts they carry (a base system has DejaVu; CI adds Noto), so the file is
 asked of fontconfig with `:lang=vi`, which only matches fonts covering the language, and the
-answer is kept for the life of the process.
+answer is kept for the life of the process. WeasyPrint's font configuration is likewise made
+once per thread (`font_configuration`), not once per PDF.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from weasyprint.text.fonts import FontConfiguration
 
 
 class FontMissing(RuntimeError):
@@ -43,3 +49,23 @@ def font_file(families: str = SANS, *, bold: bool = False) -> Path:
     if found.returncode != 0 or not path.is_file() or "vi" not in langs.split("|"):
         raise FontMissing(f"no installed font covers Vietnamese (fc-match {pattern!r})")
     return path
+
+
+_rendering = threading.local()
+
+
+def font_configuration() -> FontConfiguration:
+    """WeasyPrint's font configuration, made once per thread and reused by every render.
+
+    Without one, WeasyPrint makes a new configuration on each call: fontconfig reloads its
+    configuration and font cache and Pango starts with an empty font map, so every PDF pays
+    for loading the same fonts again. One per thread, not one per process: a Pango font map
+    is not safe to share between threads (the web server runs several), and the forms use
+    no `@font-face`, so a configuration holds nothing from one document into the next.
+    """
+    config = getattr(_rendering, "font_config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration  # slow to import, needed here only
+
+        config = _rendering.font_config = FontConfiguration()
+    return cast("FontConfiguration", config)

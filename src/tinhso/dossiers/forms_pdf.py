@@ -24,16 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import segno
 from django.conf import settings
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from weasyprint import HTML
 
 from tinhso.dossiers import clock, queries
 from tinhso.dossiers.models import Apology, Dossier, DossierFile, SupplementRequest
-from tinhso.dossiers.receipt import local
+from tinhso.dossiers.receipt import local, pdf, qr_data_uri
 
 FORMS = {
     "01": "mau01.html",
@@ -79,7 +77,7 @@ def _render(name: str, context: dict[str, Any]) -> str:
 
 
 def _pdf(html: str) -> bytes:
-    return bytes(HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf())
+    return pdf(html)
 
 
 def _context(dossier: Dossier, officer: Any = None, issuer: Any = None) -> dict[str, Any]:
@@ -93,7 +91,7 @@ def _context(dossier: Dossier, officer: Any = None, issuer: Any = None) -> dict[
         "today": local(timezone.now()),
         "officer_name": getattr(officer, "display_name", "") if officer else "",
         "status_url": url,
-        "qr": segno.make(url, error="m").svg_data_uri(scale=3, border=2),
+        "qr": qr_data_uri(url),
     }
 
 

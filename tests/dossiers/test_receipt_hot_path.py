@@ -1,0 +1,77 @@
+"""The receipt's hot path (issue 12): the font configuration is made once per thread and the
+QR code once per link, so a receipt costs WeasyPrint's layout of that page and nothing it
+could have kept; the text stays what the form says."""
+
+from __future__ import annotations
+
+import io
+import threading
+from unittest import mock
+
+import segno
+from pypdf import PdfReader
+
+from tinhso.core import fonts
+from tinhso.dossiers import forms_pdf, receipt
+
+from .test_forms_pdf import received  # noqa: F401 - the fixture
+
+
+def text_of(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def test_a_receipt_makes_no_font_configuration_of_its_own(office, received):  # noqa: F811
+    fonts.font_configuration()  # this thread's, made at its first PDF
+    refuse = mock.Mock(side_effect=AssertionError("a FontConfiguration made per PDF"))
+
+    with (
+        mock.patch("weasyprint.document.FontConfiguration", refuse),
+        mock.patch("weasyprint.css.FontConfiguration", refuse),
+    ):
+        first = forms_pdf.receipt(received, office.tiepnhan)
+        again = forms_pdf.receipt(received, office.tiepnhan)
+
+    assert refuse.call_count == 0
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text_of(first)
+    assert text_of(again) == text_of(first)
+
+
+def test_the_font_configuration_is_one_per_thread():
+    here = fonts.font_configuration()
+    there: list[object] = []
+    worker = threading.Thread(target=lambda: there.append(fonts.font_configuration()))
+    worker.start()
+    worker.join()
+
+    assert fonts.font_configuration() is here
+    assert there and there[0] is not here  # a Pango font map is not shared across threads
+
+
+def test_a_reprint_draws_its_qr_code_once(office, received):  # noqa: F811
+    receipt.qr_data_uri.cache_clear()
+    with mock.patch("tinhso.dossiers.receipt.segno.make", wraps=segno.make) as make:
+        forms_pdf.receipt(received, office.tiepnhan)
+        forms_pdf.receipt(received, office.tiepnhan)
+        receipt.render_receipt(received)
+
+    assert make.call_count == 1  # the Mẫu 01 and the online receipt carry the same link
+    assert make.call_args.kwargs == {"error": "m", "mask": 0}  # no search over eight masks
+
+
+def test_the_qr_code_still_encodes_the_link(office, received):  # noqa: F811
+    url = forms_pdf.status_url(received)
+    uri = receipt.qr_data_uri(url)
+
+    assert uri.startswith("data:image/svg+xml")
+    assert uri == segno.make(url, error="m", mask=0).svg_data_uri(scale=3, border=2)
+
+
+def test_the_receipt_reads_as_before(office, received):  # noqa: F811
+    text = text_of(forms_pdf.receipt(received, office.tiepnhan))
+
+    assert "Mã hồ sơ: 000.00.03.H66-260212-0001" in text
+    assert "4. Thời gian nhận hồ sơ: 09 giờ 00 phút, ngày 12/02/2026" in text
+    assert "5. Thời gian trả kết quả giải quyết hồ sơ: 09 giờ 00 phút, ngày 26/02/2026" in text
+    assert "Trần Thị Bình" in text
