@@ -310,3 +310,17 @@ def pay_online_due(dossier, client, due):
     ipn = client.get("/payments/vnpay/ipn?" + query_string(callback(attempt.txn_ref, charge.total)))
     assert ipn.json()["RspCode"] == "00"
     deliver_all()
+
+
+def test_an_api_submission_answers_with_the_charge_and_a_retry_charges_once(
+    client, agencies, citizen
+):
+    from tests.dossiers.test_api import body, post
+
+    make_version(agencies["STP"], code="2.000011", fees=TWO_CHANNELS)
+    client.force_login(citizen)
+    first = post(client, body(procedure="2.000011"))
+    assert first.status_code == 201
+    assert (first.json()["fee_total"], first.json()["fee_status"]) == (150000, "unpaid")
+    assert post(client, body(procedure="2.000011")).status_code == 200
+    assert Charge.objects.get().total == 150000
