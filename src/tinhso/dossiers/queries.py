@@ -605,8 +605,8 @@ PAGE_SIZE = 50
 def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier]:
     """One work queue of an official, ordered by due time (then id), with only the columns a
     page shows (`QUEUE_ROW`). The unit's queues read the index `dossier_queue` (agency, state,
-    due time, id) in that order and stop at the page; pages deep in a queue, and officials
-    of several agencies, are served by `queue_page`."""
+    due time, id) in that order and stop at the page, or `dossier_received_by_due` for an
+    official of several agencies (migration 0013); deep pages are cheaper by `queue_page`."""
     from django.db.models import F
 
     rows = _queue_rows(user, name, now or timezone.now()).select_related(*QUEUE_RELATED)
