@@ -178,3 +178,11 @@ def test_the_database_keeps_one_return_event_per_signature(attempt):
     kept(signature="")  # and only those with a signature
     kept(signature="")
     assert Event.objects.count() == 4
+
+
+def test_the_return_page_leads_back_to_the_dossier(client, attempt):
+    """Usability walk: after paying or cancelling, the only way on was the home page."""
+    dossier = attempt.charge.dossier
+    page = _page(client, attempt.txn_ref, attempt.amount)
+    assert f'href="/ho-so-cua-toi/{dossier.code}/"' in page
+    assert f"Quay lại hồ sơ {dossier.code}" in page
