@@ -22,7 +22,7 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
-from django.http.request import validate_host
+from django.http.request import RawPostDataException, validate_host
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -154,11 +154,13 @@ def api(request: HttpRequest) -> JsonResponse:
     _only_as_the_configured_gateway(request)
     secret = settings.VNPAY_HASH_SECRET
     try:
+        # A form body has been read as a form by then (the edge checks every field), and the
+        # raw body is gone: the gateway's API takes JSON only, so that is a format error.
         message = json.loads(request.body)
         if not isinstance(message, dict):
             raise ValueError
         message = {str(k): "" if v is None else str(v) for k, v in message.items()}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RawPostDataException):
         message = {}
     command = message.get("vnp_Command", "")
     if command == "refund":
