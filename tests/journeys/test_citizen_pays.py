@@ -35,9 +35,9 @@ def test_citizen_pays_through_the_sandbox_and_downloads_the_receipt(journey):
     citizen.check("cong-thanh-toan")
     page.get_by_role("button", name="Thanh toán", exact=True).click()
     page.wait_for_url(re.compile(r"/payments/vnpay/return\?"))
-    # Not `check`ed: the sandbox's notice on this page quotes the IPN's answer as VNPay words
-    # it, in English ("Confirm Success"); the sandbox is not this journey's to change.
-    journey.screenshot(page, citizen.label, "ket-qua-thanh-toan")
+    citizen.check("ket-qua-thanh-toan")
+    # the way on: back to the dossier, not only the home page
+    assert page.get_by_role("link", name=re.compile(f"Quay lại hồ sơ {code}")).count() == 1
     assert "Đã thanh toán thành công" in page.inner_text("main")
 
     # The receipt is issued by the worker just after the payment: the page shows it then.

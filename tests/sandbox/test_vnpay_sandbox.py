@@ -196,7 +196,7 @@ def test_approve_records_calls_the_ipn_and_returns_signed(client, ipn):
     )
     # The tester sees the IPN's answer on the next page (the site's messages).
     shown = [str(m) for m in response.wsgi_request._messages]
-    assert shown == ["Cổng thử nghiệm: IPN trả lời 00 Confirm Success."]
+    assert shown == ["Cổng thử nghiệm: đã gửi IPN, hệ thống trả lời mã 00."]
 
 
 @pytest.mark.django_db

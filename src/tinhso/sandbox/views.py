@@ -129,7 +129,12 @@ def pay(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Cổng thử nghiệm: không gửi IPN cho giao dịch này."))
     else:
         answer = actions.deliver_ipn(txn, fields)
-        messages.info(request, _("Cổng thử nghiệm: IPN trả lời {answer}.").format(answer=answer))
+        # Only the code: the merchant's message is the gateway protocol's English text, and
+        # this notice is shown on the citizen's (Vietnamese) return page.
+        code = answer.split(" ", 1)[0]
+        messages.info(
+            request, _("Cổng thử nghiệm: đã gửi IPN, hệ thống trả lời mã {code}.").format(code=code)
+        )
     separator = "&" if "?" in order.return_url else "?"
     return HttpResponseRedirect(f"{order.return_url}{separator}{side.as_query(fields)}")
 
