@@ -149,3 +149,19 @@ def test_an_empty_table_owes_nothing_and_validates():
     assert fees.compute([], {}).lines == ()
     assert fees.compute(None, {}).lines == ()
     assert fees.validate([COPIES, RECORD]) == {}
+
+
+def test_an_imported_line_owed_only_in_some_case_is_shown_but_charged_to_nobody():
+    """'Phí cấp bản sao (nếu yêu cầu)' in the national portal's free-text table: whether a copy
+    is asked for cannot be read from it, so the line is not charged to every birth
+    registration (the journey found 8.000 đồng charged to a citizen who asked for no copy)."""
+    table = [
+        {"name": "Lệ phí đăng ký khai sinh", "amount": 0, "note": "Miễn"},
+        {"name": "Phí cấp bản sao Giấy khai sinh (nếu yêu cầu)", "amount": 8000, "note": ""},
+        {"name": "Lệ phí đăng ký (khi đăng ký quá hạn)", "amount": 5000, "note": ""},
+        {"name": "Phí thẩm định", "amount": 100000, "note": ""},
+    ]
+    computed = fees.compute(table, {})
+    assert [line.name for line in computed.lines] == ["Phí thẩm định"]
+    assert computed.total_due("submission") == 100000
+    assert [rule.due for rule in fees.parse(table)] == ["none", "none", "none", "submission"]

@@ -56,6 +56,10 @@ _LEGACY_CHANNEL = {
     "nộp bưu chính": "post",
 }
 _LEGACY_SUFFIX = re.compile(r"\((nộp trực tuyến|nộp trực tiếp|nộp bưu chính)\)\s*$")
+# "(nếu yêu cầu)", "(nếu có)", "(khi ...)": a fee owed only in a case the old free-text table
+# cannot tell from the answers (a copy asked for, an overdue registration). It is shown but
+# charged nobody until the table says how (`per`, `by`), never charged to everyone.
+_LEGACY_CONDITIONAL = re.compile(r"\((?:nếu|khi|trường hợp)\b[^)]*\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ def parse_line(raw: Any, index: int) -> FeeRule:
             code=str(raw.get("code") or f"K{index + 1:02d}"),
             name=name,
             amount=amount,
-            due="submission" if amount else "none",
+            due="submission" if amount and not _LEGACY_CONDITIONAL.search(name) else "none",
             channels=(_LEGACY_CHANNEL[suffix.group(1)],) if suffix else CHANNELS,
             note=note,
         )
