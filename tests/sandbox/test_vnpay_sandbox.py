@@ -172,7 +172,8 @@ def test_a_bad_request_is_refused_with_a_vietnamese_page(client, fields, message
 
 @pytest.mark.django_db
 def test_approve_records_calls_the_ipn_and_returns_signed(client, ipn):
-    response = choose(client, pay_request(), "approve")
+    request = pay_request()
+    response = choose(client, request, "approve")
     back = returned(response)
     assert back["vnp_SecureHash"] == form_hash(back)
     assert (back["vnp_ResponseCode"], back["vnp_TransactionStatus"]) == ("00", "00")
@@ -189,7 +190,7 @@ def test_approve_records_calls_the_ipn_and_returns_signed(client, ipn):
         back["vnp_TransactionNo"],
     )
     assert txn.ipn_answer == "00 Confirm Success"
-    assert txn.create_date == pay_request()["vnp_CreateDate"]
+    assert txn.create_date == request["vnp_CreateDate"]
     assert (
         AuditRecord.objects.filter(action="sandbox.vnpay.decide", object_id=str(txn.pk)).count()
         == 1
