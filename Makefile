@@ -54,12 +54,12 @@ lint: install
 # Each benchmark also runs on PostgreSQL when the local server answers (its own database,
 # which the benchmark may wipe); figures go to docs/benchmarks.md by hand, with the machine.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
-BENCHES ?= run catalogue dossiers dossiers_queue documents feedback
+BENCHES ?= run catalogue dossiers dossiers_queue documents feedback payments_ipn
 bench: install
 	@pg=0; pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && pg=1; \
 	for b in $(BENCHES); do \
 	  echo "== bench/$$b.py"; \
-	  if [ $$pg = 0 ] && [ $$b = dossiers_queue ]; then echo "skipped: PostgreSQL only"; continue; fi; \
+	  if [ $$pg = 0 ] && { [ $$b = dossiers_queue ] || [ $$b = payments_ipn ]; }; then echo "skipped: PostgreSQL only"; continue; fi; \
 	  if [ $$pg = 1 ]; then export BENCH_DATABASE_URL=$(BENCH_PG)/tinhso_bench_$$b; fi; \
 	  $(BIN)/python bench/$$b.py || exit 1; \
 	done
