@@ -52,17 +52,28 @@ lint: install
 	$(BIN)/tinhso makemigrations --check --dry-run
 
 # Each benchmark also runs on PostgreSQL when the local server answers (its own database,
-# which the benchmark may wipe); figures go to docs/benchmarks.md by hand, with the machine.
+# which the benchmark may wipe); each prints its figures, appends its goal rows to
+# var/bench/rows.jsonl, and bench/table.py prints them last as one table (docs/benchmarks.md).
+# BENCH_QUICK=1 runs every row in a few minutes with smaller sizes (docs/benchmarks.md says
+# which); the values below apply only where the variable is not already set.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 BENCHES ?= run catalogue dossiers dossiers_queue documents feedback payments_ipn
+BENCH_QUICK_SIZES := BENCH_ROUNDS=40 BENCH_LOOKUP_SECONDS=4 BENCH_SUBMISSIONS=80 \
+	BENCH_LOOKUP_DOSSIERS=200 BENCH_DOSSIERS=50000 BENCH_QUEUE_ROUNDS=100 BENCH_RECEPTIONS=10 \
+	BENCH_DOCUMENTS=5000 BENCH_REPORTS=10000 BENCH_POSTS=50
 bench: install
 	@pg=0; pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && pg=1; \
+	if [ "$$BENCH_QUICK" = 1 ]; then \
+	  for kv in $(BENCH_QUICK_SIZES); do n=$${kv%%=*}; [ -n "$${!n}" ] || export "$$kv"; done; \
+	fi; \
+	mkdir -p var/bench; rm -f var/bench/rows.jsonl; \
 	for b in $(BENCHES); do \
-	  echo "== bench/$$b.py"; \
+	  echo "== bench/$$b.py ($$(uptime | sed 's/.*load/load/'))"; \
 	  if [ $$pg = 0 ] && { [ $$b = dossiers_queue ] || [ $$b = payments_ipn ]; }; then echo "skipped: PostgreSQL only"; continue; fi; \
 	  if [ $$pg = 1 ]; then export BENCH_DATABASE_URL=$(BENCH_PG)/tinhso_bench_$$b; fi; \
 	  $(BIN)/python bench/$$b.py || exit 1; \
-	done
+	done; \
+	$(BIN)/python bench/table.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: install

@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+from harness import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "20000"))
 WORDS = [
@@ -128,6 +130,11 @@ def print_rows(title: str) -> None:
     print("|---|---|---|---|---|---|")
     for r in ROWS:
         print("| " + " | ".join(r) + " |")
+        metric, goal, measured, baseline, ratio, met = r
+        database = title.rsplit(", ", 1)[-1]
+        emit(
+            "documents", database, metric, goal, measured, baseline, float(ratio[:-1]), met == "yes"
+        )
     ROWS.clear()
 
 

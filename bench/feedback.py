@@ -34,7 +34,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from harness import recreate_database
+from harness import emit, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = os.environ.get("BENCH_FULL") == "1"
@@ -287,6 +287,16 @@ def child(url: str) -> None:
         met = "-" if goal is None else ("yes" if value <= goal else "no")
         shown = "-" if goal is None else f"<= {goal:g}"
         print(f"  | {name} | {shown} | {value:.1f} | {base:.1f} | {value / base:.2f} | {met} |")
+        emit(
+            "feedback",
+            connection.vendor,
+            f"Open311 {name}, {total:,} reports",
+            shown,
+            f"{value:.1f}",
+            f"{base:.1f} (GET requests/{{id}}.json p50)",
+            value / base,
+            None if goal is None else value <= goal,
+        )
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from harness import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -141,6 +143,16 @@ def bench_database(url: str) -> None:
     print(
         f"  | outbox delivery, one worker, msg/s | >= 250 | {delivered:.0f} | "
         f"{baseline:.0f} (one UPDATE per row) | {delivered / baseline:.2f} | {met} |"
+    )
+    emit(
+        "run",
+        connection.vendor,
+        "outbox delivery, one worker, msg/s",
+        ">= 250",
+        f"{delivered:.0f}",
+        f"{baseline:.0f} (one UPDATE per row)",
+        delivered / baseline,
+        delivered >= 250,
     )
 
 
