@@ -7,14 +7,22 @@ in the audit trail); for anyone else it does not exist (404, never 403).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core import audit
+from tinhso.core.periods import Period
 from tinhso.dossiers import permissions as dossier_rules
-from tinhso.payments.models import Receipt
+from tinhso.dossiers.models import Dossier
+from tinhso.payments import indicators
+from tinhso.payments.models import Attempt, Receipt
+from tinhso.places.models import Agency
 
 
 def access_receipt(user: Any, pk: int) -> Receipt:
@@ -64,3 +72,153 @@ def result_waits_for_payment(dossier: Any) -> bool:
     return Charge.objects.filter(
         dossier=dossier, due=Due.BEFORE_RESULT, state=Charge.State.OPEN
     ).exists()
+
+
+def charge_of(dossier: Any, pk: int) -> Any:
+    """The dossier's charge `pk`, or None: a charge is reached only through a dossier the
+    caller has already loaded with its access helper (a charge of another dossier is none)."""
+    from tinhso.payments.models import Charge
+
+    return Charge.objects.filter(pk=pk, dossier=dossier).first()
+
+
+# --- Decision 766 indicators (group TTTT) ------------------------------------------------------
+
+ONLINE_GATEWAYS = ("vnpay", "paygov")  # DuocThanhToanTrucTuyen 1 or 2; not the counter
+
+
+@dataclass(frozen=True)
+class UnitIndicators:
+    """Indicators 3.5 and 3.6 of one agency, or of the province as a whole (code "")."""
+
+    code: str
+    name: str
+    procedures: indicators.Indicator  # 3.5
+    dossiers: indicators.Indicator  # 3.6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.code or "province",
+            "name": self.name,
+            "indicators": {
+                indicators.PROCEDURES: self.procedures.as_dict(),
+                indicators.DOSSIERS: self.dossiers.as_dict(),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    period: Period
+    total: UnitIndicators  # the agency asked for, or the province as a whole
+    agencies: list[UnitIndicators]  # each agency in scope, by code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": str(self.period),
+            **self.total.as_dict(),
+            "agencies": [row.as_dict() for row in self.agencies],
+        }
+
+
+def _offers(agency: Agency, procedure_agency_id: int | None, levels: Any) -> bool:
+    """A procedure is offered by its competent agency, or (no competent agency named: the
+    citizen chooses) by every agency at one of its levels (catalogue levels and agency levels
+    share the names province, department, commune)."""
+    if procedure_agency_id is not None:
+        return procedure_agency_id == agency.pk
+    return isinstance(levels, list) and agency.level in levels
+
+
+def payment_indicators(period: Period, *, agency: Agency | None = None) -> IndicatorReport:
+    """Indicators 3.5 and 3.6 in `period` for `agency`, or for every agency and the province
+    as a whole: four queries whatever the number of agencies, procedures and dossiers.
+
+    3.5 reads each procedure's version in force at the period's end (the last published one
+    by then); 3.6 counts dossiers received (`received_at`, local time) in the period by their
+    competent agency, paid online if one of their charges has a paid VNPay or PayGov attempt,
+    whenever it was paid."""
+    start, end = period.bounds(timezone.get_current_timezone())
+    scope = (
+        [agency]
+        if agency is not None
+        else list(Agency.objects.filter(is_active=True).order_by("code"))
+    )
+    by_id = {unit.pk: unit for unit in scope}
+    own = Q(procedure__agency_id__in=list(by_id))
+    versions = (
+        ProcedureVersion.objects.filter(
+            own | Q(procedure__agency__isnull=True),
+            state__in=(ProcedureVersion.State.PUBLISHED, ProcedureVersion.State.SUPERSEDED),
+            published_at__lt=end,
+            procedure__is_active=True,
+        )
+        .order_by("procedure_id", "-published_at", "-number")
+        .values_list(
+            "procedure_id",
+            "procedure__agency_id",
+            "procedure__levels",
+            "fees",
+            "online_type",
+            "channels",
+        )
+    )
+    in_force: dict[int, tuple[int | None, Any, Any, bool]] = {}
+    for procedure_id, agency_id, levels, fee_table, online_type, channels in versions:
+        if procedure_id not in in_force:  # the newest first
+            online = ProcedureVersion(online_type=online_type, channels=channels).accepts_online()
+            in_force[procedure_id] = (agency_id, levels, fee_table, online)
+
+    paid_online = Attempt.objects.filter(
+        charge__dossier=OuterRef("pk"), state=Attempt.State.PAID, gateway__in=ONLINE_GATEWAYS
+    )
+    received = list(
+        Dossier.objects.filter(
+            received_at__gte=start, received_at__lt=end, agency_id__in=list(by_id)
+        )
+        .values("agency_id", "version_id")
+        .annotate(count=Count("pk"), online=Count("pk", filter=Q(Exists(paid_online))))
+        .order_by()
+    )
+    fee_tables = dict(
+        ProcedureVersion.objects.filter(pk__in={row["version_id"] for row in received}).values_list(
+            "pk", "fees"
+        )
+    )
+
+    rows = []
+    offered_anywhere: set[int] = set()
+    for unit in scope:
+        offered = [
+            procedure_id
+            for procedure_id, (agency_id, levels, _, _) in in_force.items()
+            if _offers(unit, agency_id, levels)
+        ]
+        offered_anywhere.update(offered)
+        rows.append(
+            UnitIndicators(
+                code=unit.code,
+                name=unit.name,
+                procedures=indicators.procedures_indicator(
+                    (in_force[p][2], in_force[p][3]) for p in offered
+                ),
+                dossiers=indicators.dossiers_indicator(
+                    (fee_tables[row["version_id"]], row["count"], row["online"])
+                    for row in received
+                    if row["agency_id"] == unit.pk
+                ),
+            )
+        )
+    if agency is not None:
+        return IndicatorReport(period, rows[0], rows)
+    total = UnitIndicators(
+        code="",
+        name=_("Toàn tỉnh"),
+        procedures=indicators.procedures_indicator(
+            (in_force[p][2], in_force[p][3]) for p in sorted(offered_anywhere)
+        ),
+        dossiers=sum(
+            (row.dossiers for row in rows), indicators.indicator(indicators.DOSSIERS, 0, 0)
+        ),
+    )
+    return IndicatorReport(period, total, rows)
