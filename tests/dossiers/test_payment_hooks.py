@@ -67,6 +67,28 @@ def test_a_fee_table_that_cannot_price_the_dossier_leaves_the_submission_standin
     assert not Charge.objects.filter(dossier=dossier).exists()
 
 
+def test_the_charge_is_written_in_the_submissions_own_transaction(agencies, citizen, monkeypatch):
+    """A failure while writing the charge undoes the submission with it: a submitted dossier
+    is never left without the charge its citizen is about to be asked for."""
+    from django.db import DatabaseError
+
+    from tinhso.payments import actions as ledger
+
+    version = make_version(agencies["STP"], code="2.000004", fees=ONE_FEE)
+    draft = ready_draft(version, citizen)
+
+    def broken(dossier, due):
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(ledger, "charge_for", broken)
+    with pytest.raises(DatabaseError):
+        actions.submit(draft, user=citizen)
+    draft.refresh_from_db()
+    assert (draft.state, draft.code) == ("draft", None)
+    assert not Charge.objects.exists()
+    assert not AuditRecord.objects.filter(action="dossier.submitted").exists()
+
+
 def test_a_counter_intake_is_charged_what_the_counter_owes(office):
     office.version.fees = TWO_CHANNELS
     office.version.save()

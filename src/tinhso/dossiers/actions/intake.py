@@ -297,9 +297,9 @@ def intake(
                 record.save()
             _finish_submission(dossier, user=officer)
             receive(dossier, officer=officer)
+            charge_at_submission(dossier, actor=officer)
     except BaseException:
         _forget(stored)
         raise
-    charge_at_submission(dossier, actor=officer)
     dossier.refresh_from_db()
     return dossier

@@ -94,25 +94,28 @@ def submit(dossier: Dossier, *, user: Any) -> Dossier:
         )
         set_filing(locked, on_behalf, user=user)
         _finish_submission(locked, user=user)
-    charge_at_submission(locked, actor=user)
+        charge_at_submission(locked, actor=user)
     return locked
 
 
 def charge_at_submission(dossier: Dossier, *, actor: Any) -> None:
-    """The fee due at submission, charged once the submission has committed (so a charge
-    never outlives a rolled-back submission)."""
+    """The fee due at submission, charged in the submission's own transaction: a charge never
+    outlives a rolled-back submission, and a submitted dossier is never left without the
+    charge its citizen is about to be asked for (a crash between two transactions did that)."""
     charge_due(dossier, "submission", actor=actor)
 
 
 def charge_due(dossier: Dossier, due: str, *, actor: Any) -> None:
-    """The dossier's charge at `due` (outside the transaction that got it there), and its fee
-    fields brought in line with its charges: `version.total_fee` sums every line of the
-    table, a charge only what this channel owes at that point (docs/payments.md, "Fees"),
-    and the ledger moves "unpaid" to "paid" only. A fee table that cannot price the dossier
-    does not undo a step the citizen has already been told of: it is logged for an
-    administrator and nothing is charged."""
+    """The dossier's charge at `due`, and its fee fields brought in line with its charges:
+    `version.total_fee` sums every line of the table, a charge only what this channel owes at
+    that point (docs/payments.md, "Fees"), and the ledger moves "unpaid" to "paid" only.
+    Called inside the transaction of the step that made the charge due (submission, intake)
+    or in its own (the result steps). A fee table that cannot price the dossier does not undo
+    the step: the attempt is rolled back to its savepoint, logged for an administrator, and
+    nothing is charged."""
     try:
-        payments.charge_for(dossier, due)
+        with transaction.atomic():
+            payments.charge_for(dossier, due)
     except PaymentError:
         log.exception("dossier %s: the fee due at %s could not be charged", dossier.code, due)
         return
@@ -437,8 +440,12 @@ def submit_via_api(
             claim = _KeyClaim(key=key, request_hash=fingerprint, scope=scope)
             if client is not None and clean is not None:
                 dossier = _channel_dossier(client, clean, prepared, written, claim)
+                from tinhso.people.clients import audit_label
+
+                charge_at_submission(dossier, actor=audit_label(client))
             else:
                 dossier = _api_dossier(user, prepared, written, represented, claim)
+                charge_at_submission(dossier, actor=user)
     except IntegrityError:
         _forget(stored)
         existing = _replayed(scope, key, fingerprint)
@@ -448,12 +455,6 @@ def submit_via_api(
     except BaseException:
         _forget(stored)
         raise
-    if client is None:
-        charge_at_submission(dossier, actor=user)
-    else:
-        from tinhso.people.clients import audit_label
-
-        charge_at_submission(dossier, actor=audit_label(client))
     return dossier, True
 
 
