@@ -14,6 +14,11 @@ checksum code (it imports nothing from tinhso). What it answers depends on the r
 A request with a wrong MaXacThuc gets MaLoi 97, without the bearer token HTTP 401. Every
 request is appended as one JSON line (with its Authorization header) to the log file.
 
+The platform's side of a payment: `POST /test/confirm` with {"url": <our CONFIRM address>,
+"ref", "amount", "code" (MaLoi, "00" by default), "secret" (to sign with another one),
+"after": {fields changed after signing}} makes the peer sign a CONFIRM and POST it there as
+JSON; it answers {"status": <HTTP status>, "body": <our answer>, "sent": <the CONFIRM>}.
+
 Run: python paygov_peer.py PARTNER SECRET TOKEN LOG_FILE; it prints its port first.
 """
 
@@ -23,6 +28,8 @@ import hashlib
 import json
 import sys
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 SIGNED_IN = {
@@ -52,6 +59,9 @@ def main() -> None:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             message = json.loads(body.decode("utf-8"))
+            if self.path == "/test/confirm":
+                self.answer(self.confirm(message))
+                return
             with open(log_file, "a") as log:
                 entry = {"Authorization": self.headers.get("Authorization", ""), **message}
                 log.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -101,6 +111,33 @@ def main() -> None:
             if ref.startswith("BADSIG-"):
                 answer["SoTien"] = "1"
             return answer
+
+        def confirm(self, order: dict) -> dict:
+            """The platform telling the merchant how a payment ended (CONFIRM)."""
+            fields = {
+                "LoaiBanTin": "CONFIRM",
+                "MaLoi": order.get("code", "00"),
+                "MaDoiTac": partner,
+                "MaThamChieu": order["ref"],
+                "SoTien": str(order["amount"]),
+                "MaTienTe": "VND",
+                "MaGiaoDich": "PG000777",
+                "MaNganHang": "VCB",
+                "ThoiGianGD": "20261205143512",
+                "ThongTinGiaoDich": "Lệ phí cung cấp thông tin",
+            }
+            fields["MaXacThuc"] = sha(fields, SIGNED_OUT, order.get("secret", secret))
+            fields.update(order.get("after", {}))
+            request = urllib.request.Request(
+                order["url"],
+                json.dumps(fields, ensure_ascii=False).encode("utf-8"),
+                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=20) as r:
+                    return {"status": r.status, "body": json.loads(r.read()), "sent": fields}
+            except urllib.error.HTTPError as error:
+                return {"status": error.code, "body": error.read().decode(), "sent": fields}
 
         def answer(self, payload: dict) -> None:
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

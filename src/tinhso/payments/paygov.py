@@ -16,7 +16,11 @@ the environment. Where even the reconstruction is silent, this module chooses an
 - times are `yyyyMMddHHmmss` in GMT+7, amounts whole đồng;
 - the return address and the expiry are not part of INIT (registered with the platform);
 - refunds are not part of the messages: `refund` raises GatewayRefused("unsupported"), and the
-  ledger's refund case is settled outside (through the intermediary and the treasury).
+  ledger's refund case is settled outside (through the intermediary and the treasury);
+- CONFIRM reaches us as a JSON POST at `/payments/paygov/confirm` (the address is registered
+  with the platform), must say `LoaiBanTin` CONFIRM and, when it names one, `MaTienTe` VND;
+  the reconstruction gives no answer, so tinhso answers `{"MaLoi", "MoTaLoi"}` with the codes
+  of VNPay's IPN contract (`CONFIRM_ANSWERS`), unsigned.
 """
 
 from __future__ import annotations
@@ -110,6 +114,25 @@ CHANNEL = "WEB"
 DEVICE = "DESKTOP"
 LANGUAGE = "vi-VN"
 CURRENCY = "VND"
+
+# Our answer to a CONFIRM, by what happened: (MaLoi, MoTaLoi). [U] chosen: the codes and the
+# retry rule of VNPay's IPN (00 and 02 end the platform's calls, anything else asks it to call
+# again), since the reconstruction of the platform's messages gives no answer format.
+CONFIRM_ANSWERS: dict[str, tuple[str, str]] = {
+    "confirmed": ("00", "Xác nhận thành công"),
+    "not_found": ("01", "Không tìm thấy giao dịch"),
+    "already": ("02", "Giao dịch đã được xác nhận trước đó"),
+    "wrong_amount": ("04", "Số tiền không khớp"),
+    "bad_checksum": ("97", "Mã xác thực không hợp lệ"),
+    "error": ("99", "Lỗi không xác định, vui lòng gửi lại"),
+}
+
+
+def confirm_answer(what: str) -> dict[str, str]:
+    """The JSON body tinhso answers a CONFIRM with (`CONFIRM_ANSWERS`)."""
+    code, message = CONFIRM_ANSWERS[what]
+    return {F["error"]: code, "MoTaLoi": message}
+
 
 # TrangThaiGD in a QUERY answer.
 QUERY_STATES: dict[str, Status] = {"1": "paid", "3": "pending", "4": "failed"}
@@ -239,6 +262,18 @@ class PayGovGateway:
             status="paid" if error == "00" else "failed",
             gateway_code=error,
         )
+
+    def read_confirm(self, message: Mapping[str, Any]) -> Outcome:
+        """The body of a CONFIRM POSTed to us: verified first (BadSignature, record nothing),
+        then it must be a CONFIRM (a QUERY answer is signed over the same fields: replayed
+        here it is refused as a forgery) in đồng (GatewayError otherwise)."""
+        outcome = self.read_callback(message)
+        if outcome.raw.get(F["message"], "") != "CONFIRM":
+            raise BadSignature(f"{F['message']} {outcome.raw.get(F['message'])!r} is not CONFIRM")
+        currency = outcome.raw.get(F["currency"], "")
+        if currency not in ("", CURRENCY):
+            raise GatewayError(f"{F['currency']} {currency!r} is not {CURRENCY}")
+        return outcome
 
     # QUERY and GET_BILL ------------------------------------------------------------------
 

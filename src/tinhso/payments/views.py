@@ -1,4 +1,5 @@
-"""The gateway's two doors into tinhso: the IPN (server to server) and the citizen's return.
+"""The gateways' doors into tinhso: VNPay's IPN and PayGov's CONFIRM (server to server), and
+the citizen's return.
 
 Legal source: Decree 45/2020/NĐ-CP art. 9 (fees paid online). Protocol: VNPay 2.1.0, as
 published (docs/payments.md): the IPN verifies the signature first, finds the order, checks
@@ -11,19 +12,24 @@ things stand and, when the browser says paid before the IPN came, asks the gatew
 (QueryDR, outside any transaction, at most once a minute per attempt however often the page
 is reloaded) and applies that verified answer. A reload of the same signed URL is kept as one
 event.
+
+PayGov's CONFIRM (`paygov_confirm`, JSON POST) has the IPN's shape: checksum first (nothing
+recorded when it fails), then `apply_outcome`, answered as `paygov.CONFIRM_ANSWERS` says.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from tinhso.payments import actions, gateways, queries, receipts
+from tinhso.payments import actions, gateways, paygov, queries, receipts
 from tinhso.payments.actions import Result
 from tinhso.payments.errors import PaymentError
 from tinhso.payments.models import Attempt, Event, Refund
@@ -68,6 +74,51 @@ def vnpay_ipn(request: HttpRequest) -> HttpResponse:
         log.exception("VNPay IPN for %s could not be applied", outcome.txn_ref)
         return _answer(UNKNOWN)
     return _answer(IPN_ANSWERS[applied.result])
+
+
+# What each result of `apply_outcome` is answered with, by name (paygov.CONFIRM_ANSWERS).
+CONFIRM_RESULTS: dict[Result, str] = {
+    Result.APPLIED: "confirmed",
+    Result.REFUND_CASE: "confirmed",  # recorded, as a refund case
+    Result.ALREADY: "already",
+    Result.NOT_FOUND: "not_found",
+    Result.WRONG_AMOUNT: "wrong_amount",  # recorded, as a refund case
+    Result.UNCHANGED: "error",
+}
+
+
+def _confirm_answer(what: str) -> JsonResponse:
+    return JsonResponse(paygov.confirm_answer(what), json_dumps_params={"ensure_ascii": False})
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any] | None:
+    """The POSTed JSON object, or None (not UTF-8, not JSON, not an object)."""
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@csrf_exempt
+@require_POST
+def paygov_confirm(request: HttpRequest) -> HttpResponse:
+    message = _json_object(request)
+    if message is None:  # nothing in it can be verified
+        return _confirm_answer("bad_checksum")
+    try:
+        outcome = paygov.PayGovGateway.from_settings().read_confirm(message)
+    except gateways.BadSignature:
+        return _confirm_answer("bad_checksum")
+    except Exception:  # not configured, an unreadable amount or time: the platform calls again
+        log.exception("PayGov CONFIRM could not be read")
+        return _confirm_answer("error")
+    try:
+        applied = actions.apply_outcome(outcome, Event.Kind.CALLBACK)
+    except Exception:
+        log.exception("PayGov CONFIRM for %s could not be applied", outcome.txn_ref)
+        return _confirm_answer("error")
+    return _confirm_answer(CONFIRM_RESULTS[applied.result])
 
 
 @require_GET
