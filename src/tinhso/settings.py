@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "tinhso.documents",
     "tinhso.feedback",
     "tinhso.payments",
+    "tinhso.dvcqg",
     "tinhso.sandbox",
     "tinhso.web",
 ]
@@ -636,6 +637,24 @@ PAYGOV_VERSION = env(
     "TINHSO_PAYGOV_VERSION",
     "1.0.6",
     doc="Message version sent as PhienBan.",
+)
+# --- The national public-service portal (dvcqg/, docs/dvcqg.md) -------------------------
+# Sync is off while the address is empty (the default): no message is queued.
+DVCQG_URL = env(
+    "TINHSO_DVCQG_URL",
+    "",
+    doc="Base address of the national public-service portal's integration service (or the "
+    "province's LGSP in front of it); the adapter posts to `/auth` and `/service` under it. "
+    "Empty: dossiers are not synced.",
+)
+DVCQG_USERNAME = env(
+    "TINHSO_DVCQG_USERNAME", "", doc="Account name the portal gave the province (`/auth`)."
+)
+DVCQG_PASSWORD = env("TINHSO_DVCQG_PASSWORD", "", doc="Password of that account.")
+DVCQG_UNIT_CODE = env(
+    "TINHSO_DVCQG_UNIT_CODE",
+    "",
+    doc="The province's unit code at the portal, sent as `dstcode` and `madonvi`.",
 )
 # The sandbox stands in for VNPay only while the site uses it as VNPay: outside production and
 # with the demo merchant's public secret, never beside a real merchant's (sandbox/views.py

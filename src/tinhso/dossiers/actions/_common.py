@@ -52,9 +52,13 @@ DOSSIER_FIELDS = [
 
 
 def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None:
-    DossierEvent.objects.create(
+    event = DossierEvent.objects.create(
         dossier=dossier, at=at or timezone.now(), state=dossier.state, note=note
     )
+    if settings.DVCQG_URL:  # the national portal sync (dvcqg/sync.py), in this transaction
+        from tinhso.dvcqg.sync import dossier_changed
+
+        dossier_changed(dossier, event)
 
 
 def _owned(dossier: Dossier, user: Any) -> None:

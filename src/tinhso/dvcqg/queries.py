@@ -1,0 +1,135 @@
+"""Reads for the national sync: a dossier's facts as `fields` wants them."""
+
+from __future__ import annotations
+
+from tinhso.dossiers.actions import current_appointment
+from tinhso.dossiers.models import Dossier, DossierEvent, DossierFile, StepRecord
+from tinhso.dvcqg.fields import (
+    DossierFacts,
+    EventFacts,
+    FeeFacts,
+    FileFacts,
+    ResultFacts,
+    SupplementFacts,
+)
+from tinhso.payments.models import Attempt, Charge, Due
+
+# DuocThanhToanTrucTuyen by the gateway of the paid attempt
+PAID_ONLINE: dict[str, int] = {Attempt.Gateway.PAYGOV: 1, Attempt.Gateway.VNPAY: 2}
+
+
+def latest_version(dossier_id: int) -> int:
+    """The dossier's version: the id of its latest timeline line (0 if none)."""
+    last = (
+        DossierEvent.objects.filter(dossier_id=dossier_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return int(last or 0)
+
+
+def event_facts(dossier: Dossier, events: list[DossierEvent]) -> tuple[EventFacts, ...]:
+    steps = list(
+        StepRecord.objects.filter(dossier=dossier)
+        .select_related("agency", "assignee")
+        .order_by("started_at", "pk")
+    )
+    found = []
+    for event in events:
+        step = None
+        for record in steps:
+            if record.started_at <= event.at:
+                step = record
+        found.append(
+            EventFacts(
+                id=event.pk,
+                at=event.at,
+                state=event.state,
+                note=event.note,
+                handler_name=step.assignee.full_name if step and step.assignee else "",
+                unit=step.agency.name if step else "",
+                step_started_at=step.started_at if step else None,
+                step_due_at=step.due_at if step else None,
+            )
+        )
+    return tuple(found)
+
+
+def dossier_facts(dossier: Dossier) -> DossierFacts:
+    dossier = Dossier.objects.select_related(
+        "version__procedure__field", "agency", "reception_agency"
+    ).get(pk=dossier.pk)
+    procedure = dossier.version.procedure
+    events = list(DossierEvent.objects.filter(dossier=dossier).order_by("pk"))
+    charges = list(Charge.objects.filter(dossier=dossier).order_by("pk"))
+    paid = (
+        Attempt.objects.filter(charge__dossier=dossier, state=Attempt.State.PAID)
+        .order_by("paid_at", "pk")
+        .values_list("gateway", flat=True)
+    )
+    paid_online = max((PAID_ONLINE.get(g, 0) for g in paid), default=0)
+    files = DossierFile.objects.filter(dossier=dossier, slot=DossierFile.Slot.COMPONENT)
+    refused = dossier.state in (Dossier.State.REFUSED, Dossier.State.REJECTED)
+    return DossierFacts(
+        code=dossier.code or "",
+        procedure_code=procedure.code,
+        procedure_name=procedure.name,
+        field_code=procedure.field.code if procedure.field else "",
+        field_name=procedure.field.name if procedure.field else "",
+        channel=dossier.channel,
+        state=dossier.state,
+        delivery=dossier.delivery,
+        applicant_name=dossier.applicant_name,
+        applicant_personal_id=dossier.applicant_personal_id,
+        email=dossier.applicant_email,
+        phone=dossier.applicant_phone,
+        agency_name=dossier.agency.name,
+        reception_place=dossier.reception_agency.name if dossier.reception_agency else "",
+        submitted_at=dossier.submitted_at,
+        received_at=dossier.received_at,
+        appointment_at=current_appointment(dossier),
+        finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
+        refused_at=dossier.finished_at if refused else None,
+        paid_online=paid_online,
+        processing_started=sum(1 for e in events if e.state == Dossier.State.RECEIVED) > 1,
+        fee_awaited=any(
+            c.due == Due.BEFORE_RESULT and c.state == Charge.State.OPEN for c in charges
+        ),
+        files=tuple(
+            FileFacts(
+                id=f.pk,
+                name=f.original_name,
+                component_code=f.component.code if f.component else "",
+                digitised=f.digitised,
+                reused=f.from_result_id is not None,
+            )
+            for f in files.select_related("component")
+        ),
+        fees=tuple(
+            FeeFacts(
+                name=str(line.get("name", "")),
+                code=str(line.get("code", "")),
+                kind=str(line.get("kind", "")),
+                amount=int(line.get("amount", 0)),
+            )
+            for c in charges
+            if c.state != Charge.State.CANCELLED
+            for line in c.lines
+        ),
+        supplements=tuple(
+            SupplementFacts(
+                id=s.pk,
+                requested_by=s.requested_by.full_name if s.requested_by else "",
+                reason=s.reason,
+                requested_at=s.requested_at,
+                answered_at=s.answered_at,
+            )
+            for s in dossier.supplements.select_related("requested_by").order_by("pk")
+        ),
+        results=tuple(
+            ResultFacts(id=r.pk, name=r.name) for r in dossier.results.order_by("issued_at", "pk")
+        ),
+        events=event_facts(dossier, events),
+    )
