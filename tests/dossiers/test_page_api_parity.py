@@ -456,3 +456,39 @@ def test_citizen_page_only_action(world, action):
         "dossiers:detail", args=[dossier.code]
     )
     assert state_of_the_world(dossier) != before
+
+
+def test_a_result_awaiting_its_fee_gives_the_same_refusal_on_the_page_and_in_the_action(world):
+    """Issue 13: while a fee due before the result is unpaid, `permissions.returning_result`
+    refuses the desk (409, `result_waits_for_payment`); the page offers no return form to
+    anyone, a posted one is refused as the action itself refuses, and nothing changes."""
+    office, people, browsers = world
+    office.version.fees = [
+        {
+            "kind": "phi",
+            "code": "BS",
+            "name": "Phí cấp bản sao",
+            "amount": 8000,
+            "due": "before_result",
+        }
+    ]
+    office.version.save()
+    dossier = actions.mark_ready(office.approved(with_result=True), officer=office.vanthu)
+    assert dossier.state == S.RESULT_READY
+    url = reverse("dossiers:office-act", args=[dossier.code, "return_result"])
+    decisions = {}
+    for role in PEOPLE:
+        user = people[role]
+        expected = expected_back_office(user, dossier, "return_result")
+        decisions[role] = expected
+        page = browsers[role].get(reverse("dossiers:office-detail", args=[dossier.code]))
+        assert f'action="{url}"' not in page.content.decode(), role
+        before = state_of_the_world(dossier)
+        response = post_action(browsers[role], dossier, "return_result", {"how": "desk"})
+        assert page_decision(response) == expected, role
+        assert state_of_the_world(dossier) == before, role
+        if expected != 404:
+            assert action_decision(user, dossier, "return_result", {"how": "desk"}) == expected
+    assert decisions["desk"] == 409
+    refused = permissions.refusal(people["desk"], dossier, "return_result")
+    assert refused is not None and refused.code.id == "dossiers.result_waits_for_payment"

@@ -220,10 +220,18 @@ def marking_ready(user: Any, dossier: Dossier) -> DossierError | None:
 
 
 def returning_result(user: Any, dossier: Dossier) -> DossierError | None:
-    """Return the result: a receiving officer where it was received (or of the agency)."""
+    """Return the result: a receiving officer where it was received (or of the agency), once
+    no fee due before the result is still unpaid (Decree 45/2020 art. 9: the fee is paid
+    before the result is handed over). The page shows why instead of the button, and
+    `actions.return_result` refuses with the same code: one rule for both."""
     where = {dossier.reception_agency_id or dossier.agency_id, dossier.agency_id}
     if not {(a, Role.RECEIVING_OFFICER) for a in where} & role_pairs(user):
         return NotAllowed(errors.NOT_RETURNING_DESK)
+    # imported here: the payments app reads this module (who sees a receipt)
+    from tinhso.payments.queries import result_waits_for_payment
+
+    if result_waits_for_payment(dossier):
+        return DossierError(errors.RESULT_WAITS_FOR_PAYMENT)
     return None
 
 

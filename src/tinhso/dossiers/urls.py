@@ -43,5 +43,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views_office.office_file,
         name="office-file",
     ),
+    path(
+        "mot-cua/ho-so/<str:code>/thu-phi/<int:charge>/",
+        views_office.counter_payment,
+        name="office-counter-payment",
+    ),
     path("mot-cua/ho-so/<str:code>/<str:action>/", views_office.act, name="office-act"),
 ]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from tinhso.catalogue.templatetags.catalogue_tags import vnd
 from tinhso.core import audit
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import (
@@ -40,6 +41,10 @@ from tinhso.dossiers import (
 )
 from tinhso.dossiers.models import Dossier, ProcessingPaper, StepRecord
 from tinhso.dossiers.views import PAYMENT_STATES, payment_view
+from tinhso.payments import actions as payment_actions
+from tinhso.payments import permissions as payment_rules
+from tinhso.payments import queries as payment_queries
+from tinhso.payments.errors import PaymentError
 from tinhso.payments.models import Attempt, Charge, Refund
 from tinhso.people.models import User
 
@@ -221,16 +226,57 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "dossiers/office/detail.html", _detail_context(request, dossier))
 
 
+# Hình thức nộp at the counter (`payments.actions.COUNTER_METHODS`), as the form names them.
+COUNTER_METHODS = {"cash": gettext_lazy("Tiền mặt"), "card": gettext_lazy("Thẻ ngân hàng")}
+
+
+def _counter(
+    user: Any, dossier: Dossier, payment: dict[str, Any], kept: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The charges this official may take at the counter now (`payments.permissions.
+    taking_payment`): the open ones of a dossier still payable, each with what a refused
+    form sent (`kept`: charge, values, field errors)."""
+    payable = [p for p in payment["charges"] if p["payable"]]
+    if not payable or payment_rules.taking_payment(user, dossier) is not None:
+        return []
+    rows = []
+    for p in payable:
+        mine = kept.get("charge") == p["charge"].pk
+        rows.append(
+            {
+                "charge": p["charge"],
+                "method": kept["values"].get("method", "cash") if mine else "cash",
+                "receipt_no": kept["values"].get("receipt_no", "") if mine else "",
+                "errors": kept["errors"] if mine else {},
+            }
+        )
+    return rows
+
+
+def _waits_for_payment(user: Any, dossier: Dossier, available: list[str]) -> bool:
+    """Whether this official would return the result but for the fee due before it
+    (`permissions.returning_result`): the page says so instead of the button."""
+    if dossier.state != Dossier.State.RESULT_READY or "return_result" in available:
+        return False
+    refused = permissions.refusal(user, dossier, "return_result")
+    return refused is not None and refused.code is errors.RESULT_WAITS_FOR_PAYMENT
+
+
 def _detail_context(
-    request: HttpRequest, dossier: Dossier, kept: dict[str, Any] | None = None
+    request: HttpRequest,
+    dossier: Dossier,
+    kept: dict[str, Any] | None = None,
+    counter_kept: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The detail page's context; `kept` is a refused action with what the officer sent,
-    so its form is shown again filled in (files excepted: a browser never refills those)."""
+    so its form is shown again filled in (files excepted: a browser never refills those);
+    `counter_kept` the same for a refused counter payment."""
     code = dossier.code or ""  # a dossier in the back office always has its code
     now = timezone.now()
     report = queries.timeliness(dossier, now)
     files = list(dossier.files.select_related("component"))
     available = permissions.available(request.user, dossier)
+    payment = payment_view(dossier)
     checklist = _checklist(dossier, files)
     kept = kept or {}
     chosen = set(kept.get("chosen", ()))
@@ -238,7 +284,10 @@ def _detail_context(
     components = list(dossier.version.components.all())
     return {
         "d": dossier,
-        "payment": payment_view(dossier),
+        "payment": payment,
+        "counter": _counter(request.user, dossier, payment, counter_kept or {}),
+        "counter_methods": list(COUNTER_METHODS.items()),
+        "waits_for_payment": _waits_for_payment(request.user, dossier, available),
         "report": report,
         "step_rows": [_step_row(r) for r in report.steps],
         "available": available,
@@ -559,6 +608,50 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
             % {"action": lifecycle.ACTIONS[action].label, "code": dossier.code},
         )
     return _back(request, reverse("dossiers:office-detail", args=[dossier.code]))
+
+
+@official_required
+@require_POST
+def counter_payment(request: HttpRequest, code: str, charge: int) -> HttpResponse:
+    """Thu phí, lệ phí tại quầy: the desk records a cash or card payment of one of the
+    dossier's charges with the number of the paper receipt it gave
+    (`payments.actions.record_counter_payment`, which checks who may)."""
+    dossier = queries.access_dossier_for_official(request.user, code)
+    found = payment_queries.charge_of(dossier, charge)
+    if found is None:
+        raise Http404(_("Không tìm thấy khoản phải nộp."))
+    method = request.POST.get("method", "")
+    receipt_no = request.POST.get("receipt_no", "")
+    try:
+        payment_actions.record_counter_payment(
+            found, officer=request.user, method=method, receipt_no=receipt_no
+        )
+    except PaymentError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if not exc.fields:
+            messages.error(request, exc.message)
+        kept = {
+            "charge": found.pk,
+            "values": {"method": method, "receipt_no": receipt_no.strip()[:60]},
+            "errors": exc.fields,
+        }
+        return render(
+            request,
+            "dossiers/office/detail.html",
+            _detail_context(request, dossier, counter_kept=kept),
+            status=exc.status,
+        )
+    messages.success(
+        request,
+        _("Đã ghi nhận khoản thu %(amount)s đồng (%(method)s), biên lai số %(receipt_no)s.")
+        % {
+            "amount": vnd(found.total),
+            "method": COUNTER_METHODS[method],
+            "receipt_no": receipt_no.strip(),
+        },
+    )
+    return redirect(reverse("dossiers:office-detail", args=[dossier.code]) + "#phi-le-phi")
 
 
 @official_required
