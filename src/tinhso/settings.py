@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "tinhso.documents",
     "tinhso.feedback",
     "tinhso.payments",
+    "tinhso.datastore",
     "tinhso.dvcqg",
     "tinhso.sandbox",
     "tinhso.web",
@@ -402,6 +403,13 @@ if DOSSIER_WITHIN_DAY not in {"end_of_day", "working_day"}:
     raise ConfigurationError(
         f"TINHSO_DOSSIER_WITHIN_DAY={DOSSIER_WITHIN_DAY!r}: set it to end_of_day or working_day"
     )
+# The citizen's data store (docs/datastore.md)
+DATASTORE_SHARE_DAYS = env_int(
+    "TINHSO_DATASTORE_SHARE_DAYS",
+    7,
+    doc="Days a link the citizen shares with an agency stays valid, unless they choose fewer "
+    "(1 to this). The law sets no figure [UNCONFIRMED].",
+)
 DOSSIER_DUE_SOON_HOURS = env_int(
     "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
 )

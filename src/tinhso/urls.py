@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tinhso.documents.urls")),
     path("", include("tinhso.feedback.urls")),
     path("payments/", include("tinhso.payments.urls")),
+    path("kho-du-lieu/", include("tinhso.datastore.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

@@ -2,12 +2,13 @@
 
 Decree 45/2020/NĐ-CP lets citizens point to documents already held in their store instead
 of submitting them again ("dẫn nguồn tài liệu từ Kho"); the article-level rules were not
-read [UNCONFIRMED]. The store itself is a later issue. This module fixes the interface the
-submission journey uses, `DataStore`, and gives one real implementation over what the
-platform already holds: the electronic results of the citizen's earlier dossiers.
-
-A later store (documents the citizen uploads, papers from the national data store) implements
-the same protocol; `store_for(user)` is the one place that chooses.
+read [UNCONFIRMED]. This module fixes the interface the submission journey uses,
+`DataStore`, and `store_for(user)` is the one place that chooses the implementation:
+`CitizenStore`, which joins the store itself (`tinhso.datastore`: uploads, documents
+digitised at the counter, papers from the national store, results entered when returned;
+expired ones left out) with `EarlierResultsStore`, the electronic results of the citizen's
+earlier dossiers not yet entered in the store. A result is offered once, under
+`result:<id>`; other documents under `doc:<id>`.
 """
 
 from __future__ import annotations
@@ -97,5 +98,81 @@ class EarlierResultsStore:
             return bytes(handle.read())
 
 
-def store_for(user: Any) -> EarlierResultsStore:
-    return EarlierResultsStore(user)
+class CitizenStore:
+    """The user's data store (`tinhso.datastore`) and their earlier dossiers' results."""
+
+    DOC = "doc:"
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.earlier = EarlierResultsStore(user)
+
+    def _stored(self) -> Any:
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from tinhso.datastore.queries import my_documents
+
+        today = timezone.localdate()
+        return (
+            my_documents(self.user)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+            .select_related("source_result__dossier")
+        )
+
+    @classmethod
+    def _document(cls, doc: Any) -> StoredDocument:
+        result = doc.source_result
+        if result is not None:
+            return EarlierResultsStore._document(result)
+        label = f"{doc.kind.name} {doc.number}".strip()
+        return StoredDocument(
+            ref=f"{cls.DOC}{doc.pk}",
+            name=label,
+            kind=doc.file_kind,
+            size=doc.size,
+            issued_at=doc.created_at,
+            source=str(doc.get_provenance_display()).capitalize(),
+        )
+
+    def documents(self) -> list[StoredDocument]:
+        stored = list(self._stored())
+        entered = {d.source_result_id for d in stored if d.source_result_id}
+        items = [self._document(d) for d in stored]
+        items += [self.earlier._document(r) for r in self.earlier._results() if r.pk not in entered]
+        return sorted(items, key=lambda d: d.issued_at, reverse=True)
+
+    def _by_ref(self, ref: str) -> Any:
+        """The store's row behind `ref` when it is one of this user's, unexpired."""
+        for prefix, field in ((self.DOC, "pk"), (EarlierResultsStore.PREFIX, "source_result")):
+            if ref.startswith(prefix) and ref[len(prefix) :].isdigit():
+                return self._stored().filter(**{field: int(ref[len(prefix) :])}).first()
+        return None
+
+    def result(self, ref: str) -> Any:
+        """The DossierResult behind `ref`, if it is one and this user's to reuse."""
+        found = self.earlier.result(ref)
+        if found is not None:
+            return found
+        doc = self._by_ref(ref)
+        return doc.source_result if doc is not None else None
+
+    def get(self, ref: str) -> StoredDocument | None:
+        found = self.earlier.get(ref)
+        if found is not None:
+            return found
+        doc = self._by_ref(ref)
+        return self._document(doc) if doc is not None else None
+
+    def read(self, ref: str) -> bytes:
+        if self.earlier.result(ref) is not None:
+            return self.earlier.read(ref)
+        doc = self._by_ref(ref)
+        if doc is None:
+            raise LookupError(ref)
+        with doc.file.open("rb") as handle:
+            return bytes(handle.read())
+
+
+def store_for(user: Any) -> CitizenStore:
+    return CitizenStore(user)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from tinhso.core import audit
+from tinhso.core import audit, outbox
 from tinhso.core.text import normalize
 from tinhso.dossiers import errors, permissions
 from tinhso.dossiers.actions._common import (
@@ -168,6 +168,8 @@ def return_result(dossier: Dossier, *, officer: Any, how: str) -> Dossier:
         locked.save()
         _event(locked, f"Đã trả kết quả {RETURN_WAYS[how]}.", now)
         _record("result_returned", locked, before, officer, how=how)
+        # the electronic result enters the citizen's data store (datastore/handlers.py)
+        outbox.enqueue("datastore.result_returned", {"dossier": locked.pk})
         _tell_citizen(
             locked, f"Đã trả kết quả hồ sơ {locked.code}", [f"Cách trả: {RETURN_WAYS[how]}."]
         )

@@ -1,0 +1,364 @@
+"""Every change to the data store, one named action each; each owns its transaction and
+writes its audit record in it.
+
+Legal sources: Decree 45/2020/NĐ-CP (the citizen's store; electronic results enter it; what
+is held is not asked for again), Decree 13/2023/NĐ-CP and the Law on Personal Data
+Protection 2025 (every official read is recorded and shown to the owner; sharing is the
+owner's choice, for one named agency, for a limited time).
+
+Files are written before the transaction opens and removed if it rolls back (no storage I/O
+under a lock, no orphan left behind); a deleted upload's file is removed after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from tinhso.core import audit
+from tinhso.core.text import normalize
+from tinhso.datastore import errors, permissions
+from tinhso.datastore.errors import DatastoreError
+from tinhso.datastore.models import (
+    DocumentKind,
+    DocumentShare,
+    StoredDocument,
+    StoredDocumentRead,
+)
+from tinhso.dossiers.uploads import RejectedFile, check_file
+from tinhso.people.models import Citizen, Organisation
+
+GENERIC_RESULT_KIND = "KQ-TTHC"
+Owner = Citizen | Organisation
+
+
+def _store_file(name: str, content: bytes) -> str:
+    field = StoredDocument._meta.get_field("file")
+    target = field.generate_filename(StoredDocument(), name)
+    return str(field.storage.save(target, ContentFile(content), max_length=field.max_length))
+
+
+def _forget(name: str) -> None:
+    if name:
+        StoredDocument._meta.get_field("file").storage.delete(name)
+
+
+def _owner_fields(owner: Owner) -> dict[str, Any]:
+    if isinstance(owner, Citizen):
+        return {"citizen": owner, "organisation": None}
+    return {"citizen": None, "organisation": owner}
+
+
+def _checked_dates(issued_on: date | None, expires_on: date | None) -> None:
+    if issued_on and expires_on and expires_on <= issued_on:
+        raise DatastoreError(
+            errors.DATES_INVALID, fields={"expires_on": errors.DATES_INVALID.message}
+        )
+
+
+def _enter(
+    owner: Owner,
+    *,
+    kind: DocumentKind,
+    provenance: str,
+    file_name: str,
+    content: bytes,
+    actor: Any,
+    action: str,
+    **fields: Any,
+) -> StoredDocument:
+    """Check and store the file, then the row and its audit record in one transaction."""
+    file_name = normalize(file_name)[:200] or "tep"
+    try:
+        file_kind = check_file(file_name, content, already_in_dossier=0)
+    except RejectedFile as exc:
+        raise DatastoreError(
+            errors.FILE_REJECTED, fields={"file": exc.message}, why=exc.message
+        ) from None
+    sha = hashlib.sha256(content).hexdigest()
+    stored = _store_file(f"{sha[:16]}.{file_kind}", content)
+    try:
+        with transaction.atomic():
+            document = StoredDocument.objects.create(
+                **_owner_fields(owner),
+                kind=kind,
+                provenance=provenance,
+                file=stored,
+                file_name=file_name,
+                file_kind=file_kind,
+                size=len(content),
+                sha256=sha,
+                **fields,
+            )
+            audit.record(
+                action,
+                document,
+                actor=actor,
+                changes={
+                    "document": [
+                        None,
+                        {"kind": kind.code, "provenance": provenance, "sha256": sha},
+                    ]
+                },
+            )
+    except BaseException:
+        _forget(stored)
+        raise
+    return document
+
+
+def _citizen_of(user: Any) -> Citizen:
+    citizen = Citizen.objects.filter(user=user).first() if getattr(user, "pk", None) else None
+    if citizen is None:
+        raise DatastoreError(errors.NO_STORE)
+    return citizen
+
+
+def upload(
+    *,
+    user: Any,
+    kind: DocumentKind | None,
+    file_name: str,
+    content: bytes,
+    number: str = "",
+    issuer_name: str = "",
+    issued_on: date | None = None,
+    expires_on: date | None = None,
+) -> StoredDocument:
+    """Tải giấy tờ lên kho: the citizen adds a document of their own (no signature)."""
+    citizen = _citizen_of(user)
+    if kind is None:
+        raise DatastoreError(errors.KIND_REQUIRED, fields={"kind": errors.KIND_REQUIRED.message})
+    _checked_dates(issued_on, expires_on)
+    return _enter(
+        citizen,
+        kind=kind,
+        provenance=StoredDocument.Provenance.UPLOADED,
+        file_name=file_name,
+        content=content,
+        actor=user,
+        action="datastore.uploaded",
+        number=normalize(number)[:100],
+        issuer_name=normalize(issuer_name)[:300],
+        issued_on=issued_on,
+        expires_on=expires_on,
+        signature=StoredDocument.Signature.NONE,
+    )
+
+
+def digitise(
+    citizen: Citizen,
+    *,
+    officer: Any,
+    kind: DocumentKind,
+    file_name: str,
+    content: bytes,
+    number: str = "",
+    issuer_name: str = "",
+    issued_on: date | None = None,
+    expires_on: date | None = None,
+    certified: bool = True,
+) -> StoredDocument:
+    """Số hóa tại quầy: an officer scans a paper the citizen brought and, if they compared it
+    with the original, certifies the copy. (No page calls it yet: the counter's screen is
+    the dossiers team's; the demo and tests do.)"""
+    _checked_dates(issued_on, expires_on)
+    return _enter(
+        citizen,
+        kind=kind,
+        provenance=StoredDocument.Provenance.DIGITISED,
+        file_name=file_name,
+        content=content,
+        actor=officer,
+        action="datastore.digitised",
+        number=normalize(number)[:100],
+        issuer_name=normalize(issuer_name)[:300],
+        issued_on=issued_on,
+        expires_on=expires_on,
+        digitised_by=officer,
+        signature=(
+            StoredDocument.Signature.CERTIFIED_COPY if certified else StoredDocument.Signature.NONE
+        ),
+    )
+
+
+def add_from_national_store(
+    owner: Owner,
+    *,
+    kind: DocumentKind,
+    file_name: str,
+    content: bytes,
+    national_ref: str,
+    number: str = "",
+    issuer_name: str = "",
+    issued_on: date | None = None,
+    actor: Any = None,
+) -> StoredDocument:
+    """A paper fetched from the national data store (GetKetQuaGiayTo, then GetGiayToByUrl):
+    kept with the URL it came from. The national portal's adapter is a later slice."""
+    return _enter(
+        owner,
+        kind=kind,
+        provenance=StoredDocument.Provenance.NATIONAL_STORE,
+        file_name=file_name,
+        content=content,
+        actor=actor,
+        action="datastore.from_national_store",
+        number=normalize(number)[:100],
+        issuer_name=normalize(issuer_name)[:300],
+        issued_on=issued_on,
+        national_ref=national_ref[:500],
+    )
+
+
+def _result_kind(name: str) -> DocumentKind:
+    wanted = normalize(name).casefold()
+    for kind in DocumentKind.objects.all():
+        if kind.name.casefold() == wanted:
+            return kind
+    kind, _ = DocumentKind.objects.get_or_create(
+        code=GENERIC_RESULT_KIND,
+        defaults={"name": "Kết quả giải quyết thủ tục hành chính"},
+    )
+    return kind
+
+
+def add_result(dossier: Any) -> list[StoredDocument]:
+    """Đưa kết quả điện tử vào kho: each electronic result of `dossier`, entered once into
+    the store of the person it is for (the applicant, else the account that filed it), with
+    provenance "result of dossier X". The file is the result's own (not copied). Running it
+    again enters nothing twice; a dossier whose person has no citizen record enters
+    nothing."""
+    from tinhso.dossiers.models import DossierResult
+
+    citizen = None
+    if dossier.applicant_personal_id:
+        citizen = Citizen.objects.filter(personal_id=dossier.applicant_personal_id).first()
+    if citizen is None and dossier.owner_id:
+        citizen = Citizen.objects.filter(user_id=dossier.owner_id).first()
+    if citizen is None:
+        return []
+    entered = []
+    with transaction.atomic():
+        results = DossierResult.objects.filter(dossier=dossier).order_by("pk")
+        known = set(
+            StoredDocument.objects.filter(source_result__in=results).values_list(
+                "source_result_id", flat=True
+            )
+        )
+        for result in results:
+            if result.pk in known:
+                continue
+            document = StoredDocument.objects.create(
+                citizen=citizen,
+                kind=_result_kind(dossier.version.result_name or result.name),
+                provenance=StoredDocument.Provenance.DOSSIER_RESULT,
+                source_result=result,
+                source_dossier_code=dossier.code or "",
+                issuer=dossier.agency,
+                issuer_name=dossier.agency.name if dossier.agency_id else "",
+                issued_on=timezone.localdate(result.issued_at),
+                file=result.file.name,
+                file_name=result.name[:255],
+                file_kind=result.kind,
+                size=result.size,
+                sha256=result.sha256,
+                signature=StoredDocument.Signature.NONE,
+            )
+            audit.record(
+                "datastore.result_entered",
+                document,
+                actor=None,
+                changes={"document": [None, {"dossier": dossier.code, "result": result.pk}]},
+            )
+            entered.append(document)
+    return entered
+
+
+def delete_upload(document: StoredDocument, *, user: Any) -> None:
+    """Xóa giấy tờ: the owner removes a document they uploaded themselves. Issued, digitised
+    and national-store documents are refused (ISSUED_DOCUMENT) and stay as they were."""
+    with transaction.atomic():
+        locked = (
+            permissions.owned_by(user)
+            .select_for_update(of=("self",))
+            .filter(pk=document.pk)
+            .first()
+        )
+        if locked is None:
+            raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
+        if not locked.may_be_changed_by_owner():
+            raise DatastoreError(errors.ISSUED_DOCUMENT)
+        name = locked.file.name or ""
+        audit.record(
+            "datastore.deleted",
+            locked,
+            actor=user,
+            changes={"document": [{"kind": locked.kind_id, "sha256": locked.sha256}, None]},
+        )
+        locked.delete()
+        transaction.on_commit(lambda: _forget(name))
+
+
+def share_days() -> int:
+    return int(settings.DATASTORE_SHARE_DAYS)
+
+
+def share(
+    document: StoredDocument,
+    *,
+    user: Any,
+    agency: Any,
+    days: int | None = None,
+    now: datetime | None = None,
+) -> DocumentShare:
+    """Chia sẻ giấy tờ: a link for one named agency, valid `days` (default and most:
+    TINHSO_DATASTORE_SHARE_DAYS). Expired documents are not shared."""
+    most = share_days()
+    days = most if days is None else days
+    if agency is None:
+        raise DatastoreError(
+            errors.AGENCY_REQUIRED, fields={"agency": errors.AGENCY_REQUIRED.message}
+        )
+    if not 1 <= days <= most:
+        message = str(errors.DAYS_INVALID.message).format(most=most)
+        raise DatastoreError(errors.DAYS_INVALID, fields={"days": message}, most=most)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not permissions.owned_by(user).filter(pk=document.pk).exists():
+            raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
+        if document.is_expired(timezone.localdate(now)):
+            raise DatastoreError(errors.EXPIRED_DOCUMENT)
+        shared = DocumentShare.objects.create(
+            document=document, agency=agency, expires_at=now + timedelta(days=days)
+        )
+        audit.record(
+            "datastore.shared",
+            document,
+            actor=user,
+            changes={"share": [None, {"agency": agency.code, "days": days}]},
+        )
+    return shared
+
+
+def record_read(
+    document: StoredDocument, *, official: Any, agency: Any, reason: str
+) -> StoredDocumentRead:
+    """Ghi nhận lượt xem: an official read the document (shown to its owner)."""
+    reason = normalize(reason)[:300]
+    if not reason:
+        raise DatastoreError(
+            errors.REASON_REQUIRED, fields={"reason": errors.REASON_REQUIRED.message}
+        )
+    with transaction.atomic():
+        read = StoredDocumentRead.objects.create(
+            document=document, official=official, agency=agency, reason=reason, at=timezone.now()
+        )
+        audit.record_read(document, ["file"], actor=official)
+    return read

@@ -1,0 +1,55 @@
+"""Every reason the data store refuses, declared once (`tinhso.core.errors`).
+
+Legal sources: Decree 45/2020/NĐ-CP (the store), Decree 13/2023/NĐ-CP and the Law on
+Personal Data Protection 2025 (who may see a stored document). A document out of the person's
+reach is NOT_FOUND, never FORBIDDEN: its existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from tinhso.core.errors import Code, DomainError, Kind, declare
+
+
+class DatastoreError(DomainError):
+    """A refusal of a data store action; nothing was written."""
+
+
+def _d(name: str, kind: Kind, message: Any) -> Code:
+    return declare("datastore", name, kind, message)
+
+
+DOCUMENT_NOT_FOUND = _d("document_not_found", Kind.NOT_FOUND, _("Không tìm thấy giấy tờ."))
+SHARE_NOT_VALID = _d(
+    "share_not_valid",
+    Kind.NOT_FOUND,
+    _("Đường dẫn chia sẻ không hợp lệ, đã hết hạn hoặc không dành cho cơ quan của Ông/Bà."),
+)
+NO_STORE = _d(
+    "no_store",
+    Kind.FORBIDDEN,
+    _("Tài khoản này không có kho dữ liệu: chỉ công dân, tổ chức có kho dữ liệu điện tử."),
+)
+NOT_AN_OFFICIAL = _d(
+    "not_an_official", Kind.FORBIDDEN, _("Chỉ cán bộ của cơ quan được chia sẻ mới xem được.")
+)
+ISSUED_DOCUMENT = _d(
+    "issued_document",
+    Kind.CONFLICT,
+    _(
+        "Giấy tờ do cơ quan cấp hoặc do cán bộ số hóa không thể sửa hay xóa; "
+        "Ông/Bà chỉ xóa được giấy tờ mình tự tải lên."
+    ),
+)
+EXPIRED_DOCUMENT = _d(
+    "expired_document", Kind.CONFLICT, _("Giấy tờ đã hết hạn nên không thể chia sẻ.")
+)
+KIND_REQUIRED = _d("kind_required", Kind.INVALID, _("Hãy chọn loại giấy tờ."))
+FILE_REJECTED = _d("file_rejected", Kind.INVALID, _("{why}"))
+DATES_INVALID = _d("dates_invalid", Kind.INVALID, _("Ngày hết hạn phải sau ngày cấp."))
+AGENCY_REQUIRED = _d("agency_required", Kind.INVALID, _("Hãy chọn cơ quan được chia sẻ."))
+DAYS_INVALID = _d("days_invalid", Kind.INVALID, _("Số ngày chia sẻ phải từ 1 đến {most} ngày."))
+REASON_REQUIRED = _d("reason_required", Kind.INVALID, _("Hãy ghi lý do xem giấy tờ."))

@@ -1,0 +1,83 @@
+"""`tinhso datastore list <personal id or tax code> [--json]`: the documents in a citizen's or
+an organisation's store (kind, number, issuer, dates, provenance, `ref`);
+`tinhso datastore export <ref> <file>`: write one document's file (for an operator answering
+a request of the owner or a competent authority). Each export is recorded in the audit trail
+(Decree 13/2023/NĐ-CP: processing of personal data is logged). docs/datastore.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tinhso.core import audit, context
+from tinhso.datastore import queries
+from tinhso.datastore.models import StoredDocument
+
+
+def row(document: StoredDocument) -> dict[str, Any]:
+    return {
+        "ref": document.ref,
+        "kind": document.kind.code,
+        "kind_name": document.kind.name,
+        "number": document.number,
+        "issuer": document.issuer_label,
+        "issued_on": document.issued_on.isoformat() if document.issued_on else None,
+        "expires_on": document.expires_on.isoformat() if document.expires_on else None,
+        "provenance": document.provenance,
+        "source_dossier": document.source_dossier_code,
+        "signature": document.signature,
+        "sha256": document.sha256,
+    }
+
+
+class Command(BaseCommand):
+    help = "The electronic data store: list a citizen's or organisation's documents; export one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True)
+        listing = sub.add_parser("list", help="the documents of one store, newest first")
+        listing.add_argument("owner", help="personal identification number (12 digits) or tax code")
+        listing.add_argument("--json", action="store_true", help="a JSON array")
+        export = sub.add_parser("export", help="write one document's file")
+        export.add_argument("ref", help="the document's ref, as `list` shows it (doc:<id>)")
+        export.add_argument("file", help="where to write it")
+
+    def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        with context.acting_as(None, channel="command"):
+            if subcommand == "list":
+                self._list(options["owner"], bool(options.get("json")))
+            else:
+                self._export(options["ref"], options["file"])
+
+    def _list(self, identifier: str, as_json: bool) -> None:
+        owner = queries.store_owner(identifier)
+        if owner is None:
+            raise CommandError(f"no citizen or organisation {identifier!r}")
+        rows = [row(d) for d in queries.documents_of(owner)]
+        if as_json:
+            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        for r in rows:
+            self.stdout.write(
+                f"{r['ref']:<10} {r['kind']:<10} {r['number'] or '-':<20} "
+                f"{r['issued_on'] or '-':<10} {r['expires_on'] or '-':<10} {r['provenance']:<15} "
+                f"{r['issuer']}"
+            )
+
+    def _export(self, ref: str, file: str) -> None:
+        document = queries.document_by_ref(ref)
+        if document is None:
+            raise CommandError(f"no document {ref!r}")
+        with document.file.open("rb") as handle:
+            content = handle.read()
+        try:
+            Path(file).write_bytes(content)
+        except OSError as exc:
+            raise CommandError(f"cannot write {file}: {exc}") from exc
+        audit.record(
+            "datastore.exported", document, changes={"file": file, "sha256": document.sha256}
+        )
+        self.stdout.write(f"{ref}: {len(content)} bytes written to {file}")

@@ -1,0 +1,107 @@
+"""Reads of the data store, loaded only for who may see them.
+
+Legal sources: Decree 45/2020/NĐ-CP (the store), Decree 13/2023/NĐ-CP and the Law on
+Personal Data Protection 2025 (a stored document is personal data). `access_*` combine the
+lookup with the permission check (`permissions.py`): what is out of reach raises the same
+DOCUMENT_NOT_FOUND (404) as what does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tinhso.datastore import errors, permissions
+from tinhso.datastore.errors import DatastoreError
+from tinhso.datastore.models import DocumentShare, StoredDocument, StoredDocumentRead
+from tinhso.people.models import Citizen, Organisation
+
+SHARE_SALT = "tinhso.datastore.share"
+
+
+def my_documents(user: Any) -> QuerySet[StoredDocument]:
+    """The user's own documents, newest first, with what the list shows loaded."""
+    return (
+        permissions.owned_by(user).select_related("kind", "issuer").order_by("-created_at", "-pk")
+    )
+
+
+def access_document(user: Any, pk: int | str) -> StoredDocument:
+    """The user's own document `pk`, or DOCUMENT_NOT_FOUND."""
+    if not str(pk).isdigit():
+        raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
+    document = my_documents(user).filter(pk=int(pk)).first()
+    if document is None:
+        raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
+    return document
+
+
+def reads_of_my_documents(user: Any) -> QuerySet[StoredDocumentRead]:
+    """Who read which of the user's documents, and when (newest first)."""
+    owned = permissions.owned_by(user).values("pk")
+    return StoredDocumentRead.objects.filter(document__in=owned).select_related(
+        "document__kind", "official", "agency"
+    )
+
+
+def shares_of(document: StoredDocument) -> QuerySet[DocumentShare]:
+    return document.shares.select_related("agency")
+
+
+def share_token(share: DocumentShare) -> str:
+    """The share's link token: its id signed with SECRET_KEY (the same every time, so the
+    owner's page can show it again; the expiry lives in the row, where it can end early)."""
+    return signing.Signer(salt=SHARE_SALT).sign(str(share.pk))
+
+
+@dataclass(frozen=True)
+class SharedAccess:
+    share: DocumentShare
+    agency: Any
+
+
+def access_shared(user: Any, token: str) -> SharedAccess:
+    """The share behind a signed link, for an official of the agency it names while it lasts;
+    SHARE_NOT_VALID for anyone or anything else (a forged, expired or foreign link)."""
+    from tinhso.people.queries import active_roles
+
+    try:
+        pk = int(signing.Signer(salt=SHARE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        raise DatastoreError(errors.SHARE_NOT_VALID) from None
+    share = DocumentShare.objects.select_related("document__kind", "agency").filter(pk=pk).first()
+    if share is None or share.expires_at <= timezone.now():
+        raise DatastoreError(errors.SHARE_NOT_VALID)
+    if not getattr(user, "is_authenticated", False):
+        raise DatastoreError(errors.SHARE_NOT_VALID)
+    if not active_roles(user).filter(agency=share.agency).exists():
+        raise DatastoreError(errors.SHARE_NOT_VALID)
+    return SharedAccess(share, share.agency)
+
+
+def store_owner(identifier: str) -> Citizen | Organisation | None:
+    """The citizen (12-digit personal identification number) or organisation (tax code)."""
+    identifier = identifier.strip()
+    if len(identifier) == 12 and identifier.isdigit():
+        return Citizen.objects.filter(personal_id=identifier).first()
+    return Organisation.objects.filter(tax_code=identifier).first()
+
+
+def documents_of(owner: Citizen | Organisation) -> QuerySet[StoredDocument]:
+    field = "citizen" if isinstance(owner, Citizen) else "organisation"
+    return (
+        StoredDocument.objects.filter(**{field: owner})
+        .select_related("kind", "issuer")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def document_by_ref(ref: str) -> StoredDocument | None:
+    """A document by its `doc:<id>` reference (commands only: no person's check)."""
+    if not ref.startswith("doc:") or not ref[4:].isdigit():
+        return None
+    return StoredDocument.objects.select_related("kind").filter(pk=int(ref[4:])).first()

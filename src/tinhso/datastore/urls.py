@@ -1,0 +1,16 @@
+from django.urls import URLPattern, URLResolver, path
+
+from tinhso.datastore import views
+
+app_name = "datastore"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.mine, name="mine"),
+    path("tai-len/", views.upload, name="upload"),
+    path("ai-da-xem/", views.reads, name="reads"),
+    path("chia-se/<str:token>/", views.shared, name="shared"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/tep/", views.download, name="download"),
+    path("<int:pk>/xoa/", views.delete, name="delete"),
+    path("<int:pk>/chia-se/", views.share, name="share"),
+]

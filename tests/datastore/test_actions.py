@@ -1,0 +1,220 @@
+"""The data store's actions: upload, delete, share, official reads, results entered."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.dossiers import support
+from tests.dossiers.backoffice import ready_draft
+from tinhso.core import outbox
+from tinhso.core.models import AuditRecord
+from tinhso.datastore import actions, errors
+from tinhso.datastore.errors import DatastoreError
+from tinhso.datastore.models import DocumentKind, DocumentShare, StoredDocument, StoredDocumentRead
+from tinhso.dossiers import actions as dossier_actions
+from tinhso.dossiers.datastore import store_for
+
+
+def test_seeded_kinds_carry_national_result_codes(db):
+    kinds = dict(DocumentKind.objects.values_list("code", "national_code"))
+    assert kinds["GKS"] == "KQ.G15.000031"
+    assert kinds["TL-CMC"] == "KQ.G15.000033"
+    assert kinds["GCN-DKDN"] == "KQ.G12.001044"
+    assert kinds["GCN-QSDD"] == "KQ.G10.001147"
+    assert kinds["CCCD"] == ""
+    assert DocumentKind.objects.get(code="CCCD").name == "Căn cước công dân"
+
+
+def test_citizen_uploads_a_document(citizen, upload, cccd):
+    content = support.pdf_bytes("CCCD")
+    doc = upload(issued_on=date(2021, 5, 1), expires_on=date(2036, 5, 1))
+    doc.refresh_from_db()
+    assert (doc.citizen.user, doc.organisation, doc.kind, doc.number) == (
+        citizen,
+        None,
+        cccd,
+        "066090001234",
+    )
+    assert doc.provenance == "uploaded" and doc.signature == "none"
+    assert doc.sha256 == hashlib.sha256(content).hexdigest() and doc.size == len(content)
+    assert doc.file_kind == "pdf" and doc.file_name == "cccd.pdf"
+    with doc.file.open("rb") as f:
+        assert f.read() == content
+    record = AuditRecord.objects.get(action="datastore.uploaded")
+    assert (record.actor, record.object_id) == (citizen, str(doc.pk))
+
+
+def test_upload_refuses_a_file_that_is_not_what_it_says(citizen, cccd):
+    with pytest.raises(DatastoreError) as refused:
+        actions.upload(user=citizen, kind=cccd, file_name="cccd.pdf", content=b"MZ not a pdf")
+    assert refused.value.code is errors.FILE_REJECTED
+    assert "không phải là tệp hợp lệ" in refused.value.errors["file"]
+    assert StoredDocument.objects.count() == 0
+
+
+def test_upload_refuses_expiry_before_issue(citizen, upload):
+    with pytest.raises(DatastoreError) as refused:
+        upload(issued_on=date(2021, 5, 1), expires_on=date(2021, 5, 1))
+    assert refused.value.errors == {"expires_on": "Ngày hết hạn phải sau ngày cấp."}
+    assert StoredDocument.objects.count() == 0
+
+
+def test_an_official_without_citizen_record_has_no_store(justice_official, cccd):
+    with pytest.raises(DatastoreError) as refused:
+        actions.upload(
+            user=justice_official, kind=cccd, file_name="a.pdf", content=support.pdf_bytes()
+        )
+    assert refused.value.code is errors.NO_STORE
+
+
+def test_citizen_deletes_own_upload_and_its_file(
+    citizen, upload, django_capture_on_commit_callbacks
+):
+    doc = upload()
+    storage, name = doc.file.storage, doc.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_upload(doc, user=citizen)
+    assert not StoredDocument.objects.filter(pk=doc.pk).exists()
+    assert not storage.exists(name)
+    assert (
+        AuditRecord.objects.filter(action="datastore.deleted", object_id=str(doc.pk)).count() == 1
+    )
+
+
+def test_digitised_and_issued_documents_cannot_be_deleted_by_the_citizen(
+    citizen, cccd, justice_official
+):
+    doc = actions.digitise(
+        citizen.citizen,
+        officer=justice_official,
+        kind=cccd,
+        file_name="cccd.pdf",
+        content=support.pdf_bytes(),
+    )
+    assert doc.signature == "certified_copy" and doc.digitised_by == justice_official
+    with pytest.raises(DatastoreError) as refused:
+        actions.delete_upload(doc, user=citizen)
+    assert refused.value.code is errors.ISSUED_DOCUMENT
+    assert refused.value.status == 409
+    assert StoredDocument.objects.filter(pk=doc.pk).exists()
+    assert not AuditRecord.objects.filter(action="datastore.deleted").exists()
+
+
+def test_another_citizen_cannot_delete_or_share(citizen, other_citizen, upload, agencies):
+    doc = upload()
+    with pytest.raises(DatastoreError) as refused:
+        actions.delete_upload(doc, user=other_citizen)
+    assert refused.value.code is errors.DOCUMENT_NOT_FOUND
+    with pytest.raises(DatastoreError) as refused:
+        actions.share(doc, user=other_citizen, agency=agencies["STP"])
+    assert refused.value.code is errors.DOCUMENT_NOT_FOUND
+    assert StoredDocument.objects.filter(pk=doc.pk).exists()
+    assert DocumentShare.objects.count() == 0
+
+
+def test_share_lasts_the_configured_days(citizen, upload, agencies, settings):
+    settings.DATASTORE_SHARE_DAYS = 3
+    doc = upload()
+    now = timezone.now()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"], now=now)
+    assert share.expires_at == now + timedelta(days=3)
+    assert actions.share(doc, user=citizen, agency=agencies["STP"], days=1, now=now).expires_at == (
+        now + timedelta(days=1)
+    )
+    with pytest.raises(DatastoreError) as refused:
+        actions.share(doc, user=citizen, agency=agencies["STP"], days=4)
+    assert refused.value.errors == {"days": "Số ngày chia sẻ phải từ 1 đến 3 ngày."}
+    assert DocumentShare.objects.count() == 2
+
+
+def test_expired_document_is_not_shared(citizen, upload, agencies):
+    doc = upload(issued_on=date(2010, 1, 1), expires_on=date(2020, 1, 1))
+    with pytest.raises(DatastoreError) as refused:
+        actions.share(doc, user=citizen, agency=agencies["STP"])
+    assert refused.value.code is errors.EXPIRED_DOCUMENT
+    assert DocumentShare.objects.count() == 0
+
+
+def test_official_read_is_recorded(citizen, upload, justice_official, agencies):
+    doc = upload()
+    read = actions.record_read(
+        doc, official=justice_official, agency=agencies["STP"], reason="Thẩm định hồ sơ"
+    )
+    assert (read.document, read.official, read.agency, read.reason) == (
+        doc,
+        justice_official,
+        agencies["STP"],
+        "Thẩm định hồ sơ",
+    )
+    rec = AuditRecord.objects.get(action="personal_data.read")
+    assert (rec.actor, rec.object_id, rec.changes) == (
+        justice_official,
+        str(doc.pk),
+        {"fields": ["file"]},
+    )
+    with pytest.raises(DatastoreError):
+        actions.record_read(doc, official=justice_official, agency=None, reason="  ")
+    assert StoredDocumentRead.objects.count() == 1
+
+
+def test_returned_result_enters_the_store_once(office, citizen):
+    dossier = office.received()
+    dossier_actions.assign(dossier, officer=office.truongphong, to=office.chuyenvien)
+    dossier_actions.forward(dossier, officer=office.chuyenvien)
+    dossier_actions.approve(dossier, officer=office.lanhdao)
+    result = dossier_actions.attach_result(
+        dossier, "Phiếu lý lịch tư pháp số 12", support.pdf_bytes("kq"), officer=office.vanthu
+    )
+    dossier_actions.mark_ready(dossier, officer=office.vanthu)
+    dossier_actions.return_result(dossier, officer=office.tiepnhan, how="online")
+    assert not StoredDocument.objects.exists()  # entered after commit, by the worker
+    while outbox.run_once():
+        pass
+    doc = StoredDocument.objects.get()
+    dossier.refresh_from_db()
+    assert (doc.citizen.user, doc.provenance, doc.source_result, doc.source_dossier_code) == (
+        citizen,
+        "dossier_result",
+        result,
+        dossier.code,
+    )
+    assert doc.kind.code == "LLTP"  # the procedure's result name matches the seeded kind
+    assert (doc.issuer, doc.file.name, doc.sha256) == (
+        dossier.agency,
+        result.file.name,
+        result.sha256,
+    )
+    assert actions.add_result(dossier) == []  # again: nothing entered twice
+    assert StoredDocument.objects.count() == 1
+    # the picker offers it once, under the ref the dossier's attach understands
+    docs = store_for(citizen).documents()
+    assert [(d.ref, d.source) for d in docs] == [
+        (f"result:{result.pk}", f"Kết quả hồ sơ {dossier.code}")
+    ]
+    with pytest.raises(DatastoreError) as refused:
+        actions.delete_upload(doc, user=citizen)
+    assert refused.value.code is errors.ISSUED_DOCUMENT
+
+
+def test_store_for_offers_uploads_and_results_but_not_expired(
+    version, citizen, other_citizen, upload
+):
+    earlier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    result = dossier_actions.issue_result(
+        earlier, "Phiếu lý lịch tư pháp số 1", support.pdf_bytes("kq"), officer=None
+    )
+    kept = upload(number="A1")
+    upload(number="OLD", issued_on=date(2000, 1, 1), expires_on=date(2010, 1, 1))
+    store = store_for(citizen)
+    refs = [d.ref for d in store.documents()]
+    assert sorted(refs) == sorted([f"result:{result.pk}", f"doc:{kept.pk}"])
+    assert store.get(f"doc:{kept.pk}").name == "Căn cước công dân A1"
+    assert store.read(f"doc:{kept.pk}") == support.pdf_bytes("CCCD")
+    assert store_for(other_citizen).documents() == []
+    assert store_for(other_citizen).get(f"doc:{kept.pk}") is None
+    with pytest.raises(LookupError):
+        store_for(other_citizen).read(f"doc:{kept.pk}")

@@ -1,0 +1,196 @@
+"""The citizen's pages of the data store, and every refusal of another's document."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.dossiers import support
+from tests.dossiers.test_office_views import sign_in
+from tinhso.core.models import AuditRecord
+from tinhso.datastore import actions, queries
+from tinhso.datastore.models import DocumentShare, StoredDocument, StoredDocumentRead
+
+
+def _state() -> dict:
+    return {
+        "documents": list(StoredDocument.objects.order_by("pk").values()),
+        "shares": list(DocumentShare.objects.order_by("pk").values()),
+        "reads": list(StoredDocumentRead.objects.order_by("pk").values()),
+        "audit": AuditRecord.objects.count(),
+    }
+
+
+def test_list_shows_documents_with_expired_marked(client, citizen, upload):
+    upload(number="CCCD-1", issued_on=date(2021, 5, 1), expires_on=date(2036, 5, 1))
+    upload(number="CU-2", issued_on=date(2001, 1, 1), expires_on=date(2011, 1, 1))
+    client.force_login(citizen)
+    page = client.get("/kho-du-lieu/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<h1>Kho dữ liệu của tôi</h1>" in html
+    assert "CCCD-1" in html and "CU-2" in html
+    assert html.count("(đã hết hạn)") == 1
+    assert "Công dân tự tải lên" in html
+    assert "01/05/2036" in html
+
+
+def test_account_page_links_to_the_store(client, citizen):
+    client.force_login(citizen)
+    html = client.get(reverse("people:account")).content.decode()
+    assert '<a href="/kho-du-lieu/">Kho dữ liệu của tôi</a>' in html
+
+
+def test_upload_page_adds_a_document(client, citizen, cccd):
+    client.force_login(citizen)
+    assert client.get("/kho-du-lieu/tai-len/").status_code == 200
+    response = client.post(
+        "/kho-du-lieu/tai-len/",
+        {
+            "kind": cccd.pk,
+            "number": "066090001234",
+            "issuer_name": "Bộ Công an",
+            "issued_on": "2021-05-01",
+            "expires_on": "",
+            "file": SimpleUploadedFile("cccd.pdf", support.pdf_bytes("CCCD")),
+        },
+    )
+    doc = StoredDocument.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/kho-du-lieu/{doc.pk}/"
+    assert (doc.number, doc.issuer_name, doc.issued_on, doc.expires_on) == (
+        "066090001234",
+        "Bộ Công an",
+        date(2021, 5, 1),
+        None,
+    )
+
+
+def test_upload_page_shows_a_rejected_file_beside_its_field(client, citizen, cccd):
+    client.force_login(citizen)
+    response = client.post(
+        "/kho-du-lieu/tai-len/",
+        {"kind": cccd.pk, "file": SimpleUploadedFile("cccd.pdf", b"not a pdf at all")},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_file-loi" role="alert"' in html and "không phải là tệp hợp lệ" in html
+    assert not StoredDocument.objects.exists()
+
+
+def test_detail_download_share_and_delete(client, citizen, upload, agencies, justice_official):
+    doc = upload()
+    client.force_login(citizen)
+    html = client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
+    assert "Xóa giấy tờ khỏi kho" in html and "Tạo đường dẫn chia sẻ" in html
+    download = client.get(f"/kho-du-lieu/{doc.pk}/tep/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == support.pdf_bytes("CCCD")
+    shared = client.post(
+        f"/kho-du-lieu/{doc.pk}/chia-se/", {"agency": agencies["STP"].pk, "days": "2"}
+    )
+    assert shared.status_code == 302
+    share = DocumentShare.objects.get()
+    link = f"/kho-du-lieu/chia-se/{queries.share_token(share)}/"
+    assert link in client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
+    # the official of the named agency opens it: read recorded, shown to the citizen
+    sign_in(client, justice_official)
+    opened = client.get(link)
+    assert opened.status_code == 200
+    assert b"".join(opened.streaming_content) == support.pdf_bytes("CCCD")
+    read = StoredDocumentRead.objects.get()
+    assert (read.official, read.agency) == (justice_official, agencies["STP"])
+    client.force_login(citizen)
+    reads = client.get("/kho-du-lieu/ai-da-xem/").content.decode()
+    assert "Lê Văn Tư" in reads and agencies["STP"].name in reads
+    gone = client.post(f"/kho-du-lieu/{doc.pk}/xoa/")
+    assert gone.status_code == 302 and gone["Location"] == "/kho-du-lieu/"
+    assert not StoredDocument.objects.exists()
+
+
+def test_delete_of_an_issued_document_is_refused_on_the_page(
+    client, citizen, cccd, justice_official
+):
+    doc = actions.digitise(
+        citizen.citizen,
+        officer=justice_official,
+        kind=cccd,
+        file_name="cccd.pdf",
+        content=support.pdf_bytes(),
+    )
+    client.force_login(citizen)
+    html = client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
+    assert "Xóa giấy tờ khỏi kho" not in html
+    before = _state()
+    response = client.post(
+        f"/kho-du-lieu/{doc.pk}/xoa/", HTTP_REFERER=f"http://testserver/kho-du-lieu/{doc.pk}/"
+    )
+    assert response.status_code == 303
+    assert response["Location"] == f"http://testserver/kho-du-lieu/{doc.pk}/"
+    assert _state() == before
+    shown = client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
+    assert "Ông/Bà chỉ xóa được giấy tờ mình tự tải lên." in shown
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/kho-du-lieu/{pk}/"),
+        ("get", "/kho-du-lieu/{pk}/tep/"),
+        ("post", "/kho-du-lieu/{pk}/xoa/"),
+        ("post", "/kho-du-lieu/{pk}/chia-se/"),
+    ],
+)
+def test_another_citizens_document_is_refused_everywhere(
+    client, citizen, other_citizen, upload, agencies, method, path
+):
+    doc = upload()
+    actions.record_read(doc, official=citizen, agency=None, reason="kiểm thử")
+    client.force_login(other_citizen)
+    before = _state()
+    data = {"agency": agencies["STP"].pk, "days": "1"} if method == "post" else None
+    response = getattr(client, method)(path.format(pk=doc.pk), data)
+    assert response.status_code == 404
+    assert _state() == before
+    assert "CCCD" not in response.content.decode()
+    assert "kiểm thử" not in client.get("/kho-du-lieu/ai-da-xem/").content.decode()
+    assert "066090001234" not in client.get("/kho-du-lieu/").content.decode()
+
+
+def test_a_shared_link_is_refused_to_everyone_but_the_named_agency(
+    client, citizen, other_citizen, upload, agencies, committee_official
+):
+    doc = upload()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"])
+    link = f"/kho-du-lieu/chia-se/{queries.share_token(share)}/"
+    sign_in(client, committee_official)  # enrolled before the snapshot (that is audited)
+    before = _state()
+    for user in (committee_official, other_citizen, citizen):
+        if user is committee_official:
+            sign_in(client, user)
+        else:
+            client.force_login(user)
+        assert client.get(link).status_code == 404
+    client.logout()
+    assert client.get(link).status_code == 302  # to sign-in
+    assert _state() == before
+
+
+def test_forged_and_expired_links_are_refused(client, citizen, upload, agencies, justice_official):
+    doc = upload()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"])
+    token = queries.share_token(share)
+    sign_in(client, justice_official)
+    assert client.get(f"/kho-du-lieu/chia-se/{token[:-2]}xx/").status_code == 404
+    DocumentShare.objects.filter(pk=share.pk).update(expires_at=share.created_at)
+    before = _state()
+    assert client.get(f"/kho-du-lieu/chia-se/{token}/").status_code == 404
+    assert _state() == before
+
+
+def test_pages_need_sign_in(client):
+    for path in ("/kho-du-lieu/", "/kho-du-lieu/tai-len/", "/kho-du-lieu/ai-da-xem/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/dang-nhap" in response["Location"]
