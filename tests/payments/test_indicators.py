@@ -286,6 +286,18 @@ def test_each_agency_and_the_province_in_november(province):
     ubnd = report.agencies[0]
     assert (ubnd.procedures.rate, ubnd.dossiers.rate) == (None, None)
 
+    # one more department: still four queries; it offers the shared P8, the province's
+    # figures do not change (P8 is counted once)
+    factories.agency(province.agencies["UBND"], "000.00.09.H66", "Sở Y tế tỉnh Đắk Lắk", "SYT")
+    with CaptureQueriesContext(connection) as queries_made:
+        report = queries.payment_indicators(parse("2026-11"))
+    assert len(queries_made) == 4
+    assert {row.code: counts(row) for row in report.agencies}["000.00.09.H66"] == (
+        (1, 1),
+        (0, 0),
+    )
+    assert counts(report.total) == ((3, 6), (3, 7))
+
 
 @pytest.mark.django_db
 def test_one_agency_with_a_bounded_number_of_queries(province, django_assert_num_queries):
