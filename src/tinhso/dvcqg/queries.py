@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tinhso.dossiers.actions import current_appointment
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierFile, StepRecord
 from tinhso.dvcqg.fields import (
@@ -133,3 +135,33 @@ def dossier_facts(dossier: Dossier) -> DossierFacts:
         ),
         events=event_facts(dossier, events),
     )
+
+
+def sync_overview() -> dict[str, Any]:
+    """How far the portal is behind: dossiers (not drafts) whose newest version it holds,
+    those it does not, and the sync messages waiting or parked."""
+    from django.db.models import Max
+
+    from tinhso.core.models import OutboxMessage
+    from tinhso.dvcqg.models import SyncState
+    from tinhso.dvcqg.sync import TOPIC
+
+    sent = dict(SyncState.objects.values_list("dossier_id", "sent_version"))
+    latest = (
+        Dossier.objects.exclude(state=Dossier.State.DRAFT)
+        .annotate(latest_event=Max("events__pk"))
+        .values_list("pk", "code", "latest_event")
+    )
+    behind = sorted(str(code) for pk, code, version in latest if (version or 0) > sent.get(pk, 0))
+    messages = OutboxMessage.objects.filter(topic=TOPIC)
+    parked = [
+        {"dossier": m.payload.get("dossier"), "error": m.last_error}
+        for m in messages.filter(state=OutboxMessage.State.PARKED).order_by("pk")
+    ]
+    return {
+        "dossiers": len(latest),
+        "up_to_date": len(latest) - len(behind),
+        "behind": behind,
+        "pending": messages.filter(state=OutboxMessage.State.PENDING).count(),
+        "parked": parked,
+    }
