@@ -22,6 +22,7 @@ from tinhso.core.errors import DomainError
 from tinhso.documents.api import router as documents_router
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.feedback.api import router as feedback_router
+from tinhso.ioc.api import router as ioc_router
 from tinhso.people.api import router as people_router
 from tinhso.people.clients import ClientRefused
 from tinhso.places.api import router as places_router
@@ -104,3 +105,4 @@ api.add_router("", catalogue_router, tags=["catalogue"])
 api.add_router("", dossiers_router, tags=["dossiers"])
 api.add_router("", documents_router, tags=["documents"])
 api.add_router("", feedback_router, tags=["feedback"])
+api.add_router("", ioc_router, tags=["ioc"])

@@ -194,6 +194,7 @@ class ApiScope(models.TextChoices):
         gettext_lazy("nộp hồ sơ thay công dân (POST /api/v1/dossiers)"),
     )
     OPEN311_POST = "open311.post", gettext_lazy("gửi phản ánh qua Open311")
+    IOC_READ = "ioc.read", gettext_lazy("xem chỉ số 766 của trung tâm điều hành (GET /api/v1/ioc)")
 
 
 class ApiClient(models.Model):

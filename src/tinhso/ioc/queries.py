@@ -1,0 +1,373 @@
+"""Reads of the operations centre: the Decision 766 index of one unit and period.
+
+Legal source: Decision 766/QĐ-TTg (23/6/2022); the rules are `index766` (pure), this module
+only counts. docs/ioc.md lists each indicator's data in tinhso and what is not available.
+
+A unit is a province (its GSO code, 2 digits), an agency (its code, `000.00.03.H66`) or a
+commune (its GSO code, 5 digits): the agencies it stands for are the province's active
+agencies, the one agency, or the commune's agencies. Dossiers count by their competent
+agency (`Dossier.agency`) and by `received_at` in the period (local time).
+
+Queries are bounded whatever the number of dossiers: one read of the period's dossiers with
+their counts aggregated in SQL (supplementation requests, results, ratings, sync), one of
+the procedures in force, and the payment indicators' own (`payments.queries`). The on-time
+rule needs the working-day calendar, so 2.1 and 2.2 walk the period's dossiers of the unit
+in Python; province-wide rollups stored per day are a later step (docs/ioc.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.catalogue.models import ProcedureVersion
+from tinhso.core.calendar import current_calendar
+from tinhso.core.periods import Period
+from tinhso.dossiers.clock import Verdict
+from tinhso.dossiers.models import Dossier, DossierResult, Rating
+from tinhso.ioc import index766
+from tinhso.ioc.index766 import IndicatorValue, counted, unavailable
+from tinhso.payments import queries as payments
+from tinhso.people.models import Role
+from tinhso.places.models import Agency, Commune, Province
+
+ONLINE_CHANNELS = (Dossier.Channel.WEB, Dossier.Channel.API)  # KenhThucHien = 2
+ONLINE_SERVICES = (ProcedureVersion.OnlineType.FULL, ProcedureVersion.OnlineType.PARTIAL)
+WITH_RESULT = (Dossier.State.APPROVED, Dossier.State.RESULT_READY, Dossier.State.RETURNED)
+VIEWER_ROLES = (Role.IOC_VIEWER, Role.LEADER)
+_CENT = Decimal("0.01")
+
+
+class UnitNotFound(ValueError):
+    """No province, agency or commune has this code."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    kind: str  # province | agency | commune
+    code: str
+    name: str
+    province_id: int | None
+    agencies: tuple[Agency, ...]
+
+    @property
+    def agency_ids(self) -> list[int]:
+        return [a.pk for a in self.agencies]
+
+
+def resolve_unit(code: str) -> Unit:
+    """The unit `code` names; UnitNotFound otherwise (three queries at most)."""
+    text = (code or "").strip()
+    agency = Agency.objects.filter(code=text).first() if text else None
+    if agency is not None:
+        return Unit("agency", agency.code, agency.name, agency.province_id, (agency,))
+    if text.isascii() and text.isdigit() and len(text) <= 2:
+        province = Province.objects.filter(code=int(text)).first()
+        if province is not None:
+            agencies = Agency.objects.filter(province=province, is_active=True).order_by("code")
+            return Unit("province", text, province.name, province.pk, tuple(agencies))
+    elif text.isascii() and text.isdigit() and len(text) <= 6:
+        commune = Commune.objects.filter(code=int(text)).first()
+        if commune is not None:
+            agencies = Agency.objects.filter(commune=commune, is_active=True).order_by("code")
+            return Unit("commune", text, commune.name, commune.province_id, tuple(agencies))
+    raise UnitNotFound(text)
+
+
+# --- who sees which unit ------------------------------------------------------------------
+
+
+def may_use_ioc(user: Any) -> bool:
+    """An official holding the IOC viewer's or a leader's role somewhere."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.roles.filter(role__in=VIEWER_ROLES).exists()
+    )
+
+
+def reachable_agency_ids(user: Any) -> tuple[set[int], set[int]]:
+    """(agencies the user's IOC or leader roles reach, provinces they see whole).
+
+    A role at an agency reaches it and every agency below it (`parent`); a role at the
+    province's People's Committee (level `province`) reaches the whole province."""
+    held = list(
+        Agency.objects.filter(roles__user=user, roles__role__in=VIEWER_ROLES)
+        .values_list("pk", "level", "province_id")
+        .distinct()
+    )
+    provinces = {p for _, level, p in held if level == Agency.Level.PROVINCE and p is not None}
+    reach = {pk for pk, _, _ in held}
+    family = list(
+        Agency.objects.filter(province_id__in={p for _, _, p in held}).values_list(
+            "pk", "parent_id"
+        )
+    )
+    children: dict[int, list[int]] = {}
+    for pk, parent in family:
+        if parent is not None:
+            children.setdefault(parent, []).append(pk)
+    todo = list(reach)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in reach:
+                reach.add(child)
+                todo.append(child)
+    return reach, provinces
+
+
+def may_see_unit(user: Any, unit: Unit) -> bool:
+    reach, provinces = reachable_agency_ids(user)
+    if unit.kind == "province":
+        return unit.province_id in provinces
+    if unit.province_id in provinces:
+        return True
+    return bool(unit.agencies) and all(a.pk in reach for a in unit.agencies)
+
+
+def access_unit(user: Any, code: str) -> Unit:
+    """The unit if this official may see it; Http404 when it is out of their reach (an
+    unknown code is the caller's UnitNotFound, a 422)."""
+    unit = resolve_unit(code)
+    if not may_see_unit(user, unit):
+        raise Http404(_("Không tìm thấy đơn vị trong phạm vi được xem."))
+    return unit
+
+
+# --- the index ----------------------------------------------------------------------------
+
+
+def configured_maxima() -> dict[str, Decimal]:
+    """`IOC_766_MAXIMA` ({code: points}) over the defaults; see index766.maxima."""
+    overrides: Mapping[str, Any] | None = getattr(settings, "IOC_766_MAXIMA", None)
+    return index766.maxima(overrides)
+
+
+def national_sync_available() -> bool:
+    """Whether the national portal's sync records (issue 15, `tinhso.dvcqg`) are installed."""
+    return apps.is_installed("tinhso.dvcqg")
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    unit: Unit
+    period: Period
+    index: index766.Index
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": {"kind": self.unit.kind, "code": self.unit.code, "name": self.unit.name},
+            "period": str(self.period),
+            **self.index.as_dict(),
+        }
+
+
+def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
+    """Every indicator of `unit` in `period`: counted where tinhso holds the data, otherwise
+    unavailable with the reason. A period not yet over is judged at `now`."""
+    tz = timezone.get_current_timezone()
+    start, end = period.bounds(tz)
+    now = now or timezone.now()
+    judged_at = min(end, now)
+    table = configured_maxima()
+    calendar = current_calendar()
+    ids = unit.agency_ids
+
+    sync = national_sync_available()
+    dossiers = Dossier.objects.filter(
+        received_at__gte=start, received_at__lt=end, agency_id__in=ids
+    )
+    annotations: dict[str, Any] = {
+        "requests": Count(
+            "supplements",
+            filter=Q(supplements__during_processing=True, supplements__requested_at__lt=judged_at),
+            distinct=True,
+        ),
+        "open_since": Min(
+            "supplements__requested_at",
+            filter=Q(
+                supplements__during_processing=True,
+                supplements__requested_at__lt=judged_at,
+                supplements__answered_at__isnull=True,
+            ),
+        ),
+        "has_result": Exists(
+            DossierResult.objects.filter(dossier=OuterRef("pk"), issued_at__lt=judged_at)
+        ),
+        "disliked": Exists(
+            Rating.objects.filter(dossier=OuterRef("pk"), level=Rating.Level.NOT_SATISFIED)
+        ),
+    }
+    if sync:
+        from tinhso.dvcqg.models import SyncState
+
+        annotations["synced"] = Exists(
+            SyncState.objects.filter(dossier=OuterRef("pk"), created_at_portal=True)
+        )
+    rows = list(
+        dossiers.annotate(**annotations)
+        .values(
+            "state",
+            "channel",
+            "version__procedure_id",
+            "clock_start_at",
+            "received_at",
+            "appointment_at",
+            "finished_at",
+            "returned_at",
+            *annotations,
+        )
+        .order_by()
+    )
+
+    received = late = on_time = disliked = synced = online = 0
+    finished = 0
+    finished_days = Decimal(0)
+    with_result = results = 0
+    online_procedures: set[int] = set()
+    for row in rows:
+        if not index766.counts_for_progress(row["state"], row["received_at"] is not None):
+            continue
+        received += 1
+        synced += bool(row.get("synced"))
+        disliked += bool(row["disliked"])
+        if row["channel"] in ONLINE_CHANNELS:
+            online += 1
+            online_procedures.add(row["version__procedure_id"])
+        end_at = row["finished_at"] or row["returned_at"]
+        ended = end_at is not None and end_at < judged_at
+        if ended and row["state"] in WITH_RESULT:
+            with_result += 1
+            results += bool(row["has_result"])
+        if ended:
+            finished += 1
+            begun = row["clock_start_at"] or row["received_at"]
+            finished_days += Decimal(str(calendar.working_days_between(begun, end_at)))
+        if row["appointment_at"] is None:
+            late += 1  # received without an appointment: nothing shows it was on time
+            continue
+        pauses = [(row["open_since"], None)] if row["open_since"] else []
+        verdict = index766.dossier_verdict(
+            calendar,
+            appointment=row["appointment_at"],
+            end=end_at,
+            period_end=judged_at,
+            supplement_requests=row["requests"],
+            pauses=pauses,
+        )
+        if verdict is Verdict.LATE:
+            late += 1
+        else:
+            on_time += 1
+
+    offered = _offered_procedures(unit, end)
+    offered_online = {p for p, is_online in offered.items() if is_online}
+
+    values: list[IndicatorValue] = [
+        unavailable("1.1", NOT_HELD["1.1"], table["1.1"]),
+        unavailable("1.2", NOT_HELD["1.2"], table["1.2"]),
+        unavailable("1.3", NOT_HELD["1.3"], table["1.3"]),
+        counted("1.4", synced, received, table["1.4"])
+        if sync
+        else unavailable("1.4", NOT_HELD["1.4"], table["1.4"]),
+        counted("2.1", on_time, received, table["2.1"]),
+        IndicatorValue(
+            "2.2",
+            table["2.2"],
+            denominator=finished,
+            value=(finished_days / finished).quantize(_CENT, ROUND_HALF_UP) if finished else None,
+            unit="working_days",
+            unscored=_(
+                "Thời gian giải quyết trung bình (ngày làm việc): mô tả công thức 766 không "
+                "cho cách tính điểm; chỉ hiển thị giá trị."
+            ),
+        ),
+        counted("3.1", len(offered_online), len(offered), table["3.1"]),
+        counted("3.2", len(offered_online & online_procedures), len(offered_online), table["3.2"]),
+        counted("3.3", online, received, table["3.3"]),
+        *_payments(unit, period, table),
+        counted("4.1", results, with_result, table["4.1"]),
+        *(unavailable(code, NOT_HELD[code], table[code]) for code in ("4.2", "4.3", "4.4", "4.5")),
+        *(unavailable(code, NOT_HELD[code], table[code]) for code in ("5.1", "5.2", "5.3")),
+        counted("5.4", *index766.satisfaction(received, late, disliked), table["5.4"]),
+    ]
+    return UnitIndex(unit, period, index766.assemble(values))
+
+
+def _offered_procedures(unit: Unit, end: datetime) -> dict[int, bool]:
+    """{procedure: offered online} of the procedures the unit's agencies offer, each by its
+    version in force at `end` (the last published before it); one query."""
+    levels = {a.level for a in unit.agencies}
+    versions = (
+        ProcedureVersion.objects.filter(
+            Q(procedure__agency_id__in=unit.agency_ids) | Q(procedure__agency__isnull=True),
+            state__in=(ProcedureVersion.State.PUBLISHED, ProcedureVersion.State.SUPERSEDED),
+            published_at__lt=end,
+            procedure__is_active=True,
+        )
+        .order_by("procedure_id", "-published_at", "-number")
+        .values_list("procedure_id", "procedure__agency_id", "procedure__levels", "online_type")
+    )
+    offered: dict[int, bool] = {}
+    seen: set[int] = set()
+    for procedure_id, agency_id, procedure_levels, online_type in versions:
+        if procedure_id in seen:
+            continue
+        seen.add(procedure_id)
+        if agency_id is None and not (
+            isinstance(procedure_levels, list) and levels & set(procedure_levels)
+        ):
+            continue
+        offered[procedure_id] = online_type in ONLINE_SERVICES
+    return offered
+
+
+def _payments(unit: Unit, period: Period, table: dict[str, Decimal]) -> list[IndicatorValue]:
+    """3.5 and 3.6 from `payments.queries.payment_indicators`: the one agency's, or the sum
+    of the unit's agencies' rows (3.5 of several agencies counts a procedure they share once
+    per agency; the province as a whole uses the payments report's own total)."""
+    if unit.kind == "agency":
+        report = payments.payment_indicators(period, agency=unit.agencies[0])
+        return _as_values(report.total.procedures, report.total.dossiers, table)
+    report = payments.payment_indicators(period)
+    wanted = {a.code for a in unit.agencies}
+    rows = [r for r in report.agencies if r.code in wanted]
+    if unit.kind == "province" and wanted == {r.code for r in report.agencies}:
+        return _as_values(report.total.procedures, report.total.dossiers, table)
+    if not rows:
+        return [counted("3.5", 0, 0, table["3.5"]), counted("3.6", 0, 0, table["3.6"])]
+    procedures, dossiers = rows[0].procedures, rows[0].dossiers
+    for r in rows[1:]:
+        procedures, dossiers = procedures + r.procedures, dossiers + r.dossiers
+    return _as_values(procedures, dossiers, table)
+
+
+def _as_values(procedures: Any, dossiers: Any, table: dict[str, Decimal]) -> list[IndicatorValue]:
+    return [
+        counted("3.5", procedures.numerator, procedures.denominator, table["3.5"]),
+        counted("3.6", dossiers.numerator, dossiers.denominator, table["3.6"]),
+    ]
+
+
+NOT_HELD = {
+    "1.1": "tinhso chưa ghi quyết định công bố TTHC và ngày văn bản pháp luật có hiệu lực.",
+    "1.2": "tinhso chưa ghi ngày cập nhật, công khai TTHC trên CSDL quốc gia.",
+    "1.3": "tinhso chưa kiểm tra đủ 7 bộ phận của TTHC theo NĐ 63/2010 Điều 8.2.",
+    "1.4": "Chưa ghi nhận đồng bộ với Cổng DVC quốc gia (national sync not yet recorded).",
+    "4.2": "tinhso chưa xác định hồ sơ được số hóa đủ thành phần và kết quả theo chuẩn quốc gia.",
+    "4.3": "tinhso chưa ghi việc tái sử dụng dữ liệu số hóa (DuocTaiSuDung).",
+    "4.4": "tinhso chưa ghi tài liệu lấy từ Kho dữ liệu của công dân (DuocLayTuKhoDMQG).",
+    "4.5": "tinhso chưa ghi xác thực qua CSDL quốc gia về dân cư/VNeID theo hồ sơ.",
+    "5.1": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
+    "5.2": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
+    "5.3": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
+}
