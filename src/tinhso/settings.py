@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "tinhso.datastore",
     "tinhso.dvcqg",
     "tinhso.sandbox",
+    "tinhso.ioc",
     "tinhso.web",
 ]
 

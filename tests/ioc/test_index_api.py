@@ -42,11 +42,14 @@ STP, November 2026 (maxima: 1.4 = 6, 2.1 = 14, 3.x = 4, 3.5 = 3.6 = 5, 4.1 = 4, 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from io import StringIO
 from itertools import count
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from tests import factories
 from tinhso.catalogue.models import Field, Procedure, ProcedureVersion
@@ -365,3 +368,46 @@ def test_queries_do_not_grow_with_the_dossiers(world, django_assert_num_queries)
 
 # the period's dossiers, the procedures in force, and payments' three (versions, dossiers, fees)
 QUERIES = 5
+
+
+@pytest.mark.django_db
+def test_the_command_prints_what_the_api_answers(client, world):
+    out = StringIO()
+    call_command(
+        "ioc", "index", "--unit", "000.00.03.H66", "--period", "2026-11", "--json", stdout=out
+    )
+    body = json.loads(out.getvalue())
+    viewer(client, world)
+    assert body == client.get(URL, {"unit": "000.00.03.H66", "period": "2026-11"}).json()
+    text = StringIO()
+    call_command("ioc", "index", "--unit", "000.00.03.H66", "--period", "2026-11", stdout=text)
+    lines = text.getvalue().splitlines()
+    assert "  2.1  4/7  57.14 percent  8 / 14" in lines
+    assert "  2.2  n=5  5.51 working_days  — / 6" in lines
+    with pytest.raises(CommandError, match="2026-13"):
+        call_command("ioc", "index", "--unit", "66", "--period", "2026-13")
+    with pytest.raises(CommandError, match="999"):
+        call_command("ioc", "index", "--unit", "999", "--period", "2026")
+
+
+@pytest.mark.django_db
+def test_a_commune_with_no_dossiers_has_no_data_not_zero(client, world):
+    ward = factories.commune(world.province, 24700, "Phường Tân Lập")
+    committee = factories.agency(
+        world.agencies["UBND"],
+        "000.00.47.H66",
+        "UBND phường Tân Lập",
+        "UBND Tân Lập",
+        level="commune",
+        commune=ward,
+    )
+    user = factories.official("ioc_xa", roles=[(Role.IOC_VIEWER, committee)])
+    factories.sign_in(client, user)
+    body = client.get(URL, {"unit": "24700", "period": "2026-11"}).json()
+    assert body["unit"] == {"kind": "commune", "code": "24700", "name": "Phường Tân Lập"}
+    two_one = indicators(body)["2.1"]
+    assert (two_one["numerator"], two_one["denominator"], two_one["rate"]) == (0, 0, None)
+    assert (two_one["points"], two_one["available"]) == (None, True)
+    assert body["points"] == 0.0
+    # the commune's viewer does not see the department next door
+    assert client.get(URL, {"unit": "000.00.03.H66", "period": "2026-11"}).status_code == 404
