@@ -218,3 +218,32 @@ def test_store_for_offers_uploads_and_results_but_not_expired(
     assert store_for(other_citizen).get(f"doc:{kept.pk}") is None
     with pytest.raises(LookupError):
         store_for(other_citizen).read(f"doc:{kept.pk}")
+
+
+def test_an_organisations_document_is_its_members_only(citizen, other_citizen, db):
+    from tinhso.datastore import queries
+    from tinhso.people.models import Organisation
+
+    company = Organisation.objects.create(tax_code="6000123456", name="Công ty TNHH An Bình")
+    company.members.add(citizen)
+    doc = actions.add_from_national_store(
+        company,
+        kind=DocumentKind.objects.get(code="GCN-DKDN"),
+        file_name="dkdn.pdf",
+        content=support.pdf_bytes("DKDN"),
+        national_ref="https://dichvucong.gov.vn/kho/abc",
+        number="6000123456",
+    )
+    assert (doc.provenance, doc.national_ref, doc.citizen) == (
+        "national_store",
+        "https://dichvucong.gov.vn/kho/abc",
+        None,
+    )
+    assert queries.access_document(citizen, doc.pk) == doc
+    with pytest.raises(DatastoreError) as refused:
+        queries.access_document(other_citizen, doc.pk)
+    assert refused.value.code is errors.DOCUMENT_NOT_FOUND
+    with pytest.raises(DatastoreError) as refused:
+        actions.delete_upload(doc, user=citizen)  # the member may not delete what was issued
+    assert refused.value.code is errors.ISSUED_DOCUMENT
+    assert [d.pk for d in queries.documents_of(company)] == [doc.pk]

@@ -14,14 +14,18 @@ from tinhso.datastore.models import StoredDocument
 
 def owned_filter(user: Any) -> Q:
     """The query filter matching `user`'s own documents (their citizen record's, and their
-    organisations')."""
-    return Q(citizen__user=user) | Q(organisation__members=user)
+    organisations'): a subquery, not a join, so rows never repeat and the result can be
+    locked (PostgreSQL refuses FOR UPDATE with DISTINCT)."""
+    from tinhso.people.models import Organisation
+
+    organisations = Organisation.objects.filter(members=user).values("pk")
+    return Q(citizen__user=user) | Q(organisation__in=organisations)
 
 
 def owned_by(user: Any) -> QuerySet[StoredDocument]:
     if not getattr(user, "is_authenticated", False):
         return StoredDocument.objects.none()
-    return StoredDocument.objects.filter(owned_filter(user)).distinct()
+    return StoredDocument.objects.filter(owned_filter(user))
 
 
 def owns(user: Any, document: StoredDocument) -> bool:
