@@ -10,6 +10,7 @@ from tinhso.core import audit
 from tinhso.core.models import AuditRecord
 from tinhso.dossiers import actions, permissions
 from tinhso.dossiers.models import Dossier, ProcessingPaper
+from tinhso.payments.models import Charge
 
 from . import support
 from .backoffice import state_of_the_world
@@ -77,7 +78,11 @@ def test_each_official_sees_only_the_actions_they_may_take(client, office):
     assert permissions.available(office.tiepnhan, dossier) == []
     sign_in(client, office.tiepnhan)
     html = page_of(client, dossier)
-    assert forms_on(html, dossier) == []
+    # only the fee, which the desk takes at the counter (issue 13; the version has a fee)
+    charge = Charge.objects.get(dossier=dossier)
+    assert forms_on(html, dossier) == ["thu-phi"]
+    counter = reverse("dossiers:office-counter-payment", args=[dossier.code, charge.pk])
+    assert f'action="{counter}"' in html
     assert "Bạn không có thao tác nào với hồ sơ ở bước này" in html
     # the specialist may forward, ask for a supplement or for opinions
     assert permissions.available(office.chuyenvien, dossier) == [
