@@ -36,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness import emit
+from harness import emit, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "20000"))
@@ -524,6 +524,8 @@ def main() -> None:
         if os.environ.get("BENCH_DATABASE_URL"):
             urls.append(os.environ["BENCH_DATABASE_URL"])
         for url in urls:
+            if url.startswith("postgres"):  # `make bench` names a database that may not exist
+                recreate_database(url)
             subprocess.run(
                 [sys.executable, __file__, "--child", url],
                 check=True,
