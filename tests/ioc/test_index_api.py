@@ -411,3 +411,15 @@ def test_a_commune_with_no_dossiers_has_no_data_not_zero(client, world):
     assert body["points"] == 0.0
     # the commune's viewer does not see the department next door
     assert client.get(URL, {"unit": "000.00.03.H66", "period": "2026-11"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_province_s_own_maxima_change_the_points(world, settings):
+    settings.IOC_766_MAXIMA = {"2.1": 10, "2.2": 10}
+    report = queries.unit_index(queries.resolve_unit("000.00.03.H66"), parse("2026-11"))
+    two_one = indicators(report.as_dict())["2.1"]
+    # 57.14 × 10 ÷ 100 = 5.714 → 5.71
+    assert (two_one["points"], two_one["maximum"]) == (5.71, 10.0)
+    settings.IOC_766_MAXIMA = {"2.1": 10}  # TDGQ would add up to 16, not 20
+    with pytest.raises(ValueError, match="TDGQ"):
+        queries.unit_index(queries.resolve_unit("000.00.03.H66"), parse("2026-11"))
