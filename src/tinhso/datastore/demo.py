@@ -3,6 +3,9 @@
 receiving officer (certified copy), one they uploaded themselves, and the electronic result of
 one of their demo dossiers. Never in production; running it again adds nothing.
 
+Not a demo loader of its own (no `load_demo`): `tinhso.dossiers.demo.load_demo` calls
+`load_store_demo()` once its dossiers have results.
+
 Legal source: Decree 45/2020/NĐ-CP (the store); the data is made up.
 """
 
@@ -13,8 +16,6 @@ from typing import Any
 
 from django.conf import settings
 
-AFTER = ("dossiers",)
-
 
 def _pdf(text: str) -> bytes:
     from weasyprint import HTML
@@ -22,7 +23,7 @@ def _pdf(text: str) -> bytes:
     return bytes(HTML(string=f"<p>{text}</p>").write_pdf())
 
 
-def load_demo() -> list[str]:
+def load_store_demo() -> int:
     if settings.MODE == "production":
         raise RuntimeError("the demo data store is not for production")
     from tinhso.core.context import acting_as
@@ -34,7 +35,7 @@ def load_demo() -> list[str]:
 
     citizen = Citizen.objects.filter(personal_id=people_demo.CITIZEN_PERSONAL_ID).first()
     if citizen is None:
-        return []
+        return 0
     held = set(StoredDocument.objects.filter(citizen=citizen).values_list("provenance", flat=True))
     officer: Any = User.objects.filter(username="tiepnhan").first()
     with acting_as(None, channel="command"):
@@ -69,8 +70,4 @@ def load_demo() -> list[str]:
             )
             if result is not None:
                 actions.add_result(result.dossier)
-    return [f"{citizen.personal_id}: {StoredDocument.objects.filter(citizen=citizen).count()}"]
-
-
-def describe(lines: list[str]) -> list[str]:
-    return [f"data store of {line} documents" for line in lines]
+    return StoredDocument.objects.filter(citizen=citizen).count()

@@ -27,6 +27,7 @@ from django.conf import settings
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.context import acting_as
+from tinhso.datastore import demo as datastore_demo
 from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier, Rating
 
@@ -115,6 +116,7 @@ def load_demo() -> DemoResult:
         if picked and not Dossier.objects.filter(owner=user, state=Dossier.State.DRAFT).exists():
             draft = actions.start_draft(picked[0][0], user=user)
             result.draft_id = draft.pk
+    datastore_demo.load_store_demo()  # the citizen's data store, with one of these results
     return result
 
 
