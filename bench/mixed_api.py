@@ -16,8 +16,8 @@ Baseline in the same run: a bare WSGI hello app under the same gunicorn and the 
 Database: 2,500 procedures, 100,000 dossiers, 20,000 field reports; BENCH_QUICK=1: 2,500,
 20,000, 5,000 (BENCH_MIXED_DOSSIERS, BENCH_MIXED_REPORTS). Built once with bulk inserts and
 reused by later runs while its sizes match (the submissions of earlier runs stay in it: the
-count is printed). SQLite: var/bench/mixed_api[-quick].sqlite3; PostgreSQL, when
-BENCH_DATABASE_URL is set: that database (`_quick` appended in quick mode).
+count is printed). Runs on SQLite (var/bench/mixed_api[-quick].sqlite3), then on PostgreSQL
+when BENCH_DATABASE_URL is set (that database, `_quick` appended in quick mode).
 
 Goal: >= 300 req/s with p95 < 100 ms.
 """
@@ -173,6 +173,7 @@ def setup(out: Path) -> None:
     from django.core.management import call_command
 
     from tinhso.catalogue.models import Procedure
+    from tinhso.dossiers.codes import secret_digest
     from tinhso.dossiers.models import Dossier
     from tinhso.feedback.models import Report
     from tinhso.people.models import User
@@ -183,6 +184,9 @@ def setup(out: Path) -> None:
         build()
     elif held[0] != PROCEDURES or held[1] < DOSSIERS or held[2] < REPORTS:
         print(f"  the database holds {held}, not the sizes asked for: rebuilding")
+        sys.exit(REBUILD)
+    elif not Dossier.objects.filter(lookup_secret_hash=secret_digest(SECRET)).exists():
+        print("  the database's look-up digests were made with another key: rebuilding")
         sys.exit(REBUILD)
     else:
         print(
@@ -332,18 +336,21 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--setup":
         setup(Path(sys.argv[2]))
         return
-    from dossiers import _gunicorn, _wait_for, _wait_for_hello, free_port
     from run import ensure_postgres_database
 
-    url = os.environ.get("BENCH_DATABASE_URL", "")
     suffix = "_quick" if QUICK else ""
+    (ROOT / "var/bench").mkdir(parents=True, exist_ok=True)
+    sqlite_file = ROOT / f"var/bench/mixed_api{suffix.replace('_', '-')}.sqlite3"
+    measure(f"sqlite:///{sqlite_file}", "SQLite")
+    url = os.environ.get("BENCH_DATABASE_URL", "")
     if url.startswith("postgres"):
-        url, database = url + suffix, "PostgreSQL"
-        ensure_postgres_database(url)
-    else:
-        (ROOT / "var/bench").mkdir(parents=True, exist_ok=True)
-        sqlite_file = ROOT / f"var/bench/mixed_api{suffix.replace('_', '-')}.sqlite3"
-        url, database = f"sqlite:///{sqlite_file}", "SQLite"
+        ensure_postgres_database(url + suffix)
+        measure(url + suffix, "PostgreSQL")
+
+
+def measure(url: str, database: str) -> None:
+    from dossiers import _gunicorn, _wait_for, _wait_for_hello, free_port
+
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {database}; {'BENCH_QUICK: ' if QUICK else ''}"
@@ -358,6 +365,8 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "tinhso.settings",
             "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{BENCH}",
             "TINHSO_LOG_LEVEL": "WARNING",
+            # fixed, so that the look-up digests of a reused database still match
+            "TINHSO_SECRET_KEY": "bench-only-not-secret-mixed-api-" + "x" * 20,
         }
         out = Path(tmp) / "mixed.json"
         setup_cmd = [sys.executable, __file__, "--setup", str(out)]
