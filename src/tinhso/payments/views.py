@@ -25,6 +25,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -92,10 +93,11 @@ def _confirm_answer(what: str) -> JsonResponse:
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any] | None:
-    """The POSTed JSON object, or None (not UTF-8, not JSON, not an object)."""
+    """The POSTed JSON object, or None (not UTF-8, not JSON, not an object, or a form body the
+    edge has already read as a form, so its raw bytes are gone: the platform sends JSON only)."""
     try:
         body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RawPostDataException):
         return None
     return body if isinstance(body, dict) else None
 
