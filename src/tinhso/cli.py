@@ -18,6 +18,9 @@ NEEDS_DATABASE = {
     "createsuperuser",
     "clients",
     "payments",
+    "datastore",
+    "dvcqg",
+    "ioc",
 }
 
 
