@@ -136,8 +136,12 @@ class CitizenStore:
         )
 
     def documents(self) -> list[StoredDocument]:
-        stored = list(self._stored())
-        entered = {d.source_result_id for d in stored if d.source_result_id}
+        """What the picker may offer: documents a dossier component can point to today. Only
+        results can be attached by reference yet (`attach_from_datastore`); the citizen's
+        uploads and digitised copies stay on the store's own pages until a dossier file can
+        point to them (docs/datastore.md, "Not yet"), rather than being offered and refused."""
+        stored = [d for d in self._stored() if d.source_result_id]
+        entered = {d.source_result_id for d in stored}
         items = [self._document(d) for d in stored]
         items += [self.earlier._document(r) for r in self.earlier._results() if r.pk not in entered]
         return sorted(items, key=lambda d: d.issued_at, reverse=True)
