@@ -324,6 +324,28 @@ def test_the_result_is_held_while_the_fee_due_before_it_is_unpaid(client, office
     )
 
 
+def test_the_result_is_never_ready_without_its_fee(office, monkeypatch):
+    """The fee due before the result is written with "result ready": a failure writing it
+    undoes the step, so no one can return a result in between whose fee was never charged."""
+    from django.db import DatabaseError
+
+    from tinhso.payments import actions as ledger
+
+    office.version.fees = BEFORE_RESULT
+    office.version.save()
+    dossier = office.approved(with_result=True)
+    state = Dossier.objects.get(pk=dossier.pk).state
+
+    def broken(dossier, due):
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(ledger, "charge_for", broken)
+    with pytest.raises(DatabaseError):
+        actions.mark_ready(dossier, officer=office.vanthu)
+    assert Dossier.objects.get(pk=dossier.pk).state == state != "result_ready"
+    assert not AuditRecord.objects.filter(action="dossier.result_ready").exists()
+
+
 def pay_online_due(dossier, client, due):
     from tinhso.payments import actions as payments
 

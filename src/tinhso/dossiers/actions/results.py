@@ -142,7 +142,8 @@ def mark_ready(dossier: Dossier, *, officer: Any) -> Dossier:
             f"Hồ sơ {locked.code} đã có kết quả",
             [f"Kết quả: {locked.results.first()}", f"Cách nhận: {locked.get_delivery_display()}"],
         )
-    charge_due(locked, "before_result", actor=officer)
+        # In the same transaction: no one can return the result between "ready" and its fee.
+        charge_due(locked, "before_result", actor=officer)
     return locked
 
 
@@ -212,8 +213,8 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
                 actor=officer,
                 changes={**audit.diff(before, {"state": locked.state}), "result": result.name},
             )
+            charge_due(locked, "before_result", actor=officer)
     except BaseException:
         _forget([stored])
         raise
-    charge_due(locked, "before_result", actor=officer)
     return result

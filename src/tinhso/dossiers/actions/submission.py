@@ -109,10 +109,10 @@ def charge_due(dossier: Dossier, due: str, *, actor: Any) -> None:
     """The dossier's charge at `due`, and its fee fields brought in line with its charges:
     `version.total_fee` sums every line of the table, a charge only what this channel owes at
     that point (docs/payments.md, "Fees"), and the ledger moves "unpaid" to "paid" only.
-    Called inside the transaction of the step that made the charge due (submission, intake)
-    or in its own (the result steps). A fee table that cannot price the dossier does not undo
-    the step: the attempt is rolled back to its savepoint, logged for an administrator, and
-    nothing is charged."""
+    Called inside the transaction of the step that made the charge due (submission, intake,
+    the result made ready), so the step never commits without its charge. A fee table that
+    cannot price the dossier does not undo the step: the attempt is rolled back to its
+    savepoint, logged for an administrator, and nothing is charged."""
     try:
         with transaction.atomic():
             payments.charge_for(dossier, due)
