@@ -249,3 +249,67 @@ def test_an_organisations_document_is_its_members_only(citizen, other_citizen, d
         actions.delete_upload(doc, user=citizen)  # the member may not delete what was issued
     assert refused.value.code is errors.ISSUED_DOCUMENT
     assert [d.pk for d in queries.documents_of(company)] == [doc.pk]
+
+
+@pytest.mark.parametrize(
+    ("filing", "relation"),
+    [("self", ""), ("on_behalf", "con")],
+    ids=["counter-typo", "on-behalf"],
+)
+def test_result_enters_the_owners_store_never_the_typed_applicants(
+    version, citizen, other_citizen, filing, relation
+):
+    """A typed applicant ID that is not the owner's own (a counter typo, or the person a
+    dossier was filed for) does not route the result: it goes to the owner, who filed and
+    already sees it; the other citizen's store stays empty."""
+    from tinhso.dossiers.models import Dossier
+
+    dossier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    Dossier.objects.filter(pk=dossier.pk).update(
+        applicant_personal_id="066195000777", filing=filing, on_behalf_relation=relation
+    )
+    dossier.refresh_from_db()
+    result = dossier_actions.issue_result(
+        dossier, "Phiếu lý lịch tư pháp số 7", support.pdf_bytes("kq"), officer=None
+    )
+    StoredDocument.objects.all().delete()  # whatever issuing entered: add_result alone decides
+    entered = actions.add_result(dossier)
+    assert [(d.citizen.user, d.source_result) for d in entered] == [(citizen, result)]
+    assert not StoredDocument.objects.filter(citizen__user=other_citizen).exists()
+    assert store_for(other_citizen).documents() == []
+
+
+def test_result_enters_the_applicants_store_when_it_is_the_owners_own_id(version, citizen):
+    from tinhso.dossiers.models import Dossier
+
+    dossier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    Dossier.objects.filter(pk=dossier.pk).update(applicant_personal_id="066090001234")
+    dossier.refresh_from_db()
+    result = dossier_actions.issue_result(
+        dossier, "Phiếu lý lịch tư pháp số 8", support.pdf_bytes("kq"), officer=None
+    )
+    StoredDocument.objects.all().delete()
+    [doc] = actions.add_result(dossier)
+    assert (doc.citizen.personal_id, doc.citizen.user, doc.source_result) == (
+        "066090001234",
+        citizen,
+        result,
+    )
+
+
+def test_result_of_an_owner_without_citizen_record_enters_nowhere(
+    version, citizen, other_citizen, justice_official
+):
+    from tinhso.dossiers.models import Dossier
+
+    dossier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    Dossier.objects.filter(pk=dossier.pk).update(
+        owner=justice_official, applicant_personal_id="066195000777"
+    )
+    dossier.refresh_from_db()
+    dossier_actions.issue_result(
+        dossier, "Phiếu lý lịch tư pháp số 9", support.pdf_bytes("kq"), officer=None
+    )
+    StoredDocument.objects.all().delete()
+    assert actions.add_result(dossier) == []
+    assert not StoredDocument.objects.exists()

@@ -229,19 +229,29 @@ def _result_kind(name: str) -> DocumentKind:
     return kind
 
 
+def _owner_citizen(dossier: Any) -> Citizen | None:
+    """The store a dossier's results enter: the owner's own verified citizen record (the
+    account's `Citizen`), whatever personal ID was typed on the dossier."""
+    if not dossier.owner_id:
+        return None
+    return Citizen.objects.filter(user_id=dossier.owner_id).first()
+
+
 def add_result(dossier: Any) -> list[StoredDocument]:
     """Đưa kết quả điện tử vào kho: each electronic result of `dossier`, entered once into
-    the store of the person it is for (the applicant, else the account that filed it), with
-    provenance "result of dossier X". The file is the result's own (not copied). Running it
-    again enters nothing twice; a dossier whose person has no citizen record enters
-    nothing."""
+    the store of the dossier's owner (the account that filed it, which already sees the
+    dossier and its result), with provenance "result of dossier X". The file is the result's
+    own (not copied). Running it again enters nothing twice; an owner with no citizen record
+    enters nothing.
+
+    The typed applicant ID (`applicant_personal_id`) chooses nothing: it reaches the
+    applicant's store only when it is the owner's own citizen record, i.e. the same store.
+    A counter typo or a dossier filed on behalf names someone whose account never saw the
+    dossier; entering the result there would hand that person another's personal data,
+    which they could download and share (docs/datastore.md)."""
     from tinhso.dossiers.models import DossierResult
 
-    citizen = None
-    if dossier.applicant_personal_id:
-        citizen = Citizen.objects.filter(personal_id=dossier.applicant_personal_id).first()
-    if citizen is None and dossier.owner_id:
-        citizen = Citizen.objects.filter(user_id=dossier.owner_id).first()
+    citizen = _owner_citizen(dossier)
     if citizen is None:
         return []
     entered = []
