@@ -247,6 +247,20 @@ def test_the_counter_records_a_cash_payment(w, charge):
     assert twice.value.code is errors.ALREADY_PAID
 
 
+def test_the_counter_waits_while_the_citizen_is_paying_online(w, charge):
+    """Cash taken while the citizen is on the gateway's page would be a second payment."""
+    officer = factories.official(roles=[(Role.RECEIVING_OFFICER, w["agencies"]["STP"])])
+    online = start(charge)
+    with pytest.raises(PaymentError) as waiting:
+        actions.record_counter_payment(charge, officer=officer, method="cash", receipt_no="7")
+    assert (waiting.value.code, waiting.value.status) == (errors.ONLINE_PAYMENT_IN_PROGRESS, 409)
+    assert list(Attempt.objects.values_list("pk", "state")) == [(online.pk, online.state)]
+    # once that attempt has expired, the desk may take the charge
+    Attempt.objects.filter(pk=online.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    paid = actions.record_counter_payment(charge, officer=officer, method="cash", receipt_no="7")
+    assert (paid.gateway, paid.state) == ("counter", "paid")
+
+
 def test_the_counter_refuses_bad_input_and_officials_without_the_role(w, charge):
     officer = factories.official(roles=[(Role.RECEIVING_OFFICER, w["agencies"]["STP"])])
     with pytest.raises(PaymentError) as bad:

@@ -327,6 +327,11 @@ def _mark_paid(attempt: Attempt, charge: Charge, outcome: gateways.Outcome, now:
         },
     )
     outbox.enqueue(PAID_TOPIC, {"attempt": attempt.pk})
+    if settings.DVCQG_URL:  # the national portal sync (dvcqg/sync.py), in this transaction:
+        # the record's payment flag and status changed, with no timeline line
+        from tinhso.dvcqg.sync import dossier_changed
+
+        dossier_changed(charge.dossier)
 
 
 def _decide(attempt: Attempt, charge: Charge, outcome: gateways.Outcome, now: datetime) -> Result:
@@ -547,6 +552,13 @@ def record_counter_payment(
             raise PaymentError(errors.ALREADY_PAID)
         if locked.state != Charge.State.OPEN:
             raise PaymentError(errors.NOTHING_DUE)
+        # The citizen may be on the gateway's page right now: cash taken then would be a
+        # second payment (the first becoming a refund case). An attempt past its expiry no
+        # longer holds the charge; one paid late is a refund case like any late payment.
+        if locked.attempts.filter(
+            state__in=(Attempt.State.CREATED, Attempt.State.PENDING), expires_at__gt=now
+        ).exists():
+            raise PaymentError(errors.ONLINE_PAYMENT_IN_PROGRESS)
         attempt = _create_attempt(
             now,
             prefix="Q",

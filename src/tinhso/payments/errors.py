@@ -52,6 +52,14 @@ NOT_SUBMITTED = _d(
     "not_submitted", CONFLICT, _("Hồ sơ chưa được nộp nên chưa thể thu phí, lệ phí.")
 )
 ALREADY_PAID = _d("already_paid", CONFLICT, _("Khoản phí, lệ phí này đã được nộp."))
+ONLINE_PAYMENT_IN_PROGRESS = _d(
+    "online_payment_in_progress",
+    CONFLICT,
+    _(
+        "Người nộp đang thanh toán trực tuyến khoản này; chờ kết quả (hoặc đến khi giao dịch "
+        "hết hạn) rồi mới thu tại quầy, để người nộp không phải nộp hai lần."
+    ),
+)
 NOT_PAID = _d(
     "not_paid", CONFLICT, _("Giao dịch này chưa được thanh toán nên không thể hoàn tiền.")
 )
