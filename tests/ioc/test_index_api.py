@@ -340,6 +340,20 @@ def test_officials_see_only_the_units_their_roles_reach(client, world):
 
 
 @pytest.mark.django_db
+def test_no_unit_code_can_be_probed_and_a_closed_agency_s_role_grants_nothing(client, world):
+    viewer(client, world, role=Role.SPECIALIST, name="chuyenvien")
+    # without the role, an unknown code and a known one get the same 403
+    for code in ("999.99", "000.00.03.H66"):
+        assert client.get(URL, {"unit": code, "period": "2026-11"}).status_code == 403
+    client.logout()
+    viewer(client, world, role=Role.LEADER, where="UBND", name="lanhdao")
+    assert client.get(URL, {"unit": "66", "period": "2026-11"}).status_code == 200
+    world.agencies["UBND"].is_active = False  # merged away (2025): its roles lapse with it
+    world.agencies["UBND"].save(update_fields=["is_active"])
+    assert client.get(URL, {"unit": "66", "period": "2026-11"}).status_code == 403
+
+
+@pytest.mark.django_db
 def test_a_bad_unit_or_period_is_422_per_field(client, world):
     viewer(client, world)
     response = client.get(URL, {"unit": "999.99", "period": "2026-13"})

@@ -79,6 +79,10 @@ class IndexOut(Schema):
 )
 def index(request: HttpRequest, unit: str, period: str) -> dict[str, Any]:
     caller = request.auth  # type: ignore[attr-defined]
+    # Who may use the index is settled before the unit is looked up: otherwise a 422 "no unit
+    # X" against a 404 would let any signed-in person probe which codes exist.
+    if not isinstance(caller, ApiClient) and not queries.may_use_ioc(caller):
+        raise HttpError(403, _("Cần vai trò xem trung tâm điều hành hoặc lãnh đạo."))
     problems = []
     try:
         when = periods.parse(period)
@@ -98,8 +102,6 @@ def index(request: HttpRequest, unit: str, period: str) -> dict[str, Any]:
     if problems:
         raise ValidationError(problems)
     if not isinstance(caller, ApiClient):
-        if not queries.may_use_ioc(caller):
-            raise HttpError(403, _("Cần vai trò xem trung tâm điều hành hoặc lãnh đạo."))
         if not queries.may_see_unit(caller, where):
             raise HttpError(404, _("Không tìm thấy đơn vị trong phạm vi được xem."))
     return queries.unit_index(where, when).as_dict()

@@ -89,10 +89,10 @@ def resolve_unit(code: str) -> Unit:
 
 def may_use_ioc(user: Any) -> bool:
     """An official holding the IOC viewer's or a leader's role somewhere."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.roles.filter(role__in=VIEWER_ROLES).exists()
-    )
+    from tinhso.people.queries import active_roles
+
+    # active_roles: an official's roles at agencies still active (the 2025 mergers closed some)
+    return active_roles(user).filter(role__in=VIEWER_ROLES).exists()
 
 
 def reachable_agency_ids(user: Any) -> tuple[set[int], set[int]]:
@@ -100,9 +100,13 @@ def reachable_agency_ids(user: Any) -> tuple[set[int], set[int]]:
 
     A role at an agency reaches it and every agency below it (`parent`); a role at the
     province's People's Committee (level `province`) reaches the whole province."""
+    from tinhso.people.queries import active_roles
+
     held = list(
-        Agency.objects.filter(roles__user=user, roles__role__in=VIEWER_ROLES)
-        .values_list("pk", "level", "province_id")
+        active_roles(user)
+        .filter(role__in=VIEWER_ROLES)
+        .order_by()
+        .values_list("agency_id", "agency__level", "agency__province_id")
         .distinct()
     )
     provinces = {p for _, level, p in held if level == Agency.Level.PROVINCE and p is not None}
