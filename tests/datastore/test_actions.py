@@ -161,6 +161,26 @@ def test_official_read_is_recorded(citizen, upload, justice_official, agencies):
     assert StoredDocumentRead.objects.count() == 1
 
 
+def test_a_read_without_an_account_must_name_its_reader(citizen, upload):
+    doc = upload()
+    before = AuditRecord.objects.count()
+    with pytest.raises(DatastoreError) as refused:
+        actions.record_read(doc, official=None, agency=None, reason="Xuất tệp", actor_label=" ")
+    assert refused.value.code is errors.READER_REQUIRED
+    assert (StoredDocumentRead.objects.count(), AuditRecord.objects.count()) == (0, before)
+    read = actions.record_read(
+        doc, official=None, agency=None, reason="Xuất tệp", actor_label="quản trị hệ thống"
+    )
+    assert (read.official, read.actor_label, read.reader, str(read)) == (
+        None,
+        "quản trị hệ thống",
+        "quản trị hệ thống",
+        "quản trị hệ thống · Căn cước công dân 066090001234",
+    )
+    rec = AuditRecord.objects.get(action="personal_data.read")
+    assert (rec.actor, rec.actor_label) == (None, "quản trị hệ thống")
+
+
 def test_returned_result_enters_the_store_once(office, citizen):
     dossier = office.received()
     dossier_actions.assign(dossier, officer=office.truongphong, to=office.chuyenvien)

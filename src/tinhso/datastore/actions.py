@@ -358,17 +358,32 @@ def share(
 
 
 def record_read(
-    document: StoredDocument, *, official: Any, agency: Any, reason: str
+    document: StoredDocument,
+    *,
+    official: Any,
+    agency: Any,
+    reason: str,
+    actor_label: str = "",
 ) -> StoredDocumentRead:
-    """Ghi nhận lượt xem: an official read the document (shown to its owner)."""
+    """Ghi nhận lượt xem: an official read the document (shown to its owner). A read with
+    no account behind it (`official=None`: an operator's command on the server) names its
+    reader in `actor_label` instead, e.g. `StoredDocumentRead.SYSTEM_OPERATOR`."""
     reason = normalize(reason)[:300]
     if not reason:
         raise DatastoreError(
             errors.REASON_REQUIRED, fields={"reason": errors.REASON_REQUIRED.message}
         )
+    label = "" if official is not None else normalize(str(actor_label))[:200]
+    if official is None and not label:
+        raise DatastoreError(errors.READER_REQUIRED)
     with transaction.atomic():
         read = StoredDocumentRead.objects.create(
-            document=document, official=official, agency=agency, reason=reason, at=timezone.now()
+            document=document,
+            official=official,
+            actor_label=label,
+            agency=agency,
+            reason=reason,
+            at=timezone.now(),
         )
-        audit.record_read(document, ["file"], actor=official)
+        audit.record_read(document, ["file"], actor=official if official is not None else label)
     return read

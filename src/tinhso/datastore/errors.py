@@ -53,3 +53,6 @@ DATES_INVALID = _d("dates_invalid", Kind.INVALID, _("Ngày hết hạn phải sa
 AGENCY_REQUIRED = _d("agency_required", Kind.INVALID, _("Hãy chọn cơ quan được chia sẻ."))
 DAYS_INVALID = _d("days_invalid", Kind.INVALID, _("Số ngày chia sẻ phải từ 1 đến {most} ngày."))
 REASON_REQUIRED = _d("reason_required", Kind.INVALID, _("Hãy ghi lý do xem giấy tờ."))
+READER_REQUIRED = _d(
+    "reader_required", Kind.INVALID, _("Lượt xem giấy tờ phải ghi rõ ai là người xem.")
+)

@@ -185,7 +185,14 @@ class DocumentShare(models.Model):
 
 
 class StoredDocumentRead(models.Model):
-    """Lượt xem giấy tờ: which official read which stored document, when and why."""
+    """Lượt xem giấy tờ: which official read which stored document, when and why.
+
+    The reader is an official's account or, for a read with no account behind it (an
+    operator's `tinhso datastore export` on the server), a fixed label naming who read it
+    (`actor_label`, e.g. "quản trị hệ thống (dòng lệnh)"): one of the two, never neither, so
+    the owner always sees who."""
+
+    SYSTEM_OPERATOR = gettext_lazy("quản trị hệ thống (dòng lệnh)")
 
     document = models.ForeignKey(
         StoredDocument,
@@ -195,9 +202,14 @@ class StoredDocumentRead(models.Model):
     )
     official = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=gettext_lazy("cán bộ"),
+    )
+    actor_label = models.CharField(
+        gettext_lazy("người xem (không có tài khoản)"), max_length=200, blank=True
     )
     agency = models.ForeignKey(
         "places.Agency",
@@ -214,6 +226,19 @@ class StoredDocumentRead(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = gettext_lazy("lượt xem giấy tờ")
         verbose_name_plural = pgettext_lazy("số nhiều", "lượt xem giấy tờ")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(official__isnull=False) | ~Q(actor_label=""),
+                name="datastore_read_names_its_reader",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.official} · {self.document}"
+        return f"{self.reader} · {self.document}"
+
+    @property
+    def reader(self) -> str:
+        """Who read it, as the owner's page shows it."""
+        if self.official is not None:
+            return str(getattr(self.official, "display_name", "") or self.official)
+        return self.actor_label

@@ -1,8 +1,15 @@
 """`tinhso datastore list <personal id or tax code> [--json]`: the documents in a citizen's or
 an organisation's store (kind, number, issuer, dates, provenance, `ref`);
 `tinhso datastore export <ref> <file>`: write one document's file (for an operator answering
-a request of the owner or a competent authority). Each export is recorded in the audit trail
-(Decree 13/2023/NĐ-CP: processing of personal data is logged). docs/datastore.md."""
+a request of the owner or a competent authority).
+
+Both are reads of personal data (Decree 13/2023/NĐ-CP: processing is logged, and the owner
+sees who read their documents). A command run on the server has no account behind it, so the
+reader is named by a fixed label, `StoredDocumentRead.SYSTEM_OPERATOR` ("quản trị hệ thống
+(dòng lệnh)"): `list` writes a `personal_data.read` audit record naming the refs it showed;
+`export` records a read through `actions.record_read` (on the owner's "Ai đã xem" page, with
+its `--reason`) and a `datastore.exported` audit record, in the transaction that writes the
+file, so a failed write records nothing. docs/datastore.md."""
 
 from __future__ import annotations
 
@@ -11,10 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from tinhso.core import audit, context
-from tinhso.datastore import queries
-from tinhso.datastore.models import StoredDocument
+from tinhso.datastore import actions, queries
+from tinhso.datastore.errors import DatastoreError
+from tinhso.datastore.models import StoredDocument, StoredDocumentRead
+
+DEFAULT_REASON = "Xuất tệp theo yêu cầu của chủ sở hữu hoặc cơ quan có thẩm quyền"
+
+
+def operator() -> str:
+    """The reader a command records: an OS-level command has no account."""
+    return str(StoredDocumentRead.SYSTEM_OPERATOR)
 
 
 def row(document: StoredDocument) -> dict[str, Any]:
@@ -44,19 +60,30 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="write one document's file")
         export.add_argument("ref", help="the document's ref, as `list` shows it (doc:<id>)")
         export.add_argument("file", help="where to write it")
+        export.add_argument(
+            "--reason",
+            default=DEFAULT_REASON,
+            help="why it is exported; shown to the owner (default: %(default)s)",
+        )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         with context.acting_as(None, channel="command"):
             if subcommand == "list":
                 self._list(options["owner"], bool(options.get("json")))
             else:
-                self._export(options["ref"], options["file"])
+                self._export(options["ref"], options["file"], options["reason"])
 
     def _list(self, identifier: str, as_json: bool) -> None:
         owner = queries.store_owner(identifier)
         if owner is None:
             raise CommandError(f"no citizen or organisation {identifier!r}")
         rows = [row(d) for d in queries.documents_of(owner)]
+        audit.record(
+            audit.READ_PERSONAL_DATA,
+            owner,
+            actor=operator(),
+            changes={"fields": ["stored_documents"], "documents": [r["ref"] for r in rows]},
+        )
         if as_json:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
@@ -67,17 +94,26 @@ class Command(BaseCommand):
                 f"{r['issuer']}"
             )
 
-    def _export(self, ref: str, file: str) -> None:
+    def _export(self, ref: str, file: str, reason: str) -> None:
         document = queries.document_by_ref(ref)
         if document is None:
             raise CommandError(f"no document {ref!r}")
         with document.file.open("rb") as handle:
             content = handle.read()
         try:
-            Path(file).write_bytes(content)
+            with transaction.atomic():
+                actions.record_read(
+                    document, official=None, agency=None, reason=reason, actor_label=operator()
+                )
+                audit.record(
+                    "datastore.exported",
+                    document,
+                    actor=operator(),
+                    changes={"file": file, "sha256": document.sha256},
+                )
+                Path(file).write_bytes(content)
+        except DatastoreError as exc:
+            raise CommandError(exc.message) from exc
         except OSError as exc:
             raise CommandError(f"cannot write {file}: {exc}") from exc
-        audit.record(
-            "datastore.exported", document, changes={"file": file, "sha256": document.sha256}
-        )
         self.stdout.write(f"{ref}: {len(content)} bytes written to {file}")
