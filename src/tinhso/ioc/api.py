@@ -101,7 +101,6 @@ def index(request: HttpRequest, unit: str, period: str) -> dict[str, Any]:
         )
     if problems:
         raise ValidationError(problems)
-    if not isinstance(caller, ApiClient):
-        if not queries.may_see_unit(caller, where):
-            raise HttpError(404, _("Không tìm thấy đơn vị trong phạm vi được xem."))
+    if not isinstance(caller, ApiClient) and not queries.may_see_unit(caller, where):
+        raise HttpError(404, _("Không tìm thấy đơn vị trong phạm vi được xem."))
     return queries.unit_index(where, when).as_dict()
