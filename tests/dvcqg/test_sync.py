@@ -14,6 +14,8 @@ from tinhso.dossiers.models import Dossier, DossierEvent
 from tinhso.dvcqg import sync
 from tinhso.dvcqg.fields import national_date
 from tinhso.dvcqg.models import SyncState
+from tinhso.payments import actions as payments
+from tinhso.payments.gateways import Outcome
 from tinhso.payments.models import Attempt, Charge
 
 from .support import deliver, deliver_sync, pending_sync
@@ -208,6 +210,70 @@ def test_a_dossier_paid_through_vnpay_is_flagged_paid_online(synced, office):
     )
     assert deliver_sync() == [True]
     assert synced.store()["records"][dossier.code]["DuocThanhToanTrucTuyen"] == 2
+
+
+def pay_through_vnpay(dossier: Dossier, ref: str) -> payments.Applied:
+    charge = Charge.objects.get(dossier=dossier)
+    now = timezone.now()
+    Attempt.objects.create(
+        charge=charge,
+        gateway=Attempt.Gateway.VNPAY,
+        txn_ref=ref,
+        amount=charge.total,
+        state=Attempt.State.PENDING,
+        created_at=now,
+        expires_at=now + timedelta(minutes=15),
+    )
+    paid = Outcome(
+        txn_ref=ref,
+        amount=charge.total,
+        status="paid",
+        gateway_code="00/00",
+        transaction_no="14000001",
+        paid_at=now,
+        raw={"vnp_TxnRef": ref},
+        gateway="vnpay",
+    )
+    return payments.apply_outcome(paid, "callback")
+
+
+def test_a_paid_charge_queues_a_sync_and_the_portal_gets_the_payment_flag(synced, office):
+    # given the portal holds the submitted dossier, not paid
+    dossier = office.submitted()
+    assert deliver_sync() == [True]
+    assert synced.store()["records"][dossier.code]["DuocThanhToanTrucTuyen"] == 0
+    events = list(DossierEvent.objects.filter(dossier=dossier).values_list("pk", flat=True))
+
+    # when the gateway's callback marks the charge paid
+    assert pay_through_vnpay(dossier, "TS-TEST-0002").result == payments.Result.APPLIED
+
+    # then one refresh of the record is queued, with no timeline line written
+    assert [m.payload for m in pending_sync()] == [
+        {"dossier": dossier.pk, "version": events[-1], "refresh": True}
+    ]
+    assert list(DossierEvent.objects.filter(dossier=dossier).values_list("pk", flat=True)) == (
+        events
+    )
+    # and its delivery sends the record as an update (no progress row is new)
+    assert deliver_sync() == [True]
+    assert synced.store()["records"][dossier.code]["DuocThanhToanTrucTuyen"] == 2
+    assert synced.services() == [
+        ("DongBoHoSoMC", "False"),
+        ("CapNhatTienDoHoSoMC", "False"),
+        ("DongBoHoSoMC", "True"),
+    ]
+    audits = AuditRecord.objects.filter(action="dvcqg.synced").order_by("pk")
+    assert [a.changes["progress_rows"] for a in audits] == [1, 0]
+    state = SyncState.objects.get(dossier=dossier)
+    assert (state.sent_version, state.claimed_by, state.last_error) == (events[-1], "", "")
+
+
+def test_a_paid_charge_queues_no_sync_when_sync_is_off(settings, office):
+    settings.DVCQG_URL = ""
+    dossier = office.submitted()
+    assert pay_through_vnpay(dossier, "TS-TEST-0003").result == payments.Result.APPLIED
+    assert OutboxMessage.objects.filter(topic=sync.TOPIC).count() == 0
+    assert Attempt.objects.get(txn_ref="TS-TEST-0003").state == Attempt.State.PAID
 
 
 def test_a_dossier_being_sent_by_another_worker_waits_and_nothing_is_sent(synced, office):

@@ -16,7 +16,7 @@ portal's words for an administrator. An expired session (`error_code` -2) is ren
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,10 @@ class PortalClient:
     service_path: str = "/service"
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    # Called before every request with the longest it may take (connect + read timeouts): the
+    # sync renews its claim on the dossier here, and raises to stop before anything more is
+    # sent when it no longer holds the claim or has no time left (dvcqg/sync.py).
+    before_request: Callable[[float], None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls) -> PortalClient:
@@ -99,6 +103,8 @@ class PortalClient:
 
     def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         url = self.base_url.rstrip("/") + path
+        if self.before_request is not None:
+            self.before_request(self.connect_timeout + self.read_timeout)
         try:
             response = requests.post(
                 url,
@@ -126,6 +132,10 @@ class PortalClient:
         if not isinstance(answer, dict):
             raise PortalUnavailable("Cổng DVC quốc gia trả về nội dung không đọc được")
         return answer
+
+    def open_session(self) -> None:
+        """Log in now unless a session is held, so the next call sends its data at once."""
+        self._session()
 
     def _session(self, *, renew: bool = False) -> str:
         with _SESSIONS_LOCK:

@@ -9,11 +9,21 @@ id of the timeline line just written). The handler does not send what the messag
 claims the dossier (one sender at a time), reads the dossier as it is now and sends that, then
 the progress rows the portal does not have yet. A message older than what the portal already
 holds sends nothing, so a late retry never puts an older state over a newer one.
+
+The claim is renewed before every request to the portal, by an update conditional on this
+worker still holding it; the delivery stops (retryable) the moment it does not, and records
+what it sent only if it still holds the claim. One delivery also has its own time limit, below
+the claim (docs/dvcqg.md has the arithmetic). A payment changes the record without a timeline
+line: `payments.actions._mark_paid` queues a message marked `refresh`, which sends the current
+record even though the portal holds the dossier's latest version.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -32,23 +42,43 @@ from tinhso.dvcqg.models import SyncState
 log = logging.getLogger("tinhso.dvcqg")
 
 TOPIC = "dvcqg.sync"
-# Longer than the calls one delivery makes (a session, the record, the progress rows), each
-# bounded by the client's timeouts.
+# One sender per dossier: the claim is taken for CLAIM and renewed to CLAIM before every
+# request, so it outlives any one request (at most connect + read timeouts, 35 s) by minutes.
 CLAIM = timedelta(minutes=5)
+# One delivery's own limit, below the claim: no request starts unless its longest possible
+# end (now + connect + read timeouts) is within the limit, so a delivery has finished or given
+# up a minute before even an unrenewed claim runs out (docs/dvcqg.md).
+DELIVERY_LIMIT = timedelta(minutes=4)
 
 
 class Busy(outbox.RetryableError):
     """Another worker is sending this dossier now."""
 
 
+class ClaimLost(Busy):
+    """This worker's claim ran out and another worker took the dossier: this delivery sends
+    nothing more and records nothing; the newest state is the other worker's to send."""
+
+
+class OutOfTime(outbox.RetryableError):
+    """This delivery reached its time limit before a request that might outlast it."""
+
+
 def enabled() -> bool:
     return bool(settings.DVCQG_URL)
 
 
-def dossier_changed(dossier: Dossier, event: DossierEvent) -> OutboxMessage | None:
-    """Queue the dossier's sync; call inside the action's transaction. Off without a URL."""
+def dossier_changed(dossier: Dossier, event: DossierEvent | None = None) -> OutboxMessage | None:
+    """Queue the dossier's sync; call inside the action's transaction. Off without a URL.
+
+    With the timeline line just written (`event`) the message carries it as the version. Without
+    one (a payment: the record changed, the state did not) the message is marked `refresh`: it
+    sends the current record even when the portal holds the dossier's latest version."""
     if not enabled() or dossier.state == Dossier.State.DRAFT:
         return None
+    if event is None:
+        version = queries.latest_version(dossier.pk)
+        return outbox.enqueue(TOPIC, {"dossier": dossier.pk, "version": version, "refresh": True})
     return outbox.enqueue(TOPIC, {"dossier": dossier.pk, "version": event.pk})
 
 
@@ -70,14 +100,47 @@ def _release(state: SyncState, worker: str, error: str) -> None:
     )
 
 
-def send(dossier_id: int, *, version: int = 0, client: PortalClient | None = None) -> bool:
-    """Send the dossier's current state if the portal holds an older one; True if sent."""
-    worker = f"{outbox.worker_name()}:{dossier_id}"
+@dataclasses.dataclass
+class _Lease:
+    """This delivery's hold on the dossier: renewed before each request to the portal."""
+
+    state_id: int
+    dossier_id: int
+    worker: str
+    deadline: float  # time.monotonic() past which no request may still be running
+
+    def renew(self, longest: float) -> None:
+        """Before a request that may take `longest` seconds: stop if it could outlast the
+        delivery's limit, or if another worker holds the dossier; else hold it CLAIM longer."""
+        if time.monotonic() + longest > self.deadline:
+            raise OutOfTime(
+                f"hồ sơ {self.dossier_id}: hết thời gian của một lần gửi "
+                f"({DELIVERY_LIMIT.total_seconds():g} giây)"
+            )
+        held = SyncState.objects.filter(pk=self.state_id, claimed_by=self.worker).update(
+            claimed_until=timezone.now() + CLAIM
+        )
+        if not held:
+            raise ClaimLost(f"hồ sơ {self.dossier_id}: tiến trình khác đã nhận gửi hồ sơ")
+
+
+def send(
+    dossier_id: int,
+    *,
+    version: int = 0,
+    refresh: bool = False,
+    client: PortalClient | None = None,
+) -> bool:
+    """Send the dossier's current state if the portal holds an older one (or, with
+    `refresh`, whatever it holds); True if sent."""
+    # unique per delivery: two threads of one process never share a claim
+    worker = f"{outbox.worker_name()}:{dossier_id}:{secrets.token_hex(4)}"
     state = _claim(dossier_id, worker)
     if state is None:
         raise Busy(f"hồ sơ {dossier_id} đang được gửi bởi tiến trình khác")
+    lease = _Lease(state.pk, dossier_id, worker, time.monotonic() + DELIVERY_LIMIT.total_seconds())
     try:
-        sent = _send_claimed(state, dossier_id, version, client)
+        sent = _send_claimed(state, lease, version, refresh, client)
     except Exception as exc:
         _release(state, worker, f"{type(exc).__name__}: {exc}")
         raise
@@ -86,19 +149,23 @@ def send(dossier_id: int, *, version: int = 0, client: PortalClient | None = Non
 
 
 def _send_claimed(
-    state: SyncState, dossier_id: int, version: int, client: PortalClient | None
+    state: SyncState, lease: _Lease, version: int, refresh: bool, client: PortalClient | None
 ) -> bool:
+    dossier_id = lease.dossier_id
     current = queries.latest_version(dossier_id)
-    if max(version, current) <= state.sent_version:
+    if not refresh and max(version, current) <= state.sent_version:
         log.info("dossier %s: the portal already holds version %s", dossier_id, state.sent_version)
         return False
+    # every request renews the claim first, or stops the delivery (no transaction is open)
+    client = dataclasses.replace(client or PortalClient.from_settings(), before_request=lease.renew)
+    client.open_session()
+    # the dossier is read after the login, just before its record is sent: the newest state
+    current = queries.latest_version(dossier_id)
     dossier = Dossier.objects.get(pk=dossier_id)
     if dossier.state == Dossier.State.DRAFT:
         return False
     facts = queries.dossier_facts(dossier)
     record = fields.dossier_record(facts)
-    client = client or PortalClient.from_settings()
-    # no database transaction is open across these calls
     outcome = client.sync_dossiers([record], update=state.created_at_portal)[0]
     new_events = [e for e in facts.events if e.id > state.progress_sent_through]
     received_before = any(
@@ -109,7 +176,13 @@ def _send_claimed(
     client.update_progress(rows)
     sent_through = max([e.id for e in facts.events], default=state.progress_sent_through)
     with transaction.atomic():
-        locked = SyncState.objects.select_for_update().get(pk=state.pk)
+        locked = (
+            SyncState.objects.select_for_update()
+            .filter(pk=state.pk, claimed_by=lease.worker)
+            .first()
+        )
+        if locked is None:  # the claim ran out and another worker took it: theirs to record
+            raise ClaimLost(f"hồ sơ {dossier_id}: tiến trình khác đã nhận gửi hồ sơ")
         before = audit.snapshot(locked, AUDITED)
         locked.sent_version = max(locked.sent_version, current)
         locked.progress_sent_through = max(locked.progress_sent_through, sent_through)
@@ -136,4 +209,8 @@ AUDITED = ["sent_version", "progress_sent_through", "national_status", "created_
 @outbox.handler(TOPIC)
 def deliver(message: OutboxMessage) -> None:
     payload: dict[str, Any] = message.payload
-    send(int(payload["dossier"]), version=int(payload.get("version", 0)))
+    send(
+        int(payload["dossier"]),
+        version=int(payload.get("version", 0)),
+        refresh=bool(payload.get("refresh", False)),
+    )
