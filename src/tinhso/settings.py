@@ -411,6 +411,21 @@ DATASTORE_SHARE_DAYS = env_int(
     doc="Days a link the citizen shares with an agency stays valid, unless they choose fewer "
     "(1 to this). The law sets no figure [UNCONFIRMED].",
 )
+DATASTORE_MAX_DOCUMENTS = env_int(
+    "TINHSO_DATASTORE_MAX_DOCUMENTS",
+    500,
+    doc="Most documents one owner may upload to their store (issued results and digitised "
+    "papers are not counted and always enter).",
+)
+DATASTORE_MAX_BYTES = (
+    env_int(
+        "TINHSO_DATASTORE_MAX_MB",
+        500,
+        doc="Largest total, in MB, of the documents one owner uploaded to their store.",
+    )
+    * 1024
+    * 1024
+)
 DOSSIER_DUE_SOON_HOURS = env_int(
     "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
 )

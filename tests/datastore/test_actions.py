@@ -333,3 +333,61 @@ def test_result_of_an_owner_without_citizen_record_enters_nowhere(
     StoredDocument.objects.all().delete()
     assert actions.add_result(dossier) == []
     assert not StoredDocument.objects.exists()
+
+
+def _stored_files() -> list[str]:
+    storage = StoredDocument._meta.get_field("file").storage
+    return sorted(storage.listdir("datastore")[1]) if storage.exists("datastore") else []
+
+
+def test_uploads_stop_at_the_owners_document_limit(
+    citizen, other_citizen, upload, cccd, justice_official, settings
+):
+    settings.DATASTORE_MAX_DOCUMENTS = 2
+    upload(content=support.pdf_bytes("A"))
+    upload(content=support.pdf_bytes("B"))
+    before = (_state_of_store(), _stored_files())
+    with pytest.raises(DatastoreError) as refused:
+        upload(content=support.pdf_bytes("C"))
+    assert refused.value.code is errors.STORE_FULL
+    assert refused.value.errors == {
+        "file": "Ông/Bà đã tải lên kho 2 giấy tờ, là số tối đa; hãy xóa bớt giấy tờ không cần "
+        "trước khi tải thêm."
+    }
+    assert (_state_of_store(), _stored_files()) == before  # no row, no audit, no orphan file
+    # what an agency issued or digitised is not counted and still enters; others are apart
+    from tinhso.people.models import Citizen
+
+    actions.digitise(
+        Citizen.objects.get(user=citizen),
+        officer=justice_official,
+        kind=cccd,
+        file_name="so-hoa.pdf",
+        content=support.pdf_bytes("D"),
+    )
+    upload(user=other_citizen, content=support.pdf_bytes("E"))
+    assert StoredDocument.objects.filter(citizen__user=citizen).count() == 3
+
+
+def test_uploads_stop_at_the_owners_total_size(citizen, upload, settings):
+    first = upload(content=support.pdf_bytes("A"))
+    settings.DATASTORE_MAX_BYTES = 2 * 1024 * 1024
+    StoredDocument.objects.filter(pk=first.pk).update(size=2 * 1024 * 1024 - 10)
+    before = (_state_of_store(), _stored_files())
+    with pytest.raises(DatastoreError) as refused:
+        upload(content=support.pdf_bytes("B"))
+    assert refused.value.code is errors.STORE_TOO_LARGE
+    assert refused.value.errors == {
+        "file": "Tổng dung lượng giấy tờ Ông/Bà tải lên kho sẽ vượt 2,0 MB; hãy xóa bớt giấy tờ "
+        "không cần trước khi tải thêm."
+    }
+    assert (_state_of_store(), _stored_files()) == before
+    StoredDocument.objects.filter(pk=first.pk).update(size=1024)
+    assert upload(content=support.pdf_bytes("B")).size == len(support.pdf_bytes("B"))
+
+
+def _state_of_store() -> tuple:
+    return (
+        list(StoredDocument.objects.order_by("pk").values_list("pk", "size")),
+        AuditRecord.objects.count(),
+    )

@@ -194,3 +194,50 @@ def test_pages_need_sign_in(client):
     for path in ("/kho-du-lieu/", "/kho-du-lieu/tai-len/", "/kho-du-lieu/ai-da-xem/"):
         response = client.get(path)
         assert response.status_code == 302 and "/dang-nhap" in response["Location"]
+
+
+def test_upload_page_shows_a_full_store_beside_the_file(client, citizen, upload, cccd, settings):
+    settings.DATASTORE_MAX_DOCUMENTS = 1
+    upload()
+    before = _state()
+    client.force_login(citizen)
+    response = client.post(
+        "/kho-du-lieu/tai-len/",
+        {"kind": cccd.pk, "file": SimpleUploadedFile("b.pdf", support.pdf_bytes("B"))},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_file-loi" role="alert"' in html
+    assert "Ông/Bà đã tải lên kho 1 giấy tờ, là số tối đa" in html
+    assert _state() == before
+
+
+def test_list_and_reads_are_paged_with_links(
+    client, citizen, upload, justice_official, agencies, monkeypatch
+):
+    from tinhso.datastore import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    docs = [upload(number=f"SO-{i}", content=support.pdf_bytes(str(i))) for i in range(3)]
+    for i, doc in enumerate(docs):
+        actions.record_read(
+            doc, official=justice_official, agency=agencies["STP"], reason=f"Lý do {i}"
+        )
+    client.force_login(citizen)
+    first = client.get("/kho-du-lieu/").content.decode()
+    assert ("SO-2" in first, "SO-1" in first, "SO-0" in first) == (True, True, False)
+    assert '<a href="?trang=2">Trang sau</a>' in first and "Trang 1/2" in first
+    assert "Trang trước" not in first
+    second = client.get("/kho-du-lieu/?trang=2").content.decode()
+    assert ("SO-2" in second, "SO-1" in second, "SO-0" in second) == (False, False, True)
+    assert '<a href="?trang=1">Trang trước</a>' in second and "Trang 2/2" in second
+    assert "Trang sau" not in second
+    reads = client.get("/kho-du-lieu/ai-da-xem/").content.decode()
+    assert ("Lý do 2" in reads, "Lý do 1" in reads, "Lý do 0" in reads) == (True, True, False)
+    assert '<a href="?trang=2">Trang sau</a>' in reads
+    last = client.get("/kho-du-lieu/ai-da-xem/?trang=2").content.decode()
+    assert ("Lý do 2" in last, "Lý do 0" in last) == (False, True)
+    assert '<a href="?trang=1">Trang trước</a>' in last
+    # a page past the end or not a number shows the nearest page, never an error
+    assert "SO-0" in client.get("/kho-du-lieu/?trang=9").content.decode()
+    assert "SO-2" in client.get("/kho-du-lieu/?trang=x").content.decode()

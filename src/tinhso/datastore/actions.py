@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from tinhso.core import audit
@@ -31,7 +32,7 @@ from tinhso.datastore.models import (
     StoredDocument,
     StoredDocumentRead,
 )
-from tinhso.dossiers.uploads import RejectedFile, check_file
+from tinhso.dossiers.uploads import RejectedFile, check_file, size_label
 from tinhso.people.models import Citizen, Organisation
 
 GENERIC_RESULT_KIND = "KQ-TTHC"
@@ -71,9 +72,11 @@ def _enter(
     content: bytes,
     actor: Any,
     action: str,
+    counted: bool = False,
     **fields: Any,
 ) -> StoredDocument:
-    """Check and store the file, then the row and its audit record in one transaction."""
+    """Check and store the file, then the row and its audit record in one transaction.
+    `counted`: an upload, held to the owner's limits (`_check_room`) under the owner's lock."""
     file_name = normalize(file_name)[:200] or "tep"
     try:
         file_kind = check_file(file_name, content, already_in_dossier=0)
@@ -85,6 +88,8 @@ def _enter(
     stored = _store_file(f"{sha[:16]}.{file_kind}", content)
     try:
         with transaction.atomic():
+            if counted:
+                _check_room(owner, len(content))
             document = StoredDocument.objects.create(
                 **_owner_fields(owner),
                 kind=kind,
@@ -111,6 +116,27 @@ def _enter(
         _forget(stored)
         raise
     return document
+
+
+def _check_room(owner: Owner, size: int) -> None:
+    """The owner's uploads stay within TINHSO_DATASTORE_MAX_DOCUMENTS and
+    TINHSO_DATASTORE_MAX_MB. Counted under a lock on the owner's row, so two uploads at once
+    cannot both take the last place. Only uploads count: issued results and digitised papers
+    are the agencies' record and always enter."""
+    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+    totals = StoredDocument.objects.filter(
+        **{"citizen" if isinstance(owner, Citizen) else "organisation": owner},
+        provenance=StoredDocument.Provenance.UPLOADED,
+    ).aggregate(count=Count("pk"), size=Sum("size"))
+    most = int(settings.DATASTORE_MAX_DOCUMENTS)
+    if totals["count"] + 1 > most:
+        message = str(errors.STORE_FULL.message).format(most=most)
+        raise DatastoreError(errors.STORE_FULL, fields={"file": message}, most=most)
+    most_bytes = int(settings.DATASTORE_MAX_BYTES)
+    if (totals["size"] or 0) + size > most_bytes:
+        label = size_label(most_bytes)
+        message = str(errors.STORE_TOO_LARGE.message).format(most=label)
+        raise DatastoreError(errors.STORE_TOO_LARGE, fields={"file": message}, most=label)
 
 
 def _citizen_of(user: Any) -> Citizen:
@@ -144,6 +170,7 @@ def upload(
         content=content,
         actor=user,
         action="datastore.uploaded",
+        counted=True,
         number=normalize(number)[:100],
         issuer_name=normalize(issuer_name)[:300],
         issued_on=issued_on,

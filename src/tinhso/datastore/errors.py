@@ -53,6 +53,22 @@ DATES_INVALID = _d("dates_invalid", Kind.INVALID, _("Ngày hết hạn phải sa
 AGENCY_REQUIRED = _d("agency_required", Kind.INVALID, _("Hãy chọn cơ quan được chia sẻ."))
 DAYS_INVALID = _d("days_invalid", Kind.INVALID, _("Số ngày chia sẻ phải từ 1 đến {most} ngày."))
 REASON_REQUIRED = _d("reason_required", Kind.INVALID, _("Hãy ghi lý do xem giấy tờ."))
+STORE_FULL = _d(
+    "store_full",
+    Kind.INVALID,
+    _(
+        "Ông/Bà đã tải lên kho {most} giấy tờ, là số tối đa; hãy xóa bớt giấy tờ không cần "
+        "trước khi tải thêm."
+    ),
+)
+STORE_TOO_LARGE = _d(
+    "store_too_large",
+    Kind.INVALID,
+    _(
+        "Tổng dung lượng giấy tờ Ông/Bà tải lên kho sẽ vượt {most}; hãy xóa bớt giấy tờ không "
+        "cần trước khi tải thêm."
+    ),
+)
 READER_REQUIRED = _d(
     "reader_required", Kind.INVALID, _("Lượt xem giấy tờ phải ghi rõ ai là người xem.")
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,14 +36,19 @@ def _download(document: StoredDocument) -> FileResponse:
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
 
 
+PAGE_SIZE = 25  # rows on one page of the list and of "who read what"
+
+
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    """Kho dữ liệu của tôi."""
-    documents = list(queries.my_documents(request.user))
+    """Kho dữ liệu của tôi: newest first, PAGE_SIZE a page (`?trang=`)."""
+    page = Paginator(queries.my_documents(request.user), PAGE_SIZE).get_page(
+        request.GET.get("trang")
+    )
     return render(
         request,
         "datastore/mine.html",
-        {"documents": documents, "today": timezone.localdate()},
+        {"documents": page.object_list, "page": page, "today": timezone.localdate()},
     )
 
 
@@ -160,12 +166,11 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def reads(request: HttpRequest) -> HttpResponse:
-    """Ai đã xem giấy tờ của tôi."""
-    return render(
-        request,
-        "datastore/reads.html",
-        {"reads": list(queries.reads_of_my_documents(request.user))},
+    """Ai đã xem giấy tờ của tôi: newest first, PAGE_SIZE a page (`?trang=`)."""
+    page = Paginator(queries.reads_of_my_documents(request.user), PAGE_SIZE).get_page(
+        request.GET.get("trang")
     )
+    return render(request, "datastore/reads.html", {"reads": page.object_list, "page": page})
 
 
 @login_required
