@@ -29,6 +29,19 @@ def test_the_tile_server_may_serve_images_and_nothing_else(settings):
     assert header.count("tiles.example.vn") == 1
 
 
+def test_forms_may_be_answered_by_a_redirect_to_the_payment_gateways_only(settings):
+    """The "Thanh toán trực tuyến" form is answered by a redirect to the gateway's page, which
+    browsers check against form-action: the configured gateways' origins, nothing else."""
+    settings.VNPAY_URL = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
+    settings.PAYGOV_URL = "https://pay.dichvucong.gov.vn/api/message"
+    header = csp.policy()
+    assert (
+        "form-action 'self' https://pay.dichvucong.gov.vn https://sandbox.vnpayment.vn;"
+    ) in header
+    settings.VNPAY_URL = settings.PAYGOV_URL = ""
+    assert "form-action 'self';" in csp.policy()
+
+
 def test_the_api_docs_load_swagger_from_our_own_static_files():
     page = Client().get("/api/v1/docs")
     assert page.status_code == 200

@@ -3,7 +3,10 @@
 Pages carry no inline script or style (scripts and styles are static files), so a policy
 without 'unsafe-inline' costs nothing and turns an injected `<script>` into dead text. Images
 may also come from the configured map tile server (`TINHSO_MAP_TILE_URL`) and be `data:`
-URIs (QR codes). Forms post only to this origin; nothing frames the platform but itself
+URIs (QR codes). Forms post only to this origin, and may be answered by a redirect to the
+configured payment gateways (`TINHSO_VNPAY_URL`, `TINHSO_PAYGOV_URL`): browsers hold the
+redirect that answers a form to `form-action` too, so without them "Thanh toán trực tuyến"
+went nowhere on any gateway but the embedded sandbox. Nothing frames the platform but itself
 (file previews in the one-stop workbench). The API's documentation page (Swagger UI, served
 from django-ninja's own static files) styles itself from script, so that one path also
 allows inline styles. OWASP's CSP Cheat Sheet and the CSP Level 3 recommendation are the
@@ -31,11 +34,13 @@ def _origin(url: str) -> str:
 
 def policy(*, inline_styles: bool = False) -> str:
     """The header's value for the current settings (built once per tile server)."""
-    return _policy(_origin(getattr(settings, "MAP_TILE_URL", "")), inline_styles)
+    gateways = (getattr(settings, "VNPAY_URL", ""), getattr(settings, "PAYGOV_URL", ""))
+    forms = tuple(sorted({_origin(url) for url in gateways} - {""}))
+    return _policy(_origin(getattr(settings, "MAP_TILE_URL", "")), inline_styles, forms)
 
 
 @cache
-def _policy(tiles: str, inline_styles: bool) -> str:
+def _policy(tiles: str, inline_styles: bool, forms: tuple[str, ...] = ()) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -46,7 +51,7 @@ def _policy(tiles: str, inline_styles: bool) -> str:
         "frame-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'self'",
-        "form-action": "'self'",
+        "form-action": " ".join(["'self'", *forms]),
         "frame-ancestors": "'self'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
