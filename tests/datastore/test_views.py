@@ -95,13 +95,23 @@ def test_detail_download_share_and_delete(client, citizen, upload, agencies, jus
     share = DocumentShare.objects.get()
     link = f"/kho-du-lieu/chia-se/{queries.share_token(share)}/"
     assert link in client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
-    # the official of the named agency opens it: read recorded, shown to the citizen
+    # the official of the named agency opens it: the link shows a confirmation, recording
+    # nothing; confirming records the read (shown to the citizen) and sends the file
     sign_in(client, justice_official)
-    opened = client.get(link)
+    confirm = client.get(link)
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert f'<form method="post" action="{link}"' in page and "Xem giấy tờ" in page
+    assert not StoredDocumentRead.objects.exists()
+    opened = client.post(link, {"reason": "Thẩm định hồ sơ số 12"})
     assert opened.status_code == 200
     assert b"".join(opened.streaming_content) == support.pdf_bytes("CCCD")
     read = StoredDocumentRead.objects.get()
-    assert (read.official, read.agency) == (justice_official, agencies["STP"])
+    assert (read.official, read.agency, read.reason) == (
+        justice_official,
+        agencies["STP"],
+        "Thẩm định hồ sơ số 12",
+    )
     client.force_login(citizen)
     reads = client.get("/kho-du-lieu/ai-da-xem/").content.decode()
     assert "Lê Văn Tư" in reads and agencies["STP"].name in reads
@@ -173,8 +183,10 @@ def test_a_shared_link_is_refused_to_everyone_but_the_named_agency(
         else:
             client.force_login(user)
         assert client.get(link).status_code == 404
+        assert client.post(link, {"reason": "Xem"}).status_code == 404
     client.logout()
     assert client.get(link).status_code == 302  # to sign-in
+    assert client.post(link, {"reason": "Xem"}).status_code == 302
     assert _state() == before
 
 
@@ -187,7 +199,32 @@ def test_forged_and_expired_links_are_refused(client, citizen, upload, agencies,
     DocumentShare.objects.filter(pk=share.pk).update(expires_at=share.created_at)
     before = _state()
     assert client.get(f"/kho-du-lieu/chia-se/{token}/").status_code == 404
+    assert client.post(f"/kho-du-lieu/chia-se/{token}/", {"reason": "Xem"}).status_code == 404
     assert _state() == before
+
+
+def test_a_read_cannot_be_forged_from_another_page(upload, citizen, agencies, justice_official):
+    """An <img src> or link to the share in a page the official opens is a GET, or a
+    cross-site POST without this site's CSRF token: neither records a read nor sends the
+    file. An empty reason is refused too."""
+    from django.test import Client
+
+    doc = upload()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"])
+    link = f"/kho-du-lieu/chia-se/{queries.share_token(share)}/"
+    browser = Client(enforce_csrf_checks=True)
+    sign_in(browser, justice_official)
+    before = _state()
+    shown = browser.get(link)
+    assert shown.status_code == 200 and shown["Content-Type"].startswith("text/html")
+    assert browser.post(link, {"reason": "Xem"}).status_code == 403  # no CSRF token
+    token = shown.context["csrf_token"]
+    empty = browser.post(link, {"reason": "  ", "csrfmiddlewaretoken": str(token)})
+    assert empty.status_code == 422 and "Hãy ghi lý do xem giấy tờ." in empty.content.decode()
+    assert _state() == before
+    opened = browser.post(link, {"reason": "Thẩm định", "csrfmiddlewaretoken": str(token)})
+    assert b"".join(opened.streaming_content) == support.pdf_bytes("CCCD")
+    assert StoredDocumentRead.objects.count() == 1
 
 
 def test_pages_need_sign_in(client):

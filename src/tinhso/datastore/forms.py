@@ -56,3 +56,14 @@ class ShareForm(forms.Form):
         min_value=1,
         error_messages={"required": _("Hãy ghi số ngày."), "invalid": _("Hãy ghi số ngày.")},
     )
+
+
+class ReadForm(forms.Form):
+    """The official's confirmation before a shared document is opened (and the read recorded)."""
+
+    reason = forms.CharField(
+        label=_("Lý do xem giấy tờ"),
+        max_length=300,
+        initial=_("Xem giấy tờ được công dân chia sẻ"),
+        error_messages={"required": _("Hãy ghi lý do xem giấy tờ.")},
+    )

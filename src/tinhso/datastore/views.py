@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from tinhso.core.errors import Kind
 from tinhso.datastore import actions, queries
 from tinhso.datastore.errors import DatastoreError
-from tinhso.datastore.forms import ShareForm, UploadForm
+from tinhso.datastore.forms import ReadForm, ShareForm, UploadForm
 from tinhso.datastore.models import StoredDocument
 from tinhso.dossiers.uploads import limits, size_label
 
@@ -174,15 +174,36 @@ def reads(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def shared(request: HttpRequest, token: str) -> FileResponse:
-    """An official of the named agency opens a shared link: the read is recorded, then the
-    file is sent. Anyone else, a forged or an expired link: 404, nothing recorded."""
+def shared(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
+    """An official of the named agency opens a shared link. GET only shows a confirmation
+    (which agency, until when, a reason) and records nothing; the read is recorded, then the
+    file sent, on the POST of that form, which the CSRF check ties to this site. So an
+    `<img src>` or a link in another page the official opens cannot make a read appear on
+    the owner's "Ai đã xem" page. Anyone else, a forged or an expired link: 404, nothing
+    recorded."""
     access = queries.access_shared(request.user, token)
-    document = access.share.document
-    actions.record_read(
-        document,
-        official=request.user,
-        agency=access.agency,
-        reason=_("Xem giấy tờ được công dân chia sẻ"),
+    form = ReadForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                actions.record_read(
+                    access.share.document,
+                    official=request.user,
+                    agency=access.agency,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DatastoreError as exc:
+                if exc.kind is not Kind.INVALID:
+                    raise
+                for field, message in exc.errors.items():
+                    form.add_error(None if field == "__all__" else field, message)
+            else:
+                return _download(access.share.document)
+    return render(
+        request,
+        "datastore/shared.html",
+        {"form": form, "share": access.share, "token": token},
+        status=status,
     )
-    return _download(document)
