@@ -121,9 +121,11 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_changes(client, office
     page = response.content.decode()
     assert (
         f'<p class="error" id="tp-so-loi-{charge.pk}">'
-        "Hãy ghi số chứng từ thu (tối đa 60 ký tự).</p>" in page
+        "Hãy ghi số biên lai (tối đa 60 ký tự).</p>" in page
     )
-    assert f'aria-invalid="true" aria-describedby="tp-so-loi-{charge.pk}"' in page
+    assert f'aria-invalid="true" aria-describedby="tp-so-loi-{charge.pk}" autofocus>' in page
+    # the top of the page says where the refusal is (the form is far down on a phone)
+    assert "Chưa ghi nhận được khoản thu tại quầy: xem lỗi ở mục Thu phí" in page
     assert f'value="cash" id="tp-cash-{charge.pk}" checked>' in page
 
     response = client.post(pay_url(dossier, charge), {"method": "sec", "receipt_no": "B-12"})

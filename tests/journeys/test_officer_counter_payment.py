@@ -83,7 +83,7 @@ def test_the_desk_records_a_cash_payment_and_opens_the_receipt(journey):
     page.wait_for_load_state()
     officer.check("thieu-so-bien-lai", status=422)
     form = page.locator("form").filter(has=page.get_by_label("Số biên lai"))
-    expect(form).to_contain_text("Hãy ghi số chứng từ thu (tối đa 60 ký tự).")
+    expect(form).to_contain_text("Hãy ghi số biên lai (tối đa 60 ký tự).")
     form.get_by_label("Tiền mặt").check()
     form.get_by_label("Số biên lai").fill(receipt_no)
     form.get_by_role("button", name="Ghi nhận đã thu").click()

@@ -286,6 +286,8 @@ def _detail_context(
         "d": dossier,
         "payment": payment,
         "counter": _counter(request.user, dossier, payment, counter_kept or {}),
+        # a refused counter form is far down a phone's page: the top says where to look
+        "counter_refused": bool(counter_kept and counter_kept.get("errors")),
         "counter_methods": list(COUNTER_METHODS.items()),
         "waits_for_payment": _waits_for_payment(request.user, dossier, available),
         "report": report,

@@ -87,7 +87,7 @@ METHOD_INVALID = _d(
     "method_invalid", INVALID, _("Hình thức nộp tại quầy chỉ gồm tiền mặt hoặc thẻ.")
 )
 RECEIPT_NO_REQUIRED = _d(
-    "receipt_no_required", INVALID, _("Hãy ghi số chứng từ thu (tối đa 60 ký tự).")
+    "receipt_no_required", INVALID, _("Hãy ghi số biên lai (tối đa 60 ký tự).")
 )
 AMOUNT_INVALID = _d("amount_invalid", INVALID, _("Số tiền phải là số nguyên đồng lớn hơn 0."))
 REASON_REQUIRED = _d("reason_required", INVALID, _("Hãy ghi lý do hoàn tiền."))
