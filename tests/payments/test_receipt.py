@@ -49,6 +49,33 @@ def test_the_owner_downloads_the_receipt(client, paid):
     text = text_of(response.content)
     assert "BIÊN LAI THU PHÍ, LỆ PHÍ" in text
     assert "0000001" in text and "200.000" in text and "Nguyễn Văn An" in text
+    yy = receipt.year % 100
+    assert f"BL-DL/{yy:02d}" in text and receipt.label == f"BL-DL/{yy:02d} số 0000001"
+    assert "Hai trăm nghìn đồng" in " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (0, "Không đồng"),
+        (5, "Năm đồng"),
+        (10, "Mười đồng"),
+        (15, "Mười lăm đồng"),
+        (21, "Hai mươi mốt đồng"),
+        (105, "Một trăm lẻ năm đồng"),
+        (8_000, "Tám nghìn đồng"),
+        (25_000, "Hai mươi lăm nghìn đồng"),
+        (150_000, "Một trăm năm mươi nghìn đồng"),
+        (1_000_005, "Một triệu không trăm lẻ năm đồng"),
+        (2_050_000, "Hai triệu không trăm năm mươi nghìn đồng"),
+        (1_200_000_000, "Một tỷ hai trăm triệu đồng"),
+        (3_000_000_000_000, "Ba nghìn tỷ đồng"),
+    ],
+)
+def test_the_amount_in_words(amount, words):
+    from tinhso.payments.receipts import amount_in_words
+
+    assert amount_in_words(amount) == words
 
 
 def test_another_citizen_and_nobody_get_not_found(client, paid):
