@@ -115,7 +115,11 @@ def test_detail_download_share_and_delete(client, citizen, upload, agencies, jus
     client.force_login(citizen)
     reads = client.get("/kho-du-lieu/ai-da-xem/").content.decode()
     assert "Lê Văn Tư" in reads and agencies["STP"].name in reads
-    gone = client.post(f"/kho-du-lieu/{doc.pk}/xoa/")
+    kept = client.post(f"/kho-du-lieu/{doc.pk}/xoa/")  # without ticking the confirmation
+    assert kept.status_code == 302 and kept["Location"] == f"/kho-du-lieu/{doc.pk}/"
+    assert StoredDocument.objects.filter(pk=doc.pk).exists()
+    assert "Hãy đánh dấu ô xác nhận" in client.get(kept["Location"]).content.decode()
+    gone = client.post(f"/kho-du-lieu/{doc.pk}/xoa/", {"confirm": "1"})
     assert gone.status_code == 302 and gone["Location"] == "/kho-du-lieu/"
     assert not StoredDocument.objects.exists()
 
@@ -135,7 +139,9 @@ def test_delete_of_an_issued_document_is_refused_on_the_page(
     assert "Xóa giấy tờ khỏi kho" not in html
     before = _state()
     response = client.post(
-        f"/kho-du-lieu/{doc.pk}/xoa/", HTTP_REFERER=f"http://testserver/kho-du-lieu/{doc.pk}/"
+        f"/kho-du-lieu/{doc.pk}/xoa/",
+        {"confirm": "1"},
+        HTTP_REFERER=f"http://testserver/kho-du-lieu/{doc.pk}/",
     )
     assert response.status_code == 303
     assert response["Location"] == f"http://testserver/kho-du-lieu/{doc.pk}/"

@@ -70,6 +70,7 @@ def test_citizen_uploads_sees_shares_and_deletes_a_document(journey, tmp_path):
     link = page.get_by_label("Đường dẫn chia sẻ").first.input_value()
     assert re.search(r"/kho-du-lieu/chia-se/[^/]+/$", link)
 
+    page.get_by_label("Tôi hiểu giấy tờ sẽ bị xóa hẳn").check()
     page.get_by_role("button", name="Xóa giấy tờ khỏi kho").click()
     page.wait_for_url(re.compile(r"/kho-du-lieu/$"))
     citizen.check("da-xoa")

@@ -130,6 +130,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     document = queries.access_document(request.user, pk)
+    if request.POST.get("confirm") != "1":  # nothing undoes a deletion: it is asked twice
+        messages.error(request, _("Hãy đánh dấu ô xác nhận nếu Ông/Bà muốn xóa hẳn giấy tờ này."))
+        return redirect("datastore:detail", pk=document.pk)
     actions.delete_upload(document, user=request.user)
     messages.success(request, _("Đã xóa giấy tờ khỏi kho dữ liệu."))
     return redirect("datastore:mine")
