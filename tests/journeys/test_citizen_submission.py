@@ -89,6 +89,11 @@ def test_citizen_submits_birth_registration_and_looks_it_up_from_the_receipt(jou
             {"name": "anh-giay-chung-sinh.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg()},
         ]
     )
+    # "Tiếp tục" before "Tải lên" would lose the chosen files: the page stops and says so
+    here = page.url
+    page.get_by_role("button", name="Tiếp tục", exact=True).click()
+    page.get_by_role("alert").filter(has_text="chưa bấm «Tải lên»").wait_for()
+    assert page.url == here
     birth.get_by_role("button", name=re.compile("Tải lên")).click()
     page.wait_for_load_state()
     page.get_by_text("Đã tải lên 2 tệp.").wait_for()

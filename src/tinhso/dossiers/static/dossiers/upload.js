@@ -39,4 +39,24 @@
       request.send(new FormData(form));
     });
   });
+
+  // A file chosen but not yet sent would be lost by "Tiếp tục": say so and lead to its button.
+  var next = document.querySelector("form[data-continue]");
+  if (next) {
+    next.addEventListener("submit", function (event) {
+      var waiting = Array.prototype.filter.call(
+        document.querySelectorAll("form[data-upload] input[type=file]"),
+        function (input) { return input.files && input.files.length; }
+      );
+      if (!waiting.length) { return; }
+      event.preventDefault();
+      var notice = next.querySelector("[data-pending]");
+      notice.hidden = false;
+      notice.textContent = "Ông/Bà đã chọn tệp nhưng chưa bấm «Tải lên», nên tệp chưa được gửi. " +
+        "Hãy bấm «Tải lên» cạnh tệp đã chọn rồi bấm «Tiếp tục».";
+      var details = waiting[0].closest("details");
+      if (details) { details.open = true; }
+      waiting[0].form.querySelector("button[type=submit]").focus();
+    });
+  }
 })();
