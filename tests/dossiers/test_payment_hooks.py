@@ -47,6 +47,19 @@ def test_an_online_submission_is_charged_what_the_online_channel_owes(agencies, 
     assert record.changes == {"fee_total": [350000, 150000], "fee_status": ["unpaid", "unpaid"]}
 
 
+def test_the_review_step_shows_what_the_online_submission_will_owe(agencies, citizen, client):
+    version = make_version(agencies["STP"], code="2.000005", fees=TWO_CHANNELS)
+    draft = ready_draft(version, citizen)
+    client.force_login(citizen)
+    page = client.get(reverse("dossiers:draft-review", args=[draft.pk])).content.decode()
+    assert "Lệ phí cấp phiếu (nộp trực tuyến): <strong>150.000 đồng</strong>" in page
+    assert "(nộp trực tiếp)" not in page  # the counter's line is not this channel's
+    assert "Tổng cộng: <strong>150.000 đồng</strong>" in page
+    free = ready_draft(make_version(agencies["STP"], code="2.000006", fees=[]), citizen)
+    page = client.get(reverse("dossiers:draft-review", args=[free.pk])).content.decode()
+    assert "không phải nộp phí, lệ phí khi nộp trực tuyến" in page
+
+
 def test_a_procedure_without_fee_charges_nothing(agencies, citizen):
     version = make_version(agencies["STP"], code="2.000002", fees=[])
     dossier = actions.submit(ready_draft(version, citizen), user=citizen)

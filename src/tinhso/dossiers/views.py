@@ -395,6 +395,7 @@ def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
         "fields": fields,
         "components": _components_view(dossier, []),
         "authorisation": _authorisation(dossier),
+        "fee": _fee_estimate(dossier),
         "errors": errors,
     }
     return render(
@@ -403,6 +404,30 @@ def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         status=422 if errors and request.method == "POST" else 200,
     )
+
+
+FEE_DUE_LABELS = {
+    "submission": gettext_lazy("nộp khi nộp hồ sơ"),
+    "before_result": gettext_lazy("nộp trước khi nhận kết quả"),
+}
+
+
+def _fee_estimate(dossier: Dossier) -> dict[str, Any] | None:
+    """What this draft will owe once submitted online, from the same rule the charge uses
+    (`payments.fees.compute`), so the citizen sees it before pressing "Nộp hồ sơ". None when
+    the table cannot price it (the agency then says what is owed)."""
+    from tinhso.payments import fees
+
+    try:
+        computed = fees.compute(dossier.version.fees, dossier.form_data, channel="online")
+    except fees.FeeError:
+        return None
+    lines = [
+        {"line": line, "due": FEE_DUE_LABELS.get(line.due, "")}
+        for line in computed.lines
+        if line.due in FEE_DUE_LABELS
+    ]
+    return {"lines": lines, "total": sum(item["line"].amount for item in lines)}
 
 
 @login_required
