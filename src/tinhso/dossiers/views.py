@@ -422,12 +422,11 @@ def _fee_estimate(dossier: Dossier) -> dict[str, Any] | None:
         computed = fees.compute(dossier.version.fees, dossier.form_data, channel="online")
     except fees.FeeError:
         return None
-    lines = [
-        {"line": line, "due": FEE_DUE_LABELS.get(line.due, "")}
-        for line in computed.lines
-        if line.due in FEE_DUE_LABELS
-    ]
-    return {"lines": lines, "total": sum(item["line"].amount for item in lines)}
+    owed = [line for line in computed.lines if line.due in FEE_DUE_LABELS]
+    return {
+        "lines": [{"line": line, "due": FEE_DUE_LABELS[line.due]} for line in owed],
+        "total": sum(line.amount for line in owed),
+    }
 
 
 @login_required
