@@ -407,15 +407,44 @@ def _settle_unpaid(attempt: Attempt, target: str, outcome: gateways.Outcome) -> 
     )
 
 
+def _keep_event(
+    attempt: Attempt | None, outcome: gateways.Outcome, source: str, result: Result, now: datetime
+) -> None:
+    Event.objects.create(
+        attempt=attempt,
+        txn_ref=outcome.txn_ref[:100],
+        kind=source,
+        status=outcome.status,
+        amount=outcome.amount,
+        gateway_code=outcome.gateway_code[:20],
+        raw=dict(outcome.raw),
+        verified=True,
+        effect=result.value,
+        received_at=now,
+    )
+
+
 def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
     """Apply one verified outcome (from a callback, a query, or a return's query) once.
 
-    The attempt's row is locked first, so concurrent deliveries of the same callback queue
-    here and each sees what the one before did: the first applies, the others find it done.
+    An attempt already paid is final: the outcome is kept as an event and answered without a
+    lock. Otherwise the attempt's row is locked first, so concurrent deliveries of the same
+    callback queue here and each sees what the one before did: the first applies, the others
+    find it done.
     Every outcome is kept as an event, with what it did. An outcome about an attempt made
     through another gateway is refused: logged, nothing written (references are unique
     across gateways, so it is a fault or a forgery, not news about that attempt)."""
     now = _now()
+    settled = Attempt.objects.filter(
+        txn_ref=outcome.txn_ref, gateway=outcome.gateway, state=Attempt.State.PAID
+    ).first()
+    if settled is not None:
+        # Paid is final and _decide changes nothing on a paid attempt, so a repeat delivery
+        # (a gateway retrying, 49 of 50 concurrent copies) needs no lock: its event is kept
+        # and it is answered as the locked path would, without queueing behind the row.
+        result = Result.UNCHANGED if outcome.status in ("pending", "unknown") else Result.ALREADY
+        _keep_event(settled, outcome, source, result, now)
+        return Applied(result, settled)
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update(no_key=True).filter(txn_ref=outcome.txn_ref).first()
@@ -433,18 +462,7 @@ def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
         else:
             charge = Charge.objects.select_for_update(no_key=True).get(pk=attempt.charge_id)
             result = _decide(attempt, charge, outcome, now)
-        Event.objects.create(
-            attempt=attempt,
-            txn_ref=outcome.txn_ref[:100],
-            kind=source,
-            status=outcome.status,
-            amount=outcome.amount,
-            gateway_code=outcome.gateway_code[:20],
-            raw=dict(outcome.raw),
-            verified=True,
-            effect=result.value,
-            received_at=now,
-        )
+        _keep_event(attempt, outcome, source, result, now)
     if result in (Result.WRONG_AMOUNT, Result.REFUND_CASE):
         log.warning("payment %s needs a refund: %s", outcome.txn_ref, result)
     elif result is Result.NOT_FOUND and outcome.status == "paid":
