@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,7 @@ from django.urls import reverse
 
 from tests.tools import requires_tool
 from tinhso.core.models import AuditRecord
-from tinhso.dossiers import actions, codes, errors, issued
+from tinhso.dossiers import actions, codes, errors, issued, receipt
 from tinhso.dossiers.models import Dossier
 
 from . import support
@@ -161,9 +162,12 @@ def test_counter_intake_prints_the_secret_on_the_first_mau_01(client, office, tm
     sign_in(colleague, office.tiepnhan)
     later = pdf_text(colleague.get(form).content, tmp_path)
     # later prints: a signed link that opens the status without the secret
-    link = re.search(r"/tra-cuu-ho-so/qr/[\w.~%-]+/", re.sub(r"\s+", "", later))
-    assert link and "tra-cuu=" not in later
-    assert colleague.get(link[0].replace("%7E", "~")).status_code == 200
+    # the link as printed, compared without white space or hyphens: pdftotext may break a long
+    # token across lines at a '-' and drop or keep it (one CI run in many could not find it)
+    printed = re.sub(r"[\s\-\u2010]+", "", later)
+    expected = urlsplit(receipt.link_url(dossier.code, dossier.lookup_secret_hash)).path
+    assert re.sub(r"-+", "", expected) in printed and "tra-cuu=" not in later
+    assert colleague.get(expected).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

@@ -111,7 +111,9 @@ def test_citizen_submits_birth_registration_and_looks_it_up_from_the_receipt(jou
     citizen.check("xem-lai")
     text = page.inner_text("main")
     assert "20/11/2026" in text and "2026-11-20" not in text
-    assert not re.search(r"\d đồng|phí", text)  # nothing to pay before payments exist
+    # birth registration is free online: the review says so and names no amount
+    assert "Hồ sơ này không phải nộp phí, lệ phí khi nộp trực tuyến." in text
+    assert not re.search(r"\d đồng", text)
 
     page.get_by_role("button", name="Nộp hồ sơ").click()
     page.wait_for_load_state()
