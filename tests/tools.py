@@ -28,6 +28,7 @@ PACKAGES = {
     "soffice": "libreoffice-writer-nogui",
     "softhsm2-util": "softhsm2",
     "xmlsec1": "xmlsec1",
+    "zbarimg": "zbar-tools",
 }
 
 

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "tinhso.feedback",
     "tinhso.payments",
     "tinhso.datastore",
+    "tinhso.verify",
     "tinhso.dvcqg",
     "tinhso.sandbox",
     "tinhso.ioc",
@@ -679,6 +680,31 @@ DVCQG_UNIT_CODE = env(
     "TINHSO_DVCQG_UNIT_CODE",
     "",
     doc="The province's unit code at the portal, sent as `dstcode` and `madonvi`.",
+)
+# --- Electronic results and their public verification (verify/, docs/datastore.md) -------
+VERIFY_FAILURES_PER_MINUTE = env_int(
+    "TINHSO_VERIFY_FAILURES_PER_MINUTE",
+    10,
+    doc="Unknown verification codes one client address may try a minute on /xac-thuc/ "
+    "before it is asked to wait (429).",
+)
+# --- The national data store (datastore/national.py) [UNCONFIRMED transport] ----------------
+DATASTORE_NATIONAL_URL = env(
+    "TINHSO_DATASTORE_NATIONAL_URL",
+    "",
+    doc="Base address of the national portal's service that answers GetKetQuaGiayTo and "
+    "GetGiayToByUrl (`/auth`, `/service` under it). Empty: TINHSO_DVCQG_URL; both empty: "
+    "the national store is not used.",
+)
+DATASTORE_NATIONAL_TIMEOUT = env_int(
+    "TINHSO_DATASTORE_NATIONAL_TIMEOUT",
+    20,
+    doc="Seconds to wait for the national store's answer (the connection: 5 seconds).",
+)
+DATASTORE_NATIONAL_MAX_MB = env_int(
+    "TINHSO_DATASTORE_NATIONAL_MAX_MB",
+    10,
+    doc="Largest file, in MB, accepted from the national store (GetGiayToByUrl).",
 )
 # The sandbox stands in for VNPay only while the site uses it as VNPay: outside production and
 # with the demo merchant's public secret, never beside a real merchant's (sandbox/views.py

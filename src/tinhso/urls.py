@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tinhso.feedback.urls")),
     path("payments/", include("tinhso.payments.urls")),
     path("kho-du-lieu/", include("tinhso.datastore.urls")),
+    path("xac-thuc/", include("tinhso.verify.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

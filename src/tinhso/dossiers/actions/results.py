@@ -38,6 +38,7 @@ from tinhso.dossiers.models import (
 from tinhso.dossiers.uploads import check_file
 from tinhso.payments import actions as payments
 from tinhso.payments import queries as payment_queries
+from tinhso.verify import actions as electronic
 
 
 def _decide(dossier: Dossier, officer: Any, action: str, reason: str) -> Dossier:
@@ -83,6 +84,9 @@ def refuse(dossier: Dossier, *, officer: Any, reason: str) -> Dossier:
 def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -> DossierResult:
     """Đính kèm kết quả: an uploaded file, or the signed PDF the documents module hands over.
 
+    A PDF is made an electronic result here (verify/actions.py): signed with the deciding
+    agency's seal, with a QR code to its /xac-thuc/ page, when the agency has a certificate.
+
     Hook for the documents module: call `attach_result(dossier, name, signed_pdf_bytes,
     officer=signer)` once the document is signed; nothing else is needed here.
     """
@@ -94,6 +98,11 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
     current = Dossier.objects.get(pk=dossier.pk)
     _check_state(current, "attach_result")
     _may_handle_result(officer, current)
+    # the electronic result: signed with the agency's seal and its verification QR code,
+    # before the transaction (verify/actions.py); the stored file is the signed one
+    sealed = electronic.seal(current, name, content, kind)
+    if sealed is not None:
+        content = sealed.content
     result = DossierResult(
         dossier=dossier,
         name=name,
@@ -112,6 +121,8 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
             result.issued_at = _now()
             result.file.name = stored
             result.save()
+            if sealed is not None:
+                electronic.record(sealed, result, actor=officer)
             audit.record(
                 "dossier.result_attached",
                 locked,
@@ -184,6 +195,9 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
     mark_ready, which check their roles.
     """
     kind = check_file(name, content, already_in_dossier=0)
+    sealed = electronic.seal(Dossier.objects.get(pk=dossier.pk), name, content, kind)
+    if sealed is not None:
+        content = sealed.content
     result = DossierResult(
         dossier=dossier,
         name=normalize(name),
@@ -203,6 +217,8 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
             result.issued_at = now
             result.file.name = stored
             result.save()
+            if sealed is not None:
+                electronic.record(sealed, result, actor=officer)
             locked.state = Dossier.State.RESULT_READY
             locked.finished_at = now
             locked.save(update_fields=["state", "finished_at", "updated_at"])
