@@ -41,9 +41,7 @@ def test_the_attached_pdf_is_stored_signed_with_its_code(issued, seal, settings)
     assert (electronic.certificate, electronic.signer) == (seal, seal.subject)
     assert actions.check_signature(content).valid
     sealed = AuditRecord.objects.get(action="verify.result_sealed")
-    assert sealed.changes == {
-        "electronic": [None, {"result": issued.result.pk, "sha256": sha}]
-    }
+    assert sealed.changes == {"electronic": [None, {"result": issued.result.pk, "sha256": sha}]}
 
 
 def test_two_results_get_different_codes(office, approved, seal):
