@@ -25,7 +25,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -175,9 +175,10 @@ class UnitIndex:
         }
 
 
-def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
-    """Every indicator of `unit` in `period`: counted where tinhso holds the data, otherwise
-    unavailable with the reason. A period not yet over is judged at `now`."""
+def scan_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
+    """The index counted by scanning the period's dossiers (the first slice's way, kept as
+    the reference the rollups are tested and benchmarked against: `unit_index` reads the
+    rollups). A period not yet over is judged at `now`."""
     tz = timezone.get_current_timezone()
     start, end = period.bounds(tz)
     now = now or timezone.now()
@@ -273,7 +274,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
         else:
             on_time += 1
 
-    offered = _offered_procedures(unit, end)
+    offered = {p: o[0] for p, o in _offered_procedures(unit, end).items()}
     offered_online = {p for p, is_online in offered.items() if is_online}
 
     values: list[IndicatorValue] = [
@@ -307,9 +308,10 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     return UnitIndex(unit, period, index766.assemble(values))
 
 
-def _offered_procedures(unit: Unit, end: datetime) -> dict[int, bool]:
-    """{procedure: offered online} of the procedures the unit's agencies offer, each by its
-    version in force at `end` (the last published before it); one query."""
+def _offered_procedures(unit: Unit, end: datetime) -> dict[int, tuple[bool, Any, bool]]:
+    """{procedure: (offered online, fee table, accepts online payment's channel)} of the
+    procedures the unit's agencies offer, each by its version in force at `end` (the last
+    published before it); one query."""
     levels = {a.level for a in unit.agencies}
     versions = (
         ProcedureVersion.objects.filter(
@@ -319,11 +321,18 @@ def _offered_procedures(unit: Unit, end: datetime) -> dict[int, bool]:
             procedure__is_active=True,
         )
         .order_by("procedure_id", "-published_at", "-number")
-        .values_list("procedure_id", "procedure__agency_id", "procedure__levels", "online_type")
+        .values_list(
+            "procedure_id",
+            "procedure__agency_id",
+            "procedure__levels",
+            "online_type",
+            "fees",
+            "channels",
+        )
     )
-    offered: dict[int, bool] = {}
+    offered: dict[int, tuple[bool, Any, bool]] = {}
     seen: set[int] = set()
-    for procedure_id, agency_id, procedure_levels, online_type in versions:
+    for procedure_id, agency_id, procedure_levels, online_type, fees, channels in versions:
         if procedure_id in seen:
             continue
         seen.add(procedure_id)
@@ -331,7 +340,8 @@ def _offered_procedures(unit: Unit, end: datetime) -> dict[int, bool]:
             isinstance(procedure_levels, list) and levels & set(procedure_levels)
         ):
             continue
-        offered[procedure_id] = online_type in ONLINE_SERVICES
+        accepts = ProcedureVersion(online_type=online_type, channels=channels).accepts_online()
+        offered[procedure_id] = (online_type in ONLINE_SERVICES, fees, accepts)
     return offered
 
 
@@ -375,3 +385,132 @@ NOT_HELD = {
     "5.2": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
     "5.3": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
 }
+
+
+# --- the index from the rollups ---------------------------------------------------------------
+
+PREFIX = {"month": "m", "quarter": "q", "year": "y"}
+
+
+def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
+    """Every indicator of `unit` in `period`, read from the rollups (`ioc.rollups`): counted
+    where tinhso holds the data, otherwise unavailable with the reason. A period not yet over
+    is judged at `now`: the counters hold each dossier as judged at the end of its period,
+    so the dossiers still open whose appointment falls between now and that end (or whose
+    supplementation pause is open) are judged again, one by one, from their facts.
+
+    Three queries for an agency, a commune or the province, whatever the number of dossiers:
+    the counters, the procedures in force, and (a period not yet over) the open facts."""
+    from tinhso.ioc.models import DossierDay, DossierFact
+    from tinhso.ioc.rollups import MICRO
+    from tinhso.payments import indicators as pay
+
+    tz = timezone.get_current_timezone()
+    _, end = period.bounds(tz)
+    now = now or timezone.now()
+    table = configured_maxima()
+    p = PREFIX[period.kind]
+    ids = unit.agency_ids
+    sync = national_sync_available()
+
+    sums = (
+        DossierDay.objects.filter(agency_id__in=ids, day__gte=period.start, day__lt=period.end)
+        .values("procedure_id", "channel")
+        .annotate(
+            received=Sum("received"),
+            received_all=Sum("received_all"),
+            fee_received=Sum("fee_received"),
+            fee_paid_online=Sum("fee_paid_online"),
+            synced=Sum("synced"),
+            disliked=Sum("disliked"),
+            on_time=Sum(f"{p}_on_time"),
+            ended=Sum(f"{p}_ended"),
+            days=Sum(f"{p}_days"),
+            with_result=Sum(f"{p}_with_result"),
+            result=Sum(f"{p}_result"),
+        )
+        .order_by()
+    )
+    received = on_time = synced = online = disliked = 0
+    finished = days = with_result = results = fee_received = fee_online = 0
+    online_procedures: set[int] = set()
+    for row in sums:
+        received += row["received"] or 0
+        on_time += row["on_time"] or 0
+        synced += row["synced"] or 0
+        disliked += row["disliked"] or 0
+        finished += row["ended"] or 0
+        days += row["days"] or 0
+        with_result += row["with_result"] or 0
+        results += row["result"] or 0
+        fee_received += row["fee_received"] or 0
+        fee_online += row["fee_paid_online"] or 0
+        if row["channel"] in ONLINE_CHANNELS and row["received"]:
+            online += row["received"]
+            online_procedures.add(row["procedure_id"])
+
+    if now < end:  # judged now, not at the period's end: re-judge the open dossiers
+        calendar = current_calendar()
+        open_facts = DossierFact.objects.filter(
+            agency_id__in=ids,
+            received_on__gte=period.start,
+            received_on__lt=period.end,
+            counted=True,
+            end_at__isnull=True,
+            appointment_at__isnull=False,
+        ).filter(Q(appointment_at__gte=now) | Q(open_since__isnull=False))
+        for fact in open_facts.only("appointment_at", "open_since", "requests"):
+            pauses = [(fact.open_since, None)] if fact.open_since else []
+            at_end, at_now = (
+                index766.dossier_verdict(
+                    calendar,
+                    appointment=fact.appointment_at,
+                    end=None,
+                    period_end=moment,
+                    supplement_requests=fact.requests,
+                    pauses=pauses,
+                )
+                is not Verdict.LATE
+                for moment in (end, now)
+            )
+            on_time += int(at_now) - int(at_end)
+    late = received - on_time
+
+    offered = _offered_procedures(unit, end)
+    offered_online = {pk for pk, (is_online, _, _) in offered.items() if is_online}
+    fee_procedures = pay.procedures_indicator(
+        (fees, accepts) for _, fees, accepts in offered.values()
+    )
+
+    values: list[IndicatorValue] = [
+        unavailable("1.1", NOT_HELD["1.1"], table["1.1"]),
+        unavailable("1.2", NOT_HELD["1.2"], table["1.2"]),
+        unavailable("1.3", NOT_HELD["1.3"], table["1.3"]),
+        counted("1.4", synced, received, table["1.4"])
+        if sync
+        else unavailable("1.4", NOT_HELD["1.4"], table["1.4"]),
+        counted("2.1", on_time, received, table["2.1"]),
+        IndicatorValue(
+            "2.2",
+            table["2.2"],
+            denominator=finished,
+            value=(Decimal(days) / MICRO / finished).quantize(_CENT, ROUND_HALF_UP)
+            if finished
+            else None,
+            unit="working_days",
+            unscored=_(
+                "Thời gian giải quyết trung bình (ngày làm việc): mô tả công thức 766 không "
+                "cho cách tính điểm; chỉ hiển thị giá trị."
+            ),
+        ),
+        counted("3.1", len(offered_online), len(offered), table["3.1"]),
+        counted("3.2", len(offered_online & online_procedures), len(offered_online), table["3.2"]),
+        counted("3.3", online, received, table["3.3"]),
+        counted("3.5", fee_procedures.numerator, fee_procedures.denominator, table["3.5"]),
+        counted("3.6", fee_online, fee_received, table["3.6"]),
+        counted("4.1", results, with_result, table["4.1"]),
+        *(unavailable(code, NOT_HELD[code], table[code]) for code in ("4.2", "4.3", "4.4", "4.5")),
+        *(unavailable(code, NOT_HELD[code], table[code]) for code in ("5.1", "5.2", "5.3")),
+        counted("5.4", *index766.satisfaction(received, late, disliked), table["5.4"]),
+    ]
+    return UnitIndex(unit, period, index766.assemble(values))

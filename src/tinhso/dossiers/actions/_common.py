@@ -59,6 +59,10 @@ def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None
         from tinhso.dvcqg.sync import dossier_changed
 
         dossier_changed(dossier, event)
+    if dossier.state != Dossier.State.DRAFT:  # the IOC's rollups (ioc/rollups.py), same way
+        from tinhso.ioc.rollups import dossier_changed as ioc_changed
+
+        ioc_changed(dossier.pk)
 
 
 def _owned(dossier: Dossier, user: Any) -> None:

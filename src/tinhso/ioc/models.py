@@ -1,0 +1,161 @@
+"""The operations centre's rollups (docs/ioc.md, "Rollups").
+
+`DossierFact`: one row per dossier, what the dossier currently adds to the counters (its
+buckets and their measures) and the few moments the clock-dependent figures need.
+`DossierDay`: counters per day × agency × commune × procedure × channel; a dossier adds its
+reception measures to the bucket of its reception day and its end measures (finished early,
+on time, late, refused, electronic result) to the bucket of its end day.
+`ReportFact` / `ReportDay`: the same for field reports, per day × agency × category × state.
+
+The dimension columns are plain integers (0 for none), not foreign keys: an upsert's conflict
+target must not contain NULL, and a counter outlives nothing it points to.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+DOSSIER_MEASURES: tuple[str, ...] = (
+    # reception-day measures (a dossier never received: its submission day)
+    "received",  # counts in 766's denominators (received, not rejected or withdrawn)
+    "received_all",  # any reception (payments' 3.6 basis)
+    "fee_received",
+    "fee_paid_online",
+    "paid_online",
+    "synced",
+    "disliked",
+    "rated",
+    "digitised",
+    "reused",
+    "supplement_requested",
+    "in_progress",
+    "withdrawn",
+    "rejected",
+    "m_on_time", "q_on_time", "y_on_time",  # 2.1 as judged at the end of the month etc.
+    "m_ended", "q_ended", "y_ended",
+    "m_days", "q_days", "y_days",  # working days × 1,000,000
+    "m_with_result", "q_with_result", "y_with_result",
+    "m_result", "q_result", "y_result",
+    # end-day measures
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "refused",
+    "e_result",
+)  # fmt: skip
+
+REPORT_MEASURES: tuple[str, ...] = (
+    "received",  # reception day
+    "open",
+    "resolved",  # resolution day
+    "resolved_on_time",
+    "resolved_late",
+)
+
+
+class DossierFact(models.Model):
+    dossier_id = models.BigIntegerField(primary_key=True)
+    agency_id = models.BigIntegerField(default=0)
+    commune_id = models.BigIntegerField(default=0)
+    procedure_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=20, default="")
+    state = models.CharField(max_length=30, default="")
+    received_on = models.DateField(null=True)  # the reception-day bucket
+    ended_on = models.DateField(null=True)  # the end-day bucket
+    counted = models.BooleanField(default=False)
+    received_at = models.DateTimeField(null=True)
+    appointment_at = models.DateTimeField(null=True)
+    end_at = models.DateTimeField(null=True)
+    open_since = models.DateTimeField(null=True)  # a supplementation pause still open
+    requests = models.PositiveIntegerField(default=0)
+    measures = models.JSONField(default=dict)  # {"r": {measure: n}, "e": {measure: n}}
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agency_id", "received_on"], name="ioc_fact_agency_day"),
+            models.Index(
+                fields=["agency_id", "appointment_at"],
+                name="ioc_fact_open_due",
+                condition=models.Q(counted=True, end_at__isnull=True),
+            ),
+        ]
+
+
+class DossierDay(models.Model):
+    day = models.DateField()
+    agency_id = models.BigIntegerField()
+    commune_id = models.BigIntegerField()
+    procedure_id = models.BigIntegerField()
+    channel = models.CharField(max_length=20)
+    received = models.BigIntegerField(default=0)
+    received_all = models.BigIntegerField(default=0)
+    fee_received = models.BigIntegerField(default=0)
+    fee_paid_online = models.BigIntegerField(default=0)
+    paid_online = models.BigIntegerField(default=0)
+    synced = models.BigIntegerField(default=0)
+    disliked = models.BigIntegerField(default=0)
+    rated = models.BigIntegerField(default=0)
+    digitised = models.BigIntegerField(default=0)
+    reused = models.BigIntegerField(default=0)
+    supplement_requested = models.BigIntegerField(default=0)
+    in_progress = models.BigIntegerField(default=0)
+    withdrawn = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    m_on_time = models.BigIntegerField(default=0)
+    q_on_time = models.BigIntegerField(default=0)
+    y_on_time = models.BigIntegerField(default=0)
+    m_ended = models.BigIntegerField(default=0)
+    q_ended = models.BigIntegerField(default=0)
+    y_ended = models.BigIntegerField(default=0)
+    m_days = models.BigIntegerField(default=0)
+    q_days = models.BigIntegerField(default=0)
+    y_days = models.BigIntegerField(default=0)
+    m_with_result = models.BigIntegerField(default=0)
+    q_with_result = models.BigIntegerField(default=0)
+    y_with_result = models.BigIntegerField(default=0)
+    m_result = models.BigIntegerField(default=0)
+    q_result = models.BigIntegerField(default=0)
+    y_result = models.BigIntegerField(default=0)
+    finished_early = models.BigIntegerField(default=0)
+    finished_on_time = models.BigIntegerField(default=0)
+    finished_late = models.BigIntegerField(default=0)
+    refused = models.BigIntegerField(default=0)
+    e_result = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency_id", "commune_id", "procedure_id", "channel"],
+                name="ioc_dossier_day_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "day"], name="ioc_day_agency")]
+
+
+class ReportFact(models.Model):
+    report_id = models.BigIntegerField(primary_key=True)
+    measures = models.JSONField(default=dict)  # {"day|agency|category|state": {measure: n}}
+    computed_at = models.DateTimeField()
+
+
+class ReportDay(models.Model):
+    day = models.DateField()
+    agency_id = models.BigIntegerField()
+    commune_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    state = models.CharField(max_length=20)
+    received = models.BigIntegerField(default=0)
+    open = models.BigIntegerField(default=0)
+    resolved = models.BigIntegerField(default=0)
+    resolved_on_time = models.BigIntegerField(default=0)
+    resolved_late = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency_id", "commune_id", "category_id", "state"],
+                name="ioc_report_day_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "day"], name="ioc_report_agency")]
