@@ -18,7 +18,7 @@ def test_demo_is_idempotent(settings):
     assert [states[code] for code in first.codes] == [
         "submitted",
         "supplement_requested",
-        "result_ready",
+        "returned",  # its electronic result, sealed, with a /xac-thuc/ code
         "received",
         "received",
         "supplement_requested",

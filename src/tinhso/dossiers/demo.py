@@ -3,7 +3,8 @@
 `load_demo()` loads the places, catalogue and people demos it builds on, then submits a few
 dossiers through the same action the API uses, each with a fixed Idempotency-Key, so running
 it again finds them instead of making new ones. One waits for reception, one has a supplement
-request, one has an electronic result and a rating, and one draft is left to resume.
+request, one has a returned electronic result (sealed by its agency, with a /xac-thuc/
+code) and a rating, and one draft is left to resume.
 
 The back office: every demo procedure gets a processing route whose steps are all staffed by
 demo officials (`tinhso.people.demo`): "Thẩm định hồ sơ" by a specialist of the competent
@@ -19,6 +20,7 @@ commune-level dossier waits for reception at the staffed commune's one-stop desk
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,8 +162,20 @@ def _advance(dossier: Dossier, number: int) -> None:
             officer=None,
         )
     elif number == 3:
+        # received at the centre, its result an electronic result sealed by its agency
+        # (verify/demo.py) and returned online: the demo's /xac-thuc/ code
+        from tinhso.dossiers.errors import DossierError
+        from tinhso.people.models import User
+        from tinhso.verify import demo as verify_demo
+
+        desk = User.objects.get(username="tiepnhan")
+        actions.receive(dossier, officer=desk)
+        verify_demo.ensure_seal(dossier.agency)
         result_name = dossier.version.result_name or "Kết quả giải quyết"
         actions.issue_result(dossier, result_name[:200], _pdf(result_name), officer=None)
+        # a fee due before the result: it stays ready, unpaid
+        with contextlib.suppress(DossierError):
+            actions.return_result(dossier, officer=desk, how="online")
         if not Rating.objects.filter(dossier=dossier).exists():
             actions.rate(dossier, "very_satisfied", "Giải quyết nhanh.", user=dossier.owner)
 
