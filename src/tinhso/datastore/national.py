@@ -1,0 +1,224 @@
+"""The national data store behind an adapter (kho dữ liệu điện tử của tổ chức, cá nhân trên
+Cổng DVC quốc gia): find a person's results there (`GetKetQuaGiayTo`), fetch a file
+(`GetGiayToByUrl`), and enter it into their store here with provenance "national store".
+
+Legal source: Decree 45/2020/NĐ-CP (what the state already holds is not asked for again;
+documents taken from the national store, `DuocLayTuKhoDMQG`). The transport and the two
+messages are those of /work/shared/domain/national-portal.md, reconstructed from two
+independent one-stop systems [UNCONFIRMED: the integration guide v1.4 was not read]: a
+session from `POST {base}/auth`, then `POST {base}/service` with the service's name. The
+portal's transport (sessions, renewal, HTTP errors) is the dvcqg adapter's `PortalClient`;
+this module adds the two services, their shapes, explicit timeouts and its own typed errors.
+
+Configuration: TINHSO_DATASTORE_NATIONAL_URL (empty: TINHSO_DVCQG_URL), the portal account
+of TINHSO_DVCQG_USERNAME / _PASSWORD / _UNIT_CODE, TINHSO_DATASTORE_NATIONAL_TIMEOUT (read
+timeout, seconds; connecting: 5 s) and TINHSO_DATASTORE_NATIONAL_MAX_MB (largest file).
+Network calls happen before any transaction: `enter` fetches, then `add_from_national_store`
+checks the file and writes the row in its own transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from tinhso.core.outbox import PermanentError, RetryableError
+from tinhso.dvcqg.client import (
+    PortalClient,
+    PortalError,
+    PortalRefusedLogin,
+    PortalRejected,
+    PortalUnavailable,
+)
+
+GET_RESULTS = "GetKetQuaGiayTo"
+GET_FILE = "GetGiayToByUrl"
+CONNECT_TIMEOUT = 5.0
+
+
+class NationalStoreError(Exception):
+    """Anything the national store adapter raises; the message is Vietnamese."""
+
+
+class NationalStoreUnavailable(NationalStoreError, RetryableError):
+    """No useful answer (timeout, connection refused, 5xx, unreadable): try again later."""
+
+
+class NationalStoreRejected(NationalStoreError, PermanentError):
+    """The portal refused the call (its own message), or answered with a shape or a file
+    this adapter does not accept (too large, not base64)."""
+
+
+class NationalStoreNotConfigured(NationalStoreError, PermanentError):
+    """Neither TINHSO_DATASTORE_NATIONAL_URL nor TINHSO_DVCQG_URL is set."""
+
+
+@dataclass(frozen=True)
+class NationalFile:
+    name: str  # TenTep
+    url: str  # DuongDan: what GetGiayToByUrl fetches, kept as the document's national_ref
+
+
+@dataclass(frozen=True)
+class NationalDocument:
+    """One `DanhSachGiayToKetQua` item of `GetKetQuaGiayTo`."""
+
+    result_code: str  # MaKetQua, e.g. KQ.G15.000033
+    name: str  # TenGiayTo
+    number: str  # SoKyHieu
+    agency: str  # CoQuanChuQuan: sent back to GetGiayToByUrl
+    files: tuple[NationalFile, ...]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+@dataclass
+class NationalStore:
+    client: PortalClient
+    max_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> NationalStore:
+        url = settings.DATASTORE_NATIONAL_URL or settings.DVCQG_URL
+        if not url:
+            raise NationalStoreNotConfigured(
+                "Chưa cấu hình địa chỉ kho dữ liệu quốc gia (TINHSO_DATASTORE_NATIONAL_URL)."
+            )
+        client = PortalClient(
+            base_url=url,
+            username=settings.DVCQG_USERNAME,
+            password=settings.DVCQG_PASSWORD,
+            unit_code=settings.DVCQG_UNIT_CODE,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=float(settings.DATASTORE_NATIONAL_TIMEOUT),
+        )
+        return cls(client, int(settings.DATASTORE_NATIONAL_MAX_MB) * 1024 * 1024)
+
+    def _call(self, service: str, data: dict[str, Any]) -> Any:
+        try:
+            return self.client.call(service, data).get("result")
+        except PortalUnavailable as exc:
+            raise NationalStoreUnavailable(f"Kho dữ liệu quốc gia: {exc}") from exc
+        except PortalRejected as exc:
+            raise NationalStoreRejected(
+                f"Kho dữ liệu quốc gia từ chối: {exc.portal_message} (mã {exc.code})"
+            ) from exc
+        except PortalRefusedLogin as exc:
+            raise NationalStoreRejected(str(exc)) from exc
+        except PortalError as exc:
+            raise NationalStoreRejected(str(exc)) from exc
+
+    def results(
+        self,
+        *,
+        owner_id: str,
+        requester_id: str,
+        requester_name: str,
+        procedure_code: str,
+        wanted: list[tuple[str, str]],
+        channel: int = 2,
+    ) -> list[NationalDocument]:
+        """GetKetQuaGiayTo: the owner's (`SoDinhDanhChuSoHuu`) results of the kinds `wanted`
+        (`MaKetQua`, `SoKyHieu` or "") for the procedure `procedure_code`, asked by the
+        requester (`KenhThucHien` 2: online)."""
+        data: dict[str, Any] = {
+            "SoDinhDanhChuSoHuu": owner_id,
+            "SoDinhDanhNguoiYeuCau": requester_id,
+            "HoTenNguoiYeuCau": requester_name,
+            "KenhThucHien": str(channel),
+            "MaThuTuc": procedure_code,
+            "DanhSachDanhMucKetQua": [
+                {"MaKetQua": code, **({"SoKyHieu": number} if number else {})}
+                for code, number in wanted
+            ],
+        }
+        result = self._call(GET_RESULTS, data)
+        items = result.get("DanhSachGiayToKetQua") if isinstance(result, dict) else None
+        if not isinstance(items, list):
+            raise NationalStoreRejected(
+                "Kho dữ liệu quốc gia trả về kết quả không đúng dạng (thiếu DanhSachGiayToKetQua)."
+            )
+        found = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            files = tuple(
+                NationalFile(_text(f.get("TenTep")), _text(f.get("DuongDan")))
+                for f in item.get("DanhSachTepDinhKem") or []
+                if isinstance(f, dict) and _text(f.get("DuongDan"))
+            )
+            found.append(
+                NationalDocument(
+                    result_code=_text(item.get("MaKetQua")),
+                    name=_text(item.get("TenGiayTo")),
+                    number=_text(item.get("SoKyHieu")),
+                    agency=_text(item.get("CoQuanChuQuan")),
+                    files=files,
+                )
+            )
+        return found
+
+    def fetch(self, *, agency: str, url: str) -> tuple[str, bytes]:
+        """GetGiayToByUrl: the file at `url` (its name, its bytes), at most `max_bytes`."""
+        result = self._call(GET_FILE, {"CoQuanChuQuan": agency, "DuongDan": url})
+        if not isinstance(result, dict) or not isinstance(result.get("NoiDung"), str):
+            raise NationalStoreRejected(
+                "Kho dữ liệu quốc gia trả về tệp không đúng dạng (thiếu NoiDung)."
+            )
+        encoded = result["NoiDung"]
+        if len(encoded) > (self.max_bytes + 2) // 3 * 4 + 4:  # before decoding it
+            raise NationalStoreRejected("Tệp từ kho dữ liệu quốc gia vượt quá dung lượng cho phép.")
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise NationalStoreRejected(
+                "Tệp từ kho dữ liệu quốc gia không đọc được (NoiDung không phải base64)."
+            ) from None
+        if len(content) > self.max_bytes:
+            raise NationalStoreRejected("Tệp từ kho dữ liệu quốc gia vượt quá dung lượng cho phép.")
+        return _text(result.get("TenTep")) or "giay-to", content
+
+
+def enter(
+    owner: Any,
+    document: NationalDocument,
+    file: NationalFile,
+    *,
+    store: NationalStore | None = None,
+    actor: Any = None,
+) -> Any:
+    """Fetch `file` of `document` (network, no transaction open) and enter it into `owner`'s
+    store with provenance "national store" and its URL (`datastore.actions`); the kind is the
+    one whose national code is `MaKetQua`, else the generic result kind. The file is checked
+    (type sniffed) by `add_from_national_store`, which refuses what it refuses for uploads."""
+    from tinhso.datastore import actions
+    from tinhso.datastore.models import DocumentKind
+
+    store = store or NationalStore.from_settings()
+    name, content = store.fetch(agency=document.agency, url=file.url)
+    kind = (
+        DocumentKind.objects.filter(national_code=document.result_code).first()
+        if document.result_code
+        else None
+    )
+    if kind is None:
+        kind, _ = DocumentKind.objects.get_or_create(
+            code=actions.GENERIC_RESULT_KIND,
+            defaults={"name": "Kết quả giải quyết thủ tục hành chính"},
+        )
+    return actions.add_from_national_store(
+        owner,
+        kind=kind,
+        file_name=file.name or name,
+        content=content,
+        national_ref=file.url,
+        number=document.number,
+        issuer_name=document.agency,
+        actor=actor,
+    )
