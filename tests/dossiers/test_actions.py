@@ -308,7 +308,7 @@ def test_receipt_qr_code_encodes_the_lookup_address(version, citizen):
     url = lookup_url(dossier.code or "", dossier.issued_secret)
     assert url.endswith(f"/tra-cuu-ho-so/?ma={dossier.code}&ma-tra-cuu={dossier.issued_secret}")
     assert receipt_context(dossier)["lookup_url"] == url
-    assert receipt_context(dossier)["qr"].startswith("data:image/svg+xml")
+    assert receipt_context(dossier)["qr"].startswith("data:image/png;base64,")
     later = Dossier.objects.get(pk=dossier.pk)
     assert receipt_context(later)["lookup_url"].endswith(f"/tra-cuu-ho-so/?ma={dossier.code}")
 

@@ -4,11 +4,13 @@ could have kept; the text stays what the form says."""
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 from unittest import mock
 
 import segno
+from PIL import Image
 from pypdf import PdfReader
 
 from tinhso.core import fonts
@@ -64,8 +66,71 @@ def test_the_qr_code_still_encodes_the_link(office, received):  # noqa: F811
     url = forms_pdf.status_url(received)
     uri = receipt.qr_data_uri(url)
 
-    assert uri.startswith("data:image/svg+xml")
-    assert uri == segno.make(url, error="m", mask=0).svg_data_uri(scale=3, border=2)
+    # one pixel per module, drawn without smoothing (image-rendering: pixelated in the forms)
+    assert uri.startswith("data:image/png;base64,")
+    code = segno.make(url, error="m", mask=0)
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("1")
+    pixels = image.load()
+    assert image.size == code.symbol_size(scale=1, border=2)
+    modules = [[bool(m) for m in row] for row in code.matrix_iter(scale=1, border=2)]
+    assert all(
+        (pixels[x, y] == 0) == dark for y, row in enumerate(modules) for x, dark in enumerate(row)
+    )
+
+
+def test_the_forms_lay_out_without_flex_and_draw_no_svg(office, received):  # noqa: F811
+    """Flex rows and an SVG QR code were half of a receipt's time in WeasyPrint (issue 12)."""
+    from tinhso.dossiers import forms_pdf as forms
+
+    seen: list[str] = []
+    with mock.patch.object(forms, "pdf", side_effect=lambda html, **kw: seen.append(html) or b""):
+        forms.receipt(received, office.tiepnhan)
+    with mock.patch.object(receipt, "pdf", side_effect=lambda html, **kw: seen.append(html) or b""):
+        receipt.render_receipt(received)
+
+    for html in seen:
+        assert "display: flex" not in html and "image/svg" not in html
+        assert "image-rendering: pixelated" in html
+
+
+def test_a_reprint_is_laid_out_once_and_a_changed_fact_anew(office, received):  # noqa: F811
+    receipt._stored.clear()
+    received.issued_secret = ""
+    with mock.patch.object(receipt, "_layout", wraps=receipt._layout) as layout:
+        first = forms_pdf.receipt(received, office.tiepnhan)
+        again = forms_pdf.receipt(received, office.tiepnhan)
+        assert layout.call_count == 1 and again == first
+
+        received.applicant_address = "12 Lê Duẩn, Buôn Ma Thuột"  # a printed fact changes
+        changed = forms_pdf.receipt(received, office.tiepnhan)
+        assert layout.call_count == 2
+        assert "12 Lê Duẩn" in text_of(changed) and "12 Lê Duẩn" not in text_of(first)
+
+        forms_pdf.receipt(received, None)  # another officer's name is another page
+        assert layout.call_count == 3
+
+
+def test_a_receipt_with_the_clear_secret_is_never_stored(office, received):  # noqa: F811
+    receipt._stored.clear()
+    received.issued_secret = "ABCD2345EF"  # the secret just issued, printed in clear
+    with mock.patch.object(receipt, "_layout", wraps=receipt._layout) as layout:
+        forms_pdf.receipt(received, office.tiepnhan)
+        forms_pdf.receipt(received, office.tiepnhan)
+        receipt.render_receipt(received)
+        receipt.render_receipt(received)
+
+    assert layout.call_count == 4
+    assert not receipt._stored
+
+
+def test_the_store_is_bounded(office, received, monkeypatch):  # noqa: F811
+    receipt._stored.clear()
+    received.issued_secret = ""
+    monkeypatch.setattr(receipt, "STORED_RECEIPTS", 2)
+    for name in ("Một", "Hai", "Ba"):
+        received.applicant_name = name
+        forms_pdf.receipt(received, office.tiepnhan)
+    assert len(receipt._stored) == 2
 
 
 def test_the_receipt_reads_as_before(office, received):  # noqa: F811

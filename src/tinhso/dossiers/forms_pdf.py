@@ -126,7 +126,9 @@ def receipt(dossier: Dossier, officer: Any = None) -> bytes:
         received_at=local(dossier.received_at),
         appointment_at=local(dossier.appointment_at),
     )
-    return _pdf(_render(FORMS["01"], context))
+    # a reprint (no secret just issued: the QR code is the signed link) is made once and
+    # stored under its HTML's digest (receipt.pdf); the first print carries the secret
+    return pdf(_render(FORMS["01"], context), keep=not dossier.issued_secret)
 
 
 @in_vietnamese

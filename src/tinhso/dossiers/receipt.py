@@ -23,6 +23,8 @@ failed look-up for the rate limit like a wrong secret does.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -110,23 +112,64 @@ def receipt_context(dossier: Any, secret: str = "") -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def qr_data_uri(url: str) -> str:
-    """The QR code of `url` as an SVG data URI, for the receipts and forms.
+    """The QR code of `url` as a PNG data URI of one pixel per module, for the receipts and forms.
 
-    The mask is fixed: segno otherwise tries all eight and scores each (ISO/IEC 18004 §7.8.3),
-    which took four fifths of the code's cost; every mask gives a valid code that phone
-    cameras read. A reprint of the same receipt reuses the code it drew.
+    A bitmap, not an SVG: WeasyPrint draws an SVG path through its own Python geometry, a
+    matrix product per point, which was a fifth of a receipt's time (issue 12); a 53 × 53
+    pixel PNG is embedded as it is. The forms show it with `image-rendering: pixelated`, so
+    the PDF asks viewers and printers not to smooth it (`/Interpolate false`): every module
+    prints as a sharp square at any size, as the vector did. The mask is fixed: segno
+    otherwise tries all eight and scores each (ISO/IEC 18004 §7.8.3); every mask gives a
+    valid code that phone cameras read. A reprint of the same receipt reuses the code.
     """
-    return segno.make(url, error="m", mask=0).svg_data_uri(scale=3, border=2)
+    return segno.make(url, error="m", mask=0).png_data_uri(scale=1, border=2)
 
 
-def pdf(html: str) -> bytes:
-    """A form's HTML as a PDF, with the thread's font configuration (`font_configuration`)."""
+# Receipts already made, by the SHA-256 of their HTML (`pdf(keep=True)`), in this process only.
+STORED_RECEIPTS = 64
+_stored: OrderedDict[bytes, bytes] = OrderedDict()
+_stored_lock = threading.Lock()
+
+
+def pdf(html: str, *, keep: bool = False) -> bytes:
+    """A form's HTML as a PDF, with the thread's font configuration (`font_configuration`).
+
+    `keep=True` produces a receipt once and stores it: the PDF is kept under the SHA-256 of
+    the HTML it was laid out from, so a reprint whose printed facts are all the same (the
+    dossier's fields, its components, the officer's name, the day's date, the look-up link)
+    is the same HTML and is sent as stored, and any change of a printed fact is other HTML,
+    hence a new layout: nothing is invalidated by hand, nothing stale can be sent. Only the
+    callers that know the page carries no clear look-up secret pass `keep=True` (a receipt
+    printed with the secret just issued is laid out each time and never stored), and the
+    store is this process's memory, bounded to the last `STORED_RECEIPTS`: no personal data
+    goes to a cache another process or person could read.
+    """
+    if not keep:
+        return _layout(html)
+    key = hashlib.sha256(html.encode()).digest()
+    with _stored_lock:
+        made = _stored.get(key)
+        if made is not None:
+            _stored.move_to_end(key)
+            return made
+    made = _layout(html)
+    with _stored_lock:
+        _stored[key] = made
+        while len(_stored) > STORED_RECEIPTS:
+            _stored.popitem(last=False)
+    return made
+
+
+def _layout(html: str) -> bytes:
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
     return bytes(document.write_pdf(font_config=font_configuration()))
 
 
 def render_receipt(dossier: Any, secret: str = "") -> bytes:
-    """The receipt PDF, in Vietnamese whatever language the citizen browses in."""
+    """The receipt PDF, in Vietnamese whatever language the citizen browses in.
+
+    Stored for reprints (`pdf(keep=True)`) only when it prints no clear secret."""
+    context = receipt_context(dossier, secret)
     with translation.override("vi"):
-        html = render_to_string("dossiers/receipt.html", receipt_context(dossier, secret))
-    return pdf(html)
+        html = render_to_string("dossiers/receipt.html", context)
+    return pdf(html, keep=not context["secret"])
