@@ -406,7 +406,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     from tinhso.payments import indicators as pay
 
     tz = timezone.get_current_timezone()
-    _, end = period.bounds(tz)
+    end = period.bounds(tz)[1]
     now = now or timezone.now()
     table = configured_maxima()
     p = PREFIX[period.kind]
@@ -477,7 +477,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     late = received - on_time
 
     offered = _offered_procedures(unit, end)
-    offered_online = {pk for pk, (is_online, _, _) in offered.items() if is_online}
+    offered_online = {pk for pk, entry in offered.items() if entry[0]}
     fee_procedures = pay.procedures_indicator(
         (fees, accepts) for _, fees, accepts in offered.values()
     )

@@ -475,9 +475,26 @@ def rebuild(since: date | None = None, *, now: datetime | None = None) -> int:
                     batch = []
             written += _write_batch(batch)
             return written
+        # 1. the facts of dossiers received or ended since then, recomputed; what they add
+        #    to days before `since` is corrected by difference
+        cut = since.isoformat()
         for fact in _all_facts(None, now=now, since=since):
-            refresh(fact.dossier_id, now=now)
+            stored_fact = DossierFact.objects.filter(dossier_id=fact.dossier_id).first()
+            old = stored_fact.measures if stored_fact else {}
+            before = {k: v for k, v in _diff(old, fact.measures).items() if k < cut}
+            _apply(before)
+            fact.save()
             written += 1
+        # 2. the counters from `since` on, recounted from the facts that reach them
+        DossierDay.objects.filter(day__gte=since).delete()
+        totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        reaching = DossierFact.objects.filter(Q(received_on__gte=since) | Q(ended_on__gte=since))
+        for measures in reaching.values_list("measures", flat=True).iterator(chunk_size=5000):
+            for text, bucket in measures.items():
+                if text >= cut:
+                    for m, n in bucket.items():
+                        totals[text][m] += n
+        _apply({k: dict(v) for k, v in totals.items()})
     return written
 
 

@@ -59,10 +59,15 @@ def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None
         from tinhso.dvcqg.sync import dossier_changed
 
         dossier_changed(dossier, event)
-    if dossier.state != Dossier.State.DRAFT:  # the IOC's rollups (ioc/rollups.py), same way
-        from tinhso.ioc.rollups import dossier_changed as ioc_changed
+    if dossier.state != Dossier.State.DRAFT:
+        _ioc_changed(dossier.pk)
 
-        ioc_changed(dossier.pk)
+
+def _ioc_changed(dossier_id: int) -> None:
+    """Queue the IOC's rollup refresh (ioc/rollups.py) in the changing transaction."""
+    from tinhso.ioc.rollups import dossier_changed
+
+    dossier_changed(dossier_id)
 
 
 def _owned(dossier: Dossier, user: Any) -> None:

@@ -18,6 +18,7 @@ from tinhso.dossiers.actions._common import (
     _close_step,
     _event,
     _forget,
+    _ioc_changed,
     _locked,
     _may_decide,
     _may_handle_result,
@@ -129,6 +130,7 @@ def attach_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) 
                 actor=officer,
                 changes={"result": [None, {"name": name, "sha256": result.sha256}]},
             )
+            _ioc_changed(locked.pk)  # the IOC's rollups count electronic results
     except BaseException:
         _forget([stored])
         raise

@@ -38,6 +38,7 @@ from tinhso.dossiers.actions._common import (
     _citizen,
     _event,
     _forget,
+    _ioc_changed,
     _locked,
     _owned,
     _resume_clock,
@@ -719,6 +720,7 @@ def rate(dossier: Dossier, level: str, comment: str = "", *, user: Any) -> Ratin
             actor=user,
             changes={"rating": [None, {"level": level, "comment": comment}]},
         )
+        _ioc_changed(locked.pk)  # the IOC's rollups count ratings (5.4)
     return rating
 
 

@@ -2,17 +2,21 @@
 province (GSO code), agency or commune for a month, quarter or year, as the operations
 centre's API answers it (`GET /api/v1/ioc/index`). Legal source: Decision 766/QĐ-TTg
 (23/6/2022); docs/ioc.md. A unit or period that cannot be read is a CommandError (exit 1).
+
+`tinhso ioc rebuild [--from 2026-11-01]`: recount the rollups (ioc/rollups.py) from the
+dossiers and field reports, all of them or the days from a date on.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tinhso.core import periods
-from tinhso.ioc import queries
+from tinhso.ioc import queries, rollups
 
 
 class Command(BaseCommand):
@@ -24,8 +28,13 @@ class Command(BaseCommand):
         index.add_argument("--unit", required=True, help="province, agency or commune code")
         index.add_argument("--period", required=True, help="2026-11, 2026-Q4 or 2026")
         index.add_argument("--json", action="store_true", help="a JSON object, as the API")
+        rebuild = sub.add_parser("rebuild", help="recount the rollups from the records")
+        rebuild.add_argument("--from", dest="since", help="only the days from YYYY-MM-DD on")
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        if subcommand == "rebuild":
+            self._rebuild(options.get("since"))
+            return
         try:
             period = periods.parse(options["period"])
         except periods.PeriodError as exc:
@@ -64,3 +73,17 @@ class Command(BaseCommand):
                         f"  {i['code']}  {counts}  {i['rate']:g} {i['unit']}  "
                         f"{earned} / {i['maximum']:g}"
                     )
+
+    def _rebuild(self, since: str | None) -> None:
+        day = None
+        if since:
+            try:
+                day = date.fromisoformat(since)
+            except ValueError as exc:
+                raise CommandError(f"--from: not a date (YYYY-MM-DD): {since}") from exc
+        dossiers = rollups.rebuild(day)
+        reports = rollups.rebuild_reports()
+        self.stdout.write(
+            f"Đã tính lại số liệu tổng hợp: {dossiers} hồ sơ, {reports} phản ánh"
+            + (f" (từ ngày {day.isoformat()})" if day else "")
+        )
