@@ -191,10 +191,12 @@ def digitise(
     issued_on: date | None = None,
     expires_on: date | None = None,
     certified: bool = True,
+    source_dossier_code: str = "",
 ) -> StoredDocument:
     """Số hóa tại quầy: an officer scans a paper the citizen brought and, if they compared it
-    with the original, certifies the copy. (No page calls it yet: the counter's screen is
-    the dossiers team's; the demo and tests do.)"""
+    with the original, certifies the copy (`content` is then the PDF they signed:
+    `dossiers/actions/digitisation.py`, the counter dossier page's "Số hóa"). The dossier it
+    was handed in with is kept in `source_dossier_code`."""
     _checked_dates(issued_on, expires_on)
     return _enter(
         citizen,
@@ -209,6 +211,7 @@ def digitise(
         issued_on=issued_on,
         expires_on=expires_on,
         digitised_by=officer,
+        source_dossier_code=source_dossier_code[:40],
         signature=(
             StoredDocument.Signature.CERTIFIED_COPY if certified else StoredDocument.Signature.NONE
         ),
@@ -264,6 +267,23 @@ def _owner_citizen(dossier: Any) -> Citizen | None:
     return Citizen.objects.filter(user_id=dossier.owner_id).first()
 
 
+def _result_signature(result: Any) -> str:
+    """AGENCY_VERIFIED when the result is a PDF carrying a valid agency seal (the verify
+    module's PAdES check against the trusted roots), NONE otherwise."""
+    if result.kind != "pdf" or not result.file:
+        return StoredDocument.Signature.NONE
+    from tinhso.verify.actions import check_signature
+
+    try:
+        with result.file.open("rb") as handle:
+            content = bytes(handle.read())
+    except OSError:
+        return StoredDocument.Signature.NONE
+    if not check_signature(content).valid:
+        return StoredDocument.Signature.NONE
+    return StoredDocument.Signature.AGENCY_VERIFIED
+
+
 def add_result(dossier: Any) -> list[StoredDocument]:
     """Đưa kết quả điện tử vào kho: each electronic result of `dossier`, entered once into
     the store of the dossier's owner (the account that filed it, which already sees the
@@ -281,6 +301,9 @@ def add_result(dossier: Any) -> list[StoredDocument]:
     citizen = _owner_citizen(dossier)
     if citizen is None:
         return []
+    # The agency's signature is checked before the transaction (a CRL or OCSP fetch may
+    # reach the network): a valid seal enters as "agency_verified".
+    checked = {r.pk: _result_signature(r) for r in DossierResult.objects.filter(dossier=dossier)}
     entered = []
     with transaction.atomic():
         results = DossierResult.objects.filter(dossier=dossier).order_by("pk")
@@ -306,7 +329,7 @@ def add_result(dossier: Any) -> list[StoredDocument]:
                 file_kind=result.kind,
                 size=result.size,
                 sha256=result.sha256,
-                signature=StoredDocument.Signature.NONE,
+                signature=checked.get(result.pk, StoredDocument.Signature.NONE),
             )
             audit.record(
                 "datastore.result_entered",
@@ -332,6 +355,8 @@ def delete_upload(document: StoredDocument, *, user: Any) -> None:
             raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
         if not locked.may_be_changed_by_owner():
             raise DatastoreError(errors.ISSUED_DOCUMENT)
+        if locked.reused_in.exists():  # a dossier points to it (and to its file)
+            raise DatastoreError(errors.DOCUMENT_IN_USE)
         name = locked.file.name or ""
         audit.record(
             "datastore.deleted",

@@ -44,6 +44,19 @@ ISSUED_DOCUMENT = _d(
         "Ông/Bà chỉ xóa được giấy tờ mình tự tải lên."
     ),
 )
+DOCUMENT_IN_USE = _d(
+    "document_in_use",
+    Kind.CONFLICT,
+    _(
+        "Giấy tờ đang được dùng trong hồ sơ đã nộp hoặc đang soạn nên không thể xóa; hãy bỏ "
+        "giấy tờ khỏi hồ sơ nháp trước."
+    ),
+)
+OFFICER_HAS_NO_KEY = _d(
+    "officer_has_no_key",
+    Kind.CONFLICT,
+    _("Cán bộ chưa có chứng thư số còn hiệu lực nên không thể chứng thực bản số hóa."),
+)
 EXPIRED_DOCUMENT = _d(
     "expired_document", Kind.CONFLICT, _("Giấy tờ đã hết hạn nên không thể chia sẻ.")
 )

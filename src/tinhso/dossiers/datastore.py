@@ -9,6 +9,11 @@ digitised at the counter, papers from the national store, results entered when r
 expired ones left out) with `EarlierResultsStore`, the electronic results of the citizen's
 earlier dossiers not yet entered in the store. A result is offered once, under
 `result:<id>`; other documents under `doc:<id>`.
+
+Which documents a component is offered (`matches`, docs/datastore.md "Reuse"): a valid (not
+expired) document whose kind is the component's (the component's code is the kind's code or
+national result code, or the kind's name occurs in the component's name, both folded), or,
+for a component the catalogue marks "có thể lấy từ kho dữ liệu", any electronic result.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
+
+from tinhso.core.text import fold
+
+# Kinds too general to be matched by name: a component is never "any paper".
+GENERIC_KINDS = frozenset({"KQ-TTHC", "KHAC"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,46 @@ class StoredDocument:
     size: int
     issued_at: datetime
     source: str  # what it is, for the citizen: "Kết quả hồ sơ H66...-0001"
+    kind_code: str = ""  # the document kind (DocumentKind.code), "" when unknown
+    kind_name: str = ""
+    national_code: str = ""  # the kind's national result code (MaKetQua)
+    is_result: bool = False  # an electronic result of an earlier dossier
+
+
+def matches(component: Any, document: StoredDocument) -> bool:
+    """Whether `document` may be offered for `component` (the rule in docs/datastore.md):
+    its kind is the component's (the component's code equals the kind's code or national
+    result code; or the kind's name, folded, occurs in the component's folded name; generic
+    kinds never match by name), or the component is marked `from_datastore` and the document
+    is an electronic result."""
+    code = (getattr(component, "code", "") or "").strip().casefold()
+    if code and code in {document.kind_code.casefold(), document.national_code.casefold()} - {""}:
+        return True
+    if document.kind_code and document.kind_code not in GENERIC_KINDS:
+        wanted = fold(document.kind_name)
+        if wanted and f" {wanted} " in f" {fold(component.name)} ":
+            return True
+    return bool(component.from_datastore and document.is_result)
+
+
+def kind_for(component: Any, kinds: Any) -> Any:
+    """The document kind a component asks for, by the same rule (`matches`), or None: what
+    the counter's "Số hóa" form preselects."""
+    for kind in kinds:
+        probe = StoredDocument(
+            ref="",
+            name=kind.name,
+            kind="",
+            size=0,
+            issued_at=datetime.min,
+            source="",
+            kind_code=kind.code,
+            kind_name=kind.name,
+            national_code=kind.national_code,
+        )
+        if kind.code not in GENERIC_KINDS and matches(component, probe):
+            return kind
+    return None
 
 
 class DataStore(Protocol):
@@ -62,12 +112,12 @@ class EarlierResultsStore:
         return (
             DossierResult.objects.filter(dossier__owner=self.user)
             .exclude(dossier__state="draft")
-            .select_related("dossier")
+            .select_related("dossier__version")
             .order_by("-issued_at", "-pk")
         )
 
     @classmethod
-    def _document(cls, result: Any) -> StoredDocument:
+    def _document(cls, result: Any, kind: Any = None) -> StoredDocument:
         return StoredDocument(
             ref=f"{cls.PREFIX}{result.pk}",
             name=result.name,
@@ -75,6 +125,10 @@ class EarlierResultsStore:
             size=result.size,
             issued_at=result.issued_at,
             source=_("Kết quả hồ sơ %(code)s") % {"code": result.dossier.code},
+            kind_code=kind.code if kind is not None else "",
+            kind_name=kind.name if kind is not None else "",
+            national_code=kind.national_code if kind is not None else "",
+            is_result=True,
         )
 
     def documents(self) -> list[StoredDocument]:
@@ -124,7 +178,7 @@ class CitizenStore:
     def _document(cls, doc: Any) -> StoredDocument:
         result = doc.source_result
         if result is not None:
-            return EarlierResultsStore._document(result)
+            return EarlierResultsStore._document(result, doc.kind)
         label = f"{doc.kind.name} {doc.number}".strip()
         return StoredDocument(
             ref=f"{cls.DOC}{doc.pk}",
@@ -133,18 +187,35 @@ class CitizenStore:
             size=doc.size,
             issued_at=doc.created_at,
             source=str(doc.get_provenance_display()).capitalize(),
+            kind_code=doc.kind.code,
+            kind_name=doc.kind.name,
+            national_code=doc.kind.national_code,
+            is_result=doc.provenance == "dossier_result",
         )
 
     def documents(self) -> list[StoredDocument]:
-        """What the picker may offer: documents a dossier component can point to today. Only
-        results can be attached by reference yet (`attach_from_datastore`); the citizen's
-        uploads and digitised copies stay on the store's own pages until a dossier file can
-        point to them (docs/datastore.md, "Not yet"), rather than being offered and refused."""
-        stored = [d for d in self._stored() if d.source_result_id]
-        entered = {d.source_result_id for d in stored}
+        """Every document the citizen may reuse, newest first: the store's unexpired
+        documents of any provenance and the earlier results not entered in it yet (their
+        kind guessed from the procedure's result name, as `datastore.actions.add_result`
+        does). Three queries, whatever the count."""
+        from tinhso.datastore.models import DocumentKind
+
+        stored = list(self._stored())
+        entered = {d.source_result_id for d in stored if d.source_result_id}
         items = [self._document(d) for d in stored]
-        items += [self.earlier._document(r) for r in self.earlier._results() if r.pk not in entered]
+        earlier = [r for r in self.earlier._results() if r.pk not in entered]
+        if earlier:
+            kinds = {fold(k.name): k for k in DocumentKind.objects.all()}
+            items += [
+                self.earlier._document(r, kinds.get(fold(r.dossier.version.result_name or r.name)))
+                for r in earlier
+            ]
         return sorted(items, key=lambda d: d.issued_at, reverse=True)
+
+    def offers(self, components: Any) -> dict[int, list[StoredDocument]]:
+        """For each component (by pk), the documents `matches` offers, newest first."""
+        documents = self.documents()
+        return {c.pk: [d for d in documents if matches(c, d)] for c in components}
 
     def _by_ref(self, ref: str) -> Any:
         """The store's row behind `ref` when it is one of this user's, unexpired."""
@@ -152,6 +223,15 @@ class CitizenStore:
             if ref.startswith(prefix) and ref[len(prefix) :].isdigit():
                 return self._stored().filter(**{field: int(ref[len(prefix) :])}).first()
         return None
+
+    def resolve(self, ref: str) -> tuple[Any, Any]:
+        """(the store's row, the DossierResult) behind `ref` when it is this user's and
+        unexpired; (None, None) otherwise. Either may be None: an earlier result not entered
+        in the store has no row, an upload has no result."""
+        row = self._by_ref(ref)
+        if row is not None:
+            return row, row.source_result
+        return None, self.earlier.result(ref)
 
     def result(self, ref: str) -> Any:
         """The DossierResult behind `ref`, if it is one and this user's to reuse."""

@@ -164,6 +164,23 @@ UNKNOWN_STORED_DOCUMENT = _d(
     INVALID,
     _("Không tìm thấy giấy tờ này trong kho dữ liệu của bạn."),
 )
+SCAN_REJECTED = _d(
+    "scan_rejected", INVALID, _("Bản quét phải là tệp PDF hoặc ảnh JPG, PNG đọc được.")
+)
+SCAN_KIND_REQUIRED = _d("scan_kind_required", INVALID, _("Hãy chọn loại giấy tờ của bản quét."))
+NOT_A_PAPER_DOSSIER = _d(
+    "not_a_paper_dossier",
+    CONFLICT,
+    _(
+        "Chỉ số hóa được thành phần của hồ sơ nộp trực tiếp hoặc qua bưu chính, chưa kết thúc, "
+        "có tài khoản công dân."
+    ),
+)
+STORED_DOCUMENT_NOT_FOR_COMPONENT = _d(
+    "stored_document_not_for_component",
+    INVALID,
+    _("Giấy tờ này không phải loại giấy tờ mà thành phần hồ sơ yêu cầu."),
+)
 STORED_DOCUMENT_CHOSEN = _d(
     "stored_document_chosen", INVALID, _("Giấy tờ này đã được chọn cho thành phần hồ sơ.")
 )

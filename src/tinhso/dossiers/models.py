@@ -314,6 +314,18 @@ class DossierFile(models.Model):
         related_name="reused_in",
         verbose_name=gettext_lazy("lấy từ kết quả đã cấp"),
     )
+    from_stored = models.ForeignKey(
+        "datastore.StoredDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reused_in",
+        verbose_name=gettext_lazy("lấy từ kho dữ liệu"),
+        help_text=gettext_lazy(
+            "Giấy tờ trong kho dữ liệu của công dân được dùng lại (không tải lên lại, không "
+            "sao chép tệp) hoặc bản số hóa tại quầy của thành phần này."
+        ),
+    )
     supplement = models.ForeignKey(
         "SupplementRequest",
         null=True,
@@ -326,6 +338,14 @@ class DossierFile(models.Model):
         gettext_lazy("đã số hóa"),
         default=True,
         help_text=gettext_lazy("Chỉ tiêu số hóa (QĐ 766): bản điện tử có giá trị."),
+    )
+    reused = models.BooleanField(
+        gettext_lazy("tái sử dụng"),
+        default=False,
+        help_text=gettext_lazy(
+            "Chỉ tiêu tái sử dụng (QĐ 766, DuocTaiSuDung): giấy tờ đã có (kết quả đã cấp, giấy "
+            "tờ trong kho dữ liệu) được dùng lại thay vì nộp lại."
+        ),
     )
     uploaded_at = models.DateTimeField(
         auto_now_add=True, verbose_name=gettext_lazy("thời điểm tải lên")
@@ -345,6 +365,11 @@ class DossierFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def from_national_store(self) -> bool:
+        """DuocLayTuKhoDMQG: the stored document was fetched from the national store."""
+        return self.from_stored is not None and self.from_stored.provenance == "national_store"
 
 
 class DossierCounter(models.Model):

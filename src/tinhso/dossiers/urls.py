@@ -48,5 +48,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views_office.counter_payment,
         name="office-counter-payment",
     ),
+    path("mot-cua/ho-so/<str:code>/so-hoa/", views_office.digitise, name="office-digitise"),
     path("mot-cua/ho-so/<str:code>/<str:action>/", views_office.act, name="office-act"),
 ]

@@ -29,7 +29,7 @@ from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import actions, issued, queries
 from tinhso.dossiers.actions import drafts as filing
 from tinhso.dossiers.datastore import store_for
-from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT
+from tinhso.dossiers.errors import NO_OPEN_SUPPLEMENT, UNKNOWN_STORED_DOCUMENT
 from tinhso.dossiers.models import Dossier, Rating
 from tinhso.dossiers.receipt import local, render_receipt
 from tinhso.dossiers.uploads import RejectedFile, limits, size_label
@@ -188,15 +188,19 @@ def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dossiers/draft_form.html", context, status=422 if errors else 200)
 
 
-def _components_view(dossier: Dossier, store_documents: list[Any]) -> list[dict[str, Any]]:
-    files = list(dossier.files.all())
+def _components_view(dossier: Dossier, user: Any = None) -> list[dict[str, Any]]:
+    """Each component with its files and, given `user`, what their data store offers for it
+    (`dossiers.datastore.matches`: the component's kind, valid documents only)."""
+    files = list(dossier.files.select_related("from_stored"))
+    components = list(dossier.version.components.all())
+    offers = store_for(user).offers(components) if user is not None else {}
     return [
         {
             "component": c,
             "files": [f for f in files if f.component_id == c.pk],
-            "store": store_documents if c.from_datastore else [],
+            "store": offers.get(c.pk, []),
         }
-        for c in dossier.version.components.all()
+        for c in components
     ]
 
 
@@ -223,7 +227,7 @@ def _render_files(
 ) -> HttpResponse:
     rules = limits()
     used = sum(f.size for f in dossier.files.all())
-    items = _components_view(dossier, store_for(request.user).documents())
+    items = _components_view(dossier, request.user)
     notes = set(id(c) for c in sort_components(i["component"] for i in items).notes)
     context |= {
         "components": items,
@@ -321,6 +325,9 @@ def draft_pick(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
         )
     except actions.DossierError as exc:
+        if exc.code is UNKNOWN_STORED_DOCUMENT:
+            # not this citizen's (or expired, or no such document): its existence not told
+            raise Http404(str(exc.message)) from None
         for problem in exc.errors.values():
             messages.error(request, problem)
     else:
@@ -393,7 +400,7 @@ def draft_review(request: HttpRequest, pk: int) -> HttpResponse:
     fields = eforms.fields(version.eform_schema, version.eform_layout, dossier.form_data, {})
     context = _step_context(dossier, "review") | {
         "fields": fields,
-        "components": _components_view(dossier, []),
+        "components": _components_view(dossier),
         "authorisation": _authorisation(dossier),
         "fee": _fee_estimate(dossier),
         "errors": errors,
@@ -513,7 +520,7 @@ def _detail_context(
             for f in eforms.fields(version.eform_schema, version.eform_layout, values, errors)
             if f.name in supplement.fields
         ]
-    components = _components_view(dossier, [])
+    components = _components_view(dossier)
     asked = set(supplement.components.values_list("pk", flat=True)) if supplement else set()
     return {
         "rating_open": dossier.state in _RATABLE and dossier.can_be_rated(),

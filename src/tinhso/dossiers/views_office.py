@@ -274,10 +274,15 @@ def _detail_context(
     code = dossier.code or ""  # a dossier in the back office always has its code
     now = timezone.now()
     report = queries.timeliness(dossier, now)
-    files = list(dossier.files.select_related("component"))
+    files = list(
+        dossier.files.select_related(
+            "component", "from_result__dossier", "from_stored__digitised_by", "from_stored__kind"
+        )
+    )
     available = permissions.available(request.user, dossier)
     payment = payment_view(dossier)
     checklist = _checklist(dossier, files)
+    digitise = _digitise_context(request.user, dossier, checklist)
     kept = kept or {}
     chosen = set(kept.get("chosen", ()))
     values = kept.get("values", {})
@@ -304,6 +309,7 @@ def _detail_context(
         "appointment": actions.current_appointment(dossier),
         "answers": _answers(dossier),
         "checklist": checklist,
+        "digitise": digitise,
         "unsent": sum(1 for r in checklist if not r["present"] and not r["component"].required),
         "components": components,
         "supplement_rows": [
@@ -394,11 +400,84 @@ def _checklist(dossier: Dossier, files: list[Any]) -> list[dict[str, Any]]:
                 "component": component,
                 "present": bool(mine),
                 "digitised": bool(mine) and all(f.digitised for f in mine),
-                "reused": any(f.from_result_id for f in mine),
+                "reused": any(f.reused for f in mine),
                 "count": len(mine),
             }
         )
     return rows
+
+
+def _digitise_context(user: Any, dossier: Dossier, checklist: list[dict[str, Any]]) -> Any:
+    """The counter's "Số hóa" form (a paper dossier, an officer of a receiving desk): the
+    document kinds, each row's kind preselected by the reuse rule (docs/datastore.md)."""
+    from tinhso.datastore.models import DocumentKind
+    from tinhso.dossiers.actions.digitisation import may_digitise
+    from tinhso.dossiers.datastore import kind_for
+
+    if not may_digitise(user, dossier):
+        return None
+    kinds = list(DocumentKind.objects.all())
+    for row in checklist:
+        found = kind_for(row["component"], kinds)
+        row["suggested_kind"] = found.pk if found is not None else None
+    return {"kinds": kinds}
+
+
+@official_required
+@require_POST
+def digitise(request: HttpRequest, code: str) -> HttpResponse:
+    """Số hóa một thành phần hồ sơ giấy: scan, metadata, the officer's certification; the
+    copy enters the citizen's data store (`actions/digitisation.py`)."""
+    from django.utils.dateparse import parse_date
+
+    from tinhso.core.errors import DomainError
+    from tinhso.datastore.models import DocumentKind
+    from tinhso.dossiers.actions import digitisation
+    from tinhso.dossiers.uploads import limits
+
+    dossier = queries.access_dossier_for_official(request.user, code)
+    post = request.POST
+    back = reverse("dossiers:office-detail", args=[dossier.code]) + "#giay-to"
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Hãy chọn tệp bản quét."))
+        return redirect(back)
+    kind_id = post.get("kind", "")
+    kind = DocumentKind.objects.filter(pk=int(kind_id)).first() if kind_id.isdigit() else None
+    component = post.get("component", "")
+
+    def day(name: str) -> Any:
+        try:
+            return parse_date(post.get(name, "").strip()) if post.get(name, "").strip() else None
+        except ValueError:
+            return None
+
+    try:
+        item = digitisation.digitise_component(
+            dossier,
+            int(component) if component.isdigit() else 0,
+            officer=request.user,
+            kind=kind,
+            file_name=upload.name or "ban-quet.pdf",
+            content=upload.read(limits().max_file_bytes + 1),
+            number=post.get("number", ""),
+            issuer_name=post.get("issuer_name", ""),
+            issued_on=day("issued_on"),
+            expires_on=day("expires_on"),
+        )
+    except DomainError as exc:
+        for problem in (exc.fields or {"": exc.message}).values():
+            messages.error(request, problem)
+    else:
+        messages.success(
+            request,
+            _(
+                "Đã số hóa và chứng thực “%(name)s”; bản sao điện tử đã vào kho dữ liệu của "
+                "công dân."
+            )
+            % {"name": item.component.name[:80] if item.component else item.original_name},
+        )
+    return redirect(back)
 
 
 def _shown(code: str, item: Any, name: str, what: str, *, kind: str = "") -> dict[str, Any]:
@@ -408,6 +487,45 @@ def _shown(code: str, item: Any, name: str, what: str, *, kind: str = "") -> dic
         "name": name,
         "url": reverse("dossiers:office-file", args=[code, what, item.pk]),
         "preview": PREVIEWS.get(kind, ""),
+        **(provenance(item) if what == "giay-to" else {}),
+    }
+
+
+def provenance(item: Any) -> dict[str, str]:
+    """Where a component file came from and its signature state, for the officer: reused
+    from the citizen's data store (a result of dossier X, digitised by Y, uploaded by the
+    citizen, the national store) or digitised here at the counter (docs/datastore.md)."""
+    stored, result = item.from_stored, item.from_result
+    if stored is None and result is None:
+        return {}
+    if stored is not None and stored.provenance == "digitised":
+        who = getattr(stored.digitised_by, "display_name", "") or str(stored.digitised_by or "")
+        when = timezone.localtime(stored.created_at).strftime("%d/%m/%Y")
+        source = _("số hóa bởi %(who)s ngày %(when)s") % {"who": who, "when": when}
+    elif stored is not None and stored.provenance == "uploaded":
+        source = _("tải lên bởi công dân")
+    elif stored is not None and stored.provenance == "national_store":
+        source = _("kho dữ liệu quốc gia")
+    else:
+        code = stored.source_dossier_code if stored is not None else ""
+        code = code or (result.dossier.code if result is not None else "")
+        source = _("kết quả hồ sơ %(code)s") % {"code": code}
+    if item.reused:
+        label = _("Tái sử dụng từ kho dữ liệu: %(source)s") % {"source": source}
+    else:
+        label = _("Bản số hóa tại quầy: %(source)s") % {"source": source}
+    signature = stored.signature if stored is not None else ""
+    signature_label = {
+        "agency_verified": _("Chữ ký số của cơ quan cấp: hợp lệ (đã kiểm tra)"),
+        "certified_copy": _("Bản sao điện tử do cán bộ chứng thực bằng chữ ký số"),
+        "none": _("Không có chữ ký số"),
+    }.get(signature, _("Chữ ký số: chưa kiểm tra"))
+    return {
+        "provenance": label,
+        "signature": signature or "unknown",
+        "signature_label": signature_label,
+        "number": stored.number if stored is not None else "",
+        "kind_name": stored.kind.name if stored is not None else "",
     }
 
 
@@ -432,6 +550,16 @@ def office_file(request: HttpRequest, code: str, what: str, pk: int) -> FileResp
         raise Http404(_("Không tìm thấy tệp."))
     # An official opening a citizen's file is a read of personal data (Decree 13/2023).
     audit.record_read(item, ["file"], actor=request.user)
+    if what == "giay-to" and item.from_stored_id is not None:
+        # a document of the citizen's store: its owner sees who read it ("Ai đã xem")
+        from tinhso.datastore import actions as datastore
+
+        datastore.record_read(
+            item.from_stored,
+            official=request.user,
+            agency=dossier.current_agency or dossier.agency,
+            reason=_("Xem giấy tờ trong hồ sơ %(code)s") % {"code": dossier.code},
+        )
     inline = kind in PREVIEWS and not request.GET.get("tai-ve")
     response = FileResponse(
         item.file.open("rb"),

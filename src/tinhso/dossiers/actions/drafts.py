@@ -511,36 +511,63 @@ def _attach(
 def attach_from_datastore(
     dossier: Dossier, component_id: int, ref: str, *, user: Any
 ) -> DossierFile:
-    """Point a component to a document already in the citizen's data store (ND 45/2020)."""
+    """Point a component to a document already in the citizen's data store (ND 45/2020):
+    by reference, no upload and no copy of the file (`from_stored`, and `from_result` when
+    it is an earlier result), marked reused (DuocTaiSuDung). Only the owner's own, unexpired
+    documents offered for that component (`datastore.matches`) can be chosen: another
+    citizen's ref is UNKNOWN_STORED_DOCUMENT (the page answers 404) and changes nothing."""
     _owned(dossier, user)
     store = store_for(user)
-    result = store.result(ref)
-    if result is None:
+    row, result = store.resolve(ref)
+    if row is None and result is None:
         raise errors.invalid(errors.UNKNOWN_STORED_DOCUMENT, "ref")
+    component = _component(dossier, component_id)
+    if not any(d.ref == ref for d in store.offers([component])[component.pk]):
+        raise errors.invalid(errors.STORED_DOCUMENT_NOT_FOR_COMPONENT, "ref")
+    return _attach_stored(dossier, component, ref, row, result, actor=user)
+
+
+def _attach_stored(
+    dossier: Dossier, component: Any, ref: str, row: Any, result: Any, *, actor: Any
+) -> DossierFile:
+    """The file row pointing to `row` (a StoredDocument) and/or `result`, in one
+    transaction with its audit record."""
     with transaction.atomic():
         locked = _locked(dossier)
         _editable(locked)
-        component = _component(locked, component_id)
-        if locked.files.filter(component=component, from_result=result).exists():
+        component = _component(locked, component.pk)
+        same = locked.files.filter(component=component)
+        if (row is not None and same.filter(from_stored=row).exists()) or (
+            result is not None and same.filter(from_result=result).exists()
+        ):
             raise errors.invalid(errors.STORED_DOCUMENT_CHOSEN, "ref")
+        source = row if row is not None else result
         item = DossierFile.objects.create(
             dossier=locked,
             component=component,
-            original_name=result.name,
-            kind=result.kind,
+            original_name=(str(row) if row is not None else result.name)[:255],
+            kind=row.file_kind if row is not None else result.kind,
             size=0,  # not a new upload: it does not count against the dossier's size limit
-            sha256=result.sha256,
-            file=result.file.name,
+            sha256=source.sha256,
+            file=source.file.name,
             from_result=result,
+            from_stored=row,
+            reused=True,
             supplement=locked.open_supplement(),
         )
         audit.record(
             "dossier.file_from_datastore",
             locked,
-            actor=user,
+            actor=actor,
             changes={"file": [None, {"component": component.pk, "ref": ref}]},
         )
     return item
+
+
+def _by_reference(item: DossierFile) -> bool:
+    """The file belongs to a result or to the citizen's store, not to this dossier: removing
+    the dossier's file never deletes it."""
+    return item.from_result_id is not None or item.from_stored_id is not None
 
 
 def remove_file(item: DossierFile, *, user: Any) -> None:
@@ -557,7 +584,7 @@ def remove_file(item: DossierFile, *, user: Any) -> None:
             actor=user,
             changes={"file": [{"name": item.original_name, "sha256": item.sha256}, None]},
         )
-        stored = item.file.name if item.from_result_id is None else ""
+        stored = item.file.name if not _by_reference(item) else ""
         item.delete()
         if stored:
             storage = item.file.storage
@@ -649,7 +676,7 @@ def discard_draft(dossier: Dossier, *, user: Any) -> None:
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
             raise DossierError(errors.NOT_A_DRAFT)
-        names = [f.file.name or "" for f in locked.files.all() if f.from_result_id is None]
+        names = [f.file.name or "" for f in locked.files.all() if not _by_reference(f)]
         audit.record(
             "dossier.draft_discarded",
             locked,
