@@ -57,6 +57,13 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="the documents of one store, newest first")
         listing.add_argument("owner", help="personal identification number (12 digits) or tax code")
         listing.add_argument("--json", action="store_true", help="a JSON array")
+        report = sub.add_parser(
+            "indicators",
+            help="Decision 766: results issued electronically, dossiers digitised, reuse",
+        )
+        report.add_argument("--period", required=True, help="2026-11, 2026-Q4 or 2026")
+        report.add_argument("--agency", default="", help="one agency's code (default: all)")
+        report.add_argument("--json", action="store_true", help="JSON")
         export = sub.add_parser("export", help="write one document's file")
         export.add_argument("ref", help="the document's ref, as `list` shows it (doc:<id>)")
         export.add_argument("file", help="where to write it")
@@ -67,11 +74,44 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        if subcommand == "indicators":
+            self._indicators(options["period"], options.get("agency") or "", options["json"])
+            return
         with context.acting_as(None, channel="command"):
             if subcommand == "list":
                 self._list(options["owner"], bool(options.get("json")))
             else:
                 self._export(options["ref"], options["file"], options["reason"])
+
+    def _indicators(self, text: str, code: str, as_json: bool) -> None:
+        """Decision 766 digitisation and reuse indicators (`datastore/indicators.py`)."""
+        from tinhso.core.periods import PeriodError, parse
+        from tinhso.datastore import indicators
+        from tinhso.places.models import Agency
+
+        try:
+            period = parse(text)
+        except PeriodError as exc:
+            raise CommandError(exc.message) from None
+        agency = None
+        if code:
+            agency = Agency.objects.filter(code=code.strip()).first()
+            if agency is None:
+                raise CommandError(f"no agency {code!r}")
+        rows = indicators.compute(period, agency=agency)
+        if as_json:
+            out = {"period": str(period), "agencies": [r.as_dict() for r in rows]}
+            self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        for r in rows:
+            self.stdout.write(f"{r.agency or '(toàn tỉnh)'} {r.name}")
+            for item in r.indicators.values():
+                rate = item.rate
+                shown = f"{rate}%" if rate is not None else "chưa có dữ liệu"
+                self.stdout.write(
+                    f"  {indicators.LABELS[item.code]}: {item.numerator}/{item.denominator} "
+                    f"({shown})"
+                )
 
     def _list(self, identifier: str, as_json: bool) -> None:
         owner = queries.store_owner(identifier)
