@@ -1,0 +1,392 @@
+"""What the operations centre's pages show, read from the rollups (ioc/rollups.py): today and
+this month at a glance, trends by week and month, the ranking of agencies and communes, the
+dossiers behind a figure, and the public statistics (công khai).
+
+Legal sources: Decision 766/QĐ-TTg (the index and its indicators); Decree 61/2018/NĐ-CP
+Art. 28 and Circular 01/2018/TT-VPCP (publicity of the handling of administrative procedures:
+what the public statistics page shows, with no personal data, Decree 13/2023/NĐ-CP).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from tinhso.core.periods import Period
+from tinhso.dossiers.models import Dossier
+from tinhso.ioc.index766 import percent
+from tinhso.ioc.models import DossierDay, DossierFact, ReportDay
+from tinhso.ioc.queries import ONLINE_CHANNELS, Unit
+from tinhso.places.models import Agency
+
+FINISHED = ("finished_early", "finished_on_time", "finished_late")
+
+
+def _sums(unit_ids: list[int], start: date, end: date, *fields: str) -> dict[str, int]:
+    row = DossierDay.objects.filter(agency_id__in=unit_ids, day__gte=start, day__lt=end).aggregate(
+        **{f: Sum(f) for f in fields}
+    )
+    return {f: row[f] or 0 for f in fields}
+
+
+def _online(unit_ids: list[int], start: date, end: date) -> int:
+    row = DossierDay.objects.filter(
+        agency_id__in=unit_ids, day__gte=start, day__lt=end, channel__in=ONLINE_CHANNELS
+    ).aggregate(n=Sum("received"))
+    return row["n"] or 0
+
+
+def open_facts(unit_ids: list[int]) -> QuerySet[DossierFact]:
+    """Dossiers received and not yet ended (the partial index `ioc_fact_open_due`)."""
+    return DossierFact.objects.filter(agency_id__in=unit_ids, counted=True, end_at__isnull=True)
+
+
+@dataclass(frozen=True)
+class Glance:
+    received: int
+    finished: int
+    finished_late: int
+    online_share: Decimal | None
+    paid_online: int
+
+
+def glance(unit: Unit, start: date, end: date) -> Glance:
+    ids = unit.agency_ids
+    sums = _sums(ids, start, end, "received", "paid_online", *FINISHED)
+    online = _online(ids, start, end)
+    return Glance(
+        received=sums["received"],
+        finished=sum(sums[f] for f in FINISHED),
+        finished_late=sums["finished_late"],
+        online_share=percent(online, sums["received"]),
+        paid_online=sums["paid_online"],
+    )
+
+
+def overdue_and_due_today(unit: Unit, now: datetime) -> tuple[int, int]:
+    """(in progress past the appointment, due today): read from the open facts, since both
+    change with the clock alone; a dossier waiting for the citizen's supplement is paused."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now, tz).date()
+    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
+    running = open_facts(unit.agency_ids).filter(open_since__isnull=True)
+    overdue = running.filter(appointment_at__lt=now).count()
+    due_today = running.filter(appointment_at__gte=now, appointment_at__lt=midnight).count()
+    return overdue, due_today
+
+
+def reports_open_and_late(unit: Unit, now: datetime) -> tuple[int, int]:
+    from tinhso.feedback.models import Report
+
+    from tinhso.ioc.rollups import OPEN_REPORT_STATES
+
+    open_count = (
+        ReportDay.objects.filter(agency_id__in=unit.agency_ids).aggregate(n=Sum("open"))["n"] or 0
+    )
+    late = Report.objects.filter(
+        agency_id__in=unit.agency_ids, state__in=OPEN_REPORT_STATES, due_at__lt=now
+    ).count()
+    return open_count, late
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    start: date
+    end: date
+    received: int
+    finished: int
+    late: int
+
+
+def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
+    """The last `count` weeks (Monday to Sunday) or months up to today: one query."""
+    if kind == "week":
+        first = today - timedelta(days=today.weekday()) - timedelta(weeks=count - 1)
+        edges = [first + timedelta(weeks=i) for i in range(count + 1)]
+    else:
+        y, m = today.year, today.month
+        months = []
+        for _i in range(count + 1):
+            months.append(date(y, m, 1))
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        edges = sorted(months)
+        edges.append(date(today.year + (today.month == 12), today.month % 12 + 1, 1))
+        edges = edges[-(count + 1) :]
+    rows = (
+        DossierDay.objects.filter(
+            agency_id__in=unit.agency_ids, day__gte=edges[0], day__lt=edges[-1]
+        )
+        .values("day")
+        .annotate(
+            r=Sum("received"),
+            e=Sum("finished_early"),
+            o=Sum("finished_on_time"),
+            la=Sum("finished_late"),
+        )
+        .order_by()
+    )
+    received: dict[int, int] = defaultdict(int)
+    finished: dict[int, int] = defaultdict(int)
+    late: dict[int, int] = defaultdict(int)
+    for row in rows:
+        i = next(i for i in range(count) if edges[i] <= row["day"] < edges[i + 1])
+        received[i] += row["r"] or 0
+        finished[i] += (row["e"] or 0) + (row["o"] or 0) + (row["la"] or 0)
+        late[i] += row["la"] or 0
+    points = []
+    for i in range(count):
+        start, end = edges[i], edges[i + 1]
+        label = (
+            f"{start.day:02d}/{start.month:02d}"
+            if kind == "week"
+            else f"{start.month:02d}/{start.year}"
+        )
+        points.append(Point(label, start, end, received[i], finished[i], late[i]))
+    return points
+
+
+def chart(points: list[Point], *, width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Bar geometry for the server-drawn SVG: received and finished side by side per point,
+    late as the darker part of finished. Pure numbers; the template draws them."""
+    top = max([p.received for p in points] + [p.finished for p in points] + [1])
+    left, bottom, plot_h = 36, 24, height - 24 - 8
+    slot = (width - left) / max(len(points), 1)
+    bar = max(slot / 2 - 3, 2)
+    bars = []
+    for i, p in enumerate(points):
+        x = left + i * slot + 2
+        h_r = plot_h * p.received / top
+        h_f = plot_h * p.finished / top
+        h_l = plot_h * p.late / top
+        base = height - bottom
+        bars.append(
+            {
+                "point": p,
+                "x_r": round(x, 1),
+                "y_r": round(base - h_r, 1),
+                "h_r": round(h_r, 1),
+                "x_f": round(x + bar + 1, 1),
+                "y_f": round(base - h_f, 1),
+                "h_f": round(h_f, 1),
+                "y_l": round(base - h_l, 1),
+                "h_l": round(h_l, 1),
+                "label_x": round(x + bar, 1),
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "bar": round(bar, 1),
+        "bars": bars,
+        "top": top,
+        "base": height - bottom,
+        "left": left,
+    }
+
+
+@dataclass(frozen=True)
+class RankRow:
+    code: str
+    name: str
+    received: int
+    on_time: int
+    on_time_share: Decimal | None
+    online_share: Decimal | None
+    finished_late: int
+
+
+def ranking(agencies: list[Agency], period: Period, *, by_commune: bool = False) -> list[RankRow]:
+    """Agencies (or communes) of the period by 2.1's on-time share, then 3.3's online
+    share: one query. (The full 766 points per agency: the API, unit by unit.)"""
+    prefix = {"month": "m", "quarter": "q", "year": "y"}[period.kind]
+    ids = [a.pk for a in agencies]
+    rows = (
+        DossierDay.objects.filter(agency_id__in=ids, day__gte=period.start, day__lt=period.end)
+        .values("commune_id" if by_commune else "agency_id", "channel")
+        .annotate(r=Sum("received"), ot=Sum(f"{prefix}_on_time"), la=Sum("finished_late"))
+        .order_by()
+    )
+    acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for row in rows:
+        key = row["commune_id" if by_commune else "agency_id"]
+        a = acc[key]
+        a[0] += row["r"] or 0
+        a[1] += row["ot"] or 0
+        a[2] += (row["r"] or 0) if row["channel"] in ONLINE_CHANNELS else 0
+        a[3] += row["la"] or 0
+    if by_commune:
+        from tinhso.places.models import Commune
+
+        names = {
+            c.pk: (str(c.code), c.name)
+            for c in Commune.objects.filter(pk__in=[k for k in acc if k])
+        }
+    else:
+        names = {a.pk: (a.code, a.name) for a in agencies}
+    out = [
+        RankRow(
+            code=names[k][0],
+            name=names[k][1],
+            received=v[0],
+            on_time=v[1],
+            on_time_share=percent(v[1], v[0]),
+            online_share=percent(v[2], v[0]),
+            finished_late=v[3],
+        )
+        for k, v in acc.items()
+        if k in names and v[0]
+    ]
+    out.sort(key=lambda r: (-(r.on_time_share or 0), -(r.online_share or 0), r.code))
+    return out
+
+
+# --- the dossiers behind a figure ------------------------------------------------------------
+
+MEASURES = {
+    "received": "Hồ sơ tiếp nhận",
+    "online": "Hồ sơ nộp trực tuyến",
+    "finished": "Hồ sơ đã giải quyết",
+    "late": "Hồ sơ giải quyết quá hạn",
+    "overdue": "Hồ sơ đang giải quyết đã quá hạn",
+    "due_today": "Hồ sơ đến hạn hôm nay",
+    "in_progress": "Hồ sơ đang giải quyết",
+}
+
+
+def behind(
+    unit: Unit, measure: str, start: date, end: date, now: datetime
+) -> QuerySet[DossierFact]:
+    """The facts behind a figure (each a dossier): the same filters the counters add up."""
+    facts = DossierFact.objects.filter(agency_id__in=unit.agency_ids)
+    received = Q(counted=True, received_on__gte=start, received_on__lt=end)
+    ended = Q(counted=True, ended_on__gte=start, ended_on__lt=end, end_at__isnull=False)
+    if measure == "received":
+        return facts.filter(received)
+    if measure == "online":
+        return facts.filter(received, channel__in=ONLINE_CHANNELS)
+    if measure == "in_progress":
+        return facts.filter(received, end_at__isnull=True)
+    if measure == "finished":
+        return facts.filter(ended)
+    if measure == "late":
+        return facts.filter(ended, measures__icontains='"finished_late"')
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now, tz).date()
+    running = open_facts(unit.agency_ids).filter(open_since__isnull=True)
+    if measure == "overdue":
+        return running.filter(appointment_at__lt=now)
+    if measure == "due_today":
+        midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
+        return running.filter(appointment_at__gte=now, appointment_at__lt=midnight)
+    raise KeyError(measure)
+
+
+def dossier_rows(
+    facts: QuerySet[DossierFact], *, procedure: int | None, officer: int | None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The dossiers of these facts with their procedure, agency and officer, and for a late
+    one the first step that ended after its due time (the step and agency that made it late)."""
+    from tinhso.dossiers.models import StepRecord
+
+    if procedure:
+        facts = facts.filter(procedure_id=procedure)
+    ids = list(facts.order_by("-received_at").values_list("dossier_id", flat=True)[: limit * 4])
+    query = Dossier.objects.filter(pk__in=ids).select_related("version", "agency", "assignee")
+    if officer:
+        query = query.filter(assignee_id=officer)
+    dossiers = list(query.order_by("-received_at")[:limit])
+    late_steps: dict[int, Any] = {}
+    for step in (
+        StepRecord.objects.filter(dossier_id__in=[d.pk for d in dossiers])
+        .select_related("agency")
+        .order_by("pk")
+    ):
+        end = step.finished_at
+        if step.dossier_id not in late_steps and step.due_at and end and end > step.due_at:
+            late_steps[step.dossier_id] = step
+    return [
+        {
+            "dossier": d,
+            "procedure": d.version.name if d.version_id else "",
+            "procedure_id": d.version.procedure_id if d.version_id else None,
+            "officer": d.assignee,
+            "late_step": late_steps.get(d.pk),
+        }
+        for d in dossiers
+    ]
+
+
+# --- công khai ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    agency: str
+    month: int
+    received: int
+    finished: int
+    on_time_share: Decimal | None
+    online_share: Decimal | None
+    satisfied_share: Decimal | None
+
+
+def public_statistics(year: int) -> list[PublicRow]:
+    """Per agency and month of `year`: counts and shares only, no dossier and no person.
+    Kept five minutes in the cache (the same for every visitor: nothing personal in it)."""
+    key = f"ioc:public:{year}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    rows = (
+        DossierDay.objects.filter(day__gte=date(year, 1, 1), day__lt=date(year + 1, 1, 1))
+        .values("agency_id", "day__month", "channel")
+        .annotate(
+            r=Sum("received"),
+            e=Sum("finished_early"),
+            o=Sum("finished_on_time"),
+            la=Sum("finished_late"),
+            rated=Sum("rated"),
+            disliked=Sum("disliked"),
+        )
+        .order_by()
+    )
+    acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 7)
+    for row in rows:
+        a = acc[(row["agency_id"], row["day__month"])]
+        a[0] += row["r"] or 0
+        a[1] += (row["e"] or 0) + (row["o"] or 0)
+        a[2] += row["la"] or 0
+        a[3] += (row["r"] or 0) if row["channel"] in ONLINE_CHANNELS else 0
+        a[4] += row["rated"] or 0
+        a[5] += row["disliked"] or 0
+    names = dict(
+        Agency.objects.filter(pk__in={k[0] for k in acc}, is_active=True).values_list("pk", "name")
+    )
+    out = []
+    for (agency_id, month), a in sorted(
+        acc.items(), key=lambda kv: (names.get(kv[0][0], ""), kv[0][1])
+    ):
+        if agency_id not in names or not (a[0] or a[1] or a[2]):
+            continue
+        finished = a[1] + a[2]
+        out.append(
+            PublicRow(
+                agency=names[agency_id],
+                month=month,
+                received=a[0],
+                finished=finished,
+                on_time_share=percent(a[1], finished),
+                online_share=percent(a[3], a[0]),
+                satisfied_share=percent(a[4] - a[5], a[4]),
+            )
+        )
+    cache.set(key, out, 300)
+    return out

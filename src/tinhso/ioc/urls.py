@@ -1,0 +1,12 @@
+from django.urls import path
+
+from tinhso.ioc import views
+
+app_name = "ioc"
+
+urlpatterns = [
+    path("dieu-hanh/", views.overview, name="overview"),
+    path("dieu-hanh/ho-so/", views.dossiers, name="dossiers"),
+    path("dieu-hanh/ho-so/<str:code>/", views.dossier, name="dossier"),
+    path("cong-khai/thong-ke/", views.public, name="public"),
+]

@@ -1,0 +1,178 @@
+"""The operations centre's pages (Trung tâm điều hành): the overview for leaders and IOC
+viewers, the dossiers behind each figure, and the public statistics page (công khai).
+
+Legal source: Decision 766/QĐ-TTg (the index); Decree 61/2018/NĐ-CP Art. 28 (publicity of the
+handling of administrative procedures). Reads only: `dashboard` and `queries`; access by
+`queries.access_unit` (a viewer sees only the units their roles reach; another unit is 404).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tinhso.core import periods
+from tinhso.ioc import dashboard, queries
+from tinhso.places.models import Agency
+
+REFRESH_SECONDS = 300
+
+
+def _default_unit(user: Any) -> str:
+    reach, provinces = queries.reachable_agency_ids(user)
+    if provinces:
+        from tinhso.places.models import Province
+
+        province = Province.objects.filter(pk__in=provinces).order_by("code").first()
+        if province is not None:
+            return f"{province.code:02d}"
+    agency = Agency.objects.filter(pk__in=reach, is_active=True).order_by("level", "code").first()
+    if agency is None:
+        raise PermissionDenied
+    return agency.code
+
+
+def _unit_and_period(request: HttpRequest) -> tuple[queries.Unit, periods.Period]:
+    if not queries.may_use_ioc(request.user):
+        raise PermissionDenied
+    code = request.GET.get("unit") or _default_unit(request.user)
+    try:
+        unit = queries.access_unit(request.user, code)
+    except queries.UnitNotFound as exc:
+        raise Http404 from exc
+    today = timezone.localdate()
+    text = request.GET.get("period") or f"{today.year}-{today.month:02d}"
+    try:
+        period = periods.parse(text)
+    except periods.PeriodError as exc:
+        raise Http404 from exc
+    return unit, period
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    unit, period = _unit_and_period(request)
+    now = timezone.now()
+    today = timezone.localdate()
+    overdue, due_today = dashboard.overdue_and_due_today(unit, now)
+    reports_open, reports_late = dashboard.reports_open_and_late(unit, now)
+    index = queries.unit_index(unit, period, now=now)
+    weeks = dashboard.trend(unit, "week", 12, today)
+    months = dashboard.trend(unit, "month", 12, today)
+    children: list[Agency] = []
+    if unit.kind == "province":
+        children = list(unit.agencies)
+    elif unit.kind == "agency":
+        children = list(Agency.objects.filter(parent=unit.agencies[0], is_active=True))
+        children = [unit.agencies[0], *children] if children else []
+    context = {
+        "unit": unit,
+        "period": period,
+        "today": today,
+        "day": dashboard.glance(unit, today, today + timedelta(days=1)),
+        "month": dashboard.glance(unit, period.start, period.end),
+        "overdue": overdue,
+        "due_today": due_today,
+        "reports_open": reports_open,
+        "reports_late": reports_late,
+        "index": index.index,
+        "weeks": dashboard.chart(weeks),
+        "months": dashboard.chart(months),
+        "agencies": dashboard.ranking(children, period) if children else [],
+        "communes": dashboard.ranking(list(unit.agencies), period, by_commune=True)
+        if unit.kind == "province"
+        else [],
+        "refresh": REFRESH_SECONDS,
+        "tomorrow": today + timedelta(days=1),
+    }
+    return render(request, "ioc/overview.html", context)
+
+
+@login_required
+@require_GET
+def dossiers(request: HttpRequest) -> HttpResponse:
+    unit, period = _unit_and_period(request)
+    measure = request.GET.get("measure", "received")
+    if measure not in dashboard.MEASURES:
+        raise Http404
+    start, end = period.start, period.end
+    if request.GET.get("day"):
+        try:
+            start = date.fromisoformat(request.GET["day"])
+        except ValueError as exc:
+            raise Http404 from exc
+        end = start + timedelta(days=1)
+    procedure = _int(request.GET.get("procedure"))
+    officer = _int(request.GET.get("officer"))
+    facts = dashboard.behind(unit, measure, start, end, timezone.now())
+    rows = dashboard.dossier_rows(facts, procedure=procedure, officer=officer)
+    context = {
+        "unit": unit,
+        "period": period,
+        "measure": measure,
+        "title": dashboard.MEASURES[measure],
+        "total": facts.filter(procedure_id=procedure).count() if procedure else facts.count(),
+        "rows": rows,
+        "day": request.GET.get("day", ""),
+        "procedure": procedure,
+        "officer": officer,
+    }
+    return render(request, "ioc/dossiers.html", context)
+
+
+@login_required
+@require_GET
+def dossier(request: HttpRequest, code: str) -> HttpResponse:
+    """One dossier as the operations centre sees it: its dates and its steps, each with its
+    due time and agency, the late ones marked. Only within the viewer's reach (else 404)."""
+    from tinhso.dossiers.models import Dossier, StepRecord
+
+    if not queries.may_use_ioc(request.user):
+        raise PermissionDenied
+    found = (
+        Dossier.objects.select_related("version", "agency")
+        .exclude(state=Dossier.State.DRAFT)
+        .filter(code=code)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    reach, provinces = queries.reachable_agency_ids(request.user)
+    if found.agency_id not in reach and found.agency.province_id not in provinces:
+        raise Http404
+    steps = list(
+        StepRecord.objects.filter(dossier=found).select_related("agency", "assignee").order_by("pk")
+    )
+    late = [s for s in steps if s.due_at and (s.finished_at or timezone.now()) > s.due_at]
+    return render(
+        request,
+        "ioc/dossier.html",
+        {"dossier": found, "steps": steps, "late": {s.pk for s in late}, "now": timezone.now()},
+    )
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
+@require_GET
+def public(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year = _int(request.GET.get("nam")) or today.year
+    if not 2000 <= year <= today.year:
+        raise Http404
+    rows = dashboard.public_statistics(year)
+    response = render(
+        request,
+        "ioc/public.html",
+        {"rows": rows, "year": year, "years": range(today.year, max(today.year - 5, 1999), -1)},
+    )
+    return response
