@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", include("tinhso.payments.urls")),
     path("kho-du-lieu/", include("tinhso.datastore.urls")),
     path("xac-thuc/", include("tinhso.verify.urls")),
+    path("", include("tinhso.ioc.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

@@ -10,3 +10,4 @@ from tests.dossiers.conftest import (  # noqa: F401  (fixtures)
     province,
     version,
 )
+from tests.ioc.test_index_api import world  # noqa: F401  (the hand-counted province)

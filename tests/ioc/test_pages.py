@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.ioc.test_index_api import viewer, world  # noqa: F401  (fixture)
+from tests.ioc.test_index_api import viewer
 from tinhso.dossiers.models import Dossier
 from tinhso.people.models import Role
 

@@ -84,7 +84,6 @@ def overdue_and_due_today(unit: Unit, now: datetime) -> tuple[int, int]:
 
 def reports_open_and_late(unit: Unit, now: datetime) -> tuple[int, int]:
     from tinhso.feedback.models import Report
-
     from tinhso.ioc.rollups import OPEN_REPORT_STATES
 
     open_count = (
