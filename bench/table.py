@@ -31,6 +31,7 @@ EXPECTED = {
     "receipt PDF (Mẫu 01)": "receipt PDF",
     "official sign-in password step": "sign-in",
     "IPN callbacks (issue 13)": "IPN",
+    "data store offer (issue 14)": "data store offer",
 }
 
 

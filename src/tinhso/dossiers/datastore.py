@@ -18,13 +18,18 @@ for a component the catalogue marks "có thể lấy từ kho dữ liệu", any 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from tinhso.core.text import fold
+from tinhso.core.text import fold as _fold
+
+# Kind and component names repeat across documents and calls: fold each once.
+fold = functools.lru_cache(maxsize=4096)(_fold)
 
 # Kinds too general to be matched by name: a component is never "any paper".
 GENERIC_KINDS = frozenset({"KQ-TTHC", "KHAC"})
@@ -60,6 +65,19 @@ def matches(component: Any, document: StoredDocument) -> bool:
         if wanted and f" {wanted} " in f" {fold(component.name)} ":
             return True
     return bool(component.from_datastore and document.is_result)
+
+
+def _provenance_label(value: str) -> str:
+    """The provenance as the picker shows it, translated once per language (the lazy label
+    of `get_provenance_display`, hashed per row, was most of the offer's time)."""
+    return _provenance_labels(translation.get_language() or "")[value]
+
+
+@functools.lru_cache(maxsize=16)
+def _provenance_labels(language: str) -> dict[str, str]:
+    from tinhso.datastore.models import StoredDocument as Row
+
+    return {value: str(label).capitalize() for value, label in Row.Provenance.choices}
 
 
 def kind_for(component: Any, kinds: Any) -> Any:
@@ -186,7 +204,7 @@ class CitizenStore:
             kind=doc.file_kind,
             size=doc.size,
             issued_at=doc.created_at,
-            source=str(doc.get_provenance_display()).capitalize(),
+            source=_provenance_label(doc.provenance),
             kind_code=doc.kind.code,
             kind_name=doc.kind.name,
             national_code=doc.kind.national_code,
