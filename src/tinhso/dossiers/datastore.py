@@ -57,6 +57,11 @@ def matches(component: Any, document: StoredDocument) -> bool:
     result code; or the kind's name, folded, occurs in the component's folded name; generic
     kinds never match by name), or the component is marked `from_datastore` and the document
     is an electronic result."""
+    return _same_kind(component, document) or bool(component.from_datastore and document.is_result)
+
+
+def _same_kind(component: Any, document: StoredDocument) -> bool:
+    """The kind half of `matches`: by code or national result code, else by folded name."""
     code = (getattr(component, "code", "") or "").strip().casefold()
     if code and code in {document.kind_code.casefold(), document.national_code.casefold()} - {""}:
         return True
@@ -64,7 +69,7 @@ def matches(component: Any, document: StoredDocument) -> bool:
         wanted = fold(document.kind_name)
         if wanted and f" {wanted} " in f" {fold(component.name)} ":
             return True
-    return bool(component.from_datastore and document.is_result)
+    return False
 
 
 def _provenance_label(value: str) -> str:
@@ -218,10 +223,22 @@ class CitizenStore:
         does). Three queries, whatever the count."""
         from tinhso.datastore.models import DocumentKind
 
-        stored = list(self._stored())
-        entered = {d.source_result_id for d in stored if d.source_result_id}
-        items = [self._document(d) for d in stored]
-        earlier = [r for r in self.earlier._results() if r.pk not in entered]
+        stored = list(self._offer_rows())
+        entered = {row[9] for row in stored if row[9]}
+        items = [self._from_row(row) for row in stored]
+        earlier = [
+            r
+            for r in self.earlier._results().only(
+                "pk",
+                "name",
+                "kind",
+                "size",
+                "issued_at",
+                "dossier__code",
+                "dossier__version__result_name",
+            )
+            if r.pk not in entered
+        ]
         if earlier:
             kinds = {fold(k.name): k for k in DocumentKind.objects.all()}
             items += [
@@ -231,9 +248,76 @@ class CitizenStore:
         return sorted(items, key=lambda d: d.issued_at, reverse=True)
 
     def offers(self, components: Any) -> dict[int, list[StoredDocument]]:
-        """For each component (by pk), the documents `matches` offers, newest first."""
+        """For each component (by pk), the documents `matches` offers, newest first. The kind
+        test runs once per component and distinct kind, not per document."""
         documents = self.documents()
-        return {c.pk: [d for d in documents if matches(c, d)] for c in components}
+        kinds: dict[tuple[str, str, str], StoredDocument] = {}
+        for d in documents:
+            kinds.setdefault((d.kind_code, d.kind_name, d.national_code), d)
+        offered = {}
+        for c in components:
+            same = {key for key, d in kinds.items() if _same_kind(c, d)}
+            results_too = bool(c.from_datastore)
+            offered[c.pk] = [
+                d
+                for d in documents
+                if (d.kind_code, d.kind_name, d.national_code) in same
+                or (results_too and d.is_result)
+            ]
+        return offered
+
+    _ROW = (
+        "pk",
+        "kind__code",
+        "kind__name",
+        "kind__national_code",
+        "number",
+        "file_kind",
+        "size",
+        "created_at",
+        "provenance",
+        "source_result_id",
+        "source_result__name",
+        "source_result__kind",
+        "source_result__size",
+        "source_result__issued_at",
+        "source_result__dossier__code",
+    )
+
+    def _offer_rows(self) -> Any:
+        """The unexpired documents as tuples of `_ROW` (no model instances: the offer is on
+        the file step's every page view, docs/datastore.md "Benchmark")."""
+        return self._stored().order_by("-created_at", "-pk").values_list(*self._ROW)
+
+    @classmethod
+    def _from_row(cls, row: tuple[Any, ...]) -> StoredDocument:
+        (pk, code, kind_name, national, number, file_kind, size, created_at, provenance) = row[:9]
+        result_id, result_name, result_kind, result_size, issued_at, dossier_code = row[9:]
+        if result_id:
+            return StoredDocument(
+                ref=f"{EarlierResultsStore.PREFIX}{result_id}",
+                name=result_name,
+                kind=result_kind,
+                size=result_size,
+                issued_at=issued_at,
+                source=_("Kết quả hồ sơ %(code)s") % {"code": dossier_code},
+                kind_code=code,
+                kind_name=kind_name,
+                national_code=national,
+                is_result=True,
+            )
+        return StoredDocument(
+            ref=f"{cls.DOC}{pk}",
+            name=f"{kind_name} {number}".strip(),
+            kind=file_kind,
+            size=size,
+            issued_at=created_at,
+            source=_provenance_label(provenance),
+            kind_code=code,
+            kind_name=kind_name,
+            national_code=national,
+            is_result=provenance == "dossier_result",
+        )
 
     def _by_ref(self, ref: str) -> Any:
         """The store's row behind `ref` when it is one of this user's, unexpired."""
