@@ -340,7 +340,8 @@ def _offered_procedures(unit: Unit, end: datetime) -> dict[int, tuple[bool, Any,
             isinstance(procedure_levels, list) and levels & set(procedure_levels)
         ):
             continue
-        accepts = ProcedureVersion(online_type=online_type, channels=channels).accepts_online()
+        # ProcedureVersion.accepts_online, without building a model instance per row
+        accepts = online_type != ProcedureVersion.OnlineType.NONE and "online" in (channels or [])
         offered[procedure_id] = (online_type in ONLINE_SERVICES, fees, accepts)
     return offered
 

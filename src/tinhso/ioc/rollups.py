@@ -23,6 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -91,8 +92,12 @@ def refresh(dossier_id: int, *, now: datetime | None = None) -> None:
 
 def _scope_end(kind: str, day: date) -> datetime:
     number = {"month": day.month, "quarter": (day.month - 1) // 3 + 1, "year": 0}[kind]
-    period = Period(kind, day.year, number)  # type: ignore[arg-type]
-    return period.bounds(timezone.get_current_timezone())[1]
+    return _period_end(kind, day.year, number, timezone.get_current_timezone())
+
+
+@lru_cache(maxsize=4096)
+def _period_end(kind: str, year: int, number: int, tz: Any) -> datetime:
+    return Period(kind, year, number).bounds(tz)[1]  # type: ignore[arg-type]
 
 
 def _key_text(key: Key) -> str:
