@@ -21,3 +21,26 @@ def test_demo_citizen_has_documents_of_three_provenances(db, settings, tmp_path)
     assert result.source_result is not None and result.source_dossier_code
     assert demo.load_store_demo() == 3  # again: nothing added
     assert docs.count() == 3
+
+
+def test_demo_makes_counter_digitisation_walkable(db, settings, tmp_path):
+    """`make run`: the receiving officer has a certificate, and the demo citizen a counter
+    dossier of paper scans not yet digitised, which the officer may digitise."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from tinhso.documents.models import Certificate
+    from tinhso.dossiers import demo as dossiers_demo
+    from tinhso.dossiers.actions.digitisation import may_digitise
+    from tinhso.dossiers.models import Dossier
+    from tinhso.people.models import User
+
+    dossiers_demo.load_demo()
+    officer = User.objects.get(username="tiepnhan")
+    assert Certificate.objects.filter(owner_user=officer, state="active").count() == 1
+    [counter] = Dossier.objects.filter(
+        owner__citizen__personal_id="066090001234", applicant_address=demo.DEMO_COUNTER_NOTE
+    )
+    assert counter.channel == "counter" and not counter.files.filter(digitised=True).exists()
+    assert may_digitise(officer, counter)
+    demo.load_store_demo()  # again: no second dossier, no second key
+    assert Certificate.objects.filter(owner_user=officer, state="active").count() == 1
+    assert Dossier.objects.filter(applicant_address=demo.DEMO_COUNTER_NOTE).count() == 1

@@ -3,6 +3,12 @@
 receiving officer (certified copy), one they uploaded themselves, and the electronic result of
 one of their demo dossiers. Never in production; running it again adds nothing.
 
+For digitisation at the counter (`dossiers/actions/digitisation.py`) to be walkable with
+`make run`: the receiving officer `tiepnhan` gets a certificate from the documents demo's TEST
+CA, and the demo citizen has one counter dossier, received by `tiepnhan`, whose paper
+components were scanned without legal value (not digitised): the officer digitises one of
+them from its page ("Số hóa thành phần này") and the copy appears in the citizen's store.
+
 Not a demo loader of its own (no `load_demo`): `tinhso.dossiers.demo.load_demo` calls
 `load_store_demo()` once its dossiers have results.
 
@@ -70,4 +76,68 @@ def load_store_demo() -> int:
             )
             if result is not None:
                 actions.add_result(result.dossier)
+    if officer is not None:
+        _officer_key(officer)
+        _counter_dossier(citizen, officer)
     return StoredDocument.objects.filter(citizen=citizen).count()
+
+
+def _officer_key(officer: Any) -> None:
+    """A TEST certificate for the receiving officer, from the documents demo's TEST CA."""
+    from tinhso.core.context import acting_as
+    from tinhso.documents import demo as documents_demo
+    from tinhso.documents.models import Certificate
+    from tinhso.people.models import Role
+
+    if Certificate.objects.filter(owner_user=officer, state="active").exists():
+        return
+    desk = officer.roles.filter(role=Role.RECEIVING_OFFICER).select_related("agency").first()
+    if desk is None:
+        return
+    with acting_as(None, channel="command"):
+        documents_demo._ensure_user_key(documents_demo._ca(), officer, desk.agency)
+
+
+DEMO_COUNTER_NOTE = "Hồ sơ nộp trực tiếp (dữ liệu mẫu số hóa)"
+
+
+def _counter_dossier(citizen: Any, officer: Any) -> None:
+    """One counter dossier of the demo citizen, its paper scans not digitised yet."""
+    from tinhso.core.context import acting_as
+    from tinhso.dossiers import actions
+    from tinhso.dossiers import demo as dossiers_demo
+    from tinhso.dossiers.errors import DossierError
+    from tinhso.dossiers.models import Dossier
+
+    if Dossier.objects.filter(
+        owner=citizen.user, channel=Dossier.Channel.COUNTER, applicant_address=DEMO_COUNTER_NOTE
+    ).exists():
+        return
+    for version in dossiers_demo._candidates():
+        form = dossiers_demo._form_for(version, citizen)
+        if form is None or not version.components.exists():
+            continue
+        papers = [
+            actions.PaperComponent(c.pk, f"ban-quet-{c.position}.pdf", _pdf(c.name[:80]), False)
+            for c in version.components.all()
+            if c.required
+        ] or [
+            actions.PaperComponent(c.pk, f"ban-quet-{c.position}.pdf", _pdf(c.name[:80]), False)
+            for c in version.components.all()[:1]
+        ]
+        try:
+            with acting_as(officer, channel="command"):
+                actions.intake(
+                    version,
+                    officer=officer,
+                    channel="counter",
+                    personal_id=citizen.personal_id,
+                    full_name=citizen.full_name,
+                    address=DEMO_COUNTER_NOTE,
+                    form=form,
+                    components=papers,
+                    delivery="counter",
+                )
+        except DossierError:
+            continue  # this desk does not receive it, or another rule: the next one
+        return
