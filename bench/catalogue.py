@@ -253,6 +253,14 @@ def child(url: str) -> None:
     full = timed(lambda q: engine.search(q))
     index = timed(fts_only)
     base = timed(substring)
+    if connection.vendor == "postgresql":  # the same search with its statements unprepared
+        prepared = engine.prepared_cursor
+        engine.prepared_cursor = lambda using="default": connection.cursor()  # type: ignore[assignment]
+        try:
+            unprepared = timed(lambda q: engine.search(q))
+        finally:
+            engine.prepared_cursor = prepared
+        print(f"  search, statements not prepared (before)       {ms(unprepared)}")
     print(f"  search (typo, full-text, ranking, page of 20)  {ms(full)}")
     print(f"  full-text index query only                     {ms(index)}")
     print(f"  baseline: substring scan, no ranking           {ms(base)}")

@@ -334,6 +334,19 @@ def bench_queue(data: dict[str, Any]) -> None:
 
         return run
 
+    def unprepared(name: str, who: Any = officer) -> Callable[[], object]:
+        def run() -> object:  # the same page read without a prepared statement (before)
+            from django.db.models import QuerySet
+
+            page = rng.randint(1, 5)
+            rows = queries.queue(who, name).select_related(
+                "version", "current_step", "current_agency", "assignee"
+            )
+            rows.__class__ = QuerySet
+            return list(rows[(page - 1) * 50 : page * 50])
+
+        return run
+
     def by_pk() -> object:
         return Dossier.objects.filter(pk=rng.randint(1, top)).first()
 
@@ -362,12 +375,23 @@ def bench_queue(data: dict[str, Any]) -> None:
         "keyset": keyset_of("don-vi", officer, deep),
         "two": page_of("don-vi", two),
         "keyset two": keyset_of("don-vi", two, deep_two),
+        "unit unprepared": unprepared("don-vi"),
         "pk": by_pk,
     }
     for fn in runs.values():  # warm up
         timed(fn, 10)
-    got = {name: p50_p99(timed(fn, ROUNDS)) for name, fn in runs.items()}
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(ROUNDS):  # interleaved, so the machine's load weighs on each the same
+        for name, fn in runs.items():
+            samples[name] += timed(fn, 1)
+    got = {name: p50_p99(taken) for name, taken in samples.items()}
     base50, base99 = got["pk"]
+    print(
+        "  unit queue, pages 1-5, statement prepared (now): p50 {:.1f} ms, p99 {:.1f} ms; "
+        "not prepared (before): p50 {:.1f} ms, p99 {:.1f} ms".format(
+            *got["unit"], *got["unit unprepared"]
+        )
+    )
     labels = {
         "unit": "unit queue, pages 1-5 (offset, as the page asks)",
         "overdue": "overdue queue, pages 1-5",

@@ -6,6 +6,7 @@ difference measured is the work of the look-up itself.
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
@@ -31,7 +32,19 @@ def bare(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True, "length": len(request.body)})
 
 
+@csrf_exempt
+def bare_read(request: HttpRequest) -> JsonResponse:
+    """The floor of any answer from the database: the bare view plus one indexed read (the
+    look-up's dossier by code, one column), through the same connection handling."""
+    from tinhso.dossiers.models import Dossier
+
+    code = json.loads(request.body or b"{}").get("code", "")
+    state = Dossier.objects.filter(code=code).values_list("state", flat=True).first()
+    return JsonResponse({"ok": True, "state": state})
+
+
 tinhso.urls.urlpatterns.insert(0, path("bench/bare/", bare))
+tinhso.urls.urlpatterns.insert(0, path("bench/bare-read/", bare_read))
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 

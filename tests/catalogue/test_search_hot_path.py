@@ -105,3 +105,20 @@ def test_the_database_ranks_as_name_score_does(publish, civil_status, q):
     )
 
     assert [p.pk for p in search(q).items] == [r["pk"] for r in expected]
+
+
+def test_on_postgresql_the_ranking_is_a_prepared_statement(civil_status):
+    """Parsed and planned once per connection and shape of query (issue 12)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for q in ("dang ky khai sinh", "dang ky khai tu", "DANG KY KHAI SINH"):
+        assert search(q).items
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%WITH hits AS%"],
+        )
+        assert cursor.fetchone()[0] == 1  # three words, no filter: one statement

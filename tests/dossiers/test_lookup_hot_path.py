@@ -161,3 +161,25 @@ def test_the_api_answers_a_right_secret_with_one_query(
 
     assert response.status_code == 200
     assert response.json()["code"] == dossier.code
+
+
+def test_on_postgresql_the_read_is_a_prepared_statement(limits, version, citizen):
+    """Parsed and planned once per connection (issue 12): the planning cost more than the read."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    dossier = submitted(version, citizen)
+    for _ in range(2):
+        assert queries.public_lookup(dossier.code, dossier.issued_secret, client=ADDRESS)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements "
+            "WHERE statement LIKE %s AND statement LIKE %s",
+            ["%dossiers_lookupattempt%", "%dossiers_dossierevent%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    with connection.cursor() as cursor:  # Django's own statements are not prepared
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1

@@ -124,3 +124,27 @@ def test_a_token_not_ours_starts_at_the_first_page(office, unit, token):
     assert [
         d.pk for d in queries.queue_page(office.chuyenvien, "don-vi", after=token, size=2).rows
     ] == [d.pk for d in first.rows]
+
+
+def test_on_postgresql_a_queue_page_is_a_prepared_statement(office, unit):
+    """Planned once per connection (issue 12): PostgreSQL planned the page's join for longer
+    than it ran it. The queue's other pages and the rest of the connection are unchanged."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    offset_rows = list(queries.queue(office.chuyenvien, "don-vi")[:3])
+    keyset = queries.queue_page(office.chuyenvien, "don-vi", size=3)
+
+    assert [d.pk for d in offset_rows] == [d.pk for d in keyset.rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "dossiers_dossier"%'],
+        )
+        assert cursor.fetchone()[0] >= 2  # the offset page and the keyset page
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%people_roleassignment%"],
+        )
+        assert cursor.fetchone()[0] == 0  # the official's agencies: an ordinary statement

@@ -32,6 +32,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from tinhso.catalogue.models import Procedure, SearchTerm
+from tinhso.core.prepared import prepared_cursor
 from tinhso.core.text import fold
 
 MAX_WORDS = 8
@@ -149,7 +150,7 @@ _PG_SQL = (
 def _fts_postgres(words: list[str], prefix: list[bool], *, every: bool) -> list[tuple[int, float]]:
     terms = [w + (":*" if p else "") for w, p in zip(words, prefix, strict=True)]
     query = (" & " if every else " | ").join(terms)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_PG_SQL, [query])
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
@@ -405,7 +406,9 @@ def _rank(
         FROM counted {near}
         ORDER BY score DESC, id LIMIT %s OFFSET %s
     """  # noqa: S608 (every value is a parameter; the fragments are fixed text)
-    with connection.cursor() as cursor:
+    # prepared on PostgreSQL: one statement per number of words and set of filters, parsed
+    # and planned once per connection (tinhso.core.prepared)
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [*params, *score_params, *near_params, limit, offset])
         rows = cursor.fetchall()
     if rows:

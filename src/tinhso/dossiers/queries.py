@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tinhso.core.calendar import current_calendar
+from tinhso.core.prepared import prepared, prepared_cursor
 from tinhso.dossiers import clock, codes
 from tinhso.dossiers.models import (
     Dossier,
@@ -368,7 +369,7 @@ def _run_public_read(
     db = Dossier.objects.db
     values = {"code": code, "client": client, "key": key, "since": _since_param(since, db)}
     params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
-    with connections[db].cursor() as cursor:
+    with prepared_cursor(db) as cursor:  # parsed and planned once per connection
         cursor.execute(compiled.sql, params)
         raw = cursor.fetchall()
     return list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
@@ -610,8 +611,10 @@ def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier
     from django.db.models import F
 
     rows = _queue_rows(user, name, now or timezone.now()).select_related(*QUEUE_RELATED)
-    # rows without a due time last on every database (PostgreSQL's order, and the index's)
-    return rows.only(*QUEUE_ROW).order_by(F(_queue_key(name)).asc(nulls_last=True), "pk")
+    # rows without a due time last on every database (PostgreSQL's order, and the index's);
+    # the page is read with a prepared statement (PostgreSQL planned this join for longer
+    # than it ran it; tinhso.core.prepared)
+    return prepared(rows.only(*QUEUE_ROW).order_by(F(_queue_key(name)).asc(nulls_last=True), "pk"))
 
 
 def _queue_key(name: str) -> str:
@@ -745,7 +748,7 @@ def _can_merge() -> bool:
 
 def _load(rows: QuerySet[Dossier], key: str, limit: int) -> list[Dossier]:
     ordered = rows.select_related(*QUEUE_RELATED).only(*QUEUE_ROW).order_by(key, "pk")
-    return list(ordered[:limit])
+    return list(prepared(ordered)[:limit])
 
 
 def _read_after(token: str) -> tuple[datetime | None, int] | None:
