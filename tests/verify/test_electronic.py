@@ -128,3 +128,36 @@ def test_codes_are_normalised_and_printed_in_groups():
     assert codes.normalise("ABCD-EFGH-JKMN-PQR0") == ""  # 0 is not in the alphabet
     assert codes.normalise("ABCD") == ""
     assert codes.printed("ABCDEFGHJKMNPQRS") == "ABCD-EFGH-JKMN-PQRS"
+
+
+@requires_tool("pdfsig")
+def test_a_pdf_already_signed_by_the_documents_module_keeps_its_signature(
+    office, approved, seal, test_ca, tmp_path
+):
+    """The documents module hands over a PDF its leader signed: the seal is added after it,
+    and both signatures stay valid (an incremental update)."""
+    from tinhso.documents import pki, signing
+
+    keys = pki.issue(test_ca, "Phạm Minh Đức", "Sở Tư pháp tỉnh Đắk Lắk")
+    leader = signing.SigningKey(keys.to_pkcs12(b"pw", (test_ca.certificate,)), b"pw")
+    signed_by_leader = signing.sign_pdf(
+        support.pdf_bytes("Quyet dinh so 7"),
+        leader,
+        field_name="ChuKyLanhDao",
+        stamp_text="Phạm Minh Đức\n%(ts)s",
+        box=signing.SIGNER_BOX,
+    )
+    result = dossier_actions.attach_result(
+        approved, "Quyết định số 7", signed_by_leader, officer=office.vanthu
+    )
+    content = _stored(result)
+    verification = signing.verify_pdf(content, [test_ca.certificate], revocation="off")
+    assert [(s.field_name, s.ok) for s in verification.signatures] == [
+        ("ChuKyLanhDao", True),
+        ("KetQuaDienTu", True),
+    ]
+    assert actions.check_signature(content).valid
+    path = tmp_path / "ket-qua.pdf"
+    path.write_bytes(content)
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.count("Signature Validation: Signature is Valid.") == 2
