@@ -13,7 +13,8 @@ from django.utils import timezone
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import rollups
 now = timezone.now()
-d = Dossier.objects.filter(state__in=["received", "result_ready", "returned"]).order_by("pk").first()
+states = ["received", "result_ready", "returned"]
+d = Dossier.objects.filter(state__in=states).order_by("pk").first()
 Dossier.objects.filter(pk=d.pk).update(
     state="result_ready", received_at=now - timedelta(days=6), clock_start_at=None,
     appointment_at=now - timedelta(days=3), finished_at=now - timedelta(hours=2),

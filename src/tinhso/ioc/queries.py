@@ -461,6 +461,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
             appointment_at__isnull=False,
         ).filter(Q(appointment_at__gte=now) | Q(open_since__isnull=False))
         for fact in open_facts.only("appointment_at", "open_since", "requests"):
+            assert fact.appointment_at is not None  # filtered above
             pauses = [(fact.open_since, None)] if fact.open_since else []
             at_end, at_now = (
                 index766.dossier_verdict(

@@ -165,7 +165,7 @@ def compute_facts(ids: Iterable[int], *, now: datetime | None = None) -> Iterato
         if fees_text not in fee_cache:
             fee_cache[fees_text] = is_fee_bearing(row["version__fees"])
         yield _fact(
-            row,
+            dict(row),
             calendar=calendar,
             tz=tz,
             now=now,
@@ -272,18 +272,31 @@ def _fact(
         add(r, "in_progress", end_at is None)
         open_now = [s for s, a in supplements if a is None]
         open_since = min(open_now) if open_now else None
+        # A dossier ended before its month's end, every supplement request before its end:
+        # the three scopes and its end see the same inputs, so one verdict serves all four
+        # (the electronic result still depends on each scope's end).
+        settled = (
+            end_at is not None
+            and end_at < _scope_end("month", received_on)
+            and all(start < end_at for start, _ in supplements)
+        )
+        shared = None
         for prefix, kind in SCOPES:
             judged = _scope_end(kind, received_on)  # future or past: a fixed moment
-            on_time, ended, days, with_result, result = _judged(
-                calendar, row, end_at, supplements, first_result, judged
-            )
+            if shared is None or not settled:
+                shared = _judged(calendar, row, end_at, supplements, first_result, judged)
+            on_time, ended, days, with_result, _result = shared
+            result = with_result and first_result is not None and first_result < judged
             add(r, f"{prefix}_on_time", on_time)
             add(r, f"{prefix}_ended", ended)
             add(r, f"{prefix}_days", days)
             add(r, f"{prefix}_with_result", with_result)
             add(r, f"{prefix}_result", result)
         if end_at is not None:
-            verdict = _end_verdict(calendar, row, end_at, supplements)
+            if settled and shared is not None and row["appointment_at"] is not None:
+                verdict = _end_verdict_from(calendar, row, end_at, supplements, shared[0])
+            else:
+                verdict = _end_verdict(calendar, row, end_at, supplements)
             name = {
                 Verdict.EARLY: "finished_early",
                 Verdict.ON_TIME: "finished_on_time",
@@ -292,7 +305,7 @@ def _fact(
             add(e, name)
             add(e, "refused", state == Dossier.State.REFUSED)
             add(e, "e_result", first_result is not None)
-    measures: dict[str, dict[str, dict[str, int]]] = {}
+    measures: dict[str, dict[str, int]] = {}
     key = (received_on, agency, commune, procedure, channel)
     if r:
         measures[_key_text(key)] = r
@@ -355,6 +368,20 @@ def _judged(
         pauses=pauses,
     )
     return verdict is not Verdict.LATE, ended, days, with_result, result
+
+
+def _end_verdict_from(
+    calendar: Any,
+    row: dict[str, Any],
+    end_at: datetime,
+    supplements: list[tuple[datetime, datetime | None]],
+    on_time: bool,
+) -> Verdict:
+    """The end verdict when the shared one is known: late stays late; on time is early or on
+    time by the day (`clock.verdict`'s split), computed only then."""
+    if not on_time:
+        return Verdict.LATE
+    return _end_verdict(calendar, row, end_at, supplements)
 
 
 def _end_verdict(
@@ -426,8 +453,15 @@ def stored() -> dict[Key, dict]:
     """The stored counters, in `recount`'s shape (zero rows and zero measures left out)."""
     out: dict[Key, dict[str, int]] = {}
     for row in DossierDay.objects.values():
-        key = (row["day"], row["agency_id"], row["commune_id"], row["procedure_id"], row["channel"])
-        measures = {m: row[m] for m in DOSSIER_MEASURES if row[m]}
+        values: dict[str, Any] = dict(row)
+        key = (
+            values["day"],
+            values["agency_id"],
+            values["commune_id"],
+            values["procedure_id"],
+            values["channel"],
+        )
+        measures = {m: values[m] for m in DOSSIER_MEASURES if values[m]}
         if measures:
             out[key] = measures
     return out
