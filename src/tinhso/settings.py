@@ -681,6 +681,15 @@ DVCQG_UNIT_CODE = env(
     "",
     doc="The province's unit code at the portal, sent as `dstcode` and `madonvi`.",
 )
+# The national procedure database, read on a schedule (dvcqg/catalogue_sync.py): changes are
+# reported for an administrator to publish, never published by the sync itself.
+CATALOGUE_SOURCE_URL = env(
+    "TINHSO_CATALOGUE_SOURCE_URL",
+    "",
+    doc="Where the province's procedures are read from each day: an http(s) address answering "
+    "the national portal's procedure records (a JSON list of `{code, data}` records), or a "
+    "file or folder of them. Empty: no catalogue sync.",
+)
 # --- Electronic results and their public verification (verify/, docs/datastore.md) -------
 VERIFY_FAILURES_PER_MINUTE = env_int(
     "TINHSO_VERIFY_FAILURES_PER_MINUTE",

@@ -11,7 +11,14 @@ codes, dates as yyyyMMddHHmmss, a known procedure code. Test controls (not the p
 
     POST /_mode     {"mode": "normal" | "500" | "down" | "slow"}   ("down" drops connections)
     POST /_expire   every session expires (the next call gets error_code -2)
-    GET  /_store    the store: {"records": {MaHoSo: record}, "progress": [...], "calls": [...]}
+    POST /_seed     {"records": [record]}: dossiers filed on the portal itself (inbound)
+    POST /_forget   {"MaHoSo"}: the portal loses a record (for the reconciliation)
+    GET  /_store    the store: {"records": {MaHoSo: record}, "progress": [...], "calls": [...],
+                    "arrivals": [{"MaHoSo", "TrangThaiHoSo", "NgayKetThucXuLy", "at"}, ...],
+                    "progress_arrivals": [[MaHoSo, NoiDungXuLy, at], ...]}
+
+`arrivals` is every record the portal accepted, in the order it accepted them (one lock
+serialises the requests, so that order is the portal's), for the tests of ordering.
 
 Run: python portal_peer.py USERNAME PASSWORD UNIT_CODE PROCEDURES STORE_FILE; it prints its
 port first. PROCEDURES is a comma-separated list of the procedure codes it knows.
@@ -20,9 +27,11 @@ port first. PROCEDURES is a comma-separated list of the procedure codes it knows
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,13 +52,38 @@ def main() -> None:
     username, password, unit_code, procedures, store_file = sys.argv[1:6]
     known = set(filter(None, procedures.split(",")))
     state = {"mode": "normal", "sessions": set()}
-    store: dict = {"records": {}, "progress": [], "calls": []}
+    store: dict = {
+        "records": {},
+        "progress": [],
+        "calls": [],
+        "arrivals": [],
+        "progress_arrivals": [],
+    }
+    lock = threading.Lock()  # one request at a time: the store's order is the arrival order
+
+    dirty = threading.Event()
+
+    def write() -> None:
+        temporary = store_file + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as out:
+            json.dump(store, out, ensure_ascii=False)
+        os.replace(temporary, store_file)
 
     def save() -> None:
-        with open(store_file, "w", encoding="utf-8") as out:
-            json.dump(store, out, ensure_ascii=False)
+        """The file follows within a fifth of a second (a writer thread), not on every call:
+        a large store written per call would make the peer, not tinhso, the bottleneck."""
+        dirty.set()
 
-    save()
+    def writer() -> None:
+        while True:
+            dirty.wait()
+            time.sleep(0.2)
+            with lock:
+                dirty.clear()
+                write()
+
+    write()
+    threading.Thread(target=writer, daemon=True).start()
 
     def check_record(record: dict) -> tuple[str, str]:
         for name in REQUIRED:
@@ -80,6 +114,14 @@ def main() -> None:
                 code, message = "4", "Hồ sơ không tồn tại"
             if code == "0":
                 store["records"][ma] = record
+                store["arrivals"].append(
+                    {
+                        "MaHoSo": ma,
+                        "TrangThaiHoSo": record["TrangThaiHoSo"],
+                        "NgayKetThucXuLy": record.get("NgayKetThucXuLy"),
+                        "at": time.time(),
+                    }
+                )
             items.append({"MaHoSo": ma, "error_code": code, "message": message})
         return items
 
@@ -97,13 +139,29 @@ def main() -> None:
 
         def do_GET(self):
             if self.path == "/_store":
-                self.answer(store)
+                with lock:
+                    self.answer(store)
             else:
                 self.answer({}, 404)
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             message = json.loads(body.decode("utf-8") or "{}")
+            if state["mode"] == "slow" and self.path not in ("/_mode", "/_store"):
+                time.sleep(2)
+            with lock:
+                return self.post(message)
+
+        def post(self, message: dict):
+            if self.path == "/_forget":
+                store["records"].pop(message.get("MaHoSo"), None)
+                save()
+                return self.answer({})
+            if self.path == "/_seed":
+                for record in message.get("records", []):
+                    store["records"][record["MaHoSo"]] = record
+                save()
+                return self.answer({})
             if self.path == "/_mode":
                 state["mode"] = message["mode"]
                 return self.answer({"mode": state["mode"]})
@@ -115,8 +173,6 @@ def main() -> None:
                 self.close_connection = True
                 self.connection.close()
                 return None
-            if mode == "slow":
-                time.sleep(2)
             if mode == "500":
                 return self.answer({"message": "Internal Server Error"}, 500)
             if self.path == "/auth":
@@ -164,6 +220,9 @@ def main() -> None:
                         save()
                         return self.answer({"error_code": "1", "message": "Tiến độ không hợp lệ"})
                     store["progress"].append(row)
+                    store["progress_arrivals"].append(
+                        [row["MaHoSo"], row.get("NoiDungXuLy", ""), time.time()]
+                    )
             elif name == "TraCuuHoSo":
                 found = store["records"].get((data or {}).get("MaHoSo"))
                 save()

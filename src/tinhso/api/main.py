@@ -21,6 +21,7 @@ from tinhso.catalogue.api import router as catalogue_router
 from tinhso.core.errors import DomainError
 from tinhso.documents.api import router as documents_router
 from tinhso.dossiers.api import router as dossiers_router
+from tinhso.dvcqg.api import router as dvcqg_router
 from tinhso.feedback.api import router as feedback_router
 from tinhso.ioc.api import router as ioc_router
 from tinhso.people.api import router as people_router
@@ -106,3 +107,4 @@ api.add_router("", dossiers_router, tags=["dossiers"])
 api.add_router("", documents_router, tags=["documents"])
 api.add_router("", feedback_router, tags=["feedback"])
 api.add_router("", ioc_router, tags=["ioc"])
+api.add_router("", dvcqg_router, tags=["dvcqg"])

@@ -49,3 +49,54 @@ def resend(code: str, *, actor: Any) -> OutboxMessage:
             },
         )
     return message
+
+
+class NotPermitted(Exception):
+    """The person does not hold the provincial IT administrator's role (a Vietnamese message)."""
+
+
+def may_manage_sync(user: Any) -> bool:
+    """The provincial IT administrator: the administrator's role in an agency of the
+    province level (people.Role.ADMINISTRATOR, places.Agency.Level.PROVINCE)."""
+    from tinhso.people.models import Role, RoleAssignment
+    from tinhso.places.models import Agency
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return RoleAssignment.objects.filter(
+        user=user,
+        role=Role.ADMINISTRATOR,
+        agency__level=Agency.Level.PROVINCE,
+        agency__is_active=True,
+    ).exists()
+
+
+def resend_parked(message_id: int, *, actor: Any) -> OutboxMessage:
+    """Gửi lại tin đồng bộ bị dừng: after the cause the portal gave is fixed, the parked
+    sync message goes back in the queue (its attempts from zero) and sends the dossier's
+    state as it is now. Only the provincial IT administrator; audited
+    `dvcqg.parked_resent` on the dossier (with the portal's reason it was parked for)."""
+    if not may_manage_sync(actor):
+        raise NotPermitted("Chỉ quản trị hệ thống cấp tỉnh được gửi lại tin đồng bộ.")
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=message_id, topic=sync.TOPIC)
+            .first()
+        )
+        if message is None:
+            raise ResendRefused(f"Không có tin đồng bộ #{message_id}.")
+        if message.state != OutboxMessage.State.PARKED:
+            raise ResendRefused(f"Tin #{message_id} không ở trạng thái bị dừng.")
+        dossier = Dossier.objects.filter(pk=message.payload.get("dossier")).first()
+        if dossier is None:
+            raise ResendRefused(f"Tin #{message_id} không còn hồ sơ.")
+        reason = message.last_error
+        outbox.retry_parked(message, actor=actor)
+        audit.record(
+            "dvcqg.parked_resent",
+            dossier,
+            actor=actor,
+            changes={"message": message.pk, "reason": [reason, None]},
+        )
+    return message

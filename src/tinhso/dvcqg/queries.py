@@ -31,6 +31,19 @@ def latest_version(dossier_id: int) -> int:
     return int(last or 0)
 
 
+def national_code(dossier: Dossier) -> str:
+    """`MaHoSo` on the portal: the portal's own code for a dossier that came from it
+    (`InboundDossier`), so its status goes back onto the same record; else tinhso's code."""
+    from tinhso.dvcqg.models import InboundDossier
+
+    inbound = (
+        InboundDossier.objects.filter(dossier_id=dossier.pk)
+        .values_list("national_code", flat=True)
+        .first()
+    )
+    return inbound or dossier.code or ""
+
+
 def event_facts(dossier: Dossier, events: list[DossierEvent]) -> tuple[EventFacts, ...]:
     steps = list(
         StepRecord.objects.filter(dossier=dossier)
@@ -74,7 +87,7 @@ def dossier_facts(dossier: Dossier) -> DossierFacts:
     files = DossierFile.objects.filter(dossier=dossier, slot=DossierFile.Slot.COMPONENT)
     refused = dossier.state in (Dossier.State.REFUSED, Dossier.State.REJECTED)
     return DossierFacts(
-        code=dossier.code or "",
+        code=national_code(dossier),
         procedure_code=procedure.code,
         procedure_name=procedure.name,
         field_code=procedure.field.code if procedure.field else "",
@@ -165,3 +178,99 @@ def sync_overview() -> dict[str, Any]:
         "pending": messages.filter(state=OutboxMessage.State.PENDING).count(),
         "parked": parked,
     }
+
+
+def sync_health(now: Any = None) -> dict[str, Any]:
+    """Per agency: dossiers, how many the portal holds in an older state and the age of the
+    oldest change it has not got (the lag), parked messages, the last failure; and the parked
+    messages themselves, with the portal's reason (the administrator's page)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from tinhso.core.models import OutboxMessage
+    from tinhso.dvcqg.models import SyncState
+    from tinhso.dvcqg.sync import TOPIC
+
+    now = now or timezone.now()
+    rows = (
+        Dossier.objects.exclude(state=Dossier.State.DRAFT)
+        .annotate(latest_event=Max("events__pk"))
+        .values_list("pk", "code", "agency__code", "agency__name", "latest_event")
+    )
+    states = {
+        s.dossier_id: s
+        for s in SyncState.objects.only(
+            "dossier_id", "sent_version", "last_failure", "last_failure_at", "last_error"
+        )
+    }
+    parked_messages = list(
+        OutboxMessage.objects.filter(topic=TOPIC, state=OutboxMessage.State.PARKED).order_by("pk")
+    )
+    parked_by_dossier: dict[int, list[Any]] = {}
+    for m in parked_messages:
+        parked_by_dossier.setdefault(int(m.payload.get("dossier", 0)), []).append(m)
+    agencies: dict[str, dict[str, Any]] = {}
+    behind_events: list[int] = []
+    dossier_agency: dict[int, tuple[str, str]] = {}
+    for pk, code, agency_code, agency_name, latest in rows:
+        row = agencies.setdefault(
+            agency_code,
+            {
+                "code": agency_code,
+                "name": agency_name,
+                "dossiers": 0,
+                "behind": 0,
+                "lag_seconds": 0,
+                "parked": 0,
+                "last_error": "",
+                "last_error_at": None,
+            },
+        )
+        dossier_agency[pk] = (str(code), agency_code)
+        row["dossiers"] += 1
+        state = states.get(pk)
+        if (latest or 0) > (state.sent_version if state else 0):
+            row["behind"] += 1
+            behind_events.append(pk)
+        row["parked"] += len(parked_by_dossier.get(pk, []))
+        if (
+            state
+            and state.last_failure_at
+            and (row["last_error_at"] is None or state.last_failure_at > row["last_error_at"])
+        ):
+            row["last_error"] = portal_reason(state.last_error or state.last_failure)
+            row["last_error_at"] = state.last_failure_at
+    # the lag: the oldest change the portal does not hold yet, per agency
+    if behind_events:
+        sent = {pk: (states[pk].sent_version if pk in states else 0) for pk in behind_events}
+        oldest: dict[int, Any] = {}
+        for dossier_id, event_id, at in DossierEvent.objects.filter(
+            dossier_id__in=behind_events
+        ).values_list("dossier_id", "pk", "at"):
+            if event_id > sent[dossier_id] and (
+                dossier_id not in oldest or at < oldest[dossier_id]
+            ):
+                oldest[dossier_id] = at
+        for dossier_id, at in oldest.items():
+            row = agencies[dossier_agency[dossier_id][1]]
+            row["lag_seconds"] = max(row["lag_seconds"], int((now - at).total_seconds()))
+    parked = [
+        {
+            "id": m.pk,
+            "dossier": dossier_agency.get(int(m.payload.get("dossier", 0)), ("", ""))[0],
+            "agency": dossier_agency.get(int(m.payload.get("dossier", 0)), ("", ""))[1],
+            "reason": portal_reason(m.last_error),
+            "attempts": m.attempts,
+            "since": m.created_at,
+        }
+        for m in parked_messages
+    ]
+    return {"agencies": [agencies[k] for k in sorted(agencies)], "parked": parked}
+
+
+def portal_reason(error: str) -> str:
+    """An error as recorded (`PortalRejected: Cổng DVC quốc gia từ chối …`) without the
+    exception's class name, which means nothing to an administrator."""
+    import re
+
+    return re.sub(r"^[A-Z][A-Za-z]+: ", "", error or "")

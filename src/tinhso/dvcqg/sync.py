@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tinhso.core import audit, outbox
@@ -94,10 +94,17 @@ def _claim(dossier_id: int, worker: str) -> SyncState | None:
     return SyncState.objects.get(dossier_id=dossier_id) if taken else None
 
 
-def _release(state: SyncState, worker: str, error: str) -> None:
-    SyncState.objects.filter(pk=state.pk, claimed_by=worker).update(
-        claimed_by="", claimed_until=None, last_error=error[:2000]
-    )
+def _release(state: SyncState, worker: str, error: str, *, failed: bool = False) -> None:
+    """Let the dossier go; a delivery that failed talking to the portal is counted, and its
+    error kept in `last_failure` even after a later success clears `last_error`."""
+    values: dict[str, Any] = {"claimed_by": "", "claimed_until": None, "last_error": error[:2000]}
+    if failed:
+        values.update(
+            failed_attempts=F("failed_attempts") + 1,
+            last_failure=error[:2000],
+            last_failure_at=timezone.now(),
+        )
+    SyncState.objects.filter(pk=state.pk, claimed_by=worker).update(**values)
 
 
 @dataclasses.dataclass
@@ -142,7 +149,8 @@ def send(
     try:
         sent = _send_claimed(state, lease, version, refresh, client)
     except Exception as exc:
-        _release(state, worker, f"{type(exc).__name__}: {exc}")
+        # losing the claim is another worker's turn, not a failure of the portal
+        _release(state, worker, f"{type(exc).__name__}: {exc}", failed=not isinstance(exc, Busy))
         raise
     _release(state, worker, "")
     return sent

@@ -195,6 +195,10 @@ class ApiScope(models.TextChoices):
     )
     OPEN311_POST = "open311.post", gettext_lazy("gửi phản ánh qua Open311")
     IOC_READ = "ioc.read", gettext_lazy("xem chỉ số 766 của trung tâm điều hành (GET /api/v1/ioc)")
+    DVCQG_INBOUND = (
+        "dvcqg.inbound",
+        gettext_lazy("gửi hồ sơ nộp trên Cổng DVC quốc gia (POST /api/v1/dvcqg/dossiers)"),
+    )
 
 
 class ApiClient(models.Model):
