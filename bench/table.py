@@ -32,6 +32,7 @@ EXPECTED = {
     "official sign-in password step": "sign-in",
     "IPN callbacks (issue 13)": "IPN",
     "data store offer (issue 14)": "data store offer",
+    "national portal sync (issue 15)": "dvcqg sync",
 }
 
 
