@@ -16,6 +16,7 @@ from django.utils import timezone
 from tests.dossiers import support
 from tests.dossiers.backoffice import Office, ready_draft
 from tests.factories import sign_in
+from tinhso.core import audit
 from tinhso.core.models import AuditRecord
 from tinhso.datastore import actions as store_actions
 from tinhso.datastore.errors import DatastoreError
@@ -278,3 +279,58 @@ def test_digitise_without_a_key_is_refused_and_writes_nothing(office):
 
 def test_office_fixture_is_the_one_the_dossier_tests_use(office):
     assert isinstance(office, Office)
+
+
+# -- reuse at the counter's intake --------------------------------------------------------
+
+
+def _intake_post(office, personal_id: str, ref: str, component) -> dict:
+    tk = office.version.components.get(code="TK")
+    return {
+        "channel": "counter",
+        "personal_id": personal_id,
+        "full_name": "Nguyễn Văn An",
+        "ho_ten": "Nguyễn Văn An",
+        "ngay_sinh": "1990-05-12",
+        "delivery": "counter",
+        f"component-{tk.pk}": _file("to-khai.pdf", support.pdf_bytes("tk")),
+        f"digitised-{tk.pk}": "on",
+        f"stored-{component.pk}": ref,
+    }
+
+
+def test_counter_intake_offers_and_attaches_the_citizens_stored_document(client, office, upload):
+    citizen = office.citizen
+    mine = upload(user=citizen)
+    component = office.version.components.get(code="CCCD")
+    personal_id = citizen.citizen.personal_id
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-intake", args=[office.version.procedure.code])
+    reads = AuditRecord.objects.filter(action=audit.READ_PERSONAL_DATA)
+    before = reads.count()
+    page = client.get(url, {"cccd": personal_id}).content.decode()
+    assert f'<option value="{mine.ref}">' in page
+    assert reads.count() == before + 1  # looking into the citizen's store is a read
+    response = client.post(url, _intake_post(office, personal_id, mine.ref, component))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    dossier = Dossier.objects.get(owner=citizen, channel="counter")
+    item = dossier.files.get(component=component)
+    assert item.from_stored == mine and item.reused and item.file.name == mine.file.name
+
+
+def test_counter_intake_refuses_another_citizens_document_404(
+    client, office, upload, other_citizen
+):
+    theirs = upload(user=other_citizen, number="066090009999")
+    component = office.version.components.get(code="CCCD")
+    personal_id = office.citizen.citizen.personal_id
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-intake", args=[office.version.procedure.code])
+    before = (Dossier.objects.count(), DossierFile.objects.count(), AuditRecord.objects.count())
+    response = client.post(url, _intake_post(office, personal_id, theirs.ref, component))
+    assert response.status_code == 404
+    assert (
+        Dossier.objects.count(),
+        DossierFile.objects.count(),
+        AuditRecord.objects.count(),
+    ) == before

@@ -39,6 +39,7 @@ from tinhso.dossiers import (
     permissions,
     queries,
 )
+from tinhso.dossiers import errors as dossier_errors
 from tinhso.dossiers.models import Dossier, ProcessingPaper, StepRecord
 from tinhso.dossiers.views import PAYMENT_STATES, payment_view
 from tinhso.payments import actions as payment_actions
@@ -876,6 +877,30 @@ def intake_pick(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _counter_offers(
+    officer: Any, personal_id: str, components: list[Any], *, read: bool
+) -> dict[int, list[Any]]:
+    """What the store of the citizen with `personal_id` offers for each component, for the
+    counter's picker (the citizen at the desk gives their ID). Looking it up is a read of
+    their personal data, audited (`read`: once, when the officer asks for it)."""
+    from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
+    from tinhso.dossiers.datastore import store_for
+    from tinhso.people.models import Citizen
+
+    if not personal_id:
+        return {}
+    try:
+        validate_personal_id(personal_id)
+    except InvalidIdentifier:
+        return {}
+    citizen = Citizen.objects.filter(personal_id=personal_id, user__isnull=False).first()
+    if citizen is None:
+        return {}
+    if read:
+        audit.record_read(citizen, ["stored_documents"], actor=officer)
+    return store_for(citizen.user).offers(components)
+
+
 @official_required
 def intake(request: HttpRequest, code: str) -> HttpResponse:
     """Tiếp nhận trực tiếp / qua bưu chính: the officer enters the dossier for the citizen."""
@@ -905,6 +930,9 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
     names = list((version.eform_schema or {}).get("properties", {}))
     data: dict[str, Any] = {name: post.get(name, "") for name in names} if post else {}
     problems: dict[str, str] = {}
+    components_list = list(version.components.all())
+    looked_up = (post.get("personal_id") if post else request.GET.get("cccd", "")) or ""
+    offers = _counter_offers(request.user, looked_up.strip(), components_list, read=not post)
     if request.method == "POST":
         components = []
         for component in version.components.all():
@@ -933,8 +961,15 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 delivery=post.get("delivery", ""),
                 delivery_address=post.get("delivery_address", ""),
                 agency=agency,
+                reused={
+                    c.pk: post.get(f"stored-{c.pk}", "")
+                    for c in components_list
+                    if post.get(f"stored-{c.pk}")
+                },
             )
         except actions.DossierError as exc:
+            if exc.code is dossier_errors.UNKNOWN_STORED_DOCUMENT:
+                raise Http404(str(exc.message)) from None  # not that citizen's: not told
             problems = exc.errors
         else:
             messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
@@ -958,7 +993,11 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
             "fields": fields,
             "errors": problems,
             "post": post,
-            "components": list(version.components.all()),
+            "components": [
+                {"c": c, "store": offers.get(c.pk, []), "chosen": post.get(f"stored-{c.pk}", "")}
+                for c in components_list
+            ],
+            "looked_up": looked_up.strip(),
             "deliveries": actions.delivery_options(version),
             "agency_choices": choices if len(choices) > 1 else [],
             "picked_agency": picked,

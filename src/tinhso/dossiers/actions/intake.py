@@ -213,8 +213,14 @@ def intake(
     delivery: str = "counter",
     delivery_address: str = "",
     agency: Agency | None = None,
+    reused: Mapping[int, str] | None = None,
 ) -> Dossier:
     """Tiếp nhận trực tiếp / qua bưu chính on the citizen's behalf: code, receipt, clock.
+
+    `reused` maps a component to a ref of the citizen's data store (the counter's picker,
+    docs/datastore.md "Reuse"): attached by reference, resolved against the store of the
+    account with that personal ID only; any other ref is UNKNOWN_STORED_DOCUMENT and the
+    whole intake is refused with nothing written.
 
     Decree 118/2025: the desk receives regardless of the administrative boundary within the
     province; the dossier goes to the competent agency, not to the desk that took it.
@@ -229,7 +235,8 @@ def intake(
     cleaned, problems = eforms.validate(version.eform_schema, dict(form or {}))
     problems = {f"form.{k}": v for k, v in problems.items()}
     problems.update(delivery_errors(version, delivery, delivery_address))
-    given = {c.component_id for c in components or []}
+    reused = {int(k): v for k, v in (reused or {}).items() if v}
+    given = {c.component_id for c in components or []} | set(reused)
     for requirement in version.components.all():
         if requirement.required and requirement.pk not in given:
             problems[f"component-{requirement.pk}"] = _("Thiếu “%(name)s”.") % {
@@ -295,6 +302,7 @@ def intake(
             for record in written:
                 record.dossier = dossier
                 record.save()
+            _attach_reused(dossier, reused, officer=officer)
             _finish_submission(dossier, user=officer)
             receive(dossier, officer=officer)
             charge_at_submission(dossier, actor=officer)
@@ -303,3 +311,40 @@ def intake(
         raise
     dossier.refresh_from_db()
     return dossier
+
+
+def _attach_reused(dossier: Dossier, reused: Mapping[int, str], *, officer: Any) -> None:
+    """The counter's picks from the citizen's store, by reference, in intake's transaction."""
+    from tinhso.dossiers.datastore import store_for
+
+    if not reused:
+        return
+    store = store_for(dossier.owner)
+    components = {c.pk: c for c in dossier.version.components.all()}
+    for component_id, ref in sorted(reused.items()):
+        component = components.get(component_id)
+        row, result = store.resolve(ref)
+        if component is None or (row is None and result is None):
+            raise errors.invalid(errors.UNKNOWN_STORED_DOCUMENT, f"stored-{component_id}")
+        if not any(d.ref == ref for d in store.offers([component])[component.pk]):
+            raise errors.invalid(errors.STORED_DOCUMENT_NOT_FOR_COMPONENT, f"stored-{component_id}")
+        source = row if row is not None else result
+        DossierFile.objects.create(
+            dossier=dossier,
+            component=component,
+            original_name=(str(row) if row is not None else result.name)[:255],
+            kind=row.file_kind if row is not None else result.kind,
+            size=0,
+            sha256=source.sha256,
+            file=source.file.name,
+            from_result=result,
+            from_stored=row,
+            reused=True,
+            digitised=True,
+        )
+        audit.record(
+            "dossier.file_from_datastore",
+            dossier,
+            actor=officer,
+            changes={"file": [None, {"component": component.pk, "ref": ref}]},
+        )
