@@ -314,7 +314,15 @@ def submit_report(
             outbox.enqueue(FETCH_MEDIA, {"report": report.pk, "url": media_url})
         audit.record("feedback.report.submit", report, changes=changes, actor=filed_by or reporter)
         _notify_public_change(report, "Đã tiếp nhận phản ánh.")
+        _ioc_changed(report.pk)
     return report
+
+
+def _ioc_changed(report_id: int) -> None:
+    """Queue the IOC's rollup refresh of this report (ioc/rollups.py), in this transaction."""
+    from tinhso.ioc.rollups import report_changed
+
+    report_changed(report_id)
 
 
 def _store_photo(report: Report, photo: CleanMedia, *, evidence: bool) -> Photo:
@@ -450,6 +458,7 @@ def _change(
         )
         if public:
             _notify_public_change(locked, note)
+        _ioc_changed(locked.pk)
     report.refresh_from_db()
     return report
 
