@@ -13,6 +13,10 @@ Afterwards the outbox is delivered (receipts are issued there) and the ledger co
 attempt must have answered "00" once and "02" 49 times, be paid once, hold one receipt and
 one `payments.paid` audit record, and keep 50 callback events. Any excess is a duplicate.
 
+Each phase's CPU per request is printed too (the load generator, the gunicorn workers, the
+PostgreSQL processes serving the benchmark's database, read from /proc), with how many of the
+cores the three kept busy: the floor of the row on a shared machine (docs/benchmarks.md, IPN).
+
 Goal: >= 500 callbacks/s, 0 duplicates. PostgreSQL only (SQLite runs one write transaction
 at a time: there is no concurrent delivery to measure); BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/tinhso_bench_payments_ipn, recreated for each run.
@@ -31,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness import QUICK, emit, recreate_database
 
@@ -253,6 +258,66 @@ def deliver_all(port: int, path: str, queries: list[str]) -> tuple[float, list[f
     return elapsed, latencies, answers
 
 
+def _ticks(pid: int) -> int:
+    """User + system CPU of one process, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` (local server only)."""
+    import psycopg
+
+    parts = urlsplit(URL)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+class CPU:
+    """Where the machine's CPU went during one phase, in ms per request: the load generator
+    (this process), the gunicorn workers, and the PostgreSQL processes serving the
+    benchmark's database (the ones alive at the end of the phase; the app's connections are
+    kept, CONN_MAX_AGE). Linux /proc only; zeros elsewhere."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __enter__(self) -> CPU:
+        self.client0 = time.process_time()
+        self.workers = _children(self.server_pid)
+        self.server0 = sum(_ticks(p) for p in self.workers)
+        self.db_pids = _backends(urlsplit(URL).path.lstrip("/"))
+        self.db0 = {p: _ticks(p) for p in self.db_pids}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = time.process_time() - self.client0
+        self.server = (sum(_ticks(p) for p in self.workers) - self.server0) / self.hz
+        after = _backends(urlsplit(URL).path.lstrip("/"))
+        self.db = sum(_ticks(p) - self.db0.get(p, 0) for p in after) / self.hz
+
+    def per_request(self, n: int) -> str:
+        return (
+            f"CPU per request: client {self.client / n * 1000:.2f} ms, gunicorn "
+            f"{self.server / n * 1000:.2f} ms, PostgreSQL {self.db / n * 1000:.2f} ms"
+        )
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
@@ -296,8 +361,10 @@ def main() -> None:
         try:
             _wait_for(port)
             deliver_all(port, "/bench/bare/", queries[:2])  # warm-up, both workers
-            base_s, base_lat, _ = deliver_all(port, "/bench/bare/", queries)
-            ipn_s, ipn_lat, answers = deliver_all(port, "/payments/vnpay/ipn", queries)
+            with CPU(server.pid) as base_cpu:
+                base_s, base_lat, _ = deliver_all(port, "/bench/bare/", queries)
+            with CPU(server.pid) as ipn_cpu:
+                ipn_s, ipn_lat, answers = deliver_all(port, "/payments/vnpay/ipn", queries)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -332,6 +399,14 @@ def main() -> None:
         f"ms  p99 {percentile(ipn_lat, 0.99):6.1f} ms"
     )
     print(f"  duplicates {duplicates}, attempts not paid exactly once {missing}")
+    print(f"  bare view  {base_cpu.per_request(total)}")
+    print(f"  IPN        {ipn_cpu.per_request(total)}")
+    cores = os.cpu_count() or 1
+    spent = (ipn_cpu.client + ipn_cpu.server + ipn_cpu.db) / ipn_s
+    print(
+        f"  the three together kept {spent:.2f} of {cores} cores busy during the IPN phase "
+        f"(the rest of the machine's load is other work)"
+    )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     met = rate >= 500 and duplicates == 0 and missing == 0
     print(f"\n  issue 13, PostgreSQL, load average {load}; gunicorn 2 workers x 4 threads")

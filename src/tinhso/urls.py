@@ -16,12 +16,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("quan-tri/", admin.site.urls),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the "" includes below: a gateway's callback (the VNPay IPN, 50 copies at once)
+    # is resolved without walking every page's pattern first (docs/benchmarks.md, IPN).
+    path("payments/", include("tinhso.payments.urls")),
     path("", include("tinhso.people.urls")),
     path("", include("tinhso.catalogue.urls")),
     path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.documents.urls")),
     path("", include("tinhso.feedback.urls")),
-    path("payments/", include("tinhso.payments.urls")),
     path("kho-du-lieu/", include("tinhso.datastore.urls")),
     path("xac-thuc/", include("tinhso.verify.urls")),
     path("", include("tinhso.ioc.urls")),

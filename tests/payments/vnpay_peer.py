@@ -16,6 +16,10 @@ mirrored here. What it answers depends on the transaction reference the test cho
 A request whose own hash is wrong gets 97, another merchant code 02. Every request is
 appended as one JSON line to the log file so tests can read what was sent.
 
+`POST /test/refund` {"txn_ref": .., "status": "05" | "06" | "09" | "00"} moves a refund
+of a payment made through the page (accepted as 00/05) on at the bank; QueryDR then reports
+the transaction with the refund's type (02 full, 03 partial) and that status.
+
 It can also play the payment page for the ledger's tests: `POST /test/decide` with JSON
 {"url": <payment URL>, "choice": "approve" | "cancel" | "fail" | "expire", "ipn": <IPN URL or
 "">} checks the URL's signature (400 if wrong), remembers the outcome under its reference
@@ -107,6 +111,10 @@ def main() -> None:
             if self.path == "/test/decide":
                 self.decide(message)
                 return
+            if self.path == "/test/refund":  # the bank moves a refund on: {"txn_ref", "status"}
+                decided[message["txn_ref"]]["refund"]["status"] = message["status"]
+                self.answer({})
+                return
             ref = message.get("vnp_TxnRef", "")
             if ref.startswith("SLOW-"):
                 time.sleep(3)
@@ -173,9 +181,12 @@ def main() -> None:
                 answer.update(vnp_ResponseCode="02", vnp_Message="Invalid TmnCode")
             elif command == "querydr" and ref in decided:
                 result = decided[ref]
+                refund = result.get("refund")
                 if message.get("vnp_TransactionDate") != result["create_date"]:
                     answer.update(vnp_ResponseCode="91", vnp_Message="Transaction not found")
                 else:
+                    # After a refund the transaction reports it: its type (02 full, 03
+                    # partial) and its state (05/06 in progress, 09 refused, 00 done).
                     answer.update(
                         vnp_ResponseCode="00",
                         vnp_Message="QueryDR Success",
@@ -183,9 +194,29 @@ def main() -> None:
                         vnp_BankCode="NCB",
                         vnp_PayDate=result["vnp_PayDate"],
                         vnp_TransactionNo=result["vnp_TransactionNo"],
-                        vnp_TransactionType="01",
-                        vnp_TransactionStatus=result["vnp_TransactionStatus"],
+                        vnp_TransactionType=refund["type"] if refund else "01",
+                        vnp_TransactionStatus=(
+                            refund["status"] if refund else result["vnp_TransactionStatus"]
+                        ),
                     )
+            elif (
+                command == "refund" and ref in decided and decided[ref]["vnp_ResponseCode"] == "00"
+            ):
+                # a refund of a payment made through the page: accepted, in progress (05)
+                decided[ref]["refund"] = {
+                    "type": message.get("vnp_TransactionType", ""),
+                    "status": "05",
+                }
+                answer.update(
+                    vnp_ResponseCode="00",
+                    vnp_Message="Refund success",
+                    vnp_Amount=message.get("vnp_Amount", ""),
+                    vnp_BankCode="NCB",
+                    vnp_PayDate=decided[ref]["vnp_PayDate"],
+                    vnp_TransactionNo=decided[ref]["vnp_TransactionNo"],
+                    vnp_TransactionType=message.get("vnp_TransactionType", ""),
+                    vnp_TransactionStatus="05",
+                )
             elif ref.split("-")[0] in {"PAID", "DONE", "PENDING", "BADSIG", "OTHER", "SLOW"}:
                 pending = ref.startswith("PENDING-")
                 status = "01" if pending else "00"

@@ -197,7 +197,10 @@ def test_approve_records_calls_the_ipn_and_returns_signed(client, ipn):
     )
     # The tester sees the IPN's answer on the next page (the site's messages).
     shown = [str(m) for m in response.wsgi_request._messages]
-    assert shown == ["Cổng thử nghiệm: đã gửi IPN, hệ thống trả lời mã 00."]
+    assert shown == [
+        "Cổng thanh toán thử nghiệm đã báo kết quả giao dịch cho hệ thống, và hệ thống đã ghi nhận."
+    ]
+    assert "IPN" not in shown[0]
 
 
 @pytest.mark.django_db

@@ -449,13 +449,16 @@ def draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     dossiers = list(queries.my_dossiers(request.user))
+    submitted = [d for d in dossiers if not d.is_draft]
+    # Whether each owes a fee, in one query for the page (payments.queries.payment_states)
+    fees = payment_queries.payment_states(submitted)
+    for d in submitted:
+        state = fees.get(d.pk, "none")
+        setattr(d, "fee_tag", {"state": state, "label": MINE_FEE_TAGS.get(state, "")})  # noqa: B010
     return render(
         request,
         "dossiers/mine.html",
-        {
-            "drafts": [d for d in dossiers if d.is_draft],
-            "dossiers": [d for d in dossiers if not d.is_draft],
-        },
+        {"drafts": [d for d in dossiers if d.is_draft], "dossiers": submitted},
     )
 
 
@@ -479,6 +482,13 @@ PAYMENT_STATES = {
     "paid": gettext_lazy("Đã nộp phí, lệ phí"),
     "refund_case": gettext_lazy("Chờ hoàn trả phí, lệ phí"),
     "refunded": gettext_lazy("Đã hoàn trả phí, lệ phí"),
+}
+
+
+# The tag "Hồ sơ của tôi" puts beside a dossier: what the citizen has to do, said plainly.
+MINE_FEE_TAGS = {
+    **PAYMENT_STATES,
+    "unpaid": gettext_lazy("Chờ thanh toán phí, lệ phí"),
 }
 
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import csv
 import enum
+import functools
 import io
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -34,8 +36,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,7 +220,7 @@ def start_attempt(
             .first()
         )
         if reuse is not None:
-            return reuse
+            return _resign(reuse, gw, return_url)
         attempt = _create_attempt(
             now,
             charge=locked,
@@ -259,6 +262,42 @@ def start_attempt(
                 attempt,
                 changes={"state": [Attempt.State.CREATED, Attempt.State.PENDING]},
             )
+    return attempt
+
+
+def return_url() -> str:
+    """The citizen's way back from the gateway for the configuration in force now
+    (TINHSO_SITE_URL: its host or port may have changed since an attempt was started)."""
+    return settings.SITE_URL.rstrip("/") + reverse("payments:vnpay_return")
+
+
+def _signed_url(attempt: Attempt, gw: gateways.Gateway, back: str) -> str:
+    return gw.start(
+        txn_ref=attempt.txn_ref,
+        amount=int(attempt.amount),
+        order_info=order_info(attempt.charge),
+        return_url=back,
+        client_ip=attempt.client_ip,
+        created_at=attempt.created_at,
+        expires_at=attempt.expires_at,
+    )
+
+
+def _resign(attempt: Attempt, gw: gateways.Gateway, back: str) -> Attempt:
+    """A pending VNPay attempt given again (the citizen clicks to continue paying) with its URL
+    signed for the configuration in force now: the merchant, the secret, the gateway's address
+    and the return address (`back`) may all have changed since it was started, and the old
+    URL would send the citizen to a page that refuses it. Signing is local (no network), so
+    it is done here, in the caller's transaction; the new URL and return address are kept,
+    audited. Another gateway's URL is the one it gave (PayGov's INIT is a network call)."""
+    if attempt.gateway != Attempt.Gateway.VNPAY:
+        return attempt
+    url = _signed_url(attempt, gw, back)
+    if url == attempt.payment_url and back == attempt.return_url:
+        return attempt
+    attempt.payment_url, attempt.return_url = url, back[:500]
+    attempt.save(update_fields=["payment_url", "return_url", "updated_at"])
+    audit.record("payments.attempt_resigned", attempt, changes={"return_url": attempt.return_url})
     return attempt
 
 
@@ -424,32 +463,94 @@ def _keep_event(
     )
 
 
+_REPEAT_EVENT_FIELDS = (
+    "attempt", "txn_ref", "kind", "status", "amount", "gateway_code", "raw", "verified",
+    "effect", "signature", "received_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _repeat_event_sql(vendor: str) -> str:
+    """`_keep_repeat_event`'s statement, built once per database vendor from the models."""
+    event, attempt, q = Event._meta, Attempt._meta, connection.ops.quote_name
+    columns = {f.name: q(str(f.column)) for f in event.concrete_fields}
+    raw = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
+    return (
+        f"INSERT INTO {q(event.db_table)} "  # noqa: S608 (names from the models; values are parameters)
+        f"({', '.join(columns[name] for name in _REPEAT_EVENT_FIELDS)}) "
+        f"SELECT {q(str(attempt.pk.column))}, %s, %s, %s, %s, %s, {raw}, %s, %s, %s, %s "
+        f"FROM {q(attempt.db_table)} WHERE {q('txn_ref')} = %s AND {q('gateway')} = %s "
+        f"AND {q('state')} = %s RETURNING {columns['attempt']}"
+    )
+
+
+def _keep_repeat_event(
+    outcome: gateways.Outcome, source: str, result: Result, now: datetime
+) -> int | None:
+    """Keep `outcome` as an event of its attempt if that attempt is paid already, in one
+    statement (INSERT ... SELECT ... RETURNING): the id of the paid attempt, or None when
+    there is no such attempt (not paid, not this gateway's, or no such reference), in which
+    case nothing was written.
+
+    The repeat path of a callback (a gateway retrying, 49 of 50 concurrent copies) is thus
+    one round trip, the check and the record together: no SELECT before it, no transaction
+    around it (one statement is atomic), no row lock. It writes what `_keep_event` writes
+    (tests/payments/test_ipn_queries.py compares them)."""
+    params: list[Any] = [
+        outcome.txn_ref[:100],
+        source,
+        outcome.status,
+        outcome.amount,
+        outcome.gateway_code[:20],
+        json.dumps(dict(outcome.raw)),
+        True,
+        result.value,
+        "",
+        connection.ops.adapt_datetimefield_value(now),
+        outcome.txn_ref,
+        outcome.gateway,
+        Attempt.State.PAID,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_repeat_event_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
     """Apply one verified outcome (from a callback, a query, or a return's query) once.
 
-    An attempt already paid is final: the outcome is kept as an event and answered without a
-    lock. Otherwise the attempt's row is locked first, so concurrent deliveries of the same
-    callback queue here and each sees what the one before did: the first applies, the others
-    find it done.
+    An attempt already paid is final: the outcome is kept as an event in one statement
+    (`_keep_repeat_event`) and answered without a lock or a read before it; `Applied.attempt`
+    is then None (the attempt is not loaded). Otherwise the attempt's row is locked first, so
+    concurrent deliveries of the same callback queue here and each sees what the one before
+    did: the first applies; the others find it paid, let go of the lock at once and keep
+    their event as a repeat, so the queue does not wait on each one's commit.
     Every outcome is kept as an event, with what it did. An outcome about an attempt made
     through another gateway is refused: logged, nothing written (references are unique
     across gateways, so it is a fault or a forgery, not news about that attempt)."""
     now = _now()
-    settled = Attempt.objects.filter(
-        txn_ref=outcome.txn_ref, gateway=outcome.gateway, state=Attempt.State.PAID
-    ).first()
-    if settled is not None:
-        # Paid is final and _decide changes nothing on a paid attempt, so a repeat delivery
-        # (a gateway retrying, 49 of 50 concurrent copies) needs no lock: its event is kept
-        # and it is answered as the locked path would, without queueing behind the row.
-        result = Result.UNCHANGED if outcome.status in ("pending", "unknown") else Result.ALREADY
-        _keep_event(settled, outcome, source, result, now)
-        return Applied(result, settled)
+    # Paid is final and _decide changes nothing on a paid attempt, so a repeat delivery
+    # needs no lock: its event is kept and it is answered as the locked path would.
+    repeat = Result.UNCHANGED if outcome.status in ("pending", "unknown") else Result.ALREADY
+    if _keep_repeat_event(outcome, source, repeat, now) is not None:
+        return Applied(repeat, None)
+    result = repeat
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update(no_key=True).filter(txn_ref=outcome.txn_ref).first()
         )
-        if attempt is not None and attempt.gateway != outcome.gateway:
+        paid_meanwhile = (
+            attempt is not None
+            and attempt.gateway == outcome.gateway
+            and attempt.state == Attempt.State.PAID
+        )
+        if paid_meanwhile:
+            # A concurrent copy paid it while this one waited for the lock. Let go of the
+            # lock at once (a rollback: nothing written, no commit to flush while the next
+            # copy in the queue waits) and keep the event below, lock-free, as any repeat.
+            transaction.set_rollback(True)
+        elif attempt is not None and attempt.gateway != outcome.gateway:
             log.error(
                 "gateway %s reports on %s, an attempt through %s: refused",
                 outcome.gateway,
@@ -457,12 +558,16 @@ def apply_outcome(outcome: gateways.Outcome, source: str) -> Applied:
                 attempt.gateway,
             )
             return Applied(Result.NOT_FOUND, None)
-        if attempt is None:
+        elif attempt is None:
             result = Result.NOT_FOUND
         else:
             charge = Charge.objects.select_for_update(no_key=True).get(pk=attempt.charge_id)
             result = _decide(attempt, charge, outcome, now)
-        _keep_event(attempt, outcome, source, result, now)
+        if not paid_meanwhile:
+            _keep_event(attempt, outcome, source, result, now)
+    if paid_meanwhile:
+        _keep_event(attempt, outcome, source, repeat, now)
+        return Applied(repeat, attempt)
     if result in (Result.WRONG_AMOUNT, Result.REFUND_CASE):
         log.warning("payment %s needs a refund: %s", outcome.txn_ref, result)
     elif result is Result.NOT_FOUND and outcome.status == "paid":
@@ -930,6 +1035,100 @@ def reconcile_pending(
     return report
 
 
+REFUND_ASK_AFTER = timedelta(minutes=15)  # a refund being sent right now is left alone
+
+
+@dataclass
+class RefundReport:
+    asked: int = 0
+    refunded: int = 0
+    rejected: int = 0
+    unchanged: int = 0  # still in progress at the gateway, or the answer said nothing
+    unavailable: int = 0
+    ambiguous: int = 0  # more than one refund of the attempt open: the query cannot tell
+    results: dict[str, str] = field(default_factory=dict)  # refund id → what happened
+
+
+def reconcile_refunds(
+    *, now: datetime | None = None, gateway_for: GatewayFor | None = None
+) -> RefundReport:
+    """Ask the gateway about refunds sent and not settled: `submitted` ones (the gateway took
+    them, in progress) and `submitting` ones whose answer never came, 15 minutes after their
+    last change. VNPay's QueryDR on the paid transaction reports its refund (vnpay.
+    refund_state); a refund it reports done becomes refunded, one it reports refused
+    rejected, each audited with the gateway's code, and the answer kept as an event of the
+    attempt. A `submitting` refund the gateway reports in progress becomes submitted. An
+    answer that says nothing leaves the refund as it is (never sent again: it is asked about
+    next time). Only VNPay takes refunds (PayGov's are settled outside tinhso)."""
+    from tinhso.payments import vnpay
+
+    now = now or _now()
+    report = RefundReport()
+    gateway_for = gateway_for or gateways.gateway
+    open_states = (Refund.State.SUBMITTED, Refund.State.SUBMITTING)
+    refunds = (
+        Refund.objects.filter(
+            state__in=open_states,
+            attempt__gateway=Attempt.Gateway.VNPAY,
+            updated_at__lte=now - REFUND_ASK_AFTER,
+        )
+        .select_related("attempt")
+        .order_by("updated_at", "pk")
+    )
+    gw: gateways.Gateway | None = None
+    for refund in refunds:
+        attempt = refund.attempt
+        report.asked += 1
+        if attempt.refunds.filter(state__in=open_states).count() > 1:
+            # QueryDR reports one state per transaction: with two refunds open it cannot
+            # say which one it is about. A finance officer settles them from VNPay's portal.
+            log.warning("refunds of %s: more than one open, not settled by query", attempt.txn_ref)
+            report.ambiguous += 1
+            report.results[str(refund.pk)] = "ambiguous"
+            continue
+        try:
+            gw = gw or gateway_for(attempt.gateway)
+            outcome = gw.query(
+                txn_ref=attempt.txn_ref, created_at=attempt.created_at, client_ip=attempt.client_ip
+            )
+        except (gateways.GatewayError, ImproperlyConfigured) as exc:
+            log.warning("refund %s of %s: no usable answer (%s)", refund.pk, attempt.txn_ref, exc)
+            report.unavailable += 1
+            report.results[str(refund.pk)] = "unavailable"
+            continue
+        if outcome.txn_ref != attempt.txn_ref:
+            report.unavailable += 1
+            report.results[str(refund.pk)] = "unavailable"
+            continue
+        said = vnpay.refund_state(outcome.raw)
+        with transaction.atomic():
+            locked = Refund.objects.select_for_update(no_key=True).get(pk=refund.pk)
+            moved = said is not None and locked.state in open_states and said != locked.state
+            if moved:
+                assert said is not None
+                _move_refund(locked, said, outcome.gateway_code, None)
+            Event.objects.create(
+                attempt=attempt,
+                txn_ref=attempt.txn_ref[:100],
+                kind=Event.Kind.QUERY,
+                status=outcome.status,
+                amount=outcome.amount,
+                gateway_code=outcome.gateway_code[:20],
+                raw=dict(outcome.raw),
+                verified=True,
+                effect=f"refund_{said}" if moved else "unchanged",
+                received_at=now,
+            )
+        if moved and said == Refund.State.REFUNDED:
+            report.refunded += 1
+        elif moved and said == Refund.State.REJECTED:
+            report.rejected += 1
+        else:
+            report.unchanged += 1
+        report.results[str(refund.pk)] = locked.state
+    return report
+
+
 @dataclass(frozen=True)
 class Difference:
     """One line of the settlement report a finance officer goes through."""
@@ -1067,19 +1266,13 @@ def attempts_listing(state: str | None = None) -> list[Attempt]:
 
 def current_payment_url(attempt: Attempt) -> str:
     """The signed gateway URL of a pending attempt for the configuration in force now (the
-    merchant code, secret or gateway address may have changed since it was started): VNPay's
-    is signed again from what the attempt holds; another gateway's is the one it gave."""
+    merchant code, secret, gateway address or this site's own address may have changed since
+    it was started): VNPay's is signed again from what the attempt holds, with the return
+    address of the site as configured now (`return_url()`); another gateway's is the one it
+    gave. Nothing is written (the command only reads)."""
     if attempt.gateway != Attempt.Gateway.VNPAY:
         return attempt.payment_url
-    return _gateway(attempt.gateway).start(
-        txn_ref=attempt.txn_ref,
-        amount=int(attempt.amount),
-        order_info=order_info(attempt.charge),
-        return_url=attempt.return_url,
-        client_ip=attempt.client_ip,
-        created_at=attempt.created_at,
-        expires_at=attempt.expires_at,
-    )
+    return _signed_url(attempt, _gateway(attempt.gateway), return_url())
 
 
 def attempt_row(attempt: Attempt) -> dict[str, Any]:

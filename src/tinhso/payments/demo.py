@@ -71,10 +71,6 @@ def _fee_bearing(citizen: Any) -> tuple[ProcedureVersion, dict[str, Any]] | None
     return None
 
 
-def _return_url() -> str:
-    return settings.SITE_URL.rstrip("/") + "/payments/vnpay/return"
-
-
 def _pay_by_sandbox_callback(attempt: Attempt) -> None:
     """What the embedded sandbox sends when the tester approves: a callback signed with the
     configured (demo) secret, read and verified by the VNPay adapter like any other."""
@@ -155,7 +151,7 @@ def load_demo() -> DemoResult:
         if not charge.attempts.exists():
             with acting_as(user, channel="web", client_address="127.0.0.1"):
                 actions.start_attempt(
-                    charge, "vnpay", "127.0.0.1", _return_url(), expires_in=DEMO_OPEN_FOR
+                    charge, "vnpay", "127.0.0.1", actions.return_url(), expires_in=DEMO_OPEN_FOR
                 )
     result.pending = [c.dossier.code or "" for c in charges[:2]]
     with acting_as(None, channel="command"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 
 class GatewayError(Exception):
@@ -118,3 +118,36 @@ def gateway(name: str = "vnpay") -> Gateway:
 
         return PayGovGateway.from_settings()
     raise ValueError(f"unknown payment gateway {name!r}")
+
+
+def post_json(
+    url: str, body: bytes, *, who: str, timeout: float, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """POST a JSON message to a gateway (`who` names it in errors) and give its answer, a JSON
+    object, as parsed; checking its signature is the adapter's. A timeout, a network error or
+    HTTP 5xx is `GatewayUnavailable`; another status than 200, or an answer that is not a
+    JSON object, `GatewayError`."""
+    import requests  # only the adapters that talk to a gateway need it
+
+    try:
+        response = requests.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+            timeout=timeout,
+        )
+    except requests.Timeout as exc:
+        raise GatewayUnavailable(f"{who} did not answer within {timeout} s") from exc
+    except requests.RequestException as exc:
+        raise GatewayUnavailable(f"{who} could not be reached: {type(exc).__name__}") from exc
+    if response.status_code >= 500:
+        raise GatewayUnavailable(f"{who} answered HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise GatewayError(f"{who} answered HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise GatewayError(f"{who}'s answer is not JSON") from None
+    if not isinstance(answer, dict):
+        raise GatewayError(f"{who}'s answer is not a JSON object")
+    return answer

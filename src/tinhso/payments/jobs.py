@@ -3,7 +3,9 @@
 Legal source: Decree 45/2020/NĐ-CP art. 9 (a fee paid online is accounted for). A callback's
 delivery cannot be proven (docs/payments.md: Open Forms #6191, GOV.UK Pay's "mop-up"), so
 every 10 minutes the worker asks the gateway about attempts pending for 15 minutes to 3 days
-(`actions.reconcile_pending`); it is idempotent, so a second worker running it too is harmless.
+(`actions.reconcile_pending`), and about refunds sent and not yet settled
+(`actions.reconcile_refunds`); both are idempotent, so a second worker running them too is
+harmless.
 """
 
 from __future__ import annotations
@@ -17,3 +19,9 @@ from tinhso.payments import actions
 def reconcile_pending() -> object:
     with acting_as(None, channel="worker"):
         return actions.reconcile_pending()
+
+
+@periodic("payments.reconcile_refunds", every_seconds=600)
+def reconcile_refunds() -> object:
+    with acting_as(None, channel="worker"):
+        return actions.reconcile_refunds()

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,10 +40,10 @@ from tinhso.payments.gateways import (
     BadSignature,
     GatewayError,
     GatewayRefused,
-    GatewayUnavailable,
     Outcome,
     RefundOutcome,
     Status,
+    post_json,
 )
 from tinhso.payments.vnpay import format_time, parse_time
 
@@ -368,30 +367,14 @@ class PayGovGateway:
             raise GatewayRefused(error or "?", answer)
 
     def _post(self, message: dict[str, Any], *, signed: bool) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            response = requests.post(
-                self.url,
-                data=json.dumps(message, ensure_ascii=False).encode("utf-8"),
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise GatewayUnavailable(f"PayGov did not answer within {self.timeout} s") from exc
-        except requests.RequestException as exc:
-            raise GatewayUnavailable(f"PayGov could not be reached: {type(exc).__name__}") from exc
-        if response.status_code >= 500:
-            raise GatewayUnavailable(f"PayGov answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise GatewayError(f"PayGov answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise GatewayError("PayGov's answer is not JSON") from None
-        if not isinstance(body, dict):
-            raise GatewayError("PayGov's answer is not a JSON object")
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = post_json(
+            self.url,
+            json.dumps(message, ensure_ascii=False).encode("utf-8"),
+            who="PayGov",
+            timeout=self.timeout,
+            headers=headers,
+        )
         if signed or body.get(F["checksum"]):
             return self._verified(body)
         return {str(k): "" if v is None else str(v) for k, v in body.items()}

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone as dj_timezone
@@ -39,6 +38,7 @@ from tinhso.payments.gateways import (
     RefundOutcome,
     RefundStatus,
     Status,
+    post_json,
 )
 
 VERSION = "2.1.0"
@@ -227,6 +227,28 @@ def query_status(transaction_status: str) -> Status:
     if transaction_status in {"01", "07"}:
         return "pending"
     return "failed"
+
+
+REFUND_TYPES = {"02", "03"}  # vnp_TransactionType of a full and a partial refund
+
+
+def refund_state(fields: Mapping[str, str]) -> RefundStatus | None:
+    """Where a refund of this transaction stands, from a verified QueryDR answer's fields, or
+    None when the answer says nothing about a refund.
+
+    "05" and "06" (a refund in progress: being processed, sent to the bank) are submitted and
+    "09" (a refund refused) rejected, whatever the type **[C]**; "00" with the type of a
+    refund ("02" full, "03" partial) is refunded **[U]**: VNPay's text lists the types and the
+    statuses but not, in so many words, what the query says once a refund is done. Anything
+    else (the payment itself, "00" with type "01") says nothing: the refund stays as it is."""
+    status = fields.get("vnp_TransactionStatus", "")
+    if status in {"05", "06"}:
+        return "submitted"
+    if status == "09":
+        return "rejected"
+    if status == "00" and fields.get("vnp_TransactionType", "") in REFUND_TYPES:
+        return "refunded"
+    return None
 
 
 def outcome_of(fields: Mapping[str, str], *, status: Status, gateway_code: str) -> Outcome:
@@ -453,27 +475,9 @@ class VNPayGateway:
 
     def _post(self, request: dict[str, str], answer_order: list[str]) -> dict[str, str]:
         """POST one merchant web API message; the answer's fields once its hash is checked."""
-        try:
-            response = requests.post(
-                self.api_url,
-                data=json.dumps(request),
-                headers={"Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise GatewayUnavailable(f"VNPay did not answer within {self.timeout} s") from exc
-        except requests.RequestException as exc:
-            raise GatewayUnavailable(f"VNPay could not be reached: {type(exc).__name__}") from exc
-        if response.status_code >= 500:
-            raise GatewayUnavailable(f"VNPay answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise GatewayError(f"VNPay answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise GatewayError("VNPay's answer is not JSON") from None
-        if not isinstance(body, dict):
-            raise GatewayError("VNPay's answer is not a JSON object")
+        body = post_json(
+            self.api_url, json.dumps(request).encode("ascii"), who="VNPay", timeout=self.timeout
+        )
         answer = {str(name): _text(value) for name, value in body.items()}
         received = answer.get("vnp_SecureHash", "")
         if not received:

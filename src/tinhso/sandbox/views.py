@@ -27,6 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -126,17 +127,34 @@ def pay(request: HttpRequest) -> HttpResponse:
         return render(request, "sandbox/decided.html", {"order": order}, status=409)
     fields = actions.result_fields(txn)
     if request.POST.get("no_ipn"):
-        messages.info(request, _("Cổng thử nghiệm: không gửi IPN cho giao dịch này."))
+        messages.info(request, NOT_TOLD)
     else:
         answer = actions.deliver_ipn(txn, fields)
-        # Only the code: the merchant's message is the gateway protocol's English text, and
-        # this notice is shown on the citizen's (Vietnamese) return page.
-        code = answer.split(" ", 1)[0]
-        messages.info(
-            request, _("Cổng thử nghiệm: đã gửi IPN, hệ thống trả lời mã {code}.").format(code=code)
-        )
+        # Said as the citizen understands it, on the (Vietnamese) return page: not the
+        # protocol's code and English message (the testers' list, `transactions`, keeps them).
+        messages.info(request, TOLD.get(answer.split(" ", 1)[0], TOLD_NOT_RECORDED))
     separator = "&" if "?" in order.return_url else "?"
     return HttpResponseRedirect(f"{order.return_url}{separator}{side.as_query(fields)}")
+
+
+# What the return page says, after the choice, about the sandbox telling the site (the IPN).
+TOLD = {
+    "00": gettext_lazy(
+        "Cổng thanh toán thử nghiệm đã báo kết quả giao dịch cho hệ thống, và hệ thống đã ghi nhận."
+    ),
+    "02": gettext_lazy(
+        "Cổng thanh toán thử nghiệm đã báo kết quả giao dịch cho hệ thống; hệ thống đã ghi nhận "
+        "kết quả này từ trước."
+    ),
+}
+TOLD_NOT_RECORDED = gettext_lazy(
+    "Cổng thanh toán thử nghiệm đã báo kết quả giao dịch nhưng hệ thống chưa ghi nhận được; "
+    "hệ thống sẽ tự hỏi lại cổng thanh toán."
+)
+NOT_TOLD = gettext_lazy(
+    "Cổng thanh toán thử nghiệm chưa báo kết quả giao dịch cho hệ thống (theo lựa chọn khi thử "
+    "nghiệm); hệ thống tự hỏi lại cổng thanh toán."
+)
 
 
 def _posted_query(request: HttpRequest) -> QueryDict:

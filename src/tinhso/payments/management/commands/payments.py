@@ -74,15 +74,23 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--date must be YYYY-MM-DD, not {day_text!r}") from exc
         report = actions.reconcile_pending()
+        refunds = actions.reconcile_refunds()
         if not as_json:
             self.stdout.write(
                 f"pending attempts asked: {report.asked}, settled: {report.applied}, "
                 f"expired: {report.expired}, gateway unavailable: {report.unavailable}, "
                 f"failed: {report.failed}"
             )
+            self.stdout.write(
+                f"refunds sent and not settled asked: {refunds.asked}, refunded: "
+                f"{refunds.refunded}, rejected: {refunds.rejected}, unchanged: "
+                f"{refunds.unchanged}, gateway unavailable: {refunds.unavailable}, more than "
+                f"one open: {refunds.ambiguous}"
+            )
         if not file:
             if as_json:
-                self.stdout.write(json.dumps({"pending": report.results}, indent=2))
+                asked = {"pending": report.results, "refunds": refunds.results}
+                self.stdout.write(json.dumps(asked, indent=2))
             return
         try:
             text = Path(file).read_text(encoding="utf-8-sig")
@@ -94,8 +102,9 @@ class Command(BaseCommand):
         except PaymentError as exc:
             raise CommandError(exc.message) from exc
         if as_json:
-            payload = {
+            payload: dict[str, Any] = {
                 "pending": report.results,
+                "refunds": refunds.results,
                 "date": day.isoformat(),
                 "differences": [d.as_dict() for d in differences],
             }
