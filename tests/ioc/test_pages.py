@@ -95,3 +95,12 @@ def test_the_public_page_shows_counts_and_shares_without_a_person_or_a_dossier(c
     )
     assert row and row.groups() == ("7", "5", "60,00%")
     assert client.get("/cong-khai/thong-ke/", {"nam": "1990"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_charts_coordinates_are_numbers_not_localised_text(client, world):
+    viewer(client, world)
+    html = client.get(OVERVIEW, {"unit": "000.00.03.H66", "period": "2026-11"}).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    coordinates = re.findall(r'\b(?:x|y|width|height)="([^"]*)"', svg)
+    assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in coordinates), svg
