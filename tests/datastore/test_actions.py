@@ -220,11 +220,11 @@ def test_returned_result_enters_the_store_once(office, citizen):
     assert refused.value.code is errors.ISSUED_DOCUMENT
 
 
-def test_store_for_offers_results_and_reads_uploads_but_not_expired(
+def test_store_for_offers_results_and_uploads_but_not_expired(
     version, citizen, other_citizen, upload
 ):
-    """The picker offers what a component can point to (results); an upload is the citizen's
-    to read through the store, but is not offered until a dossier file can point to it."""
+    """The store holds the earlier result and the unexpired upload (a dossier file can point
+    to either, `from_result` / `from_stored`), newest first; the expired one is left out."""
     earlier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
     result = dossier_actions.issue_result(
         earlier, "Phiếu lý lịch tư pháp số 1", support.pdf_bytes("kq"), officer=None
@@ -233,7 +233,7 @@ def test_store_for_offers_results_and_reads_uploads_but_not_expired(
     upload(number="OLD", issued_on=date(2000, 1, 1), expires_on=date(2010, 1, 1))
     store = store_for(citizen)
     refs = [d.ref for d in store.documents()]
-    assert refs == [f"result:{result.pk}"]
+    assert refs == [f"doc:{kept.pk}", f"result:{result.pk}"]
     assert store.get(f"doc:{kept.pk}").name == "Căn cước công dân A1"
     assert store.read(f"doc:{kept.pk}") == support.pdf_bytes("CCCD")
     assert store_for(other_citizen).documents() == []
