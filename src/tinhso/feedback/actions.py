@@ -318,6 +318,18 @@ def submit_report(
     return report
 
 
+def _ioc_counted(report: Report) -> tuple[Any, ...]:
+    """What the IOC's report rollups count of a report (ioc/rollups.py)."""
+    return (
+        report.state,
+        report.agency_id,
+        report.commune_id,
+        report.category_id,
+        report.resolved_at,
+        report.due_at,
+    )
+
+
 def _ioc_changed(report_id: int) -> None:
     """Queue the IOC's rollup refresh of this report (ioc/rollups.py), in this transaction."""
     from tinhso.ioc.rollups import report_changed
@@ -443,6 +455,7 @@ def _change(
                 "state",
             )
         before = audit.snapshot(locked, REPORT_FIELDS)
+        counted = _ioc_counted(locked)
         for key, value in fields.items():
             setattr(locked, key, value)
         if public:
@@ -458,7 +471,8 @@ def _change(
         )
         if public:
             _notify_public_change(locked, note)
-        _ioc_changed(locked.pk)
+        if _ioc_counted(locked) != counted:  # an internal note tells nobody
+            _ioc_changed(locked.pk)
     report.refresh_from_db()
     return report
 
