@@ -511,6 +511,13 @@ def _keep_repeat_event(
         outcome.gateway,
         Attempt.State.PAID,
     ]
+    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35
+        paid = Attempt.objects.filter(
+            txn_ref=outcome.txn_ref, gateway=outcome.gateway, state=Attempt.State.PAID
+        ).first()
+        if paid is not None:
+            _keep_event(paid, outcome, source, result, now)
+        return None if paid is None else paid.pk
     with connection.cursor() as cursor:
         cursor.execute(_repeat_event_sql(connection.vendor), params)
         row = cursor.fetchone()
