@@ -697,6 +697,12 @@ VERIFY_FAILURES_PER_MINUTE = env_int(
     doc="Unknown verification codes one client address may try a minute on /xac-thuc/ "
     "before it is asked to wait (429).",
 )
+VERIFY_UPLOADS_PER_MINUTE = env_int(
+    "TINHSO_VERIFY_UPLOADS_PER_MINUTE",
+    5,
+    doc="PDF files one client address may have checked a minute on /xac-thuc/<code> (each "
+    "check verifies a signature) before it is asked to wait (429).",
+)
 # --- The national data store (datastore/national.py) [UNCONFIRMED transport] ----------------
 DATASTORE_NATIONAL_URL = env(
     "TINHSO_DATASTORE_NATIONAL_URL",

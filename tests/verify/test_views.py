@@ -9,10 +9,14 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from tests.dossiers import support
-from tinhso.verify import codes
-from tinhso.verify.models import ElectronicResult, FailedLookup
+from tinhso.core.models import AuditRecord
+from tinhso.documents import signing
+from tinhso.documents.models import TrustedRoot
+from tinhso.verify import actions, codes
+from tinhso.verify.models import ElectronicResult, FailedLookup, UploadCheck
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +154,89 @@ def test_a_known_code_costs_no_write(issued, client, django_assert_max_num_queri
         response = client.get(f"/xac-thuc/{electronic.code}")
     assert response.status_code == 200
     assert not FailedLookup.objects.exists()
+
+
+def test_the_page_shows_the_recorded_outcome_and_verifies_nothing(
+    issued, client, monkeypatch, django_assert_num_queries
+):
+    electronic = ElectronicResult.objects.get()
+    assert electronic.signature_valid is True and electronic.signature_note == ""
+    assert electronic.signature_checked_at is not None
+
+    def no_verification(*args, **kwargs):
+        raise AssertionError("a signature verified on a page view")
+
+    monkeypatch.setattr(signing, "verify_pdf", no_verification)
+    monkeypatch.setattr(type(issued.result.file), "open", no_verification)
+    # the address's failures, the code's row, the province's name in the page's header
+    with django_assert_num_queries(3):
+        response = client.get(f"/xac-thuc/{electronic.code}")
+    assert response.status_code == 200
+    checked = timezone.localtime(electronic.signature_checked_at)
+    assert "Chữ ký số của cơ quan cấp Hợp lệ — ký số lúc" in _text(response)
+    assert f"(kiểm tra lúc {checked:%H:%M %d/%m/%Y})" in _text(response)
+    assert not UploadCheck.objects.exists() and not FailedLookup.objects.exists()
+
+
+def test_a_recheck_records_a_new_outcome_that_the_page_shows(issued, client):
+    electronic = ElectronicResult.objects.get()
+    first = electronic.signature_checked_at
+    TrustedRoot.objects.all().delete()  # the TEST CA is no longer trusted
+    row = actions.recheck(electronic)
+    assert (row.signature_valid, row.signature_note) == (
+        False,
+        "Chứng thư số không thuộc tổ chức chứng thực được tin cậy.",
+    )
+    assert row.signature_checked_at > first
+    record = AuditRecord.objects.get(action="verify.signature_rechecked")
+    assert record.changes == {
+        "signature": [
+            [True, ""],
+            [False, "Chứng thư số không thuộc tổ chức chứng thực được tin cậy."],
+        ]
+    }
+    text = _text(client.get(f"/xac-thuc/{electronic.code}"))
+    assert (
+        "Chữ ký số của cơ quan cấp Không hợp lệ — "
+        "Chứng thư số không thuộc tổ chức chứng thực được tin cậy." in text
+    )
+    # the same outcome again: its date moves, no second audit record
+    again = actions.recheck(row)
+    assert again.signature_checked_at > row.signature_checked_at
+    assert AuditRecord.objects.filter(action="verify.signature_rechecked").count() == 1
+
+
+def test_uploads_from_one_address_are_rate_limited(issued, client, settings, monkeypatch):
+    settings.VERIFY_UPLOADS_PER_MINUTE = 2
+    electronic = ElectronicResult.objects.get()
+    url = f"/xac-thuc/{electronic.code}"
+    content = _stored(issued.result)
+    calls = []
+    real = signing.verify_pdf
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(signing, "verify_pdf", counted)
+    for _n in range(2):
+        response = client.post(
+            url, {"tep": SimpleUploadedFile("a.pdf", content, "application/pdf")}
+        )
+        assert response.status_code == 200
+        assert "Đã xác nhận" in _text(response)
+    assert len(calls) == 2
+    response = client.post(url, {"tep": SimpleUploadedFile("a.pdf", content, "application/pdf")})
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    text = _text(response)
+    assert "Địa chỉ truy cập này đã kiểm tra nhiều tệp trong một phút." in text
+    assert "Đã xác nhận" not in text
+    assert len(calls) == 2  # the refused upload was not verified
+    assert UploadCheck.objects.count() == 2  # and wrote nothing
+    # viewing the page is not limited, and another address may still upload
+    assert client.get(url).status_code == 200
+    other = Client(REMOTE_ADDR="10.0.0.9")
+    ok = other.post(url, {"tep": SimpleUploadedFile("a.pdf", content, "application/pdf")})
+    assert ok.status_code == 200
+    assert UploadCheck.objects.count() == 3

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from tinhso.core import audit
@@ -55,6 +56,8 @@ class Sealed:
     signed_at: datetime
     signer: str
     certificate: Any  # documents.Certificate
+    signature: SignatureState  # the check of `content` right after signing
+    checked_at: datetime
 
 
 def seal(dossier: Any, name: str, content: bytes, kind: str) -> Sealed | None:
@@ -88,6 +91,7 @@ def seal(dossier: Any, name: str, content: bytes, kind: str) -> Sealed | None:
         log.warning("result of %s not sealed: %s", dossier_code, exc)
         return None
     version = getattr(dossier, "version", None)
+    signature = check_signature(signed)  # once, here: the public page shows this outcome
     return Sealed(
         content=signed,
         code=code,
@@ -99,6 +103,8 @@ def seal(dossier: Any, name: str, content: bytes, kind: str) -> Sealed | None:
         signed_at=signed_at,
         signer=certificate.subject[:500],
         certificate=certificate,
+        signature=signature,
+        checked_at=timezone.now(),
     )
 
 
@@ -117,6 +123,9 @@ def record(sealed: Sealed, result: Any, *, actor: Any = None) -> ElectronicResul
         signed_at=sealed.signed_at,
         signer=sealed.signer,
         certificate=sealed.certificate,
+        signature_valid=sealed.signature.valid,
+        signature_note=sealed.signature.note[:500],
+        signature_checked_at=sealed.checked_at,
     )
     audit.record(
         "verify.result_sealed",
@@ -171,6 +180,31 @@ class CopyCheck:
     @property
     def confirmed(self) -> bool:
         return self.same_file and self.signature.valid
+
+
+def recheck(electronic: ElectronicResult, *, actor: Any = None) -> ElectronicResult:
+    """Verify the stored file's signature again (a revoked or expired certificate, a new
+    trusted root) and record the outcome with its date. The check runs before the transaction
+    (revocation may use the network); the row is updated in it, with an audit record when the
+    outcome changed. Never call it in a transaction."""
+    with electronic.result.file.open("rb") as stored:
+        state = check_signature(stored.read())
+    checked_at = timezone.now()
+    with transaction.atomic():
+        row = ElectronicResult.objects.select_for_update().get(pk=electronic.pk)
+        before: list[object] = [row.signature_valid, row.signature_note]
+        after: list[object] = [state.valid, state.note[:500]]
+        row.signature_valid, row.signature_note = state.valid, state.note[:500]
+        row.signature_checked_at = checked_at
+        row.save(update_fields=["signature_valid", "signature_note", "signature_checked_at"])
+        if before != after:
+            audit.record(
+                "verify.signature_rechecked",
+                row,
+                actor=actor,
+                changes={"signature": [before, after]},
+            )
+    return row
 
 
 def check_copy(electronic: ElectronicResult, content: bytes) -> CopyCheck:

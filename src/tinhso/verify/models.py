@@ -43,6 +43,16 @@ class ElectronicResult(models.Model):
         related_name="+",
         verbose_name="chứng thư số của cơ quan",
     )
+    # The outcome of the last signature check of the stored file (`actions.check_signature`),
+    # made when it was sealed and at each re-check (`actions.recheck`): the public page shows
+    # it with its date and never verifies per view (revocation checks may use the network).
+    signature_valid = models.BooleanField(default=False, verbose_name="chữ ký số hợp lệ")
+    signature_note = models.CharField(
+        max_length=500, blank=True, verbose_name="lý do chữ ký số không hợp lệ"
+    )
+    signature_checked_at = models.DateTimeField(
+        null=True, verbose_name="thời điểm kiểm tra chữ ký số"
+    )
 
     class Meta:
         verbose_name = "kết quả điện tử"
@@ -50,6 +60,13 @@ class ElectronicResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind_name} ({self.code})"
+
+    @property
+    def printed_code(self) -> str:
+        """The code as printed on the paper, in groups of four."""
+        from tinhso.verify import codes
+
+        return codes.printed(self.code)
 
 
 class FailedLookup(models.Model):
@@ -63,3 +80,16 @@ class FailedLookup(models.Model):
         indexes = [models.Index(fields=["client", "at"], name="verify_failed_client_at")]
         verbose_name = "lượt xác thực sai mã"
         verbose_name_plural = "lượt xác thực sai mã"
+
+
+class UploadCheck(models.Model):
+    """A file checked on /xac-thuc/<code> (the visitor's PDF, whose signature is verified then),
+    kept a few minutes to rate-limit that work per client address (`queries.allow_upload`)."""
+
+    client = models.CharField(max_length=64, verbose_name="địa chỉ truy cập")
+    at = models.DateTimeField(verbose_name="thời điểm")
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="verify_upload_client_at")]
+        verbose_name = "lượt kiểm tra tệp"
+        verbose_name_plural = "lượt kiểm tra tệp"

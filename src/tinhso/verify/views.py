@@ -63,31 +63,39 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, str]:
 
 
 def _facts(electronic: ElectronicResult) -> dict[str, Any]:
-    with electronic.result.file.open("rb") as stored:
-        content = stored.read()
+    """What the page shows: the row only (the signature's outcome recorded when sealed or
+    re-checked, with its date); the stored file is not read and nothing is verified."""
     return {
         "electronic": electronic,
         "printed_code": codes.printed(electronic.code),
-        "signature": actions.check_signature(content),
         "max_file": size_label(int(settings.DOSSIER_MAX_FILE_BYTES)),
     }
 
 
+def _wait(
+    request: HttpRequest, exc: queries.TooManyTries, template: str, context: dict[str, Any]
+) -> Any:
+    response = _page(request, template, {**context, "retry_after": exc.retry_after}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def page(request: HttpRequest, code: str) -> HttpResponse:
+    client = client_address(request)
     try:
-        electronic = queries.find(code, client=client_address(request))
+        electronic = queries.find(code, client=client)
     except queries.TooManyTries as exc:
-        response = _page(
-            request, "verify/not_found.html", {"retry_after": exc.retry_after}, status=429
-        )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return _wait(request, exc, "verify/not_found.html", {})
     if electronic is None:
         return _page(request, "verify/not_found.html", {}, status=404)
     context = _facts(electronic)
     status = 200
     if request.method == "POST":
+        try:
+            queries.allow_upload(client)
+        except queries.TooManyTries as exc:
+            return _wait(request, exc, "verify/page.html", {**context, "upload_wait": True})
         content, error = _read_upload(request)
         if content is None:
             context["upload_error"], status = error, 422
