@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.catalogue import generation
 from tinhso.catalogue.errors import (
     CODE_MISSING,
     CODE_TAKEN,
@@ -130,6 +131,7 @@ def _refresh_keys(procedure: Procedure) -> None:
         [SearchTerm(word=w[:60], length=len(w[:60])) for w in sorted(words) if not w.isdigit()],
         ignore_conflicts=True,
     )
+    generation.bump()  # names, keys, the version and popularity reach the search now
 
 
 def _write_version(
@@ -307,6 +309,7 @@ def set_agency(procedure: Procedure, agency: Agency | None, *, actor: Any) -> Pr
         procedure.save(update_fields=["agency", "updated_at"])
         after = {"agency": agency.code if agency else None}
         if before != after:
+            generation.bump()  # the agency filter of the search
             audit.record(
                 "catalogue.procedure.agency_set",
                 procedure,
@@ -322,6 +325,7 @@ def set_active(procedure: Procedure, is_active: bool, *, actor: Any) -> Procedur
         if procedure.is_active != is_active:
             procedure.is_active = is_active
             procedure.save(update_fields=["is_active", "updated_at"])
+            generation.bump()  # withdrawn procedures leave the search at once
             audit.record(
                 "catalogue.procedure.activated" if is_active else "catalogue.procedure.deactivated",
                 procedure,
@@ -425,6 +429,7 @@ def set_popularity(counts: dict[int, int], *, actor: Any = None) -> int:
         for value, ids in by_value.items():
             Procedure.objects.filter(id__in=ids).update(popularity=value)
         if changed:
+            generation.bump()  # popularity orders the search
             audit.record(
                 "catalogue.popularity_set",
                 actor=actor,

@@ -248,3 +248,19 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class Generation(models.Model):
+    """One row: a token that changes in the same transaction as every write that can change
+    what the catalogue search answers (publish, withdrawal, import, agency, popularity). The
+    search's cached rankings are keyed by it (`tinhso.catalogue.search`), so a cached answer
+    is never served once the catalogue it came from has changed, in any web worker."""
+
+    token = models.BigIntegerField(default=0, verbose_name=gettext_lazy("thế hệ"))
+
+    class Meta:
+        verbose_name = gettext_lazy("thế hệ danh mục")
+        verbose_name_plural = pgettext_lazy("số nhiều", "thế hệ danh mục")
+
+    def __str__(self) -> str:
+        return str(self.token)

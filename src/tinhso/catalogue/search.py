@@ -20,17 +20,29 @@ How it works:
    `name_score`), returning the page's ids and the total; only the page's procedures are then
    loaded, without their versions' e-forms and long texts. Three queries in all (vocabulary,
    ranking, page) however many procedures match.
+5. The ranking's answer (the page's ids, the total, the corrected query, exact or not) is
+   cached in Django's default cache, keyed by the catalogue's generation
+   (``tinhso.catalogue.generation``: one primary-key read per search, changed in the same
+   transaction as every publish, withdrawal and import), the folded words, the filters and
+   the page. Only ids and counts are cached, nothing personal; the page's rows are always
+   loaded fresh, filtered again by published and active; should a cached id not come back
+   (a row written behind the actions' back), the ranking is run again. A repeated search is
+   two queries (the generation, the page); a new one is four.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
+from tinhso.catalogue import generation
 from tinhso.catalogue.models import Procedure, SearchTerm
 from tinhso.core.prepared import prepared_cursor
 from tinhso.core.text import fold
@@ -53,6 +65,9 @@ COLLOQUIAL = {
 }
 _CODE = re.compile(r"^\d\.\d{6}$")
 _FILLER_PREFIXES = ("thu tuc ",)
+# How long a cached ranking may live; the generation, not this, is what keeps it correct.
+CACHE_SECONDS = 600
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -224,20 +239,69 @@ def search(
     filters = _Filters(field, agency, level, online_type, include_inactive)
     words = plain_words(q)
     code = q.strip()
-    if words and not _CODE.match(code):
+    by_code = bool(_CODE.match(code))
+    token = generation.current()
+    key = None
+    if token is not None:
+        what = (token, code if by_code else None, words, filters, limit, offset)
+        key = "catalogue.search:" + hashlib.sha256(repr(what).encode()).hexdigest()
+    ranked = _cached(key)
+    items = None
+    if ranked is not None:
+        items = _page(ranked[0], include_inactive=include_inactive)
+        if len(items) < len(ranked[0]):  # a row changed behind the actions' back: rank again
+            ranked = items = None
+    if ranked is None:
+        ranked = _ranking(words, code, by_code, filters, limit=limit, offset=offset)
+        _store(key, ranked)
+    ids, count, corrected, exact = ranked
+    if items is None:
+        items = _page(ids, include_inactive=include_inactive)
+    return SearchPage(items=items, count=count, corrected=corrected, exact=exact)
+
+
+_Ranked = tuple[list[int], int, str, bool]  # page ids, total, corrected query, exact
+
+
+def _cached(key: str | None) -> _Ranked | None:
+    if key is None:
+        return None
+    try:
+        value: _Ranked | None = cache.get(key)
+    except Exception:  # a shared cache that is down costs a ranking, not the search
+        _log.warning("catalogue search cache unavailable", exc_info=True)
+        return None
+    return value
+
+
+def _store(key: str | None, ranked: _Ranked) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, ranked, CACHE_SECONDS)
+    except Exception:
+        _log.warning("catalogue search cache unavailable", exc_info=True)
+
+
+def _ranking(
+    words: list[str], code: str, by_code: bool, filters: _Filters, *, limit: int, offset: int
+) -> _Ranked:
+    """The page's ids, the total, the corrected query and exactness, uncached."""
+    if words and not by_code:
         corrected_words, prefix = correct(words)
         return _ranked(corrected_words, prefix, filters, limit=limit, offset=offset)
     base: QuerySet[Procedure] = Procedure.objects.filter(current_version__isnull=False)
-    if not include_inactive:
+    if not filters.include_inactive:
         base = base.filter(is_active=True)
-    if field:
-        base = base.filter(field__code=field)
-    if agency:
-        base = base.filter(agency__code=agency)
-    if online_type:
-        base = base.filter(current_version__online_type=online_type)
+    if filters.field:
+        base = base.filter(field__code=filters.field)
+    if filters.agency:
+        base = base.filter(agency__code=filters.agency)
+    if filters.online_type:
+        base = base.filter(current_version__online_type=filters.online_type)
+    level = filters.level
     scored: list[tuple[float, int]]
-    if _CODE.match(code):
+    if by_code:
         rows = base.filter(code=code).values("id", "levels")
         scored = [(100.0, row["id"]) for row in rows if _level_ok(row["levels"], level)]
         corrected_words = [code]
@@ -249,7 +313,7 @@ def search(
         corrected_words = []
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     page_ids = [pk for _, pk in scored[offset : offset + limit]]
-    return SearchPage(items=_page(page_ids), count=len(scored), corrected=" ".join(corrected_words))
+    return page_ids, len(scored), " ".join(corrected_words), True
 
 
 # The columns of a procedure's current version a result list shows (its type, channels,
@@ -263,16 +327,20 @@ _LIST_DEFERS = (
 )
 
 
-def _page(page_ids: list[int]) -> list[Procedure]:
-    """The page's procedures in `page_ids` order, with what a list shows, in one query."""
+def _page(page_ids: list[int], *, include_inactive: bool = False) -> list[Procedure]:
+    """The page's procedures in `page_ids` order, with what a list shows, in one query; read
+    fresh, still published and active (a cached ranking never shows a withdrawn one)."""
     if not page_ids:
         return []
+    rows = Procedure.objects.filter(current_version__isnull=False)
+    if not include_inactive:
+        rows = rows.filter(is_active=True)
     by_id: dict[int, Any] = (
-        Procedure.objects.select_related("field", "agency", "current_version")
+        rows.select_related("field", "agency", "current_version")
         .defer(*_LIST_DEFERS)
         .in_bulk(page_ids)
     )
-    return [by_id[pk] for pk in page_ids]
+    return [by_id[pk] for pk in page_ids if pk in by_id]
 
 
 @dataclass(frozen=True)
@@ -286,7 +354,7 @@ class _Filters:
 
 def _ranked(
     words: list[str], prefix: list[bool], filters: _Filters, *, limit: int, offset: int
-) -> SearchPage:
+) -> _Ranked:
     """The full-text hits ranked in the database (`_RANK_SQL`): only the page's ids and the
     total come back, then the page's rows. All words first; when no procedure holds them all,
     any word, keeping names that hold at least half of them (``exact=False``)."""
@@ -294,14 +362,14 @@ def _ranked(
     pairs = [(w, p) for w, p in zip(cleaned, prefix, strict=True) if w]
     corrected = " ".join(words)
     if not pairs:
-        return SearchPage(items=[], count=0, corrected=corrected)
+        return [], 0, corrected, True
     terms, prefix = [w for w, _ in pairs], [p for _, p in pairs]
     ids, count = _rank(terms, prefix, filters, every=True, limit=limit, offset=offset)
     exact = True
     if not ids and len(terms) > 1 and not _any_hit(terms, prefix):
         exact = False
         ids, count = _rank(terms, prefix, filters, every=False, limit=limit, offset=offset)
-    return SearchPage(items=_page(ids), count=count, corrected=corrected, exact=exact)
+    return ids, count, corrected, exact
 
 
 def _any_hit(words: list[str], prefix: list[bool]) -> bool:
