@@ -3,8 +3,8 @@ for 60 s, then answering HTTP 500 for 30 s, while 200 dossiers change state four
 (submitted while the portal is down, then received, forwarded, approved or refused during
 the outage's 90 s) and four outbox workers keep trying. Afterwards the portal holds every
 dossier in its latest state, no dossier's records arrived out of order (the peer keeps the
-order it accepted them in), and the retries are visible (SyncState.failed_attempts and last_failure, the
-outbox messages' attempts).
+order it accepted them in), and the retries are visible (SyncState.failed_attempts and
+last_failure, the outbox messages' attempts).
 
 PostgreSQL only (four workers writing at once), and slow: about four minutes at full
 scale. TIME IS SCALABLE: `TINHSO_DVCQG_OUTAGE_SCALE` (default 1) multiplies the outage's
