@@ -1,0 +1,45 @@
+"""The provincial IT administrator looks after the sync with the national public-service
+portal (issue 15): the page in the admin shows the sync's health per agency and the
+messages the portal refused, with its reason; after fixing the cause the administrator
+sends one again. At 360 and 1280 px, in Vietnamese, as every journey step is checked."""
+
+from __future__ import annotations
+
+import re
+
+ADMIN = "quantri"
+REASON = "Mã thủ tục 9.999999 không tồn tại trên CSDL quốc gia về TTHC"
+
+PARK = f"""
+from tinhso.core.models import OutboxMessage
+from tinhso.dossiers.models import Dossier
+from tinhso.dvcqg.sync import TOPIC
+d = Dossier.objects.exclude(state="draft").order_by("pk").first()
+m = OutboxMessage.objects.create(
+    topic=TOPIC, payload={{"dossier": d.pk, "version": 0}}, state="parked", attempts=1,
+    last_error="PortalRejected: Cổng DVC quốc gia từ chối hồ sơ " + d.code
+    + ": {REASON} (mã 2)",
+)
+print("PARKED", m.pk, d.code)
+"""
+
+
+def test_administrator_resends_a_message_the_portal_refused(journey):
+    output = journey.site.tinhso("shell", "-c", PARK)
+    [line] = [line for line in output.splitlines() if line.startswith("PARKED ")]
+    _, message_id, code = line.split()
+    admin = journey.person("quan-tri")
+    page = admin.page
+    admin.sign_in_official(ADMIN)
+    admin.goto("/quan-tri/")
+    admin.check("trang-quan-tri")
+    page.get_by_role("link", name=re.compile("Đồng bộ hồ sơ với Cổng DVC quốc gia")).first.click()
+    page.wait_for_load_state()
+    admin.check("dong-bo-dvcqg")
+    assert page.get_by_role("heading", name="Tình trạng đồng bộ theo cơ quan").is_visible()
+    row = page.locator(f"#tin-{message_id}")
+    assert code in row.inner_text() and REASON in row.inner_text()
+    row.get_by_role("button", name=re.compile("Gửi lại")).click()
+    page.wait_for_load_state()
+    admin.check("da-gui-lai")
+    assert f"Đã đưa tin #{message_id} vào hàng đợi" in page.locator(".messagelist").inner_text()
