@@ -414,41 +414,35 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     ids = unit.agency_ids
     sync = national_sync_available()
 
-    sums = (
-        DossierDay.objects.filter(agency_id__in=ids, day__gte=period.start, day__lt=period.end)
-        .values("procedure_id", "channel")
-        .annotate(
-            received=Sum("received"),
-            received_all=Sum("received_all"),
-            fee_received=Sum("fee_received"),
-            fee_paid_online=Sum("fee_paid_online"),
-            synced=Sum("synced"),
-            disliked=Sum("disliked"),
-            on_time=Sum(f"{p}_on_time"),
-            ended=Sum(f"{p}_ended"),
-            days=Sum(f"{p}_days"),
-            with_result=Sum(f"{p}_with_result"),
-            result=Sum(f"{p}_result"),
-        )
+    counters = DossierDay.objects.filter(
+        agency_id__in=ids, day__gte=period.start, day__lt=period.end
+    )
+    online_here = Q(channel__in=ONLINE_CHANNELS)
+    row = counters.aggregate(
+        t_received=Sum("received"),
+        t_online=Sum("received", filter=online_here),
+        t_fee_received=Sum("fee_received"),
+        t_fee_paid_online=Sum("fee_paid_online"),
+        t_synced=Sum("synced"),
+        t_disliked=Sum("disliked"),
+        t_on_time=Sum(f"{p}_on_time"),
+        t_ended=Sum(f"{p}_ended"),
+        t_days=Sum(f"{p}_days"),
+        t_with_result=Sum(f"{p}_with_result"),
+        t_result=Sum(f"{p}_result"),
+    )
+    totals = {k[2:]: int(v or 0) for k, v in row.items()}  # t_received → received
+    received, on_time, synced = totals["received"], totals["on_time"], totals["synced"]
+    online, disliked, finished = totals["online"], totals["disliked"], totals["ended"]
+    days, with_result, results = totals["days"], totals["with_result"], totals["result"]
+    fee_received, fee_online = totals["fee_received"], totals["fee_paid_online"]
+    # 3.2: the procedures that received an online dossier in the period
+    online_procedures = set(
+        counters.filter(online_here, received__gt=0)
+        .values_list("procedure_id", flat=True)
+        .distinct()
         .order_by()
     )
-    received = on_time = synced = online = disliked = 0
-    finished = days = with_result = results = fee_received = fee_online = 0
-    online_procedures: set[int] = set()
-    for row in sums:
-        received += row["received"] or 0
-        on_time += row["on_time"] or 0
-        synced += row["synced"] or 0
-        disliked += row["disliked"] or 0
-        finished += row["ended"] or 0
-        days += row["days"] or 0
-        with_result += row["with_result"] or 0
-        results += row["result"] or 0
-        fee_received += row["fee_received"] or 0
-        fee_online += row["fee_paid_online"] or 0
-        if row["channel"] in ONLINE_CHANNELS and row["received"]:
-            online += row["received"]
-            online_procedures.add(row["procedure_id"])
 
     if now < end:  # judged now, not at the period's end: re-judge the open dossiers
         calendar = current_calendar()
