@@ -547,7 +547,7 @@ def _detail_context(
         "supplement_fields": fields,
         "supplement_components": [c for c in components if c["component"].pk in asked],
         "paused_hours": round(paused.total_seconds() / 3600, 1),
-        "results": list(dossier.results.all()),
+        "results": list(dossier.results.select_related("electronic")),
         "authorisation": _authorisation(dossier),
         "rating": getattr(dossier, "rating", None) if hasattr(dossier, "rating") else None,
         "rating_levels": Rating.Level.choices,

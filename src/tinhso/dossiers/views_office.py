@@ -333,7 +333,8 @@ def _detail_context(
             for p in dossier.papers.select_related("uploaded_by", "step_record")
         ],
         "results": [
-            _shown(code, r, f"{r.name}.{r.kind}", "ket-qua") for r in dossier.results.all()
+            _shown(code, r, f"{r.name}.{r.kind}", "ket-qua")
+            for r in dossier.results.select_related("electronic")
         ],
         "history": list(dossier.events.all()),
         "opinions": list(dossier.opinions.select_related("agency")),
