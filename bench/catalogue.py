@@ -264,11 +264,11 @@ def child(url: str) -> None:
     def without_cache(fn: Callable[[str], None]) -> Callable[[str], None]:
         def run(q: str) -> None:
             current = engine.generation.current
-            engine.generation.current = lambda: None  # type: ignore[assignment]
+            engine.generation.current = lambda: None
             try:
                 fn(q)
             finally:
-                engine.generation.current = current  # type: ignore[assignment]
+                engine.generation.current = current
 
         return run
 
