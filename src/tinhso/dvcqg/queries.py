@@ -118,9 +118,10 @@ def dossier_facts(dossier: Dossier) -> DossierFacts:
                 name=f.original_name,
                 component_code=f.component.code if f.component else "",
                 digitised=f.digitised,
-                reused=f.from_result_id is not None,
+                reused=f.reused,
+                from_national_store=f.from_national_store,
             )
-            for f in files.select_related("component")
+            for f in files.select_related("component", "from_stored")
         ),
         fees=tuple(
             FeeFacts(
