@@ -311,3 +311,26 @@ def test_throttled_codes_ask_to_wait_and_do_not_count_as_failures(client, offici
     assert "Vui lòng đợi 60 giây rồi nhập lại mã." in response.content.decode()
     assert signed_in_user_id(client) is None
     assert AccessAttempt.objects.get().failures_since_start == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_ioc"), [(Role.LEADER, True), (Role.IOC_VIEWER, True), (Role.SPECIALIST, False)]
+)
+def test_the_menu_names_the_operations_centre_only_for_its_viewers(
+    client, make_official, agencies, role, sees_ioc
+):
+    """The flag is taken at sign-in, so the menu on every later page costs no query."""
+    official = make_official("lanhdao", roles=((role, agencies["STP"]),))
+    sign_in(client, "lanhdao")
+    client.post(SECOND_FACTOR, {"code": current_code(official)})
+    page = client.get(ACCOUNT).content.decode()
+    assert ('href="/dieu-hanh/"' in page) is sees_ioc
+    assert "Trung tâm điều hành" in page if sees_ioc else "Trung tâm điều hành" not in page
+    assert 'href="/cong-khai/thong-ke/"' in page  # the public statistics, from every page
+
+
+def test_the_citizen_menu_leads_to_their_data_store(client, make_citizen):
+    citizen = make_citizen()
+    client.force_login(citizen)
+    page = client.get(ACCOUNT).content.decode()
+    assert 'href="/kho-du-lieu/">Kho dữ liệu của tôi</a>' in page

@@ -119,6 +119,15 @@ def locked_out(
     return response
 
 
+def remember_menu(request: HttpRequest, user: Any) -> None:
+    """Note in the session which menu entries this official may see (the operations
+    centre), so the menu on every page costs no query; each page still checks access."""
+    from tinhso.ioc.queries import may_use_ioc
+    from tinhso.web.context import IOC_MENU_KEY
+
+    request.session[IOC_MENU_KEY] = may_use_ioc(user)
+
+
 def _landing(request: HttpRequest, user: Any, next_url: str = "") -> HttpResponse:
     """After sign-in: `next` when it is safe, else where this person's work is."""
     return redirect(next_url or work_page(user))
@@ -206,6 +215,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING_KEY]
             login(request, user, backend=pending["backend"])
             django_otp.login(request, device)
+            remember_menu(request, user)
             return _landing(request, user, pending.get("next") or "")
         if wait > 0:
             form.add_error(
