@@ -123,7 +123,7 @@ class OutboxMessage(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state", "available_at"])]
         verbose_name = "thông điệp chờ gửi"
-        verbose_name_plural = "hàng đợi gửi đi (outbox)"
+        verbose_name_plural = "hàng đợi gửi đi"
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk} ({self.state})"

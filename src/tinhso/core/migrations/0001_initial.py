@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "verbose_name": "thông điệp chờ gửi",
-                "verbose_name_plural": "hàng đợi gửi đi (outbox)",
+                "verbose_name_plural": "hàng đợi gửi đi",
             },
         ),
         migrations.CreateModel(
