@@ -94,3 +94,59 @@ def test_others_may_not_see_or_resend(client, synced, office, agencies):
     message.refresh_from_db()
     assert message.state == OutboxMessage.State.PARKED
     assert not AuditRecord.objects.filter(action="dvcqg.parked_resent").exists()
+
+
+OFF = (
+    "Chưa kết nối với Cổng Dịch vụ công quốc gia: đồng bộ đang tắt. Cấu hình địa chỉ kết nối "
+    "trong tệp cấu hình máy chủ (xem tài liệu triển khai)."
+)
+NONE_REFUSED = '<p id="khong-tin-bi-dung">Không có hồ sơ nào bị Cổng từ chối.</p>'
+
+
+def state_cell(klass, label):
+    return f'<span class="dvcqg-state dvcqg-state-{klass}">{label}</span>'
+
+
+def test_sync_off_says_so_in_words_and_nothing_looks_green(client, settings, office, it_admin):
+    settings.DVCQG_URL = ""
+    office.submitted()
+    office.submitted()
+    sign_in(client, it_admin)
+    html = client.get(reverse(PAGE)).content.decode()
+    assert f'<div class="dvcqg-note" id="dong-bo-tat" role="status"><p>{OFF}</p>' in html
+    # the variable's name only in the technical detail line
+    assert html.count("TINHSO_DVCQG_URL") == 1
+    assert (
+        '<p class="dvcqg-detail">Chi tiết kỹ thuật: biến môi trường TINHSO_DVCQG_URL chưa được '
+        "đặt.</p>" in html
+    )
+    assert state_cell("cho", "Chưa đồng bộ") in html
+    assert "dvcqg-state-tot" not in html and "Đã đồng bộ" not in html
+    assert '<td data-label="Hồ sơ chưa đồng bộ">2</td>' in html
+    assert NONE_REFUSED in html
+    assert "Gửi lại" not in html
+
+
+def test_green_only_when_on_and_the_portal_holds_every_latest_version(
+    client, synced, office, it_admin
+):
+    office.submitted()
+    sign_in(client, it_admin)
+    html = client.get(reverse(PAGE)).content.decode()
+    assert 'id="dong-bo-tat"' not in html and "TINHSO_DVCQG_URL" not in html
+    assert state_cell("cho", "Chưa đồng bộ") in html
+    assert '<td data-label="Hồ sơ chưa đồng bộ">1</td>' in html
+    assert deliver_sync() == [True]
+    html = client.get(reverse(PAGE)).content.decode()
+    assert state_cell("tot", "Đã đồng bộ") in html
+    assert '<td data-label="Hồ sơ chưa đồng bộ">0</td>' in html
+    assert "dvcqg-state-cho" not in html and NONE_REFUSED in html
+
+
+def test_a_refused_dossier_marks_its_agency_and_offers_the_resend(client, synced, office, it_admin):
+    _, message = park_one(office)
+    sign_in(client, it_admin)
+    html = client.get(reverse(PAGE)).content.decode()
+    assert state_cell("loi", "Có hồ sơ bị Cổng từ chối") in html
+    assert '<td data-label="Bị Cổng từ chối">1</td>' in html
+    assert f'<tr id="tin-{message.pk}">' in html and NONE_REFUSED not in html

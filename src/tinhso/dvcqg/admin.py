@@ -33,6 +33,16 @@ def _lag(seconds: int) -> str:
     return f"{seconds // 86400} ngày"
 
 
+def _state(row: dict[str, Any], enabled: bool) -> tuple[str, str]:
+    """An agency's sync state as the administrator reads it (class suffix, words): green only
+    when the sync is on and the portal holds every dossier's latest version, nothing parked."""
+    if row["parked"]:
+        return "loi", "Có hồ sơ bị Cổng từ chối"
+    if not enabled or row["behind"]:
+        return "cho", "Chưa đồng bộ"
+    return "tot", "Đã đồng bộ"
+
+
 @admin.register(SyncState)
 class SyncHealthAdmin(admin.ModelAdmin):
     """The model's list is the health page: SyncState rows are the sync's own bookkeeping."""
@@ -64,14 +74,16 @@ class SyncHealthAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         if not actions.may_manage_sync(request.user):
             raise PermissionDenied
+        enabled = sync.enabled()
         health = queries.sync_health()
         for row in health["agencies"]:
             row["lag"] = _lag(row["lag_seconds"])
+            row["state"], row["state_label"] = _state(row, enabled)
         context = {
             **self.admin_site.each_context(request),
             "title": "Đồng bộ với Cổng Dịch vụ công quốc gia",
             "opts": self.model._meta,
-            "enabled": sync.enabled(),
+            "enabled": enabled,
             "health": health,
         }
         return TemplateResponse(request, "admin/dvcqg/health.html", context)
