@@ -94,7 +94,8 @@ def test_the_first_delivery_locks_once_and_writes_what_the_ledger_needs(client, 
         "UPDATE payments_attempt",
         "UPDATE payments_charge",
         "INSERT core_auditrecord",
-        "INSERT core_outboxmessage",
+        "INSERT core_outboxmessage",  # payments.paid (receipt, notices)
+        "INSERT core_outboxmessage",  # ioc.dossier: the IOC counts it paid online (issue 16)
         "INSERT payments_event",
     ]
 

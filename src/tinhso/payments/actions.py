@@ -366,6 +366,11 @@ def _mark_paid(attempt: Attempt, charge: Charge, outcome: gateways.Outcome, now:
         },
     )
     outbox.enqueue(PAID_TOPIC, {"attempt": attempt.pk})
+    # the operations centre's counters (ioc/rollups.py) count "paid online" per dossier;
+    # without this they would wait for the dossier's next event (issue 16)
+    from tinhso.ioc.rollups import dossier_changed as ioc_changed
+
+    ioc_changed(charge.dossier_id)
     if settings.DVCQG_URL:  # the national portal sync (dvcqg/sync.py), in this transaction:
         # the record's payment flag and status changed, with no timeline line
         from tinhso.dvcqg.sync import dossier_changed
