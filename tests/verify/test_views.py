@@ -240,3 +240,15 @@ def test_uploads_from_one_address_are_rate_limited(issued, client, settings, mon
     ok = other.post(url, {"tep": SimpleUploadedFile("a.pdf", content, "application/pdf")})
     assert ok.status_code == 200
     assert UploadCheck.objects.count() == 3
+
+
+def test_the_page_in_english_for_a_visitor_who_asks(issued, client):
+    electronic = ElectronicResult.objects.get()
+    client.cookies["django_language"] = "en"
+    text = _text(client.get(f"/xac-thuc/{electronic.code}", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Verify an electronic result" in text
+    assert f"Verification code {codes.printed(electronic.code)}" in text
+    assert "Digital signature of the issuing agency Valid — signed at" in text
+    assert "Xác thực kết quả điện tử" not in text
+    start = _text(client.get("/xac-thuc/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Scan the QR code on the result of an administrative procedure" in start
