@@ -195,6 +195,7 @@ def _send_claimed(
         locked.sent_version = max(locked.sent_version, current)
         locked.progress_sent_through = max(locked.progress_sent_through, sent_through)
         locked.national_status = record["TrangThaiHoSo"]
+        first_sync = not locked.created_at_portal
         locked.created_at_portal = True
         locked.synced_at = timezone.now()
         locked.save(update_fields=[*AUDITED, "synced_at"])
@@ -208,6 +209,10 @@ def _send_claimed(
                 "progress_rows": len(rows),
             },
         )
+        if first_sync:  # the IOC counts dossiers on the portal (ioc/rollups.py, issue 16)
+            from tinhso.ioc.rollups import dossier_changed as ioc_changed
+
+            ioc_changed(dossier_id)
     return True
 
 
