@@ -57,7 +57,7 @@ lint: install
 # BENCH_QUICK=1 runs every row in a few minutes with smaller sizes (docs/benchmarks.md says
 # which); the values below apply only where the variable is not already set.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
-BENCHES ?= run catalogue dossiers dossiers_queue documents feedback payments_ipn mixed_api signin datastore_offer dvcqg_sync
+BENCHES ?= run catalogue dossiers dossiers_queue documents feedback payments_ipn mixed_api signin datastore_offer dvcqg_sync ioc_index
 BENCH_QUICK_SIZES := BENCH_ROUNDS=40 BENCH_LOOKUP_SECONDS=4 BENCH_SUBMISSIONS=80 \
 	BENCH_LOOKUP_DOSSIERS=200 BENCH_DOSSIERS=50000 BENCH_QUEUE_ROUNDS=100 BENCH_RECEPTIONS=10 \
 	BENCH_DOCUMENTS=5000 BENCH_REPORTS=10000 BENCH_POSTS=50
