@@ -17,7 +17,7 @@ in Python; province-wide rollups stored per day are a later step (docs/ioc.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -373,24 +373,72 @@ def _as_values(procedures: Any, dossiers: Any, table: dict[str, Decimal]) -> lis
     ]
 
 
+# shown to a provincial leader: plain Vietnamese, no field names (docs/ioc.md has them)
 NOT_HELD = {
-    "1.1": "tinhso chưa ghi quyết định công bố TTHC và ngày văn bản pháp luật có hiệu lực.",
-    "1.2": "tinhso chưa ghi ngày cập nhật, công khai TTHC trên CSDL quốc gia.",
-    "1.3": "tinhso chưa kiểm tra đủ 7 bộ phận của TTHC theo NĐ 63/2010 Điều 8.2.",
-    "1.4": "Chưa ghi nhận đồng bộ với Cổng DVC quốc gia (national sync not yet recorded).",
-    "4.2": "tinhso chưa xác định hồ sơ được số hóa đủ thành phần và kết quả theo chuẩn quốc gia.",
-    "4.3": "tinhso chưa ghi việc tái sử dụng dữ liệu số hóa (DuocTaiSuDung).",
-    "4.4": "tinhso chưa ghi tài liệu lấy từ Kho dữ liệu của công dân (DuocLayTuKhoDMQG).",
-    "4.5": "tinhso chưa ghi xác thực qua CSDL quốc gia về dân cư/VNeID theo hồ sơ.",
-    "5.1": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
-    "5.2": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
-    "5.3": "Phản ánh hiện trường của tinhso không phải PAKN về TTHC; chưa có dữ liệu.",
+    "1.1": "Hệ thống chưa lưu quyết định công bố thủ tục và ngày văn bản pháp luật có hiệu lực.",
+    "1.2": "Hệ thống chưa lưu ngày cập nhật, công khai thủ tục trên Cơ sở dữ liệu quốc gia.",
+    "1.3": "Hệ thống chưa kiểm tra thủ tục có đủ 7 bộ phận theo Nghị định 63/2010, Điều 8.",
+    "1.4": "Chưa bật đồng bộ hồ sơ với Cổng Dịch vụ công quốc gia nên chưa có số liệu.",
+    "4.2": "Hệ thống ghi từng giấy tờ được số hóa, nhưng chưa tính theo cách của quốc gia "
+    "(hồ sơ số hóa đủ mọi thành phần và cả kết quả).",
+    "4.3": "Hệ thống đã ghi giấy tờ được dùng lại theo từng hồ sơ, nhưng chưa đưa vào cách tính "
+    "chỉ số này.",
+    "4.4": "Hệ thống đã ghi giấy tờ lấy từ kho dữ liệu của người dân, nhưng chưa đưa vào cách "
+    "tính chỉ số này.",
+    "4.5": "Hệ thống chưa ghi theo từng hồ sơ việc xác thực người nộp qua Cơ sở dữ liệu quốc gia "
+    "về dân cư hoặc tài khoản định danh điện tử.",
+    "5.1": "Hệ thống mới nhận phản ánh về hiện trường, chưa nhận phản ánh, kiến nghị về thủ tục "
+    "hành chính nên chưa có số liệu.",
 }
+NOT_HELD["5.2"] = NOT_HELD["5.3"] = NOT_HELD["5.1"]
 
 
 # --- the index from the rollups ---------------------------------------------------------------
 
 PREFIX = {"month": "m", "quarter": "q", "year": "y"}
+
+
+def on_time_now_correction(
+    agency_ids: Iterable[int], period: Period, *, now: datetime, by: str = "agency_id"
+) -> dict[int, int]:
+    """Indicator 2.1 for a period not yet over is judged at `now`: the counters hold each
+    dossier as judged at its period's end, so the open dossiers whose appointment falls
+    between now and that end (or whose supplementation pause is open) are judged again from
+    their facts. Returns the change to the on-time count per agency (or per commune, `by`),
+    so the index (`unit_index`) and the ranking (`dashboard.ranking`) count 2.1 alike."""
+    from tinhso.ioc.models import DossierFact
+
+    end = period.bounds(timezone.get_current_timezone())[1]
+    out: dict[int, int] = {}
+    if now >= end:
+        return out
+    calendar = current_calendar()
+    open_facts = DossierFact.objects.filter(
+        agency_id__in=list(agency_ids),
+        received_on__gte=period.start,
+        received_on__lt=period.end,
+        counted=True,
+        end_at__isnull=True,
+        appointment_at__isnull=False,
+    ).filter(Q(appointment_at__gte=now) | Q(open_since__isnull=False))
+    for fact in open_facts.only("appointment_at", "open_since", "requests", by):
+        assert fact.appointment_at is not None  # filtered above
+        pauses = [(fact.open_since, None)] if fact.open_since else []
+        at_end, at_now = (
+            index766.dossier_verdict(
+                calendar,
+                appointment=fact.appointment_at,
+                end=None,
+                period_end=moment,
+                supplement_requests=fact.requests,
+                pauses=pauses,
+            )
+            is not Verdict.LATE
+            for moment in (end, now)
+        )
+        key = getattr(fact, by)
+        out[key] = out.get(key, 0) + int(at_now) - int(at_end)
+    return out
 
 
 def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
@@ -402,7 +450,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
 
     Three queries for an agency, a commune or the province, whatever the number of dossiers:
     the counters, the procedures in force, and (a period not yet over) the open facts."""
-    from tinhso.ioc.models import DossierDay, DossierFact
+    from tinhso.ioc.models import DossierDay
     from tinhso.ioc.rollups import MICRO
     from tinhso.payments import indicators as pay
 
@@ -444,32 +492,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
         .order_by()
     )
 
-    if now < end:  # judged now, not at the period's end: re-judge the open dossiers
-        calendar = current_calendar()
-        open_facts = DossierFact.objects.filter(
-            agency_id__in=ids,
-            received_on__gte=period.start,
-            received_on__lt=period.end,
-            counted=True,
-            end_at__isnull=True,
-            appointment_at__isnull=False,
-        ).filter(Q(appointment_at__gte=now) | Q(open_since__isnull=False))
-        for fact in open_facts.only("appointment_at", "open_since", "requests"):
-            assert fact.appointment_at is not None  # filtered above
-            pauses = [(fact.open_since, None)] if fact.open_since else []
-            at_end, at_now = (
-                index766.dossier_verdict(
-                    calendar,
-                    appointment=fact.appointment_at,
-                    end=None,
-                    period_end=moment,
-                    supplement_requests=fact.requests,
-                    pauses=pauses,
-                )
-                is not Verdict.LATE
-                for moment in (end, now)
-            )
-            on_time += int(at_now) - int(at_end)
+    on_time += sum(on_time_now_correction(ids, period, now=now).values())
     late = received - on_time
 
     offered = _offered_procedures(unit, end)
