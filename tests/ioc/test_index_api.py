@@ -286,7 +286,9 @@ def test_national_sync_not_recorded_is_unavailable_not_zero(client, world, monke
     value = report.as_dict()["groups"][0]["indicators"][3]
     assert value["code"] == "1.4"
     assert (value["available"], value["rate"], value["points"]) == (False, None, None)
-    assert "national sync not yet recorded" in value["reason"]
+    assert value["reason"] == (
+        "Chưa bật đồng bộ hồ sơ với Cổng Dịch vụ công quốc gia nên chưa có số liệu."
+    )
 
 
 @pytest.mark.django_db
@@ -440,3 +442,26 @@ def test_a_province_s_own_maxima_change_the_points(world, settings):
     settings.IOC_766_MAXIMA = {"2.1": 10}  # TDGQ would add up to 16, not 20
     with pytest.raises(ValueError, match="TDGQ"):
         queries.unit_index(queries.resolve_unit("000.00.03.H66"), parse("2026-11"))
+
+
+@pytest.mark.django_db
+def test_the_reasons_shown_are_plain_vietnamese_without_field_names(world):
+    report = queries.unit_index(queries.resolve_unit("000.00.03.H66"), parse("2026-11"))
+    reasons = {
+        i.code: i.unavailable for g in report.index.groups for i in g.indicators if i.unavailable
+    }
+    assert reasons["4.3"] == (
+        "Hệ thống đã ghi giấy tờ được dùng lại theo từng hồ sơ, nhưng chưa đưa vào cách tính "
+        "chỉ số này."
+    )
+    assert (
+        reasons["5.1"]
+        == reasons["5.3"]
+        == (
+            "Hệ thống mới nhận phản ánh về hiện trường, chưa nhận phản ánh, kiến nghị về thủ tục "
+            "hành chính nên chưa có số liệu."
+        )
+    )
+    for text in reasons.values():
+        for jargon in ("tinhso", "DuocTaiSuDung", "DuocLayTuKhoDMQG", "PAKN", "TTHC", "sync"):
+            assert jargon not in text
