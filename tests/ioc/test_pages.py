@@ -91,9 +91,15 @@ def test_the_public_page_shows_counts_and_shares_without_a_person_or_a_dossier(c
     assert "Nguyễn Văn An" not in html and not codes(html)
     # STP, November: 7 received, 5 finished by their end day (D1-D5), 3 of them on time
     row = re.search(
-        r"Sở Tư pháp tỉnh Đắk Lắk</th><td>11</td><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td>", html
+        r"Sở Tư pháp tỉnh Đắk Lắk</th><td data-label=\"Tháng\">11</td>"
+        r"<td data-label=\"Tiếp nhận\">(\d+)</td><td data-label=\"Giải quyết xong\">(\d+)</td>"
+        r"<td data-label=\"Đúng hạn\">([^<]+)</td>",
+        html,
     )
     assert row and row.groups() == ("7", "5", "60,00%")
+    # on a phone each row is a card of label and value; the scrolled region is named
+    assert 'role="region" aria-labelledby="ioc-public-caption"' in html
+    assert '<caption id="ioc-public-caption">' in html
     assert client.get("/cong-khai/thong-ke/", {"nam": "1990"}).status_code == 404
 
 
