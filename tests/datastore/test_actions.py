@@ -391,3 +391,59 @@ def _state_of_store() -> tuple:
         list(StoredDocument.objects.order_by("pk").values_list("pk", "size")),
         AuditRecord.objects.count(),
     )
+
+
+def test_add_result_uses_the_recorded_seal_check_and_verifies_nothing(
+    version, citizen, monkeypatch
+):
+    """add_result runs inside the outbox's transaction: it never re-verifies the PAdES seal
+    (revocation checks may reach the network) but takes the outcome recorded when the
+    result was sealed (verify.ElectronicResult.signature_valid)."""
+    from tinhso.dossiers.models import DossierResult
+    from tinhso.verify import actions as verify_actions
+    from tinhso.verify.models import ElectronicResult
+
+    dossier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    valid = dossier_actions.issue_result(
+        dossier, "Phiếu lý lịch tư pháp số 21", support.pdf_bytes("kq21"), officer=None
+    )
+    invalid, unsealed = (
+        DossierResult.objects.create(
+            dossier=dossier,
+            name=f"Phiếu lý lịch tư pháp số {n}",
+            kind="pdf",
+            size=valid.size,
+            sha256=valid.sha256,
+            file=valid.file.name,
+            issued_at=valid.issued_at,
+        )
+        for n in (22, 23)
+    )
+    ElectronicResult.objects.filter(result=unsealed).delete()
+    for n, (result, ok) in enumerate(((valid, True), (invalid, False))):
+        ElectronicResult.objects.update_or_create(
+            result=result,
+            defaults={
+                "code": f"TEST{n}",
+                "sha256": result.sha256,
+                "kind_name": "Phiếu lý lịch tư pháp",
+                "number": "1",
+                "issuer_name": "Sở Tư pháp",
+                "issued_on": date(2026, 1, 1),
+                "signed_at": timezone.now(),
+                "signer": "Sở Tư pháp",
+                "signature_valid": ok,
+            },
+        )
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("add_result must not verify a signature")
+
+    monkeypatch.setattr(verify_actions, "check_signature", no_check)
+    StoredDocument.objects.all().delete()
+    entered = actions.add_result(dossier)
+    assert [(d.source_result, d.signature) for d in entered] == [
+        (valid, "agency_verified"),
+        (invalid, "none"),
+        (unsealed, "none"),
+    ]

@@ -267,23 +267,6 @@ def _owner_citizen(dossier: Any) -> Citizen | None:
     return Citizen.objects.filter(user_id=dossier.owner_id).first()
 
 
-def _result_signature(result: Any) -> str:
-    """AGENCY_VERIFIED when the result is a PDF carrying a valid agency seal (the verify
-    module's PAdES check against the trusted roots), NONE otherwise."""
-    if result.kind != "pdf" or not result.file:
-        return StoredDocument.Signature.NONE
-    from tinhso.verify.actions import check_signature
-
-    try:
-        with result.file.open("rb") as handle:
-            content = bytes(handle.read())
-    except OSError:
-        return StoredDocument.Signature.NONE
-    if not check_signature(content).valid:
-        return StoredDocument.Signature.NONE
-    return StoredDocument.Signature.AGENCY_VERIFIED
-
-
 def add_result(dossier: Any) -> list[StoredDocument]:
     """Đưa kết quả điện tử vào kho: each electronic result of `dossier`, entered once into
     the store of the dossier's owner (the account that filed it, which already sees the
@@ -301,12 +284,19 @@ def add_result(dossier: Any) -> list[StoredDocument]:
     citizen = _owner_citizen(dossier)
     if citizen is None:
         return []
-    # The agency's signature is checked before the transaction (a CRL or OCSP fetch may
-    # reach the network): a valid seal enters as "agency_verified".
-    checked = {r.pk: _result_signature(r) for r in DossierResult.objects.filter(dossier=dossier)}
+    from tinhso.verify.models import ElectronicResult
+
     entered = []
     with transaction.atomic():
         results = DossierResult.objects.filter(dossier=dossier).order_by("pk")
+        # The seal is not re-verified here (this runs inside the outbox's transaction and a
+        # CRL or OCSP fetch may reach the network): the outcome recorded when the result was
+        # sealed (verify.ElectronicResult.signature_valid) decides "agency_verified".
+        sealed = set(
+            ElectronicResult.objects.filter(result__in=results, signature_valid=True).values_list(
+                "result_id", flat=True
+            )
+        )
         known = set(
             StoredDocument.objects.filter(source_result__in=results).values_list(
                 "source_result_id", flat=True
@@ -329,7 +319,11 @@ def add_result(dossier: Any) -> list[StoredDocument]:
                 file_kind=result.kind,
                 size=result.size,
                 sha256=result.sha256,
-                signature=checked.get(result.pk, StoredDocument.Signature.NONE),
+                signature=(
+                    StoredDocument.Signature.AGENCY_VERIFIED
+                    if result.pk in sealed
+                    else StoredDocument.Signature.NONE
+                ),
             )
             audit.record(
                 "datastore.result_entered",
