@@ -161,3 +161,17 @@ def test_a_pdf_already_signed_by_the_documents_module_keeps_its_signature(
     path.write_bytes(content)
     out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60)
     assert out.stdout.count("Signature Validation: Signature is Valid.") == 2
+
+
+def test_without_a_result_name_the_kind_is_the_procedure_never_the_file_name(
+    office, approved, seal
+):
+    version = approved.version
+    type(version).objects.filter(pk=version.pk).update(result_name="")
+    approved.version.refresh_from_db()
+    result = dossier_actions.attach_result(
+        approved, "QD_NguyenVanA.pdf", support.pdf_bytes("a"), officer=office.vanthu
+    )
+    assert result.electronic.kind_name == version.name
+    assert ElectronicResult.objects.get().kind_name == version.name
+    assert "NguyenVanA" not in version.name

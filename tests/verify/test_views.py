@@ -252,3 +252,11 @@ def test_the_page_in_english_for_a_visitor_who_asks(issued, client):
     assert "Xác thực kết quả điện tử" not in text
     start = _text(client.get("/xac-thuc/", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Scan the QR code on the result of an administrative procedure" in start
+
+
+@pytest.mark.parametrize("typed", ["a/b", "%", "khong-phai-ma"])
+def test_a_typed_text_that_cannot_be_a_code_is_a_counted_404(db, client, typed):
+    response = client.get("/xac-thuc/", {"ma": typed})
+    assert response.status_code == 404
+    assert "Không tìm thấy kết quả điện tử" in _text(response)
+    assert FailedLookup.objects.count() == 1

@@ -96,7 +96,7 @@ def seal(dossier: Any, name: str, content: bytes, kind: str) -> Sealed | None:
         content=signed,
         code=code,
         sha256=hashlib.sha256(signed).hexdigest(),
-        kind_name=((version.result_name if version else "") or name)[:500],
+        kind_name=((version.result_name or version.name) if version else "")[:500],
         number=dossier_code[:100],
         issuer=agency,
         issued_on=timezone.localdate(signed_at),

@@ -38,8 +38,20 @@ def start(request: HttpRequest) -> HttpResponse:
     """Nhập mã xác thực: the code printed under the QR code, typed."""
     typed = (request.GET.get("ma") or "").strip()
     if typed:
-        return redirect("verify:page", code=codes.normalise(typed) or typed[:40])
+        code = codes.normalise(typed)
+        if not code:  # cannot be a code (nor a URL path segment): unknown, counted, 404
+            return _unknown(request, typed)
+        return redirect("verify:page", code=code)
     return _page(request, "verify/start.html", {})
+
+
+def _unknown(request: HttpRequest, typed: str) -> Any:
+    """The not-found page for a code that is not one, counted as a failed try."""
+    try:
+        queries.find(typed, client=client_address(request))
+    except queries.TooManyTries as exc:
+        return _wait(request, exc, "verify/not_found.html", {})
+    return _page(request, "verify/not_found.html", {}, status=404)
 
 
 def _read_upload(request: HttpRequest) -> tuple[bytes | None, str]:
