@@ -110,3 +110,16 @@ def test_the_charts_coordinates_are_numbers_not_localised_text(client, world):
     svg = html[html.index("<svg") : html.index("</svg>")]
     coordinates = re.findall(r'\b(?:x|y|width|height)="([^"]*)"', svg)
     assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in coordinates), svg
+
+
+@pytest.mark.django_db
+def test_odd_query_values_are_404_or_ignored_never_500(client, world):
+    viewer(client, world)
+    late = {"unit": "000.00.03.H66", "period": "2026-11", "measure": "late"}
+    assert client.get(DRILL, {**late, "day": "9999-12-31"}).status_code == 404
+    for name in ("procedure", "officer"):
+        # 19 digits overflow a bigint on PostgreSQL; ignored like any non-number
+        for value in ("9" * 19, "1" * 40, "١٢", "-1"):
+            page = client.get(DRILL, {**late, name: value})
+            assert page.status_code == 200
+            assert "Hồ sơ giải quyết quá hạn: 2" in page.content.decode()

@@ -107,9 +107,9 @@ def dossiers(request: HttpRequest) -> HttpResponse:
     if request.GET.get("day"):
         try:
             start = date.fromisoformat(request.GET["day"])
-        except ValueError as exc:
+            end = start + timedelta(days=1)
+        except (ValueError, OverflowError) as exc:
             raise Http404 from exc
-        end = start + timedelta(days=1)
     procedure = _int(request.GET.get("procedure"))
     officer = _int(request.GET.get("officer"))
     facts = dashboard.behind(unit, measure, start, end, timezone.now())
@@ -160,7 +160,9 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isascii() and text.isdigit() else None
+    """A bigint-sized number typed in a query string, or None (no more than 18 digits)."""
+    ok = text and len(text) <= 18 and text.isascii() and text.isdigit()
+    return int(text) if ok else None
 
 
 @require_GET
