@@ -447,3 +447,23 @@ def test_add_result_uses_the_recorded_seal_check_and_verifies_nothing(
         (invalid, "none"),
         (unsealed, "none"),
     ]
+
+
+def test_an_expired_stored_result_is_neither_offered_nor_attachable(version, citizen):
+    """A result whose store row has expired does not come back as an earlier result: the
+    picker leaves it out and `resolve` refuses it."""
+    earlier = dossier_actions.submit(ready_draft(version, citizen), user=citizen)
+    result = dossier_actions.issue_result(
+        earlier, "Phiếu lý lịch tư pháp số 31", support.pdf_bytes("kq31"), officer=None
+    )
+    StoredDocument.objects.all().delete()
+    [doc] = actions.add_result(earlier)
+    ref = f"result:{result.pk}"
+    store = store_for(citizen)
+    assert [d.ref for d in store.documents()] == [ref]
+    assert store.resolve(ref) == (doc, result)
+    StoredDocument.objects.filter(pk=doc.pk).update(
+        issued_on=date(2000, 1, 1), expires_on=date(2010, 1, 1)
+    )
+    assert store.documents() == []
+    assert store.resolve(ref) == (None, None)

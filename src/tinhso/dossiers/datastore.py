@@ -222,13 +222,19 @@ class CitizenStore:
         kind guessed from the procedure's result name, as `datastore.actions.add_result`
         does). Three queries, whatever the count."""
         from tinhso.datastore.models import DocumentKind
+        from tinhso.datastore.queries import my_documents
 
         stored = list(self._offer_rows())
-        entered = {row[9] for row in stored if row[9]}
         items = [self._from_row(row) for row in stored]
+        # A result entered in the store is offered through its row or not at all: one whose
+        # row has expired is not offered again as an earlier result (a subquery, expired
+        # rows included, so no extra query).
+        entered = my_documents(self.user).filter(source_result__isnull=False)
         earlier = [
             r
-            for r in self.earlier._results().only(
+            for r in self.earlier._results()
+            .exclude(pk__in=entered.values("source_result_id"))
+            .only(
                 "pk",
                 "name",
                 "kind",
@@ -237,7 +243,6 @@ class CitizenStore:
                 "dossier__code",
                 "dossier__version__result_name",
             )
-            if r.pk not in entered
         ]
         if earlier:
             kinds = {fold(k.name): k for k in DocumentKind.objects.all()}
@@ -333,7 +338,19 @@ class CitizenStore:
         row = self._by_ref(ref)
         if row is not None:
             return row, row.source_result
+        if self._entered_but_expired(ref):
+            return None, None
         return None, self.earlier.result(ref)
+
+    def _entered_but_expired(self, ref: str) -> bool:
+        """Whether `ref` names an earlier result whose store row exists but has expired:
+        refused, not reused through the earlier-results fallback."""
+        from tinhso.datastore.queries import my_documents
+
+        prefix = EarlierResultsStore.PREFIX
+        if not ref.startswith(prefix) or not ref[len(prefix) :].isdigit():
+            return False
+        return my_documents(self.user).filter(source_result=int(ref[len(prefix) :])).exists()
 
     def result(self, ref: str) -> Any:
         """The DossierResult behind `ref`, if it is one and this user's to reuse."""
