@@ -318,6 +318,29 @@ def test_counter_intake_offers_and_attaches_the_citizens_stored_document(client,
     assert item.from_stored == mine and item.reused and item.file.name == mine.file.name
 
 
+def test_counter_intake_refused_post_lists_offers_only_with_the_audited_read(
+    client, office, upload
+):
+    """A POST refused and shown again lists the typed citizen's store: that listing is the
+    same audited read of their personal data as the GET look-up, never an unaudited one."""
+    mine = upload(user=office.citizen)
+    component = office.version.components.get(code="CCCD")
+    personal_id = office.citizen.citizen.personal_id
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-intake", args=[office.version.procedure.code])
+    reads = AuditRecord.objects.filter(action=audit.READ_PERSONAL_DATA)
+    before = reads.count()
+    form = _intake_post(office, personal_id, "", component)
+    del form[f"stored-{component.pk}"]
+    response = client.post(url, {**form, "full_name": "", "ho_ten": ""})
+    assert response.status_code == 422
+    assert f'<option value="{mine.ref}">' in response.content.decode()
+    assert reads.count() == before + 1
+    read = reads.latest("pk")
+    assert (read.actor, read.object_id) == (office.tiepnhan, str(office.citizen.citizen.pk))
+    assert not Dossier.objects.filter(channel="counter").exists()
+
+
 def test_counter_intake_refuses_another_citizens_document_404(
     client, office, upload, other_citizen
 ):

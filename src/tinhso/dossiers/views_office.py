@@ -932,8 +932,6 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
     data: dict[str, Any] = {name: post.get(name, "") for name in names} if post else {}
     problems: dict[str, str] = {}
     components_list = list(version.components.all())
-    looked_up = (post.get("personal_id") if post else request.GET.get("cccd", "")) or ""
-    offers = _counter_offers(request.user, looked_up.strip(), components_list, read=not post)
     if request.method == "POST":
         components = []
         for component in version.components.all():
@@ -980,6 +978,11 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                 dossier,
                 reverse("dossiers:office-detail", args=[dossier.code]),
             )
+    # Listed only when the page is shown (GET, or a POST refused and shown again), and every
+    # listing is the audited read of that citizen's personal data: an invalid POST with a
+    # typed ID must not list another's store unaudited.
+    looked_up = (post.get("personal_id") if post else request.GET.get("cccd", "")) or ""
+    offers = _counter_offers(request.user, looked_up.strip(), components_list, read=True)
     fields = eforms.fields(
         version.eform_schema,
         version.eform_layout,
