@@ -196,10 +196,13 @@ def _counter_dossier(office) -> Dossier:
 
 
 def test_officer_digitises_a_component_into_the_citizens_store(office, officer_key):
+    from tinhso.core.models import OutboxMessage
     from tinhso.documents import signing
+    from tinhso.ioc import rollups
 
     dossier = _counter_dossier(office)
     component = office.version.components.get(code="CCCD")
+    last = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     item = digitisation.digitise_component(
         dossier,
         component.pk,
@@ -224,6 +227,8 @@ def test_officer_digitises_a_component_into_the_citizens_store(office, officer_k
     assert check.ok and check.signatures[0].field_name == digitisation.FIELD_NAME
     assert AuditRecord.objects.filter(action="dossier.component_digitised").count() == 1
     assert AuditRecord.objects.filter(action="datastore.digitised").count() == 1
+    queued = OutboxMessage.objects.filter(topic=rollups.TOPIC, pk__gt=last)
+    assert list(queued.values_list("payload", flat=True)) == [{"dossier": dossier.pk}]
     # the citizen's next dossier is offered the copy
     offers = store_for(dossier.owner).offers([component])[component.pk]
     assert [d.ref for d in offers] == [stored.ref]
@@ -275,6 +280,71 @@ def test_digitise_without_a_key_is_refused_and_writes_nothing(office):
         )
     assert refused.value.code.id == "datastore.officer_has_no_key"
     assert (StoredDocument.objects.count(), DossierFile.objects.count()) == before
+
+
+def test_digitise_rechecks_the_dossier_under_the_lock_and_writes_nothing(
+    office, officer_key, monkeypatch
+):
+    """The dossier is withdrawn while the scan is being signed: the check made before
+    signing is made again on the locked row, and the refusal writes nothing."""
+    from tinhso.dossiers import errors as dossier_errors
+
+    dossier = _counter_dossier(office)
+    component = office.version.components.get(code="CCCD")
+    certify = digitisation.certify
+
+    def certify_while_withdrawn(pdf, officer, *, pin=""):
+        signed = certify(pdf, officer, pin=pin)
+        Dossier.objects.filter(pk=dossier.pk).update(state=Dossier.State.WITHDRAWN)
+        return signed
+
+    monkeypatch.setattr(digitisation, "certify", certify_while_withdrawn)
+    before = (StoredDocument.objects.count(), DossierFile.objects.count(), _stored_files())
+    audits = AuditRecord.objects.count()
+    with pytest.raises(actions.DossierError) as refused:
+        digitisation.digitise_component(
+            dossier,
+            component.pk,
+            officer=office.tiepnhan,
+            kind=DocumentKind.objects.get(code="CCCD"),
+            file_name="cccd.pdf",
+            content=support.pdf_bytes("cccd"),
+        )
+    assert refused.value.code is dossier_errors.NOT_A_PAPER_DOSSIER
+    after = (StoredDocument.objects.count(), DossierFile.objects.count(), _stored_files())
+    assert after == before
+    assert AuditRecord.objects.count() == audits
+
+
+def test_digitise_refuses_a_decompression_bomb_as_a_rejected_scan(office, officer_key, monkeypatch):
+    """A scan whose pixels exceed Pillow's limit is refused with the typed SCAN_REJECTED
+    (a 422 message on the page), not a DecompressionBombError (500); nothing is written."""
+    from PIL import Image
+
+    from tinhso.dossiers import errors as dossier_errors
+
+    dossier = _counter_dossier(office)
+    component = office.version.components.get(code="CCCD")
+    # the upload check passes (as for a scan just under its limit); Pillow's own limit trips
+    monkeypatch.setattr(digitisation, "check_file", lambda *args, **kwargs: "png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 4)
+    before = (StoredDocument.objects.count(), DossierFile.objects.count())
+    with pytest.raises(actions.DossierError) as refused:
+        digitisation.digitise_component(
+            dossier,
+            component.pk,
+            officer=office.tiepnhan,
+            kind=DocumentKind.objects.get(code="CCCD"),
+            file_name="cccd.png",
+            content=support.png_bytes(),
+        )
+    assert refused.value.code is dossier_errors.SCAN_REJECTED
+    assert (StoredDocument.objects.count(), DossierFile.objects.count()) == before
+
+
+def _stored_files() -> list[str]:
+    storage = StoredDocument._meta.get_field("file").storage
+    return sorted(storage.listdir("datastore")[1]) if storage.exists("datastore") else []
 
 
 def test_office_fixture_is_the_one_the_dossier_tests_use(office):

@@ -27,7 +27,7 @@ from django.utils import timezone
 from tinhso.core import audit
 from tinhso.core.text import normalize
 from tinhso.dossiers import errors, lifecycle
-from tinhso.dossiers.actions._common import _locked, _may_receive
+from tinhso.dossiers.actions._common import _ioc_changed, _locked, _may_receive
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import Dossier, DossierFile
 from tinhso.dossiers.uploads import RejectedFile, check_file
@@ -64,11 +64,14 @@ def as_pdf(file_name: str, content: bytes) -> bytes:
         raise errors.invalid(errors.SCAN_REJECTED, "file")
     from PIL import Image
 
-    with Image.open(io.BytesIO(content)) as image:
-        page = image.convert("RGB")
-        out = io.BytesIO()
-        # 595 points wide whatever the scan's pixels: the stamp box fits on the page
-        page.save(out, format="PDF", resolution=max(page.width / 8.27, 1.0))
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            page = image.convert("RGB")
+            out = io.BytesIO()
+            # 595 points wide whatever the scan's pixels: the stamp box fits on the page
+            page.save(out, format="PDF", resolution=max(page.width / 8.27, 1.0))
+    except (Image.DecompressionBombError, OSError):  # too many pixels, or undecodable
+        raise errors.invalid(errors.SCAN_REJECTED, "file") from None
     return out.getvalue()
 
 
@@ -158,6 +161,10 @@ def digitise_component(
             )
             stored_name = document.file.name or ""
             locked = _locked(dossier)
+            # Checked again under the lock: the dossier may have closed (or left the paper
+            # channel) while the scan was being signed.
+            if not may_digitise(officer, locked):
+                raise DossierError(errors.NOT_A_PAPER_DOSSIER)
             item = DossierFile.objects.create(
                 dossier=locked,
                 component=component,
@@ -186,6 +193,7 @@ def digitise_component(
                     ]
                 },
             )
+            _ioc_changed(locked.pk)  # a digitised component counts in the IOC's rollups
     except BaseException:
         if stored_name:
             datastore._forget(stored_name)
