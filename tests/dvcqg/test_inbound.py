@@ -9,6 +9,7 @@ import base64
 import threading
 
 import pytest
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -17,6 +18,7 @@ from tests.dossiers import support as dossier_support
 from tests.dossiers.test_office_views import sign_in
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.dossiers import actions
+from tinhso.dossiers.actions import submission
 from tinhso.dossiers.models import Dossier, DossierFile, IdempotencyKey
 from tinhso.dvcqg.models import InboundDossier
 from tinhso.people import clients
@@ -242,3 +244,45 @@ def test_concurrent_posts_of_one_dossier_make_one(office, national):
     assert sorted(statuses) == [200] * 7 + [201]
     assert Dossier.objects.count() == 1 and InboundDossier.objects.count() == 1
     assert Citizen.objects.filter(personal_id="066088004321").count() == 1
+
+
+@pytest.fixture
+def written_files(monkeypatch):
+    """The names of the attachments' files as submission writes them, each write checked to
+    happen outside any transaction (no storage I/O while rows are locked)."""
+    names: list[str] = []
+    real = submission._write_api_files
+
+    def write(prepared):
+        assert not connection.in_atomic_block, "files written inside a transaction"
+        written = real(prepared)
+        names.extend(item.file.name for item in written)
+        return written
+
+    monkeypatch.setattr(submission, "_write_api_files", write)
+    return names
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_files_are_written_before_the_transaction_opens(office, national, written_files):
+    _, key = national
+    assert post(key, record()).status_code == 201
+    assert len(written_files) == 1 and default_storage.exists(written_files[0])
+    assert DossierFile.objects.get().file.name == written_files[0]
+    assert InboundDossier.objects.get().national_code == MA_HO_SO
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_recording_the_portals_code_keeps_no_dossier_and_no_file(
+    office, national, written_files, monkeypatch
+):
+    _, key = national
+    before = nothing_changed()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the InboundDossier row could not be written")
+
+    monkeypatch.setattr(InboundDossier.objects, "create", fail)
+    assert post(key, record(), http=Client(raise_request_exception=False)).status_code == 500
+    assert nothing_changed() == before
+    assert len(written_files) == 1 and not default_storage.exists(written_files[0])

@@ -6,8 +6,9 @@ Decree 118/2025/NĐ-CP (the one-stop shop receives it like any online dossier).
 
 `receive_from_national_portal` is `submit_via_api` for the national portal's client key, plus
 the portal's own dossier code (`MaHoSo`) kept in `dvcqg.InboundDossier` (unique) in the same
-transaction. The same `MaHoSo` delivered twice, even at the same moment and even under two of
-the portal's keys, makes one dossier: the first; the second gets it back (`created` False).
+transaction (its `on_created` hook; the files are written before that transaction opens).
+The same `MaHoSo` delivered twice, even at the same moment and even under two of the
+portal's keys, makes one dossier: the first; the second gets it back (`created` False).
 The dossier then waits for reception in the one-stop queue like an online dossier, with the
 channel `api` and the portal named as the submitting client, and its state changes go back
 to the portal through the outbound sync under the portal's `MaHoSo` (dvcqg/queries.py).
@@ -18,10 +19,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from tinhso.catalogue.models import ProcedureVersion
-from tinhso.dossiers.actions._common import _forget, check_can_submit_online
+from tinhso.dossiers.actions._common import check_can_submit_online
 from tinhso.dossiers.actions.submission import Applicant, Attachment, submit_via_api
 from tinhso.dossiers.errors import DossierError, IdempotencyConflict
 from tinhso.dossiers.models import Dossier
@@ -84,34 +85,33 @@ def receive_from_national_portal(
     if version is None:
         text = str(dvcqg_errors.PROCEDURE_NOT_OFFERED.message).format(ma=procedure_code)
         raise dvcqg_errors.PROCEDURE_NOT_OFFERED(text, fields={"MaTTHC": text})
-    stored: list[str] = []
+
+    def record_inbound(dossier: Dossier) -> None:
+        # unique: a second key of the portal racing with the same MaHoSo waits here for the
+        # first transaction and then fails, rolling its dossier back (and removing its files)
+        InboundDossier.objects.create(
+            dossier=dossier,
+            national_code=national_code,
+            client=client,
+            submitted_at_portal=submitted_at_portal,
+        )
+
     try:
-        with transaction.atomic():
-            dossier, created = submit_via_api(
-                client=client,
-                applicant=applicant,
-                key=KEY_PREFIX + national_code,
-                version=version,
-                form=form,
-                delivery=delivery,
-                delivery_address=delivery_address,
-                attachments=attachments,
-                fingerprint=fingerprint,
-            )
-            if created:
-                stored = [f.file.name or "" for f in dossier.files.all() if f.file]
-                # unique: a second key of the portal racing with the same MaHoSo waits here
-                # for the first transaction and then fails, rolling its dossier back
-                InboundDossier.objects.create(
-                    dossier=dossier,
-                    national_code=national_code,
-                    client=client,
-                    submitted_at_portal=submitted_at_portal,
-                )
+        dossier, created = submit_via_api(
+            client=client,
+            applicant=applicant,
+            key=KEY_PREFIX + national_code,
+            version=version,
+            form=form,
+            delivery=delivery,
+            delivery_address=delivery_address,
+            attachments=attachments,
+            fingerprint=fingerprint,
+            on_created=record_inbound,
+        )
     except IdempotencyConflict as exc:
         raise dvcqg_errors.EXISTS_WITH_OTHER_CONTENT(ma=national_code) from exc
     except IntegrityError:
-        _forget(stored)
         existing = _existing(national_code)
         if existing is None:
             raise

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -375,6 +375,7 @@ def submit_via_api(
     client: Any = None,
     applicant: Applicant | None = None,
     on_behalf: OnBehalf | None = None,
+    on_created: Callable[[Dossier], None] | None = None,
 ) -> tuple[Dossier, bool]:
     """Create and submit a dossier in one go; a repeated key returns the first dossier.
 
@@ -390,6 +391,9 @@ def submit_via_api(
     account, and a form naming another person is refused on those fields; with `on_behalf`
     they hold the person represented, and the authorisation document comes as the
     attachment whose component is "authorisation" (`drafts.AUTHORISATION_SLOT`).
+
+    `on_created(dossier)` runs in the dossier's transaction right after it is created (a
+    caller's own row, e.g. the national portal's code): if it raises, nothing is kept.
     """
     if (user is None) == (client is None):
         raise ValueError("submit_via_api needs exactly one of user and client")
@@ -447,6 +451,8 @@ def submit_via_api(
             else:
                 dossier = _api_dossier(user, prepared, written, represented, claim)
                 charge_at_submission(dossier, actor=user)
+            if on_created is not None:
+                on_created(dossier)
     except IntegrityError:
         _forget(stored)
         existing = _replayed(scope, key, fingerprint)
