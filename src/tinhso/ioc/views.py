@@ -161,8 +161,9 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 def _int(text: str | None) -> int | None:
     """A bigint-sized number typed in a query string, or None (no more than 18 digits)."""
-    ok = text and len(text) <= 18 and text.isascii() and text.isdigit()
-    return int(text) if ok else None
+    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 @require_GET
