@@ -159,3 +159,52 @@ class ReportDay(models.Model):
             )
         ]
         indexes = [models.Index(fields=["agency_id", "day"], name="ioc_report_agency")]
+
+
+class PeriodicReport(models.Model):
+    """Báo cáo định kỳ tình hình giải quyết thủ tục hành chính: one generated report of a
+    unit (province, agency or commune) for a month or quarter, as XLSX and PDF, kept in the
+    archive (`ioc/reports.py`, docs/ioc.md "Periodic reports"). Never changed once written:
+    a report generated again is a new row, so what the leaders were sent stays as sent."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "theo lịch"
+        COMMAND = "command", "lệnh quản trị"
+        PAGE = "page", "lãnh đạo tạo trên trang"
+
+    unit_kind = models.CharField(max_length=10)  # province | agency | commune
+    unit_code = models.CharField(max_length=40)
+    unit_name = models.CharField(max_length=255)
+    province_id = models.BigIntegerField(null=True)
+    agency_ids = models.JSONField(default=list)  # the unit's agencies when generated (access)
+    period = models.CharField(max_length=10)  # 2026-11 | 2026-Q4
+    period_start = models.DateField()
+    judged_at = models.DateTimeField()  # the period's end, or the moment of a provisional one
+    provisional = models.BooleanField(default=False)  # the period was not over yet
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    xlsx = models.FileField(upload_to="ioc/reports/%Y/%m/", max_length=300)
+    xlsx_sha256 = models.CharField(max_length=64)
+    xlsx_size = models.PositiveIntegerField()
+    pdf = models.FileField(upload_to="ioc/reports/%Y/%m/", max_length=300)
+    pdf_sha256 = models.CharField(max_length=64)
+    pdf_size = models.PositiveIntegerField()
+    figures = models.JSONField(default=dict)  # the unit's total row and 766 points, as printed
+    generated_at = models.DateTimeField()
+    generated_by = models.ForeignKey(
+        "people.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period_start", "unit_kind", "unit_code", "-generated_at"]
+        constraints = [
+            # the schedule makes one report per unit and period, whatever the workers
+            models.UniqueConstraint(
+                fields=["unit_code", "period"],
+                condition=models.Q(trigger="schedule"),
+                name="ioc_report_scheduled_once",
+            )
+        ]
+        indexes = [models.Index(fields=["province_id", "period_start"], name="ioc_report_prov")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_name} {self.period}"
