@@ -129,7 +129,9 @@ def test_files_page_offers_and_picks_then_officer_sees_provenance(
     component = office.version.components.get(code="CCCD")
     client.force_login(citizen)
     page = client.get(reverse("dossiers:draft-files", args=[draft.pk])).content.decode()
-    assert f'<option value="{mine.ref}">' in page
+    # the offer says the document's signature state, so a citizen can tell a signed copy
+    assert f'<option value="{mine.ref}" data-signature="none">' in page
+    assert "(không có chữ ký số)</option>" in page
     client.post(
         reverse("dossiers:draft-pick", args=[draft.pk]),
         {"component": component.pk, "ref": mine.ref},
@@ -379,7 +381,9 @@ def test_counter_intake_offers_and_attaches_the_citizens_stored_document(client,
     reads = AuditRecord.objects.filter(action=audit.READ_PERSONAL_DATA)
     before = reads.count()
     page = client.get(url, {"cccd": personal_id}).content.decode()
-    assert f'<option value="{mine.ref}">' in page
+    # the offer says the document's signature state, so the officer can tell a signed copy
+    assert f'<option value="{mine.ref}">Căn cước' in page
+    assert "(không có chữ ký số)</option>" in page
     assert reads.count() == before + 1  # looking into the citizen's store is a read
     response = client.post(url, _intake_post(office, personal_id, mine.ref, component))
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -18,8 +18,8 @@ for a component the catalogue marks "có thể lấy từ kho dữ liệu", any 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ fold = functools.lru_cache(maxsize=4096)(_fold)
 GENERIC_KINDS = frozenset({"KQ-TTHC", "KHAC"})
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class StoredDocument:
     """A document the citizen may reuse: `ref` is opaque and stable within its store."""
 
@@ -49,6 +49,14 @@ class StoredDocument:
     kind_name: str = ""
     national_code: str = ""  # the kind's national result code (MaKetQua)
     is_result: bool = False  # an electronic result of an earlier dossier
+    signature: str = ""  # the store's signature state (StoredDocument.Signature), "" unknown
+
+    @property
+    def signature_label(self) -> str:
+        """The signature state in the citizen's words, "" when the store does not say."""
+        from tinhso.datastore.models import StoredDocument as Row
+
+        return str(Row.Signature(self.signature).label) if self.signature else ""
 
 
 def matches(component: Any, document: StoredDocument) -> bool:
@@ -201,7 +209,8 @@ class CitizenStore:
     def _document(cls, doc: Any) -> StoredDocument:
         result = doc.source_result
         if result is not None:
-            return EarlierResultsStore._document(result, doc.kind)
+            document = EarlierResultsStore._document(result, doc.kind)
+            return dataclasses.replace(document, signature=doc.signature)
         label = f"{doc.kind.name} {doc.number}".strip()
         return StoredDocument(
             ref=f"{cls.DOC}{doc.pk}",
@@ -214,6 +223,7 @@ class CitizenStore:
             kind_name=doc.kind.name,
             national_code=doc.kind.national_code,
             is_result=doc.provenance == "dossier_result",
+            signature=doc.signature,
         )
 
     def documents(self) -> list[StoredDocument]:
@@ -287,6 +297,7 @@ class CitizenStore:
         "source_result__size",
         "source_result__issued_at",
         "source_result__dossier__code",
+        "signature",
     )
 
     def _offer_rows(self) -> Any:
@@ -297,7 +308,8 @@ class CitizenStore:
     @classmethod
     def _from_row(cls, row: tuple[Any, ...]) -> StoredDocument:
         (pk, code, kind_name, national, number, file_kind, size, created_at, provenance) = row[:9]
-        result_id, result_name, result_kind, result_size, issued_at, dossier_code = row[9:]
+        result_id, result_name, result_kind, result_size, issued_at, dossier_code = row[9:15]
+        signature = row[15]
         if result_id:
             return StoredDocument(
                 ref=f"{EarlierResultsStore.PREFIX}{result_id}",
@@ -310,6 +322,7 @@ class CitizenStore:
                 kind_name=kind_name,
                 national_code=national,
                 is_result=True,
+                signature=signature,
             )
         return StoredDocument(
             ref=f"{cls.DOC}{pk}",
@@ -322,6 +335,7 @@ class CitizenStore:
             kind_name=kind_name,
             national_code=national,
             is_result=provenance == "dossier_result",
+            signature=signature,
         )
 
     def _by_ref(self, ref: str) -> Any:
