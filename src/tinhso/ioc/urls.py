@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tinhso.ioc import views
+from tinhso.ioc import reports_views, views
 
 app_name = "ioc"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("dieu-hanh/ho-so/", views.dossiers, name="dossiers"),
     path("dieu-hanh/ho-so/<str:code>/", views.dossier, name="dossier"),
     path("cong-khai/thong-ke/", views.public, name="public"),
+    path("dieu-hanh/bao-cao/", reports_views.archive, name="reports"),
+    path("dieu-hanh/bao-cao/<int:pk>.<str:kind>", reports_views.download, name="report-file"),
 ]

@@ -6,41 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ioc', '0001_rollups'),
+        ("ioc", "0001_rollups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PeriodicReport',
+            name="PeriodicReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit_kind', models.CharField(max_length=10)),
-                ('unit_code', models.CharField(max_length=40)),
-                ('unit_name', models.CharField(max_length=255)),
-                ('province_id', models.BigIntegerField(null=True)),
-                ('agency_ids', models.JSONField(default=list)),
-                ('period', models.CharField(max_length=10)),
-                ('period_start', models.DateField()),
-                ('judged_at', models.DateTimeField()),
-                ('provisional', models.BooleanField(default=False)),
-                ('trigger', models.CharField(choices=[('schedule', 'theo lịch'), ('command', 'lệnh quản trị'), ('page', 'lãnh đạo tạo trên trang')], max_length=10)),
-                ('xlsx', models.FileField(max_length=300, upload_to='ioc/reports/%Y/%m/')),
-                ('xlsx_sha256', models.CharField(max_length=64)),
-                ('xlsx_size', models.PositiveIntegerField()),
-                ('pdf', models.FileField(max_length=300, upload_to='ioc/reports/%Y/%m/')),
-                ('pdf_sha256', models.CharField(max_length=64)),
-                ('pdf_size', models.PositiveIntegerField()),
-                ('figures', models.JSONField(default=dict)),
-                ('generated_at', models.DateTimeField()),
-                ('generated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unit_kind", models.CharField(max_length=10)),
+                ("unit_code", models.CharField(max_length=40)),
+                ("unit_name", models.CharField(max_length=255)),
+                ("province_id", models.BigIntegerField(null=True)),
+                ("agency_ids", models.JSONField(default=list)),
+                ("period", models.CharField(max_length=10)),
+                ("period_start", models.DateField()),
+                ("judged_at", models.DateTimeField()),
+                ("provisional", models.BooleanField(default=False)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "theo lịch"),
+                            ("command", "lệnh quản trị"),
+                            ("page", "lãnh đạo tạo trên trang"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("xlsx", models.FileField(max_length=300, upload_to="ioc/reports/%Y/%m/")),
+                ("xlsx_sha256", models.CharField(max_length=64)),
+                ("xlsx_size", models.PositiveIntegerField()),
+                ("pdf", models.FileField(max_length=300, upload_to="ioc/reports/%Y/%m/")),
+                ("pdf_sha256", models.CharField(max_length=64)),
+                ("pdf_size", models.PositiveIntegerField()),
+                ("figures", models.JSONField(default=dict)),
+                ("generated_at", models.DateTimeField()),
+                (
+                    "generated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'unit_kind', 'unit_code', '-generated_at'],
-                'indexes': [models.Index(fields=['province_id', 'period_start'], name='ioc_report_prov')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('trigger', 'schedule')), fields=('unit_code', 'period'), name='ioc_report_scheduled_once')],
+                "ordering": ["-period_start", "unit_kind", "unit_code", "-generated_at"],
+                "indexes": [
+                    models.Index(fields=["province_id", "period_start"], name="ioc_report_prov")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("trigger", "schedule")),
+                        fields=("unit_code", "period"),
+                        name="ioc_report_scheduled_once",
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,360 @@
+"""The periodic reports (issue 16) on the hand-counted province of test_index_api: the
+figures counted by hand and equal to the IOC pages' own functions, the XLSX read back, the
+PDF's Vietnamese text, the action (files, hashes, audit, notifications in the outbox), the
+schedule, the command, and who may download what.
+
+STP, November 2026 (see test_index_api's table):
+    received 7: online 4 (D1, D3, D6 web; D4 api), counter 3 (D2, D5, D7)
+    carried over 1: D9 (received 31 Oct, still open)                      → total 8
+    finished 5: early D1; on time D3, D5 (refused the day it was due); late D2, D4
+    in progress at 1 Dec 00:00: D6 (due 3 Dec) within; D7 (16 Nov), D9 (6 Nov) past
+    supplement requested D3, D4; refused D5; withdrawn D8 (submitted 10 Nov)
+    paid online D1 (VNPay), D4 (PayGov); electronic result D1, D2, D4
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from tests import factories
+from tests.ioc.test_index_api import viewer
+from tinhso.core.models import AuditRecord, OutboxMessage
+from tinhso.core.periodic import JOBS
+from tinhso.core.periods import parse
+from tinhso.ioc import dashboard, queries, reports, reports_render
+from tinhso.ioc.models import PeriodicReport
+from tinhso.people.models import Role
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+STP = "000.00.03.H66"
+NOVEMBER = parse("2026-11")
+AFTER = datetime(2026, 12, 1, 8, 0, tzinfo=HCM)  # the day the November report is due
+ARCHIVE = "/dieu-hanh/bao-cao/"
+
+STP_NOVEMBER = {
+    "total": 8,
+    "carried": 1,
+    "received": 7,
+    "online": 4,
+    "national": 0,
+    "counter": 3,
+    "post": 0,
+    "finished": 5,
+    "finished_early": 1,
+    "finished_on_time": 2,
+    "finished_late": 2,
+    "in_progress": 3,
+    "in_progress_within": 1,
+    "in_progress_past": 2,
+    "supplement_requested": 2,
+    "refused": 1,
+    "withdrawn": 1,
+    "rejected": 0,
+    "paid_online": 2,
+    "digitised": 0,
+    "reused": 0,
+    "e_result": 3,
+}
+
+
+def stp():
+    return queries.resolve_unit(STP)
+
+
+@pytest.mark.django_db
+def test_the_figures_are_the_hand_counts_and_the_pages_figures(world):
+    content = reports.build(stp(), NOVEMBER, now=AFTER)
+    assert content.total.values == STP_NOVEMBER
+    assert not content.provisional
+    # the same functions as the overview and the 766 table give the same numbers
+    glance = dashboard.glance(stp(), NOVEMBER.start, NOVEMBER.end)
+    index = {i.code: i for g in queries.unit_index(stp(), NOVEMBER, now=AFTER).index.groups
+             for i in g.indicators}  # fmt: skip
+    values = content.total.values
+    assert values["received"] == glance.received == index["2.1"].denominator
+    assert values["finished"] == glance.finished
+    assert values["finished_late"] == glance.finished_late
+    assert values["online"] == index["3.3"].numerator
+    assert values["paid_online"] == glance.paid_online
+    assert content.index.index.points == queries.unit_index(stp(), NOVEMBER, now=AFTER).index.points
+    # and the drill-down lists exactly the counted dossiers
+    for key, measure in (("received", "received"), ("finished", "finished"),
+                         ("finished_late", "late"), ("online", "online")):  # fmt: skip
+        listed = dashboard.behind(stp(), measure, NOVEMBER.start, NOVEMBER.end, AFTER).count()
+        assert listed == values[key], key
+        assert content.total.links[key].endswith(f"unit={STP}&period=2026-11&measure={measure}")
+    # everything carried in or received is either finished or still open at the end
+    assert values["total"] == values["finished"] + values["in_progress"]
+
+
+@pytest.mark.django_db
+def test_a_province_report_has_each_agency_and_their_sum(world):
+    content = reports.build(queries.resolve_unit("66"), NOVEMBER, now=AFTER)
+    rows = {r.code: r.values for r in content.agencies}
+    assert set(rows) == {a.code for a in world.agencies.values()}
+    assert rows[STP] == STP_NOVEMBER
+    assert rows[world.agencies["SXD"].code]["finished_early"] == 1  # D10
+    assert content.total.values["received"] == 8
+    assert content.total.values["finished"] == 6
+
+
+@pytest.mark.django_db
+def test_a_month_not_over_is_provisional_and_its_overdue_is_the_overviews(world):
+    now = datetime(2026, 11, 18, 10, 0, tzinfo=HCM)
+    content = reports.build(stp(), NOVEMBER, now=now)
+    assert content.provisional and content.judged_at == now
+    overdue, _due_today = dashboard.overdue_and_due_today(stp(), now)
+    assert content.total.values["in_progress_past"] == overdue
+    assert "in_progress_past" in content.total.links  # the overdue list, a page of now
+
+
+@pytest.mark.django_db
+def test_a_year_or_a_period_not_begun_is_refused(world):
+    with pytest.raises(reports.ReportError) as refused:
+        reports.build(stp(), parse("2026"), now=AFTER)
+    assert refused.value.code is reports.REPORT_PERIOD_KIND
+    with pytest.raises(reports.ReportError) as refused:
+        reports.build(stp(), parse("2027-01"), now=AFTER)
+    assert refused.value.code is reports.REPORT_PERIOD_FUTURE
+
+
+def sheet_rows(data: bytes, name: str) -> list[tuple]:
+    book = load_workbook(io.BytesIO(data))
+    return [tuple(row) for row in book[name].iter_rows(values_only=True)]
+
+
+@pytest.mark.django_db
+def test_the_xlsx_reads_back_with_the_same_numbers(world):
+    content = reports.build(queries.resolve_unit("66"), NOVEMBER, now=AFTER)
+    data = reports_render.to_xlsx(content)
+    rows = sheet_rows(data, "Tổng hợp")
+    assert rows[0][0] == "BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
+    headings = next(r for r in rows if r[2] is None and r[3] == "Tổng số")
+    keys = [c.key for c in reports.COLUMNS]
+    assert len(headings) >= 3 + len(keys)
+    line = next(r for r in rows if r[2] == STP)
+    assert dict(zip(keys, line[3:], strict=False)) == STP_NOVEMBER
+    total = next(r for r in rows if r[2] == "66")
+    assert total[1] == "Đắk Lắk" and total[3 + keys.index("received")] == 8
+    # 766: the indicators as unit_index gives them
+    index = queries.unit_index(queries.resolve_unit("66"), NOVEMBER, now=AFTER).index
+    by_code = {r[1]: r for r in sheet_rows(data, "Chỉ số 766") if r[1]}
+    for group in index.groups:
+        for i in group.indicators:
+            if i.unavailable:
+                assert by_code[i.code][8].startswith("Chưa có dữ liệu")
+            else:
+                assert by_code[i.code][2:5] == (
+                    i.numerator,
+                    i.denominator,
+                    None if i.rate is None else float(i.rate),
+                )
+    # the link behind the late figure
+    book = load_workbook(io.BytesIO(data))
+    late_cell = next(
+        row[3 + keys.index("finished_late")]
+        for row in book["Tổng hợp"].iter_rows()
+        if row[2].value == STP
+    )
+    assert late_cell.hyperlink.target.endswith(f"unit={STP}&period=2026-11&measure=late")
+
+
+@pytest.mark.django_db
+def test_the_pdf_says_it_in_vietnamese_with_its_diacritics(world):
+    data = reports_render.to_pdf(reports.build(stp(), NOVEMBER, now=AFTER))
+    reader = PdfReader(io.BytesIO(data))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH" in text
+    assert "Sở Tư pháp tỉnh Đắk Lắk" in text
+    assert "Tháng 11 năm 2026" in text
+    assert "Bộ chỉ số phục vụ người dân, doanh nghiệp" in text
+    assert "measure=late" in text  # the page behind the late figure, written out
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all("DejaVu" in name for name in fonts), fonts
+
+
+def leader(world, where="STP", name="lanhdao.stp"):
+    return factories.official(name, roles=[(Role.LEADER, world.agencies[where])])
+
+
+@pytest.mark.django_db
+def test_generate_stores_both_files_with_their_hashes_audits_and_tells_the_leaders(world):
+    leader(world)
+    leader(world, "SXD", "lanhdao.sxd")
+    made = reports.generate(
+        stp(), NOVEMBER, trigger=PeriodicReport.Trigger.COMMAND, now=AFTER, notify_leaders=True
+    )
+    for kind in ("xlsx", "pdf"):
+        data = getattr(made, kind).read()
+        assert hashlib.sha256(data).hexdigest() == getattr(made, f"{kind}_sha256")
+        assert len(data) == getattr(made, f"{kind}_size")
+    assert made.figures["total"] == STP_NOVEMBER
+    record = AuditRecord.objects.get(action="ioc.report.generate")
+    assert record.object_id == str(made.pk)
+    assert record.changes["pdf_sha256"] == made.pdf_sha256
+    notes = OutboxMessage.objects.filter(topic="notify")
+    assert [n.payload["to"] for n in notes] == ["lanhdao.stp@example.com"]
+    assert "Tháng 11 năm 2026" in notes[0].payload["body"]
+    assert "/dieu-hanh/bao-cao/" in notes[0].payload["body"]
+
+
+@pytest.mark.django_db
+def test_a_failure_in_the_transaction_leaves_no_row_and_no_file(world, monkeypatch, media_in_tmp):
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(reports.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        reports.generate(stp(), NOVEMBER, trigger=PeriodicReport.Trigger.COMMAND, now=AFTER)
+    assert not PeriodicReport.objects.exists()
+    assert [p for p in media_in_tmp.rglob("*") if p.is_file()] == []
+
+
+def test_the_schedule_is_day_one_for_the_month_and_the_quarters_first_day():
+    assert reports.due_periods(date(2026, 12, 1)) == [parse("2026-11")]
+    assert reports.due_periods(date(2026, 12, 3)) == [parse("2026-11")]  # catching up
+    assert reports.due_periods(date(2026, 12, 4)) == []
+    assert reports.due_periods(date(2027, 1, 1)) == [parse("2026-12"), parse("2026-Q4")]
+    assert reports.due_periods(date(2026, 10, 1)) == [parse("2026-09"), parse("2026-Q3")]
+    assert JOBS["ioc.reports"].every_seconds == 3600
+
+
+@pytest.mark.django_db
+def test_the_scheduled_job_makes_each_unit_once_and_tells_its_leaders(world, settings):
+    settings.IOC_REPORT_CHANNELS = ("email", "sms")
+    leader(world)
+    made = reports.run_schedule(now=AFTER)
+    codes = sorted(r.unit_code for r in made)
+    assert codes == sorted(["66", *(a.code for a in world.agencies.values())])
+    assert {r.trigger for r in made} == {"schedule"} and {r.period for r in made} == {"2026-11"}
+    to = sorted(n.payload["to"] for n in OutboxMessage.objects.filter(topic="notify"))
+    assert to == ["lanhdao.stp@example.com"]  # no phone on the factory's officials
+    assert reports.run_schedule(now=AFTER) == []  # again: nothing new
+    assert PeriodicReport.objects.count() == len(codes)
+    assert reports.run_schedule(now=datetime(2026, 12, 6, 8, tzinfo=HCM)) == []
+
+
+@pytest.mark.django_db
+def test_the_command_makes_stores_and_writes_the_file(world, tmp_path):
+    target = tmp_path / "t11.xlsx"
+    out = io.StringIO()
+    call_command(
+        "ioc", "report", "--period", "2026-11", "--unit", STP, "--format", "xlsx",
+        "--output", str(target), stdout=out,
+    )  # fmt: skip
+    made = PeriodicReport.objects.get()
+    assert made.trigger == "command" and made.unit_code == STP
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == made.xlsx_sha256
+    assert "Đã lập báo cáo Sở Tư pháp tỉnh Đắk Lắk" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("ioc", "report", "--period", "2026-13", "--unit", STP)
+    with pytest.raises(CommandError):
+        call_command("ioc", "report", "--period", "2026", "--unit", STP)
+    with pytest.raises(CommandError):
+        call_command("ioc", "report", "--period", "2026-11", "--format", "pdf")
+    assert PeriodicReport.objects.count() == 1
+
+
+def made_for(code):
+    unit = queries.resolve_unit(code)
+    return reports.generate(unit, NOVEMBER, trigger=PeriodicReport.Trigger.COMMAND, now=AFTER)
+
+
+@pytest.mark.django_db
+def test_a_leader_downloads_their_agencys_reports_and_nothing_beyond(client, world):
+    mine, other, province = made_for(STP), made_for(world.agencies["SXD"].code), made_for("66")
+    viewer(client, world, role=Role.LEADER)
+    page = client.get(ARCHIVE)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/dieu-hanh/bao-cao/{mine.pk}.xlsx" in html
+    assert f"/dieu-hanh/bao-cao/{other.pk}." not in html
+    assert f"/dieu-hanh/bao-cao/{province.pk}." not in html
+    got = client.get(f"/dieu-hanh/bao-cao/{mine.pk}.xlsx")
+    assert got.status_code == 200 and got["Content-Type"].startswith("application/vnd.openxml")
+    assert hashlib.sha256(got.content).hexdigest() == mine.xlsx_sha256
+    assert 'filename="bao-cao-tthc-000-00-03-H66-2026-11.xlsx"' in got["Content-Disposition"]
+    pdf = client.get(f"/dieu-hanh/bao-cao/{mine.pk}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for pk in (other.pk, province.pk, 999999):
+        assert client.get(f"/dieu-hanh/bao-cao/{pk}.pdf").status_code == 404
+    assert client.get(f"/dieu-hanh/bao-cao/{mine.pk}.docx").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_provinces_leader_sees_every_report(client, world):
+    reports_made = [made_for(STP), made_for("66")]
+    viewer(client, world, role=Role.LEADER, where="UBND", name="chutich")
+    html = client.get(ARCHIVE).content.decode()
+    for made in reports_made:
+        assert f"/dieu-hanh/bao-cao/{made.pk}.pdf" in html
+        assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_citizen_and_a_specialist_are_refused_and_a_stranger_sent_to_sign_in(client, world):
+    made = made_for(STP)
+    assert client.get(ARCHIVE).status_code == 302
+    assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 302
+    factories.sign_in(client, world.citizen)
+    assert client.get(ARCHIVE).status_code == 403
+    assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 403
+    assert client.post(ARCHIVE, {"unit": STP, "period": "2026-11"}).status_code == 403
+    specialist = factories.official("cv", roles=[(Role.SPECIALIST, world.agencies["STP"])])
+    factories.sign_in(client, specialist)
+    assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.xlsx").status_code == 403
+    assert PeriodicReport.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_leader_makes_a_report_from_the_archive_page(client, world):
+    viewer(client, world, role=Role.LEADER)
+    answer = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    assert answer.status_code == 302
+    made = PeriodicReport.objects.get()
+    assert made.trigger == "page" and made.generated_by.username == "ioc"
+    assert answer["Location"] == f"{ARCHIVE}?bao-cao={made.pk}#bao-cao-moi"
+    html = client.get(answer["Location"]).content.decode()
+    assert "Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, Tháng 11/2026." in html
+    assert f'href="/dieu-hanh/bao-cao/{made.pk}.xlsx"' in html
+    assert AuditRecord.objects.filter(action="ioc.report.generate", actor__username="ioc").exists()
+
+
+@pytest.mark.django_db
+def test_bad_input_on_the_archive_page_is_a_vietnamese_message_and_writes_nothing(client, world):
+    viewer(client, world, role=Role.LEADER)
+    cases = (
+        ({"unit": STP, "period": "2026-13"}, "Kỳ báo cáo không hợp lệ"),
+        ({"unit": STP, "period": "2026"}, "theo tháng (2026-11) hoặc theo quý"),
+        ({"unit": STP, "period": "2099-01"}, "Kỳ báo cáo chưa bắt đầu"),
+        ({"unit": "66", "period": "2026-11"}, "Hãy chọn một đơn vị trong danh sách."),
+        ({"unit": world.agencies["SXD"].code, "period": "2026-11"}, "Hãy chọn một đơn vị"),
+        ({}, "Hãy chọn một đơn vị"),
+    )
+    for data, message in cases:
+        answer = client.post(ARCHIVE, data)
+        assert answer.status_code == 422, data
+        assert message in answer.content.decode(), data
+    assert not PeriodicReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_changed_after_it_was_made_is_refused(client, world):
+    made = made_for(STP)
+    storage = made.pdf.storage
+    with storage.open(made.pdf.name, "wb") as handle:
+        handle.write(b"%PDF-1.7 changed")
+    viewer(client, world, role=Role.LEADER)
+    assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 409
