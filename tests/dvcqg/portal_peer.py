@@ -7,13 +7,17 @@ It imports nothing from tinhso.
                     DongBoHoSoMC, CapNhatTienDoHoSoMC, TraCuuHoSo, LayThuTuc
 
 It checks each record the way the portal is described to: required fields, status and channel
-codes, dates as yyyyMMddHHmmss, a known procedure code. Test controls (not the portal's):
+codes, dates as yyyyMMddHHmmss, a known procedure code; a DongBoHoSoMC or CapNhatTienDoHoSoMC
+call carries 1 to 10 records (more refuses the whole call), and DongBoHoSoMC answers each
+record on its own (accepted, "đã tồn tại", or refused with its message). Test controls (not
+the portal's):
 
     POST /_mode     {"mode": "normal" | "500" | "down" | "slow"}   ("down" drops connections)
     POST /_expire   every session expires (the next call gets error_code -2)
     POST /_seed     {"records": [record]}: dossiers filed on the portal itself (inbound)
     POST /_forget   {"MaHoSo"}: the portal loses a record (for the reconciliation)
-    GET  /_store    the store: {"records": {MaHoSo: record}, "progress": [...], "calls": [...],
+    GET  /_store    the store: {"records": {MaHoSo: record}, "progress": [...], "calls": [...]
+                    (each service call with "records", how many records or rows it carried),
                     "arrivals": [{"MaHoSo", "TrangThaiHoSo", "NgayKetThucXuLy", "at"}, ...],
                     "progress_arrivals": [[MaHoSo, NoiDungXuLy, at], ...]}
 
@@ -199,7 +203,13 @@ def main() -> None:
             name = message.get("service")
             data = message.get("data")
             store["calls"].append(
-                {"path": "/service", "service": name, "isUpdating": message.get("isUpdating")}
+                {
+                    "path": "/service",
+                    "service": name,
+                    "isUpdating": message.get("isUpdating"),
+                    # how many records the call carried: the tests check the batching
+                    "records": len(data) if isinstance(data, list) else None,
+                }
             )
             if message.get("session") not in state["sessions"]:
                 save()
@@ -208,13 +218,16 @@ def main() -> None:
                 save()
                 return self.answer({"error_code": "-1", "message": "Sai mã đơn vị"})
             if name == "DongBoHoSoMC":
-                if not isinstance(data, list) or len(data) > 10:
-                    result = None
+                if not isinstance(data, list) or not 0 < len(data) <= 10:
+                    result = None  # at most 10 records a call: the whole call refused
                 else:
                     result = sync(data, message.get("isUpdating") == "True")
             elif name == "CapNhatTienDoHoSoMC":
+                if not isinstance(data, list) or not 0 < len(data) <= 10:
+                    save()  # at most 10 rows a call, as for the records: the whole call refused
+                    return self.answer({"error_code": "1", "message": "Dữ liệu không hợp lệ"})
                 result = []
-                for row in data if isinstance(data, list) and len(data) <= 10 else []:
+                for row in data:
                     missing = [n for n in PROGRESS_REQUIRED if row.get(n) in (None, "")]
                     if missing or not DATE.match(str(row["ThoiDiemXuLy"])):
                         save()

@@ -31,3 +31,16 @@ def deliver(messages: list[OutboxMessage]) -> list[bool]:
 
 def deliver_sync() -> list[bool]:
     return deliver(pending_sync())
+
+
+def deliver_together(messages: list[OutboxMessage]) -> list[bool]:
+    """Deliver `messages` as one group of the outbox's batch path (`handle_batch`), as a
+    worker that claimed them together would; True for each that succeeded."""
+    for message in messages:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            locked_by=WORKER, attempts=F("attempts") + 1
+        )
+        message.refresh_from_db()
+    done = outbox.handle_batch(TOPIC, messages, WORKER)
+    outbox.acknowledge(done, WORKER)
+    return [message in done for message in messages]

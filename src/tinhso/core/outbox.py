@@ -32,6 +32,10 @@ log = logging.getLogger("tinhso.outbox")
 
 Handler = Callable[[OutboxMessage], None]
 HANDLERS: dict[str, Handler] = {}
+# A topic may also take its messages several at a time (the national portal takes ten
+# dossiers a call): the function gets a list and returns the failures by message id.
+BatchHandler = Callable[[list[OutboxMessage]], dict[int, Exception]]
+BATCH_HANDLERS: dict[str, tuple[BatchHandler, int, Callable[[OutboxMessage], Any]]] = {}
 # Payload fields of a topic that carry personal data or secrets (an address, a message with
 # a look-up secret or a one-time code): erased once the message is delivered, and never shown
 # in the admin. Decree 13/2023 Art. 3: data kept no longer than its purpose needs.
@@ -58,6 +62,30 @@ def handler(topic: str, *, personal: tuple[str, ...] = ()) -> Callable[[Handler]
         HANDLERS[topic] = fn
         if personal:
             PERSONAL[topic] = frozenset(personal)
+        return fn
+
+    return register
+
+
+def batch_handler(
+    topic: str, *, size: int, key: Callable[[OutboxMessage], Any], personal: tuple[str, ...] = ()
+) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a function that delivers several messages of `topic` at once. `run_once`
+    hands it the messages it claimed, in claim order, in groups holding at most `size`
+    distinct `key`s, all messages of one key in the same group (the sync's key is the
+    dossier, so one group is one portal call of at most ten dossiers). It returns the
+    exception of each message that failed, by id; the others succeeded. A delivery of one
+    message (`deliver`) calls it with that message alone."""
+
+    def register(fn: BatchHandler) -> BatchHandler:
+        def single(message: OutboxMessage) -> None:
+            failure = fn([message]).get(message.pk)
+            if failure is not None:
+                raise failure
+
+        single.__name__ = getattr(fn, "__name__", topic)
+        handler(topic, personal=personal)(single)
+        BATCH_HANDLERS[topic] = (fn, size, key)
         return fn
 
     return register
@@ -187,25 +215,62 @@ def handle(message: OutboxMessage, worker: str) -> bool:
     try:
         HANDLERS[message.topic](message)
     except Exception as exc:
-        permanent = isinstance(exc, PermanentError | LookupError | KeyError)
-        parked = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-        log.warning(
-            "outbox %s (%s) attempt %s failed%s: %s",
-            message.pk,
-            message.topic,
-            message.attempts,
-            ", parked" if parked else "",
-            exc,
-        )
-        OutboxMessage.objects.filter(pk=message.pk, locked_by=worker).update(
-            state=OutboxMessage.State.PARKED if parked else OutboxMessage.State.PENDING,
-            available_at=timezone.now() + backoff(message.attempts),
-            locked_until=None,
-            locked_by="",
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
+        _failed(message, worker, exc)
         return False
     return True
+
+
+def handle_batch(topic: str, messages: list[OutboxMessage], worker: str) -> list[OutboxMessage]:
+    """Run the topic's batch handler on `messages`; record each failure as `handle` does and
+    return the messages that succeeded, for `acknowledge`."""
+    fn = BATCH_HANDLERS[topic][0]
+    try:
+        failures = fn(messages)
+    except Exception as exc:  # the handler itself broke: every message of the group failed
+        failures = {m.pk: exc for m in messages}
+    for message in messages:
+        if message.pk in failures:
+            _failed(message, worker, failures[message.pk])
+    return [m for m in messages if m.pk not in failures]
+
+
+def _groups(messages: list[OutboxMessage]) -> list[tuple[str, list[OutboxMessage]]]:
+    """The batch topics' messages in groups of at most `size` keys, a key's messages
+    together, in the order their keys first appear."""
+    by_topic: dict[str, dict[Any, list[OutboxMessage]]] = {}
+    for message in messages:
+        try:
+            k = BATCH_HANDLERS[message.topic][2](message)
+        except Exception:  # a malformed payload: its own group, where the handler fails it
+            k = ("message", message.pk)
+        by_topic.setdefault(message.topic, {}).setdefault(k, []).append(message)
+    groups = []
+    for topic, keyed in by_topic.items():
+        size = BATCH_HANDLERS[topic][1]
+        chunks = list(keyed.values())
+        for start in range(0, len(chunks), size):
+            groups.append((topic, [m for chunk in chunks[start : start + size] for m in chunk]))
+    return groups
+
+
+def _failed(message: OutboxMessage, worker: str, exc: Exception) -> None:
+    permanent = isinstance(exc, PermanentError | LookupError | KeyError)
+    parked = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    log.warning(
+        "outbox %s (%s) attempt %s failed%s: %s",
+        message.pk,
+        message.topic,
+        message.attempts,
+        ", parked" if parked else "",
+        exc,
+    )
+    OutboxMessage.objects.filter(pk=message.pk, locked_by=worker).update(
+        state=OutboxMessage.State.PARKED if parked else OutboxMessage.State.PENDING,
+        available_at=timezone.now() + backoff(message.attempts),
+        locked_until=None,
+        locked_by="",
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
 
 
 def acknowledge(messages: list[OutboxMessage], worker: str) -> int:
@@ -244,16 +309,24 @@ def run_once(worker: str | None = None, *, limit: int = 20) -> int:
     One statement claims the batch and one acknowledges its successes (failures are written
     one by one). A worker that dies in between leaves its lease to expire and the batch is
     delivered again: at least once, as before, with handlers idempotent. Successes are also
-    acknowledged once half the lease has gone, so slow handlers do not let it run out.
+    acknowledged once half the lease has gone, so slow handlers do not let it run out. A
+    topic with a batch handler gets its messages in groups (`batch_handler`), one call each.
     """
     worker = worker or worker_name()
     lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     messages = claim(worker, limit=limit, lease=lease)
     done: list[OutboxMessage] = []
     flush_at = time.monotonic() + lease.total_seconds() / 2
-    for message in messages:
-        if handle(message, worker):
-            done.append(message)
+    # topics with a batch handler go in groups (the national portal's ten dossiers a call)
+    work: list[tuple[str, list[OutboxMessage]]] = [
+        ("", [m]) for m in messages if m.topic not in BATCH_HANDLERS
+    ]
+    work += _groups([m for m in messages if m.topic in BATCH_HANDLERS])
+    for topic, group in work:
+        if topic:
+            done += handle_batch(topic, group, worker)
+        elif handle(group[0], worker):
+            done.append(group[0])
         if done and time.monotonic() >= flush_at:
             acknowledge(done, worker)
             done = []

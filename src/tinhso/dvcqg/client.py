@@ -67,6 +67,32 @@ class RecordOutcome:
     created: bool  # False: it existed and was updated
 
 
+@dataclass(frozen=True)
+class RecordAnswer:
+    """The portal's answer about one record of a `DongBoHoSoMC` call."""
+
+    code: str  # MaHoSo
+    error_code: str
+    message: str
+    updating: bool  # the call was an update
+
+    @property
+    def accepted(self) -> bool:
+        return self.error_code == "0"
+
+    @property
+    def exists(self) -> bool:
+        """A creation the portal already holds: send it again as an update."""
+        return (
+            not self.updating
+            and self.error_code == EXISTS_CODE
+            and EXISTS_TEXT in self.message.lower()
+        )
+
+    def rejection(self) -> PortalRejected:
+        return PortalRejected(self.message, code=self.error_code, record=self.code)
+
+
 _SESSIONS: dict[tuple[str, str, str], str] = {}
 _SESSIONS_LOCK = threading.Lock()
 
@@ -186,20 +212,37 @@ class PortalClient:
         outcomes: list[RecordOutcome] = []
         for start in range(0, len(records), BATCH):
             batch = list(records[start : start + BATCH])
-            items = self._items(self.call("DongBoHoSoMC", batch, updating=update), batch)
             existing = []
-            for record, item in zip(batch, items, strict=True):
-                code = str(item.get("error_code", ""))
-                message = str(item.get("message", ""))
-                if code == "0":
+            for record, answer in zip(batch, self.send_records(batch, update=update), strict=True):
+                if answer.accepted:
                     outcomes.append(RecordOutcome(record["MaHoSo"], created=not update))
-                elif not update and code == EXISTS_CODE and EXISTS_TEXT in message.lower():
+                elif answer.exists:
                     existing.append(record)
                 else:
-                    raise PortalRejected(message, code=code, record=record["MaHoSo"])
+                    raise answer.rejection()
             if existing:
                 outcomes.extend(self.sync_dossiers(existing, update=True))
         return outcomes
+
+    def send_records(
+        self, records: Sequence[dict[str, Any]], *, update: bool
+    ) -> list[RecordAnswer]:
+        """One `DongBoHoSoMC` call of at most 10 records; the portal's answer about each, in
+        the records' order (accepted, exists, or rejected with its message). The whole call
+        failing raises as `call` does."""
+        if not 0 < len(records) <= BATCH:
+            raise ValueError(f"DongBoHoSoMC takes 1 to {BATCH} records, not {len(records)}")
+        batch = list(records)
+        items = self._items(self.call("DongBoHoSoMC", batch, updating=update), batch)
+        return [
+            RecordAnswer(
+                code=record["MaHoSo"],
+                error_code=str(item.get("error_code", "")),
+                message=str(item.get("message", "")),
+                updating=update,
+            )
+            for record, item in zip(batch, items, strict=True)
+        ]
 
     def _items(self, answer: dict[str, Any], batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         result = answer.get("result")

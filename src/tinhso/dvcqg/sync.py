@@ -16,6 +16,12 @@ what it sent only if it still holds the claim. One delivery also has its own tim
 the claim (docs/dvcqg.md has the arithmetic). A payment changes the record without a timeline
 line: `payments.actions._mark_paid` queues a message marked `refresh`, which sends the current
 record even though the portal holds the dossier's latest version.
+
+Batches: the portal takes ten records a `DongBoHoSoMC` call and ten rows a
+`CapNhatTienDoHoSoMC` call. The handler is an outbox batch handler: a worker hands it the sync
+messages it claimed, at most ten dossiers a group, and one delivery sends the group together,
+each dossier under its own claim and read as it is now, each record's answer its own (one
+refused record parks that dossier only; one the portal has is sent again as an update).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from tinhso.core import audit, outbox
 from tinhso.core.models import OutboxMessage
 from tinhso.dossiers.models import Dossier, DossierEvent
 from tinhso.dvcqg import fields, queries
-from tinhso.dvcqg.client import PortalClient
+from tinhso.dvcqg.client import BATCH, PortalClient
 from tinhso.dvcqg.models import SyncState
 
 log = logging.getLogger("tinhso.dvcqg")
@@ -107,28 +113,85 @@ def _release(state: SyncState, worker: str, error: str, *, failed: bool = False)
     SyncState.objects.filter(pk=state.pk, claimed_by=worker).update(**values)
 
 
+@dataclasses.dataclass(eq=False)
+class _Item:
+    """One dossier of a batch: its messages, what was found and sent, and how it ended."""
+
+    dossier_id: int
+    messages: list[OutboxMessage]
+    version: int = 0
+    refresh: bool = False
+    state: SyncState | None = None  # set once claimed
+    dossier: Dossier | None = None
+    current: int = 0  # the version read just before sending
+    record: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    sent_through: int = 0
+    created: bool | None = None  # set once the portal accepted the record
+    rows_left: int = 0
+    failure: Exception | None = None
+
+    @property
+    def live(self) -> bool:
+        """Claimed, still held, and nothing went wrong yet."""
+        return self.state is not None and self.failure is None
+
+    @property
+    def finished(self) -> bool:
+        """The portal has the record and every progress row."""
+        return self.live and self.created is not None and self.rows_left == 0
+
+
+class _Dropped(Exception):
+    """A dossier of the request about to go lost its claim: the request is rebuilt without
+    it (nothing was sent). Internal to a batch, never reaches the outbox."""
+
+
 @dataclasses.dataclass
 class _Lease:
-    """This delivery's hold on the dossier: renewed before each request to the portal."""
+    """This delivery's hold on its dossiers: renewed before each request to the portal."""
 
-    state_id: int
-    dossier_id: int
     worker: str
     deadline: float  # time.monotonic() past which no request may still be running
+    items: list[_Item]
+    current: set[int] = dataclasses.field(default_factory=set)  # dossiers in the next request
 
     def renew(self, longest: float) -> None:
         """Before a request that may take `longest` seconds: stop if it could outlast the
-        delivery's limit, or if another worker holds the dossier; else hold it CLAIM longer."""
+        delivery's limit; renew every claim still held to CLAIM from now; a dossier whose
+        claim another worker took is dropped from the batch (ClaimLost), and the request is
+        stopped if it carried that dossier's data."""
         if time.monotonic() + longest > self.deadline:
-            raise OutOfTime(
-                f"hồ sơ {self.dossier_id}: hết thời gian của một lần gửi "
-                f"({DELIVERY_LIMIT.total_seconds():g} giây)"
-            )
-        held = SyncState.objects.filter(pk=self.state_id, claimed_by=self.worker).update(
+            raise OutOfTime("")
+        held = {item.state.pk: item for item in self.items if item.live and item.state}
+        if not held:
+            return
+        renewed = SyncState.objects.filter(pk__in=list(held), claimed_by=self.worker).update(
             claimed_until=timezone.now() + CLAIM
         )
-        if not held:
-            raise ClaimLost(f"hồ sơ {self.dossier_id}: tiến trình khác đã nhận gửi hồ sơ")
+        if renewed == len(held):
+            return
+        still = set(
+            SyncState.objects.filter(pk__in=list(held), claimed_by=self.worker).values_list(
+                "pk", flat=True
+            )
+        )
+        lost = [item for pk, item in held.items() if pk not in still]
+        for item in lost:
+            item.failure = _claim_lost(item.dossier_id)
+        if any(item.dossier_id in self.current for item in lost):
+            raise _Dropped()
+
+
+def _claim_lost(dossier_id: int) -> ClaimLost:
+    return ClaimLost(f"hồ sơ {dossier_id}: tiến trình khác đã nhận gửi hồ sơ")
+
+
+def _out_of_time(dossier_id: int) -> OutOfTime:
+    return OutOfTime(
+        f"hồ sơ {dossier_id}: hết thời gian của một lần gửi "
+        f"({DELIVERY_LIMIT.total_seconds():g} giây)"
+    )
 
 
 def send(
@@ -138,92 +201,229 @@ def send(
     refresh: bool = False,
     client: PortalClient | None = None,
 ) -> bool:
-    """Send the dossier's current state if the portal holds an older one (or, with
-    `refresh`, whatever it holds); True if sent."""
+    """Send one dossier's current state if the portal holds an older one (or, with
+    `refresh`, whatever it holds); True if sent. Raises what stopped it."""
+    item = _Item(dossier_id, [], version=version, refresh=refresh)
+    _send_batch([item], client)
+    if item.failure is not None:
+        raise item.failure
+    return item.created is not None
+
+
+def _send_batch(items: list[_Item], client: PortalClient | None = None) -> None:
+    """Send up to BATCH dossiers together, each under its own claim: their records in one
+    `DongBoHoSoMC` call (two when some are new and some are not; the ones the portal says
+    exist go again as updates), then their new progress rows, ten to a call, each dossier's
+    in order. Each item ends with `failure` set, or sent (`created` set), or found up to
+    date; nothing is raised."""
+    assert len(items) <= BATCH
     # unique per delivery: two threads of one process never share a claim
-    worker = f"{outbox.worker_name()}:{dossier_id}:{secrets.token_hex(4)}"
-    state = _claim(dossier_id, worker)
-    if state is None:
-        raise Busy(f"hồ sơ {dossier_id} đang được gửi bởi tiến trình khác")
-    lease = _Lease(state.pk, dossier_id, worker, time.monotonic() + DELIVERY_LIMIT.total_seconds())
-    try:
-        sent = _send_claimed(state, lease, version, refresh, client)
-    except Exception as exc:
-        # losing the claim is another worker's turn, not a failure of the portal
-        _release(state, worker, f"{type(exc).__name__}: {exc}", failed=not isinstance(exc, Busy))
-        raise
-    _release(state, worker, "")
-    return sent
+    worker = f"{outbox.worker_name()}:{items[0].dossier_id}:{secrets.token_hex(4)}"
+    for item in items:
+        try:
+            item.state = _claim(item.dossier_id, worker)
+        except Exception as exc:  # this dossier only; the claims taken are released below
+            item.failure = exc
+            continue
+        if item.state is None:
+            item.failure = Busy(f"hồ sơ {item.dossier_id} đang được gửi bởi tiến trình khác")
+    lease = _Lease(worker, time.monotonic() + DELIVERY_LIMIT.total_seconds(), items)
+    up_to_date: list[_Item] = []
+    for item in items:
+        if item.live and item.state and not item.refresh:
+            current = queries.latest_version(item.dossier_id)
+            if max(item.version, current) <= item.state.sent_version:
+                log.info(
+                    "dossier %s: the portal already holds version %s",
+                    item.dossier_id,
+                    item.state.sent_version,
+                )
+                up_to_date.append(item)
+    sending = [item for item in items if item.live and item not in up_to_date]
+    if sending:
+        try:
+            _exchange(sending, lease, client)
+        except Exception as exc:  # a whole call failed: each dossier not finished fails with it
+            for item in sending:
+                if item.live and not item.finished:
+                    item.failure = (
+                        _out_of_time(item.dossier_id) if isinstance(exc, OutOfTime) else exc
+                    )
+        finished = [item for item in sending if item.finished]
+        try:
+            _record(finished, worker)
+        except Exception as exc:  # nothing recorded: each is sent again (at least once)
+            for item in finished:
+                item.failure = exc
+    for item in items:
+        if item.state is None:
+            continue
+        if item.failure is None:
+            _release(item.state, worker, "")
+        else:  # losing the claim is another worker's turn, not a failure of the portal
+            error = f"{type(item.failure).__name__}: {item.failure}"
+            _release(item.state, worker, error, failed=not isinstance(item.failure, Busy))
 
 
-def _send_claimed(
-    state: SyncState, lease: _Lease, version: int, refresh: bool, client: PortalClient | None
-) -> bool:
-    dossier_id = lease.dossier_id
-    current = queries.latest_version(dossier_id)
-    if not refresh and max(version, current) <= state.sent_version:
-        log.info("dossier %s: the portal already holds version %s", dossier_id, state.sent_version)
-        return False
-    # every request renews the claim first, or stops the delivery (no transaction is open)
+def _exchange(items: list[_Item], lease: _Lease, client: PortalClient | None) -> None:
+    # every request renews the claims first, or stops (no transaction is open)
+    lease.items = items
     client = dataclasses.replace(client or PortalClient.from_settings(), before_request=lease.renew)
+    lease.current = set()
     client.open_session()
-    # the dossier is read after the login, just before its record is sent: the newest state
-    current = queries.latest_version(dossier_id)
-    dossier = Dossier.objects.get(pk=dossier_id)
-    if dossier.state == Dossier.State.DRAFT:
-        return False
-    facts = queries.dossier_facts(dossier)
-    record = fields.dossier_record(facts)
-    outcome = client.sync_dossiers([record], update=state.created_at_portal)[0]
-    new_events = [e for e in facts.events if e.id > state.progress_sent_through]
-    received_before = any(
-        e.state == Dossier.State.RECEIVED and e.id <= state.progress_sent_through
-        for e in facts.events
-    )
-    rows = fields.progress_rows(facts.code, new_events, received_before=received_before)
-    client.update_progress(rows)
-    sent_through = max([e.id for e in facts.events], default=state.progress_sent_through)
-    with transaction.atomic():
-        locked = (
-            SyncState.objects.select_for_update()
-            .filter(pk=state.pk, claimed_by=lease.worker)
-            .first()
-        )
-        if locked is None:  # the claim ran out and another worker took it: theirs to record
-            raise ClaimLost(f"hồ sơ {dossier_id}: tiến trình khác đã nhận gửi hồ sơ")
-        before = audit.snapshot(locked, AUDITED)
-        locked.sent_version = max(locked.sent_version, current)
-        locked.progress_sent_through = max(locked.progress_sent_through, sent_through)
-        locked.national_status = record["TrangThaiHoSo"]
-        first_sync = not locked.created_at_portal
-        locked.created_at_portal = True
-        locked.synced_at = timezone.now()
-        locked.save(update_fields=[*AUDITED, "synced_at"])
-        audit.record(
-            "dvcqg.synced",
-            dossier,
-            actor=None,
-            changes={
-                **audit.diff(before, audit.snapshot(locked, AUDITED)),
-                "created": outcome.created,
-                "progress_rows": len(rows),
-            },
-        )
-        if first_sync:  # the IOC counts dossiers on the portal (ioc/rollups.py, issue 16)
-            from tinhso.ioc.rollups import dossier_changed as ioc_changed
+    # each dossier is read after the login, just before its record is sent: the newest state
+    for item in items:
+        if not item.live:
+            continue
+        try:
+            _read(item)
+        except Exception as exc:  # this dossier only
+            item.failure = exc
+    ready = [item for item in items if item.live and item.record is not None]
+    assert all(item.state for item in ready)
+    creations = [item for item in ready if item.state and not item.state.created_at_portal]
+    existing = _send_records(client, lease, creations, update=False)
+    updates = [item for item in ready if item.state and item.state.created_at_portal]
+    _send_records(client, lease, updates + existing, update=True)
+    _send_progress(client, lease, [item for item in ready if item.created is not None])
 
-            ioc_changed(dossier_id)
-    return True
+
+def _read(item: _Item) -> None:
+    assert item.state is not None
+    item.current = queries.latest_version(item.dossier_id)
+    dossier = Dossier.objects.get(pk=item.dossier_id)
+    if dossier.state == Dossier.State.DRAFT:
+        return
+    facts = queries.dossier_facts(dossier)
+    item.dossier = dossier
+    item.record = fields.dossier_record(facts)
+    through = item.state.progress_sent_through
+    new_events = [e for e in facts.events if e.id > through]
+    received_before = any(
+        e.state == Dossier.State.RECEIVED and e.id <= through for e in facts.events
+    )
+    item.rows = fields.progress_rows(facts.code, new_events, received_before=received_before)
+    item.rows_left = len(item.rows)
+    item.sent_through = max([e.id for e in facts.events], default=through)
+
+
+def _send_records(
+    client: PortalClient, lease: _Lease, items: list[_Item], *, update: bool
+) -> list[_Item]:
+    """One `DongBoHoSoMC` call of these dossiers' records (rebuilt without a dossier whose
+    claim was lost before it went); each record's answer is that dossier's alone. Returns
+    the dossiers the portal says it has already (a creation: send again as an update)."""
+    while True:
+        pending = [item for item in items if item.live]
+        if not pending:
+            return []
+        lease.current = {item.dossier_id for item in pending}
+        try:
+            answers = client.send_records([item.record or {} for item in pending], update=update)
+        except _Dropped:
+            continue
+        existing = []
+        for item, answer in zip(pending, answers, strict=True):
+            if answer.accepted:
+                item.created = not update
+            elif answer.exists:
+                existing.append(item)
+            else:
+                item.failure = answer.rejection()
+        return existing
+
+
+def _send_progress(client: PortalClient, lease: _Lease, items: list[_Item]) -> None:
+    """The new progress rows of the dossiers whose record went, ten to a
+    `CapNhatTienDoHoSoMC` call, each dossier's in time order; a dossier is finished once
+    its last row went, so a call failing later does not undo it."""
+    pending = [(item, row) for item in items for row in item.rows]
+    while True:
+        pending = [(item, row) for item, row in pending if item.live]
+        if not pending:
+            return
+        chunk = pending[:BATCH]
+        lease.current = {item.dossier_id for item, _ in chunk}
+        try:
+            client.update_progress([row for _, row in chunk])
+        except _Dropped:
+            continue
+        for item, _ in chunk:
+            item.rows_left -= 1
+        pending = pending[BATCH:]
+
+
+def _record(items: list[_Item], worker: str) -> None:
+    """Record what the portal now holds of each finished dossier, in one transaction, for
+    those whose claim this delivery still holds (another worker records what it sent)."""
+    if not items:
+        return
+    with transaction.atomic():
+        locked = {
+            state.pk: state
+            for state in SyncState.objects.select_for_update()
+            .filter(pk__in=[item.state.pk for item in items if item.state], claimed_by=worker)
+            .order_by("pk")
+        }
+        for item in items:
+            assert item.state is not None and item.record is not None
+            state = locked.get(item.state.pk)
+            if state is None:  # the claim ran out and another worker took it: theirs to record
+                item.failure = _claim_lost(item.dossier_id)
+                continue
+            before = audit.snapshot(state, AUDITED)
+            state.sent_version = max(state.sent_version, item.current)
+            state.progress_sent_through = max(state.progress_sent_through, item.sent_through)
+            state.national_status = item.record["TrangThaiHoSo"]
+            first_sync = not state.created_at_portal
+            state.created_at_portal = True
+            state.synced_at = timezone.now()
+            state.save(update_fields=[*AUDITED, "synced_at"])
+            audit.record(
+                "dvcqg.synced",
+                item.dossier,
+                actor=None,
+                changes={
+                    **audit.diff(before, audit.snapshot(state, AUDITED)),
+                    "created": item.created,
+                    "progress_rows": len(item.rows),
+                    "batch": len(items),
+                },
+            )
+            if first_sync:  # the IOC counts dossiers on the portal (ioc/rollups.py, issue 16)
+                from tinhso.ioc.rollups import dossier_changed as ioc_changed
+
+                ioc_changed(item.dossier_id)
 
 
 AUDITED = ["sent_version", "progress_sent_through", "national_status", "created_at_portal"]
 
 
-@outbox.handler(TOPIC)
-def deliver(message: OutboxMessage) -> None:
-    payload: dict[str, Any] = message.payload
-    send(
-        int(payload["dossier"]),
-        version=int(payload.get("version", 0)),
-        refresh=bool(payload.get("refresh", False)),
-    )
+def _dossier_of(message: OutboxMessage) -> int:
+    return int(message.payload["dossier"])
+
+
+@outbox.batch_handler(TOPIC, size=BATCH, key=_dossier_of)
+def deliver(messages: list[OutboxMessage]) -> dict[int, Exception]:
+    """Deliver sync messages, their dossiers ten at a time (the outbox groups them so:
+    `size`, `key`); every message of a dossier ends as that dossier did."""
+    failures: dict[int, Exception] = {}
+    items: dict[int, _Item] = {}
+    for message in messages:
+        try:
+            payload: dict[str, Any] = message.payload
+            item = items.setdefault(_dossier_of(message), _Item(_dossier_of(message), []))
+            item.version = max(item.version, int(payload.get("version", 0)))
+            item.refresh = item.refresh or bool(payload.get("refresh", False))
+        except (KeyError, TypeError, ValueError) as exc:  # malformed: parked by the outbox
+            failures[message.pk] = KeyError(f"tin đồng bộ không hợp lệ: {exc}")
+            continue
+        item.messages.append(message)
+    pending = list(items.values())
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        _send_batch(batch)
+        for item in batch:
+            if item.failure is not None:
+                failures.update({m.pk: item.failure for m in item.messages})
+    return failures
