@@ -616,7 +616,7 @@ def visible_reports(user: Any) -> list[PeriodicReport]:
     }
     candidates: QuerySet[PeriodicReport] = PeriodicReport.objects.filter(
         province_id__in=near | provinces
-    )
+    ).defer("figures")
     return [r for r in candidates if may_see_report(r, reach, provinces)]
 
 
