@@ -30,6 +30,7 @@ from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.core.periodic import JOBS
 from tinhso.core.periods import parse
 from tinhso.ioc import dashboard, queries, reports, reports_render
+from tinhso.ioc import errors as ioc_errors
 from tinhso.ioc.models import PeriodicReport
 from tinhso.people.models import Role
 
@@ -118,12 +119,12 @@ def test_a_month_not_over_is_provisional_and_its_overdue_is_the_overviews(world)
 
 @pytest.mark.django_db
 def test_a_year_or_a_period_not_begun_is_refused(world):
-    with pytest.raises(reports.ReportError) as refused:
+    with pytest.raises(ioc_errors.ReportError) as refused:
         reports.build(stp(), parse("2026"), now=AFTER)
-    assert refused.value.code is reports.REPORT_PERIOD_KIND
-    with pytest.raises(reports.ReportError) as refused:
+    assert refused.value.code is ioc_errors.REPORT_PERIOD_KIND
+    with pytest.raises(ioc_errors.ReportError) as refused:
         reports.build(stp(), parse("2027-01"), now=AFTER)
-    assert refused.value.code is reports.REPORT_PERIOD_FUTURE
+    assert refused.value.code is ioc_errors.REPORT_PERIOD_FUTURE
 
 
 def sheet_rows(data: bytes, name: str) -> list[tuple]:

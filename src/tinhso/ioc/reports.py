@@ -39,46 +39,23 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from tinhso.core import audit, notify
-from tinhso.core.errors import DomainError, Kind, declare
 from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import queries
+from tinhso.ioc.errors import (
+    REPORT_FILE_CHANGED,
+    REPORT_PERIOD_FUTURE,
+    REPORT_PERIOD_KIND,
+    ReportError,
+)
 from tinhso.ioc.models import DossierDay, DossierFact, PeriodicReport
 from tinhso.ioc.queries import ONLINE_CHANNELS, Unit, UnitIndex
 from tinhso.people.models import Role, RoleAssignment
 from tinhso.places.models import Agency, Commune, Province
 
 log = logging.getLogger("tinhso.ioc")
-
-REPORT_PERIOD_KIND = declare(
-    "ioc",
-    "report_period_kind",
-    Kind.INVALID,
-    gettext_lazy("Báo cáo định kỳ được lập theo tháng (2026-11) hoặc theo quý (2026-Q4)."),
-)
-REPORT_PERIOD_FUTURE = declare(
-    "ioc",
-    "report_period_future",
-    Kind.INVALID,
-    gettext_lazy("Kỳ báo cáo chưa bắt đầu: chưa có số liệu để lập báo cáo."),
-)
-REPORT_FILE_CHANGED = declare(
-    "ioc",
-    "report_file_changed",
-    Kind.CONFLICT,
-    gettext_lazy(
-        "Tệp báo cáo đã bị thay đổi so với khi lập (mã băm không khớp); hãy báo quản trị "
-        "hệ thống và lập lại báo cáo."
-    ),
-)
-
-
-class ReportError(DomainError):
-    """A refusal of the periodic reports (one of the codes above); nothing was written."""
-
 
 # --- the columns -------------------------------------------------------------------------------
 
@@ -393,7 +370,7 @@ def _forget(*names: str) -> None:
 
 
 def file_name(unit_code: str, period: str, kind: str) -> str:
-    safe = "".join(ch if ch.isalnum() else "-" for ch in unit_code)
+    safe = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in unit_code)
     return f"bao-cao-tthc-{safe}-{period}.{kind}"
 
 
