@@ -26,7 +26,9 @@ SHARE_SALT = "tinhso.datastore.share"
 def my_documents(user: Any) -> QuerySet[StoredDocument]:
     """The user's own documents, newest first, with what the list shows loaded."""
     return (
-        permissions.owned_by(user).select_related("kind", "issuer").order_by("-created_at", "-pk")
+        permissions.owned_by(user)
+        .select_related("kind", "issuer", "digitised_by")
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -566,6 +566,8 @@ QUEUES: list[tuple[str, StrOrPromise]] = [
     ("sap-den-han", gettext_lazy("Sắp đến hạn")),
     ("qua-han", gettext_lazy("Quá hạn")),
     ("cho-bo-sung", gettext_lazy("Chờ công dân bổ sung")),
+    # the desk's paper intakes with a component not digitised yet (actions/digitisation.py)
+    ("cho-so-hoa", gettext_lazy("Chờ số hóa")),
 ]
 DEFAULT_DUE_SOON_HOURS = 16
 
@@ -618,7 +620,7 @@ def queue(user: Any, name: str, now: datetime | None = None) -> QuerySet[Dossier
 
 
 def _queue_key(name: str) -> str:
-    return "submitted_at" if name == "cho-tiep-nhan" else "due_at"
+    return "submitted_at" if name in {"cho-tiep-nhan", "cho-so-hoa"} else "due_at"
 
 
 # Queues of the dossiers being processed in the official's agencies: one index range each
@@ -651,6 +653,10 @@ def _queue_rows(
         return processing.filter(due_at__gte=now, due_at__lte=soon)
     if name == "qua-han":
         return processing.filter(due_at__lt=now)
+    if name == "cho-so-hoa":
+        from tinhso.dossiers.actions.digitisation import awaiting
+
+        return awaiting(user)
     if name == "cho-bo-sung":
         return Dossier.objects.filter(state=Dossier.State.SUPPLEMENT_REQUESTED).filter(
             models_q(current_agency_id__in=ids) | models_q(reception_agency_id__in=ids)

@@ -393,15 +393,22 @@ def _authorisation(code: str, dossier: Dossier, files: list[Any]) -> dict[str, A
 
 
 def _checklist(dossier: Dossier, files: list[Any]) -> list[dict[str, Any]]:
-    """Per component: present, digitised (all its files), reused from the data store."""
+    """Per component: present, digitised (all its files, or a certified copy made at the
+    counter: `digitisation.component_digitised`), reused from the data store."""
+    from tinhso.dossiers.actions.digitisation import component_digitised
+
     rows = []
     for component in dossier.version.components.all():
         mine = [f for f in files if f.component_id == component.pk]
+        digitised = component_digitised(mine)
         rows.append(
             {
                 "component": component,
                 "present": bool(mine),
-                "digitised": bool(mine) and all(f.digitised for f in mine),
+                "digitised": digitised,
+                # a scan handed in on paper, neither digitised nor reused (the "Chờ số hóa"
+                # queue's rule, `digitisation.awaiting`)
+                "waiting": not digitised and any(not f.digitised and not f.reused for f in mine),
                 "reused": any(f.reused for f in mine),
                 "count": len(mine),
             }
@@ -422,7 +429,9 @@ def _digitise_context(user: Any, dossier: Dossier, checklist: list[dict[str, Any
     for row in checklist:
         found = kind_for(row["component"], kinds)
         row["suggested_kind"] = found.pk if found is not None else None
-    return {"kinds": kinds}
+    # the paper handed in and not digitised yet: said at the top of the page, which is where
+    # the officer lands right after the intake (and from the "Chờ số hóa" queue)
+    return {"kinds": kinds, "waiting": sum(1 for row in checklist if row["waiting"])}
 
 
 @official_required
@@ -440,13 +449,33 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier_for_official(request.user, code)
     post = request.POST
     back = reverse("dossiers:office-detail", args=[dossier.code]) + "#giay-to"
+    component = post.get("component", "")
     upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Hãy chọn tệp bản quét."))
-        return redirect(back)
+    if upload is not None:
+        file_name = upload.name or "ban-quet.pdf"
+        content = upload.read(limits().max_file_bytes + 1)
+    else:
+        # the scan taken at intake (this dossier's, this component's, not digitised yet):
+        # read here, before the action's transaction, like an upload
+        chosen = post.get("scan", "")
+        scan = (
+            dossier.files.filter(
+                pk=int(chosen),
+                component_id=int(component) if component.isdigit() else 0,
+                digitised=False,
+                reused=False,
+            ).first()
+            if chosen.isdigit()
+            else None
+        )
+        if scan is None or not scan.file:
+            messages.error(request, _("Hãy chọn tệp bản quét."))
+            return redirect(back)
+        file_name = scan.original_name or "ban-quet.pdf"
+        with scan.file.open("rb") as stored:
+            content = stored.read(limits().max_file_bytes + 1)
     kind_id = post.get("kind", "")
     kind = DocumentKind.objects.filter(pk=int(kind_id)).first() if kind_id.isdigit() else None
-    component = post.get("component", "")
 
     def day(name: str) -> Any:
         try:
@@ -460,8 +489,8 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
             int(component) if component.isdigit() else 0,
             officer=request.user,
             kind=kind,
-            file_name=upload.name or "ban-quet.pdf",
-            content=upload.read(limits().max_file_bytes + 1),
+            file_name=file_name,
+            content=content,
             number=post.get("number", ""),
             issuer_name=post.get("issuer_name", ""),
             issued_on=day("issued_on"),

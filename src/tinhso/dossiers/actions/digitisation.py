@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from tinhso.core import audit
@@ -49,6 +50,63 @@ def may_digitise(user: Any, dossier: Dossier) -> bool:
         and dossier.state not in lifecycle.CLOSED
         and dossier.state != Dossier.State.DRAFT
         and bool(permissions.reception_agencies(user, dossier))
+    )
+
+
+def awaiting(user: Any) -> QuerySet[Dossier]:
+    """Hàng đợi "Chờ số hóa": the open paper dossiers received at one of `user`'s desks with
+    a component whose paper is not digitised yet (`_waiting`). Every dossier listed passes
+    `may_digitise` for `user` (the recorded reception desk is one of the terms of
+    `permissions.receivable_by`; tests/dossiers/test_digitisation_queue.py holds the two to
+    the same answer)."""
+    from tinhso.people.models import Role
+    from tinhso.people.queries import agencies_where
+
+    desks = [agency.pk for agency in agencies_where(user, Role.RECEIVING_OFFICER)]
+    if not desks:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(
+        Exists(_waiting()),
+        channel__in=PAPER_CHANNELS,
+        reception_agency_id__in=desks,
+    ).exclude(state__in=[*lifecycle.CLOSED, Dossier.State.DRAFT])
+
+
+def _waiting() -> QuerySet[DossierFile, Any]:
+    """A component file still waiting to be digitised: a scan taken at intake without "Đã số
+    hóa", not a document reused from the store, and no certified copy of the same component
+    made since (`digitise_component` adds the copy beside the scan, which stays as it was
+    handed in). The same rule as `component_digitised`, as a subquery."""
+    return (
+        DossierFile.objects.filter(
+            dossier=OuterRef("pk"),
+            slot=DossierFile.Slot.COMPONENT,
+            component__isnull=False,
+            digitised=False,
+            reused=False,
+        )
+        .exclude(
+            Exists(
+                DossierFile.objects.filter(
+                    dossier=OuterRef("dossier"),
+                    component=OuterRef("component"),
+                    digitised=True,
+                    from_stored__isnull=False,
+                    reused=False,
+                )
+            )
+        )
+        .values("pk")
+    )
+
+
+def component_digitised(files: list[DossierFile]) -> bool:
+    """A component counts as digitised (DuocSoHoa) when each of its files is, or when a
+    certified copy of it was made at the counter (the scan handed in stays beside it)."""
+    if not files:
+        return False
+    return all(f.digitised for f in files) or any(
+        f.digitised and f.from_stored_id is not None and not f.reused for f in files
     )
 
 
