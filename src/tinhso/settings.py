@@ -427,6 +427,13 @@ DATASTORE_MAX_BYTES = (
     * 1024
     * 1024
 )
+DATASTORE_PREFILL_FIELDS = env(
+    "TINHSO_DATASTORE_PREFILL_FIELDS",
+    "",
+    doc="E-form fields prefilled from the citizen's account or data store, over the table in "
+    'datastore/prefill.py: a JSON object of field name → source ("citizen.address", '
+    '"store.GKS.number"); an empty source removes a field. No text sets these [UNCONFIRMED].',
+)
 DOSSIER_DUE_SOON_HOURS = env_int(
     "TINHSO_DOSSIER_DUE_SOON_HOURS", 16, doc="Working hours ahead that count as 'due soon'."
 )

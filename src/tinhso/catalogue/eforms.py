@@ -72,6 +72,8 @@ class FieldView:
     step: str = ""
     group: str = ""
     max_date: str = ""  # a date field's latest allowed day (ISO), for the browser's picker
+    # where a prefilled value came from, in words ("Lấy từ tài khoản", datastore/prefill.py)
+    source: str = ""
 
     @property
     def id(self) -> str:
@@ -86,8 +88,14 @@ class FieldView:
         return f"ef-{self.name}-help"
 
     @property
+    def source_id(self) -> str:
+        return f"ef-{self.name}-source"
+
+    @property
     def describedby(self) -> str:
         ids = []
+        if self.source:
+            ids.append(self.source_id)
         if self.help:
             ids.append(self.help_id)
         if self.error:

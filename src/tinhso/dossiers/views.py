@@ -6,6 +6,7 @@ Legal sources as in `tinhso.dossiers.actions`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from tinhso.catalogue.components import sort_components
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.middleware import client_address
 from tinhso.core.workdays import VIETNAM
+from tinhso.datastore import prefill
 from tinhso.dossiers import actions, issued, queries
 from tinhso.dossiers.actions import drafts as filing
 from tinhso.dossiers.datastore import store_for
@@ -172,6 +174,9 @@ def draft_form(request: HttpRequest, pk: int) -> HttpResponse:
         data = dossier.form_data
     locked = filing.locked_identity(version, request.user, filing.declaration(dossier))
     fields = eforms.fields(version.eform_schema, version.eform_layout, data, errors)
+    # each value still as its source gave it says where it came from (datastore/prefill.py)
+    sourced = prefill.sources(version.eform_schema or {}, version.eform_layout, request.user, data)
+    fields = [dataclasses.replace(f, source=sourced.get(f.name, "")) for f in fields]
     declared = filing.declaration(dossier)
     shown = posted if request.method == "POST" and posted is not None else declared
     context = _step_context(dossier, "form") | {

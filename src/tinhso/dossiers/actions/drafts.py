@@ -57,11 +57,18 @@ from tinhso.places.models import Agency
 
 
 def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None = None) -> Dossier:
-    """A new draft for `version`, prefilled from the citizen's profile."""
+    """A new draft for `version`, its e-form prefilled from the citizen's account and their
+    data store (`datastore.prefill`: the store's documents it read are recorded as the
+    citizen's own use, in this transaction)."""
+    from tinhso.datastore import prefill
+
     check_can_submit_online(version)
     chosen = agency_for(version, agency)
     citizen = _citizen(user)
     holder = account_identity(user)
+    filled = prefill.resolve(
+        version.eform_schema or {}, version.eform_layout, user, citizen=citizen
+    )
     with transaction.atomic():
         dossier = Dossier.objects.create(
             version=version,
@@ -74,7 +81,7 @@ def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None =
             applicant_phone=(citizen.phone if citizen else "") or (user.phone or ""),
             applicant_email=(citizen.email if citizen else "") or user.email,
             applicant_address=citizen.address if citizen else "",
-            form_data=eforms.prefill(version.eform_schema, version.eform_layout, citizen),
+            form_data=filled.values,
             fee_total=version.total_fee,
             fee_status=Dossier.FeeStatus.UNPAID if version.total_fee else Dossier.FeeStatus.NONE,
         )
@@ -84,6 +91,7 @@ def start_draft(version: ProcedureVersion, *, user: Any, agency: Agency | None =
             actor=user,
             changes={"version": [None, version.pk], "agency": [None, chosen.code]},
         )
+        prefill.record_use(dossier, filled, user=user)
     return dossier
 
 
