@@ -19,8 +19,9 @@ BENCH_DATABASE_URL is set (a database with 'bench' in its name; recreated).
    one transaction a line: it waited for the interpreter's lock (the GIL) at each of its
    queries' returns, and one writer's line costs tens of milliseconds on this loaded
    machine, so it offered 12 lines a second on PostgreSQL. It is now BENCH_DVCQG_WRITERS
-   (default 4) processes of their own, each a quarter of the lines on its own dossiers (50
-   changes a second come from many people at once), and a writer behind its schedule
+   processes of their own (default 4 on PostgreSQL, each a quarter of the lines on its own
+   dossiers, as 50 changes a second come from many people at once; 1 on SQLite, which has
+   one write lock for all), and a writer behind its schedule
    writes the lines already due in one transaction (each still its own timeline line and
    sync message). The table says the rate offered (50/s), the rate reached (lines over the
    time from the start to the last commit) and how many transactions carried them.
@@ -58,7 +59,9 @@ RATE = 50  # changes per second
 # transaction even when behind (as before)
 GENERATOR = os.environ.get("BENCH_DVCQG_GENERATOR", "process")
 GROUP = os.environ.get("BENCH_DVCQG_GROUP", "1") == "1"
-WRITERS = int(os.environ.get("BENCH_DVCQG_WRITERS", "4"))  # the generator's processes
+# the generator's processes: four on PostgreSQL; one on SQLite, whose one write lock more
+# writers only queue for (each waiter sleeps in SQLite's busy handler past the lock's release)
+WRITERS_SET = os.environ.get("BENCH_DVCQG_WRITERS")
 POOL = 100
 LAG_GOAL_S = 5.0
 
@@ -270,6 +273,7 @@ def child(url: str) -> None:
                 connection.close()
 
         total = int(RATE * LAG_SECONDS)
+        WRITERS = int(WRITERS_SET or (1 if vendor == "sqlite" else 4))
         codes = {d.pk: d.code or "" for d in pool}
         # the load generator: WRITERS processes of their own (forked before the workers
         # start, with no database connection to share), each a share of the lines on its
