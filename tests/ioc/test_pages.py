@@ -28,7 +28,7 @@ def test_a_viewer_sees_the_month_and_the_766_points(client, world):
     html = page.content.decode()
     assert "Trung tâm điều hành: Sở Tư pháp tỉnh Đắk Lắk" in html
     # auto-refresh by a static script the viewer can pause (no inline script: the CSP)
-    assert 'data-refresh="300"' in html and 'src="/static/ioc/refresh.js"' in html
+    assert 'data-refresh="60"' in html and 'src="/static/ioc/refresh.js"' in html
     assert "<script>" not in html and 'http-equiv="refresh"' not in html
     month = html[html.index('id="ioc-month"') :]
     # 7 received, 5 finished (D1-D5), 2 late among them (D2, D4); online 4 of 7

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,10 +20,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tinhso.core import periods
-from tinhso.ioc import dashboard, queries
-from tinhso.places.models import Agency
+from tinhso.ioc import dashboard, health, queries
+from tinhso.ioc import map as report_map
+from tinhso.places.models import Agency, Commune
 
-REFRESH_SECONDS = 300
+# The overview's figures are fetched again this often (ioc/static/ioc/refresh.js); the
+# rollups change with every action, so a minute is fresh for a morning's look and costs one
+# page's reads per open screen per minute.
+REFRESH_SECONDS = 60
+FRAGMENT = "1"  # ?fragment=1: only the figures (ioc/_live.html), for refresh.js
 
 
 def _default_unit(user: Any) -> str:
@@ -63,7 +69,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     overdue, due_today = dashboard.overdue_and_due_today(unit, now)
-    reports_open, reports_late = dashboard.reports_open_and_late(unit, now)
+    reports = report_map.report_map(unit, period, now)
     index = queries.unit_index(unit, period, now=now)
     weeks = dashboard.trend(unit, "week", 12, today)
     months = dashboard.trend(unit, "month", 12, today)
@@ -73,16 +79,21 @@ def overview(request: HttpRequest) -> HttpResponse:
     elif unit.kind == "agency":
         children = list(Agency.objects.filter(parent=unit.agencies[0], is_active=True))
         children = [unit.agencies[0], *children] if children else []
+    here = {"unit": unit.code, "period": str(period)}
     context = {
         "unit": unit,
         "period": period,
         "today": today,
+        "now": now,
         "day": dashboard.glance(unit, today, today + timedelta(days=1)),
         "month": dashboard.glance(unit, period.start, period.end),
         "overdue": overdue,
         "due_today": due_today,
-        "reports_open": reports_open,
-        "reports_late": reports_late,
+        # the open and late field reports are the map's totals (the same reads, not two)
+        "reports_open": reports.open,
+        "reports_late": reports.late,
+        "map": reports,
+        "sync": health.unit_health(unit, request.user, now=now),
         "index": index.index,
         "weeks": dashboard.chart(weeks),
         "months": dashboard.chart(months),
@@ -91,9 +102,55 @@ def overview(request: HttpRequest) -> HttpResponse:
         if unit.kind == "province"
         else [],
         "refresh": REFRESH_SECONDS,
+        "here": urlencode(here),
+        "fragment_url": f"{request.path}?{urlencode({**here, 'fragment': FRAGMENT})}",
         "tomorrow": today + timedelta(days=1),
     }
-    return render(request, "ioc/overview.html", context)
+    if request.GET.get("fragment") == FRAGMENT:
+        response = render(request, "ioc/_live.html", context)
+    else:
+        response = render(request, "ioc/overview.html", context)
+    response["Cache-Control"] = "no-store"  # figures of the minute, and not for a shared cache
+    return response
+
+
+@login_required
+@require_GET
+def field_reports(request: HttpRequest) -> HttpResponse:
+    """The field reports behind one commune's figure on the overview's map (open, late now,
+    answered on time or late in the period), within the viewer's unit. No reporter's details:
+    the operations centre sees what and where, the handling agency sees who."""
+    unit, period = _unit_and_period(request)
+    measure = request.GET.get("measure", "open")
+    if measure not in report_map.REPORT_MEASURES:
+        raise Http404
+    text = request.GET.get("commune", "")
+    commune: Commune | None = None
+    if text != "0":
+        number = _int(text)
+        commune = Commune.objects.filter(code=number).first() if number is not None else None
+        if commune is None:
+            raise Http404
+    now = timezone.now()
+    found = report_map.reports_behind(unit, commune.pk if commune else 0, measure, period, now)
+    total = found.count()
+    rows = list(found.select_related("category", "agency")[:FIELD_REPORT_ROWS])
+    context = {
+        "unit": unit,
+        "period": period,
+        "measure": measure,
+        "measures": [(k, report_map.measure_title(k)) for k in report_map.REPORT_MEASURES],
+        "title": report_map.measure_title(measure),
+        "commune": commune,
+        "commune_code": str(commune.code) if commune else "0",
+        "total": total,
+        "rows": [(r, r.state in report_map.OPEN_REPORT_STATES and r.due_at < now) for r in rows],
+        "now": now,
+    }
+    return render(request, "ioc/field_reports.html", context)
+
+
+FIELD_REPORT_ROWS = 200
 
 
 @login_required
