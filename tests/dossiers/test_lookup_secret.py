@@ -73,7 +73,7 @@ def test_the_page_and_receipt_show_the_secret_only_to_the_browser_given_it(
     assert cookie["path"] == f"/ho-so-cua-toi/{dossier.code}/" and cookie["httponly"]
     assert cookie["max-age"] == 3600
     page = client.get(done.url).content.decode()
-    secret = re.search(r'<span class="secret">(\w{10})</span>', page)[1]
+    secret = re.search(r'<code class="secret">(\w{10})</code>', page)[1]
     assert codes.secret_matches_digest(secret, dossier.lookup_secret_hash)
     receipt = pdf_text(
         client.get(reverse("dossiers:receipt", args=[dossier.code])).content, tmp_path
@@ -102,7 +102,7 @@ def test_the_owner_reissues_the_secret_and_the_old_one_stops_working(client, ver
     assert response.status_code == 302
     page = client.get(response.url).content.decode()
     assert "Đã cấp mã tra cứu mới." in page
-    new = re.search(r'<span class="secret">(\w{10})</span>', page)[1]
+    new = re.search(r'<code class="secret">(\w{10})</code>', page)[1]
     assert new != old
     assert lookup(dossier.code, old) == 404 and lookup(dossier.code, new) == 200
     record = AuditRecord.objects.get(action="dossier.lookup_secret_reissued")
