@@ -162,6 +162,12 @@ def test_with_boundaries_the_communes_are_a_choropleth_of_links(
         ),
     ]
     assert section.count("ioc-has-late") == 1  # Buôn Ma Thuột's outline
+    # drawn again on top, outline only, hidden from screen readers (the link says "1 quá hạn")
+    overlay = section[section.index('<g aria-hidden="true" class="ioc-late-outlines">') :]
+    assert overlay[: overlay.index("</g>")].count("<path") == 1
+    # the view box crops the drawing to the communes (the zoom is a whole number)
+    box = re.search(r'<svg viewBox="([^"]+)"', section).group(1).split()
+    assert len(box) == 4 and 0 < float(box[2]) <= 640 and 0 < float(box[3]) <= 480
     assert "Viền đỏ đậm: có phản ánh quá hạn" in section
 
 

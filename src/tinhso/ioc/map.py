@@ -23,6 +23,7 @@ row of the table, not a place on the map.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,9 +95,13 @@ class ReportMap:
     kind: str  # "choropleth" | "grid" | "empty"
     rows: list[CommuneRow]  # the table: every commune with something, no commune last
     shapes: list[CommuneRow] = field(default_factory=list)  # what is drawn, in code order
-    width: int = WIDTH
-    height: int = HEIGHT
+    viewbox: str = f"0 0 {WIDTH} {HEIGHT}"
     quiet: int = 0  # communes drawn (choropleth) or left out (grid) with nothing to show
+
+    @property
+    def late_shapes(self) -> list[CommuneRow]:
+        """Drawn again on top, outline only: a neighbour drawn later would cover half of it."""
+        return [s for s in self.shapes if s.late]
 
     @property
     def open(self) -> int:
@@ -147,17 +152,19 @@ def _counts(unit: Unit, period: Period, now: datetime) -> dict[int, CommuneRow]:
     return {k: r for k, r in found.items() if r.open or r.late or r.on_time or r.answered_late}
 
 
-def _outlines(province_id: int) -> dict[int, str]:
+def _outlines(province_id: int) -> tuple[dict[int, str], str]:
     """{commune id: SVG path} of the province's communes with a boundary, placed together on
-    the view. Projecting the polygons costs more than the rest of the page, so the paths are
-    cached, keyed by the boundaries' count and last import (one small query each time)."""
+    the view, and the view box around them (the projection's zoom is a whole number, so the
+    drawing fills between half and all of the view: the box crops it to the communes).
+    Projecting the polygons costs more than the rest of the page, so the paths are cached,
+    keyed by the boundaries' count and last import (one small query each time)."""
     from tinhso.feedback import mapview
     from tinhso.places.models import CommuneBoundary
 
     boundaries = CommuneBoundary.objects.filter(commune__province_id=province_id)
     version = boundaries.aggregate(n=Count("pk"), at=Max("imported_at"))
     if not version["n"]:
-        return {}
+        return {}, ""
     stamp = f"{province_id}:{version['n']}:{version['at'].isoformat()}:{WIDTH}x{HEIGHT}"
     key = "ioc:map:outlines:" + hashlib.sha256(stamp.encode()).hexdigest()[:32]
     found = cache.get(key)
@@ -169,7 +176,17 @@ def _outlines(province_id: int) -> dict[int, str]:
             padding=8,
             shapes=list(boundaries.order_by("commune_id").values_list("commune_id", "polygons")),
         )
-        found = {o.item: o.path for o in view.outlines if o.path}
+        paths = {o.item: o.path for o in view.outlines if o.path}
+        numbers = [float(n) for p in paths.values() for n in re.findall(r"-?[0-9.]+", p)]
+        xs, ys = numbers[0::2], numbers[1::2]
+        box = ""
+        if xs:
+            pad = 4
+            box = (
+                f"{min(xs) - pad:g} {min(ys) - pad:g} "
+                f"{max(xs) - min(xs) + 2 * pad:g} {max(ys) - min(ys) + 2 * pad:g}"
+            )
+        found = (paths, box)
         cache.set(key, found, OUTLINE_CACHE_SECONDS)
     return found
 
@@ -180,7 +197,7 @@ def report_map(unit: Unit, period: Period, now: datetime) -> ReportMap:
     from tinhso.places.models import Commune
 
     counts = _counts(unit, period, now)
-    outlines = _outlines(unit.province_id) if unit.province_id else {}
+    outlines, box = _outlines(unit.province_id) if unit.province_id else ({}, "")
     wanted = set(counts) | set(outlines)
     wanted.discard(0)
     names = {
@@ -207,7 +224,7 @@ def report_map(unit: Unit, period: Period, now: datetime) -> ReportMap:
             row.path = path
             shapes.append(row)
         quiet = sum(1 for s in shapes if not (s.open or s.late or s.on_time or s.answered_late))
-        return ReportMap("choropleth", rows, shapes, quiet=quiet)
+        return ReportMap("choropleth", rows, shapes, viewbox=box, quiet=quiet)
     tiles = [r for r in rows if r.commune_id]
     if not rows:
         return ReportMap("empty", rows)
