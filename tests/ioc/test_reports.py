@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tests import factories
 from tests.ioc.test_index_api import viewer
+from tinhso.core import outbox
 from tinhso.core.models import AuditRecord, OutboxMessage
 from tinhso.core.periodic import JOBS
 from tinhso.core.periods import parse
@@ -232,19 +234,104 @@ def test_the_schedule_is_day_one_for_the_month_and_the_quarters_first_day():
     assert JOBS["ioc.reports"].every_seconds == 3600
 
 
+def first_of_this_month():
+    """8:00 on day 1 of the current month: the schedule's day for the month before, a period
+    over whatever the machine's clock says (the outbox delivers at the real time)."""
+    return timezone.localtime().replace(day=1, hour=8, minute=0, second=0, microsecond=0)
+
+
+def count_renders(monkeypatch) -> list[str]:
+    """The units whose PDF is rendered, in order (the real renderer still runs)."""
+    rendered: list[str] = []
+    real = reports_render.to_pdf
+
+    def counting(content):
+        rendered.append(content.unit.code)
+        return real(content)
+
+    monkeypatch.setattr(reports_render, "to_pdf", counting)
+    return rendered
+
+
+def deliver_all(*workers: str) -> None:
+    """The outbox's workers, taking one message a sweep in turn until none is due."""
+    while sum(outbox.run_once(w, limit=1) for w in workers):
+        pass
+
+
 @pytest.mark.django_db
-def test_the_scheduled_job_makes_each_unit_once_and_tells_its_leaders(world, settings):
-    settings.IOC_REPORT_CHANNELS = ("email", "sms")
+def test_two_workers_schedule_queue_each_report_once_and_the_schedule_renders_nothing(
+    world, settings, monkeypatch, media_in_tmp
+):
+    settings.IOC_REPORT_SPACING_SECONDS = 0
     leader(world)
-    made = reports.run_schedule(now=AFTER)
-    codes = sorted(r.unit_code for r in made)
-    assert codes == sorted(["66", *(a.code for a in world.agencies.values())])
-    assert {r.trigger for r in made} == {"schedule"} and {r.period for r in made} == {"2026-11"}
-    to = sorted(n.payload["to"] for n in OutboxMessage.objects.filter(topic="notify"))
-    assert to == ["lanhdao.stp@example.com"]  # no phone on the factory's officials
-    assert reports.run_schedule(now=AFTER) == []  # again: nothing new
-    assert PeriodicReport.objects.count() == len(codes)
-    assert reports.run_schedule(now=datetime(2026, 12, 6, 8, tzinfo=HCM)) == []
+    rendered = count_renders(monkeypatch)
+    now = first_of_this_month()
+    due = reports.due_periods(now.date())
+    units = sorted(["66", *(a.code for a in world.agencies.values())])
+
+    queued = reports.run_schedule(now=now)  # worker A's hourly job
+    again = reports.run_schedule(now=now)  # worker B's, the same hour
+    assert again == []
+    assert rendered == [] and not PeriodicReport.objects.exists()  # queueing renders nothing
+    wanted = sorted((u, str(p)) for p in due for u in units)
+    got = sorted((m.payload["unit"], m.payload["period"]) for m in queued)
+    assert got == wanted
+    assert OutboxMessage.objects.filter(topic=reports.TOPIC).count() == len(wanted)
+
+    deliver_all("worker-a", "worker-b")
+    assert sorted(rendered) == sorted(u for u, _p in wanted)  # each report rendered once
+    made = PeriodicReport.objects.all()
+    assert sorted((r.unit_code, r.period) for r in made) == wanted
+    assert {r.trigger for r in made} == {"schedule"} and not any(r.provisional for r in made)
+    assert set(OutboxMessage.objects.filter(topic=reports.TOPIC).values_list("state", flat=True)) \
+        == {OutboxMessage.State.DELIVERED}  # fmt: skip
+    # the one leader (STP's) heard of STP's report of each period, once (delivered, so the
+    # address is erased from the message)
+    assert OutboxMessage.objects.filter(topic="notify").count() == len(due)
+    # the next hours, any worker: nothing queued, nothing made
+    assert reports.run_schedule(now=now + timedelta(hours=1)) == []
+    assert reports.run_schedule(now=now + timedelta(days=1)) == []
+    deliver_all("worker-a")
+    assert PeriodicReport.objects.count() == len(wanted) and len(rendered) == len(wanted)
+    assert reports.run_schedule(now=now + timedelta(days=5)) == []  # past the catch-up days
+
+
+@pytest.mark.django_db
+def test_the_queued_reports_come_due_apart_so_other_messages_go_between(world, settings):
+    settings.IOC_REPORT_SPACING_SECONDS = 20
+    queued = reports.run_schedule(now=first_of_this_month())
+    assert len(queued) >= 4
+    start = queued[0].available_at
+    offsets = [round((m.available_at - start).total_seconds()) for m in queued]
+    assert offsets == [20 * n for n in range(len(queued))]
+    # a sweep now takes the first report only
+    assert [m.topic for m in outbox.claim("w", limit=50)] == [reports.TOPIC]
+
+
+@pytest.mark.django_db
+def test_a_report_already_made_is_not_queued_nor_rendered_again(
+    world, settings, monkeypatch, media_in_tmp
+):
+    settings.IOC_REPORT_SPACING_SECONDS = 0
+    now = first_of_this_month()
+    period = reports.due_periods(now.date())[0]
+    stp_made = reports.make_scheduled(STP, str(period))  # e.g. by the earlier code, day 1
+    rendered = count_renders(monkeypatch)
+    queued = reports.run_schedule(now=now)
+    assert STP not in {m.payload["unit"] for m in queued if m.payload["period"] == str(period)}
+    # a message delivered twice (a lease run out): the second delivery renders nothing
+    assert reports.make_scheduled(STP, str(period)) == stp_made
+    assert rendered == []
+
+
+@pytest.mark.django_db
+def test_a_queued_report_of_a_unit_gone_is_parked_not_retried(world):
+    message = outbox.enqueue(reports.TOPIC, {"unit": "999.99.99.H66", "period": "2026-11"})
+    deliver_all("w")
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.PARKED and "UnitNotFound" in message.last_error
+    assert not PeriodicReport.objects.exists()
 
 
 @pytest.mark.django_db
@@ -359,3 +446,4 @@ def test_a_file_changed_after_it_was_made_is_refused(client, world):
         handle.write(b"%PDF-1.7 changed")
     viewer(client, world, role=Role.LEADER)
     assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 409
+

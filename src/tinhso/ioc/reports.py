@@ -40,7 +40,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from tinhso.core import audit, notify
+from tinhso.core import audit, notify, outbox
+from tinhso.core.models import ProcessedMessage
 from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import queries
@@ -539,35 +540,78 @@ def scheduled_units() -> list[Unit]:
     return units
 
 
-def run_schedule(*, now: datetime | None = None) -> list[PeriodicReport]:
-    """Make the scheduled reports due now that are not made yet; idempotent (a second
-    worker's duplicate is refused by the table's constraint). A unit that fails is logged
-    and tried again at the job's next run."""
+# Each scheduled report is one outbox message, delivered one at a time like any message
+# (`ioc/jobs.py`), so a worker's sweep renders at most the reports that are due, never a
+# province's whole set while national sync and notifications wait.
+TOPIC = "ioc.periodic_report"
+
+
+def spacing_seconds() -> int:
+    """`IOC_REPORT_SPACING_SECONDS` (default 20): the queued reports of a period become due
+    this far apart, so each sweep of a worker takes at most about one of them and the other
+    messages are delivered between them (31 reports of a province: about ten minutes)."""
+    return max(int(getattr(settings, "IOC_REPORT_SPACING_SECONDS", 20)), 0)
+
+
+def queued_key(period: Period) -> str:
+    """The idempotency ledger's name of `period`'s schedule (`core.ProcessedMessage`): one
+    row, written in the transaction that queues the period's reports, so two workers, or two
+    runs, queue them once."""
+    return f"{TOPIC}.queued:{period}"
+
+
+def run_schedule(*, now: datetime | None = None) -> list[Any]:
+    """Queue the scheduled reports due now, one outbox message per unit and period; render
+    nothing. Each period is queued once, whatever the workers: a ledger row
+    (`queued_key`, unique) is written in the same transaction as the messages, and a second
+    worker's insert of it fails (PostgreSQL makes it wait for the first to commit). A unit
+    whose scheduled report exists already is not queued. Returns the messages queued."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    made: list[PeriodicReport] = []
+    spacing = timedelta(seconds=spacing_seconds())
+    queued: list[Any] = []
     for period in due_periods(today):
-        done = set(
-            PeriodicReport.objects.filter(
-                trigger=PeriodicReport.Trigger.SCHEDULE, period=str(period)
-            ).values_list("unit_code", flat=True)
-        )
-        for unit in scheduled_units():
-            if unit.code in done:
-                continue
-            try:
-                made.append(
-                    generate(
-                        unit,
-                        period,
-                        trigger=PeriodicReport.Trigger.SCHEDULE,
-                        now=now,
-                        notify_leaders=True,
-                    )
+        key = queued_key(period)
+        if ProcessedMessage.objects.filter(handler=key, message_id=0).exists():
+            continue  # the usual case: queued by this or another worker an hour ago
+        try:
+            with transaction.atomic():
+                ProcessedMessage.objects.create(handler=key, message_id=0)
+                done = set(
+                    PeriodicReport.objects.filter(
+                        trigger=PeriodicReport.Trigger.SCHEDULE, period=str(period)
+                    ).values_list("unit_code", flat=True)
                 )
-            except Exception:
-                log.exception("periodic report %s %s failed; tried again later", unit.code, period)
-    return made
+                units = [u for u in scheduled_units() if u.code not in done]
+                messages = [
+                    outbox.enqueue(
+                        TOPIC, {"unit": unit.code, "period": str(period)}, delay=spacing * n
+                    )
+                    for n, unit in enumerate(units)
+                ]
+        except IntegrityError:
+            log.info("periodic reports %s: queued by another worker", period)
+            continue
+        log.info("periodic reports %s: %s queued", period, len(messages))
+        queued += messages
+    return queued
+
+
+def make_scheduled(unit_code: str, period_text: str) -> PeriodicReport:
+    """Make one queued scheduled report (the outbox handler's work). A report of the unit
+    and period made already (a message delivered twice) is returned without rendering
+    anything; two deliveries racing are settled by the table's constraint in `generate`.
+    The figures are judged at the period's end, whenever the message is delivered."""
+    from tinhso.core.periods import parse
+
+    period = parse(period_text)
+    existing = PeriodicReport.objects.filter(
+        unit_code=unit_code, period=str(period), trigger=PeriodicReport.Trigger.SCHEDULE
+    ).first()
+    if existing is not None:
+        return existing
+    unit = queries.resolve_unit(unit_code)
+    return generate(unit, period, trigger=PeriodicReport.Trigger.SCHEDULE, notify_leaders=True)
 
 
 # --- who sees which report ------------------------------------------------------------------
