@@ -447,3 +447,67 @@ def test_a_file_changed_after_it_was_made_is_refused(client, world):
     viewer(client, world, role=Role.LEADER)
     assert client.get(f"/dieu-hanh/bao-cao/{made.pk}.pdf").status_code == 409
 
+
+@pytest.mark.django_db
+def test_a_double_click_on_the_archive_page_makes_one_report(client, world, monkeypatch):
+    rendered = count_renders(monkeypatch)
+    viewer(client, world, role=Role.LEADER)
+    first = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    second = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    made = PeriodicReport.objects.get()
+    assert rendered == [STP]
+    assert first["Location"] == f"{ARCHIVE}?bao-cao={made.pk}#bao-cao-moi"
+    assert second["Location"] == f"{ARCHIVE}?bao-cao={made.pk}&dung-lai=1#bao-cao-moi"
+    html = client.get(second["Location"]).content.decode()
+    made_at = timezone.localtime(made.generated_at).strftime("%H:%M")
+    assert (
+        f"Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, Tháng 11/2026 lúc {made_at}, trong 5 phút "
+        "vừa qua: dùng lại báo cáo này, không lập thêm bản mới." in html
+    )
+    assert f'href="/dieu-hanh/bao-cao/{made.pk}.pdf"' in html
+    # another leader of the agency, a minute later: the same report, not a new one
+    other = factories.official("lanhdao2", roles=[(Role.LEADER, world.agencies["STP"])])
+    factories.sign_in(client, other)
+    assert "dung-lai=1" in client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})["Location"]
+    assert PeriodicReport.objects.count() == 1 and rendered == [STP]
+    assert AuditRecord.objects.filter(action="ioc.report.generate").count() == 1
+    # another period is another report; past the window, the same period is made again
+    assert client.post(ARCHIVE, {"unit": STP, "period": "2026-Q4"}).status_code == 302
+    PeriodicReport.objects.filter(pk=made.pk).update(
+        generated_at=made.generated_at - timedelta(minutes=6)
+    )
+    again = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    assert "dung-lai" not in again["Location"]
+    assert PeriodicReport.objects.filter(period="2026-11").count() == 2
+    assert rendered == [STP, STP, STP]
+
+
+@pytest.mark.django_db
+def test_a_request_while_the_same_report_is_being_made_waits_and_renders_nothing(
+    client, world, monkeypatch
+):
+    """The double click's second request arrives while the first renders: it holds no claim,
+    so it renders nothing and shows the first one's report, or says it is being made."""
+    rendered = count_renders(monkeypatch)
+    monkeypatch.setattr(reports, "PAGE_WAIT_SECONDS", 0.2)
+    unit = stp()
+    claim = reports._page_claim(unit, NOVEMBER)
+    assert reports._claim(claim, timezone.now())  # the first request, rendering
+    viewer(client, world, role=Role.LEADER)
+    answer = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    assert answer["Location"] == f"{ARCHIVE}?dang-lap=1#bao-cao-moi"
+    assert rendered == [] and not PeriodicReport.objects.exists()
+    html = client.get(answer["Location"]).content.decode()
+    assert "Báo cáo này đang được lập theo một yêu cầu khác." in html
+    # the first request's report appears while the second waits: the second shows it
+    made = made_for(STP)
+    PeriodicReport.objects.filter(pk=made.pk).update(trigger="page", generated_at=timezone.now())
+    answer = client.post(ARCHIVE, {"unit": STP, "period": "2026-11"})
+    assert answer["Location"] == f"{ARCHIVE}?bao-cao={made.pk}&dung-lai=1#bao-cao-moi"
+    # a claim left by a process that died while rendering is taken over after the lease
+    PeriodicReport.objects.all().delete()
+    rendered.clear()
+    later = timezone.now() + timedelta(seconds=reports.settings.OUTBOX_LEASE_SECONDS + 1)
+    got, reused = reports.generate_on_page(unit, NOVEMBER, actor=None, now=later)
+    assert got is not None and not reused and rendered == [STP]
+

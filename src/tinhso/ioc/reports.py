@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -448,6 +449,87 @@ def generate(
         _forget(*stored)
         raise
     return report
+
+
+# --- made on the archive page -----------------------------------------------------------------
+
+# How long a second request for a report being made waits for it (a double click's second
+# request arrives while the first renders: it shows the first one's report when done).
+PAGE_WAIT_SECONDS = 15.0
+
+
+def reuse_minutes() -> int:
+    """`IOC_REPORT_REUSE_MINUTES` (default 5): a report of the same unit and period made on
+    the archive page this recently, by anyone, is shown again instead of making another (a
+    double click, a second leader, repeated clicks: no second row, no second rendering)."""
+    return max(int(getattr(settings, "IOC_REPORT_REUSE_MINUTES", 5)), 0)
+
+
+def recent_page_report(unit_code: str, period: Period, now: datetime) -> PeriodicReport | None:
+    """The newest report of the unit and period made on the page within `reuse_minutes`."""
+    since = now - timedelta(minutes=reuse_minutes())
+    return (
+        PeriodicReport.objects.filter(
+            unit_code=unit_code,
+            period=str(period),
+            trigger=PeriodicReport.Trigger.PAGE,
+            generated_at__gte=since,
+        )
+        .order_by("-generated_at", "-pk")
+        .first()
+    )
+
+
+def _page_claim(unit: Unit, period: Period) -> str:
+    return f"{TOPIC}.page:{unit.code}:{period}"
+
+
+def _claim(key: str, now: datetime) -> bool:
+    """Take the claim `key` in the idempotency ledger (unique by name), in its own committed
+    transaction so a concurrent request sees it. A claim older than the outbox's lease was
+    left by a process that died while rendering: it is taken over."""
+    stale = now - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    ProcessedMessage.objects.filter(handler=key, message_id=0, processed_at__lt=stale).delete()
+    try:
+        with transaction.atomic():
+            ProcessedMessage.objects.create(handler=key, message_id=0, processed_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def generate_on_page(
+    unit: Unit, period: Period, *, actor: Any, now: datetime | None = None
+) -> tuple[PeriodicReport | None, bool]:
+    """Lập báo cáo từ trang kho báo cáo: (report, reused). A report of the unit and period
+    made on the page in the last `reuse_minutes` is returned as it is (reused). Otherwise
+    this request claims the unit and period before rendering; a concurrent one (the double
+    click's second request) waits up to `PAGE_WAIT_SECONDS` for the first one's report and
+    returns it, or (None, True) if it is still being made."""
+    now = now or timezone.now()
+    key = _page_claim(unit, period)
+    deadline = time.monotonic() + PAGE_WAIT_SECONDS
+    while True:
+        recent = recent_page_report(unit.code, period, now)
+        if recent is not None:
+            return recent, True
+        if _claim(key, now):
+            try:
+                # made between the check and the claim: a request that just finished
+                recent = recent_page_report(unit.code, period, now)
+                if recent is not None:
+                    return recent, True
+                made = generate(
+                    unit, period, trigger=PeriodicReport.Trigger.PAGE, actor=actor, now=now
+                )
+                return made, False
+            finally:
+                ProcessedMessage.objects.filter(handler=key, message_id=0).delete()
+        # another request is making it: wait for its report (or for its claim to go, if it
+        # failed, and try again), up to the deadline
+        if time.monotonic() >= deadline:
+            return None, True
+        time.sleep(0.5)
 
 
 def report_leaders(unit: Unit) -> list[tuple[str, str]]:

@@ -3,7 +3,8 @@ reports they may download, as XLSX and PDF, and a button to make one now.
 
 Legal sources: as `ioc/reports.py` (Decree 118/2025/NĐ-CP; Circular 01/2023/TT-VPCP;
 Decision 766/QĐ-TTg). Thin: parse, authorise (`queries.may_use_ioc`, `reports.access_report`:
-another unit's report is 404, no IOC role 403), call `reports.generate`, answer.
+another unit's report is 404, no IOC role 403), call `reports.generate_on_page`
+(which shows again a report of the same unit and period made minutes ago), answer.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ def archive(request: HttpRequest) -> HttpResponse:
             "unit": request.POST.get("unit", "").strip(),
             "period": request.POST.get("period", "").strip(),
         }
-        made, errors = _generate(user, chosen, {code for code, _name in units})
+        made, reused, errors = _generate(user, chosen, {code for code, _name in units})
         if made is not None:
-            return redirect(f"{reverse('ioc:reports')}?bao-cao={made.pk}#bao-cao-moi")
+            again = "&dung-lai=1" if reused else ""
+            return redirect(f"{reverse('ioc:reports')}?bao-cao={made.pk}{again}#bao-cao-moi")
+        if reused:  # another request is making this very report: it will be in the list
+            return redirect(f"{reverse('ioc:reports')}?dang-lap=1#bao-cao-moi")
     visible = reports.visible_reports(user)
     page = Paginator(visible, PAGE_SIZE).get_page(request.GET.get("trang"))
     fresh = None
@@ -71,13 +75,18 @@ def archive(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "fresh": fresh,
         "fresh_label": reports.short_label(fresh.period) if fresh else "",
+        "reused": fresh is not None and request.GET.get("dung-lai") == "1",
+        "pending": fresh is None and request.GET.get("dang-lap") == "1",
+        "reuse_minutes": reports.reuse_minutes(),
     }
     return render(request, "ioc/report_archive.html", context, status=422 if errors else 200)
 
 
 def _generate(
     user: Any, chosen: dict[str, str], allowed: set[str]
-) -> tuple[PeriodicReport | None, dict[str, str]]:
+) -> tuple[PeriodicReport | None, bool, dict[str, str]]:
+    """(report, reused, errors): `reports.generate_on_page` shows again a report of the same
+    unit and period made on the page minutes ago rather than making another."""
     errors: dict[str, str] = {}
     if chosen["unit"] not in allowed:
         errors["unit"] = _("Hãy chọn một đơn vị trong danh sách.")
@@ -86,18 +95,20 @@ def _generate(
     except periods.PeriodError:
         errors["period"] = _("Kỳ báo cáo không hợp lệ: hãy ghi tháng (2026-11) hoặc quý (2026-Q4).")
     if errors:
-        return None, errors
+        return None, False, errors
     try:
         unit = queries.access_unit(user, chosen["unit"])
     except (queries.UnitNotFound, Http404):
-        return None, {"unit": _("Hãy chọn một đơn vị trong danh sách.")}
+        return None, False, {"unit": _("Hãy chọn một đơn vị trong danh sách.")}
     try:
-        made = reports.generate(unit, period, trigger=PeriodicReport.Trigger.PAGE, actor=user)
+        made, reused = reports.generate_on_page(unit, period, actor=user)
     except DomainError as exc:
-        return None, {
-            key: str(text) for key, text in (exc.fields or {"period": exc.message}).items()
-        }
-    return made, {}
+        return (
+            None,
+            False,
+            {key: str(text) for key, text in (exc.fields or {"period": exc.message}).items()},
+        )
+    return made, reused, {}
 
 
 @login_required
