@@ -511,3 +511,27 @@ def test_a_request_while_the_same_report_is_being_made_waits_and_renders_nothing
     got, reused = reports.generate_on_page(unit, NOVEMBER, actor=None, now=later)
     assert got is not None and not reused and rendered == [STP]
 
+
+@pytest.mark.django_db
+def test_the_archive_in_english_names_the_province_and_how_a_report_was_made(client, world):
+    made = made_for(STP)
+    viewer(client, world, role=Role.LEADER, where="UBND", name="chutich")
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    html = client.get(ARCHIVE).content.decode()
+    assert "Đắk Lắk (whole province)" in html and "toàn tỉnh" not in html
+    assert "administrator&#x27;s command" in html
+    assert made.get_trigger_display() == "lệnh quản trị"  # Vietnamese outside the request
+    assert "Make the report" in html and "Report archive" in html
+
+
+def test_the_ioc_english_catalogue_is_complete_and_compiled():
+    from tests.web import test_english
+
+    po = test_english.SRC / "ioc" / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    test_english.test_catalogue_is_complete(po)
+    test_english.test_compiled_catalogue_matches_po(po)
+    msgids = {e["msgid"] for e in test_english.read_po(po)[1:]}
+    for text in ("%(province)s (toàn tỉnh)", "theo lịch", "lệnh quản trị",
+                 "lãnh đạo tạo trên trang"):  # fmt: skip
+        assert text in msgids
+

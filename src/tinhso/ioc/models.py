@@ -14,6 +14,7 @@ target must not contain NULL, and a counter outlives nothing it points to.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 DOSSIER_MEASURES: tuple[str, ...] = (
     # reception-day measures (a dossier never received: its submission day)
@@ -168,9 +169,9 @@ class PeriodicReport(models.Model):
     a report generated again is a new row, so what the leaders were sent stays as sent."""
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "theo lịch"
-        COMMAND = "command", "lệnh quản trị"
-        PAGE = "page", "lãnh đạo tạo trên trang"
+        SCHEDULE = "schedule", gettext_lazy("theo lịch")
+        COMMAND = "command", gettext_lazy("lệnh quản trị")
+        PAGE = "page", gettext_lazy("lãnh đạo tạo trên trang")
 
     unit_kind = models.CharField(max_length=10)  # province | agency | commune
     unit_code = models.CharField(max_length=40)

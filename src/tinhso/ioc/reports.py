@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit, notify, outbox
 from tinhso.core.models import ProcessedMessage
@@ -737,7 +738,7 @@ def reachable_units(user: Any) -> list[tuple[str, str]]:
     whole, then the agencies they reach."""
     reach, provinces = queries.reachable_agency_ids(user)
     units = [
-        (f"{p.code:02d}", f"{p.name} (toàn tỉnh)")
+        (f"{p.code:02d}", _("%(province)s (toàn tỉnh)") % {"province": p.name})
         for p in Province.objects.filter(pk__in=provinces).order_by("code")
     ]
     agencies = Agency.objects.filter(is_active=True).filter(
