@@ -4,6 +4,7 @@ worker is not acknowledged by the first, so delivery stays at least once."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,53 @@ def test_delivered_and_parked_messages_are_never_claimed():
     OutboxMessage.objects.filter(pk=parked.pk).update(state="parked")
 
     assert [m.pk for m in outbox.claim("w1", limit=10)] == [pending.pk]
+
+
+@outbox.handler("test.contended")
+def _contended(message: OutboxMessage) -> None:
+    raise outbox.Contended("another worker holds it")
+
+
+@pytest.mark.django_db
+def test_a_message_another_worker_holds_the_resource_of_is_not_counted_as_an_attempt(
+    settings,
+):
+    # given a message whose handler finds what it needs held elsewhere (the sync's Busy)
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = OutboxMessage.objects.create(topic="test.contended", payload={})
+    for _ in range(3):  # more tries than the attempts that park a failing message
+        OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
+        assert outbox.run_once("w1") == 1
+        message.refresh_from_db()
+        # then it waits its turn, uncounted, never parked
+        assert (message.state, message.attempts, message.locked_by) == ("pending", 0, "")
+        assert message.available_at > timezone.now() + timedelta(seconds=10)
+    assert message.last_error == "Contended: another worker holds it"
+
+
+leases_seen: list[float] = []
+
+
+@outbox.handler("test.slow")
+def _slow(message: OutboxMessage) -> None:
+    stored = OutboxMessage.objects.get(pk=message.pk)
+    assert stored.locked_until is not None
+    leases_seen.append((stored.locked_until - timezone.now()).total_seconds())
+    time.sleep(1.1)
+
+
+@pytest.mark.django_db
+def test_messages_waiting_behind_a_slow_one_keep_their_lease(settings):
+    # given a lease of 2 s and two messages whose handler takes 1.1 s each
+    settings.OUTBOX_LEASE_SECONDS = 2
+    leases_seen.clear()
+    queue(2, topic="test.slow")
+
+    # when one worker delivers both from one claim
+    assert outbox.run_once("w1") == 2
+
+    # then the second still had most of a lease when its turn came (renewed after the
+    # first took half of it), so no other worker could have taken it meanwhile
+    assert len(leases_seen) == 2
+    assert leases_seen[1] > 1.5
+    assert OutboxMessage.objects.filter(state="delivered").count() == 2

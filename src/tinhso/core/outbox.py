@@ -50,6 +50,11 @@ class RetryableError(Exception):
     """The delivery may succeed later (timeout, 5xx, connection refused)."""
 
 
+class Contended(RetryableError):
+    """Another worker holds what the message needs (the national sync's claim on a dossier):
+    retried after the first backoff, and not counted as an attempt, since nothing failed."""
+
+
 class PermanentError(Exception):
     """Retrying cannot help (rejected recipient, 4xx, malformed message): park at once."""
 
@@ -189,6 +194,25 @@ def claim(worker: str, *, limit: int = 20, lease: timedelta | None = None) -> li
     return messages
 
 
+def renew(messages: list[OutboxMessage], lease: timedelta | None = None) -> set[int]:
+    """Extend the lease of those of `messages` their worker (`locked_by`) still holds, by
+    `lease` from now: a handler slower than the lease calls it as it goes, so no other worker
+    takes its messages meanwhile. Returns the ids still held."""
+    lease = lease or timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    until = timezone.now() + lease
+    held: set[int] = set()
+    by_worker: dict[str, list[int]] = {}
+    for message in messages:
+        if message.locked_by:
+            by_worker.setdefault(message.locked_by, []).append(message.pk)
+    for worker, ids in by_worker.items():
+        OutboxMessage.objects.filter(pk__in=ids, locked_by=worker).update(locked_until=until)
+        held |= set(
+            OutboxMessage.objects.filter(pk__in=ids, locked_by=worker).values_list("pk", flat=True)
+        )
+    return held
+
+
 def without_personal_data(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The payload with the topic's personal fields replaced by a marker."""
     hidden = PERSONAL.get(topic, frozenset())
@@ -255,7 +279,9 @@ def _groups(messages: list[OutboxMessage]) -> list[tuple[str, list[OutboxMessage
 
 def _failed(message: OutboxMessage, worker: str, exc: Exception) -> None:
     permanent = isinstance(exc, PermanentError | LookupError | KeyError)
-    parked = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    contended = isinstance(exc, Contended) and not permanent
+    parked = permanent or (not contended and message.attempts >= settings.OUTBOX_MAX_ATTEMPTS)
+    attempts = message.attempts - 1 if contended else message.attempts  # claim counted it
     log.warning(
         "outbox %s (%s) attempt %s failed%s: %s",
         message.pk,
@@ -266,7 +292,8 @@ def _failed(message: OutboxMessage, worker: str, exc: Exception) -> None:
     )
     OutboxMessage.objects.filter(pk=message.pk, locked_by=worker).update(
         state=OutboxMessage.State.PARKED if parked else OutboxMessage.State.PENDING,
-        available_at=timezone.now() + backoff(message.attempts),
+        attempts=attempts,
+        available_at=timezone.now() + backoff(attempts),
         locked_until=None,
         locked_by="",
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -309,8 +336,10 @@ def run_once(worker: str | None = None, *, limit: int = 20) -> int:
     One statement claims the batch and one acknowledges its successes (failures are written
     one by one). A worker that dies in between leaves its lease to expire and the batch is
     delivered again: at least once, as before, with handlers idempotent. Successes are also
-    acknowledged once half the lease has gone, so slow handlers do not let it run out. A
-    topic with a batch handler gets its messages in groups (`batch_handler`), one call each.
+    acknowledged once half the lease has gone, so slow handlers do not let it run out, and
+    the messages still waiting have their lease renewed then (one left taken meanwhile by
+    another worker is that worker's). A topic with a batch handler gets its messages in
+    groups (`batch_handler`), one call each.
     """
     worker = worker or worker_name()
     lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
@@ -322,7 +351,14 @@ def run_once(worker: str | None = None, *, limit: int = 20) -> int:
         ("", [m]) for m in messages if m.topic not in BATCH_HANDLERS
     ]
     work += _groups([m for m in messages if m.topic in BATCH_HANDLERS])
-    for topic, group in work:
+    renew_at = time.monotonic() + lease.total_seconds() / 2
+    for index, (topic, group) in enumerate(work):
+        if time.monotonic() >= renew_at:  # the groups before were slow: keep the rest held
+            held = renew([m for _, waiting in work[index:] for m in waiting], lease)
+            renew_at = time.monotonic() + lease.total_seconds() / 2
+            group = [m for m in group if m.pk in held]
+            if not group:
+                continue
         if topic:
             done += handle_batch(topic, group, worker)
         elif handle(group[0], worker):
