@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -535,3 +536,20 @@ def test_the_ioc_english_catalogue_is_complete_and_compiled():
                  "lãnh đạo tạo trên trang"):  # fmt: skip
         assert text in msgids
 
+
+@pytest.mark.django_db
+def test_every_header_cell_of_the_pdf_says_what_it_heads(world, monkeypatch):
+    pages: list[str] = []
+    real = reports_render.render_to_string
+
+    def keep(*args, **kwargs):
+        pages.append(real(*args, **kwargs))
+        return pages[-1]
+
+    monkeypatch.setattr(reports_render, "render_to_string", keep)
+    reports_render.to_pdf(reports.build(queries.resolve_unit("66"), NOVEMBER, now=AFTER))
+    (html,) = pages
+    cells = re.findall(r"<th\b[^>]*>", html)
+    assert len(cells) > 40
+    assert [c for c in cells if not re.search(r'scope="(col|colgroup|row|rowgroup)"', c)] == []
+    assert html.count('scope="colgroup"') == 4  # the column groups of each table's heading
