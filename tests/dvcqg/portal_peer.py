@@ -9,8 +9,10 @@ It imports nothing from tinhso.
 It checks each record the way the portal is described to: required fields, status and channel
 codes, dates as yyyyMMddHHmmss, a known procedure code; a DongBoHoSoMC or CapNhatTienDoHoSoMC
 call carries 1 to 10 records (more refuses the whole call), and DongBoHoSoMC answers each
-record on its own (accepted, "đã tồn tại", or refused with its message). Test controls (not
-the portal's):
+record on its own (accepted, "đã tồn tại", or refused with its message). A call refused as a
+whole (too many records, a record without MaHoSo, one bad progress row) keeps none of its
+records or rows: our reading of "refused"; the guide does not say. Test controls (not the
+portal's):
 
     POST /_mode     {"mode": "normal" | "500" | "down" | "slow"}   ("down" drops connections)
     POST /_expire   every session expires (the next call gets error_code -2)
@@ -107,7 +109,9 @@ def main() -> None:
             return "2", f"Mã thủ tục {record['MaTTHC']} không tồn tại trên CSDL quốc gia về TTHC"
         return "0", "Thành công"
 
-    def sync(data: list, updating: bool) -> list:
+    def sync(data: list, updating: bool) -> list | None:
+        if not all(isinstance(r, dict) and r.get("MaHoSo") for r in data):
+            return None  # a record it cannot answer by its code: the whole call refused
         items = []
         for record in data:
             code, message = check_record(record)
@@ -227,11 +231,12 @@ def main() -> None:
                     save()  # at most 10 rows a call, as for the records: the whole call refused
                     return self.answer({"error_code": "1", "message": "Dữ liệu không hợp lệ"})
                 result = []
-                for row in data:
+                for row in data:  # one bad row refuses the whole call: none of its rows kept
                     missing = [n for n in PROGRESS_REQUIRED if row.get(n) in (None, "")]
                     if missing or not DATE.match(str(row["ThoiDiemXuLy"])):
                         save()
                         return self.answer({"error_code": "1", "message": "Tiến độ không hợp lệ"})
+                for row in data:
                     store["progress"].append(row)
                     store["progress_arrivals"].append(
                         [row["MaHoSo"], row.get("NoiDungXuLy", ""), time.time()]

@@ -5,6 +5,7 @@ others are recorded as sent; per dossier the order holds (docs/dvcqg.md, "Batche
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -276,3 +277,200 @@ def test_the_portal_takes_at_most_ten_records_a_call(portal):
         ("CapNhatTienDoHoSoMC", "False", 10),
         ("CapNhatTienDoHoSoMC", "False", 1),
     ]
+
+
+def test_a_progress_call_refused_as_a_whole_goes_again_one_dossier_a_call(
+    synced, office, monkeypatch
+):
+    # given three submitted dossiers, the second's progress row one the portal refuses (no
+    # NoiDungXuLy), and the portal refuses a call with such a row as a whole
+    dossiers = [office.submitted() for _ in range(3)]
+    bad = dossiers[1]
+    real = fields.progress_rows
+
+    def rows(code: str, events: Any, **kw: Any) -> list[dict[str, Any]]:
+        out = real(code, events, **kw)
+        return [{**r, "NoiDungXuLy": ""} for r in out] if code == bad.code else out
+
+    monkeypatch.setattr(fields, "progress_rows", rows)
+    only_sync_messages()
+    messages = pending_sync()
+
+    # when they go as one batch
+    done = deliver_together(messages)
+
+    # then the refused call goes again one dossier a call: only the bad one fails, named
+    assert [(m.payload["dossier"], ok) for m, ok in zip(messages, done, strict=True)] == [
+        (dossiers[0].pk, True),
+        (bad.pk, False),
+        (dossiers[2].pk, True),
+    ]
+    assert calls(synced) == [
+        ("DongBoHoSoMC", "False", 3),
+        ("CapNhatTienDoHoSoMC", "False", 3),  # refused as a whole
+        ("CapNhatTienDoHoSoMC", "False", 1),
+        ("CapNhatTienDoHoSoMC", "False", 1),  # the bad one's alone: refused
+        ("CapNhatTienDoHoSoMC", "False", 1),
+    ]
+    assert [r["MaHoSo"] for r in synced.store()["progress"]] == [
+        dossiers[0].code,
+        dossiers[2].code,
+    ]
+    parked = OutboxMessage.objects.get(pk=messages[1].pk)
+    assert (parked.state, parked.last_error) == (
+        OutboxMessage.State.PARKED,
+        f"PortalRejected: Cổng DVC quốc gia từ chối hồ sơ {bad.code}: Tiến độ không hợp lệ (mã 1)",
+    )
+    for dossier in (dossiers[0], dossiers[2]):
+        state = SyncState.objects.get(dossier=dossier)
+        latest = queries.latest_version(dossier.pk)
+        assert (state.sent_version, state.progress_sent_through) == (latest, latest)
+    state = SyncState.objects.get(dossier=bad)
+    assert (state.sent_version, state.progress_sent_through, state.failed_attempts) == (0, 0, 1)
+
+
+def test_a_record_call_refused_as_a_whole_goes_again_one_record_a_call(synced, office, monkeypatch):
+    # given three submitted dossiers, the second's record without its code, so the portal
+    # cannot answer it on its own and refuses the whole call
+    dossiers = [office.submitted() for _ in range(3)]
+    bad = dossiers[1]
+    real = fields.dossier_record
+
+    def record(facts: Any) -> dict[str, Any]:
+        out = real(facts)
+        return {k: v for k, v in out.items() if k != "MaHoSo"} if facts.code == bad.code else out
+
+    monkeypatch.setattr(fields, "dossier_record", record)
+    only_sync_messages()
+    messages = pending_sync()
+
+    # when they go as one batch
+    done = deliver_together(messages)
+
+    # then each record went again alone; only the one refused alone fails, named
+    assert done == [True, False, True]
+    assert calls(synced) == [
+        ("DongBoHoSoMC", "False", 3),  # refused as a whole
+        ("DongBoHoSoMC", "False", 1),
+        ("DongBoHoSoMC", "False", 1),  # the bad one alone: refused
+        ("DongBoHoSoMC", "False", 1),
+        ("CapNhatTienDoHoSoMC", "False", 2),
+    ]
+    assert set(synced.store()["records"]) == {dossiers[0].code, dossiers[2].code}
+    parked = OutboxMessage.objects.get(pk=messages[1].pk)
+    assert (parked.state, parked.last_error) == (
+        OutboxMessage.State.PARKED,
+        f"PortalRejected: Cổng DVC quốc gia từ chối hồ sơ {bad.code}: Dữ liệu không hợp lệ (mã 1)",
+    )
+
+
+def progress_sent(portal) -> Counter[tuple[str, str, str]]:
+    return Counter(
+        (r["MaHoSo"], r["NoiDungXuLy"], r["ThoiDiemXuLy"]) for r in portal.store()["progress"]
+    )
+
+
+def fail_after_first_progress_call(synced, monkeypatch) -> None:
+    client = interrupted(synced.url)
+    client.after_progress = lambda: synced.mode("500")
+    first_client_is(monkeypatch, client)
+
+
+def test_a_progress_call_holds_whole_dossiers_so_a_retry_sends_no_row_twice(
+    synced, office, monkeypatch
+):
+    # given four dossiers with three progress rows each (twelve: more than one call)
+    dossiers = [office.submitted() for _ in range(4)]
+    for dossier in dossiers:
+        with_event(dossier, "bổ sung a")
+        with_event(dossier, "bổ sung b")
+    only_sync_messages()
+    fail_after_first_progress_call(synced, monkeypatch)
+
+    # when the portal fails after the first progress call
+    messages = pending_sync()
+    done = deliver_together(messages)
+
+    # then that call held three whole dossiers (nine rows), not ten rows of four
+    assert calls(synced) == [
+        ("DongBoHoSoMC", "False", 4),
+        ("CapNhatTienDoHoSoMC", "False", 9),
+    ]
+    assert {m.payload["dossier"] for m, ok in zip(messages, done, strict=True) if not ok} == {
+        dossiers[3].pk
+    }
+    # and the retry sends the fourth's three rows only: each row reached the portal once
+    synced.mode("normal")
+    assert all(deliver_together(pending_sync()))
+    assert calls(synced)[2:] == [
+        ("DongBoHoSoMC", "False", 1),
+        ("DongBoHoSoMC", "True", 1),
+        ("CapNhatTienDoHoSoMC", "False", 3),
+    ]
+    sent = progress_sent(synced)
+    assert len(sent) == 12 and set(sent.values()) == {1}
+
+
+def test_a_dossier_with_more_than_ten_rows_records_each_call_so_none_goes_twice(
+    synced, office, monkeypatch
+):
+    # given a dossier with thirteen new progress rows and one with one
+    many, one = office.submitted(), office.submitted()
+    for n in range(12):
+        with_event(many, f"ghi chú {n}")
+    only_sync_messages()
+    fail_after_first_progress_call(synced, monkeypatch)
+
+    # when the portal fails after the first progress call (ten of the thirteen rows)
+    assert deliver_together(pending_sync()) == [False, False] + [False] * 12
+    assert calls(synced) == [
+        ("DongBoHoSoMC", "False", 2),
+        ("CapNhatTienDoHoSoMC", "False", 10),
+    ]
+
+    # then how far the first dossier's rows went is recorded, its record not
+    events = list(DossierEvent.objects.filter(dossier=many).order_by("pk"))
+    state = SyncState.objects.get(dossier=many)
+    assert (state.sent_version, state.progress_sent_through) == (0, events[9].pk)
+    assert SyncState.objects.get(dossier=one).progress_sent_through == 0
+    # and the retry sends the three left and the other's one, each row once
+    synced.mode("normal")
+    assert all(deliver_together(pending_sync()))
+    assert calls(synced)[2:] == [
+        ("DongBoHoSoMC", "False", 2),
+        ("DongBoHoSoMC", "True", 2),
+        ("CapNhatTienDoHoSoMC", "False", 4),
+    ]
+    sent = progress_sent(synced)
+    assert len(sent) == 14 and set(sent.values()) == {1}
+    state.refresh_from_db()
+    assert state.progress_sent_through == state.sent_version == events[-1].pk
+
+
+def test_a_slow_batch_keeps_its_outbox_lease(synced, office, monkeypatch, settings):
+    # given three dossiers' messages claimed by this worker
+    settings.OUTBOX_LEASE_SECONDS = 120
+    dossiers = [office.submitted() for _ in range(3)]
+    only_sync_messages()
+    messages = pending_sync()
+    ids = [m.pk for m in messages]
+
+    def lease_ran_out() -> None:  # the portal was slow: the outbox lease has run out
+        OutboxMessage.objects.filter(pk__in=ids).update(locked_until=timezone.now())
+
+    taken: list[list[OutboxMessage]] = []
+    client = interrupted(synced.url, meanwhile=lease_ran_out)
+    client.after_progress = lambda: taken.append(outbox.claim("another-worker"))
+    first_client_is(monkeypatch, client)
+
+    # when the batch goes on
+    assert deliver_together(messages) == [True, True, True]
+
+    # then its next request renewed the lease: another worker took none of them meanwhile
+    assert taken == [[]]
+    assert set(OutboxMessage.objects.filter(pk__in=ids).values_list("state", "attempts")) == {
+        (OutboxMessage.State.DELIVERED, 1)
+    }
+    assert {s.dossier_id for s in SyncState.objects.filter(sent_version__gt=0)} == {
+        d.pk for d in dossiers
+    }

@@ -285,6 +285,7 @@ def test_a_dossier_being_sent_by_another_worker_waits_and_nothing_is_sent(synced
     message = OutboxMessage.objects.get(topic=sync.TOPIC)
     assert message.state == OutboxMessage.State.PENDING
     assert message.last_error == f"Busy: hồ sơ {dossier.pk} đang được gửi bởi tiến trình khác"
+    assert message.attempts == 0  # its turn, not a failed try: it never parks for waiting
     assert synced.store()["calls"] == []
 
 

@@ -21,7 +21,10 @@ Batches: the portal takes ten records a `DongBoHoSoMC` call and ten rows a
 `CapNhatTienDoHoSoMC` call. The handler is an outbox batch handler: a worker hands it the sync
 messages it claimed, at most ten dossiers a group, and one delivery sends the group together,
 each dossier under its own claim and read as it is now, each record's answer its own (one
-refused record parks that dossier only; one the portal has is sent again as an update).
+refused record parks that dossier only; one the portal has is sent again as an update). A
+progress call holds whole dossiers, so a failure never sends a row twice, and a call the
+portal refuses as a whole goes again one dossier a call, so it parks only the dossier at
+fault. The group's outbox lease is renewed with the claims.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from tinhso.core import audit, outbox
 from tinhso.core.models import OutboxMessage
 from tinhso.dossiers.models import Dossier, DossierEvent
 from tinhso.dvcqg import fields, queries
-from tinhso.dvcqg.client import BATCH, PortalClient
+from tinhso.dvcqg.client import BATCH, PortalClient, PortalRejected
 from tinhso.dvcqg.models import SyncState
 
 log = logging.getLogger("tinhso.dvcqg")
@@ -57,8 +60,9 @@ CLAIM = timedelta(minutes=5)
 DELIVERY_LIMIT = timedelta(minutes=4)
 
 
-class Busy(outbox.RetryableError):
-    """Another worker is sending this dossier now."""
+class Busy(outbox.Contended):
+    """Another worker is sending this dossier now: its turn, not a failed attempt (the outbox
+    does not count it toward parking)."""
 
 
 class ClaimLost(Busy):
@@ -126,6 +130,7 @@ class _Item:
     current: int = 0  # the version read just before sending
     record: dict[str, Any] | None = None
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    row_events: list[int] = dataclasses.field(default_factory=list)  # each row's timeline line
     sent_through: int = 0
     created: bool | None = None  # set once the portal accepted the record
     rows_left: int = 0
@@ -155,6 +160,9 @@ class _Lease:
     deadline: float  # time.monotonic() past which no request may still be running
     items: list[_Item]
     current: set[int] = dataclasses.field(default_factory=set)  # dossiers in the next request
+    # the group's outbox messages: their lease (OUTBOX_LEASE_SECONDS, shorter than a delivery
+    # may take) is renewed with the claims, so no other worker takes them while they go
+    messages: list[OutboxMessage] = dataclasses.field(default_factory=list)
 
     def renew(self, longest: float) -> None:
         """Before a request that may take `longest` seconds: stop if it could outlast the
@@ -163,6 +171,7 @@ class _Lease:
         stopped if it carried that dossier's data."""
         if time.monotonic() + longest > self.deadline:
             raise OutOfTime("")
+        outbox.renew(self.messages)
         held = {item.state.pk: item for item in self.items if item.live and item.state}
         if not held:
             return
@@ -213,9 +222,10 @@ def send(
 def _send_batch(items: list[_Item], client: PortalClient | None = None) -> None:
     """Send up to BATCH dossiers together, each under its own claim: their records in one
     `DongBoHoSoMC` call (two when some are new and some are not; the ones the portal says
-    exist go again as updates), then their new progress rows, ten to a call, each dossier's
-    in order. Each item ends with `failure` set, or sent (`created` set), or found up to
-    date; nothing is raised."""
+    exist go again as updates), then their new progress rows, at most ten a call of whole
+    dossiers, each dossier's in order; a call refused as a whole goes again one dossier a
+    call. Each item ends with `failure` set, or sent (`created` set), or found up to date;
+    nothing is raised."""
     assert len(items) <= BATCH
     # unique per delivery: two threads of one process never share a claim
     worker = f"{outbox.worker_name()}:{items[0].dossier_id}:{secrets.token_hex(4)}"
@@ -227,7 +237,12 @@ def _send_batch(items: list[_Item], client: PortalClient | None = None) -> None:
             continue
         if item.state is None:
             item.failure = Busy(f"hồ sơ {item.dossier_id} đang được gửi bởi tiến trình khác")
-    lease = _Lease(worker, time.monotonic() + DELIVERY_LIMIT.total_seconds(), items)
+    lease = _Lease(
+        worker,
+        time.monotonic() + DELIVERY_LIMIT.total_seconds(),
+        items,
+        messages=[m for item in items for m in item.messages],
+    )
     up_to_date: list[_Item] = []
     for item in items:
         if item.live and item.state and not item.refresh:
@@ -288,6 +303,14 @@ def _exchange(items: list[_Item], lease: _Lease, client: PortalClient | None) ->
     _send_progress(client, lease, [item for item in ready if item.created is not None])
 
 
+def _refused(exc: PortalRejected, item: _Item) -> PortalRejected:
+    """The portal's refusal of a call that carried this dossier's data alone, naming it."""
+    if exc.record:
+        return exc
+    code = (item.dossier.code if item.dossier is not None else "") or str(item.dossier_id)
+    return PortalRejected(exc.portal_message, code=exc.code, record=code)
+
+
 def _read(item: _Item) -> None:
     assert item.state is not None
     item.current = queries.latest_version(item.dossier_id)
@@ -302,7 +325,15 @@ def _read(item: _Item) -> None:
     received_before = any(
         e.state == Dossier.State.RECEIVED and e.id <= through for e in facts.events
     )
-    item.rows = fields.progress_rows(facts.code, new_events, received_before=received_before)
+    # one timeline line gives at most one row: each row knows its line, so a dossier whose
+    # rows need several calls records how far it got after each (`_progress_call`)
+    received = received_before
+    item.rows, item.row_events = [], []
+    for event in new_events:
+        for row in fields.progress_rows(facts.code, [event], received_before=received):
+            item.rows.append(row)
+            item.row_events.append(event.id)
+        received = received or event.state == Dossier.State.RECEIVED
     item.rows_left = len(item.rows)
     item.sent_through = max([e.id for e in facts.events], default=through)
 
@@ -322,6 +353,17 @@ def _send_records(
             answers = client.send_records([item.record or {} for item in pending], update=update)
         except _Dropped:
             continue
+        except PortalRejected as exc:
+            if len(pending) == 1:
+                pending[0].failure = _refused(exc, pending[0])
+                return []
+            # the call refused as a whole names no record: each goes alone, so only the
+            # dossier whose own call is refused fails
+            return [
+                found
+                for item in pending
+                for found in _send_records(client, lease, [item], update=update)
+            ]
         existing = []
         for item, answer in zip(pending, answers, strict=True):
             if answer.accepted:
@@ -334,23 +376,61 @@ def _send_records(
 
 
 def _send_progress(client: PortalClient, lease: _Lease, items: list[_Item]) -> None:
-    """The new progress rows of the dossiers whose record went, ten to a
-    `CapNhatTienDoHoSoMC` call, each dossier's in time order; a dossier is finished once
-    its last row went, so a call failing later does not undo it."""
-    pending = [(item, row) for item in items for row in item.rows]
+    """The new progress rows of the dossiers whose record went, in `CapNhatTienDoHoSoMC`
+    calls of at most ten rows filled with whole dossiers, each dossier's rows in time order:
+    a dossier is finished once its last row went, so a call failing later neither undoes it
+    nor sends its rows again. Only a dossier with more than ten new rows needs several
+    calls; what each of them sent is recorded at once (`_progress_call`). A call of several
+    dossiers refused as a whole goes again one dossier a call: only the dossier whose own
+    call is refused fails (`PortalRejected`, naming it)."""
     while True:
-        pending = [(item, row) for item, row in pending if item.live]
+        pending = [item for item in items if item.live and item.rows_left]
         if not pending:
             return
-        chunk = pending[:BATCH]
-        lease.current = {item.dossier_id for item, _ in chunk}
+        chunk: list[_Item] = []
+        size = 0
+        for item in pending:  # first fit, in the dossiers' order
+            if not chunk or size + item.rows_left <= BATCH:
+                chunk.append(item)
+                size += item.rows_left
         try:
-            client.update_progress([row for _, row in chunk])
+            _progress_call(client, lease, chunk)
         except _Dropped:
             continue
-        for item, _ in chunk:
-            item.rows_left -= 1
-        pending = pending[BATCH:]
+        except PortalRejected as exc:
+            if len(chunk) == 1:
+                chunk[0].failure = _refused(exc, chunk[0])
+                continue
+            for item in chunk:
+                while item.live and item.rows_left:
+                    try:
+                        _progress_call(client, lease, [item])
+                    except _Dropped:  # its claim was lost: ClaimLost is set
+                        break
+                    except PortalRejected as alone:
+                        item.failure = _refused(alone, item)
+
+
+def _progress_call(client: PortalClient, lease: _Lease, chunk: list[_Item]) -> None:
+    """One `CapNhatTienDoHoSoMC` call of the next rows (at most ten) of these dossiers. A
+    dossier left with rows to send (more than ten new ones) has `progress_sent_through`
+    recorded under its claim now, so a later failure never sends these rows again."""
+    lease.current = {item.dossier_id for item in chunk}
+    taken = [(item, min(item.rows_left, BATCH)) for item in chunk]
+    rows = []
+    for item, count in taken:
+        first = len(item.rows) - item.rows_left
+        rows += item.rows[first : first + count]
+    client.update_progress(rows)
+    for item, count in taken:
+        item.rows_left -= count
+        if item.rows_left and item.state is not None:
+            through = item.row_events[len(item.rows) - item.rows_left - 1]
+            held = SyncState.objects.filter(pk=item.state.pk, claimed_by=lease.worker).update(
+                progress_sent_through=through
+            )
+            if not held:  # another worker took the dossier: it sends from what it read
+                item.failure = _claim_lost(item.dossier_id)
 
 
 def _record(items: list[_Item], worker: str) -> None:
