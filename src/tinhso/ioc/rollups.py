@@ -90,9 +90,9 @@ def refresh(dossier_id: int, *, now: datetime | None = None) -> None:
 # --- one dossier's fact --------------------------------------------------------------------
 
 
-def _scope_end(kind: str, day: date) -> datetime:
+def _scope_end(kind: str, day: date, tz: Any) -> datetime:
     number = {"month": day.month, "quarter": (day.month - 1) // 3 + 1, "year": 0}[kind]
-    return _period_end(kind, day.year, number, timezone.get_current_timezone())
+    return _period_end(kind, day.year, number, tz)
 
 
 @lru_cache(maxsize=4096)
@@ -109,86 +109,153 @@ def _key_of(text: str) -> Key:
     return (date.fromisoformat(day), int(agency), int(commune), int(procedure), channel)
 
 
+FACT_FIELDS = (
+    "pk",
+    "state",
+    "channel",
+    "agency_id",
+    "agency__commune_id",
+    "version_id",
+    "version__procedure_id",
+    "submitted_at",
+    "created_at",
+    "received_at",
+    "clock_start_at",
+    "appointment_at",
+    "finished_at",
+    "returned_at",
+)
+
+
 def compute_facts(ids: Iterable[int], *, now: datetime | None = None) -> Iterator[DossierFact]:
-    """The facts of these dossiers from their current state: seven queries per batch."""
+    """The facts of these dossiers from their current state: eight queries per batch."""
     ids = list(ids)
     if not ids:
+        return
+    rows = list(
+        Dossier.objects.filter(pk__in=ids).exclude(state=Dossier.State.DRAFT).values(*FACT_FIELDS)
+    )
+    yield from facts_of_rows(rows, Q(dossier_id__in=ids), now=now)
+
+
+def fact_chunks(
+    *,
+    since: date | None = None,
+    now: datetime | None = None,
+    chunk: int = 5000,
+    fees: dict[int, bool] | None = None,
+) -> Iterator[list[DossierFact]]:
+    """Every dossier's fact (or, with `since`, of those received or ended since that day),
+    a chunk at a time: the next `chunk` dossiers by primary key after the last one (keyset,
+    no OFFSET), and what their facts need by the same key range, in eight queries a chunk.
+    The facts are computed by `facts_of_rows`, the function the live handler uses."""
+    query = Dossier.objects.exclude(state=Dossier.State.DRAFT)
+    if since is not None:
+        query = query.filter(_since_filter(since))
+    fees = {} if fees is None else fees
+    last = 0
+    while True:
+        rows = list(query.filter(pk__gt=last).order_by("pk").values(*FACT_FIELDS)[:chunk])
+        if not rows:
+            return
+        top = rows[-1]["pk"]
+        yield list(
+            facts_of_rows(rows, Q(dossier_id__gt=last, dossier_id__lte=top), now=now, fees=fees)
+        )
+        last = top
+
+
+def _since_filter(since: date) -> Q:
+    start = datetime.combine(since, datetime.min.time(), timezone.get_current_timezone())
+    return (
+        Q(received_at__gte=start)
+        | Q(finished_at__gte=start)
+        | Q(returned_at__gte=start)
+        | Q(received_at__isnull=True, created_at__gte=start)
+    )
+
+
+def facts_of_rows(
+    rows: list[dict[str, Any]],
+    related: Q,
+    *,
+    now: datetime | None = None,
+    fees: dict[int, bool] | None = None,
+) -> Iterator[DossierFact]:
+    """The facts of these dossier rows (`FACT_FIELDS`); `related` selects, by `dossier_id`,
+    the supplement requests, results, ratings, files, payments and sync states to read (a
+    list of ids, or a key range: rows of dossiers not in `rows` are read and ignored)."""
+    if not rows:
         return
     now = now or timezone.now()
     calendar = current_calendar()
     tz = timezone.get_current_timezone()
-    rows = (
-        Dossier.objects.filter(pk__in=ids)
-        .exclude(state=Dossier.State.DRAFT)
-        .values(
-            "pk",
-            "state",
-            "channel",
-            "agency_id",
-            "agency__commune_id",
-            "version__procedure_id",
-            "version__fees",
-            "submitted_at",
-            "created_at",
-            "received_at",
-            "clock_start_at",
-            "appointment_at",
-            "finished_at",
-            "returned_at",
-        )
-    )
     supplements: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-    for d, start, answered in SupplementRequest.objects.filter(
-        dossier_id__in=ids, during_processing=True
-    ).values_list("dossier_id", "requested_at", "answered_at"):
+    for d, start, answered in (
+        SupplementRequest.objects.filter(related, during_processing=True)
+        .order_by()
+        .values_list("dossier_id", "requested_at", "answered_at")
+    ):
         supplements[d].append((start, answered))
     first_result = dict(
-        DossierResult.objects.filter(dossier_id__in=ids)
+        DossierResult.objects.filter(related)
+        .order_by()
         .values("dossier_id")
         .annotate(first=Min("issued_at"))
         .values_list("dossier_id", "first")
     )
-    ratings = dict(Rating.objects.filter(dossier_id__in=ids).values_list("dossier_id", "level"))
-    files: dict[int, list[bool]] = defaultdict(lambda: [False, False])
-    for d, digitised, reused in _file_flags(ids):
-        files[d][0] |= digitised
-        files[d][1] |= reused
-    paid = _paid_online(ids)
-    synced = _synced(ids)
-
-    from tinhso.payments.indicators import is_fee_bearing
-
-    fee_cache: dict[str, bool] = {}
+    ratings = dict(Rating.objects.filter(related).order_by().values_list("dossier_id", "level"))
+    files: dict[int, list[bool]] = {}
+    for d, digitised, reused in _file_flags(related):
+        flags = files.setdefault(d, [False, False])
+        flags[0] |= digitised
+        flags[1] |= reused
+    paid = _paid_online(related)
+    synced = _synced(related)
+    fees = {} if fees is None else fees
+    _fee_bearing(fees, {row["version_id"] for row in rows})
+    no_files = (False, False)
     for row in rows:
         pk = row["pk"]
-        fees_text = repr(row["version__fees"])
-        if fees_text not in fee_cache:
-            fee_cache[fees_text] = is_fee_bearing(row["version__fees"])
+        digitised, reused = files.get(pk, no_files)
         yield _fact(
-            dict(row),
+            row,
             calendar=calendar,
             tz=tz,
             now=now,
             supplements=supplements.get(pk, []),
             first_result=first_result.get(pk),
             rating=ratings.get(pk),
-            digitised=files[pk][0] if pk in files else False,
-            reused=files[pk][1] if pk in files else False,
+            digitised=digitised,
+            reused=reused,
             paid_online=pk in paid,
             synced=pk in synced,
-            fee_bearing=fee_cache[fees_text],
+            fee_bearing=fees.get(row["version_id"], False),
         )
 
 
-def _file_flags(ids: list[int]) -> Iterator[tuple[int, bool, bool]]:
+def _fee_bearing(known: dict[int, bool], versions: set[int]) -> None:
+    """Whether each procedure version bears a fee (payments' rule), read once per version."""
+    from tinhso.catalogue.models import ProcedureVersion
+    from tinhso.payments.indicators import is_fee_bearing
+
+    missing = versions - known.keys() - {None}
+    if missing:
+        for pk, fees in ProcedureVersion.objects.filter(pk__in=missing).values_list("pk", "fees"):
+            known[pk] = is_fee_bearing(fees)
+
+
+def _file_flags(related: Q) -> Iterator[tuple[int, bool, bool]]:
     """(dossier, digitised, reused) of the files that are either: reused = taken from an
     issued result or, where the data store records it, from the citizen's data store."""
     sources = [f for f in ("from_result", "from_stored") if _has_field(DossierFile, f)]
     flags = Q(digitised=True)
     for source in sources:
         flags |= Q(**{f"{source}__isnull": False})
-    rows = DossierFile.objects.filter(flags, dossier_id__in=ids).values_list(
-        "dossier_id", "digitised", *(f"{source}_id" for source in sources)
+    rows = (
+        DossierFile.objects.filter(flags, related)
+        .order_by()
+        .values_list("dossier_id", "digitised", *(f"{source}_id" for source in sources))
     )
     for d, digitised, *links in rows:
         yield d, bool(digitised), any(link is not None for link in links)
@@ -198,17 +265,20 @@ def _has_field(model: Any, name: str) -> bool:
     return any(f.name == name for f in model._meta.get_fields())
 
 
-def _paid_online(ids: list[int]) -> set[int]:
-    from tinhso.payments.models import Attempt
+def _paid_online(related: Q) -> set[int]:
+    from tinhso.payments.models import Attempt, Charge
 
+    charges = Charge.objects.filter(related).values("pk")
     return set(
         Attempt.objects.filter(
-            charge__dossier_id__in=ids, state=Attempt.State.PAID, gateway__in=ONLINE_GATEWAYS
-        ).values_list("charge__dossier_id", flat=True)
+            charge_id__in=charges, state=Attempt.State.PAID, gateway__in=ONLINE_GATEWAYS
+        )
+        .order_by()
+        .values_list("charge__dossier_id", flat=True)
     )
 
 
-def _synced(ids: list[int]) -> set[int]:
+def _synced(related: Q) -> set[int]:
     from django.apps import apps
 
     if not apps.is_installed("tinhso.dvcqg"):
@@ -216,9 +286,9 @@ def _synced(ids: list[int]) -> set[int]:
     from tinhso.dvcqg.models import SyncState
 
     return set(
-        SyncState.objects.filter(dossier_id__in=ids, created_at_portal=True).values_list(
-            "dossier_id", flat=True
-        )
+        SyncState.objects.filter(related, created_at_portal=True)
+        .order_by()
+        .values_list("dossier_id", flat=True)
     )
 
 
@@ -277,12 +347,12 @@ def _fact(
         # (the electronic result still depends on each scope's end).
         settled = (
             end_at is not None
-            and end_at < _scope_end("month", received_on)
+            and end_at < _scope_end("month", received_on, tz)
             and all(start < end_at for start, _ in supplements)
         )
         shared = None
         for prefix, kind in SCOPES:
-            judged = _scope_end(kind, received_on)  # future or past: a fixed moment
+            judged = _scope_end(kind, received_on, tz)  # future or past: a fixed moment
             if shared is None or not settled:
                 shared = _judged(calendar, row, end_at, supplements, first_result, judged)
             on_time, ended, days, with_result, _result = shared
@@ -431,11 +501,15 @@ def _apply(delta: dict[str, dict[str, int]]) -> None:
         f"VALUES ({', '.join(['%s'] * (5 + len(DOSSIER_MEASURES)))}) "
         f"ON CONFLICT (day, agency_id, commune_id, procedure_id, channel) DO UPDATE SET {updates}"
     )
+    rows: list[list[Any]] = [
+        [*_key_of(text), *(delta[text].get(m, 0) for m in DOSSIER_MEASURES)]
+        for text in sorted(delta)
+    ]
     with connection.cursor() as cursor:
-        for text in sorted(delta):
-            key = _key_of(text)
-            values = [delta[text].get(m, 0) for m in DOSSIER_MEASURES]
-            cursor.execute(sql, [*key, *values])
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:  # one round trip for many (the rebuild's corrections), still in key order
+            cursor.executemany(sql, rows)
 
 
 def recount(ids: Iterable[int] | None = None, *, now: datetime | None = None) -> dict[Key, dict]:
@@ -470,82 +544,25 @@ def stored() -> dict[Key, dict]:
 def _all_facts(
     ids: Iterable[int] | None, *, now: datetime | None, since: date | None = None
 ) -> Iterator[DossierFact]:
-    if ids is None:
-        query = Dossier.objects.exclude(state=Dossier.State.DRAFT)
-        if since is not None:
-            start = datetime.combine(since, datetime.min.time(), timezone.get_current_timezone())
-            query = query.filter(
-                Q(received_at__gte=start)
-                | Q(finished_at__gte=start)
-                | Q(returned_at__gte=start)
-                | Q(received_at__isnull=True, created_at__gte=start)
-            )
-        ids = query.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
-    batch: list[int] = []
-    for pk in ids:
-        batch.append(pk)
-        if len(batch) >= 2000:
-            yield from compute_facts(batch, now=now)
-            batch = []
-    yield from compute_facts(batch, now=now)
+    if ids is not None:
+        ids = list(ids)
+        for i in range(0, len(ids), 2000):
+            yield from compute_facts(ids[i : i + 2000], now=now)
+        return
+    for chunk in fact_chunks(since=since, now=now):
+        yield from chunk
 
 
-def rebuild(since: date | None = None, *, now: datetime | None = None) -> int:
+def rebuild(
+    since: date | None = None, *, now: datetime | None = None, chunk: int | None = None
+) -> int:
     """Recount the dossier rollups: all of them, or the buckets from `since` on (the facts
     of dossiers received or ended since then are recomputed; counters of earlier days are
-    left as they are). Returns how many facts were written."""
-    written = 0
-    with transaction.atomic():
-        # the counters' table lock: handlers queue behind the rebuild, not race it
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"LOCK TABLE {connection.ops.quote_name(DossierDay._meta.db_table)} "
-                    "IN SHARE ROW EXCLUSIVE MODE"
-                )
-        if since is None:
-            DossierFact.objects.all().delete()
-            DossierDay.objects.all().delete()
-            batch: list[DossierFact] = []
-            for fact in _all_facts(None, now=now):
-                batch.append(fact)
-                if len(batch) >= 2000:
-                    written += _write_batch(batch)
-                    batch = []
-            written += _write_batch(batch)
-            return written
-        # 1. the facts of dossiers received or ended since then, recomputed; what they add
-        #    to days before `since` is corrected by difference
-        cut = since.isoformat()
-        for fact in _all_facts(None, now=now, since=since):
-            stored_fact = DossierFact.objects.filter(dossier_id=fact.dossier_id).first()
-            old = stored_fact.measures if stored_fact else {}
-            before = {k: v for k, v in _diff(old, fact.measures).items() if k < cut}
-            _apply(before)
-            fact.save()
-            written += 1
-        # 2. the counters from `since` on, recounted from the facts that reach them
-        DossierDay.objects.filter(day__gte=since).delete()
-        totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        reaching = DossierFact.objects.filter(Q(received_on__gte=since) | Q(ended_on__gte=since))
-        for measures in reaching.values_list("measures", flat=True).iterator(chunk_size=5000):
-            for text, bucket in measures.items():
-                if text >= cut:
-                    for m, n in bucket.items():
-                        totals[text][m] += n
-        _apply({k: dict(v) for k, v in totals.items()})
-    return written
+    corrected by difference). Returns how many facts were written. Set-based, in keyset
+    chunks: `ioc/rollups_rebuild.py` (docs/ioc.md, "Rebuild")."""
+    from tinhso.ioc import rollups_rebuild
 
-
-def _write_batch(facts: list[DossierFact]) -> int:
-    DossierFact.objects.bulk_create(facts)
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for fact in facts:
-        for text, measures in fact.measures.items():
-            for m, n in measures.items():
-                totals[text][m] += n
-    _apply({k: dict(v) for k, v in totals.items()})
-    return len(facts)
+    return rollups_rebuild.rebuild(since, now=now, chunk=chunk)
 
 
 # --- field reports ---------------------------------------------------------------------------
