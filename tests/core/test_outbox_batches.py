@@ -188,3 +188,16 @@ def test_messages_waiting_behind_a_slow_one_keep_their_lease(settings):
     assert len(leases_seen) == 2
     assert leases_seen[1] > 1.5
     assert OutboxMessage.objects.filter(state="delivered").count() == 2
+
+
+@pytest.mark.django_db
+def test_renew_extends_only_the_leases_this_worker_still_holds():
+    queue(2)
+    taken = outbox.claim("w1", lease=timedelta(seconds=1))
+    OutboxMessage.objects.filter(pk=taken[1].pk).update(locked_by="w2")  # taken over
+
+    assert outbox.renew(taken, timedelta(minutes=2)) == {taken[0].pk}
+
+    mine, theirs = (OutboxMessage.objects.get(pk=m.pk) for m in taken)
+    assert mine.locked_until > timezone.now() + timedelta(seconds=100)
+    assert theirs.locked_until < timezone.now() + timedelta(seconds=2)

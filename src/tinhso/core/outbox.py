@@ -206,10 +206,11 @@ def renew(messages: list[OutboxMessage], lease: timedelta | None = None) -> set[
         if message.locked_by:
             by_worker.setdefault(message.locked_by, []).append(message.pk)
     for worker, ids in by_worker.items():
-        OutboxMessage.objects.filter(pk__in=ids, locked_by=worker).update(locked_until=until)
-        held |= set(
-            OutboxMessage.objects.filter(pk__in=ids, locked_by=worker).values_list("pk", flat=True)
-        )
+        mine = OutboxMessage.objects.filter(pk__in=ids, locked_by=worker)
+        if mine.update(locked_until=until) == len(ids):
+            held.update(ids)
+        else:  # some were taken by another worker: which ones are still ours
+            held.update(mine.values_list("pk", flat=True))
     return held
 
 
@@ -281,7 +282,8 @@ def _failed(message: OutboxMessage, worker: str, exc: Exception) -> None:
     permanent = isinstance(exc, PermanentError | LookupError | KeyError)
     contended = isinstance(exc, Contended) and not permanent
     parked = permanent or (not contended and message.attempts >= settings.OUTBOX_MAX_ATTEMPTS)
-    attempts = message.attempts - 1 if contended else message.attempts  # claim counted it
+    # the claim counted this try; a contended one is given back
+    attempts = max(message.attempts - 1, 0) if contended else message.attempts
     log.warning(
         "outbox %s (%s) attempt %s failed%s: %s",
         message.pk,
