@@ -209,10 +209,11 @@ def _documents(citizen: Any, kinds: set[str], today: date) -> dict[str, Any]:
 
 
 def _profile_value(citizen: Any, user: Any, path: str) -> Any:
-    if path == "address" and getattr(user, "address", ""):
+    address: Any = getattr(user, "address", None)
+    if path == "address" and address:
         # the contact address the citizen keeps on their account page, before the one of
         # their citizen record (`people.queries.contact_details` reads it the same way)
-        return user.address
+        return address
     value: Any = citizen
     for part in path.split("."):
         if value is None:
