@@ -51,6 +51,20 @@ from tinhso.people.models import User
 
 PAGE_SIZE = 50
 Response = TypeVar("Response", bound=HttpResponseBase)
+# A row id or a number from a form: at most 18 digits, so it always fits a 64-bit integer
+# column (SQLite's and PostgreSQL's bigint stop at 19 digits).
+MAX_ID_DIGITS = 18
+
+
+def _posted_int(text: str | None) -> int | None:
+    """A posted id or number: ASCII digits only, at most `MAX_ID_DIGITS` of them; None
+    otherwise. `str.isdigit()` is not enough: it is true of "²" and of other scripts'
+    digits, which `int()` refuses or reads, and an id longer than the database's integer
+    overflows the query (both were a 500)."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def official_required(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -93,10 +107,8 @@ def queue(request: HttpRequest, name: str = "") -> HttpResponse:
         )
     if name not in titles:
         raise Http404(_("Không có hàng đợi này."))
-    try:
-        page = max(1, int(request.GET.get("trang", "1")))
-    except ValueError:
-        page = 1
+    # a page past any real one is simply empty; bounded so the offset fits the database
+    page = min(max(1, _posted_int(request.GET.get("trang")) or 1), 10**9)
     rows = list(
         queries.queue(request.user, name, now).select_related(
             "version", "current_step", "current_agency", "assignee"
@@ -449,7 +461,10 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
     dossier = queries.access_dossier_for_official(request.user, code)
     post = request.POST
     back = reverse("dossiers:office-detail", args=[dossier.code]) + "#giay-to"
-    component = post.get("component", "")
+    component = _posted_int(post.get("component"))
+    if component is None:
+        messages.error(request, str(dossier_errors.UNKNOWN_COMPONENT.message))
+        return redirect(back)
     upload = request.FILES.get("file")
     if upload is not None:
         file_name = upload.name or "ban-quet.pdf"
@@ -457,15 +472,12 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
     else:
         # the scan taken at intake (this dossier's, this component's, not digitised yet):
         # read here, before the action's transaction, like an upload
-        chosen = post.get("scan", "")
+        chosen = _posted_int(post.get("scan"))
         scan = (
             dossier.files.filter(
-                pk=int(chosen),
-                component_id=int(component) if component.isdigit() else 0,
-                digitised=False,
-                reused=False,
+                pk=chosen, component_id=component, digitised=False, reused=False
             ).first()
-            if chosen.isdigit()
+            if chosen is not None
             else None
         )
         if scan is None or not scan.file:
@@ -474,8 +486,8 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
         file_name = scan.original_name or "ban-quet.pdf"
         with scan.file.open("rb") as stored:
             content = stored.read(limits().max_file_bytes + 1)
-    kind_id = post.get("kind", "")
-    kind = DocumentKind.objects.filter(pk=int(kind_id)).first() if kind_id.isdigit() else None
+    kind_id = _posted_int(post.get("kind"))
+    kind = DocumentKind.objects.filter(pk=kind_id).first() if kind_id is not None else None
 
     def day(name: str) -> Any:
         try:
@@ -486,7 +498,7 @@ def digitise(request: HttpRequest, code: str) -> HttpResponse:
     try:
         item = digitisation.digitise_component(
             dossier,
-            int(component) if component.isdigit() else 0,
+            component,
             officer=request.user,
             kind=kind,
             file_name=file_name,
@@ -624,9 +636,9 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
         return actions.receive(dossier, officer=user)
     if action == "request_supplement":
         items = [
-            actions.MissingItem(int(pk), post.get(f"reason-{pk}", ""))
+            actions.MissingItem(number, post.get(f"reason-{pk}", ""))
             for pk in post.getlist("components")
-            if pk.isdigit()
+            if (number := _posted_int(pk)) is not None
         ]
         officer = user
         return actions.request_supplement(
@@ -640,8 +652,8 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "reject":
         return actions.reject(dossier, officer=user, reason=post.get("reason", ""))
     if action == "assign":
-        chosen = post.get("to", "")
-        to = User.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        chosen = _posted_int(post.get("to"))
+        to = User.objects.filter(pk=chosen).first() if chosen is not None else None
         if to is None:
             raise errors.invalid(errors.ASSIGNEE_REQUIRED, "to")
         return actions.assign(dossier, officer=user, to=to)
@@ -655,7 +667,7 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "request_opinions":
         from tinhso.places.models import Agency
 
-        ids = [int(pk) for pk in post.getlist("agencies") if pk.isdigit()]
+        ids = [n for pk in post.getlist("agencies") if (n := _posted_int(pk)) is not None]
         return actions.request_opinions(
             dossier,
             officer=user,
@@ -665,11 +677,10 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> Any:
     if action == "give_opinion":
         return actions.give_opinion(dossier, officer=user, answer=post.get("answer", ""))
     if action == "return_to_step":
-        position = post.get("position", "")
         return actions.return_to_step(
             dossier,
             officer=user,
-            position=int(position) if position.isdigit() else 0,
+            position=_posted_int(post.get("position")) or 0,
             reason=post.get("reason", ""),
         )
     if action == "extend":
@@ -819,7 +830,8 @@ def counter_payment(request: HttpRequest, code: str, charge: int) -> HttpRespons
 @require_POST
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Phân công hàng loạt: each selected dossier goes through `actions.assign`."""
-    to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+    chosen = _posted_int(request.POST.get("to"))
+    to = User.objects.filter(pk=chosen).first() if chosen is not None else None
     done, refused = 0, []
     for code in request.POST.getlist("codes"):
         try:

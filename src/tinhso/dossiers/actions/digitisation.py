@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.core.text import normalize
@@ -108,6 +109,20 @@ def component_digitised(files: list[DossierFile]) -> bool:
     return all(f.digitised for f in files) or any(
         f.digitised and f.from_stored_id is not None and not f.reused for f in files
     )
+
+
+def _not_digitised_yet(dossier: Dossier, component: Any) -> None:
+    """Refuse a component that is already digitised (`component_digitised`): its certified
+    copy is in the citizen's store, and a second one (the "Số hóa" form sent twice) would be
+    a duplicate signed document there and a second file in the dossier."""
+    files = list(DossierFile.objects.filter(dossier=dossier, component=component))
+    if component_digitised(files):
+        raise errors.invalid(
+            errors.STORED_DOCUMENT_CHOSEN,
+            "component",
+            _("Thành phần “%(name)s” đã được số hóa và chứng thực; không cần số hóa lại.")
+            % {"name": component.name[:80]},
+        )
 
 
 def as_pdf(file_name: str, content: bytes) -> bytes:
@@ -198,12 +213,21 @@ def digitise_component(
     citizen = Citizen.objects.filter(user_id=dossier.owner_id).first()
     if citizen is None:
         raise DossierError(errors.NOT_A_PAPER_DOSSIER)
+    _not_digitised_yet(dossier, component)  # early, before the signing's work
     pdf = as_pdf(file_name, content)
     signed = certify(pdf, officer, pin=pin)
     base = normalize(file_name).rsplit(".", 1)[0][:180] or "ban-so-hoa"
     stored_name = ""
     try:
         with transaction.atomic():
+            locked = _locked(dossier)
+            # Checked again under the lock: the dossier may have closed (or left the paper
+            # channel) while the scan was being signed, and a second submit of the same form
+            # (a double click) may have certified this component meanwhile; the lock comes
+            # before the store's row so that the second one writes nothing.
+            if not may_digitise(officer, locked):
+                raise DossierError(errors.NOT_A_PAPER_DOSSIER)
+            _not_digitised_yet(locked, component)
             document = datastore.digitise(  # DatastoreError (dates) rolls everything back
                 citizen,
                 officer=officer,
@@ -218,11 +242,6 @@ def digitise_component(
                 source_dossier_code=dossier.code or "",
             )
             stored_name = document.file.name or ""
-            locked = _locked(dossier)
-            # Checked again under the lock: the dossier may have closed (or left the paper
-            # channel) while the scan was being signed.
-            if not may_digitise(officer, locked):
-                raise DossierError(errors.NOT_A_PAPER_DOSSIER)
             item = DossierFile.objects.create(
                 dossier=locked,
                 component=component,
