@@ -17,6 +17,7 @@ from tinhso.core.models import AuditRecord
 from tinhso.datastore import actions, prefill
 from tinhso.datastore.models import DocumentKind, StoredDocument, StoredDocumentRead
 from tinhso.dossiers import actions as dossiers
+from tinhso.dossiers.models import Dossier
 from tinhso.people.models import Citizen
 
 SCHEMA = {
@@ -271,3 +272,122 @@ def test_the_address_is_the_one_kept_on_the_account_page_first(citizen, stored):
     assert prefill.resolve(SCHEMA, layout, citizen).values["applicant_address"] == (
         "7 Phan Bội Châu"
     )
+
+
+ON_BEHALF = {
+    "nop-thay": "1",
+    "on_behalf_name": "Lê Văn Cường",
+    "on_behalf_personal_id": "066088004321",
+    "on_behalf_relation": "người được ủy quyền",
+}
+FILERS = (  # prefilled from the filer's own account and store (the `stored` fixture)
+    "applicant_birth_date",
+    "applicant_address",
+    "applicant_id_card_number",
+    "applicant_id_issued_on",
+    "applicant_id_issuer",
+    "birth_certificate_number",
+    "land_certificate_issued_on",
+)
+
+
+def _version(agencies, code, layout=LAYOUT):
+    from tests.dossiers.conftest import make_version
+
+    version = make_version(agencies["STP"], code=code)
+    version.eform_schema, version.eform_layout = SCHEMA, layout
+    version.save()
+    return version
+
+
+def test_filing_on_behalf_withdraws_the_filers_prefill_still_as_given(citizen, stored, agencies):
+    from tinhso.dossiers.actions import drafts
+
+    draft = dossiers.start_draft(_version(agencies, "9.000003"), user=citizen)
+    assert set(FILERS) <= set(draft.form_data)
+    # the filer changes one value first: it is theirs now, and stays
+    edited = {**draft.form_data, "applicant_address": "45 Nguyễn Tất Thành", "request": "Cấp"}
+    dossiers.save_form(draft, edited, user=citizen)
+    person = drafts.OnBehalf("Lê Văn Cường", "066088004321", "người được ủy quyền")
+    withdrawn = drafts.declare_filing(draft, person, user=citizen)
+    assert set(withdrawn) == set(FILERS) - {"applicant_address"} | {"applicant_name"}
+    draft.refresh_from_db()
+    assert draft.form_data == {"applicant_address": "45 Nguyễn Tất Thành", "request": "Cấp"}
+    record = AuditRecord.objects.filter(action="dossier.filing_declared").get()
+    assert record.changes["prefill_withdrawn"] == [sorted(withdrawn), None]
+    # the save that comes with the declaration (the page posts both) does not bring the
+    # withdrawn values back from the inputs that still showed them...
+    stale = {**withdrawn, "applicant_address": "45 Nguyễn Tất Thành", "request": "Cấp"}
+    dossiers.save_form(draft, stale, user=citizen)
+    draft.refresh_from_db()
+    assert set(draft.form_data) == {"applicant_name", "applicant_address", "request"}
+    # ...and the represented person's values given by the filer afterwards are kept (even
+    # one equal to the filer's own); the identity is the declared person's
+    given = {"applicant_birth_date": "1990-05-17", "request": "Cấp"}
+    assert dossiers.save_form(draft, given, user=citizen) == {}
+    draft.refresh_from_db()
+    assert draft.form_data["applicant_birth_date"] == "1990-05-17"
+    assert draft.form_data["applicant_name"] == "Lê Văn Cường"
+    # declaring again (the same person, or back to oneself) withdraws nothing more
+    assert drafts.declare_filing(draft, person, user=citizen) == {}
+    assert drafts.declare_filing(draft, None, user=citizen) == {}
+
+
+def test_the_form_page_posting_nop_thay_keeps_none_of_the_filers_values_or_labels(
+    client, citizen, stored, agencies
+):
+    version = _version(agencies, "9.000004")
+    client.force_login(citizen)
+    url = client.post(reverse("dossiers:start", args=[version.procedure.code]))["Location"]
+    draft = Dossier.objects.get(owner=citizen)
+    # what the browser sends: the declaration, and the inputs as the page showed them
+    shown = {name: value for name, value in draft.form_data.items() if name != "applicant_name"}
+    response = client.post(url, {**ON_BEHALF, **shown, "request": "Cấp phiếu"})
+    draft.refresh_from_db()
+    assert draft.is_on_behalf
+    for name in FILERS:
+        assert name not in draft.form_data, name
+    assert draft.form_data["applicant_name"] == "Lê Văn Cường"
+    assert response.status_code == 302  # none of the withdrawn fields is required
+    page = client.get(url).content.decode()
+    assert 'class="ef-source"' not in page and 'value="066090001234"' not in page
+    assert "Lê Duẩn" not in page and "1990-05-17" not in page
+
+
+def test_identity_fields_come_from_the_prefill_table_without_a_layout(
+    client, citizen, stored, agencies
+):
+    from tinhso.dossiers.actions import drafts
+
+    Citizen.objects.filter(user=citizen).update(personal_id="066090001234")
+    schema = {
+        **SCHEMA,
+        "properties": {
+            **SCHEMA["properties"],
+            "applicant_id": {"type": "string", "title": "Số định danh"},
+        },
+    }
+    version = _version(agencies, "9.000005", layout={})
+    version.eform_schema = schema
+    version.save()
+    assert drafts.identity_fields(version) == {
+        "full_name": "applicant_name",
+        "personal_id": "applicant_id",
+    }
+    draft = dossiers.start_draft(version, user=citizen)
+    assert draft.form_data["applicant_id"] == "066090001234"
+    # filled from the account, so checked against it: another person's name is refused
+    problems = dossiers.save_form(
+        draft, {"applicant_name": "Trần Văn Khác", "request": "Cấp"}, user=citizen
+    )
+    assert set(problems) == {"applicant_name"}
+    client.force_login(citizen)
+    page = client.get(reverse("dossiers:draft-form", args=[draft.pk])).content.decode()
+    assert 'name="applicant_name"' not in page and 'name="applicant_id"' not in page
+    # on behalf: the declared person's name and number, never the filer's
+    person = drafts.OnBehalf("Lê Văn Cường", "066088004321", "người được ủy quyền")
+    drafts.declare_filing(draft, person, user=citizen)
+    assert dossiers.save_form(draft, {"request": "Cấp"}, user=citizen) == {}
+    draft.refresh_from_db()
+    assert draft.form_data["applicant_name"] == "Lê Văn Cường"
+    assert draft.form_data["applicant_id"] == "066088004321"

@@ -113,14 +113,10 @@ RELATION_CHOICES = (
     (AUTHORISED, gettext_lazy("người được ủy quyền")),
 )
 ADULT_AGE = 18  # Civil Code 2015 Art. 20
-# The e-form fields that carry the applicant's identity, found by what the layout prefills
-# them from; the value is the `Identity` attribute.
-IDENTITY_SOURCES = {
-    "citizen.full_name": "full_name",
-    "citizen.personal_id": "personal_id",
-    "citizen.phone": "phone",
-    "citizen.email": "email",
-}
+# The e-form fields that carry the applicant's identity are those prefilled from these
+# account attributes (`Identity`'s), by the layout or by the prefill table
+# (`datastore.prefill.mapping`).
+IDENTITY_ATTRIBUTES = ("full_name", "personal_id", "phone", "email")
 
 
 @dataclass(frozen=True)
@@ -220,14 +216,19 @@ def clean_on_behalf(
 
 
 def identity_fields(version: ProcedureVersion) -> dict[str, str]:
-    """`Identity` attribute → the e-form field that carries it, from the layout's prefill."""
-    properties = (version.eform_schema or {}).get("properties", {})
-    prefill = (version.eform_layout or {}).get("prefill", {})
+    """`Identity` attribute → the e-form field that carries it: the field the form prefills
+    with that attribute of the account, by the layout's own `prefill` or by the prefill
+    table (`datastore.prefill.mapping`, the same one `start_draft` fills the form from). A
+    field filled from the account is one the account vouches for, so it is also the one
+    locked and checked against the account or the declaration."""
+    from tinhso.datastore import prefill
+
+    schema = version.eform_schema or {}
     found: dict[str, str] = {}
-    for name, source in (prefill if isinstance(prefill, dict) else {}).items():
-        attribute = IDENTITY_SOURCES.get(str(source))
-        if attribute and name in properties and attribute not in found:
-            found[attribute] = name
+    for name, source in prefill.mapping(schema, version.eform_layout).items():
+        attribute = source.attribute
+        if source.origin == prefill.PROFILE and attribute in IDENTITY_ATTRIBUTES:
+            found.setdefault(attribute, name)
     return found
 
 
@@ -351,20 +352,52 @@ def set_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> No
         dossier.on_behalf_relation = on_behalf.relation
 
 
-def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> None:
+# Where `declare_filing` leaves, on the caller's dossier object, the prefilled values it
+# withdrew (field → value), for `save_form` on the same object (`_still_withdrawn`).
+WITHDRAWN_PREFILL = "withdrawn_prefill"
+
+
+def _filers_prefill(dossier: Dossier, user: Any) -> dict[str, Any]:
+    """The fields of the draft's form still holding what `start_draft` prefilled from the
+    filer's own account and data store (field → value), as `prefill.sources` tells them
+    apart: a value the filer changed is theirs and not listed."""
+    from tinhso.datastore import prefill
+
+    version = dossier.version
+    found = prefill.resolve(version.eform_schema or {}, version.eform_layout, user)
+    data = dossier.form_data or {}
+    return {
+        name: item.value
+        for name, item in found.fields.items()
+        if name in data and str(data[name]) == str(item.value)
+    }
+
+
+def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> dict[str, Any]:
     """Tự nộp / nộp thay on a draft. A change of the person filed for (name or personal ID,
     including back to oneself) removes any authorisation document attached meanwhile: it
-    names the previous person, and would otherwise satisfy the check for the new one."""
+    names the previous person, and would otherwise satisfy the check for the new one.
+
+    Filing on behalf of someone else (from filing for oneself) withdraws what the form was
+    prefilled with from the filer's account and data store and still holds as prefilled
+    (their birth date, card number, address...: the filer's data, not the applicant's, and
+    labelled "Lấy từ tài khoản / kho dữ liệu"); a value the filer changed stays. Returns the
+    values withdrawn (field → value), also left on `dossier` for `save_form`: the page posts
+    the declaration with the form, whose inputs still hold them."""
     _owned(dossier, user)
     clean: OnBehalf | None = None
     if on_behalf is not None:
         clean, problems = clean_on_behalf(on_behalf, user=user)
         if problems:
             raise errors.invalid_input(problems)
+    # read before the transaction (the account and the store: reads only)
+    filers = _filers_prefill(dossier, user) if clean is not None else {}
+    withdrawn: dict[str, Any] = {}
     with transaction.atomic():
         locked = _locked(dossier)
         if locked.state != Dossier.State.DRAFT:
             raise DossierError(errors.NOT_EDITABLE)
+        was_on_behalf = locked.is_on_behalf
         before = audit.snapshot(locked, FILING_FIELDS)
         set_filing(locked, clean, user=user)
         after = audit.snapshot(locked, FILING_FIELDS)
@@ -374,14 +407,45 @@ def declare_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -
         changes = audit.diff(before, after)
         if dropped:
             changes["authorisation"] = [[f.original_name for f in dropped], None]
+        columns = [*FILING_COLUMNS, "updated_at"]
+        if clean is not None and not was_on_behalf:
+            data = dict(locked.form_data or {})
+            withdrawn = {
+                name: value
+                for name, value in filers.items()
+                if name in data and str(data[name]) == str(value)  # still so under the lock
+            }
+            if withdrawn:
+                for name in withdrawn:
+                    del data[name]
+                locked.form_data = data
+                columns.append("form_data")
+                # the fields only: the values are the filer's personal data
+                changes["prefill_withdrawn"] = [sorted(withdrawn), None]
         if changes:
-            locked.save(update_fields=[*FILING_COLUMNS, "updated_at"])
+            locked.save(update_fields=columns)
             for item in dropped:
                 item.delete()
             names = [f.file.name or "" for f in dropped]
             transaction.on_commit(lambda: _forget(names))
             audit.record("dossier.filing_declared", locked, actor=user, changes=changes)
     dossier.refresh_from_db()
+    setattr(dossier, WITHDRAWN_PREFILL, withdrawn)
+    return withdrawn
+
+
+def _still_withdrawn(dossier: Dossier, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` without the values `declare_filing` just withdrew from this same dossier
+    object that come back unchanged (the inputs of the page that posted the declaration);
+    a value typed instead is kept. Once: a later save keeps whatever the filer gives."""
+    withdrawn: dict[str, Any] = vars(dossier).pop(WITHDRAWN_PREFILL, None) or {}
+    if not withdrawn or not dossier.is_on_behalf:
+        return dict(data)
+    return {
+        name: value
+        for name, value in data.items()
+        if not (name in withdrawn and str(value) == str(withdrawn[name]))
+    }
 
 
 # The longest invalid answer kept for correction when the e-form sets no maxLength.
@@ -393,6 +457,7 @@ def save_form(dossier: Dossier, data: Mapping[str, Any], *, user: Any) -> dict[s
     _owned(dossier, user)
     _editable(dossier)
     schema = dossier.version.eform_schema
+    data = _still_withdrawn(dossier, data)
     # the applicant's identity from the account or the declaration, never another person's
     filled, identity = apply_identity(
         dossier.version, data, user=user, on_behalf=declaration(dossier)
