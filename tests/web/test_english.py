@@ -20,7 +20,7 @@ from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 from tinhso.places.models import Province
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
-APPS = ("web", "people", "catalogue", "feedback", "dossiers")
+APPS = ("web", "people", "catalogue", "feedback", "dossiers", "ioc")
 PO_FILES = [SRC / app / "locale" / "en" / "LC_MESSAGES" / "django.po" for app in APPS]
 
 
