@@ -156,14 +156,22 @@ def upload(
     issuer_name: str = "",
     issued_on: date | None = None,
     expires_on: date | None = None,
+    organisation: Organisation | None = None,
 ) -> StoredDocument:
-    """Tải giấy tờ lên kho: the citizen adds a document of their own (no signature)."""
-    citizen = _citizen_of(user)
+    """Tải giấy tờ lên kho: the citizen adds a document of their own (no signature), to
+    their own store or, as a member, to `organisation`'s (STORE_NOT_FOUND otherwise)."""
+    owner: Owner
+    if organisation is None:
+        owner = _citizen_of(user)
+    elif permissions.organisations_of(user).filter(pk=organisation.pk).exists():
+        owner = organisation
+    else:
+        raise DatastoreError(errors.STORE_NOT_FOUND)
     if kind is None:
         raise DatastoreError(errors.KIND_REQUIRED, fields={"kind": errors.KIND_REQUIRED.message})
     _checked_dates(issued_on, expires_on)
     return _enter(
-        citizen,
+        owner,
         kind=kind,
         provenance=StoredDocument.Provenance.UPLOADED,
         file_name=file_name,
@@ -403,6 +411,47 @@ def share(
     return shared
 
 
+def revoke_share(document: StoredDocument, share_pk: int, *, user: Any) -> DocumentShare:
+    """Thu hồi chia sẻ: the owner ends a link before its time; the link is refused from then
+    on (`queries.access_shared`, and `record_read` under the same row lock, so a read that
+    raced the revocation cannot slip through after it). Only a share of `document` that
+    `user` owns: anything else is SHARE_NOT_FOUND and changes nothing. Revoking twice (a
+    double click) changes nothing the second time; an ended link is SHARE_ENDED."""
+    with transaction.atomic():
+        share = (
+            DocumentShare.objects.select_for_update()
+            .filter(
+                pk=share_pk,
+                document=document,
+                document__in=permissions.owned_by(user).values("pk"),
+            )
+            .select_related("agency")
+            .first()
+        )
+        if share is None:
+            raise DatastoreError(errors.SHARE_NOT_FOUND)
+        if share.revoked_at is not None:
+            return share
+        now = timezone.now()
+        if share.expires_at <= now:
+            raise DatastoreError(errors.SHARE_ENDED)
+        share.revoked_at = now
+        share.revoked_by = user
+        share.save(update_fields=["revoked_at", "revoked_by"])
+        audit.record(
+            "datastore.share_revoked",
+            document,
+            actor=user,
+            changes={
+                "share": [
+                    {"id": share.pk, "agency": share.agency.code, "revoked": False},
+                    {"id": share.pk, "agency": share.agency.code, "revoked": True},
+                ]
+            },
+        )
+    return share
+
+
 def record_read(
     document: StoredDocument,
     *,
@@ -410,10 +459,15 @@ def record_read(
     agency: Any,
     reason: str,
     actor_label: str = "",
+    share: DocumentShare | None = None,
 ) -> StoredDocumentRead:
     """Ghi nhận lượt xem: an official read the document (shown to its owner). A read with
     no account behind it (`official=None`: an operator's command on the server) names its
-    reader in `actor_label` instead, e.g. `StoredDocumentRead.SYSTEM_OPERATOR`."""
+    reader in `actor_label` instead, e.g. `StoredDocumentRead.SYSTEM_OPERATOR`.
+
+    Through a shared link (`share`), the share is locked and checked again in the
+    transaction: revoked meanwhile is SHARE_REVOKED, ended is SHARE_NOT_VALID, and nothing
+    is recorded or sent."""
     reason = normalize(reason)[:300]
     if not reason:
         raise DatastoreError(
@@ -423,8 +477,15 @@ def record_read(
     if official is None and not label:
         raise DatastoreError(errors.READER_REQUIRED)
     with transaction.atomic():
+        if share is not None:
+            locked = DocumentShare.objects.select_for_update().filter(pk=share.pk).first()
+            if locked is None or locked.expires_at <= timezone.now():
+                raise DatastoreError(errors.SHARE_NOT_VALID)
+            if locked.revoked_at is not None:
+                raise DatastoreError(errors.SHARE_REVOKED)
         read = StoredDocumentRead.objects.create(
             document=document,
+            share=share,
             official=official,
             actor_label=label,
             agency=agency,

@@ -28,6 +28,21 @@ SHARE_NOT_VALID = _d(
     Kind.NOT_FOUND,
     _("Đường dẫn chia sẻ không hợp lệ, đã hết hạn hoặc không dành cho cơ quan của Ông/Bà."),
 )
+SHARE_REVOKED = _d(
+    "share_revoked",
+    Kind.CONFLICT,
+    _(
+        "Chủ sở hữu đã thu hồi đường dẫn chia sẻ này nên không thể xem giấy tờ qua đường dẫn "
+        "này nữa. Nếu cơ quan vẫn cần giấy tờ, hãy đề nghị công dân, tổ chức chia sẻ lại."
+    ),
+)
+SHARE_NOT_FOUND = _d("share_not_found", Kind.NOT_FOUND, _("Không tìm thấy lượt chia sẻ."))
+SHARE_ENDED = _d(
+    "share_ended",
+    Kind.CONFLICT,
+    _("Đường dẫn chia sẻ này đã hết hiệu lực nên không cần thu hồi."),
+)
+STORE_NOT_FOUND = _d("store_not_found", Kind.NOT_FOUND, _("Không tìm thấy kho dữ liệu."))
 NO_STORE = _d(
     "no_store",
     Kind.FORBIDDEN,

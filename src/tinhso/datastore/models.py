@@ -10,7 +10,7 @@ who). The article-level rules on retention and on what the citizen may change we
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -174,6 +174,17 @@ class DocumentShare(models.Model):
     )
     expires_at = models.DateTimeField(gettext_lazy("hết hạn lúc"))
     created_at = models.DateTimeField(gettext_lazy("thời điểm chia sẻ"), auto_now_add=True)
+    # The owner may end a share before its time (thu hồi): the link is then refused, and the
+    # row stays so the owner still sees to whom it was given and whether it was used.
+    revoked_at = models.DateTimeField(gettext_lazy("thu hồi lúc"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người thu hồi"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -182,6 +193,9 @@ class DocumentShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} → {self.agency}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
 
 
 class StoredDocumentRead(models.Model):
@@ -218,6 +232,14 @@ class StoredDocumentRead(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=gettext_lazy("cơ quan"),
+    )
+    share = models.ForeignKey(
+        DocumentShare,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reads",
+        verbose_name=gettext_lazy("qua lượt chia sẻ"),
     )
     reason = models.CharField(gettext_lazy("lý do"), max_length=300)
     at = models.DateTimeField(gettext_lazy("thời điểm xem"))

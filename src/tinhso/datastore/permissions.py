@@ -5,11 +5,23 @@ official of the issuing agency: the issuing agency keeps its own register."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
 from tinhso.datastore.models import StoredDocument
+
+if TYPE_CHECKING:
+    from tinhso.people.models import Organisation
+
+
+def organisations_of(user: Any) -> QuerySet[Organisation]:
+    """The organisations whose store `user` keeps as a member (people's `members`)."""
+    from tinhso.people.models import Organisation
+
+    if not getattr(user, "is_authenticated", False):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(members=user)
 
 
 def owned_filter(user: Any) -> Q:

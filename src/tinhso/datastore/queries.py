@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from tinhso.datastore import errors, permissions
@@ -32,11 +32,34 @@ def my_documents(user: Any) -> QuerySet[StoredDocument]:
     )
 
 
+def access_organisation(user: Any, pk: int | str) -> Organisation:
+    """The organisation `pk` whose store `user` keeps as a member, or STORE_NOT_FOUND (the
+    same 404 whether it does not exist or the user is not a member)."""
+    organisation = (
+        permissions.organisations_of(user).filter(pk=int(pk)).first()
+        if str(pk).isdigit() and len(str(pk)) <= 18
+        else None
+    )
+    if organisation is None:
+        raise DatastoreError(errors.STORE_NOT_FOUND)
+    return organisation
+
+
+def store_documents(user: Any, organisation: Organisation | None) -> QuerySet[StoredDocument]:
+    """One store's documents, newest first: the user's own citizen store, or (already
+    checked by `access_organisation`) an organisation's the user is a member of. Still
+    filtered by `permissions.owned_by`, so a caller that skipped the check gets nothing."""
+    documents = my_documents(user)
+    if organisation is None:
+        return documents.filter(citizen__user=user)
+    return documents.filter(organisation=organisation)
+
+
 def access_document(user: Any, pk: int | str) -> StoredDocument:
     """The user's own document `pk`, or DOCUMENT_NOT_FOUND."""
-    if not str(pk).isdigit():
+    if not str(pk).isdigit() or len(str(pk)) > 18:
         raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
-    document = my_documents(user).filter(pk=int(pk)).first()
+    document = my_documents(user).select_related("organisation").filter(pk=int(pk)).first()
     if document is None:
         raise DatastoreError(errors.DOCUMENT_NOT_FOUND)
     return document
@@ -51,7 +74,9 @@ def reads_of_my_documents(user: Any) -> QuerySet[StoredDocumentRead]:
 
 
 def shares_of(document: StoredDocument) -> QuerySet[DocumentShare]:
-    return document.shares.select_related("agency")
+    """The document's shares, newest first, each with `read_count`: the reads made through
+    it (the owner's "used or not")."""
+    return document.shares.select_related("agency").annotate(read_count=Count("reads"))
 
 
 def share_token(share: DocumentShare) -> str:
@@ -76,11 +101,15 @@ def access_shared(user: Any, token: str) -> SharedAccess:
     except (signing.BadSignature, ValueError):
         raise DatastoreError(errors.SHARE_NOT_VALID) from None
     share = DocumentShare.objects.select_related("document__kind", "agency").filter(pk=pk).first()
-    if share is None or share.expires_at <= timezone.now():
-        raise DatastoreError(errors.SHARE_NOT_VALID)
-    if not getattr(user, "is_authenticated", False):
+    if share is None or not getattr(user, "is_authenticated", False):
         raise DatastoreError(errors.SHARE_NOT_VALID)
     if not active_roles(user).filter(agency=share.agency).exists():
+        raise DatastoreError(errors.SHARE_NOT_VALID)
+    # Only the named agency's official learns that the owner revoked it (a page saying so,
+    # not a bare 404): they hold the link and need to know to ask again.
+    if share.revoked_at is not None:
+        raise DatastoreError(errors.SHARE_REVOKED)
+    if share.expires_at <= timezone.now():
         raise DatastoreError(errors.SHARE_NOT_VALID)
     return SharedAccess(share, share.agency)
 

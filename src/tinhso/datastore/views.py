@@ -1,5 +1,7 @@
-"""The citizen's pages of the data store: list, detail and download, upload, delete, share,
-and who read what; and the page an official of the named agency opens from a shared link.
+"""The citizen's pages of the data store: list, detail and download, upload, delete, share
+and revoke a share, and who read what, for their own store and for the store of each
+organisation they are a member of; and the page an official of the named agency opens from
+a shared link.
 
 Legal sources: Decree 45/2020/NĐ-CP (the store), Decree 13/2023/NĐ-CP and the Law on
 Personal Data Protection 2025 (the owner sees every official read). Views only parse,
@@ -22,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import Kind
-from tinhso.datastore import actions, queries
+from tinhso.datastore import actions, errors, permissions, queries
 from tinhso.datastore.errors import DatastoreError
 from tinhso.datastore.forms import ReadForm, ShareForm, UploadForm
 from tinhso.datastore.models import StoredDocument
 from tinhso.dossiers.uploads import limits, size_label
+from tinhso.people.models import Organisation
 
 
 def _download(document: StoredDocument) -> FileResponse:
@@ -39,31 +42,50 @@ def _download(document: StoredDocument) -> FileResponse:
 PAGE_SIZE = 25  # rows on one page of the list and of "who read what"
 
 
+def _stores(request: HttpRequest, store: Organisation | None) -> dict[str, Any]:
+    """The store switcher's context: the organisations the user keeps a store for as a
+    member, and which store the page is about (None: the user's own)."""
+    return {"store": store, "organisations": list(permissions.organisations_of(request.user))}
+
+
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
-    """Kho dữ liệu của tôi: newest first, PAGE_SIZE a page (`?trang=`)."""
-    page = Paginator(queries.my_documents(request.user), PAGE_SIZE).get_page(
+def mine(request: HttpRequest, organisation: int | None = None) -> HttpResponse:
+    """Kho dữ liệu của tôi, or of an organisation the user is a member of: newest first,
+    PAGE_SIZE a page (`?trang=`)."""
+    store = (
+        queries.access_organisation(request.user, organisation)
+        if organisation is not None
+        else None
+    )
+    page = Paginator(queries.store_documents(request.user, store), PAGE_SIZE).get_page(
         request.GET.get("trang")
     )
     return render(
         request,
         "datastore/mine.html",
-        {"documents": page.object_list, "page": page, "today": timezone.localdate()},
+        {
+            "documents": page.object_list,
+            "page": page,
+            "today": timezone.localdate(),
+            **_stores(request, store),
+        },
     )
 
 
 def _detail_context(request: HttpRequest, document: StoredDocument, form: Any) -> dict[str, Any]:
+    now = timezone.now()
     shares = [
         {
             "share": s,
             "url": request.build_absolute_uri(
                 reverse("datastore:shared", args=[queries.share_token(s)])
             ),
-            "active": s.expires_at > timezone.now(),
+            "active": s.is_active(now),
         }
         for s in queries.shares_of(document)
     ]
     return {
+        **_stores(request, document.organisation),
         "document": document,
         "expired": document.is_expired(timezone.localdate()),
         "shares": shares,
@@ -85,7 +107,13 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: HttpRequest, organisation: int | None = None) -> HttpResponse:
+    # checked before the form is read: a non-member's POST reads and writes nothing
+    store = (
+        queries.access_organisation(request.user, organisation)
+        if organisation is not None
+        else None
+    )
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -105,6 +133,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     issuer_name=data["issuer_name"],
                     issued_on=data["issued_on"],
                     expires_on=data["expires_on"],
+                    organisation=store,
                 )
             except DatastoreError as exc:
                 if exc.kind is not Kind.INVALID:
@@ -121,6 +150,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             "form": form,
             "types": limits().types_label,
             "max_file": size_label(limits().max_file_bytes),
+            **_stores(request, store),
         },
         status=status,
     )
@@ -135,6 +165,8 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("datastore:detail", pk=document.pk)
     actions.delete_upload(document, user=request.user)
     messages.success(request, _("Đã xóa giấy tờ khỏi kho dữ liệu."))
+    if document.organisation_id is not None:
+        return redirect("datastore:organisation", organisation=document.organisation_id)
     return redirect("datastore:mine")
 
 
@@ -167,13 +199,30 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_POST
+@login_required
+def revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+    """Thu hồi: the owner ends one of the document's shares (another's share: 404)."""
+    document = queries.access_document(request.user, pk)
+    actions.revoke_share(document, share_pk, user=request.user)
+    messages.success(
+        request,
+        _("Đã thu hồi đường dẫn chia sẻ; cơ quan không thể xem giấy tờ qua đường dẫn này nữa."),
+    )
+    return redirect("datastore:detail", pk=document.pk)
+
+
 @login_required
 def reads(request: HttpRequest) -> HttpResponse:
     """Ai đã xem giấy tờ của tôi: newest first, PAGE_SIZE a page (`?trang=`)."""
     page = Paginator(queries.reads_of_my_documents(request.user), PAGE_SIZE).get_page(
         request.GET.get("trang")
     )
-    return render(request, "datastore/reads.html", {"reads": page.object_list, "page": page})
+    return render(
+        request,
+        "datastore/reads.html",
+        {"reads": page.object_list, "page": page, **_stores(request, None)},
+    )
 
 
 @login_required
@@ -183,8 +232,13 @@ def shared(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     file sent, on the POST of that form, which the CSRF check ties to this site. So an
     `<img src>` or a link in another page the official opens cannot make a read appear on
     the owner's "Ai đã xem" page. Anyone else, a forged or an expired link: 404, nothing
-    recorded."""
-    access = queries.access_shared(request.user, token)
+    recorded. A link its owner revoked: a page saying so (409), nothing recorded."""
+    try:
+        access = queries.access_shared(request.user, token)
+    except DatastoreError as exc:
+        if exc.code is not errors.SHARE_REVOKED:
+            raise
+        return _revoked(request, exc)
     form = ReadForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -196,8 +250,11 @@ def shared(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
                     official=request.user,
                     agency=access.agency,
                     reason=form.cleaned_data["reason"],
+                    share=access.share,
                 )
             except DatastoreError as exc:
+                if exc.code is errors.SHARE_REVOKED:
+                    return _revoked(request, exc)
                 if exc.kind is not Kind.INVALID:
                     raise
                 for field, message in exc.errors.items():
@@ -209,4 +266,10 @@ def shared(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
         "datastore/shared.html",
         {"form": form, "share": access.share, "token": token},
         status=status,
+    )
+
+
+def _revoked(request: HttpRequest, exc: DatastoreError) -> HttpResponse:
+    return render(
+        request, "datastore/shared_revoked.html", {"message": exc.message}, status=exc.status
     )
