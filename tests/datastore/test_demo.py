@@ -44,3 +44,20 @@ def test_demo_makes_counter_digitisation_walkable(db, settings, tmp_path):
     demo.load_store_demo()  # again: no second dossier, no second key
     assert Certificate.objects.filter(owner_user=officer, state="active").count() == 1
     assert Dossier.objects.filter(applicant_address=demo.DEMO_COUNTER_NOTE).count() == 1
+
+
+def test_demo_citizen_keeps_an_organisations_store(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from tinhso.dossiers import demo as dossiers_demo
+    from tinhso.people.models import Organisation
+
+    dossiers_demo.load_demo()
+    organisation = Organisation.objects.get(tax_code=demo.DEMO_ORGANISATION_TAX_CODE)
+    assert list(organisation.members.values_list("citizen__personal_id", flat=True)) == [
+        "066090001234"
+    ]
+    [doc] = StoredDocument.objects.filter(organisation=organisation)
+    assert (doc.kind.code, doc.provenance) == ("GCN-DKDN", "uploaded")
+    demo.load_store_demo()  # again: nothing added
+    assert StoredDocument.objects.filter(organisation=organisation).count() == 1
+    assert Organisation.objects.filter(tax_code=demo.DEMO_ORGANISATION_TAX_CODE).count() == 1

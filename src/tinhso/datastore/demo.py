@@ -9,6 +9,10 @@ CA, and the demo citizen has one counter dossier, received by `tiepnhan`, whose 
 components were scanned without legal value (not digitised): the officer digitises one of
 them from its page ("Số hóa thành phần này") and the copy appears in the citizen's store.
 
+The demo citizen is also the member (and representative) of one organisation (tax code
+6000123450) whose store holds a business registration certificate they uploaded, so the
+store pages show the switcher "Kho của tôi" / "Kho của <tên tổ chức>".
+
 Not a demo loader of its own (no `load_demo`): `tinhso.dossiers.demo.load_demo` calls
 `load_store_demo()` once its dossiers have results.
 
@@ -79,7 +83,47 @@ def load_store_demo() -> int:
     if officer is not None:
         _officer_key(officer)
         _counter_dossier(citizen, officer)
+    _organisation_store(citizen)
     return StoredDocument.objects.filter(citizen=citizen).count()
+
+
+DEMO_ORGANISATION_TAX_CODE = "6000123450"
+DEMO_ORGANISATION_NAME = "Công ty TNHH Cà phê Ea Tu (dữ liệu mẫu)"
+
+
+def _organisation_store(citizen: Any) -> None:
+    """An organisation whose member (and representative) is the demo citizen, with one
+    document in its store, so "Kho của <tên tổ chức>" shows on the store pages."""
+    from tinhso.core.context import acting_as
+    from tinhso.datastore import actions
+    from tinhso.datastore.models import DocumentKind, StoredDocument
+    from tinhso.people import actions as people_actions
+    from tinhso.people.models import Organisation
+
+    if citizen.user is None:
+        return
+    with acting_as(None, channel="command"):
+        organisation = Organisation.objects.filter(tax_code=DEMO_ORGANISATION_TAX_CODE).first()
+        if organisation is None:
+            organisation = people_actions.register_organisation(
+                tax_code=DEMO_ORGANISATION_TAX_CODE,
+                name=DEMO_ORGANISATION_NAME,
+                actor=None,
+                address="Phường Tân Lập, tỉnh Đắk Lắk",
+                representative=citizen,
+                members=[citizen.user],
+            )
+        if not StoredDocument.objects.filter(organisation=organisation).exists():
+            actions.upload(
+                user=citizen.user,
+                organisation=organisation,
+                kind=DocumentKind.objects.get(code="GCN-DKDN"),
+                file_name="giay-chung-nhan-dang-ky-doanh-nghiep.pdf",
+                content=_pdf("Giay chung nhan dang ky doanh nghiep 6000123450"),
+                number=DEMO_ORGANISATION_TAX_CODE,
+                issuer_name="Sở Tài chính tỉnh Đắk Lắk",
+                issued_on=date(2019, 4, 10),
+            )
 
 
 def _officer_key(officer: Any) -> None:
