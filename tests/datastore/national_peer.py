@@ -25,12 +25,13 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# MaThuTuc is not required: a citizen asking for their own papers outside any procedure
+# omits it (empty optional values are omitted) [UNCONFIRMED: the portal may require it]
 ASK_FIELDS = (
     "SoDinhDanhChuSoHuu",
     "SoDinhDanhNguoiYeuCau",
     "HoTenNguoiYeuCau",
     "KenhThucHien",
-    "MaThuTuc",
 )
 
 

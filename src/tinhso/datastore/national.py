@@ -57,6 +57,10 @@ class NationalStoreNotConfigured(NationalStoreError, PermanentError):
     """Neither TINHSO_DATASTORE_NATIONAL_URL nor TINHSO_DVCQG_URL is set."""
 
 
+class AlreadyTaken(NationalStoreError, PermanentError):
+    """The owner's store already holds the file at this national URL (`enter(once=True)`)."""
+
+
 @dataclass(frozen=True)
 class NationalFile:
     name: str  # TenTep
@@ -132,7 +136,9 @@ class NationalStore:
             "SoDinhDanhNguoiYeuCau": requester_id,
             "HoTenNguoiYeuCau": requester_name,
             "KenhThucHien": str(channel),
-            "MaThuTuc": procedure_code,
+            # the citizen's own page asks outside any procedure: MaThuTuc is then omitted,
+            # as empty optional values are (national-portal.md) [UNCONFIRMED: optional?]
+            **({"MaThuTuc": procedure_code} if procedure_code else {}),
             "DanhSachDanhMucKetQua": [
                 {"MaKetQua": code, **({"SoKyHieu": number} if number else {})}
                 for code, number in wanted
@@ -192,16 +198,55 @@ def enter(
     *,
     store: NationalStore | None = None,
     actor: Any = None,
+    once: bool = False,
 ) -> Any:
     """Fetch `file` of `document` (network, no transaction open) and enter it into `owner`'s
     store with provenance "national store" and its URL (`datastore.actions`); the kind is the
     one whose national code is `MaKetQua`, else the generic result kind. The file is checked
-    (type sniffed) by `add_from_national_store`, which refuses what it refuses for uploads."""
+    (type sniffed) by `add_from_national_store`, which refuses what it refuses for uploads.
+
+    `once`: a file the owner already took (same URL) is refused (`AlreadyTaken`), checked
+    before the fetch and again under a lock on the owner's row, so a double click or two tabs
+    cannot enter it twice. The lock is taken after the fetch: no network call under it."""
+    from django.db import transaction
+
+    if once and taken(owner, file.url):
+        raise AlreadyTaken("Giấy tờ này đã có trong kho dữ liệu của Ông/Bà.")
+    store = store or NationalStore.from_settings()
+    name, content = store.fetch(agency=document.agency, url=file.url)
+    if once:
+        with transaction.atomic():
+            type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+            if taken(owner, file.url):
+                raise AlreadyTaken("Giấy tờ này đã có trong kho dữ liệu của Ông/Bà.")
+            return _entered(owner, document, file, name, content, actor)
+    return _entered(owner, document, file, name, content, actor)
+
+
+def taken(owner: Any, url: str) -> bool:
+    """Whether `owner`'s store holds a document taken from the national store at `url`."""
+    from tinhso.datastore.models import StoredDocument
+    from tinhso.people.models import Citizen
+
+    field = "citizen" if isinstance(owner, Citizen) else "organisation"
+    return StoredDocument.objects.filter(
+        **{field: owner},
+        provenance=StoredDocument.Provenance.NATIONAL_STORE,
+        national_ref=url[:500],
+    ).exists()
+
+
+def _entered(
+    owner: Any,
+    document: NationalDocument,
+    file: NationalFile,
+    name: str,
+    content: bytes,
+    actor: Any,
+) -> Any:
     from tinhso.datastore import actions
     from tinhso.datastore.models import DocumentKind
 
-    store = store or NationalStore.from_settings()
-    name, content = store.fetch(agency=document.agency, url=file.url)
     kind = (
         DocumentKind.objects.filter(national_code=document.result_code).first()
         if document.result_code
