@@ -732,6 +732,11 @@ DATASTORE_NATIONAL_MAX_MB = env_int(
 # with the demo merchant's public secret, never beside a real merchant's (sandbox/views.py
 # checks this, and the gateway address, again at each request).
 SANDBOX = not PRODUCTION and VNPAY_HASH_SECRET == VNPAY_DEMO_HASH_SECRET
+# With no national store configured, the embedded/demo site asks the sandbox's stand-in
+# (sandbox/national_store.py: the real protocol on its side, the demo citizen's papers).
+DATASTORE_NATIONAL_SANDBOX = SANDBOX and not DATASTORE_NATIONAL_URL and not DVCQG_URL
+if DATASTORE_NATIONAL_SANDBOX:
+    DATASTORE_NATIONAL_URL = SITE_URL.rstrip("/") + "/sandbox/kho-du-lieu-quoc-gia"
 
 # --- API ------------------------------------------------------------------------------
 API_DOCS = env_bool(
