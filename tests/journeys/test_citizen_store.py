@@ -1,5 +1,6 @@
 """The citizen's data store: the demo citizen opens "Kho dữ liệu của tôi" from the account
-page, uploads a document, sees it in the list, shares it with an agency, then deletes it.
+page, uploads a document, sees it in the list, shares it with an agency, revokes the share
+(the agency's official then finds the link refused), then deletes it.
 Only clicks and typing (the file is chosen as a person chooses it)."""
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ def test_citizen_uploads_sees_shares_and_deletes_a_document(journey, tmp_path):
     assert "Đã tạo đường dẫn chia sẻ" in page.inner_text("main")
     link = page.get_by_label("Đường dẫn chia sẻ").first.input_value()
     assert re.search(r"/kho-du-lieu/chia-se/[^/]+/$", link)
+
+    # the citizen revokes it: the agency's official who opens the link is told so
+    page.get_by_role("button", name=re.compile(r"^Thu hồi")).first.click()
+    page.wait_for_url(re.compile(r"/kho-du-lieu/\d+/$"))
+    citizen.check("da-thu-hoi")
+    main = page.inner_text("main")
+    assert "Đã thu hồi đường dẫn chia sẻ" in main and "đã thu hồi lúc" in main
+    official = journey.person("can-bo-tu-phap")
+    official.sign_in_official("chuyenvien.stp")
+    official.goto(link)
+    official.check("lien-ket-da-thu-hoi", status=409)
+    assert "Chủ sở hữu đã thu hồi đường dẫn chia sẻ này" in official.page.inner_text("main")
 
     page.get_by_label("Tôi hiểu giấy tờ sẽ bị xóa hẳn").check()
     page.get_by_role("button", name="Xóa giấy tờ khỏi kho").click()
