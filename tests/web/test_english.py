@@ -1,5 +1,5 @@
 """The English interface: the public pages in English after /i18n/setlang/, Vietnamese by
-default, and the English catalogues of web, people, catalogue and feedback complete."""
+default, and the English catalogues of the apps in APPS complete."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tinhso.catalogue.rules import ComponentSpec, VersionSpec
 from tinhso.places.models import Province
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
-APPS = ("web", "people", "catalogue", "feedback", "dossiers", "ioc")
+APPS = ("web", "people", "catalogue", "feedback", "dossiers", "ioc", "datastore")
 PO_FILES = [SRC / app / "locale" / "en" / "LC_MESSAGES" / "django.po" for app in APPS]
 
 

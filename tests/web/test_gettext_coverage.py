@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
-APPS = ("people", "catalogue", "dossiers", "web")
+APPS = ("people", "catalogue", "dossiers", "web", "datastore")
 
 VIETNAMESE = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
@@ -101,6 +101,14 @@ DATA = {
         "dossiers/actions/processing.py",
         "remind_apologies",
     ): "the e-mail to the agency's leaders, a record",
+    ("datastore/demo.py", "*"): "demo data store: Vietnamese papers, issuers and names are data",
+    ("datastore/actions.py", "_result_kind"): "the generic result kind's name, stored: data",
+    ("datastore/national.py", "*"): (
+        "the national store adapter's exception details, logged (the page shows its own "
+        "gettext messages, datastore/views_national.py) and the generic result kind's name"
+    ),
+    ("datastore/indicators.py", "LABELS"): "console output of `tinhso datastore indicators`",
+    ("datastore/indicators.py", "compute"): "the province row's name in the command's output",
 }
 # Management commands talk to the operator on a console, in the project's language, as
 # Django's own commands do: their texts are not translated.
