@@ -1,5 +1,5 @@
-"""Every Vietnamese text that reaches a user of people, catalogue, dossiers or web goes through
-gettext.
+"""Every Vietnamese text that reaches a user of people, catalogue, dossiers, web or ioc goes
+through gettext.
 
 The checker parses each Python module of the apps with `ast` and reports every string
 literal (f-strings included) that contains a Vietnamese letter with a diacritic, unless:
@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tinhso"
-APPS = ("people", "catalogue", "dossiers", "web", "datastore")
+APPS = ("people", "catalogue", "dossiers", "web", "datastore", "ioc")
 
 VIETNAMESE = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
@@ -101,6 +101,21 @@ DATA = {
         "dossiers/actions/processing.py",
         "remind_apologies",
     ): "the e-mail to the agency's leaders, a record",
+    ("ioc/health.py", "VIETNAMESE"): "a regex character class of Vietnamese letters, matched",
+    # The periodic report on handling procedures is an administrative document sent to the
+    # leaders: Vietnamese whatever the browsing language, like the legal forms; generated
+    # under translation.override("vi") (ioc/reports.py, `generate`).
+    **{
+        ("ioc/reports.py", name): "the periodic report's column groups and headings"
+        for name in ("RECEIVED", "FINISHED", "IN_PROGRESS", "OTHER", "COLUMNS")
+    },
+    ("ioc/reports.py", "Content.title"): "the periodic report's title",
+    ("ioc/reports.py", "period_label"): "the periodic report's period, as printed in it",
+    ("ioc/reports.py", "_notify_leaders"): "the notice of a new report to leaders, a record",
+    ("ioc/reports_render.py", "*"): (
+        "the periodic report's XLSX and PDF: Vietnamese whatever the browsing language; "
+        "rendered under translation.override('vi')"
+    ),
     ("datastore/demo.py", "*"): "demo data store: Vietnamese papers, issuers and names are data",
     ("datastore/actions.py", "_result_kind"): "the generic result kind's name, stored: data",
     ("datastore/national.py", "*"): (
@@ -268,9 +283,14 @@ def test_module_marks_every_vietnamese_text(path):
     assert untranslated_literals(path) == []
 
 
-# Legal forms: printed in Vietnamese whatever the browsing language (rendered under
-# translation.override("vi"), see dossiers/forms_pdf.py and dossiers/receipt.py).
-LEGAL_TEMPLATES = ("dossiers/templates/dossiers/forms/", "dossiers/templates/dossiers/receipt.html")
+# Legal forms and the IOC's periodic report: printed in Vietnamese whatever the browsing
+# language (rendered under translation.override("vi"), see dossiers/forms_pdf.py,
+# dossiers/receipt.py and ioc/reports.py).
+LEGAL_TEMPLATES = (
+    "dossiers/templates/dossiers/forms/",
+    "dossiers/templates/dossiers/receipt.html",
+    "ioc/templates/ioc/report_pdf",  # report_pdf.html, report_pdf_table.html
+)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
@@ -265,13 +266,13 @@ def ranking(
 # --- the dossiers behind a figure ------------------------------------------------------------
 
 MEASURES = {
-    "received": "Hồ sơ tiếp nhận",
-    "online": "Hồ sơ nộp trực tuyến",
-    "finished": "Hồ sơ đã giải quyết",
-    "late": "Hồ sơ giải quyết quá hạn",
-    "overdue": "Hồ sơ đang giải quyết đã quá hạn",
-    "due_today": "Hồ sơ đến hạn hôm nay",
-    "in_progress": "Hồ sơ đang giải quyết",
+    "received": gettext_noop("Hồ sơ tiếp nhận"),
+    "online": gettext_noop("Hồ sơ nộp trực tuyến"),
+    "finished": gettext_noop("Hồ sơ đã giải quyết"),
+    "late": gettext_noop("Hồ sơ giải quyết quá hạn"),
+    "overdue": gettext_noop("Hồ sơ đang giải quyết đã quá hạn"),
+    "due_today": gettext_noop("Hồ sơ đến hạn hôm nay"),
+    "in_progress": gettext_noop("Hồ sơ đang giải quyết"),
 }
 
 

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from tinhso.core.workdays import WorkCalendar
 from tinhso.dossiers.clock import Interval, Verdict, verdict
 
@@ -44,12 +46,12 @@ class Group:
 
 
 GROUPS: tuple[Group, ...] = (
-    Group("CKMB", "Công khai, minh bạch", 18, ("1.1", "1.2", "1.3", "1.4")),
-    Group("TDGQ", "Tiến độ giải quyết", 20, ("2.1", "2.2")),
-    Group("CLGQ", "Dịch vụ công trực tuyến", 12, ("3.1", "3.2", "3.3")),
-    Group("TTTT", "Thanh toán trực tuyến", 10, ("3.5", "3.6")),
-    Group("MDSH", "Số hóa hồ sơ", 22, ("4.1", "4.2", "4.3", "4.4", "4.5")),
-    Group("MDHL", "Mức độ hài lòng", 18, ("5.1", "5.2", "5.3", "5.4")),
+    Group("CKMB", gettext_noop("Công khai, minh bạch"), 18, ("1.1", "1.2", "1.3", "1.4")),
+    Group("TDGQ", gettext_noop("Tiến độ giải quyết"), 20, ("2.1", "2.2")),
+    Group("CLGQ", gettext_noop("Dịch vụ công trực tuyến"), 12, ("3.1", "3.2", "3.3")),
+    Group("TTTT", gettext_noop("Thanh toán trực tuyến"), 10, ("3.5", "3.6")),
+    Group("MDSH", gettext_noop("Số hóa hồ sơ"), 22, ("4.1", "4.2", "4.3", "4.4", "4.5")),
+    Group("MDHL", gettext_noop("Mức độ hài lòng"), 18, ("5.1", "5.2", "5.3", "5.4")),
 )
 
 # Given by the formulas' description: 5.1-5.4. The rest: each group's points split by us

@@ -29,6 +29,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tinhso.catalogue.models import ProcedureVersion
 from tinhso.core.calendar import current_calendar
@@ -375,20 +376,38 @@ def _as_values(procedures: Any, dossiers: Any, table: dict[str, Decimal]) -> lis
 
 # shown to a provincial leader: plain Vietnamese, no field names (docs/ioc.md has them)
 NOT_HELD = {
-    "1.1": "Hệ thống chưa lưu quyết định công bố thủ tục và ngày văn bản pháp luật có hiệu lực.",
-    "1.2": "Hệ thống chưa lưu ngày cập nhật, công khai thủ tục trên Cơ sở dữ liệu quốc gia.",
-    "1.3": "Hệ thống chưa kiểm tra thủ tục có đủ 7 bộ phận theo Nghị định 63/2010, Điều 8.",
-    "1.4": "Chưa bật đồng bộ hồ sơ với Cổng Dịch vụ công quốc gia nên chưa có số liệu.",
-    "4.2": "Hệ thống ghi từng giấy tờ được số hóa, nhưng chưa tính theo cách của quốc gia "
-    "(hồ sơ số hóa đủ mọi thành phần và cả kết quả).",
-    "4.3": "Hệ thống đã ghi giấy tờ được dùng lại theo từng hồ sơ, nhưng chưa đưa vào cách tính "
-    "chỉ số này.",
-    "4.4": "Hệ thống đã ghi giấy tờ lấy từ kho dữ liệu của người dân, nhưng chưa đưa vào cách "
-    "tính chỉ số này.",
-    "4.5": "Hệ thống chưa ghi theo từng hồ sơ việc xác thực người nộp qua Cơ sở dữ liệu quốc gia "
-    "về dân cư hoặc tài khoản định danh điện tử.",
-    "5.1": "Hệ thống mới nhận phản ánh về hiện trường, chưa nhận phản ánh, kiến nghị về thủ tục "
-    "hành chính nên chưa có số liệu.",
+    "1.1": gettext_noop(
+        "Hệ thống chưa lưu quyết định công bố thủ tục và ngày văn bản pháp luật có hiệu lực."
+    ),
+    "1.2": gettext_noop(
+        "Hệ thống chưa lưu ngày cập nhật, công khai thủ tục trên Cơ sở dữ liệu quốc gia."
+    ),
+    "1.3": gettext_noop(
+        "Hệ thống chưa kiểm tra thủ tục có đủ 7 bộ phận theo Nghị định 63/2010, Điều 8."
+    ),
+    "1.4": gettext_noop(
+        "Chưa bật đồng bộ hồ sơ với Cổng Dịch vụ công quốc gia nên chưa có số liệu."
+    ),
+    "4.2": gettext_noop(
+        "Hệ thống ghi từng giấy tờ được số hóa, nhưng chưa tính theo cách của quốc gia "
+        "(hồ sơ số hóa đủ mọi thành phần và cả kết quả)."
+    ),
+    "4.3": gettext_noop(
+        "Hệ thống đã ghi giấy tờ được dùng lại theo từng hồ sơ, nhưng chưa đưa vào cách tính "
+        "chỉ số này."
+    ),
+    "4.4": gettext_noop(
+        "Hệ thống đã ghi giấy tờ lấy từ kho dữ liệu của người dân, nhưng chưa đưa vào cách "
+        "tính chỉ số này."
+    ),
+    "4.5": gettext_noop(
+        "Hệ thống chưa ghi theo từng hồ sơ việc xác thực người nộp qua Cơ sở dữ liệu quốc gia "
+        "về dân cư hoặc tài khoản định danh điện tử."
+    ),
+    "5.1": gettext_noop(
+        "Hệ thống mới nhận phản ánh về hiện trường, chưa nhận phản ánh, kiến nghị về thủ tục "
+        "hành chính nên chưa có số liệu."
+    ),
 }
 NOT_HELD["5.2"] = NOT_HELD["5.3"] = NOT_HELD["5.1"]
 

@@ -19,6 +19,12 @@ lists dossiers for carries that page's address (`link`).
 PDF takes a second), stores both files, then in one transaction writes the row, its audit
 record and the notifications (outbox): no network call inside it. A file stored for a
 transaction that then fails is removed.
+
+The report is an administrative document sent to the leaders, in Vietnamese whatever the
+language of whoever asked for it (like the one-stop forms, `dossiers/forms_pdf.py`): it is
+computed and rendered under `translation.override("vi")`, and its headings, columns and
+period labels are Vietnamese data (tests/web/test_gettext_coverage.py, DATA). The archive
+page around it is interface and translated.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tinhso.core import audit, notify, outbox
@@ -394,9 +400,12 @@ def generate(
     from tinhso.ioc import reports_render
 
     now = now or timezone.now()
-    content = build(unit, period, now=now)
-    xlsx = reports_render.to_xlsx(content)
-    pdf = reports_render.to_pdf(content)
+    # the report is Vietnamese whatever the language of whoever asked for it: translated
+    # texts that reach it (an indicator's unscored reason) come out in Vietnamese
+    with translation.override("vi"):
+        content = build(unit, period, now=now)
+        xlsx = reports_render.to_xlsx(content)
+        pdf = reports_render.to_pdf(content)
     stored: list[str] = []
     try:
         stored.append(_store(file_name(unit.code, str(period), "xlsx"), xlsx))
@@ -774,7 +783,13 @@ def short_label(text: str) -> str:
 
     period = parse(text)
     if period.kind == "month":
-        return f"Tháng {period.number:02d}/{period.year}"
+        return _("Tháng %(month)s/%(year)s") % {
+            "month": f"{period.number:02d}",
+            "year": period.year,
+        }
     if period.kind == "quarter":
-        return f"Quý {('I', 'II', 'III', 'IV')[period.number - 1]}/{period.year}"
-    return f"Năm {period.year}"
+        return _("Quý %(quarter)s/%(year)s") % {
+            "quarter": ("I", "II", "III", "IV")[period.number - 1],
+            "year": period.year,
+        }
+    return _("Năm %(year)s") % {"year": period.year}

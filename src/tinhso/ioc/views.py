@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tinhso.core import periods
@@ -175,7 +176,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "period": period,
         "measure": measure,
-        "title": dashboard.MEASURES[measure],
+        "title": _(dashboard.MEASURES[measure]),
         "total": facts.filter(procedure_id=procedure).count() if procedure else facts.count(),
         "rows": rows,
         "day": request.GET.get("day", ""),
