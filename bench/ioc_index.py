@@ -135,10 +135,18 @@ def populate(size: int) -> tuple[dict[str, str], str]:
     agency_ids = [a.pk for a in agencies[1:]]
     version_ids = [v.pk for v in versions]
     # day offset over two years ending today; a tenth late, a tenth open
+    # Counter buckets repeat as a province's do: a commune's committee receives the
+    # commune-level procedures (the first half), a department its own few (five each), and
+    # receptions crowd on the common ones (procedure k of a list with weight ∝ 1/√k: the
+    # square of a uniform draw), not every procedure equally at every agency.
+    draw = f"floor({PROCEDURES // 2} * power(((g::bigint * 7919) % 1009) / 1009.0, 2))::int"
     exprs = {
         "code": "'B-' || g",
         "agency_id": f"(ARRAY{agency_ids})[1 + (g % {len(agency_ids)})]",
-        "version_id": f"(ARRAY{version_ids})[1 + ((g / 7) % {len(version_ids)})]",
+        "version_id": f"CASE WHEN g % {len(agency_ids)} < {COMMUNES} "
+        f"THEN (ARRAY{version_ids})[1 + {draw}] "
+        f"ELSE (ARRAY{version_ids})[1 + {PROCEDURES // 2} + "
+        f"(((g % {len(agency_ids)}) - {COMMUNES}) * 5 + {draw} % 5) % {PROCEDURES // 2}] END",
         "channel": "(ARRAY['web','counter','api','counter'])[1 + (g % 4)]",
         "state": "CASE WHEN g % 10 = 0 THEN 'received' ELSE 'returned' END",
         "received_at": "r",

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.ioc.test_rollups import random_mix
+from tests.ioc.test_rollups import check_presummed, random_mix
 from tinhso.ioc import rollups, rollups_rebuild
 from tinhso.ioc.models import DossierDay, DossierFact
 
@@ -37,6 +37,7 @@ def test_a_rebuild_makes_a_fixed_number_of_queries_per_chunk_not_per_dossier(off
     assert small <= 25 + (PER_CHUNK + written) * chunks_small
     # the counters are the live handler's and a recount's
     assert rollups.stored() == live == rollups.recount()
+    check_presummed()
     assert DossierFact.objects.count() == n
 
 
@@ -61,6 +62,7 @@ def test_a_rebuild_from_a_day_in_chunks_repairs_that_day_on_and_keeps_the_rest(o
     # and from scratch, in chunks, everything
     rollups.rebuild(chunk=5)
     assert rollups.stored() == live == rollups.recount()
+    check_presummed()
 
 
 @pytest.mark.slow
@@ -77,3 +79,4 @@ def test_worker_processes_compute_the_same_counters(office, monkeypatch):
     assert rollups.rebuild(chunk=3) == n
     assert DossierFact.objects.count() == n
     assert rollups.stored() == live == rollups.recount()
+    check_presummed()

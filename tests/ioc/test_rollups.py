@@ -26,8 +26,9 @@ from tinhso.core.periods import parse
 from tinhso.dossiers import actions
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import Dossier, Rating
-from tinhso.ioc import queries, rollups
-from tinhso.ioc.models import DossierFact
+from tinhso.ioc import dashboard, queries, rollups
+from tinhso.ioc.models import DossierFact, UnitDay, UnitMonth
+from tinhso.places.models import Agency
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 S = Dossier.State
@@ -106,6 +107,48 @@ def check_equal() -> None:
     stored = rollups.stored()
     assert stored == recount
     assert DossierFact.objects.count() == Dossier.objects.exclude(state=S.DRAFT).count()
+    check_presummed()
+
+
+def check_presummed() -> None:
+    """The pre-summed tables (per day and per month without the procedure, and the online
+    receptions per month and procedure) equal a recount from the dossiers, and are not
+    empty (a comparison of two empty tables proves nothing)."""
+    recount = rollups.recount_presummed()
+    stored = rollups.stored_presummed()
+    assert stored == recount
+    assert all(stored[model] for model in (UnitDay, UnitMonth)), stored
+
+
+def test_the_overdue_and_due_today_counts_equal_the_open_dossiers_counted_one_by_one(office):
+    """The overview's overdue figure is the in-progress counter less what is not overdue:
+    it must be the open, unpaused dossiers past their appointment, at any moment."""
+    random_mix(office, 400, seed=21)
+    start = random_mix.ended_at  # type: ignore[attr-defined]
+    # and dossiers received before the end at several distances, left running
+    clock = Clock(start)
+    with mock.patch("django.utils.timezone.now", clock):
+        for days in (45, 12, 6, 2, 1, 0):
+            clock.at = start - timedelta(days=days, hours=1)
+            office.received()
+        deliver(random.Random(21))
+    open_at = DossierFact.objects.filter(counted=True, end_at__isnull=True)
+    agency = Agency.objects.get(pk=open_at.values_list("agency_id", flat=True)[:1].get())
+    unit = queries.resolve_unit(agency.code)
+    running = dashboard.open_facts(unit.agency_ids).filter(open_since__isnull=True)
+    assert running.count() >= 6
+    seen = set()
+    for hours in (-24 * 60, -24 * 20, -24 * 5, -30, -2, 0, 3, 26, 24 * 7, 24 * 40):
+        now = start + timedelta(hours=hours)
+        today = timezone.localtime(now).date()
+        midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), HCM)
+        expected = (
+            running.filter(appointment_at__lt=now).count(),
+            running.filter(appointment_at__gte=now, appointment_at__lt=midnight).count(),
+        )
+        assert dashboard.overdue_and_due_today(unit, now) == expected, hours
+        seen.add(expected)
+    assert len(seen) > 2, seen  # the moments chosen do tell the counts apart
 
 
 def test_rollups_equal_a_recount_after_a_random_mix(office):
@@ -153,8 +196,15 @@ def test_rebuild_from_a_day_and_from_scratch_give_the_same_counters(office):
     row = DossierDay.objects.order_by("day").last()
     DossierDay.objects.filter(pk=row.pk).update(received=row.received + 7)
     assert rollups.stored() != before
+    UnitMonth.objects.filter(pk=UnitMonth.objects.order_by("period").first().pk).update(
+        received=5000
+    )
     rollups.rebuild(since=row.day)
     assert rollups.stored() == before
+    # the month damaged before `since`'s month is not repaired from there; from scratch it is
+    assert rollups.stored_presummed() != rollups.recount_presummed()
+    rollups.rebuild()
+    check_presummed()
 
 
 def test_a_message_delivered_after_a_later_change_still_leaves_the_current_state(office):
@@ -168,6 +218,7 @@ def test_a_message_delivered_after_a_later_change_still_leaves_the_current_state
     fact = DossierFact.objects.get(dossier_id=dossier.pk)
     assert fact.state == S.RECEIVED and fact.counted
     assert rollups.stored() == rollups.recount()
+    check_presummed()
 
 
 def test_the_rebuild_command_recounts_and_refuses_a_bad_date(office):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -24,24 +24,32 @@ from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import queries
 from tinhso.ioc.index766 import percent
-from tinhso.ioc.models import DossierDay, DossierFact, ReportDay
+from tinhso.ioc.models import DossierFact, ReportDay, UnitDay, UnitMonth
 from tinhso.ioc.queries import ONLINE_CHANNELS, Unit
 from tinhso.places.models import Agency
 
 FINISHED = ("finished_early", "finished_on_time", "finished_late")
 
 
+def counters(unit_ids: list[int], start: date, end: date) -> QuerySet[Any]:
+    """The pre-summed counters (no procedure dimension) of these agencies for [start, end):
+    the months' (`UnitMonth`) when both ends are first days of months, else the days'
+    (`UnitDay`). Same sums as `DossierDay`'s (docs/ioc.md, "Pre-summed counters")."""
+    model: Any = UnitMonth if start.day == 1 and end.day == 1 else UnitDay
+    return model.objects.filter(agency_id__in=unit_ids, period__gte=start, period__lt=end)
+
+
 def _sums(unit_ids: list[int], start: date, end: date, *fields: str) -> dict[str, int]:
-    row = DossierDay.objects.filter(agency_id__in=unit_ids, day__gte=start, day__lt=end).aggregate(
-        **{f: Sum(f) for f in fields}
-    )
+    row = counters(unit_ids, start, end).aggregate(**{f: Sum(f) for f in fields})
     return {f: row[f] or 0 for f in fields}
 
 
 def _online(unit_ids: list[int], start: date, end: date) -> int:
-    row = DossierDay.objects.filter(
-        agency_id__in=unit_ids, day__gte=start, day__lt=end, channel__in=ONLINE_CHANNELS
-    ).aggregate(n=Sum("received"))
+    row = (
+        counters(unit_ids, start, end)
+        .filter(channel__in=ONLINE_CHANNELS)
+        .aggregate(n=Sum("received"))
+    )
     return row["n"] or 0
 
 
@@ -73,15 +81,26 @@ def glance(unit: Unit, start: date, end: date) -> Glance:
 
 
 def overdue_and_due_today(unit: Unit, now: datetime) -> tuple[int, int]:
-    """(in progress past the appointment, due today): read from the open facts, since both
-    change with the clock alone; a dossier waiting for the citizen's supplement is paused."""
+    """(in progress past the appointment, due today); a dossier waiting for the citizen's
+    supplement is paused. Both change with the clock alone, so they are not counters; but
+    the overdue are most of the open dossiers and grow with them, so they are counted as
+    what they are not: every open dossier (the `in_progress` counter, per month) less the
+    paused, those without an appointment and those due from now on (few, and read through
+    the partial indexes on the open facts, each stopping at its range)."""
     tz = timezone.get_current_timezone()
     today = timezone.localtime(now, tz).date()
     midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
-    running = open_facts(unit.agency_ids).filter(open_since__isnull=True)
-    overdue = running.filter(appointment_at__lt=now).count()
-    due_today = running.filter(appointment_at__gte=now, appointment_at__lt=midnight).count()
-    return overdue, due_today
+    ids = unit.agency_ids
+    in_progress = (
+        UnitMonth.objects.filter(agency_id__in=ids).aggregate(n=Sum("in_progress"))["n"] or 0
+    )
+    paused = open_facts(ids).filter(open_since__isnull=False).count()
+    running = open_facts(ids).filter(open_since__isnull=True)
+    undated = running.filter(appointment_at__isnull=True).count()
+    ahead = running.filter(appointment_at__gte=now).aggregate(
+        n=Count("pk"), today=Count("pk", filter=Q(appointment_at__lt=midnight))
+    )
+    return in_progress - paused - undated - ahead["n"], ahead["today"]
 
 
 def reports_open_and_late(unit: Unit, now: datetime) -> tuple[int, int]:
@@ -122,10 +141,8 @@ def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
         edges.append(date(today.year + (today.month == 12), today.month % 12 + 1, 1))
         edges = edges[-(count + 1) :]
     rows = (
-        DossierDay.objects.filter(
-            agency_id__in=unit.agency_ids, day__gte=edges[0], day__lt=edges[-1]
-        )
-        .values("day")
+        counters(unit.agency_ids, edges[0], edges[-1])
+        .values("period")
         .annotate(
             r=Sum("received"),
             e=Sum("finished_early"),
@@ -138,7 +155,7 @@ def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
     finished: dict[int, int] = defaultdict(int)
     late: dict[int, int] = defaultdict(int)
     for row in rows:
-        i = next(i for i in range(count) if edges[i] <= row["day"] < edges[i + 1])
+        i = next(i for i in range(count) if edges[i] <= row["period"] < edges[i + 1])
         received[i] += row["r"] or 0
         finished[i] += (row["e"] or 0) + (row["o"] or 0) + (row["la"] or 0)
         late[i] += row["la"] or 0
@@ -216,7 +233,7 @@ def ranking(
     prefix = {"month": "m", "quarter": "q", "year": "y"}[period.kind]
     ids = [a.pk for a in agencies]
     rows = (
-        DossierDay.objects.filter(agency_id__in=ids, day__gte=period.start, day__lt=period.end)
+        UnitMonth.objects.filter(agency_id__in=ids, period__gte=period.start, period__lt=period.end)
         .values("commune_id" if by_commune else "agency_id", "channel")
         .annotate(r=Sum("received"), ot=Sum(f"{prefix}_on_time"), la=Sum("finished_late"))
         .order_by()
@@ -361,8 +378,8 @@ def public_statistics(year: int) -> list[PublicRow]:
     if found is not None:
         return found
     rows = (
-        DossierDay.objects.filter(day__gte=date(year, 1, 1), day__lt=date(year + 1, 1, 1))
-        .values("agency_id", "day__month", "channel")
+        UnitMonth.objects.filter(period__gte=date(year, 1, 1), period__lt=date(year + 1, 1, 1))
+        .values("agency_id", "period__month", "channel")
         .annotate(
             r=Sum("received"),
             e=Sum("finished_early"),
@@ -375,7 +392,7 @@ def public_statistics(year: int) -> list[PublicRow]:
     )
     acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 7)
     for row in rows:
-        a = acc[(row["agency_id"], row["day__month"])]
+        a = acc[(row["agency_id"], row["period__month"])]
         a[0] += row["r"] or 0
         a[1] += (row["e"] or 0) + (row["o"] or 0)
         a[2] += row["la"] or 0

@@ -80,6 +80,13 @@ class DossierFact(models.Model):
                 name="ioc_fact_open_due",
                 condition=models.Q(counted=True, end_at__isnull=True),
             ),
+            # the open dossiers waiting for the citizen (the overview's overdue count
+            # subtracts them from the in-progress counter)
+            models.Index(
+                fields=["agency_id"],
+                name="ioc_fact_open_paused",
+                condition=models.Q(counted=True, end_at__isnull=True, open_since__isnull=False),
+            ),
         ]
 
 
@@ -132,6 +139,64 @@ class DossierDay(models.Model):
             )
         ]
         indexes = [models.Index(fields=["agency_id", "day"], name="ioc_day_agency")]
+
+
+class UnitCounters(models.Model):
+    """Counters of one period (a day or a month) × agency × commune × channel: `DossierDay`
+    without the procedure, summed from the same deltas in the same transactions (docs/ioc.md,
+    "Pre-summed counters"), so a province's reads sum a few hundred rows, not one per
+    procedure and day. `period` is the period's first day."""
+
+    period = models.DateField()
+    agency_id = models.BigIntegerField()
+    commune_id = models.BigIntegerField()
+    channel = models.CharField(max_length=20)
+
+    class Meta:
+        abstract = True
+
+
+for _measure in DOSSIER_MEASURES:
+    UnitCounters.add_to_class(_measure, models.BigIntegerField(default=0))
+
+
+class UnitDay(UnitCounters):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "agency_id", "commune_id", "channel"], name="ioc_unit_day_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "period"], name="ioc_unit_day_agency")]
+
+
+class UnitMonth(UnitCounters):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "agency_id", "commune_id", "channel"],
+                name="ioc_unit_month_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "period"], name="ioc_unit_month_agency")]
+
+
+class ProcedureMonth(models.Model):
+    """Online receptions per month × agency × procedure: indicator 3.2 (the procedures that
+    received an online dossier) without reading one counter row per day and channel."""
+
+    period = models.DateField()
+    agency_id = models.BigIntegerField()
+    procedure_id = models.BigIntegerField()
+    online_received = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "agency_id", "procedure_id"], name="ioc_procedure_month_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "period"], name="ioc_procedure_month_agency")]
 
 
 class ReportFact(models.Model):

@@ -469,7 +469,7 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
 
     Three queries for an agency, a commune or the province, whatever the number of dossiers:
     the counters, the procedures in force, and (a period not yet over) the open facts."""
-    from tinhso.ioc.models import DossierDay
+    from tinhso.ioc.models import ProcedureMonth, UnitMonth
     from tinhso.ioc.rollups import MICRO
     from tinhso.payments import indicators as pay
 
@@ -481,8 +481,10 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     ids = unit.agency_ids
     sync = national_sync_available()
 
-    counters = DossierDay.objects.filter(
-        agency_id__in=ids, day__gte=period.start, day__lt=period.end
+    # a period is whole months: its months' pre-summed counters (no procedure, no day), a
+    # few hundred rows for a province whatever the number of dossiers (docs/ioc.md)
+    counters = UnitMonth.objects.filter(
+        agency_id__in=ids, period__gte=period.start, period__lt=period.end
     )
     online_here = Q(channel__in=ONLINE_CHANNELS)
     row = counters.aggregate(
@@ -505,7 +507,12 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     fee_received, fee_online = totals["fee_received"], totals["fee_paid_online"]
     # 3.2: the procedures that received an online dossier in the period
     online_procedures = set(
-        counters.filter(online_here, received__gt=0)
+        ProcedureMonth.objects.filter(
+            agency_id__in=ids,
+            period__gte=period.start,
+            period__lt=period.end,
+            online_received__gt=0,
+        )
         .values_list("procedure_id", flat=True)
         .distinct()
         .order_by()

@@ -42,8 +42,11 @@ from tinhso.ioc.models import (
     REPORT_MEASURES,
     DossierDay,
     DossierFact,
+    ProcedureMonth,
     ReportDay,
     ReportFact,
+    UnitDay,
+    UnitMonth,
 )
 
 log = logging.getLogger("tinhso.ioc")
@@ -489,8 +492,10 @@ def _diff(
     return out
 
 
-def _apply(delta: dict[str, dict[str, int]]) -> None:
-    """Add `delta` to the counters, bucket by bucket in key order (the fixed lock order)."""
+def _apply(delta: dict[str, dict[str, int]], *, presum: bool = True) -> None:
+    """Add `delta` to the counters, bucket by bucket in key order (the fixed lock order),
+    and (unless `presum` is false: the rebuild sums those tables itself) to the pre-summed
+    counters."""
     if not delta:
         return
     table = connection.ops.quote_name(DossierDay._meta.db_table)
@@ -510,6 +515,92 @@ def _apply(delta: dict[str, dict[str, int]]) -> None:
             cursor.execute(sql, rows[0])
         else:  # one round trip for many (the rebuild's corrections), still in key order
             cursor.executemany(sql, rows)
+    # the pre-summed counters, from the same delta in the same transaction, each table in
+    # key order after the day counters (the same lock order for every handler)
+    if presum:
+        for model, summed in presummed(delta).items():
+            _upsert(model, summed)
+
+
+# --- pre-summed counters (docs/ioc.md, "Pre-summed counters") --------------------------------
+
+PresumKey = tuple[Any, ...]
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def presummed(buckets: dict[str, dict[str, int]]) -> dict[Any, dict[PresumKey, dict[str, int]]]:
+    """The day buckets (`{"day|agency|commune|procedure|channel": {measure: n}}`, counters or a
+    delta) summed into the coarser tables: `UnitDay` (no procedure), `UnitMonth` (month, no
+    procedure) and `ProcedureMonth` (month × agency × procedure, online receptions)."""
+    out: dict[Any, dict[PresumKey, dict[str, int]]] = {
+        UnitDay: defaultdict(lambda: defaultdict(int)),
+        UnitMonth: defaultdict(lambda: defaultdict(int)),
+        ProcedureMonth: defaultdict(lambda: defaultdict(int)),
+    }
+    for text, measures in buckets.items():
+        day, agency, commune, procedure, channel = _key_of(text)
+        for model, key in (
+            (UnitDay, (day, agency, commune, channel)),
+            (UnitMonth, (_month(day), agency, commune, channel)),
+        ):
+            bucket = out[model][key]
+            for m, n in measures.items():
+                bucket[m] += n
+        online = measures.get("received", 0) if channel in ONLINE_CHANNELS else 0
+        if online:
+            out[ProcedureMonth][(_month(day), agency, procedure)]["online_received"] += online
+    return {
+        model: {k: {m: n for m, n in v.items() if n} for k, v in rows.items() if any(v.values())}
+        for model, rows in out.items()
+    }
+
+
+def presum_fields(model: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(key columns, measure columns) of a pre-summed table."""
+    if model is ProcedureMonth:
+        return ("period", "agency_id", "procedure_id"), ("online_received",)
+    return ("period", "agency_id", "commune_id", "channel"), DOSSIER_MEASURES
+
+
+def _upsert(model: Any, rows: dict[PresumKey, dict[str, int]]) -> None:
+    if not rows:
+        return
+    keys, measures = presum_fields(model)
+    table = connection.ops.quote_name(model._meta.db_table)
+    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(measures)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(keys) + len(measures)))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    params = [[*key, *(rows[key].get(m, 0) for m in measures)] for key in sorted(rows)]
+    with connection.cursor() as cursor:
+        if len(params) == 1:
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
+
+
+def stored_presummed() -> dict[Any, dict[PresumKey, dict[str, int]]]:
+    """The stored pre-summed counters, in `presummed`'s shape (zeros left out)."""
+    out: dict[Any, dict[PresumKey, dict[str, int]]] = {}
+    for model in (UnitDay, UnitMonth, ProcedureMonth):
+        keys, measures = presum_fields(model)
+        rows: dict[PresumKey, dict[str, int]] = {}
+        for values in model.objects.values(*keys, *measures):
+            found = {m: values[m] for m in measures if values[m]}
+            if found:
+                rows[tuple(values[k] for k in keys)] = found
+        out[model] = rows
+    return out
+
+
+def recount_presummed(now: datetime | None = None) -> dict[Any, dict[PresumKey, dict[str, int]]]:
+    """The pre-summed counters computed afresh from the dossiers (nothing stored)."""
+    return presummed({_key_text(k): v for k, v in recount(now=now).items()})
 
 
 def recount(ids: Iterable[int] | None = None, *, now: datetime | None = None) -> dict[Key, dict]:

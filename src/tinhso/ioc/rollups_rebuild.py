@@ -46,7 +46,15 @@ from django.utils import timezone
 
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import rollups, rollups_worker
-from tinhso.ioc.models import DOSSIER_MEASURES, DossierDay, DossierFact
+from tinhso.ioc.models import (
+    DOSSIER_MEASURES,
+    DossierDay,
+    DossierFact,
+    ProcedureMonth,
+    UnitDay,
+    UnitMonth,
+)
+from tinhso.ioc.rollups import ONLINE_CHANNELS, presum_fields
 
 log = logging.getLogger("tinhso.ioc")
 
@@ -80,6 +88,8 @@ def rebuild(
         if since is None:
             _execute(f"DELETE FROM {_table(DossierFact)}")  # noqa: S608 (our table name)
             _execute(f"DELETE FROM {_table(DossierDay)}")  # noqa: S608
+            for model in PRESUMMED:
+                _execute(f"DELETE FROM {_table(model)}")  # noqa: S608
             if workers > 1 and connection.vendor == "postgresql":
                 written = _compute_in_workers(workers, now=now, chunk=chunk)
             else:
@@ -88,6 +98,7 @@ def rebuild(
                     written += len(facts)
             counted = time.perf_counter()
             _count_days(None)
+            _count_presummed(None)
             log.info(
                 "rebuild: %d facts in %.1f s, counters summed in %.1f s",
                 written,
@@ -120,6 +131,9 @@ def rebuild(
                 if any(measures.values())
             }
         )
+        # the corrections above reached the pre-summed tables too (by difference, for the
+        # periods before `since`'s); the periods from `since`'s on are summed again
+        _count_presummed(since)
     return written
 
 
@@ -132,12 +146,16 @@ def _execute(sql: str, params: list[Any] | None = None) -> None:
         cursor.execute(sql, params)
 
 
+PRESUMMED = (UnitDay, UnitMonth, ProcedureMonth)
+
+
 def _lock() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite: one writer at a time already
     # EXCLUSIVE lets plain reads through and stops every writer, including a handler's
     # `SELECT … FOR UPDATE` of its fact: handlers wait for the rebuild instead of racing it
-    _execute(f"LOCK TABLE {_table(DossierFact)}, {_table(DossierDay)} IN EXCLUSIVE MODE")
+    tables = ", ".join(_table(m) for m in (DossierFact, DossierDay, *PRESUMMED))
+    _execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     # the counters' GROUP BY over millions of buckets: hash it in memory, not on disk
     _execute("SET LOCAL work_mem = '256MB'")
 
@@ -284,4 +302,56 @@ def _count_days_python(since: date | None) -> None:
             if text >= cut:
                 for m, n in bucket.items():
                     totals[text][m] += n
-    rollups._apply({k: dict(v) for k, v in totals.items()})
+    rollups._apply({k: dict(v) for k, v in totals.items()}, presum=False)
+
+
+def _count_presummed(since: date | None) -> None:
+    """The pre-summed tables (all, or their periods from `since`'s on) summed again from the
+    day counters: a few hundred rows a month, whatever the number of dossiers."""
+    starts = {
+        UnitDay: since,
+        UnitMonth: since and since.replace(day=1),
+        ProcedureMonth: since and since.replace(day=1),
+    }
+    for model in PRESUMMED:
+        start = starts[model]
+        if start is not None:
+            model.objects.filter(period__gte=start).delete()
+    if connection.vendor != "postgresql":
+        cut = min((s for s in starts.values() if s is not None), default=None)
+        days = DossierDay.objects.all() if cut is None else DossierDay.objects.filter(day__gte=cut)
+        buckets: dict[str, dict[str, int]] = {}
+        row: dict[str, Any]
+        for row in days.values().iterator(chunk_size=5000):  # type: ignore[assignment]
+            key = (row["day"], row["agency_id"], row["commune_id"], row["procedure_id"])
+            text = rollups._key_text((*key, row["channel"]))
+            buckets[text] = {m: row[m] for m in DOSSIER_MEASURES if row[m]}
+        for model, rows in rollups.presummed(buckets).items():
+            start = starts[model]
+            rollups._upsert(
+                model, {k: v for k, v in rows.items() if start is None or k[0] >= start}
+            )
+        return
+    day_table = _table(DossierDay)
+    online = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)
+    for model, period in (
+        (UnitDay, "day"),
+        (UnitMonth, "date_trunc('month', day)::date"),
+        (ProcedureMonth, "date_trunc('month', day)::date"),
+    ):
+        keys, measures = presum_fields(model)
+        start = starts[model]
+        where, params = ("WHERE day >= %s", [start]) if start is not None else ("", [])
+        if model is ProcedureMonth:
+            select = f"{period}, agency_id, procedure_id, sum(received)::bigint"
+            where = f"{where} {'AND' if where else 'WHERE'} channel IN ({online}) AND received > 0"
+            group = f"{period}, agency_id, procedure_id"
+        else:
+            sums = ", ".join(f"sum({m})::bigint" for m in measures)
+            select = f"{period}, agency_id, commune_id, channel, {sums}"
+            group = f"{period}, agency_id, commune_id, channel"
+        _execute(
+            f"INSERT INTO {_table(model)} ({', '.join(keys)}, {', '.join(measures)}) "  # noqa: S608
+            f"SELECT {select} FROM {day_table} {where} GROUP BY {group}",
+            params,
+        )
