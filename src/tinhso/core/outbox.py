@@ -11,13 +11,15 @@ permanently, is parked for administrators (admin: "hàng đợi gửi đi").
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -125,6 +127,34 @@ def idempotent(name: str) -> Callable[[Handler], Handler]:
     return wrap
 
 
+# The messages `batched()` holds back, in the order they were enqueued (None: not batching).
+_PENDING: contextvars.ContextVar[list[OutboxMessage] | None] = contextvars.ContextVar(
+    "outbox_pending", default=None
+)
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Write the messages enqueued inside the block with one INSERT at its end, inside the
+    caller's transaction (the API's submission queues two; each was a round trip). Inside
+    the block `enqueue` returns the message unsaved (its id comes with the INSERT), and the
+    table does not hold it yet; if the block raises, nothing is written. A nested block
+    leaves the writing to the outer one."""
+    if _PENDING.get() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox.batched() needs the action's transaction")
+    pending: list[OutboxMessage] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    if pending:
+        OutboxMessage.objects.bulk_create(pending)
+
+
 def enqueue(
     topic: str, payload: dict[str, Any], *, delay: timedelta | None = None
 ) -> OutboxMessage:
@@ -132,9 +162,14 @@ def enqueue(
     if topic not in HANDLERS:
         raise LookupError(f"no outbox handler for topic {topic!r}")
     now = timezone.now()
-    message = OutboxMessage.objects.create(
+    message = OutboxMessage(
         topic=topic, payload=payload, available_at=now + (delay or timedelta(0)), created_at=now
     )
+    pending = _PENDING.get()
+    if pending is None:
+        message.save(force_insert=True)
+    else:
+        pending.append(message)
     if settings.BROKER_URL:
         transaction.on_commit(_kick_celery)
     return message

@@ -129,29 +129,52 @@ def charge_for(dossier: Dossier, due: str) -> Charge | None:
     existing = Charge.objects.filter(dossier=dossier, due=due).first()
     if existing is not None:
         return existing
-    if dossier.state == Dossier.State.DRAFT:
-        raise PaymentError(errors.NOT_SUBMITTED)
-    computed = fees.compute(dossier.version.fees, dossier.form_data, channel=_channel(dossier))
-    lines = computed.due(due)
-    total = sum(line.amount for line in lines)
+    lines, total = _priced(dossier, due)
     if total == 0:
         return None
     try:
         with transaction.atomic():
-            charge = Charge.objects.create(
-                dossier=dossier,
-                due=due,
-                lines=[line.as_dict() for line in lines],
-                total=total,
-            )
-            audit.record(
-                "payments.charge",
-                charge,
-                changes={"dossier": dossier.code, "due": due, "total": total},
-            )
+            charge = _write_charge(dossier, due, lines, total)
     except IntegrityError:
         # Computed at the same moment by another request: theirs stands, with the same lines.
         return Charge.objects.get(dossier=dossier, due=due)
+    return charge
+
+
+def charge_new_dossier(dossier: Dossier, due: str) -> Charge | None:
+    """`charge_for` for a dossier created in the caller's own, still open transaction (the
+    API's submission): no other transaction can see the dossier, so it has no charge yet and
+    none can be computed beside this one; no read first and no savepoint (the caller's
+    transaction holds the charge with the dossier). PaymentError before anything is written,
+    as `charge_for`."""
+    if due not in Due.values:
+        raise PaymentError(errors.UNKNOWN_DUE, fields={"due": errors.UNKNOWN_DUE.message})
+    lines, total = _priced(dossier, due)
+    return _write_charge(dossier, due, lines, total) if total else None
+
+
+def _priced(dossier: Dossier, due: str) -> tuple[tuple[fees.ChargeLine, ...], int]:
+    if dossier.state == Dossier.State.DRAFT:
+        raise PaymentError(errors.NOT_SUBMITTED)
+    computed = fees.compute(dossier.version.fees, dossier.form_data, channel=_channel(dossier))
+    lines = computed.due(due)
+    return lines, sum(line.amount for line in lines)
+
+
+def _write_charge(
+    dossier: Dossier, due: str, lines: tuple[fees.ChargeLine, ...], total: int
+) -> Charge:
+    charge = Charge.objects.create(
+        dossier=dossier,
+        due=due,
+        lines=[line.as_dict() for line in lines],
+        total=total,
+    )
+    audit.record(
+        "payments.charge",
+        charge,
+        changes={"dossier": dossier.code, "due": due, "total": total},
+    )
     return charge
 
 

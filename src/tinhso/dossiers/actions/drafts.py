@@ -139,11 +139,17 @@ class Identity:
     email: str
 
 
-def account_identity(user: Any) -> Identity:
+# `account_identity`'s "read the citizen row yourself" (None is a real answer: no row).
+UNREAD: Any = object()
+
+
+def account_identity(user: Any, citizen: Any = UNREAD) -> Identity:
     """Name and personal ID from the citizen record (VNeID, the counter, the population
     data); phone and e-mail only as the account holds them, each confirmed by a one-time
-    code or the identity provider."""
-    citizen = _citizen(user)
+    code or the identity provider. A caller that already read the citizen row (or None)
+    passes it, so that one submission reads it once."""
+    if citizen is UNREAD:
+        citizen = _citizen(user)
     return Identity(
         full_name=normalize((citizen.full_name if citizen else "") or user.full_name or ""),
         personal_id=citizen.personal_id if citizen else "",
@@ -189,9 +195,14 @@ def authorisation_required_for(dossier: Dossier) -> bool:
 
 
 def clean_on_behalf(
-    on_behalf: OnBehalf, *, user: Any, prefix: str = "on_behalf."
+    on_behalf: OnBehalf,
+    *,
+    user: Any,
+    prefix: str = "on_behalf.",
+    holder: Identity | None = None,
 ) -> tuple[OnBehalf | None, dict[str, str]]:
-    """The declaration checked field by field (`prefix` + name, personal_id, relation)."""
+    """The declaration checked field by field (`prefix` + name, personal_id, relation);
+    `holder`: the account's identity when the caller has it (`account_identity`)."""
     problems: dict[str, str] = {}
     name = normalize(on_behalf.full_name)
     if not name:
@@ -203,7 +214,7 @@ def clean_on_behalf(
         number = validate_personal_id(on_behalf.personal_id).number
     except InvalidIdentifier as exc:
         problems[f"{prefix}personal_id"] = exc.message
-    if number and number == account_identity(user).personal_id:
+    if number and number == (holder or account_identity(user)).personal_id:
         problems[f"{prefix}personal_id"] = str(errors.ON_BEHALF_IS_ACCOUNT_HOLDER.message)
     relation = normalize(on_behalf.relation)
     if not relation:
@@ -232,13 +243,15 @@ def identity_fields(version: ProcedureVersion) -> dict[str, str]:
     return found
 
 
-def expected_identity(user: Any, on_behalf: OnBehalf | None) -> dict[str, str]:
+def expected_identity(
+    user: Any, on_behalf: OnBehalf | None, holder: Identity | None = None
+) -> dict[str, str]:
     """What the identity fields must hold: the account's values when filing for oneself
     (the personal ID always, even "" for an account without one), the declared person's
     name and number when filing on behalf (their contacts are the filer's to give)."""
     if on_behalf is not None:
         return {"full_name": on_behalf.full_name, "personal_id": on_behalf.personal_id}
-    holder = account_identity(user)
+    holder = holder or account_identity(user)
     wanted = {"personal_id": holder.personal_id}
     for attribute in ("full_name", "phone", "email"):
         value = getattr(holder, attribute)
@@ -276,11 +289,12 @@ def apply_identity(
     user: Any,
     on_behalf: OnBehalf | None,
     prefix: str = "",
+    holder: Identity | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The e-form answers with the identity fields set from the account (or the declared
     person), and a message per field whose input named someone else. An identity field
     left empty is filled; one that names another person is refused, never kept."""
-    wanted = expected_identity(user, on_behalf)
+    wanted = expected_identity(user, on_behalf, holder)
     schema = version.eform_schema or {}
     required = set(schema.get("required", []))
     out = dict(data)
@@ -335,9 +349,11 @@ FILING_COLUMNS = [
 ]
 
 
-def set_filing(dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any) -> None:
+def set_filing(
+    dossier: Dossier, on_behalf: OnBehalf | None, *, user: Any, holder: Identity | None = None
+) -> None:
     """Write who files on the (locked) row; the caller saves and audits."""
-    holder = account_identity(user)
+    holder = holder or account_identity(user)
     dossier.filed_by = user
     dossier.filer_name = holder.full_name or user.display_name
     if on_behalf is None:

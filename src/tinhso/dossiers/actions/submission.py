@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.catalogue import eforms
 from tinhso.catalogue.models import ComponentRequirement, ProcedureVersion
-from tinhso.core import audit
+from tinhso.core import audit, outbox
 from tinhso.core.identifiers import InvalidIdentifier, validate_personal_id
 from tinhso.core.text import normalize
 from tinhso.core.workdays import VIETNAM
@@ -51,7 +51,9 @@ from tinhso.dossiers.actions._common import (
 )
 from tinhso.dossiers.actions.drafts import (
     AUTHORISATION_SLOT,
+    Identity,
     OnBehalf,
+    account_identity,
     apply_identity,
     authorisation_required,
     clean_on_behalf,
@@ -106,6 +108,38 @@ def charge_at_submission(dossier: Dossier, *, actor: Any) -> None:
     charge_due(dossier, "submission", actor=actor)
 
 
+def _charge_new_dossier(dossier: Dossier, *, actor: Any) -> None:
+    """`charge_at_submission` for a dossier created in the caller's transaction (the API's
+    submission): the same charge, in the same transaction, with the same fee fields and
+    audit records, without what only an existing dossier needs. No other transaction can see
+    the row yet, so it has no charge to read back, none can be written beside this one and
+    nothing can pay one meanwhile: no savepoints, no locked re-read, no read of its charges.
+    A fee table that cannot price the dossier fails before anything is written, so with no
+    savepoint there is still nothing to roll back: logged, nothing charged, as before."""
+    try:
+        charge = payments.charge_new_dossier(dossier, "submission")
+    except PaymentError:
+        log.exception("dossier %s: the fee due at submission could not be charged", dossier.code)
+        return
+    if charge is None:
+        total, status = 0, Dossier.FeeStatus.NONE
+    else:  # a new charge is open
+        total, status = charge.total, Dossier.FeeStatus.UNPAID
+    _align_fee(dossier, total, status, actor=actor)
+
+
+def _align_fee(dossier: Dossier, total: int, status: str, *, actor: Any) -> None:
+    """The dossier's fee fields set to its charges' (`dossier` is locked or new)."""
+    if (dossier.fee_total, dossier.fee_status) != (total, status):
+        changes = {
+            "fee_total": [dossier.fee_total, total],
+            "fee_status": [dossier.fee_status, status],
+        }
+        dossier.fee_total, dossier.fee_status = total, status
+        dossier.save(update_fields=["fee_total", "fee_status", "updated_at"])
+        audit.record("dossier.fee_charged", dossier, actor=actor, changes=changes)
+
+
 def charge_due(dossier: Dossier, due: str, *, actor: Any) -> None:
     """The dossier's charge at `due`, and its fee fields brought in line with its charges:
     `version.total_fee` sums every line of the table, a charge only what this channel owes at
@@ -136,14 +170,7 @@ def charge_due(dossier: Dossier, due: str, *, actor: Any) -> None:
             status = Dossier.FeeStatus.UNPAID
         else:
             status = Dossier.FeeStatus.PAID
-        if (locked.fee_total, locked.fee_status) != (total, status):
-            changes = {
-                "fee_total": [locked.fee_total, total],
-                "fee_status": [locked.fee_status, status],
-            }
-            locked.fee_total, locked.fee_status = total, status
-            locked.save(update_fields=["fee_total", "fee_status", "updated_at"])
-            audit.record("dossier.fee_charged", locked, actor=actor, changes=changes)
+        _align_fee(locked, total, status, actor=actor)
     dossier.fee_total, dossier.fee_status = total, status
 
 
@@ -411,14 +438,20 @@ def submit_via_api(
     clean: _CleanApplicant | None = None
     represented: OnBehalf | None = None
     quiet: frozenset[str] = frozenset()
+    # The citizen row is read once, here: the identity check, the filing and the dossier's
+    # applicant fields all use this read, so they cannot disagree with each other.
+    citizen: Any = None
+    holder: Identity | None = None
     if client is not None:
         clean, extra_errors = _clean_applicant(applicant)
     else:
+        citizen = _citizen(user)
+        holder = account_identity(user, citizen)
         if on_behalf is not None:
-            represented, extra_errors = clean_on_behalf(on_behalf, user=user)
+            represented, extra_errors = clean_on_behalf(on_behalf, user=user, holder=holder)
         if not extra_errors:
             form, extra_errors = apply_identity(
-                version, form, user=user, on_behalf=represented, prefix="form."
+                version, form, user=user, on_behalf=represented, prefix="form.", holder=holder
             )
         else:  # the identity fields wait for a valid declaration: no second message on them
             quiet = frozenset(identity_fields(version).values())
@@ -439,7 +472,9 @@ def submit_via_api(
     written = _write_api_files(prepared)
     stored = [item.file.name or "" for item in written]
     try:
-        with transaction.atomic():
+        # The outbox messages (the IOC's refresh, the citizen's e-mail) are one INSERT at
+        # the end of the block, still inside the transaction.
+        with transaction.atomic(), outbox.batched():
             # The key is written with its dossier, before the day's counter (Lock order): a
             # concurrent request with the same key waits on it here and then replays.
             claim = _KeyClaim(key=key, request_hash=fingerprint, scope=scope)
@@ -447,10 +482,13 @@ def submit_via_api(
                 dossier = _channel_dossier(client, clean, prepared, written, claim)
                 from tinhso.people.clients import audit_label
 
-                charge_at_submission(dossier, actor=audit_label(client))
+                _charge_new_dossier(dossier, actor=audit_label(client))
             else:
-                dossier = _api_dossier(user, prepared, written, represented, claim)
-                charge_at_submission(dossier, actor=user)
+                assert holder is not None
+                dossier = _api_dossier(
+                    user, prepared, written, represented, claim, citizen=citizen, holder=holder
+                )
+                _charge_new_dossier(dossier, actor=user)
             if on_created is not None:
                 on_created(dossier)
     except IntegrityError:
@@ -618,8 +656,12 @@ def _api_dossier(
     written: list[DossierFile],
     on_behalf: OnBehalf | None,
     claim: _KeyClaim,
+    *,
+    citizen: Any,
+    holder: Identity,
 ) -> Dossier:
-    citizen = _citizen(user)
+    """`citizen`, `holder`: the citizen row (or None) and `account_identity` of it, read
+    once by the caller."""
     dossier = _new_api_dossier(
         prepared,
         owner=user,
@@ -629,7 +671,7 @@ def _api_dossier(
         applicant_address=citizen.address if citizen else "",
     )
     claim.take(dossier)
-    set_filing(dossier, on_behalf, user=user)
+    set_filing(dossier, on_behalf, user=user, holder=holder)
     _store_api_dossier(dossier, written)
     _finish_submission(dossier, user=user)
     return dossier
