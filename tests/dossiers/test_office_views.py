@@ -209,6 +209,18 @@ def test_counter_intake_starts_by_finding_the_procedure(client, office):
     assert "Không có thủ tục phù hợp" in html
 
 
+def test_counter_intake_finds_the_procedure_by_its_name(client, office):
+    # the catalogue search's rows (tuples, not model instances) go through the same check
+    from tinhso.catalogue.actions import _refresh_keys
+
+    procedure = office.version.procedure
+    _refresh_keys(procedure)  # the fixture's procedure, indexed as publishing does
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-intake-pick")
+    html = client.get(url, {"q": procedure.name}).content.decode()
+    assert reverse("dossiers:office-intake", args=[procedure.code]) in html
+
+
 def test_counter_intake_of_a_commune_procedure_asks_which_commune_decides(client, office):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

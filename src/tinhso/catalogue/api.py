@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from tinhso.catalogue import errors, queries
 from tinhso.catalogue.models import Procedure, ProcedureVersion
+from tinhso.catalogue.search import ListedProcedure
 
 router = Router()
 
@@ -97,7 +98,8 @@ class ProcedureSearch(Schema):
     offset: int = Field(0, ge=0, le=10_000)
 
 
-def summary(procedure: Procedure) -> dict[str, Any]:
+def summary(procedure: Procedure | ListedProcedure) -> dict[str, Any]:
+    """A procedure as a list shows it: a model instance (the detail) or a search's row."""
     version = procedure.current_version
     assert version is not None
     return {

@@ -14,6 +14,7 @@ under. Only one version is published at a time; publishing is an audited action
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -185,19 +186,30 @@ class ProcedureVersion(models.Model):
 
     @property
     def total_fee(self) -> int:
-        return sum(int(fee.get("amount") or 0) for fee in self.fees)
+        return total_fee(self.fees)
 
     @property
     def processing_label(self) -> str:
         """The processing time as a citizen reads it."""
-        if self.processing_days is not None:
-            return _("%(days)s ngày làm việc") % {"days": _plain(self.processing_days)}
-        if self.processing_hours is not None:
-            return _("%(hours)s giờ làm việc") % {"hours": _plain(self.processing_hours)}
-        return self.processing_note or _("Chưa xác định")
+        return processing_label(self.processing_days, self.processing_hours, self.processing_note)
 
     def accepts_online(self) -> bool:
         return self.online_type != self.OnlineType.NONE and "online" in self.channels
+
+
+def total_fee(fees: list[dict[str, Any]]) -> int:
+    """The sum of a fee table's amounts (`ProcedureVersion.total_fee`, and the search's list
+    rows, which are not model instances)."""
+    return sum(int(fee.get("amount") or 0) for fee in fees)
+
+
+def processing_label(days: Decimal | None, hours: Decimal | None, note: str) -> str:
+    """The processing time as a citizen reads it (`ProcedureVersion.processing_label`)."""
+    if days is not None:
+        return _("%(days)s ngày làm việc") % {"days": _plain(days)}
+    if hours is not None:
+        return _("%(hours)s giờ làm việc") % {"hours": _plain(hours)}
+    return note or _("Chưa xác định")
 
 
 def _plain(value: Decimal) -> str:

@@ -16,6 +16,7 @@ from tinhso.catalogue.models import Field, Procedure, ProcedureVersion
 from tinhso.places.models import Agency
 
 SearchPage = _search.SearchPage
+ListedProcedure = _search.ListedProcedure
 
 
 def published_version(code: str) -> ProcedureVersion:
@@ -73,7 +74,9 @@ def access_version_for_edit(user: Any, pk: int) -> ProcedureVersion:
     return ProcedureVersion.objects.select_related("procedure").get(pk=pk)
 
 
-def competent_agencies(procedure: Procedure, commune: Any = None) -> QuerySet[Agency]:
+def competent_agencies(
+    procedure: Procedure | ListedProcedure, commune: Any = None
+) -> QuerySet[Agency]:
     """The agencies that may decide this procedure.
 
     The procedure's own agency when it has one; otherwise, for a commune-level procedure, the

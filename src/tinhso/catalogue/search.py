@@ -18,7 +18,8 @@ How it works:
    database's own rank. So "khai sinh" puts "Đăng ký khai sinh" before "Đăng ký lại khai sinh".
    The ranking is one SQL query over the index's hits (`_rank`, the same score as
    `name_score`), returning the page's ids and the total; only the page's procedures are then
-   loaded, without their versions' e-forms and long texts. Three queries in all (vocabulary,
+   loaded, as tuples of the columns a list prints (`ListedProcedure`: no model instances,
+   no e-forms or long texts). Three queries in all (vocabulary,
    ranking, page) however many procedures match.
 5. The ranking's answer (the page's ids, the total, the corrected query, exact or not) is
    cached in Django's default cache, keyed by the catalogue's generation
@@ -36,14 +37,21 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
 from tinhso.catalogue import generation
-from tinhso.catalogue.models import Procedure, SearchTerm
+from tinhso.catalogue.models import (
+    Procedure,
+    ProcedureVersion,
+    SearchTerm,
+    processing_label,
+    total_fee,
+)
 from tinhso.core.prepared import prepared_cursor
 from tinhso.core.text import fold
 
@@ -72,7 +80,7 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SearchPage:
-    items: list[Procedure]
+    items: list[ListedProcedure]
     count: int
     corrected: str  # the folded query actually searched, after typo correction
     exact: bool = True  # False: no procedure has every word; these are near matches
@@ -316,30 +324,96 @@ def _ranking(
     return page_ids, len(scored), " ".join(corrected_words), True
 
 
-# The columns of a procedure's current version a result list shows (its type, channels,
-# processing time and fee); the e-form, its layout and the long texts stay in the database.
-_LIST_DEFERS = (
-    "current_version__eform_schema",
-    "current_version__eform_layout",
-    "current_version__legal_basis",
-    "current_version__conditions",
-    "current_version__steps",
+class Named(NamedTuple):
+    """A listed procedure's field or agency: what a list prints of it."""
+
+    code: str
+    name: str
+
+
+class ListedVersion(NamedTuple):
+    """What a result list shows of a procedure's current version (its type, channels,
+    processing time and fee), read as plain values: the e-form, its layout and the long
+    texts stay in the database. Same names as `ProcedureVersion`'s."""
+
+    online_type: str
+    channels: list[str]
+    fees: list[dict[str, Any]]
+    processing_days: Decimal | None
+    processing_hours: Decimal | None
+    processing_note: str
+
+    def get_online_type_display(self) -> str:
+        try:
+            return str(ProcedureVersion.OnlineType(self.online_type).label)
+        except ValueError:
+            return self.online_type
+
+    @property
+    def processing_label(self) -> str:
+        return processing_label(self.processing_days, self.processing_hours, self.processing_note)
+
+    @property
+    def total_fee(self) -> int:
+        return total_fee(self.fees)
+
+
+class ListedProcedure(NamedTuple):
+    """One procedure of a result list: a tuple of the columns the search page, the API's
+    summary and the counter's picker print, not a model instance (a warm search is mostly
+    this page; three model instances a row cost more than the rest of it). Same names as
+    `Procedure`'s, so a template or `catalogue.api.summary` reads either."""
+
+    pk: int
+    code: str
+    name: str
+    levels: list[str]
+    agency_id: int | None
+    field: Named
+    agency: Named | None
+    current_version: ListedVersion
+
+
+_LIST_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "levels",
+    "agency_id",
+    "field__code",
+    "field__name",
+    "agency__code",
+    "agency__name",
+    "current_version__online_type",
+    "current_version__channels",
+    "current_version__fees",
+    "current_version__processing_days",
+    "current_version__processing_hours",
+    "current_version__processing_note",
 )
 
 
-def _page(page_ids: list[int], *, include_inactive: bool = False) -> list[Procedure]:
+def _page(page_ids: list[int], *, include_inactive: bool = False) -> list[ListedProcedure]:
     """The page's procedures in `page_ids` order, with what a list shows, in one query; read
     fresh, still published and active (a cached ranking never shows a withdrawn one)."""
     if not page_ids:
         return []
-    rows = Procedure.objects.filter(current_version__isnull=False)
+    rows = Procedure.objects.filter(current_version__isnull=False, pk__in=page_ids)
     if not include_inactive:
         rows = rows.filter(is_active=True)
-    by_id: dict[int, Any] = (
-        rows.select_related("field", "agency", "current_version")
-        .defer(*_LIST_DEFERS)
-        .in_bulk(page_ids)
-    )
+    by_id: dict[int, ListedProcedure] = {}
+    for row in rows.order_by().values_list(*_LIST_COLUMNS):
+        pk, code, name, levels, agency_id, f_code, f_name, a_code, a_name, *version = row
+        by_id[pk] = ListedProcedure(
+            pk,
+            code,
+            name,
+            levels,
+            agency_id,
+            Named(f_code, f_name),
+            Named(a_code, a_name) if agency_id is not None else None,
+            ListedVersion(*version),
+        )
     return [by_id[pk] for pk in page_ids if pk in by_id]
 
 

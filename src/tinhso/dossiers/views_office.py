@@ -904,7 +904,11 @@ def intake_pick(request: HttpRequest) -> HttpResponse:
             code=q.strip(), is_active=True, current_version__isnull=False
         ).select_related("agency")
     )
-    found = exact + (catalogue.search(q, limit=30).items if q.strip() and not exact else [])
+    # the search's rows are tuples of what the list prints (code, name, agency, levels)
+    found: list[Procedure | catalogue.ListedProcedure] = [
+        *exact,
+        *(catalogue.search(q, limit=30).items if q.strip() and not exact else []),
+    ]
     receivable = [
         procedure
         for procedure in found
