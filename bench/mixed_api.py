@@ -20,6 +20,12 @@ count is printed). Runs on SQLite (var/bench/mixed_api[-quick].sqlite3), then on
 when BENCH_DATABASE_URL is set (that database, `_quick` appended in quick mode).
 
 Goal: >= 300 req/s with p95 < 100 ms.
+
+CPU per request, read from /proc as bench/payments_ipn.py does (the load generator, the
+gunicorn workers, the PostgreSQL processes serving the database): for the mix, then for each
+kind alone for BENCH_MIXED_KIND_SECONDS (8 s; 3 s quick) on the same server, and the mix's
+weighted sum, whose inverse over the cores is what the machine could serve of this mix with
+nothing else running: the floor of the mixed row.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness import QUICK, emit, recreate_database
 
@@ -55,6 +62,8 @@ CITIZENS = 8
 SECRET = "ABCDEFGHJK"  # noqa: S105 (a bench value) every bulk-loaded dossier's look-up secret (look-ups are measured)
 SUBMIT_CODE = "9.999001"
 MIX = [("search", 40), ("detail", 20), ("lookup", 20), ("open311", 10), ("submit", 10)]
+# after the mix, each kind alone for this long, for its CPU per request (/proc)
+KIND_SECONDS = float(os.environ.get("BENCH_MIXED_KIND_SECONDS", "3" if QUICK else "8"))
 REBUILD = 3  # the set-up's exit code when the database holds other sizes
 
 
@@ -254,7 +263,8 @@ def load(
     pdf = base64.b64encode(pdf_of_size(40_000)).decode()
     run_id = secrets.token_hex(4)
     kinds = [k for k, _ in MIX]
-    weights = [w for _, w in MIX]
+    # work["only"]: every request of that kind (the per-kind CPU phases)
+    weights = [w if work.get("only") in (None, k) else 0 for k, w in MIX]
     latencies: dict[str, list[float]] = {k: [] for k in kinds}
     statuses: Counter[tuple[str, int]] = Counter()
     lock = threading.Lock()
@@ -319,6 +329,64 @@ def load(
     for t in threads:
         t.join()
     return latencies, statuses, time.perf_counter() - t0
+
+
+def _ticks(pid: int) -> int:
+    """User + system CPU of one process, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the database of `url` (local server only;
+    none for SQLite, whose work is in the gunicorn workers)."""
+    if not url.startswith("postgres"):
+        return []
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+class CPU:
+    """The CPU one phase cost, from /proc (as bench/payments_ipn.py): the load generator
+    (this process), the gunicorn workers, the PostgreSQL processes serving the database
+    (those alive at the end; the app keeps its connections). Zeros where /proc is not."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server_pid, self.url = server_pid, url
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __enter__(self) -> CPU:
+        self.client0 = time.process_time()
+        self.workers = _children(self.server_pid)
+        self.server0 = sum(_ticks(p) for p in self.workers)
+        self.db0 = {p: _ticks(p) for p in _backends(self.url)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = time.process_time() - self.client0
+        self.server = (sum(_ticks(p) for p in self.workers) - self.server0) / self.hz
+        self.db = sum(_ticks(p) - self.db0.get(p, 0) for p in _backends(self.url)) / self.hz
+
+    def per_request(self, n: int) -> tuple[float, float, float]:
+        """(client, gunicorn, database) ms per request."""
+        n = max(n, 1)
+        return self.client / n * 1000, self.server / n * 1000, self.db / n * 1000
 
 
 def urlencode(params: dict[str, str]) -> str:
@@ -392,7 +460,18 @@ def measure(url: str, database: str) -> None:
             hello_server.terminate()
             hello_server.wait(timeout=30)
             load({"port": port, "data": data}, 2)  # warm-up: both workers, every kind
-            lat, statuses, elapsed = load({"port": port, "data": data}, SECONDS)
+            with CPU(server.pid, url) as mixed_cpu:
+                lat, statuses, elapsed = load({"port": port, "data": data}, SECONDS)
+            # Then each kind alone, for what one request of it costs the machine: the mix
+            # cannot tell which request a worker's CPU went to.
+            per_kind: dict[str, tuple[int, float, tuple[float, float, float]]] = {}
+            for kind, _share in MIX:
+                with CPU(server.pid, url) as cpu:
+                    kind_lat, _codes, kind_elapsed = load(
+                        {"port": port, "data": data, "only": kind}, KIND_SECONDS
+                    )
+                n = len(kind_lat[kind])
+                per_kind[kind] = (n, n / kind_elapsed, cpu.per_request(n))
         finally:
             for s in (server, hello_server):
                 if s.poll() is None:
@@ -416,6 +495,28 @@ def measure(url: str, database: str) -> None:
         f"p95 {p95:6.1f} ms  errors {errors}"
     )
     print(f"  hello    {base_rate:7.1f} req/s  p95 {base95:6.1f} ms  (bare WSGI, same gunicorn)")
+    client, server_ms, db_ms = mixed_cpu.per_request(len(every))
+    print(
+        f"  CPU per request, the mix: client {client:.2f} ms, gunicorn {server_ms:.2f} ms, "
+        f"database server {db_ms:.2f} ms (/proc)"
+    )
+    print(f"  each kind alone, {KIND_SECONDS:g} s each, CPU per request (/proc):")
+    weighted = 0.0
+    for kind, share in MIX:
+        n, kind_rate, (c_ms, g_ms, d_ms) = per_kind[kind]
+        weighted += share / 100 * (c_ms + g_ms + d_ms)
+        print(
+            f"    {kind:8s} {n:6d} requests {kind_rate:7.1f} req/s  client {c_ms:6.2f} ms  "
+            f"gunicorn {g_ms:6.2f} ms  database server {d_ms:6.2f} ms  "
+            f"total {c_ms + g_ms + d_ms:6.2f} ms"
+        )
+    cores = os.cpu_count() or 1
+    if weighted:
+        print(
+            f"  the mix's CPU per request, weighted by its shares: {weighted:.2f} ms; "
+            f"{cores} cores with nothing else running serve at most "
+            f"{cores * 1000 / weighted:.0f} req/s of it (the floor of the mixed row)"
+        )
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     met_rate, met_p95 = rate >= 300 and errors == 0, p95 < 100 and errors == 0
     print(f"\n  issue 12, {database}, load average {load_avg}; gunicorn 2 workers x 4 threads")
