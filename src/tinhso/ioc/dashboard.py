@@ -24,18 +24,24 @@ from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import queries
 from tinhso.ioc.index766 import percent
-from tinhso.ioc.models import DossierFact, ReportDay, UnitDay, UnitMonth
+from tinhso.ioc.models import DossierFact, ReportDay, UnitDay, UnitMonth, UnitWeek
 from tinhso.ioc.queries import ONLINE_CHANNELS, Unit
 from tinhso.places.models import Agency
 
 FINISHED = ("finished_early", "finished_on_time", "finished_late")
 
 
-def counters(unit_ids: list[int], start: date, end: date) -> QuerySet[Any]:
+def counters(unit_ids: list[int], start: date, end: date, *, weeks: bool = False) -> QuerySet[Any]:
     """The pre-summed counters (no procedure dimension) of these agencies for [start, end):
-    the months' (`UnitMonth`) when both ends are first days of months, else the days'
-    (`UnitDay`). Same sums as `DossierDay`'s (docs/ioc.md, "Pre-summed counters")."""
-    model: Any = UnitMonth if start.day == 1 and end.day == 1 else UnitDay
+    the months' (`UnitMonth`) when both ends are first days of months, the weeks'
+    (`UnitWeek`) when `weeks` (both ends Mondays), else the days' (`UnitDay`). Same sums
+    as `DossierDay`'s (docs/ioc.md, "Pre-summed counters")."""
+    model: Any = UnitDay
+    if weeks:  # asked for by the caller only: a week's row must not fall in a month's sum
+        assert start.weekday() == 0 and end.weekday() == 0, (start, end)
+        model = UnitWeek
+    elif start.day == 1 and end.day == 1:
+        model = UnitMonth
     return model.objects.filter(agency_id__in=unit_ids, period__gte=start, period__lt=end)
 
 
@@ -141,7 +147,7 @@ def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
         edges.append(date(today.year + (today.month == 12), today.month % 12 + 1, 1))
         edges = edges[-(count + 1) :]
     rows = (
-        counters(unit.agency_ids, edges[0], edges[-1])
+        counters(unit.agency_ids, edges[0], edges[-1], weeks=kind == "week")
         .values("period")
         .annotate(
             r=Sum("received"),

@@ -170,6 +170,19 @@ class UnitDay(UnitCounters):
         indexes = [models.Index(fields=["agency_id", "period"], name="ioc_unit_day_agency")]
 
 
+class UnitWeek(UnitCounters):
+    """The week from its Monday: the overview's twelve-week trend reads 12 rows per agency
+    and channel, not 84."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "agency_id", "commune_id", "channel"], name="ioc_unit_week_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["agency_id", "period"], name="ioc_unit_week_agency")]
+
+
 class UnitMonth(UnitCounters):
     class Meta:
         constraints = [

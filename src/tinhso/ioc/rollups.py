@@ -47,6 +47,7 @@ from tinhso.ioc.models import (
     ReportFact,
     UnitDay,
     UnitMonth,
+    UnitWeek,
 )
 
 log = logging.getLogger("tinhso.ioc")
@@ -531,12 +532,18 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def presummed(buckets: dict[str, dict[str, int]]) -> dict[Any, dict[PresumKey, dict[str, int]]]:
     """The day buckets (`{"day|agency|commune|procedure|channel": {measure: n}}`, counters or a
-    delta) summed into the coarser tables: `UnitDay` (no procedure), `UnitMonth` (month, no
+    delta) summed into the coarser tables: `UnitDay` (no procedure), `UnitWeek` (the week
+    from its Monday, no procedure), `UnitMonth` (month, no
     procedure) and `ProcedureMonth` (month × agency × procedure, online receptions)."""
     out: dict[Any, dict[PresumKey, dict[str, int]]] = {
         UnitDay: defaultdict(lambda: defaultdict(int)),
+        UnitWeek: defaultdict(lambda: defaultdict(int)),
         UnitMonth: defaultdict(lambda: defaultdict(int)),
         ProcedureMonth: defaultdict(lambda: defaultdict(int)),
     }
@@ -544,6 +551,7 @@ def presummed(buckets: dict[str, dict[str, int]]) -> dict[Any, dict[PresumKey, d
         day, agency, commune, procedure, channel = _key_of(text)
         for model, key in (
             (UnitDay, (day, agency, commune, channel)),
+            (UnitWeek, (_monday(day), agency, commune, channel)),
             (UnitMonth, (_month(day), agency, commune, channel)),
         ):
             bucket = out[model][key]
@@ -587,7 +595,7 @@ def _upsert(model: Any, rows: dict[PresumKey, dict[str, int]]) -> None:
 def stored_presummed() -> dict[Any, dict[PresumKey, dict[str, int]]]:
     """The stored pre-summed counters, in `presummed`'s shape (zeros left out)."""
     out: dict[Any, dict[PresumKey, dict[str, int]]] = {}
-    for model in (UnitDay, UnitMonth, ProcedureMonth):
+    for model in (UnitDay, UnitWeek, UnitMonth, ProcedureMonth):
         keys, measures = presum_fields(model)
         rows: dict[PresumKey, dict[str, int]] = {}
         for values in model.objects.values(*keys, *measures):

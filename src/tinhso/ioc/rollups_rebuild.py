@@ -37,7 +37,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -53,6 +53,7 @@ from tinhso.ioc.models import (
     ProcedureMonth,
     UnitDay,
     UnitMonth,
+    UnitWeek,
 )
 from tinhso.ioc.rollups import ONLINE_CHANNELS, presum_fields
 
@@ -146,7 +147,7 @@ def _execute(sql: str, params: list[Any] | None = None) -> None:
         cursor.execute(sql, params)
 
 
-PRESUMMED = (UnitDay, UnitMonth, ProcedureMonth)
+PRESUMMED = (UnitDay, UnitWeek, UnitMonth, ProcedureMonth)
 
 
 def _lock() -> None:
@@ -310,6 +311,7 @@ def _count_presummed(since: date | None) -> None:
     day counters: a few hundred rows a month, whatever the number of dossiers."""
     starts = {
         UnitDay: since,
+        UnitWeek: since and since - timedelta(days=since.weekday()),
         UnitMonth: since and since.replace(day=1),
         ProcedureMonth: since and since.replace(day=1),
     }
@@ -336,6 +338,7 @@ def _count_presummed(since: date | None) -> None:
     online = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)
     for model, period in (
         (UnitDay, "day"),
+        (UnitWeek, "date_trunc('week', day)::date"),  # ISO weeks: from Monday
         (UnitMonth, "date_trunc('month', day)::date"),
         (ProcedureMonth, "date_trunc('month', day)::date"),
     ):
