@@ -103,6 +103,7 @@ def ensure_field(code: str, name: str) -> Field:
             before = audit.snapshot(field, ["name"])
             field.name, field.search_key = name, search_key(name)
             field.save(update_fields=["name", "search_key"])
+            generation.bump()  # a procedure's cached detail shows its field's name
             audit.record(
                 "catalogue.field.renamed", field, changes=audit.diff(before, {"name": name})
             )

@@ -2,23 +2,40 @@
 
 Procedures are public (Decree 63/2010/NĐ-CP Art. 13 asks that they be published), so no
 sign-in is needed; only published versions of active procedures are shown.
+
+One procedure's answer is the same for everyone (no user, session or key is read), so its
+JSON bytes are cached in Django's default cache, keyed by the catalogue's generation
+(``tinhso.catalogue.generation``), the language and the code: every write that can change
+the answer (publishing, a new version, withdrawal, import, a field's or agency's name)
+changes the generation in its own transaction, so the next request reads the new answer.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
-from django.urls import reverse
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.renderers import JSONRenderer
 
-from tinhso.catalogue import errors, queries
+from tinhso.catalogue import errors, generation, queries
 from tinhso.catalogue.models import Procedure, ProcedureVersion
 from tinhso.catalogue.search import ListedProcedure
 
 router = Router()
+_log = logging.getLogger(__name__)
+# How long a cached detail may live; the generation, not this, is what keeps it correct.
+DETAIL_CACHE_SECONDS = 600
+# The API's renderer (tinhso.api.main sets none of its own: ninja's JSON).
+_RENDERER = JSONRenderer()
+_CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 
 
 class CatalogueMessage(Schema):
@@ -149,12 +166,49 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
     summary="Một thủ tục: phiên bản đang công bố",
 )
 def get_procedure(request: HttpRequest, code: str) -> object:
+    token = generation.current()
+    key = None
+    if token is not None:
+        what = (token, get_language(), get_script_prefix(), code)
+        key = "catalogue.detail:" + hashlib.sha256(repr(what).encode()).hexdigest()
+        content = _cached_detail(key)
+        if content is not None:
+            return _json(content)
     try:
         version = queries.published_version(code)
     except ProcedureVersion.DoesNotExist:
         raise errors.PROCEDURE_NOT_FOUND(
             _("Không có thủ tục đang công bố mã %(code)s.") % {"code": code}
         ) from None
+    # Rendered here as ninja would from the response schema, so hit and miss are the same bytes.
+    detail = ProcedureDetail.model_validate(_detail(version)).model_dump()
+    content = _RENDERER.render(request, detail, response_status=200)
+    if key is not None:
+        _store_detail(key, content)
+    return _json(content)
+
+
+def _json(content: bytes) -> HttpResponse:
+    return HttpResponse(content, content_type=_CONTENT_TYPE)
+
+
+def _cached_detail(key: str) -> bytes | None:
+    try:
+        value: bytes | None = cache.get(key)
+    except Exception:  # a shared cache that is down costs a query, not the answer
+        _log.warning("catalogue detail cache unavailable", exc_info=True)
+        return None
+    return value
+
+
+def _store_detail(key: str, content: bytes) -> None:
+    try:
+        cache.set(key, content, DETAIL_CACHE_SECONDS)
+    except Exception:
+        _log.warning("catalogue detail cache unavailable", exc_info=True)
+
+
+def _detail(version: ProcedureVersion) -> dict[str, Any]:
     procedure = version.procedure
     procedure.current_version = version
     return {

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tinhso.catalogue import generation
 from tinhso.core import audit
 from tinhso.core.errors import ALL
 from tinhso.core.text import normalize
@@ -111,6 +112,8 @@ def update_agency(agency: Agency, *, actor: Any, **fields: Any) -> Agency:
         if changes:
             current.save()
             audit.record("agency.update", current, changes=changes, actor=actor)
+            if {"code", "name"} & set(changes):
+                generation.bump()  # a procedure's cached detail shows its agency
     agency.refresh_from_db()
     return current
 
