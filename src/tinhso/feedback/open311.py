@@ -69,7 +69,9 @@ def w3c(moment: datetime | None) -> str | None:
     """2026-11-23T09:30:00+07:00: seconds, and the offset of Vietnam's time."""
     if moment is None:
         return None
-    return moment.astimezone(VIETNAM).replace(microsecond=0).isoformat()
+    # timespec, not replace(microsecond=0): the same text without a copy of the datetime,
+    # three times per row of a 1,000-row page (issue 12).
+    return moment.astimezone(VIETNAM).isoformat(timespec="seconds")
 
 
 class Document:

@@ -96,7 +96,7 @@ def _request_record(row: dict[str, Any], base: str, media_url: Any = None) -> di
     )
     return {
         "service_request_id": str(row["pk"]),
-        "status": rules.open311_status(row["state"]),
+        "status": "open" if is_open else "closed",  # rules.open311_status, state read once
         "status_notes": queries.latest_public_note(row["state"], row["answer"], row["public_note"]),
         "service_name": row["category__name"],
         "service_code": row["category__code"],
