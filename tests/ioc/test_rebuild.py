@@ -80,3 +80,25 @@ def test_worker_processes_compute_the_same_counters(office, monkeypatch):
     assert DossierFact.objects.count() == n
     assert rollups.stored() == live == rollups.recount()
     check_presummed()
+
+
+def test_the_upgrade_fills_the_presummed_tables_of_an_existing_installation(office):
+    """An installation from before the pre-summed tables has day counters and empty
+    pre-summed tables: migration 0005 sums them, so the reads that moved to them see its
+    history (and a first delta cannot start a month below zero)."""
+    import importlib
+
+    from django.apps import apps
+
+    from tinhso.ioc.models import ProcedureMonth, UnitDay, UnitMonth, UnitWeek
+
+    random_mix(office, 120, seed=5)
+    for model in (UnitDay, UnitWeek, UnitMonth, ProcedureMonth):
+        model.objects.all().delete()  # as migrations 0003 and 0004 left them
+    fill = importlib.import_module("tinhso.ioc.migrations.0005_fill_presummed_counters").fill
+
+    class Editor:  # what RunPython hands the function: only its connection is read
+        connection = connection
+
+    fill(apps, Editor())
+    check_presummed()
