@@ -140,3 +140,12 @@ def test_the_file_is_not_sent_after_revocation(citizen, upload, agencies, justic
     sign_in(official, justice_official)
     response = official.post(_link(share), {"reason": "Xem"})
     assert support.pdf_bytes("CCCD") not in response.content
+
+
+def test_an_overlong_share_id_is_not_found_not_a_500(client, citizen, upload):
+    mine = upload()
+    client.force_login(citizen)
+    before = _state()
+    response = client.post(f"/kho-du-lieu/{mine.pk}/chia-se/{'9' * 20}/thu-hoi/")
+    assert response.status_code == 404
+    assert _state() == before

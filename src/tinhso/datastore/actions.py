@@ -417,6 +417,9 @@ def revoke_share(document: StoredDocument, share_pk: int, *, user: Any) -> Docum
     raced the revocation cannot slip through after it). Only a share of `document` that
     `user` owns: anything else is SHARE_NOT_FOUND and changes nothing. Revoking twice (a
     double click) changes nothing the second time; an ended link is SHARE_ENDED."""
+    # the id comes from the address: past 18 digits SQLite's integer overflows (a 500)
+    if not str(share_pk).isdigit() or len(str(share_pk)) > 18:
+        raise DatastoreError(errors.SHARE_NOT_FOUND)
     with transaction.atomic():
         share = (
             DocumentShare.objects.select_for_update()
