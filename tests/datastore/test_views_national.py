@@ -256,3 +256,14 @@ def test_the_stand_in_is_silent_beside_a_configured_store(client, settings, db):
     settings.DATASTORE_NATIONAL_SANDBOX = False
     assert _call(client, "auth", {"username": "", "password": ""}).status_code == 404
     assert _call(client, "service", {"session": stand_in.SESSION_SALT}).status_code == 404
+
+
+def test_a_malformed_choice_is_a_form_error_even_when_the_store_is_down(client, citizen, settings):
+    settings.DATASTORE_NATIONAL_URL = "http://127.0.0.1:9"  # nothing listens (refused)
+    forget_sessions()
+    client.force_login(citizen)
+    before = _state()
+    response = client.post(PAGE, {"tep": "x" * 501})
+    assert response.status_code == 422
+    assert "đang không trả lời" in response.content.decode()  # and the store's state said
+    assert _state() == before

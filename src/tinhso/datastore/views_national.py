@@ -147,6 +147,8 @@ def national_store(request: HttpRequest) -> HttpResponse:
         found = _ask(store, citizen)
     except national.NationalStoreError as exc:
         problem, status = _problem(exc)
+        if form is not None and not form.is_valid():
+            status = 422  # the malformed choice is the person's to correct, whatever the store
         return _page(request, citizen, problem=problem, form=form, status=status)
     if form is None:
         return _page(request, citizen, rows=_rows(citizen, found))

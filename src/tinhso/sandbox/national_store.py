@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -118,6 +119,10 @@ def _account() -> tuple[str, str, str]:
 def _body(request: HttpRequest) -> dict[str, Any]:
     if not getattr(settings, "DATASTORE_NATIONAL_SANDBOX", False):
         raise Http404
+    if request.content_type != "application/json":
+        # the portal's side takes JSON only; a form or a file upload is a bad request (and
+        # its body may already have been read as a form, which `request.body` refuses)
+        raise BadRequest("JSON only")
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
