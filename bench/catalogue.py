@@ -134,11 +134,12 @@ def names(count: int) -> list[tuple[str, str, str]]:
     if CATALOG.exists():
         for line in CATALOG.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            if item["code"] in seen or not item.get("name"):
+            code = item["code"].strip()  # as the importer keeps it (one record has " 1.014325")
+            if code in seen or not item.get("name"):
                 continue
-            seen.add(item["code"])
+            seen.add(code)
             field = (item.get("categories") or ["Khác"])[0] or "Khác"
-            rows.append((item["code"], item["name"], field))
+            rows.append((code, item["name"], field))
             if len(rows) == count:
                 return rows
     rng = random.Random(7)

@@ -213,7 +213,9 @@ def setup(out: Path) -> None:
     rng = random.Random(5)
     top = DOSSIERS
     codes = [f"000.00.03.H66-250101-{rng.randrange(top):07d}" for _ in range(3000)]
-    procedures = list(Procedure.objects.values_list("code", flat=True))
+    # a database built before bench/catalogue.py stripped the codes holds " 1.014325", which
+    # no request line can carry (it stopped a client thread): ask for the others
+    procedures = [c for c in Procedure.objects.values_list("code", flat=True) if c == c.strip()]
     out.write_text(json.dumps({"sessions": sessions, "codes": codes, "procedures": procedures}))
 
 
