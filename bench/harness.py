@@ -64,3 +64,38 @@ def emit(
     }
     with ROWS_FILE.open("a", encoding="utf-8") as out:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+# --- CPU from /proc, for benchmarks that name the floor of a row by what each request cost ---
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU of one process, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid` (a gunicorn master's workers)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def postgres_backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the database of `url` (local server only;
+    none for SQLite, whose work is in the application's own processes)."""
+    if not url.startswith("postgres"):
+        return []
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]

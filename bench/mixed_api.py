@@ -46,9 +46,15 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from harness import QUICK, emit, recreate_database
+from harness import (
+    QUICK,
+    child_pids,
+    cpu_ticks,
+    emit,
+    postgres_backends,
+    recreate_database,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -333,37 +339,6 @@ def load(
     return latencies, statuses, time.perf_counter() - t0
 
 
-def _ticks(pid: int) -> int:
-    """User + system CPU of one process, in clock ticks (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _backends(url: str) -> list[int]:
-    """The PostgreSQL server processes serving the database of `url` (local server only;
-    none for SQLite, whose work is in the gunicorn workers)."""
-    if not url.startswith("postgres"):
-        return []
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
-        ).fetchall()
-    return [int(pid) for (pid,) in rows]
-
-
 class CPU:
     """The CPU one phase cost, from /proc (as bench/payments_ipn.py): the load generator
     (this process), the gunicorn workers, the PostgreSQL processes serving the database
@@ -375,15 +350,16 @@ class CPU:
 
     def __enter__(self) -> CPU:
         self.client0 = time.process_time()
-        self.workers = _children(self.server_pid)
-        self.server0 = sum(_ticks(p) for p in self.workers)
-        self.db0 = {p: _ticks(p) for p in _backends(self.url)}
+        self.workers = child_pids(self.server_pid)
+        self.server0 = sum(cpu_ticks(p) for p in self.workers)
+        self.db0 = {p: cpu_ticks(p) for p in postgres_backends(self.url)}
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client = time.process_time() - self.client0
-        self.server = (sum(_ticks(p) for p in self.workers) - self.server0) / self.hz
-        self.db = sum(_ticks(p) - self.db0.get(p, 0) for p in _backends(self.url)) / self.hz
+        self.server = (sum(cpu_ticks(p) for p in self.workers) - self.server0) / self.hz
+        after = postgres_backends(self.url)
+        self.db = sum(cpu_ticks(p) - self.db0.get(p, 0) for p in after) / self.hz
 
     def per_request(self, n: int) -> tuple[float, float, float]:
         """(client, gunicorn, database) ms per request."""

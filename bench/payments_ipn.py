@@ -35,9 +35,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from harness import QUICK, emit, recreate_database
+from harness import QUICK, child_pids, cpu_ticks, emit, postgres_backends, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -258,35 +257,6 @@ def deliver_all(port: int, path: str, queries: list[str]) -> tuple[float, list[f
     return elapsed, latencies, answers
 
 
-def _ticks(pid: int) -> int:
-    """User + system CPU of one process, in clock ticks (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _backends(database: str) -> list[int]:
-    """The PostgreSQL server processes serving `database` (local server only)."""
-    import psycopg
-
-    parts = urlsplit(URL)
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
-        ).fetchall()
-    return [int(pid) for (pid,) in rows]
-
-
 class CPU:
     """Where the machine's CPU went during one phase, in ms per request: the load generator
     (this process), the gunicorn workers, and the PostgreSQL processes serving the
@@ -299,17 +269,17 @@ class CPU:
 
     def __enter__(self) -> CPU:
         self.client0 = time.process_time()
-        self.workers = _children(self.server_pid)
-        self.server0 = sum(_ticks(p) for p in self.workers)
-        self.db_pids = _backends(urlsplit(URL).path.lstrip("/"))
-        self.db0 = {p: _ticks(p) for p in self.db_pids}
+        self.workers = child_pids(self.server_pid)
+        self.server0 = sum(cpu_ticks(p) for p in self.workers)
+        self.db_pids = postgres_backends(URL)
+        self.db0 = {p: cpu_ticks(p) for p in self.db_pids}
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client = time.process_time() - self.client0
-        self.server = (sum(_ticks(p) for p in self.workers) - self.server0) / self.hz
-        after = _backends(urlsplit(URL).path.lstrip("/"))
-        self.db = sum(_ticks(p) - self.db0.get(p, 0) for p in after) / self.hz
+        self.server = (sum(cpu_ticks(p) for p in self.workers) - self.server0) / self.hz
+        after = postgres_backends(URL)
+        self.db = sum(cpu_ticks(p) - self.db0.get(p, 0) for p in after) / self.hz
 
     def per_request(self, n: int) -> str:
         return (
