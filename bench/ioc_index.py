@@ -9,6 +9,15 @@ agencies of which 40 are communes' committees, 200 procedures, two years of rece
 tenth late, a tenth still open), then the rollups are built by `rollups.rebuild()`, the code
 the platform runs. BENCH_IOC_DOSSIERS (default 10,000,000; BENCH_QUICK=1: 200,000) sets the
 size; at 10M the rebuild is the long part (measured rate printed), the reads are not.
+
+The same table also carries issue 12's indexed dossier paths, measured at each size beside
+the IOC's reads (its "time at 10M over time at 1M ≤ 1.5"): an officer's unit queue
+(`dossiers.queries.queue`, pages 1-5 as the queue page asks, and `queue_page`'s keyset pages)
+and the public look-up's one read (`queries._read_public`, the prepared statement a right
+secret costs), against one dossier by primary key.
+
+BENCH_IOC_REUSE=1 measures the reads again on a database an earlier run left (no rebuild,
+no rows written; migrations applied): a changed read path measured on the same rows.
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ DEADLINE = (
     else 0.0
 )
 AGENCIES, COMMUNES, PROCEDURES = 60, 40, 200
+REUSE = os.environ.get("BENCH_IOC_REUSE") == "1"
+QUEUE_ROUNDS = int(os.environ.get("BENCH_IOC_QUEUE_ROUNDS", "300"))
 
 
 def populate(size: int) -> tuple[dict[str, str], str]:
@@ -152,6 +163,8 @@ def populate(size: int) -> tuple[dict[str, str], str]:
         "received_at": "r",
         "submitted_at": "r",
         "appointment_at": "r + interval '5 days'",
+        "current_agency_id": f"(ARRAY{agency_ids})[1 + (g % {len(agency_ids)})]",
+        "due_at": "r + interval '5 days'",
         "finished_at": "CASE WHEN g % 10 = 0 THEN NULL WHEN g % 10 = 1 "
         "THEN r + interval '8 days' ELSE r + interval '2 days' END",
         "returned_at": "CASE WHEN g % 10 = 0 THEN NULL ELSE r + interval '3 days' END",
@@ -168,6 +181,16 @@ def populate(size: int) -> tuple[dict[str, str], str]:
     # the template stays, as a draft (no rollup counts a draft), for growing the table later
     Dossier.objects.filter(code="TEMPLATE").update(state="draft")
     grow(sql, 0, size)
+    from tinhso.people import actions as people
+
+    officer = people.create_official(
+        username="chuyenvien",
+        full_name="Lê Văn Cường",
+        email="c@example.com",
+        password=None,
+        actor=None,
+    )
+    people.grant_role(officer, agencies[-1], "specialist", actor=None)
     units = {
         "province": "66",
         "agency": agencies[-1].code,
@@ -215,6 +238,14 @@ def child(url: str) -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    if REUSE:
+        from tinhso.dossiers.models import Dossier
+
+        have = Dossier.objects.exclude(code="TEMPLATE").count()
+        units = {"province": "66", "agency": "000.97.19.H66", "commune": "94000"}
+        print(f"reads again on the {have:,} dossiers an earlier run left")
+        measure(have, units, rebuild=False)
+        return
     units, sql = populate(SIZES[0])
     have = SIZES[0]
     at: dict[int, dict[str, float]] = {}
@@ -256,13 +287,101 @@ def child(url: str) -> None:
             )
 
 
-def measure(size: int, units: dict[str, str]) -> dict[str, float]:
+def measure(size: int, units: dict[str, str], *, rebuild: bool = True) -> dict[str, float]:
     """Rebuild the rollups at this size, then p95 of every read; {metric: ms}."""
-    from django.db import connection
-    from django.utils import timezone
+    out: dict[str, float] = {"rebuild": 0.0}
+    if rebuild:
+        out["rebuild"] = build(size)
+    reads_from = time.perf_counter()
+    out.update(dossier_paths(size))
+    out.update(ioc_reads(size, units))
+    out["reads"] = time.perf_counter() - reads_from
+    return out
 
-    from tinhso.core.periods import parse
-    from tinhso.ioc import dashboard, queries, rollups
+
+def percentiles(fn, rounds: int, warm: int = 5) -> tuple[float, float]:
+    for _ in range(warm):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    samples.sort()
+    return samples[len(samples) // 2] * 1e3, samples[
+        min(len(samples) - 1, int(len(samples) * 0.99))
+    ] * 1e3
+
+
+def dossier_paths(size: int) -> dict[str, float]:
+    """Issue 12's indexed dossier paths on this table: the unit queue and the look-up's read."""
+    import random
+
+    from django.db import connection
+
+    from tinhso.dossiers import queries
+    from tinhso.dossiers.models import Dossier
+    from tinhso.people.models import User
+
+    officer = User.objects.get(username="chuyenvien")
+    rng = random.Random(12)
+
+    def queue_page() -> object:  # as the queue page asks for it (views_office.queue)
+        page = rng.randint(1, 5)
+        rows = queries.queue(officer, "don-vi").select_related(*queries.QUEUE_RELATED)
+        return list(rows[(page - 1) * 50 : page * 50])
+
+    starts, after = [], ""
+    for _ in range(40):
+        after = queries.queue_page(officer, "don-vi", after=after).after or ""
+        starts.append(after)
+
+    def keyset() -> object:
+        return queries.queue_page(officer, "don-vi", after=rng.choice(starts)).rows
+
+    def look_up() -> object:
+        code = f"B-{rng.randint(1, size)}"
+        read = queries._read_public(code, "203.0.113.9", code, guessable=True)
+        assert read is not None, code
+        return read
+
+    def by_pk() -> object:
+        return Dossier.objects.filter(pk=rng.randint(2, size)).first()
+
+    held = queries.queue(officer, "don-vi").count()
+    out: dict[str, float] = {}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    pk50, _ = percentiles(by_pk, QUEUE_ROUNDS)
+    for name, fn, goal50, goal99 in (
+        ("unit queue, pages 1-5", queue_page, 15.0, 50.0),
+        ("unit queue, keyset pages 2-41", keyset, 15.0, 50.0),
+        ("look-up's read (code + failures, one query)", look_up, None, None),
+    ):
+        p50, p99 = percentiles(fn, QUEUE_ROUNDS)
+        out[f"{name}, p50"], out[f"{name}, p99"] = p50, p99
+        print(
+            f"{name} at {size:,} ({held:,} in the queue): p50 {p50:.2f} ms, p99 {p99:.2f} ms; "
+            f"by key p50 {pk50:.2f} ms (load {load})"
+        )
+        for which, value, goal in (("p50", p50, goal50), ("p99", p99, goal99)):
+            emit(
+                "ioc_index",
+                connection.vendor,
+                f"{name}, {which} ({size:,} dossiers)",
+                f"≤ {goal:.0f} ms" if goal else "-",
+                f"{value:.2f} ms",
+                f"one dossier by key p50 {pk50:.2f} ms",
+                round(value / pk50, 3) if pk50 else None,
+                value <= goal if goal else None,
+            )
+    return out
+
+
+def build(size: int) -> float:
+    """rollups.rebuild() on the whole table, timed; the seconds it took."""
+    from django.db import connection
+
+    from tinhso.ioc import rollups
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     import resource
@@ -297,8 +416,18 @@ def measure(size: int, units: dict[str, str]) -> dict[str, float]:
         None,
         rate >= REBUILD_GOAL,
     )
-    out: dict[str, float] = {"rebuild": took}
-    reads_from = time.perf_counter()
+    return took
+
+
+def ioc_reads(size: int, units: dict[str, str]) -> dict[str, float]:
+    """p95 of the IOC's reads for the province, an agency and a commune; {metric: ms}."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from tinhso.core.periods import parse
+    from tinhso.ioc import dashboard, queries
+
+    out: dict[str, float] = {}
     today = timezone.localdate()
     month = parse(f"{today.year}-{today.month:02d}")
     last_month = parse(f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}")
@@ -349,7 +478,6 @@ def measure(size: int, units: dict[str, str]) -> dict[str, float]:
                 round(value / scan_ms, 3) if scan_ms else None,
                 value < GOAL_MS,
             )
-    out["reads"] = time.perf_counter() - reads_from
     return out
 
 
@@ -361,7 +489,8 @@ def main() -> None:
     if not url:
         print("bench/ioc_index.py: PostgreSQL only; set BENCH_DATABASE_URL (skipped)")
         return
-    recreate_database(url)
+    if not REUSE:
+        recreate_database(url)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
