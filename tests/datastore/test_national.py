@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -214,3 +214,106 @@ def test_configuration_from_the_environment(settings):
     )
     settings.DATASTORE_NATIONAL_URL = "http://kho.example/lgsp"
     assert national.NationalStore.from_settings().client.base_url == "http://kho.example/lgsp"
+
+
+# --- "already held" is judged per document (kind and number), not only per national file --
+class _FakeStore:
+    """A national store that hands `content` back; `during` runs inside the fetch (another
+    tab entering the same paper meanwhile)."""
+
+    def __init__(self, content: bytes, during: Callable[[], object] | None = None) -> None:
+        self.content, self.during, self.fetched = content, during, 0
+
+    def fetch(self, *, agency: str, url: str) -> tuple[str, bytes]:
+        self.fetched += 1
+        if self.during is not None:
+            self.during()
+        return "tep.pdf", self.content
+
+
+BIRTH_DOC = national.NationalDocument(
+    result_code="KQ.G15.000031",
+    name="Giấy khai sinh",
+    number="123/1990",
+    agency=AGENCY,
+    files=(national.NationalFile("giay-khai-sinh.pdf", BIRTH),),
+)
+
+
+def _digitise(owner: Citizen, number: str, code: str = "GKS") -> StoredDocument:
+    from tinhso.datastore import actions
+    from tinhso.datastore.models import DocumentKind
+
+    return actions.digitise(
+        owner,
+        officer=None,
+        kind=DocumentKind.objects.get(code=code),
+        file_name="ban-sao.pdf",
+        content=pdf_bytes(f"Ban sao {number}"),
+        number=number,
+    )
+
+
+def _rows() -> list[dict]:
+    return list(StoredDocument.objects.order_by("pk").values())
+
+
+@pytest.mark.parametrize(
+    "typed,same",
+    [
+        ("123/1990", "123/1990"),
+        (" 123 / 1990 ", "123/1990"),
+        ("SỐ12-AB", "số12-ab"),
+        ("123/1991", None),
+    ],
+)
+def test_number_key_ignores_case_and_white_space(typed, same):
+    key = national.number_key(typed)
+    if same is None:
+        assert key != national.number_key("123/1990")
+    else:
+        assert key == national.number_key(same)
+    assert national.number_key("") == "" and national.number_key("   ") == ""
+
+
+def test_a_paper_digitised_at_the_counter_is_held_and_not_taken_again(citizen):
+    owner = Citizen.objects.get(user=citizen)
+    file = BIRTH_DOC.files[0]
+    assert not national.held(owner, BIRTH_DOC, file)
+    _digitise(owner, "123 / 1990")  # typed with spaces at the counter
+    assert national.held(owner, BIRTH_DOC, file)
+    before = _rows()
+    store = _FakeStore(BIRTH_PDF)
+    with pytest.raises(national.AlreadyTaken):
+        national.enter(owner, BIRTH_DOC, file, store=store, once=True)
+    assert store.fetched == 0  # refused before the fetch
+    assert _rows() == before
+
+
+def test_a_same_number_of_another_kind_or_no_number_is_not_held(citizen):
+    owner = Citizen.objects.get(user=citizen)
+    _digitise(owner, "123/1990", code="GCNKH")  # a marriage certificate numbered alike
+    _digitise(owner, "")
+    assert not national.held(owner, BIRTH_DOC, BIRTH_DOC.files[0])
+    unnumbered = national.NationalDocument(
+        result_code="KQ.G15.000031", name="Giấy khai sinh", number="", agency=AGENCY, files=()
+    )
+    assert not national.held(owner, unnumbered, BIRTH_DOC.files[0])
+    stored = national.enter(
+        owner,
+        BIRTH_DOC,
+        BIRTH_DOC.files[0],
+        store=_FakeStore(BIRTH_PDF),
+        once=True,
+    )
+    assert stored.number == "123/1990"
+
+
+def test_a_same_number_paper_entered_during_the_fetch_is_refused_under_the_lock(citizen):
+    owner = Citizen.objects.get(user=citizen)
+    store = _FakeStore(BIRTH_PDF, during=lambda: _digitise(owner, "123/1990"))
+    with pytest.raises(national.AlreadyTaken):
+        national.enter(owner, BIRTH_DOC, BIRTH_DOC.files[0], store=store, once=True)
+    assert store.fetched == 1
+    # only the counter's copy: the national one was refused under the owner's row lock
+    assert [d["provenance"] for d in _rows()] == [StoredDocument.Provenance.DIGITISED]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -267,3 +268,34 @@ def test_a_malformed_choice_is_a_form_error_even_when_the_store_is_down(client, 
     assert response.status_code == 422
     assert "đang không trả lời" in response.content.decode()  # and the store's state said
     assert _state() == before
+
+
+def test_a_paper_digitised_at_the_counter_is_shown_held_and_refused(client, citizen, national_peer):
+    """The store holds the birth certificate 123/1990 as a counter-digitised copy: the
+    national list says so and offers no "Lấy vào kho" for it, and a POST of its file (an
+    old tab) is refused before the fetch, changing nothing."""
+    from tinhso.datastore import actions
+    from tinhso.datastore.models import DocumentKind
+
+    owner = Citizen.objects.get(user=citizen)
+    actions.digitise(
+        owner,
+        officer=None,
+        kind=DocumentKind.objects.get(code="GKS"),
+        file_name="ban-sao.pdf",
+        content=pdf_bytes("Ban sao GKS"),
+        number="123/1990 ",
+    )
+    client.force_login(citizen)
+    html = client.get(PAGE).content.decode()
+    rows = dict(re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td[^>]*>([^<]*)</td>(.*?)</tr>", html, re.S))
+    assert "Đã có trong kho" in rows["123/1990"] and "<button" not in rows["123/1990"]
+    assert f'value="{BIRTH}"' not in html
+    assert "Lấy vào kho" in rows["45/2016"]  # another paper is still offered
+    before = _state()
+    fetched = len(national_peer.calls())
+    again = client.post(PAGE, {"tep": BIRTH})
+    assert again.status_code == 409
+    assert "đã có trong kho dữ liệu của Ông/Bà" in again.content.decode()
+    assert _state() == before
+    assert [c["service"] for c in national_peer.calls()[fetched:]] == ["GetKetQuaGiayTo"]

@@ -58,7 +58,8 @@ class NationalStoreNotConfigured(NationalStoreError, PermanentError):
 
 
 class AlreadyTaken(NationalStoreError, PermanentError):
-    """The owner's store already holds the file at this national URL (`enter(once=True)`)."""
+    """The owner's store already holds this paper (`held`: the same national file, or a
+    document of the same kind and number) (`enter(once=True)`)."""
 
 
 @dataclass(frozen=True)
@@ -205,35 +206,83 @@ def enter(
     one whose national code is `MaKetQua`, else the generic result kind. The file is checked
     (type sniffed) by `add_from_national_store`, which refuses what it refuses for uploads.
 
-    `once`: a file the owner already took (same URL) is refused (`AlreadyTaken`), checked
-    before the fetch and again under a lock on the owner's row, so a double click or two tabs
-    cannot enter it twice. The lock is taken after the fetch: no network call under it."""
+    `once`: a paper the owner already holds is refused (`AlreadyTaken`): the same national
+    file (URL), or the same document (kind and number, `held`) whatever its provenance, e.g.
+    the copy digitised at the counter. Checked before the fetch and again under a lock on the
+    owner's row, so a double click or two tabs cannot enter it twice. The lock is taken after
+    the fetch: no network call under it."""
     from django.db import transaction
 
-    if once and taken(owner, file.url):
+    if once and held(owner, document, file):
         raise AlreadyTaken("Giấy tờ này đã có trong kho dữ liệu của Ông/Bà.")
     store = store or NationalStore.from_settings()
     name, content = store.fetch(agency=document.agency, url=file.url)
     if once:
         with transaction.atomic():
             type(owner).objects.select_for_update().filter(pk=owner.pk).first()
-            if taken(owner, file.url):
+            if held(owner, document, file):
                 raise AlreadyTaken("Giấy tờ này đã có trong kho dữ liệu của Ông/Bà.")
             return _entered(owner, document, file, name, content, actor)
     return _entered(owner, document, file, name, content, actor)
 
 
-def taken(owner: Any, url: str) -> bool:
-    """Whether `owner`'s store holds a document taken from the national store at `url`."""
-    from tinhso.datastore.models import StoredDocument
-    from tinhso.people.models import Citizen
+def number_key(number: str) -> str:
+    """A document number as compared across stores: NFC, case and white space ignored
+    ("123/1990", "123 / 1990" and "123/1990 " are one number)."""
+    from tinhso.core.text import normalize
 
-    field = "citizen" if isinstance(owner, Citizen) else "organisation"
-    return StoredDocument.objects.filter(
-        **{field: owner},
-        provenance=StoredDocument.Provenance.NATIONAL_STORE,
-        national_ref=url[:500],
-    ).exists()
+    return "".join(normalize(number).casefold().split())
+
+
+def kind_of(document: NationalDocument) -> Any:
+    """The store's kind of a national result: the kind whose national code is `MaKetQua`
+    (the first by pk), else the generic result kind."""
+    from tinhso.datastore import actions
+    from tinhso.datastore.models import DocumentKind
+
+    kind = (
+        DocumentKind.objects.filter(national_code=document.result_code).order_by("pk").first()
+        if document.result_code
+        else None
+    )
+    if kind is None:
+        kind, _ = DocumentKind.objects.get_or_create(
+            code=actions.GENERIC_RESULT_KIND,
+            defaults={"name": "Kết quả giải quyết thủ tục hành chính"},
+        )
+    return kind
+
+
+class Holdings:
+    """What `owner`'s store already holds, read once for a whole national list: the national
+    URLs taken, and each document's (kind, `number_key`) whatever its provenance."""
+
+    def __init__(self, owner: Any) -> None:
+        from tinhso.datastore.models import StoredDocument
+        from tinhso.people.models import Citizen
+
+        field = "citizen" if isinstance(owner, Citizen) else "organisation"
+        rows = StoredDocument.objects.filter(**{field: owner}).values_list(
+            "kind_id", "number", "provenance", "national_ref"
+        )
+        self.urls: set[str] = set()
+        self.papers: set[tuple[int, str]] = set()
+        for kind_id, number, provenance, ref in rows:
+            if provenance == StoredDocument.Provenance.NATIONAL_STORE and ref:
+                self.urls.add(ref)
+            if number_key(number):
+                self.papers.add((kind_id, number_key(number)))
+
+    def holds(self, document: NationalDocument, file: NationalFile, kind: Any) -> bool:
+        key = number_key(document.number)
+        return file.url[:500] in self.urls or (bool(key) and (kind.pk, key) in self.papers)
+
+
+def held(owner: Any, document: NationalDocument, file: NationalFile) -> bool:
+    """Whether `owner`'s store already holds this national paper: its file (its national URL), or a
+    document of the same kind and number (`number_key`), e.g. the certified copy digitised
+    at the counter. A paper without a number is judged by its file only."""
+    return Holdings(owner).holds(document, file, kind_of(document))
 
 
 def _entered(
@@ -245,21 +294,10 @@ def _entered(
     actor: Any,
 ) -> Any:
     from tinhso.datastore import actions
-    from tinhso.datastore.models import DocumentKind
 
-    kind = (
-        DocumentKind.objects.filter(national_code=document.result_code).first()
-        if document.result_code
-        else None
-    )
-    if kind is None:
-        kind, _ = DocumentKind.objects.get_or_create(
-            code=actions.GENERIC_RESULT_KIND,
-            defaults={"name": "Kết quả giải quyết thủ tục hành chính"},
-        )
     return actions.add_from_national_store(
         owner,
-        kind=kind,
+        kind=kind_of(document),
         file_name=file.name or name,
         content=content,
         national_ref=file.url,

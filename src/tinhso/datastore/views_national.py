@@ -103,21 +103,25 @@ def _problem(exc: national.NationalStoreError) -> tuple[str, int]:
 
 
 def _rows(citizen: Citizen, found: list[national.NationalDocument]) -> list[dict[str, Any]]:
-    names = dict(
-        DocumentKind.objects.filter(national_code__in={d.result_code for d in found})
-        .order_by("pk")
-        .values_list("national_code", "name")
-    )
-    return [
-        {
-            "kind": names.get(d.result_code) or d.name,
-            "document": d,
-            "file": f,
-            "taken": national.taken(citizen, f.url),
-        }
-        for d in found
-        for f in d.files
-    ]
+    """One row per national file; `taken` when the store already holds the paper: the same
+    file, or a document of the same kind and number (`national.held`), e.g. the copy
+    digitised at the counter."""
+    holdings = national.Holdings(citizen)
+    kinds = {d.result_code: national.kind_of(d) for d in found}
+    rows = []
+    for d in found:
+        kind = kinds[d.result_code]
+        named = kind.name if kind.national_code and kind.national_code == d.result_code else ""
+        for f in d.files:
+            rows.append(
+                {
+                    "kind": named or d.name,
+                    "document": d,
+                    "file": f,
+                    "taken": holdings.holds(d, f, kind),
+                }
+            )
+    return rows
 
 
 def _page(

@@ -12,12 +12,13 @@ the two services of /work/shared/domain/national-portal.md [UNCONFIRMED, like th
         GetGiayToByUrl   {"TenTep", "NoiDung" (base64)} of a DuongDan it listed
 
 so the citizen's page (datastore/views_national.py) goes through the real adapter
-(datastore/national.py) end to end. It answers from HOLDINGS: two civil-status results of
-the demo citizen. It accepts the account this site is configured with (TINHSO_DVCQG_*, often
-empty in the demo). Its session token is signed, not stored, so every gunicorn worker
-accepts the token another one issued. Served only while `settings.DATASTORE_NATIONAL_SANDBOX`
-(embedded mode, the sandbox on, neither TINHSO_DATASTORE_NATIONAL_URL nor TINHSO_DVCQG_URL
-set): beside a configured national store it answers 404.
+(datastore/national.py) end to end. It answers from HOLDINGS: three results of the demo
+citizen (two civil-status papers, a land use right certificate). It accepts the account
+this site is configured with (TINHSO_DVCQG_*, often empty in the demo). Its session token
+is signed, not stored, so every gunicorn worker accepts the token another one issued.
+Served only while `settings.DATASTORE_NATIONAL_SANDBOX` (embedded mode, the sandbox on,
+neither TINHSO_DATASTORE_NATIONAL_URL nor TINHSO_DVCQG_URL set): beside a configured national
+store it answers 404.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ SESSION_SALT = "tinhso.sandbox.national_store"
 SESSION_SECONDS = 30 * 60
 ASK_FIELDS = ("SoDinhDanhChuSoHuu", "SoDinhDanhNguoiYeuCau", "HoTenNguoiYeuCau", "KenhThucHien")
 
-# What the stand-in holds: the demo citizen's birth certificate and marriage certificate,
-# with the national result codes of the seeded document kinds (datastore migration 0002).
+# What the stand-in holds: the demo citizen's birth certificate (which the demo store
+# already holds, digitised at the counter: the page shows it "already in the store"), marriage
+# certificate and land use right certificate, with the national result codes of the seeded
+# document kinds (datastore migration 0002).
 HOLDINGS: dict[str, list[dict[str, Any]]] = {
     people_demo.CITIZEN_PERSONAL_ID: [
         {
@@ -60,6 +63,15 @@ HOLDINGS: dict[str, list[dict[str, Any]]] = {
             "CoQuanChuQuan": "UBND phường Tân Lợi",
             "DanhSachTepDinhKem": [
                 {"TenTep": "giay-chung-nhan-ket-hon.pdf", "DuongDan": "sandbox/kh-45-2016.pdf"}
+            ],
+        },
+        {
+            "MaKetQua": "KQ.G10.001147",
+            "TenGiayTo": "Giấy chứng nhận quyền sử dụng đất",
+            "SoKyHieu": "CS04521",
+            "CoQuanChuQuan": "Văn phòng Đăng ký đất đai tỉnh Đắk Lắk",
+            "DanhSachTepDinhKem": [
+                {"TenTep": "giay-chung-nhan-qsdd.pdf", "DuongDan": "sandbox/qsdd-cs04521.pdf"}
             ],
         },
     ]
