@@ -3,6 +3,9 @@ only uploads; everyone else is refused on every page and endpoint, and nothing c
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -64,10 +67,11 @@ def test_a_member_keeps_the_organisations_store(
     assert f"/kho-du-lieu/{own.pk}/" not in html
     # upload into the organisation's store
     assert client.get(f"/kho-du-lieu/to-chuc/{company.pk}/tai-len/").status_code == 200
+    licence_kind = DocumentKind.objects.get(code="GCN-DKDN")
     response = client.post(
         f"/kho-du-lieu/to-chuc/{company.pk}/tai-len/",
         {
-            "kind": cccd.pk,
+            "kind": licence_kind.pk,
             "number": "UQ-01",
             "file": SimpleUploadedFile("uq.pdf", support.pdf_bytes("UQ")),
         },
@@ -88,7 +92,8 @@ def test_a_member_keeps_the_organisations_store(
         == 302
     )
     share = DocumentShare.objects.get(document=licence)
-    assert client.post(f"/kho-du-lieu/{licence.pk}/chia-se/{share.pk}/thu-hoi/").status_code == 302
+    revoke = f"/kho-du-lieu/{licence.pk}/chia-se/{share.pk}/thu-hoi/"
+    assert client.post(revoke, {"confirm": "1"}).status_code == 302
     share.refresh_from_db()
     assert share.revoked_by == citizen
     before = _state()
@@ -110,7 +115,9 @@ def test_a_member_keeps_the_organisations_store(
         ("get", "/kho-du-lieu/{pk}/tep/"),
         ("post", "/kho-du-lieu/{pk}/xoa/"),
         ("post", "/kho-du-lieu/{pk}/chia-se/"),
+        ("get", "/kho-du-lieu/{pk}/chia-se/{share}/thu-hoi/"),
         ("post", "/kho-du-lieu/{pk}/chia-se/{share}/thu-hoi/"),
+        ("get", "/kho-du-lieu/to-chuc/{org}/ai-da-xem/"),
     ],
 )
 def test_a_non_member_is_refused_everywhere(
@@ -159,3 +166,100 @@ def test_the_upload_action_refuses_a_non_member(other_citizen, company, cccd):
 def test_a_hostile_organisation_id_is_a_404(client, citizen, company):
     client.force_login(citizen)
     assert client.get("/kho-du-lieu/to-chuc/99999999999999999999999/").status_code == 404
+
+
+def _kinds_offered(html: str) -> set[str]:
+    select = html[html.index('name="kind"') : html.index("</select>", html.index('name="kind"'))]
+    return set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select))
+
+
+def test_the_organisations_upload_offers_its_kinds_and_refuses_a_personal_one(
+    client, citizen, company, cccd
+):
+    client.force_login(citizen)
+    page = f"/kho-du-lieu/to-chuc/{company.pk}/tai-len/"
+    offered = _kinds_offered(client.get(page).content.decode())
+    assert offered == set(
+        DocumentKind.objects.filter(code__in=DocumentKind.ORGANISATION_CODES).values_list(
+            "name", flat=True
+        )
+    )
+    assert "Giấy chứng nhận đăng ký doanh nghiệp" in offered
+    assert not offered & {"Giấy khai sinh", "Hộ chiếu", "Căn cước công dân"}
+    # the personal store still offers the personal kinds
+    personal = _kinds_offered(client.get("/kho-du-lieu/tai-len/").content.decode())
+    assert {"Giấy khai sinh", "Hộ chiếu"} <= personal
+    # a personal kind posted to the organisation's form is a form error; nothing changes
+    before = _state()
+    refused = client.post(
+        page,
+        {"kind": cccd.pk, "number": "X-1", "file": SimpleUploadedFile("x.pdf", b"%PDF-1.4")},
+    )
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.content.decode()
+    assert _state() == before
+
+
+def test_an_organisations_upload_says_the_organisation_uploaded_it(
+    client, citizen, company, upload
+):
+    own = upload(number="CCCD-RIENG")
+    added = actions.upload(
+        user=citizen,
+        organisation=company,
+        kind=DocumentKind.objects.get(code="GCN-DKDN"),
+        file_name="dkdn.pdf",
+        content=support.pdf_bytes("DKDN"),
+        number="DKDN-01",
+    )
+    assert added.provenance_label == "tổ chức tự tải lên"
+    assert own.provenance_label == "công dân tự tải lên"
+    client.force_login(citizen)
+    detail = client.get(f"/kho-du-lieu/{added.pk}/").content.decode()
+    listed = client.get(f"/kho-du-lieu/to-chuc/{company.pk}/").content.decode()
+    for html in (detail, listed):
+        assert "Tổ chức tự tải lên" in html and "Công dân tự tải lên" not in html
+    assert "Công dân tự tải lên" in client.get(f"/kho-du-lieu/{own.pk}/").content.decode()
+
+
+def test_the_organisations_pages_link_to_its_own_reads(
+    client, citizen, company, licence, justice_official, agencies
+):
+    actions.record_read(
+        licence, official=justice_official, agency=agencies["STP"], reason="Kiểm tra giấy phép"
+    )
+    client.force_login(citizen)
+    reads = f"/kho-du-lieu/to-chuc/{company.pk}/ai-da-xem/"
+    for path in (
+        f"/kho-du-lieu/to-chuc/{company.pk}/",
+        f"/kho-du-lieu/to-chuc/{company.pk}/tai-len/",
+        f"/kho-du-lieu/{licence.pk}/",
+    ):
+        html = client.get(path).content.decode()
+        assert f'href="{reads}"' in html and 'href="/kho-du-lieu/ai-da-xem/"' not in html
+    page = client.get(reads).content.decode()
+    assert "Ai đã xem giấy tờ của Công ty TNHH Cà phê Ea Tu" in page
+    assert "Kiểm tra giấy phép" in page and "Lê Văn Tư" in page
+    # the personal page is the citizen's own store's, not the organisation's
+    personal = client.get("/kho-du-lieu/ai-da-xem/").content.decode()
+    assert "Kiểm tra giấy phép" not in personal
+    assert 'href="/kho-du-lieu/ai-da-xem/"' in client.get("/kho-du-lieu/").content.decode()
+
+
+def test_the_switcher_marks_the_open_store(client, citizen, company, licence):
+    client.force_login(citizen)
+    org = f"/kho-du-lieu/to-chuc/{company.pk}/"
+
+    def marked(html: str) -> dict[str, str]:
+        start = html.index('class="stores"')
+        nav = html[start : html.index("</nav>", start)]
+        return dict(re.findall(r'<a href="([^"]+)" aria-current="(page|true)"', nav))
+
+    assert marked(client.get("/kho-du-lieu/").content.decode()) == {"/kho-du-lieu/": "page"}
+    assert marked(client.get(org).content.decode()) == {org: "page"}
+    # on another page of a store, that store is still marked (not as this page)
+    assert marked(client.get(f"/kho-du-lieu/{licence.pk}/").content.decode()) == {org: "true"}
+    assert marked(client.get("/kho-du-lieu/tai-len/").content.decode()) == {"/kho-du-lieu/": "true"}
+    css = (
+        Path(__file__).resolve().parents[2] / "src/tinhso/datastore/static/datastore/datastore.css"
+    ).read_text()
+    assert "nav.stores ul.actions a[aria-current]" in css and "display: block" in css

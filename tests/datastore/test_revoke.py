@@ -3,9 +3,12 @@ saying so, and nobody else can revoke."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from tests.dossiers import support
@@ -42,10 +45,22 @@ def test_revoke_ends_the_link_with_a_page_saying_so(
     client.force_login(citizen)
     revoke_url = f"/kho-du-lieu/{doc.pk}/chia-se/{share.pk}/thu-hoi/"
     html = client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
-    assert f'<form method="post" action="{revoke_url}">' in html
+    assert f'<a class="button danger" href="{revoke_url}">Thu hồi' in html
     assert "đã được xem 1 lần" in html and "hiệu lực đến" in html
-    assert client.get(revoke_url).status_code == 405  # an action, never a GET
-    response = client.post(revoke_url)
+    # asked first, without script: the GET and a POST without the confirmation change nothing
+    before = _state()
+    for asked in (client.get(revoke_url), client.post(revoke_url)):
+        assert asked.status_code == 200
+        confirm = asked.content.decode()
+        assert "<h1>Thu hồi đường dẫn chia sẻ</h1>" in confirm and "Sở Tư pháp" in confirm
+        assert f'<form method="post" action="{revoke_url}">' in confirm
+        assert '<input type="hidden" name="confirm" value="1">' in confirm
+        assert 'name="csrfmiddlewaretoken"' in confirm
+        assert f'href="/kho-du-lieu/{doc.pk}/">Không thu hồi' in confirm
+    assert _state() == before
+    share.refresh_from_db()
+    assert share.revoked_at is None
+    response = client.post(revoke_url, {"confirm": "1"})
     assert response.status_code == 302 and response["Location"] == f"/kho-du-lieu/{doc.pk}/"
     share.refresh_from_db()
     assert share.revoked_at is not None and share.revoked_by == citizen
@@ -64,9 +79,53 @@ def test_revoke_ends_the_link_with_a_page_saying_so(
     posted = official.post(_link(share), {"reason": "Xem lại"})
     assert posted.status_code == 409 and posted["Content-Type"].startswith("text/html")
     assert _state() == before
-    # a second click changes nothing (no second audit record)
-    assert client.post(revoke_url).status_code == 302
+    # a second click changes nothing (no second audit record), nor does the confirm page
+    assert client.post(revoke_url, {"confirm": "1"}).status_code == 302
+    assert client.get(revoke_url).status_code == 302
     assert _state() == before
+
+
+def test_the_confirmed_revocation_needs_the_csrf_token(citizen, upload, agencies):
+    doc = upload()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"])
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(citizen)
+    revoke_url = f"/kho-du-lieu/{doc.pk}/chia-se/{share.pk}/thu-hoi/"
+    page = browser.get(revoke_url)
+    assert browser.post(revoke_url, {"confirm": "1"}).status_code == 403
+    share.refresh_from_db()
+    assert share.revoked_at is None
+    token = str(page.context["csrf_token"])
+    done = browser.post(revoke_url, {"confirm": "1", "csrfmiddlewaretoken": token})
+    assert done.status_code == 302
+    share.refresh_from_db()
+    assert share.revoked_at is not None
+
+
+def test_the_shared_link_has_a_copy_button_that_script_reveals(client, citizen, upload, agencies):
+    doc = upload()
+    share = actions.share(doc, user=citizen, agency=agencies["STP"])
+    client.force_login(citizen)
+    response = client.get(f"/kho-du-lieu/{doc.pk}/")
+    html = response.content.decode()
+    box = f'id="lien-ket-{share.pk}"'
+    # without script: the link is read-only text in a labelled box, the button hidden
+    assert f'<input type="text" {box} value="http://testserver{_link(share)}" readonly>' in html
+    button = re.search(r"<button type=\"button\"[^>]*data-copy=[^>]*>", html)
+    assert button is not None
+    assert f'data-copy="lien-ket-{share.pk}"' in button.group(0)
+    assert button.group(0).rstrip(">").endswith(" hidden")
+    assert 'data-copied="Đã sao chép đường dẫn."' in button.group(0)
+    # the script is a static file of this origin, which the CSP allows (no inline script)
+    script = re.search(r'<script src="(/static/datastore/copy[^"]*\.js)" defer></script>', html)
+    assert script is not None
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "<script>" not in html
+    js = finders.find("datastore/copy.js")
+    assert js is not None and "button.hidden = false" in Path(js).read_text()
+    # no share, no script
+    other = upload(number="KHONG-CHIA-SE")
+    assert "copy" not in client.get(f"/kho-du-lieu/{other.pk}/").content.decode()
 
 
 def test_a_read_racing_the_revocation_is_refused(citizen, upload, agencies, justice_official):
@@ -98,9 +157,9 @@ def test_another_citizens_share_cannot_be_revoked(client, citizen, other_citizen
         f"/kho-du-lieu/{mine.pk}/chia-se/{their_share.pk}/thu-hoi/",  # my document, their share
         f"/kho-du-lieu/{theirs.pk}/chia-se/{their_share.pk}/thu-hoi/",  # theirs altogether
     ):
-        response = client.post(path)
-        assert response.status_code == 404
-        assert "079090009999" not in response.content.decode()
+        for response in (client.get(path), client.post(path, {"confirm": "1"})):
+            assert response.status_code == 404
+            assert "079090009999" not in response.content.decode()
     with pytest.raises(DatastoreError) as refused:
         actions.revoke_share(theirs, their_share.pk, user=citizen)
     assert refused.value.code is errors.SHARE_NOT_FOUND
@@ -120,9 +179,11 @@ def test_an_ended_share_shows_as_ended_and_is_not_revoked(client, citizen, uploa
     assert "đã hết hiệu lực lúc" in html and "chưa được xem" in html
     assert "thu-hoi" not in html
     before = _state()
+    revoke_url = f"/kho-du-lieu/{doc.pk}/chia-se/{share.pk}/thu-hoi/"
+    asked = client.get(revoke_url)  # nothing to confirm: back to the document
+    assert asked.status_code == 302 and asked["Location"] == f"/kho-du-lieu/{doc.pk}/"
     response = client.post(
-        f"/kho-du-lieu/{doc.pk}/chia-se/{share.pk}/thu-hoi/",
-        HTTP_REFERER=f"http://testserver/kho-du-lieu/{doc.pk}/",
+        revoke_url, {"confirm": "1"}, HTTP_REFERER=f"http://testserver/kho-du-lieu/{doc.pk}/"
     )
     assert response.status_code == 303  # back to the page, with the reason on top
     assert (
@@ -146,6 +207,9 @@ def test_an_overlong_share_id_is_not_found_not_a_500(client, citizen, upload):
     mine = upload()
     client.force_login(citizen)
     before = _state()
-    response = client.post(f"/kho-du-lieu/{mine.pk}/chia-se/{'9' * 20}/thu-hoi/")
-    assert response.status_code == 404
+    for response in (
+        client.post(f"/kho-du-lieu/{mine.pk}/chia-se/{'9' * 20}/thu-hoi/", {"confirm": "1"}),
+        client.get(f"/kho-du-lieu/{mine.pk}/chia-se/{'9' * 20}/thu-hoi/"),
+    ):
+        assert response.status_code == 404
     assert _state() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -284,3 +285,62 @@ def test_list_and_reads_are_paged_with_links(
     # a page past the end or not a number shows the nearest page, never an error
     assert "SO-0" in client.get("/kho-du-lieu/?trang=9").content.decode()
     assert "SO-2" in client.get("/kho-du-lieu/?trang=x").content.decode()
+
+
+def test_no_expiry_reads_the_same_on_the_list_and_the_document(client, citizen, upload):
+    forever = upload(number="VO-HAN")
+    upload(number="CO-HAN", expires_on=date(2036, 5, 1))
+    client.force_login(citizen)
+    listed = client.get("/kho-du-lieu/").content.decode()
+    row = listed[listed.index("VO-HAN") : listed.index("</tr>", listed.index("VO-HAN"))]
+    expiry = re.search(r'data-label="Ngày hết hạn">([^<]*)</td>', row)
+    assert expiry is not None and expiry.group(1) == "Không thời hạn"
+    assert listed.count("Không thời hạn") == 1  # the other one has its date
+    detail = client.get(f"/kho-du-lieu/{forever.pk}/").content.decode()
+    assert "<dt>Ngày hết hạn</dt><dd>Không thời hạn</dd>" in detail
+
+
+def test_the_agency_picker_is_grouped_by_level(client, citizen, upload, agencies, province):
+    from tinhso.places.models import Agency
+
+    hoa_thang = Agency.objects.create(
+        code="000.01.01.H66",
+        name="UBND xã Hòa Thắng",
+        short_name="UBND",
+        level=Agency.Level.COMMUNE,
+        province=province,
+        parent=agencies["UBND"],
+    )
+    Agency.objects.create(
+        code="000.01.02.H66",
+        name="UBND xã Cũ",
+        short_name="UBND",
+        level=Agency.Level.COMMUNE,
+        province=province,
+        is_active=False,
+    )
+    doc = upload()
+    client.force_login(citizen)
+    html = client.get(f"/kho-du-lieu/{doc.pk}/").content.decode()
+    select = html[
+        html.index('name="agency"') : html.index("</select>", html.index('name="agency"'))
+    ]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    named = {label: re.findall(r'<option value="(\d+)"', body) for label, body in groups}
+    assert list(named) == [
+        "Ủy ban nhân dân tỉnh",
+        "Sở, ban, ngành",
+        "Ủy ban nhân dân xã, phường, đặc khu",
+    ]
+    assert named["Sở, ban, ngành"] == [str(agencies["STP"].pk)]
+    assert named["Ủy ban nhân dân xã, phường, đặc khu"] == [str(hoa_thang.pk)]  # not the inactive
+    assert select.count('<option value="">— Chọn cơ quan —</option>') == 1
+    # the grouped picker still posts a plain agency id; a refused form keeps the choice
+    refused = client.post(f"/kho-du-lieu/{doc.pk}/chia-se/", {"agency": hoa_thang.pk, "days": "0"})
+    assert refused.status_code == 422
+    assert f'<option value="{hoa_thang.pk}" selected>UBND xã Hòa Thắng</option>' in (
+        refused.content.decode()
+    )
+    done = client.post(f"/kho-du-lieu/{doc.pk}/chia-se/", {"agency": hoa_thang.pk, "days": "2"})
+    assert done.status_code == 302
+    assert DocumentShare.objects.get().agency == hoa_thang

@@ -1,6 +1,7 @@
 """The citizen's data store: the demo citizen opens "Kho dữ liệu của tôi" from the account
-page, uploads a document, sees it in the list, shares it with an agency, revokes the share
-(the agency's official then finds the link refused), then deletes it.
+page, uploads a document, sees it in the list, shares it with an agency (copying the link),
+revokes the share after confirming (the agency's official then finds the link refused), then
+deletes it.
 Only clicks and typing (the file is chosen as a person chooses it)."""
 
 from __future__ import annotations
@@ -70,9 +71,19 @@ def test_citizen_uploads_sees_shares_and_deletes_a_document(journey, tmp_path):
     assert "Đã tạo đường dẫn chia sẻ" in page.inner_text("main")
     link = page.get_by_label("Đường dẫn chia sẻ").first.input_value()
     assert re.search(r"/kho-du-lieu/chia-se/[^/]+/$", link)
+    # "Sao chép" is shown by the app's own script (the CSP lets it run) and answers a click
+    copy = page.get_by_role("button", name=re.compile(r"^Sao chép")).first
+    copy.click()
+    status = page.get_by_role("status").filter(has_text=re.compile("sao chép", re.I)).first
+    assert status.inner_text().strip()
 
-    # the citizen revokes it: the agency's official who opens the link is told so
-    page.get_by_role("button", name=re.compile(r"^Thu hồi")).first.click()
+    # the citizen revokes it, after a confirmation page: the agency's official who opens the
+    # link is told so
+    page.get_by_role("link", name=re.compile(r"^Thu hồi")).first.click()
+    page.wait_for_url(re.compile(r"/thu-hoi/$"))
+    citizen.check("xac-nhan-thu-hoi")
+    assert "Sở Tư pháp" in page.inner_text("main")
+    page.get_by_role("button", name="Xác nhận thu hồi").click()
     page.wait_for_url(re.compile(r"/kho-du-lieu/\d+/$"))
     citizen.check("da-thu-hoi")
     main = page.inner_text("main")

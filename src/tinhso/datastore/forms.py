@@ -19,6 +19,9 @@ class DateInput(forms.DateInput):
 
 
 class UploadForm(forms.Form):
+    """`organisation`: the form of an organisation's store, offering only the kinds an
+    organisation holds (`DocumentKind.ORGANISATION_CODES`); any other kind is a form error."""
+
     kind = forms.ModelChoiceField(
         label=_("Loại giấy tờ"),
         queryset=DocumentKind.objects.exclude(code="KQ-TTHC").order_by("name"),
@@ -43,6 +46,25 @@ class UploadForm(forms.Form):
         label=_("Tệp giấy tờ"), error_messages={"required": _("Hãy chọn tệp để tải lên.")}
     )
 
+    def __init__(self, *args: Any, organisation: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if organisation:
+            field = self.fields["kind"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = DocumentKind.objects.filter(
+                code__in=DocumentKind.ORGANISATION_CODES
+            ).order_by("name")
+
+
+# The groups of the agency picker, in this order (its ~230 agencies are mostly communes).
+AGENCY_GROUPS = (
+    (Agency.Level.PROVINCE, _("Ủy ban nhân dân tỉnh")),
+    (Agency.Level.SERVICE_CENTRE, _("Trung tâm Phục vụ hành chính công")),
+    (Agency.Level.DEPARTMENT, _("Sở, ban, ngành")),
+    (Agency.Level.UNIT, _("Phòng, bộ phận")),
+    (Agency.Level.COMMUNE, _("Ủy ban nhân dân xã, phường, đặc khu")),
+)
+
 
 class ShareForm(forms.Form):
     agency = forms.ModelChoiceField(
@@ -56,6 +78,23 @@ class ShareForm(forms.Form):
         min_value=1,
         error_messages={"required": _("Hãy ghi số ngày."), "invalid": _("Hãy ghi số ngày.")},
     )
+
+    def agency_groups(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        """The active agencies as `<optgroup>`s by level (AGENCY_GROUPS), each by name: one
+        flat list of ~230 names was hard to use on a phone. Empty groups are left out."""
+        field = self.fields["agency"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+        by_level: dict[str, list[tuple[int, str]]] = {}
+        for pk, name, level in field.queryset.values_list("pk", "name", "level"):
+            by_level.setdefault(level, []).append((pk, name))
+        known = {level for level, _label in AGENCY_GROUPS}
+        groups = [
+            (str(label), by_level[level]) for level, label in AGENCY_GROUPS if level in by_level
+        ]
+        rest = [row for level, rows in by_level.items() if level not in known for row in rows]
+        if rest:
+            groups.append((str(_("Cơ quan khác")), rest))
+        return groups
 
 
 class ReadForm(forms.Form):

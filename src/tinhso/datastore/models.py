@@ -25,6 +25,11 @@ class DocumentKind(models.Model):
     name = models.CharField(gettext_lazy("tên loại giấy tờ"), max_length=300)
     national_code = models.CharField(gettext_lazy("mã kết quả quốc gia"), max_length=60, blank=True)
 
+    # The kinds an organisation holds (its upload form offers only these): the enterprise
+    # registration, land use right and construction permit certificates, and "other". The
+    # personal papers (identity card, passport, birth certificate...) are a citizen's.
+    ORGANISATION_CODES = ("GCN-DKDN", "GCN-QSDD", "GPXD", "KHAC")
+
     class Meta:
         ordering = ["name"]
         verbose_name = gettext_lazy("loại giấy tờ")
@@ -36,6 +41,9 @@ class DocumentKind(models.Model):
 
 def _upload_to(instance: StoredDocument, filename: str) -> str:
     return f"datastore/{filename}"
+
+
+ORGANISATION_UPLOADED = gettext_lazy("tổ chức tự tải lên")
 
 
 class StoredDocument(models.Model):
@@ -151,6 +159,14 @@ class StoredDocument(models.Model):
         """Only what the citizen uploaded is theirs to delete; issued or digitised papers
         are the agency's record."""
         return self.provenance == self.Provenance.UPLOADED
+
+    @property
+    def provenance_label(self) -> str:
+        """The provenance as the pages show it: an organisation's own upload was made by the
+        organisation (one of its members), not by "the citizen"."""
+        if self.provenance == self.Provenance.UPLOADED and self.organisation_id is not None:
+            return str(ORGANISATION_UPLOADED)
+        return str(self.get_provenance_display())
 
     @property
     def issuer_label(self) -> str:

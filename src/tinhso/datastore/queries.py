@@ -65,12 +65,27 @@ def access_document(user: Any, pk: int | str) -> StoredDocument:
     return document
 
 
-def reads_of_my_documents(user: Any) -> QuerySet[StoredDocumentRead]:
-    """Who read which of the user's documents, and when (newest first)."""
-    owned = permissions.owned_by(user).values("pk")
-    return StoredDocumentRead.objects.filter(document__in=owned).select_related(
+def reads_of_store(user: Any, organisation: Organisation | None) -> QuerySet[StoredDocumentRead]:
+    """Who read which document of one store, and when (newest first): the user's own store,
+    or (already checked by `access_organisation`) an organisation's the user is a member of.
+    Still filtered by `permissions.owned_by`, so a caller that skipped the check gets
+    nothing."""
+    documents = store_documents(user, organisation).values("pk")
+    return StoredDocumentRead.objects.filter(document__in=documents).select_related(
         "document__kind", "official", "agency"
     )
+
+
+def share_of(document: StoredDocument, pk: int | str) -> DocumentShare:
+    """The share `pk` of `document` (already checked as the user's), or SHARE_NOT_FOUND."""
+    share = (
+        document.shares.select_related("agency").filter(pk=int(pk)).first()
+        if str(pk).isdigit() and len(str(pk)) <= 18
+        else None
+    )
+    if share is None:
+        raise DatastoreError(errors.SHARE_NOT_FOUND)
+    return share
 
 
 def shares_of(document: StoredDocument) -> QuerySet[DocumentShare]:

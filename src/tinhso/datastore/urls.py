@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("to-chuc/<int:organisation>/", views.mine, name="organisation"),
     path("to-chuc/<int:organisation>/tai-len/", views.upload, name="organisation_upload"),
     path("ai-da-xem/", views.reads, name="reads"),
+    path("to-chuc/<int:organisation>/ai-da-xem/", views.reads, name="organisation_reads"),
     path("kho-quoc-gia/", views_national.national_store, name="national"),
     path("chia-se/<str:token>/", views.shared, name="shared"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.core.errors import Kind
 from tinhso.datastore import actions, errors, permissions, queries
@@ -114,7 +114,7 @@ def upload(request: HttpRequest, organisation: int | None = None) -> HttpRespons
         if organisation is not None
         else None
     )
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, organisation=store is not None)
     status = 200
     if request.method == "POST":
         status = 422
@@ -199,29 +199,48 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
-    """Thu hồi: the owner ends one of the document's shares (another's share: 404)."""
+    """Thu hồi: the owner ends one of the document's shares (another's share: 404). Asked
+    twice, without script: the detail page's "Thu hồi" opens this page (GET, changes
+    nothing), which says what revoking does and posts `confirm=1`; a POST without it shows
+    the same page and changes nothing."""
     document = queries.access_document(request.user, pk)
-    actions.revoke_share(document, share_pk, user=request.user)
-    messages.success(
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        actions.revoke_share(document, share_pk, user=request.user)
+        messages.success(
+            request,
+            _("Đã thu hồi đường dẫn chia sẻ; cơ quan không thể xem giấy tờ qua đường dẫn này nữa."),
+        )
+        return redirect("datastore:detail", pk=document.pk)
+    share = queries.share_of(document, share_pk)
+    if not share.is_active(timezone.now()):  # already revoked or ended: nothing to confirm
+        messages.info(request, _("Đường dẫn chia sẻ này đã hết hiệu lực hoặc đã được thu hồi."))
+        return redirect("datastore:detail", pk=document.pk)
+    return render(
         request,
-        _("Đã thu hồi đường dẫn chia sẻ; cơ quan không thể xem giấy tờ qua đường dẫn này nữa."),
+        "datastore/revoke.html",
+        {**_stores(request, document.organisation), "document": document, "share": share},
     )
-    return redirect("datastore:detail", pk=document.pk)
 
 
 @login_required
-def reads(request: HttpRequest) -> HttpResponse:
-    """Ai đã xem giấy tờ của tôi: newest first, PAGE_SIZE a page (`?trang=`)."""
-    page = Paginator(queries.reads_of_my_documents(request.user), PAGE_SIZE).get_page(
+def reads(request: HttpRequest, organisation: int | None = None) -> HttpResponse:
+    """Ai đã xem giấy tờ: of the user's own store, or of an organisation's the user is a
+    member of; newest first, PAGE_SIZE a page (`?trang=`)."""
+    store = (
+        queries.access_organisation(request.user, organisation)
+        if organisation is not None
+        else None
+    )
+    page = Paginator(queries.reads_of_store(request.user, store), PAGE_SIZE).get_page(
         request.GET.get("trang")
     )
     return render(
         request,
         "datastore/reads.html",
-        {"reads": page.object_list, "page": page, **_stores(request, None)},
+        {"reads": page.object_list, "page": page, **_stores(request, store)},
     )
 
 
