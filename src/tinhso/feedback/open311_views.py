@@ -9,6 +9,7 @@ Retry-After) when a client is over its rate limit. Keys are tinhso.people.client
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,73 @@ def _request_record(row: dict[str, Any], base: str, media_url: Any = None) -> di
         "long": row["long"],
         "media_url": (media_url or _media_url(base))(row["photo"]),
     }
+
+
+_QUOTE = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _text(value: str | None) -> str:
+    return _QUOTE(value) if value is not None else "null"
+
+
+def _moment(value: Any) -> str:
+    return _QUOTE(open311.w3c(queries.moment(value))) if value is not None else "null"
+
+
+def _number(value: Any) -> str:
+    number = queries.coordinate(value)
+    return "null" if number is None else repr(number)
+
+
+def _requests_json(rows: list[tuple[Any, ...]], media_url: Any) -> str:
+    """The JSON of `_request_record` for each row of queries.open311_range_rows, the same
+    text as json.dumps would write (issue 12: building a dict per row and encoding it was
+    most of a 1,000-row answer's cost). tests/feedback/test_open311_hot_path.py compares the
+    two."""
+    parts = []
+    for (
+        pk,
+        state,
+        answer,
+        public_note,
+        category_name,
+        category_code,
+        description,
+        agency_name,
+        received_at,
+        updated_at,
+        due_at,
+        address,
+        commune_code,
+        commune_name,
+        commune_type,
+        lat,
+        long,
+        photo,
+    ) in rows:
+        is_open = state in rules.OPEN
+        if not address and commune_code:
+            address = f"{commune_type.capitalize()} {commune_name}"
+        parts.append(
+            f'{{"service_request_id": "{pk}", '
+            f'"status": "{"open" if is_open else "closed"}", '
+            f'"status_notes": {_text(queries.latest_public_note(state, answer, public_note))}, '
+            f'"service_name": {_text(category_name)}, '
+            f'"service_code": {_text(category_code)}, '
+            f'"description": {_text(description)}, '
+            f'"agency_responsible": {_text(agency_name)}, '
+            f'"service_notice": "", '
+            f'"requested_datetime": {_moment(received_at)}, '
+            f'"updated_datetime": {_moment(updated_at)}, '
+            f'"expected_datetime": {_moment(due_at) if is_open else "null"}, '
+            f'"address": {_text(address or "")}, '
+            f'"address_id": {_text(str(commune_code) if commune_code else "")}, '
+            f'"zipcode": "", '
+            f'"lat": {_number(lat)}, '
+            f'"long": {_number(long)}, '
+            f'"media_url": {_text(media_url(photo))}}}'
+        )
+    return "[" + ", ".join(parts) + "]"
 
 
 def _base(request: HttpRequest) -> str:
@@ -255,6 +323,23 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         raise Open311Error(
             400, f"service_code là danh sách tối đa {MAX_CODES} mã, cách nhau dấu phẩy."
         )
+    if fmt == "json" and len(codes) <= 1:
+        rows = queries.open311_range_rows(
+            service_code=codes[0] if codes else "",
+            start=start,
+            end=end,
+            states=states,
+            after=after,
+            limit=page_size,
+        )
+        response = HttpResponse(
+            _requests_json(rows, _media_url(base)), content_type=open311.FORMATS[fmt]
+        )
+        if rows and len(rows) == page_size:
+            following = q.copy()
+            following["after"] = str(rows[-1][0])
+            response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
+        return response
     if len(codes) <= 1:
         reports = queries.open311_requests(
             service_code=codes[0] if codes else "",

@@ -7,17 +7,20 @@ the agencies under those. Legal sources as in tinhso.feedback.models.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.core.calendar import current_calendar
+from tinhso.core.prepared import prepared_cursor
 from tinhso.feedback import errors, rules
 from tinhso.feedback.errors import FeedbackError
 from tinhso.feedback.models import Category, Photo, Report
@@ -339,7 +342,16 @@ OPEN311_COLUMNS = (
 )
 
 
-def open311_requests(
+def _first_photo() -> Subquery:
+    """A report's first citizen photo (the lowest id), in the same statement as the report."""
+    return Subquery(
+        Photo.objects.filter(report_id=OuterRef("pk"), is_evidence=False)
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+
+
+def _open311_query(
     *,
     ids: list[int] | None = None,
     service_code: str = "",
@@ -348,15 +360,7 @@ def open311_requests(
     states: frozenset[str] | None = None,
     after: int | None = None,
     limit: int = 1000,
-) -> list[dict[str, Any]]:
-    """Published reports as rows of OPEN311_COLUMNS plus `photo` (the first citizen photo's
-    id, or None), newest first. Two queries whatever the number of rows (none for photos
-    when the page is empty).
-
-    `after`: a service request id; the rows that come after it in this order (keyset
-    pagination: a deep page costs what the first does, no OFFSET to walk). The range reads
-    the (received_at, id) index (migration 0007) in order and stops at `limit`.
-    """
+) -> QuerySet[Report]:
     reports = published()
     if ids is not None:
         reports = reports.filter(pk__in=ids)
@@ -373,18 +377,173 @@ def open311_requests(
             reports = reports.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=after))
     if states is not None:
         reports = reports.filter(state__in=states)
-    rows = list(reports.order_by("-received_at", "-pk").values(*OPEN311_COLUMNS)[:limit])
-    photos: dict[int, int] = {}
-    if rows:
-        for report_id, photo_id in (
-            Photo.objects.filter(report_id__in=[r["pk"] for r in rows], is_evidence=False)
-            .order_by("-pk")
-            .values_list("report_id", "pk")
-        ):
-            photos[report_id] = photo_id  # the lowest pk wins: the first photo sent
-    for row in rows:
-        row["photo"] = photos.get(row["pk"])
-    return rows
+    return (
+        reports.annotate(photo=_first_photo())
+        .order_by("-received_at", "-pk")
+        .values_list(*OPEN311_COLUMNS, "photo")[:limit]
+    )
+
+
+def open311_requests(
+    *,
+    ids: list[int] | None = None,
+    service_code: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    states: frozenset[str] | None = None,
+    after: int | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Published reports as rows of OPEN311_COLUMNS plus `photo` (the first citizen photo's
+    id, or None), newest first. One query whatever the number of rows.
+
+    `after`: a service request id; the rows that come after it in this order (keyset
+    pagination: a deep page costs what the first does, no OFFSET to walk). The range reads
+    the (received_at, id) index (migration 0007) in order and stops at `limit`.
+    """
+    rows = _open311_query(
+        ids=ids,
+        service_code=service_code,
+        start=start,
+        end=end,
+        states=states,
+        after=after,
+        limit=limit,
+    )
+    names = (*OPEN311_COLUMNS, "photo")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+
+
+_MARK_CODE = "open311-service-code-slot"
+_MARK_START = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+_MARK_END = datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC)
+_MARK_AFTER = -987_654_321
+_COMPILED_RANGES: dict[tuple[Any, ...], _Compiled] = {}
+
+
+def _moment_param(moment: datetime, db: str) -> Any:
+    return Report._meta.get_field("received_at").get_db_prep_value(moment, connections[db])
+
+
+def _compiled_range(
+    db: str,
+    *,
+    service_code: bool,
+    start: bool,
+    end: bool,
+    states: frozenset[str] | None,
+    after: bool,
+    limit: int,
+) -> _Compiled:
+    """The range's SQL, compiled by the ORM once per shape (which filters are given) and
+    database: building and compiling the queryset cost about as much as running it. Marker
+    values take the places of the request's values, and each marker's parameter is noted."""
+    key = (db, connections[db].vendor, service_code, start, end, states, after, limit)
+    compiled = _COMPILED_RANGES.get(key)
+    if compiled is None:
+        rows = _open311_query(
+            service_code=_MARK_CODE if service_code else "",
+            start=_MARK_START if start else None,
+            end=_MARK_END if end else None,
+            states=states,
+            after=_MARK_AFTER if after else None,
+            limit=limit,
+        )
+        sql, params = rows.query.sql_with_params()
+        slots = {
+            _MARK_CODE: "code",
+            _moment_param(_MARK_START, db): "start",
+            _moment_param(_MARK_END, db): "end",
+            _MARK_AFTER: "after",
+        }
+        marked = tuple(_Slot(slots[p]) if _hashable(p) and p in slots else p for p in params)
+        compiled = _Compiled(sql=sql, params=marked)
+        if len(_COMPILED_RANGES) > 256:  # page sizes are the client's: keep it bounded
+            _COMPILED_RANGES.clear()
+        _COMPILED_RANGES[key] = compiled
+    return compiled
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+
+
+def open311_range_rows(
+    *,
+    service_code: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    states: frozenset[str] | None = None,
+    after: int | None = None,
+    limit: int = 1000,
+) -> list[tuple[Any, ...]]:
+    """`open311_requests` for a range, as the database returns it: one tuple per report in
+    the order of OPEN311_COLUMNS plus `photo`, without Django's converters (a page holds up
+    to 1,000 rows, and converting three datetimes and two decimals per row cost more than
+    the query): the datetimes are those of `moment()`, the coordinates numbers or None.
+    One prepared statement per shape of the query."""
+    db = Report.objects.db
+    compiled = _compiled_range(
+        db,
+        service_code=bool(service_code),
+        start=start is not None,
+        end=end is not None,
+        states=states,
+        after=after is not None,
+        limit=limit,
+    )
+    values = {
+        "code": service_code,
+        "start": _moment_param(start, db) if start is not None else None,
+        "end": _moment_param(end, db) if end is not None else None,
+        "after": after,
+    }
+    params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
+    with prepared_cursor(db) as cursor:
+        cursor.execute(compiled.sql, params)
+        return cursor.fetchall()
+
+
+def moment(value: datetime | str | None) -> datetime | None:
+    """A datetime column of `open311_range_rows` as an aware datetime: PostgreSQL's driver
+    gives one; SQLite gives UTC without its zone (or the text Django stored)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+_FROM_FLOAT = decimal.Context(prec=15).create_decimal_from_float
+
+
+def coordinate(value: Any) -> float | None:
+    """A coordinate column of `open311_range_rows` as the number Django would give: SQLite
+    holds a float, read back as Django does (15 digits, then the field's decimal places)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = _FROM_FLOAT(value).quantize(_PLACES, context=_CONTEXT)
+    return float(value)
+
+
+_PLACES = decimal.Decimal(1).scaleb(-6)  # lat and long: DecimalField(9, 6)
+_CONTEXT = decimal.Context(prec=9)
 
 
 def latest_public_note(state: str, answer: str, public_note: str) -> str:
