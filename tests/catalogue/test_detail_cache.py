@@ -1,6 +1,7 @@
-"""GET /api/v1/procedures/{code} cached (issue 12): a repeated request is the generation read
-and nothing else; every write that changes the answer changes the generation in its own
-transaction, so the next request answers from the new catalogue at once."""
+"""GET /api/v1/procedures/{code} stored (issue 12): a repeated request is one query, the stored
+answer joined to the generation, shared by every web worker; every write that changes the
+answer changes the generation in its own transaction, so the next request answers from the
+new catalogue at once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.test import Client
 
 from tests import factories
 from tinhso.catalogue import actions
-from tinhso.catalogue.models import Generation, ProcedureVersion
+from tinhso.catalogue.models import Generation, ProcedureVersion, StoredDetail
 from tinhso.places.actions import update_agency
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +22,10 @@ BIRTH = "/api/v1/procedures/1.001193"
 def test_a_repeated_detail_is_the_generation_read_and_the_same_bytes(
     client, civil_status, django_assert_num_queries
 ):
-    with django_assert_num_queries(3):  # the generation, the version, its components
+    # the stored answer with the generation (none yet), the version, its components, the store
+    with django_assert_num_queries(4):
         cold = client.get(BIRTH)
-    with django_assert_num_queries(1):  # the generation
+    with django_assert_num_queries(1):  # the stored answer with the generation
         warm = client.get(BIRTH)
 
     assert (cold.status_code, warm.status_code) == (200, 200)
@@ -43,7 +45,7 @@ def test_the_answer_does_not_depend_on_who_asks(civil_status, django_user_model)
 def test_each_language_has_its_own_entry(client, civil_status, django_assert_num_queries):
     vi = client.get(BIRTH).json()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with django_assert_num_queries(3):  # not the Vietnamese entry
+    with django_assert_num_queries(4):  # not the Vietnamese entry: rendered and stored
         en = client.get(BIRTH).json()
     del client.cookies[settings.LANGUAGE_COOKIE_NAME]
 
@@ -110,3 +112,34 @@ def test_without_the_generation_row_nothing_is_cached(
     client.get(BIRTH)
     with django_assert_num_queries(3):
         assert client.get(BIRTH).status_code == 200
+
+
+def test_the_stored_answer_is_what_is_served_while_its_generation_is_current(
+    client, civil_status, django_assert_num_queries
+):
+    cold = client.get(BIRTH)
+    stored = StoredDetail.objects.get(code="1.001193", language="vi")
+    assert bytes(stored.content) == cold.content
+    assert stored.token == Generation.objects.get().token
+
+    # what another worker would read: the row, not a copy of this process's
+    StoredDetail.objects.filter(pk=stored.pk).update(content=b'{"from": "the store"}')
+    with django_assert_num_queries(1):
+        assert client.get(BIRTH).json() == {"from": "the store"}
+
+    actions.ensure_field("G15-TP07", "Hộ tịch và chứng thực")  # a new generation
+
+    fresh = client.get(BIRTH).json()
+    assert fresh["field"]["name"] == "Hộ tịch và chứng thực"
+    assert StoredDetail.objects.filter(code="1.001193", language="vi").count() == 1  # replaced
+
+
+def test_an_unknown_procedure_is_not_stored(client, civil_status):
+    assert client.get("/api/v1/procedures/9.999999").status_code == 404
+    assert not StoredDetail.objects.filter(code="9.999999").exists()
+
+
+def test_without_the_generation_row_nothing_is_stored(client, civil_status):
+    Generation.objects.all().delete()
+    assert client.get(BIRTH).status_code == 200
+    assert not StoredDetail.objects.exists()

@@ -4,20 +4,21 @@ Procedures are public (Decree 63/2010/NĐ-CP Art. 13 asks that they be published
 sign-in is needed; only published versions of active procedures are shown.
 
 One procedure's answer is the same for everyone (no user, session or key is read), so its
-JSON bytes are cached in Django's default cache, keyed by the catalogue's generation
-(``tinhso.catalogue.generation``), the language and the code: every write that can change
-the answer (publishing, a new version, withdrawal, import, a field's or agency's name)
-changes the generation in its own transaction, so the next request reads the new answer.
+JSON bytes are stored in the database (`StoredDetail`) with the catalogue's generation
+(``tinhso.catalogue.generation``) they were rendered under, per language and code, and
+served only while that generation is current: every write that can change the answer
+(publishing, a new version, withdrawal, import, a field's or agency's name) changes the
+generation in its own transaction, so the next request renders the new answer. A stored
+answer is one query, shared by every web worker (issue 12).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
@@ -26,13 +27,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.renderers import JSONRenderer
 
 from tinhso.catalogue import errors, generation, queries
-from tinhso.catalogue.models import Procedure, ProcedureVersion
+from tinhso.catalogue.models import Procedure, ProcedureVersion, StoredDetail
 from tinhso.catalogue.search import ListedProcedure
+from tinhso.core.prepared import prepared_cursor
 
 router = Router()
 _log = logging.getLogger(__name__)
-# How long a cached detail may live; the generation, not this, is what keeps it correct.
-DETAIL_CACHE_SECONDS = 600
 # The API's renderer (tinhso.api.main sets none of its own: ninja's JSON).
 _RENDERER = JSONRenderer()
 _CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
@@ -166,14 +166,10 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
     summary="Một thủ tục: phiên bản đang công bố",
 )
 def get_procedure(request: HttpRequest, code: str) -> object:
-    token = generation.current()
-    key = None
-    if token is not None:
-        what = (token, get_language(), get_script_prefix(), code)
-        key = "catalogue.detail:" + hashlib.sha256(repr(what).encode()).hexdigest()
-        content = _cached_detail(key)
-        if content is not None:
-            return _json(content)
+    language, prefix = get_language() or "", get_script_prefix()
+    found, token, content = _stored_detail(code, language, prefix)
+    if content is not None:
+        return _json(content)
     try:
         version = queries.published_version(code)
     except ProcedureVersion.DoesNotExist:
@@ -182,9 +178,10 @@ def get_procedure(request: HttpRequest, code: str) -> object:
         ) from None
     # Rendered here as ninja would from the response schema, so hit and miss are the same bytes.
     detail = ProcedureDetail.model_validate(_detail(version)).model_dump()
-    content = _RENDERER.render(request, detail, response_status=200)
-    if key is not None:
-        _store_detail(key, content)
+    rendered = _RENDERER.render(request, detail, response_status=200)
+    content = rendered.encode() if isinstance(rendered, str) else rendered
+    if found:
+        _store_detail(code, language, prefix, token, content)
     return _json(content)
 
 
@@ -192,20 +189,43 @@ def _json(content: bytes) -> HttpResponse:
     return HttpResponse(content, content_type=_CONTENT_TYPE)
 
 
-def _cached_detail(key: str) -> bytes | None:
-    try:
-        value: bytes | None = cache.get(key)
-    except Exception:  # a shared cache that is down costs a query, not the answer
-        _log.warning("catalogue detail cache unavailable", exc_info=True)
-        return None
-    return value
+# The stored answer joined to the generation row: no row at all when the generation is
+# missing (then nothing may be stored); the token and no content when none is stored under it.
+_STORED_SQL = (
+    "SELECT g.token, d.content FROM catalogue_generation g LEFT JOIN catalogue_storeddetail d"
+    " ON d.token = g.token AND d.code = %s AND d.language = %s AND d.prefix = %s"
+    " WHERE g.id = %s"
+)
+_STORE_SQL = (
+    "INSERT INTO catalogue_storeddetail (code, language, prefix, token, content)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (code, language, prefix)"
+    " DO UPDATE SET token = excluded.token, content = excluded.content"
+)
 
 
-def _store_detail(key: str, content: bytes) -> None:
+def _stored_detail(code: str, language: str, prefix: str) -> tuple[bool, int, bytes | None]:
+    """(whether the generation row exists, its token, the detail stored under it or None):
+    one prepared statement. Without the row nothing may be stored."""
+    with prepared_cursor(StoredDetail.objects.db) as cursor:
+        cursor.execute(_STORED_SQL, [code, language, prefix, generation.ROW])
+        row = cursor.fetchone()
+    if row is None:
+        return False, 0, None
+    token, content = row
+    return True, int(token), bytes(content) if content is not None else None
+
+
+def _store_detail(code: str, language: str, prefix: str, token: int, content: bytes) -> None:
+    """Keep `content` as the answer under `token`, which was read before the version was: if
+    the catalogue changed in between, the token is no longer current and the row is never
+    served (a later request renders it again). One statement (the API's reads run outside
+    any transaction); a database that refuses it costs the next request a render, not this
+    answer."""
     try:
-        cache.set(key, content, DETAIL_CACHE_SECONDS)
-    except Exception:
-        _log.warning("catalogue detail cache unavailable", exc_info=True)
+        with connection.cursor() as cursor:
+            cursor.execute(_STORE_SQL, [code, language, prefix, token, content])
+    except DatabaseError:
+        _log.warning("catalogue detail not stored", exc_info=True)
 
 
 def _detail(version: ProcedureVersion) -> dict[str, Any]:

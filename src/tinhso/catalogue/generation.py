@@ -20,13 +20,13 @@ from django.db import connection, transaction
 
 from tinhso.catalogue.models import Generation
 
-_ROW = 1
+ROW = 1
 
 
 def current() -> int | None:
     """The token now, or None when the row is missing (then nothing may be cached)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM catalogue_generation WHERE id = %s", [_ROW])
+        cursor.execute("SELECT token FROM catalogue_generation WHERE id = %s", [ROW])
         row = cursor.fetchone()
     return int(row[0]) if row else None
 
@@ -36,5 +36,5 @@ def bump() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("catalogue.generation.bump() must run inside the write's transaction")
     token = secrets.randbits(62)
-    if not Generation.objects.filter(pk=_ROW).update(token=token):
-        Generation.objects.create(pk=_ROW, token=token)
+    if not Generation.objects.filter(pk=ROW).update(token=token):
+        Generation.objects.create(pk=ROW, token=token)

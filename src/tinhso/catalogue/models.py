@@ -276,3 +276,30 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class StoredDetail(models.Model):
+    """One procedure's public detail (GET /api/v1/procedures/{code}) as the JSON bytes sent,
+    per language and script prefix, with the catalogue generation it was rendered under
+    (`tinhso.catalogue.api`). It is the answer only while that generation is current: every
+    write that can change a detail changes the generation in its own transaction, so a stored
+    detail is never served once its catalogue has changed. Shared by every web worker, so a
+    detail is rendered once per generation, not once per worker; a hit is one query."""
+
+    code = models.CharField(max_length=40, verbose_name=gettext_lazy("mã thủ tục"))
+    language = models.CharField(max_length=8, verbose_name=gettext_lazy("ngôn ngữ"))
+    prefix = models.CharField(max_length=100, verbose_name=gettext_lazy("tiền tố địa chỉ"))
+    token = models.BigIntegerField(verbose_name=gettext_lazy("thế hệ"))
+    content = models.BinaryField(verbose_name=gettext_lazy("nội dung JSON"))
+
+    class Meta:
+        verbose_name = gettext_lazy("chi tiết thủ tục đã dựng")
+        verbose_name_plural = pgettext_lazy("số nhiều", "chi tiết thủ tục đã dựng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "language", "prefix"], name="catalogue_storeddetail_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.language})"
