@@ -116,7 +116,7 @@ def _request_record(row: dict[str, Any], base: str, media_url: Any = None) -> di
     }
 
 
-_QUOTE = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_QUOTE = json.encoder.encode_basestring
 
 
 def _text(value: str | None) -> str:
@@ -124,7 +124,7 @@ def _text(value: str | None) -> str:
 
 
 def _moment(value: Any) -> str:
-    return _QUOTE(open311.w3c(queries.moment(value))) if value is not None else "null"
+    return _text(open311.w3c(queries.moment(value)))
 
 
 def _number(value: Any) -> str:

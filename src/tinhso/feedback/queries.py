@@ -360,7 +360,7 @@ def _open311_query(
     states: frozenset[str] | None = None,
     after: int | None = None,
     limit: int = 1000,
-) -> QuerySet[Report]:
+) -> QuerySet[Report, tuple[Any, ...]]:
     reports = published()
     if ids is not None:
         reports = reports.filter(pk__in=ids)
