@@ -147,6 +147,12 @@ def test_the_overdue_and_due_today_counts_equal_the_open_dossiers_counted_one_by
             running.filter(appointment_at__gte=now, appointment_at__lt=midnight).count(),
         )
         assert dashboard.overdue_and_due_today(unit, now) == expected, hours
+        # the overview's own reads (shared by its index and rankings) count the same
+        local_now = timezone.localtime(now)
+        month = parse(f"{local_now.year}-{local_now.month:02d}")
+        overview = dashboard.overview(unit, month, now)
+        assert (overview.overdue, overview.due_today) == expected, hours
+        assert overview.index.as_dict() == queries.unit_index(unit, month, now=now).as_dict()
         seen.add(expected)
     assert len(seen) > 2, seen  # the moments chosen do tell the counts apart
     # and 2.1 of the periods not over at the end: the open dossiers due before the period's
@@ -160,6 +166,7 @@ def test_the_overdue_and_due_today_counts_equal_the_open_dossiers_counted_one_by
         fast = queries.unit_index(unit, period, now=start).as_dict()
         slow = queries.scan_index(unit, period, now=start).as_dict()
         assert _comparable(fast) == _comparable(slow), text
+        assert dashboard.overview(unit, period, start).index.as_dict() == fast, text
 
 
 def test_rollups_equal_a_recount_after_a_random_mix(office):

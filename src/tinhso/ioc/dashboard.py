@@ -10,13 +10,14 @@ what the public statistics page shows, with no personal data, Decree 13/2023/NĐ
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -45,20 +46,6 @@ def counters(unit_ids: list[int], start: date, end: date, *, weeks: bool = False
     return model.objects.filter(agency_id__in=unit_ids, period__gte=start, period__lt=end)
 
 
-def _sums(unit_ids: list[int], start: date, end: date, *fields: str) -> dict[str, int]:
-    row = counters(unit_ids, start, end).aggregate(**{f: Sum(f) for f in fields})
-    return {f: row[f] or 0 for f in fields}
-
-
-def _online(unit_ids: list[int], start: date, end: date) -> int:
-    row = (
-        counters(unit_ids, start, end)
-        .filter(channel__in=ONLINE_CHANNELS)
-        .aggregate(n=Sum("received"))
-    )
-    return row["n"] or 0
-
-
 def open_facts(unit_ids: list[int]) -> QuerySet[DossierFact]:
     """Dossiers received and not yet ended (the partial index `ioc_fact_open_due`)."""
     return DossierFact.objects.filter(agency_id__in=unit_ids, counted=True, end_at__isnull=True)
@@ -73,17 +60,35 @@ class Glance:
     paid_online: int
 
 
+GLANCE_SUMS: dict[str, Any] = {
+    "g_received": Sum("received"),
+    "g_online": Sum("received", filter=Q(channel__in=ONLINE_CHANNELS)),
+    "g_paid_online": Sum("paid_online"),
+    **{f"g_{f}": Sum(f) for f in FINISHED},
+}
+
+
 def glance(unit: Unit, start: date, end: date) -> Glance:
-    ids = unit.agency_ids
-    sums = _sums(ids, start, end, "received", "paid_online", *FINISHED)
-    online = _online(ids, start, end)
+    """The figures at a glance of [start, end): one query."""
+    row = counters(unit.agency_ids, start, end).aggregate(**GLANCE_SUMS)
+    return _glance({k[2:]: v or 0 for k, v in row.items()})
+
+
+def _glance(sums: dict[str, int]) -> Glance:
     return Glance(
         received=sums["received"],
         finished=sum(sums[f] for f in FINISHED),
         finished_late=sums["finished_late"],
-        online_share=percent(online, sums["received"]),
+        online_share=percent(sums["online"], sums["received"]),
         paid_online=sums["paid_online"],
     )
+
+
+def _midnight(now: datetime) -> datetime:
+    """The end of `now`'s local day (the end of "due today")."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now, tz).date()
+    return datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
 
 
 def overdue_and_due_today(unit: Unit, now: datetime) -> tuple[int, int]:
@@ -92,21 +97,18 @@ def overdue_and_due_today(unit: Unit, now: datetime) -> tuple[int, int]:
     the overdue are most of the open dossiers and grow with them, so they are counted as
     what they are not: every open dossier (the `in_progress` counter, per month) less the
     paused, those without an appointment and those due from now on (few, and read through
-    the partial indexes on the open facts, each stopping at its range)."""
-    tz = timezone.get_current_timezone()
-    today = timezone.localtime(now, tz).date()
-    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tz)
+    the partial indexes on the open facts, each stopping at its range:
+    `queries.open_figures`). Three queries; the overview reads the same in its own."""
     ids = unit.agency_ids
     in_progress = (
         UnitMonth.objects.filter(agency_id__in=ids).aggregate(n=Sum("in_progress"))["n"] or 0
     )
-    paused = open_facts(ids).filter(open_since__isnull=False).count()
-    running = open_facts(ids).filter(open_since__isnull=True)
-    undated = running.filter(appointment_at__isnull=True).count()
-    ahead = running.filter(appointment_at__gte=now).aggregate(
-        n=Count("pk"), today=Count("pk", filter=Q(appointment_at__lt=midnight))
-    )
-    return in_progress - paused - undated - ahead["n"], ahead["today"]
+    found = queries.open_figures(ids, None, now=now, midnight=_midnight(now))
+    return _overdue(in_progress, found), found.due_today
+
+
+def _overdue(in_progress: int, found: queries.OpenFigures) -> int:
+    return in_progress - found.paused - found.undated - found.ahead
 
 
 def reports_open_and_late(unit: Unit, now: datetime) -> tuple[int, int]:
@@ -132,35 +134,52 @@ class Point:
     late: int
 
 
-def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
-    """The last `count` weeks (Monday to Sunday) or months up to today: one query."""
+def trend_edges(kind: str, count: int, today: date) -> list[date]:
+    """The `count + 1` edges of the last `count` weeks (Monday to Sunday) or months up to
+    today."""
     if kind == "week":
         first = today - timedelta(days=today.weekday()) - timedelta(weeks=count - 1)
-        edges = [first + timedelta(weeks=i) for i in range(count + 1)]
-    else:
-        y, m = today.year, today.month
-        months = []
-        for _i in range(count + 1):
-            months.append(date(y, m, 1))
-            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
-        edges = sorted(months)
-        edges.append(date(today.year + (today.month == 12), today.month % 12 + 1, 1))
-        edges = edges[-(count + 1) :]
+        return [first + timedelta(weeks=i) for i in range(count + 1)]
+    y, m = today.year, today.month
+    months = []
+    for _i in range(count + 1):
+        months.append(date(y, m, 1))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    edges = sorted(months)
+    edges.append(date(today.year + (today.month == 12), today.month % 12 + 1, 1))
+    return edges[-(count + 1) :]
+
+
+TREND_SUMS: dict[str, Any] = {
+    "r": Sum("received"),
+    "e": Sum("finished_early"),
+    "o": Sum("finished_on_time"),
+    "la": Sum("finished_late"),
+}
+
+
+def trend(unit: Unit, kind: str, count: int, today: date) -> list[Point]:
+    """The last `count` weeks (Monday to Sunday) or months up to today: one query."""
+    edges = trend_edges(kind, count, today)
     rows = (
         counters(unit.agency_ids, edges[0], edges[-1], weeks=kind == "week")
         .values("period")
-        .annotate(
-            r=Sum("received"),
-            e=Sum("finished_early"),
-            o=Sum("finished_on_time"),
-            la=Sum("finished_late"),
-        )
+        .annotate(**TREND_SUMS)
         .order_by()
     )
+    return _points(kind, edges, rows)
+
+
+def _points(kind: str, edges: list[date], rows: Iterable[Mapping[str, Any]]) -> list[Point]:
+    """The points of `edges` from counter rows summed per period (`TREND_SUMS`); rows
+    outside the edges are left out."""
+    count = len(edges) - 1
     received: dict[int, int] = defaultdict(int)
     finished: dict[int, int] = defaultdict(int)
     late: dict[int, int] = defaultdict(int)
     for row in rows:
+        if not edges[0] <= row["period"] < edges[-1]:
+            continue
         i = next(i for i in range(count) if edges[i] <= row["period"] < edges[i + 1])
         received[i] += row["r"] or 0
         finished[i] += (row["e"] or 0) + (row["o"] or 0) + (row["la"] or 0)
@@ -235,40 +254,60 @@ def ranking(
     now: datetime | None = None,
 ) -> list[RankRow]:
     """Agencies (or communes) of the period by 2.1's on-time share, then 3.3's online
-    share: one query. (The full 766 points per agency: the API, unit by unit.)"""
+    share: one query, and 2.1's re-judging of a period not yet over (two). (The full 766
+    points per agency: the API, unit by unit.) The overview ranks from its own reads."""
     prefix = {"month": "m", "quarter": "q", "year": "y"}[period.kind]
     ids = [a.pk for a in agencies]
+    by = "commune_id" if by_commune else "agency_id"
     rows = (
         UnitMonth.objects.filter(agency_id__in=ids, period__gte=period.start, period__lt=period.end)
-        .values("commune_id" if by_commune else "agency_id", "channel")
-        .annotate(r=Sum("received"), ot=Sum(f"{prefix}_on_time"), la=Sum("finished_late"))
+        .values(by)
+        .annotate(
+            r=Sum("received"),
+            ot=Sum(f"{prefix}_on_time"),
+            on=Sum("received", filter=Q(channel__in=ONLINE_CHANNELS)),
+            la=Sum("finished_late"),
+        )
         .order_by()
     )
-    acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for row in rows:
-        key = row["commune_id" if by_commune else "agency_id"]
-        a = acc[key]
-        a[0] += row["r"] or 0
-        a[1] += row["ot"] or 0
-        a[2] += (row["r"] or 0) if row["channel"] in ONLINE_CHANNELS else 0
-        a[3] += row["la"] or 0
+    acc: dict[int, list[int]] = {
+        row[by]: [row["r"] or 0, row["ot"] or 0, row["on"] or 0, row["la"] or 0] for row in rows
+    }
     # a period not yet over: the open dossiers judged at now, as index 2.1 judges them
     # (issue 16: the ranking said 40% where 2.1 said 100%, judging them at the period's end)
-    by = "commune_id" if by_commune else "agency_id"
-    for key, delta in queries.on_time_now_correction(
-        ids, period, now=now or timezone.now(), by=by
-    ).items():
+    correction = queries.on_time_now_correction(ids, period, now=now or timezone.now(), by=by)
+    if by_commune:
+        return _ranked(acc, correction, _commune_names(agencies, acc))
+    return _ranked(acc, correction, {a.pk: (a.code, a.name) for a in agencies})
+
+
+def _commune_names(agencies: Iterable[Agency], keys: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """{commune: (code, name)} of these keys (0, no commune, left out): from the agencies'
+    communes when they were read with them (`queries.resolve_unit`), else one query."""
+    from tinhso.places.models import Commune
+
+    wanted = {k for k in keys if k}
+    field = Agency._meta.get_field("commune")
+    known: dict[int, tuple[str, str]] = {}
+    for a in agencies:
+        if a.commune_id in wanted and field.is_cached(a) and a.commune is not None:
+            known[a.commune_id] = (str(a.commune.code), a.commune.name)
+    if wanted - set(known):
+        known.update(
+            (c.pk, (str(c.code), c.name))
+            for c in Commune.objects.filter(pk__in=wanted - set(known))
+        )
+    return known
+
+
+def _ranked(
+    acc: dict[int, list[int]], correction: dict[int, int], names: dict[int, tuple[str, str]]
+) -> list[RankRow]:
+    """Rank rows from {key: [received, on time, online, finished late]} and 2.1's change
+    judged at now per key."""
+    for key, delta in correction.items():
         if key in acc:
             acc[key][1] += delta
-    if by_commune:
-        from tinhso.places.models import Commune
-
-        names = {
-            c.pk: (str(c.code), c.name)
-            for c in Commune.objects.filter(pk__in=[k for k in acc if k])
-        }
-    else:
-        names = {a.pk: (a.code, a.name) for a in agencies}
     out = [
         RankRow(
             code=names[k][0],
@@ -284,6 +323,102 @@ def ranking(
     ]
     out.sort(key=lambda r: (-(r.on_time_share or 0), -(r.online_share or 0), r.code))
     return out
+
+
+# --- the overview: everything above for one unit and period, in few reads ---------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    day: Glance
+    month: Glance
+    overdue: int
+    due_today: int
+    index: queries.UnitIndex
+    weeks: list[Point]
+    months: list[Point]
+    agencies: list[RankRow]  # a province's agencies; an agency and the agencies below it
+    communes: list[RankRow]  # a province's communes
+
+
+# the period's sums the overview reads per agency and commune beside the index's own
+_MONTH_SUMS: dict[str, Any] = {
+    "g_paid_online": Sum("paid_online"),
+    **{f"g_{f}": Sum(f) for f in FINISHED},
+}
+
+
+def overview(unit: Unit, period: Period, now: datetime) -> Overview:
+    """What the overview page shows of `unit` (the IOC page and bench/ioc_index.py both call
+    this): today and the period at a glance, overdue and due today, the 766 index of the
+    period, twelve weeks and twelve months, and the rankings. Eight reads for a province or
+    a commune (an agency: one more, the agencies below it, and their ranking's reads when it
+    has some), none growing with the dossiers beyond the open ones due ahead or waiting for
+    the citizen (docs/ioc.md, "The overview in eight reads"):
+
+    1. today's counters (`UnitDay`);
+    2. the period's month counters per agency and commune (`UnitMonth`): the period's
+       glance, the index's totals, the agencies' and the communes' rankings;
+    3. every month's counters of the unit per month (`UnitMonth`): the monthly trend and the
+       open dossiers' counter (overdue);
+    4. the twelve weeks (`UnitWeek`);
+    5-6. the open facts (`queries.open_figures`): overdue, due today and 2.1's re-judging of
+       a period not yet over, once per agency and commune for the index and the rankings;
+    7-8. the index's procedures (`queries.index_from_totals`)."""
+    today = timezone.localtime(now, timezone.get_current_timezone()).date()
+    ids = unit.agency_ids
+    day = glance(unit, today, today + timedelta(days=1))
+    rows: Iterable[Mapping[str, Any]] = (
+        UnitMonth.objects.filter(agency_id__in=ids, period__gte=period.start, period__lt=period.end)
+        .values("agency_id", "commune_id")
+        .annotate(**queries.index_sums(period), **_MONTH_SUMS)
+        .order_by()
+    )
+    history: list[Mapping[str, Any]] = list(
+        UnitMonth.objects.filter(agency_id__in=ids)
+        .values("period")
+        .annotate(**TREND_SUMS, ip=Sum("in_progress"))
+        .order_by()
+    )
+    weeks = trend(unit, "week", 12, today)
+    found = queries.open_figures(ids, period, now=now, midnight=_midnight(now))
+
+    totals: dict[str, int] = defaultdict(int)
+    by_agency: dict[int, list[int]] = {}
+    by_commune: dict[int, list[int]] = {}
+    for row in rows:
+        figures = {k[2:]: int(v or 0) for k, v in row.items() if k[:2] in ("t_", "g_")}
+        for k, v in figures.items():
+            totals[k] += v
+        four = [figures[k] for k in ("received", "on_time", "online", "finished_late")]
+        for acc, key in ((by_agency, row["agency_id"]), (by_commune, row["commune_id"])):
+            a = acc.setdefault(key, [0, 0, 0, 0])
+            for i, n in enumerate(four):
+                a[i] += n
+    totals["on_time"] += sum(found.on_time_delta.values())
+    index = queries.index_from_totals(unit, period, totals)
+
+    agencies: list[RankRow] = []
+    communes: list[RankRow] = []
+    if unit.kind == "province":
+        names = {a.pk: (a.code, a.name) for a in unit.agencies}
+        agencies = _ranked(by_agency, found.delta_by(0), names)
+        communes = _ranked(by_commune, found.delta_by(1), _commune_names(unit.agencies, by_commune))
+    elif unit.kind == "agency":
+        below = list(Agency.objects.filter(parent=unit.agencies[0], is_active=True))
+        if below:
+            agencies = ranking([unit.agencies[0], *below], period, now=now)
+    return Overview(
+        day=day,
+        month=_glance(totals),
+        overdue=_overdue(sum(row["ip"] or 0 for row in history), found),
+        due_today=found.due_today,
+        index=index,
+        weeks=weeks,
+        months=_points("month", trend_edges("month", 12, today), history),
+        agencies=agencies,
+        communes=communes,
+    )
 
 
 # --- the dossiers behind a figure ------------------------------------------------------------

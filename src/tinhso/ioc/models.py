@@ -75,10 +75,14 @@ class DossierFact(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["agency_id", "received_on"], name="ioc_fact_agency_day"),
+            # the open dossiers by appointment; covering (PostgreSQL's INCLUDE) what the
+            # overview counts of those due ahead (`queries.open_figures`), so that count is
+            # an index-only range over the dossiers due from now on, never the facts
             models.Index(
                 fields=["agency_id", "appointment_at"],
                 name="ioc_fact_open_due",
                 condition=models.Q(counted=True, end_at__isnull=True),
+                include=["open_since", "commune_id", "received_on", "requests"],
             ),
             # the open dossiers waiting for the citizen (the overview's overdue count
             # subtracts them from the in-progress counter)

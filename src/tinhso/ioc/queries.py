@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -75,12 +75,20 @@ def resolve_unit(code: str) -> Unit:
     if text.isascii() and text.isdigit() and len(text) <= 2:
         province = Province.objects.filter(code=int(text)).first()
         if province is not None:
-            agencies = Agency.objects.filter(province=province, is_active=True).order_by("code")
+            agencies = (
+                Agency.objects.filter(province=province, is_active=True)
+                .select_related("commune")  # the overview's communes ranking names them
+                .order_by("code")
+            )
             return Unit("province", text, province.name, province.pk, tuple(agencies))
     elif text.isascii() and text.isdigit() and len(text) <= 6:
         commune = Commune.objects.filter(code=int(text)).first()
         if commune is not None:
-            agencies = Agency.objects.filter(commune=commune, is_active=True).order_by("code")
+            agencies = (
+                Agency.objects.filter(commune=commune, is_active=True)
+                .select_related("commune")
+                .order_by("code")
+            )
             return Unit("commune", text, commune.name, commune.province_id, tuple(agencies))
     raise UnitNotFound(text)
 
@@ -417,6 +425,28 @@ NOT_HELD["5.2"] = NOT_HELD["5.3"] = NOT_HELD["5.1"]
 PREFIX = {"month": "m", "quarter": "q", "year": "y"}
 
 
+def _rejudged(
+    appointment: datetime, open_since: datetime | None, requests: int, end: datetime, now: datetime
+) -> int:
+    """The change to 2.1's on-time count of one open dossier of a period not yet over: its
+    verdict now less its verdict at the period's end (what the counters hold), -1, 0 or 1."""
+    calendar = current_calendar()
+    pauses = [(open_since, None)] if open_since else []
+    at_end, at_now = (
+        index766.dossier_verdict(
+            calendar,
+            appointment=appointment,
+            end=None,
+            period_end=moment,
+            supplement_requests=requests,
+            pauses=pauses,
+        )
+        is not Verdict.LATE
+        for moment in (end, now)
+    )
+    return int(at_now) - int(at_end)
+
+
 def on_time_now_correction(
     agency_ids: Iterable[int], period: Period, *, now: datetime, by: str = "agency_id"
 ) -> dict[int, int]:
@@ -424,14 +454,15 @@ def on_time_now_correction(
     dossier as judged at its period's end, so the open dossiers whose appointment falls
     between now and that end (or whose supplementation pause is open) are judged again from
     their facts. Returns the change to the on-time count per agency (or per commune, `by`),
-    so the index (`unit_index`) and the ranking (`dashboard.ranking`) count 2.1 alike."""
+    so the index (`unit_index`) and the ranking (`dashboard.ranking`) count 2.1 alike.
+    (The overview reads the same in its own two reads of the open facts, shared by its
+    index and its rankings: `open_figures`.)"""
     from tinhso.ioc.models import DossierFact
 
     end = period.bounds(timezone.get_current_timezone())[1]
     out: dict[int, int] = {}
     if now >= end:
         return out
-    calendar = current_calendar()
     open_facts = DossierFact.objects.filter(
         agency_id__in=list(agency_ids),
         received_on__gte=period.start,
@@ -442,10 +473,9 @@ def on_time_now_correction(
     )
     # Not paused, at most one request: no pause moves the appointment, so the verdict at a
     # moment is "late" exactly when the moment is past the appointment; judged now (on or
-    # before it) on time, at the end late when the appointment comes before the end. So
-    # these are counted in SQL, not judged one by one (as many as the dossiers due between
-    # now and the period's end: a read that grows with them cost the current month's
-    # index tens of ms at a province's volume).
+    # before it) on time, at the end late when the appointment comes before it. So these
+    # are counted in SQL, not judged one by one (by a column of the covering partial index
+    # `ioc_fact_open_due`, which answers without reading the facts).
     for key, n in (
         open_facts.filter(
             open_since__isnull=True,
@@ -454,29 +484,110 @@ def on_time_now_correction(
             appointment_at__lt=end,
         )
         .values_list(by)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("agency_id"))
         .order_by()
     ):
         out[key] = out.get(key, 0) + n
     paused = open_facts.filter(open_since__isnull=False)
-    for fact in paused.only("appointment_at", "open_since", "requests", by):
-        assert fact.appointment_at is not None  # filtered above
-        pauses = [(fact.open_since, None)] if fact.open_since else []
-        at_end, at_now = (
-            index766.dossier_verdict(
-                calendar,
-                appointment=fact.appointment_at,
-                end=None,
-                period_end=moment,
-                supplement_requests=fact.requests,
-                pauses=pauses,
-            )
-            is not Verdict.LATE
-            for moment in (end, now)
-        )
-        key = getattr(fact, by)
-        out[key] = out.get(key, 0) + int(at_now) - int(at_end)
+    for key, appointment, open_since, requests in paused.values_list(
+        by, "appointment_at", "open_since", "requests"
+    ):
+        out[key] = out.get(key, 0) + _rejudged(appointment, open_since, requests, end, now)
     return out
+
+
+@dataclass(frozen=True)
+class OpenFigures:
+    """What the overview needs from the open dossiers' facts, per (agency, commune) where it
+    is summed both ways: running and due from now on (`ahead`), of them due before
+    `midnight` (`due_today`), waiting for the citizen (`paused`), running without an
+    appointment (`undated`), and the change to 2.1's on-time count of `period` judged at now
+    (`on_time_delta`, `on_time_now_correction`'s figure; empty for a period that is over)."""
+
+    ahead: int
+    due_today: int
+    paused: int
+    undated: int
+    on_time_delta: dict[tuple[int, int], int]
+
+    def delta_by(self, index: int) -> dict[int, int]:
+        """on_time_delta summed per agency (index 0) or per commune (1)."""
+        out: dict[int, int] = {}
+        for key, n in self.on_time_delta.items():
+            out[key[index]] = out.get(key[index], 0) + n
+        return out
+
+
+def open_figures(
+    agency_ids: list[int], period: Period | None, *, now: datetime, midnight: datetime
+) -> OpenFigures:
+    """Two reads, whatever the number of dossiers: (1) the running dossiers due from now on,
+    counted in SQL per agency and commune from the covering partial index `ioc_fact_open_due`
+    (an index-only range as long as the dossiers due ahead, never the overdue or the
+    history); (2) the paused and undated open dossiers, the paused of the period judged one
+    by one (the pause moves the appointment: the working calendar decides)."""
+    from tinhso.ioc.models import DossierFact
+
+    if period is None:  # the counts only (`dashboard.overdue_and_due_today`)
+        current, end, first, last = False, now, date.min, date.min
+    else:
+        end = period.bounds(timezone.get_current_timezone())[1]
+        current, first, last = now < end, period.start, period.end
+    open_facts = DossierFact.objects.filter(
+        agency_id__in=agency_ids, counted=True, end_at__isnull=True
+    )
+    in_period = Q(received_on__gte=first, received_on__lt=last)
+    delta: dict[tuple[int, int], int] = {}
+    ahead = due_today = 0
+    for agency, commune, n, today, rejudged in (
+        open_facts.filter(open_since__isnull=True, appointment_at__gte=now)
+        .values_list("agency_id", "commune_id")
+        .annotate(
+            # counted by a column of the index (`Count("pk")` would read each fact)
+            n=Count("agency_id"),
+            today=Count("agency_id", filter=Q(appointment_at__lt=midnight)),
+            rejudged=Count(
+                "agency_id", filter=in_period & Q(requests__lte=1, appointment_at__lt=end)
+            ),
+        )
+        .order_by()
+    ):
+        ahead += n
+        due_today += today
+        if current and rejudged:
+            delta[(agency, commune)] = delta.get((agency, commune), 0) + rejudged
+    paused = undated = 0
+    waiting = open_facts.filter(Q(open_since__isnull=False) | Q(appointment_at__isnull=True))
+    for agency, commune, received_on, appointment, open_since, requests in waiting.values_list(
+        "agency_id", "commune_id", "received_on", "appointment_at", "open_since", "requests"
+    ):
+        if open_since is None:
+            undated += 1
+            continue
+        paused += 1
+        if current and appointment is not None and received_on and first <= received_on < last:
+            key = (agency, commune)
+            delta[key] = delta.get(key, 0) + _rejudged(appointment, open_since, requests, end, now)
+    return OpenFigures(ahead, due_today, paused, undated, delta)
+
+
+def index_sums(period: Period) -> dict[str, Any]:
+    """The month counters' sums the index reads (`UnitMonth`, `t_<name>`), 2.1 to 4.1 as
+    judged at the end of the period's kind (month, quarter, year)."""
+    p = PREFIX[period.kind]
+    return {
+        "t_received": Sum("received"),
+        "t_online": Sum("received", filter=Q(channel__in=ONLINE_CHANNELS)),
+        "t_fee_received": Sum("fee_received"),
+        "t_fee_paid_online": Sum("fee_paid_online"),
+        "t_synced": Sum("synced"),
+        "t_disliked": Sum("disliked"),
+        "t_on_time": Sum(f"{p}_on_time"),
+        "t_ended": Sum(f"{p}_ended"),
+        "t_days": Sum(f"{p}_days"),
+        "t_with_result": Sum(f"{p}_with_result"),
+        "t_result": Sum(f"{p}_result"),
+    }
 
 
 def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> UnitIndex:
@@ -484,43 +595,39 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
     where tinhso holds the data, otherwise unavailable with the reason. A period not yet over
     is judged at `now`: the counters hold each dossier as judged at the end of its period,
     so the dossiers still open whose appointment falls between now and that end (or whose
-    supplementation pause is open) are judged again, one by one, from their facts.
+    supplementation pause is open) are judged again from their facts.
 
     Three queries for an agency, a commune or the province, whatever the number of dossiers:
     the month counters, the procedures with an online dossier, the procedures in force; and
-    a period not yet over two more on the open facts (a count and the paused ones)."""
-    from tinhso.ioc.models import ProcedureMonth, UnitMonth
+    a period not yet over two more on the open facts (a count and the paused ones). The
+    overview (`dashboard.overview`) reads the counters and the open facts once for its
+    index, glance and rankings, and calls `index_from_totals`."""
+    from tinhso.ioc.models import UnitMonth
+
+    now = now or timezone.now()
+    ids = unit.agency_ids
+    # a period is whole months: its months' pre-summed counters (no procedure, no day), a
+    # few hundred rows for a province whatever the number of dossiers (docs/ioc.md)
+    row = UnitMonth.objects.filter(
+        agency_id__in=ids, period__gte=period.start, period__lt=period.end
+    ).aggregate(**index_sums(period))
+    totals = {k[2:]: int(v or 0) for k, v in row.items()}  # t_received → received
+    totals["on_time"] += sum(on_time_now_correction(ids, period, now=now).values())
+    return index_from_totals(unit, period, totals)
+
+
+def index_from_totals(unit: Unit, period: Period, totals: Mapping[str, int]) -> UnitIndex:
+    """The index from the period's counter totals (`index_sums`' names without `t_`, 2.1's
+    on-time count already judged at now for a period not yet over): two more reads, the
+    procedures with an online dossier (3.2) and the procedures in force (3.1, 3.5)."""
+    from tinhso.ioc.models import ProcedureMonth
     from tinhso.ioc.rollups import MICRO
     from tinhso.payments import indicators as pay
 
-    tz = timezone.get_current_timezone()
-    end = period.bounds(tz)[1]
-    now = now or timezone.now()
+    end = period.bounds(timezone.get_current_timezone())[1]
     table = configured_maxima()
-    p = PREFIX[period.kind]
     ids = unit.agency_ids
     sync = national_sync_available()
-
-    # a period is whole months: its months' pre-summed counters (no procedure, no day), a
-    # few hundred rows for a province whatever the number of dossiers (docs/ioc.md)
-    counters = UnitMonth.objects.filter(
-        agency_id__in=ids, period__gte=period.start, period__lt=period.end
-    )
-    online_here = Q(channel__in=ONLINE_CHANNELS)
-    row = counters.aggregate(
-        t_received=Sum("received"),
-        t_online=Sum("received", filter=online_here),
-        t_fee_received=Sum("fee_received"),
-        t_fee_paid_online=Sum("fee_paid_online"),
-        t_synced=Sum("synced"),
-        t_disliked=Sum("disliked"),
-        t_on_time=Sum(f"{p}_on_time"),
-        t_ended=Sum(f"{p}_ended"),
-        t_days=Sum(f"{p}_days"),
-        t_with_result=Sum(f"{p}_with_result"),
-        t_result=Sum(f"{p}_result"),
-    )
-    totals = {k[2:]: int(v or 0) for k, v in row.items()}  # t_received → received
     received, on_time, synced = totals["received"], totals["on_time"], totals["synced"]
     online, disliked, finished = totals["online"], totals["disliked"], totals["ended"]
     days, with_result, results = totals["days"], totals["with_result"], totals["result"]
@@ -537,8 +644,6 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
         .distinct()
         .order_by()
     )
-
-    on_time += sum(on_time_now_correction(ids, period, now=now).values())
     late = received - on_time
 
     offered = _offered_procedures(unit, end)
