@@ -182,3 +182,39 @@ def test_a_citizen_sees_no_sync_panel(client, world):
     factories.sign_in(client, citizen)
     assert client.get(OVERVIEW, {"unit": "66"}).status_code == 403
     assert client.get(OVERVIEW, {"unit": "66", "fragment": "1"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_with_the_sync_off_the_rows_are_the_counters_not_a_walk_over_the_dossiers(
+    world, settings, django_assert_num_queries
+):
+    """With the sync off the panel reads 1.4's own counters (dossiers received, of them
+    created on the portal) and the parked messages; dvcqg's query, which walks every
+    dossier (seconds at 10M), is not called."""
+    from unittest import mock
+
+    settings.DVCQG_URL = ""
+    unit = resolve_unit("66")
+    user = factories.official("ioc", roles=[(Role.IOC_VIEWER, world.agencies["UBND"])])
+    stp = world.agencies["STP"]
+    left = Dossier.objects.filter(agency=stp).exclude(state="draft").order_by("pk").first()
+    OutboxMessage.objects.create(  # refused by the portal before the sync was turned off
+        topic=TOPIC,
+        payload={"dossier": left.pk},
+        state=OutboxMessage.State.PARKED,
+        last_error="PortalRejected: Cổng DVC quốc gia từ chối: mã thủ tục không có",
+        attempts=5,
+    )
+    walk = mock.patch("tinhso.dvcqg.queries.sync_health", side_effect=AssertionError("walk"))
+    with walk, django_assert_num_queries(4):  # counters, parked messages, their dossiers, role
+        found = health.unit_health(unit, user)
+    assert (found.available, found.enabled, found.state) == (True, False, "off")
+    rows = {a.code: a for a in found.agencies}
+    assert set(rows) == {stp.code, world.agencies["SXD"].code}
+    # STP received D1-D7 in November and D9 in October; D1 and D2 were created on the portal
+    one = rows[stp.code]
+    assert (one.dossiers, one.synced, one.pending, one.parked) == (8, 2, 6, 1)
+    assert (one.state, one.lag, one.last_error) == ("off", "", "")
+    sxd = rows[world.agencies["SXD"].code]
+    assert (sxd.dossiers, sxd.synced, sxd.pending, sxd.parked) == (1, 0, 1, 0)
+    assert not cache.get(health.CACHE_KEY)  # nothing to share: the read is the counters'

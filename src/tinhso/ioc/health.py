@@ -12,7 +12,11 @@ of the sync, not two that could disagree). That query walks every dossier and is
 administrator's occasional look; the overview is read by every leader every minute, so its
 answer (counts, agency names and the portal's reasons: nothing personal) is shared through
 the cache for `CACHE_SECONDS`. Whether the sync is on is read each time (`TINHSO_DVCQG_URL`):
-with the sync off nothing is ever "green".
+with the sync off nothing is ever "green", and nothing walks the dossiers: with nothing being
+sent there is no lag and no current error to find, so each agency's row is indicator 1.4's
+own figures from the month counters (dossiers received, of them created on the portal) and
+the parked messages left from before (`_off_rows`: a read of the counters, a few hundred rows
+a month for a province, and one of the parked messages; none grows with the dossiers).
 """
 
 from __future__ import annotations
@@ -138,6 +142,56 @@ def _reading(now: datetime) -> dict[str, Any]:
     return found
 
 
+def _off_rows(unit: Unit) -> list[dict[str, Any]]:
+    """`sync_health`'s agency rows for the unit with the sync off, from the counters: the
+    dossiers received (1.4's denominator, every month of the unit's `UnitMonth`), those the
+    portal has (1.4's numerator, `synced`), and the parked messages of the unit's dossiers."""
+    from django.db.models import Sum
+
+    from tinhso.core.models import OutboxMessage
+    from tinhso.dossiers.models import Dossier
+    from tinhso.dvcqg.sync import TOPIC
+    from tinhso.ioc.models import UnitMonth
+
+    counts = {
+        agency_id: (received or 0, synced or 0)
+        for agency_id, received, synced in UnitMonth.objects.filter(agency_id__in=unit.agency_ids)
+        .values_list("agency_id")
+        .annotate(received=Sum("received"), synced=Sum("synced"))
+        .order_by()
+    }
+    parked_dossiers: dict[int, int] = {}
+    for payload in OutboxMessage.objects.filter(
+        topic=TOPIC, state=OutboxMessage.State.PARKED
+    ).values_list("payload", flat=True):
+        pk = int((payload or {}).get("dossier", 0) or 0)
+        parked_dossiers[pk] = parked_dossiers.get(pk, 0) + 1
+    parked: dict[int, int] = {}
+    if parked_dossiers:
+        for pk, agency_id in Dossier.objects.filter(
+            pk__in=list(parked_dossiers), agency_id__in=unit.agency_ids
+        ).values_list("pk", "agency_id"):
+            parked[agency_id] = parked.get(agency_id, 0) + parked_dossiers[pk]
+    rows = []
+    for agency in unit.agencies:
+        received, synced = counts.get(agency.pk, (0, 0))
+        if not (received or parked.get(agency.pk)):
+            continue
+        rows.append(
+            {
+                "code": agency.code,
+                "name": agency.name,
+                "dossiers": received,
+                "behind": max(received - synced, 0),
+                "lag_seconds": 0,
+                "parked": parked.get(agency.pk, 0),
+                "last_error": "",
+                "last_error_at": None,
+            }
+        )
+    return rows
+
+
 def unit_health(unit: Unit, user: Any, *, now: datetime | None = None) -> SyncHealth:
     """The sync of the unit's agencies (those that have dossiers), from the shared reading."""
     if not apps.is_installed("tinhso.dvcqg"):
@@ -145,7 +199,10 @@ def unit_health(unit: Unit, user: Any, *, now: datetime | None = None) -> SyncHe
     from tinhso.dvcqg import actions, sync
 
     enabled = sync.enabled()
-    reading = _reading(now or timezone.now())
+    now = now or timezone.now()
+    # with nothing sent, no walk over the dossiers (the module's docstring)
+    off: dict[str, Any] = {"health": {"agencies": [] if enabled else _off_rows(unit)}, "at": now}
+    reading = _reading(now) if enabled else off
     codes = {a.code for a in unit.agencies}
     rows = []
     for row in reading["health"]["agencies"]:
