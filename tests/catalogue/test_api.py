@@ -95,3 +95,33 @@ def test_unknown_or_inactive_procedure_is_404(client, civil_status):
     )
     actions.set_active(civil_status["death"], False, actor=None)
     assert client.get("/api/v1/procedures/1.000656").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_search_answer_is_what_its_schema_would_write(client, civil_status, language):
+    """The search writes its rows without validating them through ProcedureList (issue 12):
+    validating them must change nothing, byte for byte, or the fast path has drifted from
+    the documented schema."""
+    from django.conf import settings
+
+    from tinhso.catalogue.api import _RENDERER, ProcedureList
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    for q in ["dang ky khai sinh", "", "hôn nhân", "không có gì"]:
+        response = client.get("/api/v1/procedures", {"q": q, "limit": 100})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        validated = ProcedureList.model_validate(response.json()).model_dump()
+        rendered = _RENDERER.render(None, validated, response_status=200)
+        assert response.content == rendered.encode()
+    fees = client.get("/api/v1/procedures", {"q": "ban sao"}).json()["items"][0]
+    assert (fees["code"], fees["total_fee"]) == ("2.000635", 8000)
+
+
+def test_a_code_reverse_would_escape_gets_reverses_address(civil_status):
+    from tinhso.catalogue.api import _page_urls
+
+    url_of = _page_urls()
+
+    assert url_of("1.001193") == "/thu-tuc/1.001193/"
+    assert url_of("1.001 193") == "/thu-tuc/1.001%20193/"

@@ -15,6 +15,8 @@ answer is one query, shared by every web worker (issue 12).
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -115,7 +117,9 @@ class ProcedureSearch(Schema):
     offset: int = Field(0, ge=0, le=10_000)
 
 
-def summary(procedure: Procedure | ListedProcedure) -> dict[str, Any]:
+def summary(
+    procedure: Procedure | ListedProcedure, url_of: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """A procedure as a list shows it: a model instance (the detail) or a search's row."""
     version = procedure.current_version
     assert version is not None
@@ -134,8 +138,23 @@ def summary(procedure: Procedure | ListedProcedure) -> dict[str, Any]:
         "channels": version.channels,
         "processing": version.processing_label,
         "total_fee": version.total_fee,
-        "url": reverse("catalogue:procedure", args=[procedure.code]),
+        "url": (url_of or _page_url)(procedure.code),
     }
+
+
+def _page_url(code: str) -> str:
+    return reverse("catalogue:procedure", args=[code])
+
+
+_SLOT = "0slot0"
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9._-]+")  # what reverse() writes unchanged
+
+
+def _page_urls() -> Callable[[str], str]:
+    """code → its page's address as reverse() writes it, reversed once per answer rather than
+    once per row (a page of 20 rows spent more in reverse() than in its query)."""
+    head, _slot, tail = _page_url(_SLOT).partition(_SLOT)
+    return lambda code: f"{head}{code}{tail}" if _PLAIN_CODE.fullmatch(code) else _page_url(code)
 
 
 @router.get(
@@ -153,11 +172,17 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
         limit=filters.limit,
         offset=filters.offset,
     )
-    return {
-        "items": [summary(p) for p in page.items],
+    url_of = _page_urls()
+    body = {
+        "items": [summary(p, url_of) for p in page.items],
         "count": page.count,
         "query": page.corrected,
     }
+    # Rendered as the schema's own answer without validating each row again: the rows are
+    # built above in the schema's shape and types (tests/catalogue/test_api.py checks that
+    # validating changes nothing), and the validation cost more than the page's query.
+    rendered = _RENDERER.render(request, body, response_status=200)
+    return _json(rendered.encode() if isinstance(rendered, str) else rendered)
 
 
 @router.get(
