@@ -428,10 +428,11 @@ def ioc_reads(size: int, units: dict[str, str]) -> dict[str, float]:
     from tinhso.ioc import dashboard, queries
 
     out: dict[str, float] = {}
-    # As autovacuum leaves a live table: the visibility map set, so the count of the open
-    # dossiers due ahead is the index-only scan of `ioc_fact_open_due` it is on a platform
-    # (a table just written by COPY has none yet: every index entry would visit its row),
-    # and statistics on the pre-summed tables the rebuild filled
+    # As autovacuum leaves a live table (it is off on this machine's server): the visibility
+    # map set, so the count of the open dossiers due ahead is the index-only scan of
+    # `ioc_fact_open_due` it is on a platform (a table just written by COPY has none yet:
+    # every index entry would visit its row), and statistics on the pre-summed tables the
+    # rebuild filled (never analysed otherwise: the weeks were read by the wrong index)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -348,40 +348,75 @@ _MONTH_SUMS: dict[str, Any] = {
 }
 
 
+_BY_PERIOD: dict[str, Any] = {
+    **TREND_SUMS,
+    "ip": Sum("in_progress"),
+    "on": Sum("received", filter=Q(channel__in=ONLINE_CHANNELS)),
+    "po": Sum("paid_online"),
+}
+
+
+def _by_period(
+    ids: list[int], today: date, week_edges: list[date]
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(today's row, the weeks' rows, every month's rows) of these agencies' counters summed
+    per period (`_BY_PERIOD`), in one round trip: a `UNION ALL` of `UnitDay`, `UnitWeek` and
+    `UnitMonth`, each part tagged."""
+    from django.db.models import CharField, Value
+
+    def part(model: Any, tag: str, **where: Any) -> QuerySet[Any]:
+        return (
+            model.objects.filter(agency_id__in=ids, **where)
+            .values("period")
+            .annotate(part=Value(tag, output_field=CharField()), **_BY_PERIOD)
+            .order_by()
+        )
+
+    found: dict[str, list[Mapping[str, Any]]] = {"d": [], "w": [], "m": []}
+    for row in part(UnitMonth, "m").union(
+        part(UnitDay, "d", period=today),
+        part(UnitWeek, "w", period__gte=week_edges[0], period__lt=week_edges[-1]),
+        all=True,
+    ):
+        found[row["part"]].append(row)
+    return found["d"], found["w"], found["m"]
+
+
 def overview(unit: Unit, period: Period, now: datetime) -> Overview:
     """What the overview page shows of `unit` (the IOC page and bench/ioc_index.py both call
     this): today and the period at a glance, overdue and due today, the 766 index of the
-    period, twelve weeks and twelve months, and the rankings. Eight reads for a province or
+    period, twelve weeks and twelve months, and the rankings. Six reads for a province or
     a commune (an agency: one more, the agencies below it, and their ranking's reads when it
     has some), none growing with the dossiers beyond the open ones due ahead or waiting for
-    the citizen (docs/ioc.md, "The overview in eight reads"):
+    the citizen (docs/ioc.md, "The overview in six reads"):
 
-    1. today's counters (`UnitDay`);
+    1. the unit's counters by period (`_by_period`, one statement of three parts): today's
+       (`UnitDay`), the twelve weeks' (`UnitWeek`) and every month's (`UnitMonth`: the
+       monthly trend and the open dossiers' counter the overdue count starts from);
     2. the period's month counters per agency and commune (`UnitMonth`): the period's
        glance, the index's totals, the agencies' and the communes' rankings;
-    3. every month's counters of the unit per month (`UnitMonth`): the monthly trend and the
-       open dossiers' counter (overdue);
-    4. the twelve weeks (`UnitWeek`);
-    5-6. the open facts (`queries.open_figures`): overdue, due today and 2.1's re-judging of
+    3-4. the open facts (`queries.open_figures`): overdue, due today and 2.1's re-judging of
        a period not yet over, once per agency and commune for the index and the rankings;
-    7-8. the index's procedures (`queries.index_from_totals`)."""
+    5-6. the index's procedures (`queries.index_from_totals`)."""
     today = timezone.localtime(now, timezone.get_current_timezone()).date()
     ids = unit.agency_ids
-    day = glance(unit, today, today + timedelta(days=1))
+    week_edges = trend_edges("week", 12, today)
+    day_rows, week_rows, history = _by_period(ids, today, week_edges)
     rows: Iterable[Mapping[str, Any]] = (
         UnitMonth.objects.filter(agency_id__in=ids, period__gte=period.start, period__lt=period.end)
         .values("agency_id", "commune_id")
         .annotate(**queries.index_sums(period), **_MONTH_SUMS)
         .order_by()
     )
-    history: list[Mapping[str, Any]] = list(
-        UnitMonth.objects.filter(agency_id__in=ids)
-        .values("period")
-        .annotate(**TREND_SUMS, ip=Sum("in_progress"))
-        .order_by()
-    )
-    weeks = trend(unit, "week", 12, today)
     found = queries.open_figures(ids, period, now=now, midnight=_midnight(now))
+    today_sums = {
+        "received": sum(r["r"] or 0 for r in day_rows),
+        "online": sum(r["on"] or 0 for r in day_rows),
+        "paid_online": sum(r["po"] or 0 for r in day_rows),
+        "finished_early": sum(r["e"] or 0 for r in day_rows),
+        "finished_on_time": sum(r["o"] or 0 for r in day_rows),
+        "finished_late": sum(r["la"] or 0 for r in day_rows),
+    }
 
     totals: dict[str, int] = defaultdict(int)
     by_agency: dict[int, list[int]] = {}
@@ -409,12 +444,12 @@ def overview(unit: Unit, period: Period, now: datetime) -> Overview:
         if below:
             agencies = ranking([unit.agencies[0], *below], period, now=now)
     return Overview(
-        day=day,
+        day=_glance(today_sums),
         month=_glance(totals),
         overdue=_overdue(sum(row["ip"] or 0 for row in history), found),
         due_today=found.due_today,
         index=index,
-        weeks=weeks,
+        weeks=_points("week", week_edges, week_rows),
         months=_points("month", trend_edges("month", 12, today), history),
         agencies=agencies,
         communes=communes,
