@@ -23,6 +23,7 @@ from tinhso.core.calendar import current_calendar
 from tinhso.core.periods import parse
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import dashboard, queries, rollups
+from tinhso.places.models import Agency
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 S = Dossier.State
@@ -57,6 +58,9 @@ def separate(unit, period, now):
     overdue, due_today = dashboard.overdue_and_due_today(unit, now)
     agencies = dashboard.ranking(list(unit.agencies), period, now=now)
     communes = dashboard.ranking(list(unit.agencies), period, by_commune=True, now=now)
+    if unit.kind == "agency":  # the page ranks an agency with the agencies below it
+        below = list(Agency.objects.filter(parent=unit.agencies[0], is_active=True))
+        agencies = dashboard.ranking([*unit.agencies, *below], period, now=now) if below else []
     return dashboard.Overview(
         day=dashboard.glance(unit, today, today + timedelta(days=1)),
         month=dashboard.glance(unit, period.start, period.end),
@@ -65,7 +69,7 @@ def separate(unit, period, now):
         index=queries.unit_index(unit, period, now=now),
         weeks=dashboard.trend(unit, "week", 12, today),
         months=dashboard.trend(unit, "month", 12, today),
-        agencies=agencies if unit.kind == "province" else [],
+        agencies=agencies if unit.kind != "commune" else [],
         communes=communes if unit.kind == "province" else [],
     )
 
@@ -88,7 +92,7 @@ def same(seen, expected):
         ("2026-11", datetime(2026, 12, 4, 9, tzinfo=HCM)),  # a month over
     ],
 )
-@pytest.mark.parametrize("code", ["66", "000.00.03.H66", "000.30.01.H66", "24700"])
+@pytest.mark.parametrize("code", ["66", "000.00.00.H66", "000.00.03.H66", "000.30.01.H66", "24700"])
 def test_the_overview_gives_what_the_separate_reads_give(wider, period, now, code):
     unit = queries.resolve_unit(code)
     seen = dashboard.overview(unit, parse(period), now)
