@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import set_script_prefix
 
 from tests import factories
 from tinhso.catalogue import actions
@@ -143,3 +144,20 @@ def test_without_the_generation_row_nothing_is_stored(client, civil_status):
     Generation.objects.all().delete()
     assert client.get(BIRTH).status_code == 200
     assert not StoredDetail.objects.exists()
+
+
+def test_a_script_prefix_is_part_of_the_key_and_an_overlong_one_is_not_stored(client, civil_status):
+    # the WSGI handler sets the prefix from SCRIPT_NAME; the test client does not
+    long_prefix = "/" + "x" * 120 + "/"
+    try:
+        set_script_prefix("/cong/")
+        mounted = client.get(BIRTH)
+        set_script_prefix(long_prefix)
+        overlong = client.get(BIRTH)
+    finally:
+        set_script_prefix("/")
+
+    assert mounted.json()["url"] == "/cong/thu-tuc/1.001193/"
+    assert overlong.status_code == 200 and overlong.json()["url"].startswith(long_prefix)
+    assert sorted(StoredDetail.objects.values_list("prefix", flat=True)) == ["/cong/"]
+    assert client.get(BIRTH).json()["url"] == "/thu-tuc/1.001193/"

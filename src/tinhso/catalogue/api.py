@@ -205,7 +205,9 @@ def get_procedure(request: HttpRequest, code: str) -> object:
     detail = ProcedureDetail.model_validate(_detail(version)).model_dump()
     rendered = _RENDERER.render(request, detail, response_status=200)
     content = rendered.encode() if isinstance(rendered, str) else rendered
-    if found:
+    # Bounded: codes of published procedures, the configured languages, and the script
+    # prefix the server sets (gunicorn takes SCRIPT_NAME only from a trusted proxy).
+    if found and len(prefix) <= _PREFIX_MAX:
         _store_detail(code, language, prefix, token, content)
     return _json(content)
 
@@ -221,6 +223,7 @@ _STORED_SQL = (
     " ON d.token = g.token AND d.code = %s AND d.language = %s AND d.prefix = %s"
     " WHERE g.id = %s"
 )
+_PREFIX_MAX = StoredDetail._meta.get_field("prefix").max_length or 0
 _STORE_SQL = (
     "INSERT INTO catalogue_storeddetail (code, language, prefix, token, content)"
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (code, language, prefix)"
