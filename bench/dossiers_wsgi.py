@@ -46,6 +46,8 @@ def bare_read(request: HttpRequest) -> JsonResponse:
 tinhso.urls.urlpatterns.insert(0, path("bench/bare/", bare))
 tinhso.urls.urlpatterns.insert(0, path("bench/bare-read/", bare_read))
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+# the platform's own WSGI callable (tinhso.wsgi): anonymous API reads take the lean lane
+# (tinhso.core.lanes), the bare views above the full stack, as any other path
+from tinhso.wsgi import application  # noqa: E402
 
-application = get_wsgi_application()
+__all__ = ["application"]
