@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -80,6 +82,17 @@ def client_refused(request: HttpRequest, exc: ClientRefused) -> HttpResponse:
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="tinhso"'
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body over Django's size limit read by ninja (any JSON operation; the public look-up
+    takes no sign-in): the 413 the dossier submission answers, not an unexpected 500."""
+    return api.create_response(
+        request,
+        {"detail": _("Yêu cầu quá lớn."), "message": _("Yêu cầu quá lớn.")},
+        status=413,
+    )
 
 
 @api.exception_handler(Exception)

@@ -11,12 +11,14 @@ measured in process. The lean lane is the same stack without those seven, in the
 (security headers, CSP, malformed-input refusal, language, request context, domain errors).
 
 A request goes to the lean lane only when all hold: the method reads (GET, HEAD), or it is
-the public look-up's POST; the path is one of LEAN_PATHS; it carries no session cookie.
+the public look-up's POST; the path is under LEAN_READS, one of Open311's read addresses
+(GET only, LEAN_OPEN311) or in LEAN_POSTS; it carries no session cookie.
 Anything else, and any request with a session cookie, takes the full stack.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,8 +42,16 @@ SKIPPED = frozenset(
     }
 )
 # Anonymous by design: no operation under these reads a user, a session or a key.
-LEAN_READS = ("/api/v1/procedures", "/open311/v2/")
+LEAN_READS = ("/api/v1/procedures",)
 LEAN_POSTS = frozenset({"/api/v1/dossiers/lookup"})
+# Open311's reads: only the addresses its views answer (feedback/urls.py), and only GET. Any
+# other address under /open311/v2/ (Django's 404) or method (the 405 of a GET-only view) is
+# answered with the site's HTML page, whose language form carries a CSRF token: without the
+# CSRF middleware no cookie would go with it and the form would be refused.
+LEAN_OPEN311 = re.compile(
+    r"/open311/v2/(?:(?:discovery|services|requests)\.[^/]+"
+    r"|services/[-a-zA-Z0-9_]+\.[^/]+|(?:requests|tokens)/[^/]+\.[^/]+)"
+)
 
 
 class _LeanHandler(WSGIHandler):
@@ -69,7 +79,9 @@ def lean(environ: dict[str, Any]) -> bool:
     """Whether this request may take the lean lane."""
     method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
     if method in ("GET", "HEAD"):
-        if not path.startswith(LEAN_READS):
+        if not path.startswith(LEAN_READS) and not (
+            method == "GET" and LEAN_OPEN311.fullmatch(path)
+        ):
             return False
     elif method != "POST" or path not in LEAN_POSTS:
         return False
