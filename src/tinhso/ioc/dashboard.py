@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 
 from tinhso.core.periods import Period
 from tinhso.dossiers.models import Dossier
-from tinhso.ioc import queries
+from tinhso.ioc import compiled, queries
 from tinhso.ioc.index766 import percent
 from tinhso.ioc.models import DossierFact, ReportDay, UnitDay, UnitMonth, UnitWeek
 from tinhso.ioc.queries import ONLINE_CHANNELS, Unit
@@ -356,39 +356,73 @@ _BY_PERIOD: dict[str, Any] = {
 }
 
 
-def _by_period(
-    ids: list[int], today: date, week_edges: list[date]
-) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """(today's row, the weeks' rows, every month's rows) of these agencies' counters summed
-    per period (`_BY_PERIOD`), in one round trip: a `UNION ALL` of `UnitDay`, `UnitWeek` and
-    `UnitMonth`, each part tagged."""
+# the columns of `_by_period`'s rows
+_PERIOD, _PART, _R, _E, _O, _LA, _IP, _ON, _PO = range(9)
+
+
+def _by_period_read(m: compiled.Markers, count: int) -> QuerySet[Any]:
+    """`_by_period`'s statement: a `UNION ALL` of `UnitMonth` (every month), `UnitDay`
+    (`today`) and `UnitWeek` ([`w0`, `w1`)), each part tagged, summed per period."""
     from django.db.models import CharField, Value
 
     def part(model: Any, tag: str, **where: Any) -> QuerySet[Any]:
         return (
-            model.objects.filter(agency_id__in=ids, **where)
+            model.objects.filter(agency_id__in=m.ids("ids", count), **where)
             .values("period")
             .annotate(part=Value(tag, output_field=CharField()), **_BY_PERIOD)
             .order_by()
         )
 
-    found: dict[str, list[Mapping[str, Any]]] = {"d": [], "w": [], "m": []}
-    for row in part(UnitMonth, "m").union(
-        part(UnitDay, "d", period=today),
-        part(UnitWeek, "w", period__gte=week_edges[0], period__lt=week_edges[-1]),
+    return part(UnitMonth, "m").union(
+        part(UnitDay, "d", period=m.date("today")),
+        part(UnitWeek, "w", period__gte=m.date("w0"), period__lt=m.date("w1")),
         all=True,
-    ):
-        found[row["part"]].append(row)
+    )
+
+
+def _by_period(
+    ids: list[int], today: date, week_edges: list[date]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(today's row, the weeks' rows, every month's rows) of these agencies' counters summed
+    per period (`_BY_PERIOD`, columns `_PERIOD`...`_PO`), in one round trip: a `UNION ALL`
+    of `UnitDay`, `UnitWeek` and `UnitMonth`, each part tagged (`_by_period_read`),
+    compiled once per number of agencies (`ioc.compiled`)."""
+    count = len(ids)
+    values = {"ids": ids, "today": today, "w0": week_edges[0], "w1": week_edges[-1]}
+    found: dict[str, list[tuple[Any, ...]]] = {"d": [], "w": [], "m": []}
+    for row in compiled.rows("by_period", count, lambda m: _by_period_read(m, count), values):
+        found[row[_PART]].append(row)
     return found["d"], found["w"], found["m"]
+
+
+def _period_read(m: compiled.Markers, count: int, period: Period) -> QuerySet[Any]:
+    """The period's month counters per agency and commune (`start`, `stop`): the index's
+    sums (`queries.index_sums`) and the glance's (`_MONTH_SUMS`)."""
+    return (
+        UnitMonth.objects.filter(
+            agency_id__in=m.ids("ids", count),
+            period__gte=m.date("start"),
+            period__lt=m.date("stop"),
+        )
+        .values_list("agency_id", "commune_id")
+        .annotate(**queries.index_sums(period), **_MONTH_SUMS)
+        .order_by()
+    )
+
+
+def _trend_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {"period": row[_PERIOD], "r": row[_R], "e": row[_E], "o": row[_O], "la": row[_LA]}
 
 
 def overview(unit: Unit, period: Period, now: datetime) -> Overview:
     """What the overview page shows of `unit` (the IOC page and bench/ioc_index.py both call
     this): today and the period at a glance, overdue and due today, the 766 index of the
-    period, twelve weeks and twelve months, and the rankings. Six reads for a province or
+    period, twelve weeks and twelve months, and the rankings. Five reads for a province or
     a commune (an agency: one more, the agencies below it, and their ranking's reads when it
     has some), none growing with the dossiers beyond the open ones due ahead or waiting for
-    the citizen (docs/ioc.md, "The overview in six reads"):
+    the citizen (docs/ioc.md, "The overview in five reads"). Each statement is compiled
+    once per process and number of agencies and run prepared, its rows read as tuples
+    (`ioc.compiled`):
 
     1. the unit's counters by period (`_by_period`, one statement of three parts): today's
        (`UnitDay`), the twelve weeks' (`UnitWeek`) and every month's (`UnitMonth`: the
@@ -397,39 +431,46 @@ def overview(unit: Unit, period: Period, now: datetime) -> Overview:
        glance, the index's totals, the agencies' and the communes' rankings;
     3-4. the open facts (`queries.open_figures`): overdue, due today and 2.1's re-judging of
        a period not yet over, once per agency and commune for the index and the rankings;
-    5-6. the index's procedures (`queries.index_from_totals`)."""
+    5. the index's procedures, those in force and those with an online dossier, in one
+       statement (`queries.index_from_totals`)."""
     today = timezone.localtime(now, timezone.get_current_timezone()).date()
     ids = unit.agency_ids
     week_edges = trend_edges("week", 12, today)
     day_rows, week_rows, history = _by_period(ids, today, week_edges)
-    rows: Iterable[Mapping[str, Any]] = (
-        UnitMonth.objects.filter(agency_id__in=ids, period__gte=period.start, period__lt=period.end)
-        .values("agency_id", "commune_id")
-        .annotate(**queries.index_sums(period), **_MONTH_SUMS)
-        .order_by()
+    count, kind = len(ids), period.kind
+    shape = (count, kind)
+    build = lambda m: _period_read(m, count, period)  # noqa: E731
+    rows = compiled.rows(
+        "period", shape, build, {"ids": ids, "start": period.start, "stop": period.end}
     )
+    sum_names = [name[2:] for name in compiled.columns("period", shape, build)[2:]]
     found = queries.open_figures(ids, period, now=now, midnight=_midnight(now))
     today_sums = {
-        "received": sum(r["r"] or 0 for r in day_rows),
-        "online": sum(r["on"] or 0 for r in day_rows),
-        "paid_online": sum(r["po"] or 0 for r in day_rows),
-        "finished_early": sum(r["e"] or 0 for r in day_rows),
-        "finished_on_time": sum(r["o"] or 0 for r in day_rows),
-        "finished_late": sum(r["la"] or 0 for r in day_rows),
+        "received": sum(r[_R] or 0 for r in day_rows),
+        "online": sum(r[_ON] or 0 for r in day_rows),
+        "paid_online": sum(r[_PO] or 0 for r in day_rows),
+        "finished_early": sum(r[_E] or 0 for r in day_rows),
+        "finished_on_time": sum(r[_O] or 0 for r in day_rows),
+        "finished_late": sum(r[_LA] or 0 for r in day_rows),
     }
 
-    totals: dict[str, int] = defaultdict(int)
+    sums = [0] * len(sum_names)
+    four_at = [sum_names.index(k) for k in ("received", "on_time", "online", "finished_late")]
     by_agency: dict[int, list[int]] = {}
     by_commune: dict[int, list[int]] = {}
     for row in rows:
-        figures = {k[2:]: int(v or 0) for k, v in row.items() if k[:2] in ("t_", "g_")}
-        for k, v in figures.items():
-            totals[k] += v
-        four = [figures[k] for k in ("received", "on_time", "online", "finished_late")]
-        for acc, key in ((by_agency, row["agency_id"]), (by_commune, row["commune_id"])):
-            a = acc.setdefault(key, [0, 0, 0, 0])
-            for i, n in enumerate(four):
-                a[i] += n
+        figures = [int(v or 0) for v in row[2:]]
+        for i, v in enumerate(figures):
+            sums[i] += v
+        four = [figures[i] for i in four_at]
+        for acc, key in ((by_agency, row[0]), (by_commune, row[1])):
+            a = acc.get(key)
+            if a is None:
+                acc[key] = four.copy()  # one list per ranking
+            else:
+                for i, n in enumerate(four):
+                    a[i] += n
+    totals: dict[str, int] = dict(zip(sum_names, sums, strict=True))
     totals["on_time"] += sum(found.on_time_delta.values())
     index = queries.index_from_totals(unit, period, totals)
 
@@ -446,11 +487,11 @@ def overview(unit: Unit, period: Period, now: datetime) -> Overview:
     return Overview(
         day=_glance(today_sums),
         month=_glance(totals),
-        overdue=_overdue(sum(row["ip"] or 0 for row in history), found),
+        overdue=_overdue(sum(row[_IP] or 0 for row in history), found),
         due_today=found.due_today,
         index=index,
-        weeks=_points("week", week_edges, week_rows),
-        months=_points("month", trend_edges("month", 12, today), history),
+        weeks=_points("week", week_edges, (_trend_row(r) for r in week_rows)),
+        months=_points("month", trend_edges("month", 12, today), (_trend_row(r) for r in history)),
         agencies=agencies,
         communes=communes,
     )

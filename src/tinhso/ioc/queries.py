@@ -17,15 +17,17 @@ in Python; province-wide rollups stored per day are a later step (docs/ioc.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +38,7 @@ from tinhso.core.calendar import current_calendar
 from tinhso.core.periods import Period
 from tinhso.dossiers.clock import Verdict
 from tinhso.dossiers.models import Dossier, DossierResult, Rating
-from tinhso.ioc import index766
+from tinhso.ioc import compiled, index766
 from tinhso.ioc.index766 import IndicatorValue, counted, unavailable
 from tinhso.payments import queries as payments
 from tinhso.people.models import Role
@@ -355,6 +357,133 @@ def _offered_procedures(unit: Unit, end: datetime) -> dict[int, tuple[bool, Any,
     return offered
 
 
+def _procedures_read(m: compiled.Markers, count: int) -> QuerySet[Any]:
+    """The versions of the procedures the agencies (or no agency) offer published before
+    `end` (every version: the one in force is picked in Python, as `_offered_procedures`'
+    ordering picks it), and after them the procedures that received an online dossier in
+    [`start`, `stop`) (`ProcedureMonth`), their other columns null."""
+    from django.db.models import BigIntegerField, CharField, DateTimeField, Field, TextField
+    from django.db.models.functions import Cast
+
+    from tinhso.ioc.models import ProcedureMonth
+
+    versions = (
+        ProcedureVersion.objects.filter(
+            Q(procedure__agency_id__in=m.ids("ids", count)) | Q(procedure__agency__isnull=True),
+            state__in=(ProcedureVersion.State.PUBLISHED, ProcedureVersion.State.SUPERSEDED),
+            published_at__lt=m.moment("end"),
+            procedure__is_active=True,
+        )
+        # the JSON columns as the database's text: decoded and judged once per distinct text
+        # (`_fee_flags`, `_accepts`, `_levels`), not once per row and request
+        .annotate(
+            t_levels=Cast("procedure__levels", TextField()),
+            t_fees=Cast("fees", TextField()),
+            t_channels=Cast("channels", TextField()),
+        )
+        .values_list(
+            "procedure_id",
+            "procedure__agency_id",
+            "t_levels",
+            "online_type",
+            "t_fees",
+            "t_channels",
+            "published_at",
+            "number",
+        )
+        .order_by()
+    )
+    none: dict[str, Field[Any, Any]] = {
+        "agency": BigIntegerField(),
+        "levels": TextField(),
+        "online_type": CharField(),
+        "fees": TextField(),
+        "channels": TextField(),
+        "published_at": DateTimeField(),
+        "number": BigIntegerField(),
+    }
+    online = (
+        ProcedureMonth.objects.filter(
+            agency_id__in=m.ids("ids", count),
+            period__gte=m.date("start"),
+            period__lt=m.date("stop"),
+            online_received__gt=0,
+        )
+        .annotate(**{f"n_{k}": Cast(Value(None), output_field=f) for k, f in none.items()})
+        .values_list("procedure_id", *(f"n_{k}" for k in none))
+        .distinct()
+        .order_by()
+    )
+    return versions.union(online, all=True)
+
+
+def _procedures(
+    unit: Unit, period: Period, end: datetime
+) -> tuple[dict[int, tuple[bool, bool, bool]], set[int]]:
+    """({procedure in force: (offered online, fee-bearing, integrated with online payment)},
+    the procedures that received an online dossier in the period): one read
+    (`_procedures_read`), the rows as tuples; the same judgement as `_offered_procedures`
+    and `payments.indicators.procedures_indicator`."""
+    levels = {a.level for a in unit.agencies}
+    count = len(unit.agencies)
+    values = {"ids": unit.agency_ids, "end": end, "start": period.start, "stop": period.end}
+    in_force: dict[int, tuple[Any, ...]] = {}
+    online: set[int] = set()
+    for row in compiled.rows("procedures", count, lambda m: _procedures_read(m, count), values):
+        if row[6] is None:  # published_at: a procedure with an online dossier
+            online.add(row[0])
+            continue
+        seen = in_force.get(row[0])
+        if seen is None or (row[6], row[7]) > (seen[6], seen[7]):
+            in_force[row[0]] = row
+    offered: dict[int, tuple[bool, bool, bool]] = {}
+    for procedure_id in sorted(in_force):
+        _, agency_id, procedure_levels, online_type, fees, channels, _, _ = in_force[procedure_id]
+        if agency_id is None and not levels & _levels(procedure_levels):
+            continue
+        accepts = _accepts(online_type, channels)
+        offered[procedure_id] = (online_type in ONLINE_SERVICES, *_fee_flags(fees, accepts))
+    return offered, online
+
+
+# A JSON column's text decoded as `JSONField.from_db_value` decodes it, and what the index
+# judges of it, kept per distinct text: each is a pure function of the text (no database, no
+# clock, no setting), so a procedure changed by the admin or a test is a new text and judged
+# afresh, whatever the catalogue's generation. Bounded: a few hundred procedures in force.
+
+
+def _json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@lru_cache(maxsize=4096)
+def _levels(text: str | None) -> frozenset[Any]:
+    """A procedure's levels (no agency: offered at these levels); empty when not a list."""
+    found = _json(text)
+    return frozenset(found) if isinstance(found, list) else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _accepts(online_type: str, channels: str | None) -> bool:
+    """ProcedureVersion.accepts_online, without building a model instance per row."""
+    return online_type != ProcedureVersion.OnlineType.NONE and "online" in (_json(channels) or [])
+
+
+@lru_cache(maxsize=4096)
+def _fee_flags(fees: str | None, accepts: bool) -> tuple[bool, bool]:
+    """(fee-bearing, integrated with online payment) of a version's fee table (3.5)."""
+    from tinhso.payments import indicators as pay
+
+    table = _json(fees)
+    bearing = pay.is_fee_bearing(table)
+    return bearing, bearing and pay.offers_online_payment(table, accepts)
+
+
 def _payments(unit: Unit, period: Period, table: dict[str, Decimal]) -> list[IndicatorValue]:
     """3.5 and 3.6 from `payments.queries.payment_indicators`: the one agency's, or the sum
     of the unit's agencies' rows (3.5 of several agencies counts a procedure they share once
@@ -526,21 +655,60 @@ def open_figures(
     (an index-only range as long as the dossiers due ahead, never the overdue or the
     history); (2) the paused and undated open dossiers, the paused of the period judged one
     by one (the pause moves the appointment: the working calendar decides)."""
-    from tinhso.ioc.models import DossierFact
 
     if period is None:  # the counts only (`dashboard.overdue_and_due_today`)
         current, end, first, last = False, now, date.min, date.min
     else:
         end = period.bounds(timezone.get_current_timezone())[1]
         current, first, last = now < end, period.start, period.end
-    open_facts = DossierFact.objects.filter(
-        agency_id__in=agency_ids, counted=True, end_at__isnull=True
-    )
-    in_period = Q(received_on__gte=first, received_on__lt=last)
+    values = {
+        "ids": agency_ids,
+        "now": now,
+        "midnight": midnight,
+        "end": end,
+        "first": first,
+        "last": last,
+    }
     delta: dict[tuple[int, int], int] = {}
     ahead = due_today = 0
-    for agency, commune, n, today, rejudged in (
-        open_facts.filter(open_since__isnull=True, appointment_at__gte=now)
+    count = len(agency_ids)
+    for agency, commune, n, today, rejudged in compiled.rows(
+        "open_ahead", count, lambda m: _open_ahead(m, count), values
+    ):
+        ahead += n
+        due_today += today
+        if current and rejudged:
+            delta[(agency, commune)] = delta.get((agency, commune), 0) + rejudged
+    paused = undated = 0
+    for agency, commune, received_on, appointment, open_since, requests in compiled.rows(
+        "open_waiting", count, lambda m: _open_waiting(m, count), values
+    ):
+        if open_since is None:
+            undated += 1
+            continue
+        paused += 1
+        if current and appointment is not None and received_on and first <= received_on < last:
+            key = (agency, commune)
+            delta[key] = delta.get(key, 0) + _rejudged(appointment, open_since, requests, end, now)
+    return OpenFigures(ahead, due_today, paused, undated, delta)
+
+
+def _open_facts(m: compiled.Markers, count: int) -> QuerySet[Any]:
+    from tinhso.ioc.models import DossierFact
+
+    return DossierFact.objects.filter(
+        agency_id__in=m.ids("ids", count), counted=True, end_at__isnull=True
+    )
+
+
+def _open_ahead(m: compiled.Markers, count: int) -> QuerySet[Any]:
+    """`open_figures`' first read: the running dossiers due from now on, per agency and
+    commune (`now`, `midnight`, `end`, the period's `first` and `last` days)."""
+    facts = _open_facts(m, count)
+    now, midnight, end = m.moment("now"), m.moment("midnight"), m.moment("end")
+    in_period = Q(received_on__gte=m.date("first"), received_on__lt=m.date("last"))
+    return (
+        facts.filter(open_since__isnull=True, appointment_at__gte=now)
         .values_list("agency_id", "commune_id")
         .annotate(
             # counted by a column of the index (`Count("pk")` would read each fact)
@@ -551,24 +719,17 @@ def open_figures(
             ),
         )
         .order_by()
-    ):
-        ahead += n
-        due_today += today
-        if current and rejudged:
-            delta[(agency, commune)] = delta.get((agency, commune), 0) + rejudged
-    paused = undated = 0
-    waiting = open_facts.filter(Q(open_since__isnull=False) | Q(appointment_at__isnull=True))
-    for agency, commune, received_on, appointment, open_since, requests in waiting.values_list(
+    )
+
+
+def _open_waiting(m: compiled.Markers, count: int) -> QuerySet[Any]:
+    """`open_figures`' second read: the paused and the undated open dossiers."""
+    waiting = _open_facts(m, count).filter(
+        Q(open_since__isnull=False) | Q(appointment_at__isnull=True)
+    )
+    return waiting.values_list(
         "agency_id", "commune_id", "received_on", "appointment_at", "open_since", "requests"
-    ):
-        if open_since is None:
-            undated += 1
-            continue
-        paused += 1
-        if current and appointment is not None and received_on and first <= received_on < last:
-            key = (agency, commune)
-            delta[key] = delta.get(key, 0) + _rejudged(appointment, open_since, requests, end, now)
-    return OpenFigures(ahead, due_today, paused, undated, delta)
+    ).order_by()
 
 
 def index_sums(period: Period) -> dict[str, Any]:
@@ -618,38 +779,28 @@ def unit_index(unit: Unit, period: Period, *, now: datetime | None = None) -> Un
 
 def index_from_totals(unit: Unit, period: Period, totals: Mapping[str, int]) -> UnitIndex:
     """The index from the period's counter totals (`index_sums`' names without `t_`, 2.1's
-    on-time count already judged at now for a period not yet over): two more reads, the
-    procedures with an online dossier (3.2) and the procedures in force (3.1, 3.5)."""
-    from tinhso.ioc.models import ProcedureMonth
+    on-time count already judged at now for a period not yet over): one more read, the
+    procedures with an online dossier (3.2) and the procedures in force (3.1, 3.5) in one
+    round trip (`_procedures`)."""
     from tinhso.ioc.rollups import MICRO
     from tinhso.payments import indicators as pay
 
     end = period.bounds(timezone.get_current_timezone())[1]
     table = configured_maxima()
-    ids = unit.agency_ids
     sync = national_sync_available()
     received, on_time, synced = totals["received"], totals["on_time"], totals["synced"]
     online, disliked, finished = totals["online"], totals["disliked"], totals["ended"]
     days, with_result, results = totals["days"], totals["with_result"], totals["result"]
     fee_received, fee_online = totals["fee_received"], totals["fee_paid_online"]
-    # 3.2: the procedures that received an online dossier in the period
-    online_procedures = set(
-        ProcedureMonth.objects.filter(
-            agency_id__in=ids,
-            period__gte=period.start,
-            period__lt=period.end,
-            online_received__gt=0,
-        )
-        .values_list("procedure_id", flat=True)
-        .distinct()
-        .order_by()
-    )
+    # 3.2: the procedures that received an online dossier in the period; 3.1, 3.5: those in
+    # force (one round trip)
+    offered, online_procedures = _procedures(unit, period, end)
     late = received - on_time
-
-    offered = _offered_procedures(unit, end)
     offered_online = {pk for pk, entry in offered.items() if entry[0]}
-    fee_procedures = pay.procedures_indicator(
-        (fees, accepts) for _, fees, accepts in offered.values()
+    fee_procedures = pay.indicator(
+        pay.PROCEDURES,
+        sum(online_payment for _, _, online_payment in offered.values()),
+        sum(bearing for _, bearing, _ in offered.values()),
     )
 
     values: list[IndicatorValue] = [
