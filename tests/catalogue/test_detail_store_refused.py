@@ -40,3 +40,33 @@ def test_two_misses_storing_the_same_detail_are_one_row(civil_status):
     api._store_detail("1.001193", "vi", "/", 7, b'{"a": 1}')
 
     assert list(StoredDetail.objects.values_list("token", "content")) == [(7, b'{"a": 1}')]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single write lock")
+@pytest.mark.django_db(transaction=True)
+def test_a_write_held_elsewhere_does_not_hold_the_answer(client, civil_status, caplog):
+    """A long write on SQLite (an import, a rebuild of the rollups) holds the one write lock;
+    a detail not stored yet answers at once rather than after the connection's 20 s timeout,
+    and the connection's timeout is as it was for the requests after."""
+    import sqlite3
+    import time
+
+    other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = client.get(BIRTH)
+        took = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert response.status_code == 200
+    assert took < 5, took
+    assert "catalogue detail not stored" in caplog.text
+    assert not StoredDetail.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == connection.settings_dict["OPTIONS"]["timeout"] * 1000
+    assert client.get(BIRTH).status_code == 200
+    assert StoredDetail.objects.filter(code="1.001193").exists()  # stored once the lock is free

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -248,12 +249,34 @@ def _store_detail(code: str, language: str, prefix: str, token: int, content: by
     the catalogue changed in between, the token is no longer current and the row is never
     served (a later request renders it again). One statement (the API's reads run outside
     any transaction); a database that refuses it costs the next request a render, not this
-    answer."""
+    answer. Nor a wait: on SQLite the write lock is waited for `_STORE_WAIT_MS` at most, not
+    the connection's timeout (20 s), so a long write elsewhere (an import, a rebuild of the
+    rollups) does not hold every reader of an unstored detail, and the web's threads, for it."""
     try:
-        with connection.cursor() as cursor:
+        with _short_wait(), connection.cursor() as cursor:
             cursor.execute(_STORE_SQL, [code, language, prefix, token, content])
     except DatabaseError:
         _log.warning("catalogue detail not stored", exc_info=True)
+
+
+_STORE_WAIT_MS = 50
+
+
+@contextmanager
+def _short_wait() -> Iterator[None]:
+    """SQLite's busy timeout lowered to `_STORE_WAIT_MS` for the block (set on the driver's
+    connection: not one of the request's queries), then put back."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    usual = int(float(connection.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
+    raw.execute(f"PRAGMA busy_timeout = {_STORE_WAIT_MS}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {usual}")
 
 
 def _detail(version: ProcedureVersion) -> dict[str, Any]:
