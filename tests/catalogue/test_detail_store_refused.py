@@ -70,3 +70,25 @@ def test_a_write_held_elsewhere_does_not_hold_the_answer(client, civil_status, c
         assert cursor.fetchone()[0] == connection.settings_dict["OPTIONS"]["timeout"] * 1000
     assert client.get(BIRTH).status_code == 200
     assert StoredDetail.objects.filter(code="1.001193").exists()  # stored once the lock is free
+
+
+def test_a_deployment_forgets_the_stored_details(client, civil_status):
+    """A stored detail outlives the process: `migrate`, run by every deployment, forgets them
+    so that new code renders them again (a changed schema or label is not served stale)."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    assert client.get(BIRTH).status_code == 200
+    StoredDetail.objects.update(content=b'{"rendered by": "the previous release"}')
+
+    post_migrate.send(
+        sender=apps.get_app_config("catalogue"),
+        app_config=apps.get_app_config("catalogue"),
+        verbosity=0,
+        interactive=False,
+        using="default",
+        apps=apps,
+        plan=[],
+    )
+
+    assert client.get(BIRTH).json()["code"] == "1.001193"
