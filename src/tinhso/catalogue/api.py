@@ -255,8 +255,8 @@ def _store_detail(code: str, language: str, prefix: str, token: int, content: by
     try:
         with _short_wait(), connection.cursor() as cursor:
             cursor.execute(_STORE_SQL, [code, language, prefix, token, content])
-    except DatabaseError:
-        _log.warning("catalogue detail not stored", exc_info=True)
+    except DatabaseError as exc:  # expected under a writer's lock: one line, no traceback
+        _log.warning("catalogue detail not stored: %s (%s)", code, exc)
 
 
 _STORE_WAIT_MS = 50
