@@ -294,3 +294,31 @@ def test_the_overview_does_not_read_more_with_more_reports(
     with CaptureQueriesContext(connection) as after:
         assert client.get(OVERVIEW, {"unit": "66"}).status_code == 200
     assert len(after) == len(before)
+
+
+@pytest.mark.django_db
+def test_the_province_tile_of_a_commune_equals_the_communes_own_view(
+    client,
+    filed,
+    agencies,  # noqa: F811
+):
+    """One rule (by where the report is): Ea Kao's report is handled by the Department of
+    Construction, yet Ea Kao's own view counts and lists it, as the province's tile does."""
+    leader(client, agencies)
+    now, period = timezone.now(), month()
+    province_rows = {r.code: r for r in report_map.report_map(resolve_unit("66"), period, now).rows}
+    for code in ("24121", "24169"):
+        tile = province_rows[code]
+        unit = resolve_unit(code)
+        own = report_map.report_map(unit, period, now)
+        assert (own.open, own.late) == (tile.open, tile.late) and own.open > 0
+        for measure in report_map.REPORT_MEASURES:
+            behind = report_map.reports_behind(unit, unit.commune_id, measure, period, now)
+            assert behind.count() == getattr(tile, measure), (code, measure)
+    page = client.get(OVERVIEW, {"unit": "24169"}).content.decode()
+    section = page[page.index('id="ioc-sec-map"') : page.index('id="ioc-sec-sync"')]
+    assert "1 phản ánh đang xử lý, trong đó 0 quá hạn." in section
+    assert "Tính theo nơi xảy ra" in section
+    listed = client.get(REPORTS, {"unit": "24169", "period": str(period), "commune": "24169"})
+    ea_kao = Report.objects.get(commune__code=24169)
+    assert set(re.findall(r"PA-(\d+)", listed.content.decode())) == {str(ea_kao.pk)}

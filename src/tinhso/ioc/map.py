@@ -18,6 +18,12 @@ here is open and past its due time *now*: it changes with the clock alone, so no
 hold it (as "overdue" for dossiers, docs/ioc.md); it is read from the open reports only, one
 grouped query (`feedback_report_state_at` leads with the state). Reports with no commune are a
 row of the table, not a place on the map.
+
+Whose reports (`scope`): a province's or an agency's are the reports its agencies handle, placed
+by where they are; a commune's are the reports *located in it* and handled by any active agency
+of its province (a department's report in the commune is the commune's too), so the commune's
+own view lists exactly what the province's tile for it counts (docs/ioc.md, "Field reports by
+commune").
 """
 
 from __future__ import annotations
@@ -116,15 +122,29 @@ class ReportMap:
         return legend()
 
 
+def scope(unit: Unit) -> Q:
+    """The field reports (or their rollup rows: both have `agency_id` and `commune_id`) that are
+    the unit's: by location for a commune (any active agency of its province handling it, the
+    same agencies as the province's view), by handling agency otherwise."""
+    if unit.kind == "commune" and unit.commune_id is not None and unit.province_id is not None:
+        from tinhso.places.models import Agency
+
+        province_agencies = Agency.objects.filter(
+            province_id=unit.province_id, is_active=True
+        ).values("pk")
+        return Q(commune_id=unit.commune_id, agency_id__in=province_agencies)
+    return Q(agency_id__in=unit.agency_ids)
+
+
 def _counts(unit: Unit, period: Period, now: datetime) -> dict[int, CommuneRow]:
     """Two queries: the rollups (open now; answered in the period) and the open reports past
     their due time, both grouped by commune."""
     from tinhso.feedback.models import Report
 
-    ids = unit.agency_ids
+    mine = scope(unit)
     in_period = Q(day__gte=period.start, day__lt=period.end)
     rows = (
-        ReportDay.objects.filter(agency_id__in=ids)
+        ReportDay.objects.filter(mine)
         .filter(Q(state__in=OPEN_REPORT_STATES, open__gt=0) | in_period)
         .values("commune_id")
         .annotate(
@@ -141,7 +161,7 @@ def _counts(unit: Unit, period: Period, now: datetime) -> dict[int, CommuneRow]:
             key, "", "", open=row["o"] or 0, on_time=row["t"] or 0, answered_late=row["la"] or 0
         )
     late = (
-        Report.objects.filter(agency_id__in=ids, state__in=OPEN_REPORT_STATES, due_at__lt=now)
+        Report.objects.filter(mine, state__in=OPEN_REPORT_STATES, due_at__lt=now)
         .values_list("commune_id")
         .annotate(n=Count("pk"))
         .order_by()
@@ -255,7 +275,7 @@ def reports_behind(unit: Unit, commune_id: int, measure: str, period: Period, no
 
     from tinhso.feedback.models import Report
 
-    reports = Report.objects.filter(agency_id__in=unit.agency_ids)
+    reports = Report.objects.filter(scope(unit))
     if commune_id == 0:
         reports = reports.filter(commune__isnull=True)
     else:

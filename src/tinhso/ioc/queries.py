@@ -62,6 +62,7 @@ class Unit:
     name: str
     province_id: int | None
     agencies: tuple[Agency, ...]
+    commune_id: int | None = None  # a commune unit's commune (its field reports are by place)
 
     @property
     def agency_ids(self) -> list[int]:
@@ -91,7 +92,9 @@ def resolve_unit(code: str) -> Unit:
                 .select_related("commune")
                 .order_by("code")
             )
-            return Unit("commune", text, commune.name, commune.province_id, tuple(agencies))
+            return Unit(
+                "commune", text, commune.name, commune.province_id, tuple(agencies), commune.pk
+            )
     raise UnitNotFound(text)
 
 
