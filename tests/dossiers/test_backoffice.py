@@ -532,3 +532,18 @@ def test_a_dossier_due_within_the_day_is_not_flagged_at_reception(office):
     assert queries.apology_due(dossier, at(2026, 3, 4, 16, 0)) is None
     assert queries.apology_due(dossier, at(2026, 3, 4, 16, 30)) is not None
     assert actions.remind_apologies(at(2026, 3, 4, 14, 56)) == []
+
+
+def test_the_system_result_on_a_received_dossier_ends_its_open_step(office):
+    """Regression (the demo's returned dossier): `issue_result` finished a received dossier
+    but left its step open, so the tracking sheet showed it "đang xử lý" after the result
+    and, once its due time passed, late."""
+    dossier = submitted_at(office, at(2026, 3, 2, 9, 0))
+    with frozen(at(2026, 3, 2, 9, 30)):
+        dossier = actions.receive(dossier, officer=office.tiepnhan)
+    with frozen(at(2026, 3, 3, 10, 0)):
+        actions.issue_result(dossier, "Kết quả", support.pdf_bytes("kq"), officer=None)
+    dossier.refresh_from_db()
+    assert dossier.state == "result_ready" and dossier.finished_at == at(2026, 3, 3, 10, 0)
+    steps = list(StepRecord.objects.filter(dossier=dossier).values_list("outcome", "finished_at"))
+    assert steps == [("finished", at(2026, 3, 3, 10, 0))]

@@ -221,6 +221,9 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
             result.save()
             if sealed is not None:
                 electronic.record(sealed, result, actor=officer)
+            # a received dossier has an open step: it ends here with the dossier, or the
+            # tracking sheet would show it still in progress (and late) after the result
+            _close_step(locked, StepRecord.Outcome.FINISHED, now)
             locked.state = Dossier.State.RESULT_READY
             locked.finished_at = now
             locked.save(update_fields=["state", "finished_at", "updated_at"])
