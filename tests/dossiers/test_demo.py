@@ -13,7 +13,7 @@ from tinhso.dossiers.models import Dossier, DossierResult, ProcessingPaper, Rati
 def test_demo_is_idempotent(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     first = demo.load_demo()
-    assert len(first.codes) == 7 and first.draft_id is not None
+    assert len(first.codes) == 9 and first.draft_id is not None
     states = dict(Dossier.objects.exclude(state="draft").values_list("code", "state"))
     assert [states[code] for code in first.codes] == [
         "submitted",
@@ -22,6 +22,8 @@ def test_demo_is_idempotent(settings):
         "received",
         "received",
         "supplement_requested",
+        "approved",  # received in the past, appraised late: finished late
+        "received",  # received in the past, still at the specialist past its appointment
         "submitted",  # commune-level, at the staffed commune
     ]
     from tinhso.dossiers.queries import queue
@@ -59,9 +61,9 @@ def test_demo_is_idempotent(settings):
     loaded = Dossier.objects.count()
     second = demo.load_demo()
     assert second.codes == first.codes and second.draft_id is None
-    # the 7 dossiers, the draft and the data store's counter dossier of paper scans waiting to
+    # the 9 dossiers, the draft and the data store's counter dossier of paper scans waiting to
     # be digitised (datastore/demo.py); a second load adds none
-    assert Dossier.objects.count() == loaded == 9
+    assert Dossier.objects.count() == loaded == 11
     assert DossierResult.objects.count() == 1 and Rating.objects.count() == 1
 
 
@@ -98,3 +100,57 @@ def test_demo_refuses_production(settings):
     settings.MODE = "production"
     with pytest.raises(demo.DemoRefused):
         demo.load_demo()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_late_dossier_and_one_past_its_appointment(settings):
+    """The operations centre's late figures are not empty on the demo: one dossier finished
+    after its appointment, its appraisal step ended after the step's due time at a named
+    agency, and one is still in progress past its appointment; every step the demo walked
+    names its official, and the returned dossier's step is finished."""
+    from django.utils import timezone
+
+    from tinhso.dossiers.models import StepRecord
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    codes = demo.load_demo().codes
+    now = timezone.now()
+    late, overdue = (Dossier.objects.get(code=c) for c in codes[6:8])
+    assert late.state == "approved" and late.finished_at > late.appointment_at
+    assert late.finished_at.month == now.month
+    steps = list(StepRecord.objects.filter(dossier=late).order_by("pk"))
+    assert [s.name for s in steps] == ["Thẩm định hồ sơ", "Phê duyệt"]
+    assert steps[0].finished_at > steps[0].due_at and steps[0].agency == late.agency
+    assert steps[0].assignee.username.startswith("chuyenvien.")
+    assert steps[1].assignee.username.startswith("lanhdao.")
+    assert overdue.state == "received" and overdue.appointment_at < now
+    assert overdue.step_records.get().assignee is not None
+    returned = Dossier.objects.get(code=codes[2])
+    assert list(returned.step_records.values_list("outcome", flat=True)) == ["finished"]
+    assert returned.step_records.get().assignee is not None
+
+
+@pytest.mark.django_db
+def test_the_province_leader_finds_the_demo_late_dossiers_in_the_operations_centre(
+    settings, client
+):
+    """What the tester could not do on the demo: from the province figure to the late
+    dossier and its late step. The rollups come from the outbox, as the worker delivers it."""
+    import re
+
+    from tests import factories
+    from tinhso.core import outbox
+    from tinhso.people.models import User
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    codes = demo.load_demo().codes
+    while outbox.run_once():
+        pass
+    factories.sign_in(client, User.objects.get(username="lanhdao"))
+    page = client.get("/dieu-hanh/").content.decode()
+    late_figure = re.search(r'id="ioc-late"[^>]*><span class="n">(\d+)</span>', page)
+    assert late_figure and int(late_figure.group(1)) >= 1
+    late = client.get("/dieu-hanh/ho-so/", {"measure": "late"}).content.decode()
+    assert codes[6] in late and "Bước làm chậm" in late and "Thẩm định hồ sơ" in late
+    overdue = client.get("/dieu-hanh/ho-so/", {"measure": "overdue"}).content.decode()
+    assert codes[7] in overdue

@@ -15,13 +15,22 @@ Three more dossiers are received by `tiepnhan` at the service centre: one waits 
 department's specialist, one was forwarded to the leader with a draft result and an
 appraisal note, one waits for the citizen's supplement asked by the specialist. One
 commune-level dossier waits for reception at the staffed commune's one-stop desk.
+
+Two more show the operations centre (/dieu-hanh/) a late dossier: both were submitted and
+received in the past (on a demo clock: the same actions, run as at that moment), so that their
+appointment has passed by now. One was appraised only now, after its step's due time, and
+approved now: finished late, its late step "Thẩm định hồ sơ" at the competent agency. The
+other still waits at the specialist, past its appointment. Each step the demo walks is first
+assigned by the agency's leader, so the tracking sheet names its official.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -110,6 +119,14 @@ def load_demo() -> DemoResult:
             dossier = _submit(user, version, form, number)
             result.codes.append(dossier.code or "")
             _process(dossier, number)
+        late = _late_candidate(picked)
+        if late is not None:
+            version, form, received_at = late
+            for number in (8, 9):
+                with _demo_clock(received_at - timedelta(minutes=30)):
+                    dossier = _submit(user, version, form, number)
+                result.codes.append(dossier.code or "")
+                _late(dossier, number, received_at)
         commune = _commune_candidate(citizen)
         if commune is not None:
             version, form, agency = commune
@@ -120,6 +137,80 @@ def load_demo() -> DemoResult:
             result.draft_id = draft.pk
     datastore_demo.load_store_demo()  # the citizen's data store, with one of these results
     return result
+
+
+@contextlib.contextmanager
+def _demo_clock(moment: datetime) -> Iterator[None]:
+    """Run the platform's actions as at `moment` (in the past): they read the time through
+    `django.utils.timezone.now`, as the tests' frozen clock relies on."""
+    from django.utils import timezone
+
+    real = timezone.now
+    timezone.now = lambda: moment
+    try:
+        yield
+    finally:
+        timezone.now = real
+
+
+def _late_candidate(
+    picked: list[tuple[ProcedureVersion, dict[str, Any]]],
+) -> tuple[ProcedureVersion, dict[str, Any], datetime] | None:
+    """Of the demo's provincial procedures with a specialist and a leader, the one whose
+    appointment passes soonest; and the latest working moment to receive a dossier of it so
+    that its appointment has passed by now (so the dossiers stay in this month if they can)."""
+    from django.utils import timezone
+
+    from tinhso.dossiers.actions._common import _appointment
+    from tinhso.people.models import Role
+
+    now = timezone.now()
+    best: tuple[ProcedureVersion, dict[str, Any], datetime] | None = None
+    for version, form in picked:
+        agency = version.procedure.agency
+        if _holder(agency, Role.SPECIALIST) is None or _holder(agency, Role.LEADER) is None:
+            continue
+        probe = Dossier(version=version)
+        for hours in range(24, 24 * 400, 6):
+            received = now - timedelta(hours=hours)
+            if _appointment(probe, received) < now - timedelta(hours=1):
+                if best is None or received > best[2]:
+                    best = (version, form, received)
+                break
+    return best
+
+
+def _assign(dossier: Dossier, role: str) -> Dossier:
+    """The agency's leader gives the current step to its official holding `role`."""
+    from tinhso.people.models import Role
+
+    leader = _holder(dossier.current_agency, Role.LEADER)
+    official = _holder(dossier.current_agency, role)
+    if leader is None or official is None:
+        return dossier
+    return actions.assign(dossier, officer=leader, to=official)
+
+
+def _late(dossier: Dossier, number: int, received_at: datetime) -> None:
+    """Dossier 8, received in the past, is appraised late and approved now (finished late);
+    dossier 9 still waits at the specialist, past its appointment."""
+    from tinhso.people.models import Role, User
+
+    if dossier.state != Dossier.State.SUBMITTED:
+        return
+    desk = User.objects.get(username="tiepnhan")
+    with _demo_clock(received_at):
+        dossier = actions.receive(dossier, officer=desk)
+    with _demo_clock(received_at + timedelta(minutes=20)):
+        dossier = _assign(dossier, Role.SPECIALIST)
+    if number != 8:
+        return
+    specialist = _holder(dossier.agency, Role.SPECIALIST)
+    dossier = actions.forward(
+        dossier, officer=specialist, note="Thẩm định xong (chậm so với hạn của bước)."
+    )
+    dossier = _assign(dossier, Role.LEADER)
+    actions.approve(dossier, officer=_holder(dossier.agency, Role.LEADER))
 
 
 def _commune_candidate(citizen: Any) -> tuple[ProcedureVersion, dict[str, Any], Any] | None:
@@ -165,11 +256,11 @@ def _advance(dossier: Dossier, number: int) -> None:
         # received at the centre, its result an electronic result sealed by its agency
         # (verify/demo.py) and returned online: the demo's /xac-thuc/ code
         from tinhso.dossiers.errors import DossierError
-        from tinhso.people.models import User
+        from tinhso.people.models import Role, User
         from tinhso.verify import demo as verify_demo
 
         desk = User.objects.get(username="tiepnhan")
-        actions.receive(dossier, officer=desk)
+        dossier = _assign(actions.receive(dossier, officer=desk), Role.SPECIALIST)
         verify_demo.ensure_seal(dossier.agency)
         result_name = dossier.version.result_name or "Kết quả giải quyết"
         actions.issue_result(dossier, result_name[:200], _pdf(result_name), officer=None)
@@ -278,12 +369,13 @@ def _process(dossier: Dossier, number: int) -> None:
         return
     desk = User.objects.get(username="tiepnhan")
     specialist = _holder(dossier.agency, Role.SPECIALIST)
-    actions.receive(dossier, officer=desk)
+    dossier = actions.receive(dossier, officer=desk)
     if specialist is None:
         return
+    dossier = _assign(dossier, Role.SPECIALIST)
     if number == 5:
         result_name = dossier.version.result_name or "Kết quả giải quyết"
-        actions.forward(
+        dossier = actions.forward(
             dossier,
             officer=specialist,
             note="Hồ sơ đủ điều kiện, trình phê duyệt.",
@@ -300,6 +392,7 @@ def _process(dossier: Dossier, number: int) -> None:
                 ),
             ],
         )
+        _assign(dossier, Role.LEADER)
     elif number == 6:
         component = dossier.version.components.filter(required=True).first()
         actions.request_supplement(
