@@ -123,3 +123,25 @@ def test_odd_query_values_are_404_or_ignored_never_500(client, world):
             page = client.get(DRILL, {**late, name: value})
             assert page.status_code == 200
             assert "Hồ sơ giải quyết quá hạn: 2" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_mistyped_unit_or_period_is_a_form_error_on_the_page(client, world):
+    viewer(client, world)
+    for query, field, words in (
+        ({"unit": "xyz"}, "unit", "Không có đơn vị mang mã “xyz”"),
+        ({"unit": "000.00.03.H66", "period": "2026-13"}, "period", "Kỳ “2026-13” không hợp lệ"),
+    ):
+        page = client.get(OVERVIEW, query)
+        assert page.status_code == 422
+        html = page.content.decode()
+        assert words in html and 'role="alert"' in html
+        assert f'<select id="ioc-{field}" name="{field}" aria-invalid="true">' in html
+        assert "Không tìm thấy trang" not in html
+    # the leader is offered the units in reach and recent periods, with their names
+    html = client.get(OVERVIEW, {"unit": "000.00.03.H66", "period": "2026-11"}).content.decode()
+    assert re.search(r'<option value="000.00.03.H66" selected>[^<]+</option>', html)
+    assert '<option value="2026-11" selected>Tháng 11/2026</option>' in html
+    assert "Tháng 11/2026 · số liệu" in html and "Kỳ 2026-11" not in html
+    quarter = client.get(OVERVIEW, {"unit": "000.00.03.H66", "period": "2026-Q4"})
+    assert "Quý IV/2026" in quarter.content.decode()

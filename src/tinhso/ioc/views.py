@@ -46,27 +46,98 @@ def _default_unit(user: Any) -> str:
     return agency.code
 
 
+class FilterError(Exception):
+    """A unit or period typed wrong on the overview: {field: message}, shown on the page."""
+
+    def __init__(self, errors: dict[str, str], chosen: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors, self.chosen = errors, chosen
+
+
 def _unit_and_period(request: HttpRequest) -> tuple[queries.Unit, periods.Period]:
+    """The unit and period asked for. An unknown code or a period not written as expected is
+    a FilterError (the overview answers 422 with its form); a unit out of reach is 404."""
     if not queries.may_use_ioc(request.user):
         raise PermissionDenied
     code = request.GET.get("unit") or _default_unit(request.user)
-    try:
-        unit = queries.access_unit(request.user, code)
-    except queries.UnitNotFound as exc:
-        raise Http404 from exc
     today = timezone.localdate()
     text = request.GET.get("period") or f"{today.year}-{today.month:02d}"
+    errors: dict[str, str] = {}
+    unit: queries.Unit | None = None
+    period: periods.Period | None = None
+    try:
+        unit = queries.access_unit(request.user, code)
+    except queries.UnitNotFound:
+        errors["unit"] = _(
+            "Không có đơn vị mang mã “%(code)s”: hãy chọn một đơn vị trong danh sách, hoặc ghi "
+            "mã tỉnh (66), mã cơ quan (000.00.03.H66) hoặc mã xã, phường (24121)."
+        ) % {"code": code[:40]}
     try:
         period = periods.parse(text)
-    except periods.PeriodError as exc:
-        raise Http404 from exc
+    except periods.PeriodError:
+        errors["period"] = _(
+            "Kỳ “%(text)s” không hợp lệ: hãy chọn một kỳ trong danh sách, hoặc ghi tháng "
+            "(2026-11), quý (2026-Q4) hoặc năm (2026)."
+        ) % {"text": text[:40]}
+    if errors or unit is None or period is None:
+        raise FilterError(errors, {"unit": code, "period": text})
     return unit, period
+
+
+def _choices(user: Any, chosen: dict[str, str], name: str = "") -> dict[str, Any]:
+    """The units within the viewer's reach and the recent periods, for the overview's selects
+    (the value asked for kept first when it is not among them, so the form shows it)."""
+    from tinhso.ioc import reports
+
+    units = reports.reachable_units(user)
+    if chosen["unit"] not in {code for code, _name in units}:
+        units.insert(0, (chosen["unit"], name or chosen["unit"]))
+    today = timezone.localdate()
+    offered: list[str] = []
+    year, month = today.year, today.month
+    for _i in range(12):
+        offered.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    quarter = (today.month - 1) // 3 + 1
+    offered[1:1] = [f"{today.year}-Q{quarter}"]
+    offered += [str(today.year), str(today.year - 1)]
+    labelled = [(p, reports.short_label(p)) for p in offered]
+    if chosen["period"] not in offered:
+        labelled.insert(0, (chosen["period"], chosen["period"]))
+    return {"unit_choices": units, "period_choices": labelled}
+
+
+def _period_label(period: periods.Period) -> str:
+    """ "Tháng 12/2026", "Quý IV/2026", "Năm 2026" (as the reports page writes a period)."""
+    from tinhso.ioc import reports
+
+    return reports.short_label(str(period))
+
+
+def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    context = {"errors": exc.errors, "chosen": exc.chosen, **_choices(request.user, exc.chosen)}
+    response = render(request, "ioc/overview.html", context, status=422)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _filtered(request: HttpRequest) -> tuple[queries.Unit, periods.Period]:
+    """The lists behind a figure: reached by the overview's links, a wrong filter is 404."""
+    try:
+        return _unit_and_period(request)
+    except FilterError as exc:
+        raise Http404 from exc
 
 
 @login_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    unit, period = _unit_and_period(request)
+    try:
+        unit, period = _unit_and_period(request)
+    except FilterError as exc:
+        if request.GET.get("fragment") == FRAGMENT:
+            return HttpResponse(status=422)
+        return _bad_filter(request, exc)
     now = timezone.now()
     today = timezone.localtime(now).date()
     # every figure but the map's and the sync's, in few reads (bench/ioc_index.py measures
@@ -97,6 +168,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "here": urlencode(here),
         "fragment_url": f"{request.path}?{urlencode({**here, 'fragment': FRAGMENT})}",
         "tomorrow": today + timedelta(days=1),
+        "chosen": here,
+        "errors": {},
+        "period_label": _period_label(period),
+        **_choices(request.user, here, unit.name),
     }
     if request.GET.get("fragment") == FRAGMENT:
         response = render(request, "ioc/_live.html", context)
@@ -112,7 +187,7 @@ def field_reports(request: HttpRequest) -> HttpResponse:
     """The field reports behind one commune's figure on the overview's map (open, late now,
     answered on time or late in the period), within the viewer's unit. No reporter's details:
     the operations centre sees what and where, the handling agency sees who."""
-    unit, period = _unit_and_period(request)
+    unit, period = _filtered(request)
     measure = request.GET.get("measure", "open")
     if measure not in report_map.REPORT_MEASURES:
         raise Http404
@@ -135,6 +210,7 @@ def field_reports(request: HttpRequest) -> HttpResponse:
         "title": report_map.measure_title(measure),
         "commune": commune,
         "commune_code": str(commune.code) if commune else "0",
+        "period_label": _period_label(period),
         "total": total,
         "rows": [(r, r.state in report_map.OPEN_REPORT_STATES and r.due_at < now) for r in rows],
         "now": now,
@@ -148,7 +224,7 @@ FIELD_REPORT_ROWS = 200
 @login_required
 @require_GET
 def dossiers(request: HttpRequest) -> HttpResponse:
-    unit, period = _unit_and_period(request)
+    unit, period = _filtered(request)
     measure = request.GET.get("measure", "received")
     if measure not in dashboard.MEASURES:
         raise Http404
@@ -168,6 +244,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
         "period": period,
         "measure": measure,
         "title": _(dashboard.MEASURES[measure]),
+        "period_label": _period_label(period),
         "total": facts.filter(procedure_id=procedure).count() if procedure else facts.count(),
         "rows": rows,
         "day": request.GET.get("day", ""),
