@@ -553,3 +553,43 @@ def test_every_header_cell_of_the_pdf_says_what_it_heads(world, monkeypatch):
     assert len(cells) > 40
     assert [c for c in cells if not re.search(r'scope="(col|colgroup|row|rowgroup)"', c)] == []
     assert html.count('scope="colgroup"') == 4  # the column groups of each table's heading
+
+
+def _links(made: PeriodicReport) -> tuple[set[str], str]:
+    """The XLSX's hyperlink targets and the PDF's text."""
+    made.xlsx.open("rb")
+    book = load_workbook(io.BytesIO(made.xlsx.read()))
+    made.xlsx.close()
+    targets = {
+        cell.hyperlink.target
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.hyperlink is not None and cell.hyperlink.target
+    }
+    made.pdf.open("rb")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(made.pdf.read())).pages)
+    made.pdf.close()
+    return targets, text
+
+
+@pytest.mark.django_db
+def test_a_report_made_on_a_page_links_to_that_page_s_host(client, world, settings):
+    """From the page: the request's scheme and host; on schedule: the configured site."""
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.ALLOWED_HOSTS = ["*"]
+    viewer(client, world, role=Role.LEADER)
+    answer = client.post(
+        ARCHIVE, {"unit": STP, "period": "2026-11"}, HTTP_HOST="ioc.example.vn:8123"
+    )
+    assert answer.status_code == 302
+    targets, text = _links(PeriodicReport.objects.get())
+    assert targets and all(t.startswith("http://ioc.example.vn:8123/dieu-hanh/") for t in targets)
+    assert "ioc.example.vn:8123" in text and "127.0.0.1" not in text
+    PeriodicReport.objects.all().delete()
+    scheduled = reports.generate(
+        queries.resolve_unit(STP), parse("2026-11"), trigger=PeriodicReport.Trigger.SCHEDULE
+    )
+    targets, text = _links(scheduled)
+    assert targets and all(t.startswith("http://127.0.0.1:8000/dieu-hanh/") for t in targets)
+    assert "127.0.0.1:8000" in text

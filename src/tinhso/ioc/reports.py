@@ -199,15 +199,22 @@ def period_label(period: Period) -> str:
     return f"Quý {('I', 'II', 'III', 'IV')[period.number - 1]} năm {period.year} ({span})"
 
 
-def drill_url(unit_code: str, period: Period, measure: str) -> str:
+def _site(base: str | None) -> str:
+    """Where the report's links point: the page's own scheme and host when it is made from a
+    page (`base`, request.build_absolute_uri("/")), else the configured `SITE_URL` (on
+    schedule, from a command: there is no request)."""
+    return (base or settings.SITE_URL).rstrip("/")
+
+
+def drill_url(unit_code: str, period: Period, measure: str, base: str | None = None) -> str:
     """The address of the IOC page listing the dossiers behind a figure."""
     query = urlencode({"unit": unit_code, "period": str(period), "measure": measure})
-    return f"{settings.SITE_URL.rstrip('/')}{reverse('ioc:dossiers')}?{query}"
+    return f"{_site(base)}{reverse('ioc:dossiers')}?{query}"
 
 
-def overview_url(unit_code: str, period: Period) -> str:
+def overview_url(unit_code: str, period: Period, base: str | None = None) -> str:
     query = urlencode({"unit": unit_code, "period": str(period)})
-    return f"{settings.SITE_URL.rstrip('/')}{reverse('ioc:overview')}?{query}"
+    return f"{_site(base)}{reverse('ioc:overview')}?{query}"
 
 
 def _check_period(period: Period, now: datetime) -> tuple[datetime, datetime]:
@@ -309,7 +316,9 @@ def agency_rows(
     return out
 
 
-def build(unit: Unit, period: Period, *, now: datetime | None = None) -> Content:
+def build(
+    unit: Unit, period: Period, *, now: datetime | None = None, base: str | None = None
+) -> Content:
     """The report's content for `unit` and `period` (a month or a quarter), judged at the
     period's end, or at `now` for a period not yet over (a provisional report)."""
     now = now or timezone.now()
@@ -322,7 +331,9 @@ def build(unit: Unit, period: Period, *, now: datetime | None = None) -> Content
     }
 
     def linked(row: Row, code: str) -> Row:
-        row.links = {key: drill_url(code, period, measure) for key, measure in link_measure.items()}
+        row.links = {
+            key: drill_url(code, period, measure, base) for key, measure in link_measure.items()
+        }
         return row
 
     agency_lines = [linked(Row(a.code, a.name, dict(values[a.pk])), a.code) for a in agencies]
@@ -357,7 +368,7 @@ def build(unit: Unit, period: Period, *, now: datetime | None = None) -> Content
         communes=commune_lines,
         total=total,
         index=queries.unit_index(unit, period, now=now),
-        overview_url=overview_url(unit.code, period),
+        overview_url=overview_url(unit.code, period, base),
     )
 
 
@@ -391,6 +402,7 @@ def generate(
     actor: Any = None,
     now: datetime | None = None,
     notify_leaders: bool = False,
+    base: str | None = None,
 ) -> PeriodicReport:
     """Lập báo cáo định kỳ: compute, render, store both files, then write the row, its audit
     record and (`notify_leaders`) the leaders' notifications in one transaction.
@@ -403,7 +415,7 @@ def generate(
     # the report is Vietnamese whatever the language of whoever asked for it: translated
     # texts that reach it (an indicator's unscored reason) come out in Vietnamese
     with translation.override("vi"):
-        content = build(unit, period, now=now)
+        content = build(unit, period, now=now, base=base)
         xlsx = reports_render.to_xlsx(content)
         pdf = reports_render.to_pdf(content)
     stored: list[str] = []
@@ -509,7 +521,12 @@ def _claim(key: str, now: datetime) -> bool:
 
 
 def generate_on_page(
-    unit: Unit, period: Period, *, actor: Any, now: datetime | None = None
+    unit: Unit,
+    period: Period,
+    *,
+    actor: Any,
+    now: datetime | None = None,
+    base: str | None = None,
 ) -> tuple[PeriodicReport | None, bool]:
     """Lập báo cáo từ trang kho báo cáo: (report, reused). A report of the unit and period
     made on the page in the last `reuse_minutes` is returned as it is (reused). Otherwise
@@ -530,7 +547,12 @@ def generate_on_page(
                 if recent is not None:
                     return recent, True
                 made = generate(
-                    unit, period, trigger=PeriodicReport.Trigger.PAGE, actor=actor, now=now
+                    unit,
+                    period,
+                    trigger=PeriodicReport.Trigger.PAGE,
+                    actor=actor,
+                    now=now,
+                    base=base,
                 )
                 return made, False
             finally:

@@ -53,7 +53,9 @@ def archive(request: HttpRequest) -> HttpResponse:
             "unit": request.POST.get("unit", "").strip(),
             "period": request.POST.get("period", "").strip(),
         }
-        made, reused, errors = _generate(user, chosen, {code for code, _name in units})
+        allowed = {code for code, _name in units}
+        # the report's links use this page's own scheme and host (docs/ioc.md)
+        made, reused, errors = _generate(user, chosen, allowed, request.build_absolute_uri("/"))
         if made is not None:
             again = "&dung-lai=1" if reused else ""
             return redirect(f"{reverse('ioc:reports')}?bao-cao={made.pk}{again}#bao-cao-moi")
@@ -83,7 +85,7 @@ def archive(request: HttpRequest) -> HttpResponse:
 
 
 def _generate(
-    user: Any, chosen: dict[str, str], allowed: set[str]
+    user: Any, chosen: dict[str, str], allowed: set[str], base: str | None = None
 ) -> tuple[PeriodicReport | None, bool, dict[str, str]]:
     """(report, reused, errors): `reports.generate_on_page` shows again a report of the same
     unit and period made on the page minutes ago rather than making another."""
@@ -101,7 +103,7 @@ def _generate(
     except (queries.UnitNotFound, Http404):
         return None, False, {"unit": _("Hãy chọn một đơn vị trong danh sách.")}
     try:
-        made, reused = reports.generate_on_page(unit, period, actor=user)
+        made, reused = reports.generate_on_page(unit, period, actor=user, base=base)
     except DomainError as exc:
         return (
             None,
