@@ -145,3 +145,28 @@ def test_a_mistyped_unit_or_period_is_a_form_error_on_the_page(client, world):
     assert "Tháng 11/2026 · số liệu" in html and "Kỳ 2026-11" not in html
     quarter = client.get(OVERVIEW, {"unit": "000.00.03.H66", "period": "2026-Q4"})
     assert "Quý IV/2026" in quarter.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_scrolling_table_is_a_named_focusable_region_and_the_wide_ones_say_they_scroll(
+    client, world
+):
+    viewer(client, world)
+    html = client.get(OVERVIEW, {"unit": "000.00.03.H66", "period": "2026-11"}).content.decode()
+    from django.template.loader import render_to_string
+
+    # the ranking (a province's overview) as its include draws it
+    html += '<h2 id="ioc-rank-a">x</h2>' + render_to_string(
+        "ioc/_ranking.html", {"rows": [], "kind": "x", "label": "ioc-rank-a"}
+    )
+    boxes = re.findall(r'<div class="ioc-scroll"([^>]*)>', html)
+    assert len(boxes) >= 4
+    for attributes in boxes:
+        assert 'tabindex="0"' in attributes and 'role="region"' in attributes
+        named = re.search(r'aria-label(?:ledby)?="([^"]+)"', attributes)
+        assert named, attributes
+        if "aria-labelledby" in attributes:
+            for ref in named.group(1).split():
+                assert f'id="{ref}"' in html, ref
+    assert html.count('class="ioc-scroll-hint"') >= 2  # the 766 table and the ranking
+    assert "cuộn sang ngang" in html
