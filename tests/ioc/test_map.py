@@ -182,7 +182,10 @@ def test_the_overview_shows_tiles_and_the_table_behind_them(client, filed, agenc
     assert "Chưa nhập ranh giới xã, phường" in section  # says what the grid is
     tiles = section[section.index('class="ioc-tiles"') : section.index("</ul>")]
     assert tiles.count("<li>") == 2 and "1 quá hạn" in tiles
-    assert "<summary>Xem bảng số liệu của bản đồ</summary>" in section
+    assert '<summary id="ioc-map-table-s">Xem bảng số liệu của bản đồ</summary>' in section
+    # its scroll box is a region named by the summary, not by the section's heading (axe's
+    # landmark-unique: the section is already named "Phản ánh hiện trường theo xã, phường")
+    assert 'role="region" aria-labelledby="ioc-map-table-s"' in section
     rows = re.findall(r'<tr><th scope="row"><a href="[^"]+">([^<]+)</a></th>', section)
     assert rows == ["Phường Buôn Ma Thuột", "Xã Ea Kao", "Chưa xác định xã, phường"]
     # the cards at a glance read the same totals

@@ -168,5 +168,8 @@ def test_each_scrolling_table_is_a_named_focusable_region_and_the_wide_ones_say_
         if "aria-labelledby" in attributes:
             for ref in named.group(1).split():
                 assert f'id="{ref}"' in html, ref
+    # axe's landmark-unique: no region named as its section is
+    sections = set(re.findall(r'<section [^>]*aria-labelledby="([^"]+)"', html))
+    assert not sections & set(re.findall(r'role="region" aria-labelledby="([^"]+)"', html))
     assert html.count('class="ioc-scroll-hint"') >= 2  # the 766 table and the ranking
     assert "cuộn sang ngang" in html
