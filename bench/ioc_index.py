@@ -219,16 +219,24 @@ def grow(sql: str, have: int, size: int) -> float:
     return took
 
 
-def p95(fn, rounds: int, warm: int = 3) -> float:
+def timings(fn, rounds: int, warm: int) -> list[float]:
+    """`rounds` calls of `fn` after `warm` unmeasured ones: their times in ms, sorted."""
     for _ in range(warm):
         fn()
     samples = []
     for _ in range(rounds):
         t = time.perf_counter()
         fn()
-        samples.append(time.perf_counter() - t)
-    samples.sort()
-    return samples[min(len(samples) - 1, int(len(samples) * 0.95))] * 1e3
+        samples.append((time.perf_counter() - t) * 1e3)
+    return sorted(samples)
+
+
+def quantile(samples: list[float], share: float) -> float:
+    return samples[min(len(samples) - 1, int(len(samples) * share))]
+
+
+def p95(fn, rounds: int, warm: int = 3) -> float:
+    return quantile(timings(fn, rounds, warm), 0.95)
 
 
 def child(url: str) -> None:
@@ -303,17 +311,8 @@ def measure(size: int, units: dict[str, str], *, rebuild: bool = True) -> dict[s
 
 
 def percentiles(fn, rounds: int, warm: int = 5) -> tuple[float, float]:
-    for _ in range(warm):
-        fn()
-    samples = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    samples.sort()
-    return samples[len(samples) // 2] * 1e3, samples[
-        min(len(samples) - 1, int(len(samples) * 0.99))
-    ] * 1e3
+    samples = timings(fn, rounds, warm)
+    return quantile(samples, 0.5), quantile(samples, 0.99)
 
 
 def dossier_paths(size: int) -> dict[str, float]:
