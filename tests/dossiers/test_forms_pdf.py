@@ -166,3 +166,15 @@ def test_online_receipt_stays_vietnamese_while_english_is_active(office, tmp_pat
     assert "GIẤY XÁC NHẬN ĐÃ NỘP HỒ SƠ TRỰC TUYẾN" in text  # submitted, not yet received
     assert "ngày làm việc" in text and "working days" not in text
     assert "6. Nơi nhận kết quả: nhận trực tuyến" in text
+
+
+@requires_tool("pdftotext")
+def test_a_long_status_link_is_printed_whole_inside_the_page(office, received, tmp_path):
+    # the link is one word: unbroken it ran past the right margin and its end was cut off the
+    # page (CI once read the link without its final '/'); it now breaks anywhere, so every
+    # character is printed whatever the secret's digest makes its length
+    long_link = "https://dichvucong.example.vn/tra-cuu-ho-so/qr/" + "Ab3~" * 30 + "/"
+    with mock.patch.object(forms_pdf, "status_url", return_value=long_link):
+        for form in (forms_pdf.receipt(received, office.tiepnhan), forms_pdf.refusal(received)):
+            printed = "".join(text_of(form, tmp_path).split())
+            assert long_link in printed
