@@ -140,3 +140,59 @@ def test_the_receipt_reads_as_before(office, received):  # noqa: F811
     assert "4. Thời gian nhận hồ sơ: 09 giờ 00 phút, ngày 12/02/2026" in text
     assert "5. Thời gian trả kết quả giải quyết hồ sơ: 09 giờ 00 phút, ngày 26/02/2026" in text
     assert "Trần Thị Bình" in text
+
+
+def test_the_warm_up_receipt_is_a_mau01_laid_out_from_the_template():
+    """What the web server's worker lays out before serving (issue 12): the Mẫu 01 template
+    in use, made-up facts, no database."""
+    made = forms_pdf.warm_receipt(fonts.font_configuration())
+    text = text_of(made)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "Nguyễn Thị Ấn Ượng" in text
+
+
+def test_each_worker_thread_takes_a_font_configuration_warmed_before_serving(monkeypatch):
+    """gunicorn's post_worker_init lays out one receipt per thread, each with a font
+    configuration a thread takes at its first PDF, then freezes the start-up objects out of
+    the garbage collector."""
+    import gc
+    from types import SimpleNamespace
+
+    from tinhso import gunicorn_conf
+
+    monkeypatch.setattr(fonts, "_prepared", [])
+    warmed: list[object] = []
+    real = forms_pdf.warm_receipt
+    monkeypatch.setattr(
+        forms_pdf, "warm_receipt", lambda config: warmed.append(config) or real(config)
+    )
+    try:
+        gunicorn_conf.post_worker_init(SimpleNamespace(cfg=SimpleNamespace(threads=2)))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the rest of the test run collects as usual
+    assert len(warmed) == 2 and len({id(c) for c in warmed}) == 2
+
+    taken: list[object] = []
+    for _ in range(3):
+        worker = threading.Thread(target=lambda: taken.append(fonts.font_configuration()))
+        worker.start()
+        worker.join()
+    assert taken[0] in warmed and taken[1] in warmed and taken[0] is not taken[1]
+    assert taken[2] not in warmed  # none left: a third thread makes its own
+    assert fonts._prepared == []
+
+
+def test_a_failed_warm_up_leaves_the_worker_serving(monkeypatch, caplog):
+    import gc
+    from types import SimpleNamespace
+
+    from tinhso import gunicorn_conf
+
+    monkeypatch.setattr(fonts, "_prepared", [])
+    monkeypatch.setattr(forms_pdf, "warm_receipt", mock.Mock(side_effect=OSError("no font")))
+    try:
+        gunicorn_conf.post_worker_init(SimpleNamespace(cfg=SimpleNamespace(threads=4)))
+    finally:
+        gc.unfreeze()
+    assert "warm-up of the receipt's layout failed" in caplog.text

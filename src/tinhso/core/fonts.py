@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -52,6 +53,10 @@ def font_file(families: str = SANS, *, bold: bool = False) -> Path:
 
 
 _rendering = threading.local()
+# Font configurations made and warmed at the server's start (`prepare_font_configurations`),
+# each handed to one thread at that thread's first PDF.
+_prepared: list[FontConfiguration] = []
+_prepared_lock = threading.Lock()
 
 
 def font_configuration() -> FontConfiguration:
@@ -62,10 +67,37 @@ def font_configuration() -> FontConfiguration:
     for loading the same fonts again. One per thread, not one per process: a Pango font map
     is not safe to share between threads (the web server runs several), and the forms use
     no `@font-face`, so a configuration holds nothing from one document into the next.
+
+    A thread's first call takes one of the configurations the server warmed at start-up, if
+    any is left (`prepare_font_configurations`): it is handed over once, under a lock, and
+    used by that thread alone from then on.
     """
     config = getattr(_rendering, "font_config", None)
     if config is None:
-        from weasyprint.text.fonts import FontConfiguration  # slow to import, needed here only
+        with _prepared_lock:
+            config = _prepared.pop() if _prepared else None
+        if config is None:
+            from weasyprint.text.fonts import FontConfiguration  # slow to import, needed here
 
-        config = _rendering.font_config = FontConfiguration()
+            config = FontConfiguration()
+        _rendering.font_config = config
     return cast("FontConfiguration", config)
+
+
+def prepare_font_configurations(
+    count: int, warm: Callable[[FontConfiguration], object] | None = None
+) -> None:
+    """Make `count` font configurations now, each warmed by `warm(config)` (a representative
+    page laid out with it, so its font map holds the faces and glyphs the forms use), for the
+    threads' first PDFs to take (`font_configuration`). Called once by the web server's
+    worker before it serves (`tinhso.core.warmup`), so the first receipt of each of its
+    threads is not the one that loads the fonts (issue 12). Each configuration is used by
+    the thread warming it here and, after the hand-over, by one request thread only."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    for _ in range(count):
+        config = FontConfiguration()
+        if warm is not None:
+            warm(config)
+        with _prepared_lock:
+            _prepared.append(config)

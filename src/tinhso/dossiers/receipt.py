@@ -27,7 +27,7 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import segno
@@ -39,6 +39,9 @@ from weasyprint import HTML
 
 from tinhso.core.fonts import font_configuration
 from tinhso.core.workdays import VIETNAM
+
+if TYPE_CHECKING:
+    from weasyprint.text.fonts import FontConfiguration
 
 
 def lookup_url(code: str, secret: str = "") -> str:
@@ -160,9 +163,9 @@ def pdf(html: str, *, keep: bool = False) -> bytes:
     return made
 
 
-def _layout(html: str) -> bytes:
+def _layout(html: str, font_config: FontConfiguration | None = None) -> bytes:
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
-    return bytes(document.write_pdf(font_config=font_configuration()))
+    return bytes(document.write_pdf(font_config=font_config or font_configuration()))
 
 
 def render_receipt(dossier: Any, secret: str = "") -> bytes:

@@ -150,6 +150,10 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "tinhso.wsgi:application",
+                # hooks: each worker lays out a receipt per thread and freezes its start-up
+                # objects out of the garbage collector before it serves (issue 12)
+                "--config",
+                "python:tinhso.gunicorn_conf",
                 "--bind",
                 bind,
                 "--workers",
