@@ -202,6 +202,88 @@ def test_signing_again_parses_no_key_and_cuts_no_font(test_ca, draft_pdf, counte
     assert result.signatures[-1].covers_whole_file
 
 
+def test_a_stamp_parses_no_font_and_deflates_no_image_again(test_ca, draft_pdf, counted):
+    """Issue 12: the stamp's font is parsed (fontTools, HarfBuzz) once per thread and the
+    font program and the image are deflated once per process, not at every signature."""
+    import io
+
+    from pypdf import PdfReader
+
+    keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
+    key = signing.SigningKey(keys.to_pkcs12(b"pw", (test_ca.certificate,)), b"pw")
+    options = {
+        "stamp_text": "Giám đốc Sở\nNguyễn Văn Ấn\n%(ts)s",
+        "box": signing.SIGNER_BOX,
+        "image": stamps.signature(),
+        "text_indent": 40,
+    }
+    signed = signing.sign_pdf(draft_pdf, key, field_name="Ky0", **options)
+
+    parses = counted(signing.ttLib, "TTFont")
+    faces = counted(signing.hb, "Face")
+    deflated = counted(signing.zlib, "compress")
+    for n in range(1, 3):
+        signed = signing.sign_pdf(signed, key, field_name=f"Ky{n}", **options)
+    assert (len(parses), len(faces), len(deflated)) == (0, 0, 0)
+
+    result = signing.verify_pdf(signed, [test_ca.certificate], revocation="off")
+    assert result.ok and len(result.signatures) == 3
+    # the embedded program is the prepared cut, and the image keeps its size and alpha mask
+    prepared = signing._prepared_font(str(signing.fonts.font_file()))
+    reader = PdfReader(io.BytesIO(signed))
+    programs, images, seen = [], [], set()
+
+    def walk(obj):  # the stamps' appearances: fonts and images reachable from the widgets
+        if hasattr(obj, "idnum"):
+            if obj.idnum in seen:
+                return
+            seen.add(obj.idnum)
+            obj = obj.get_object()
+        if isinstance(obj, dict):
+            if "/FontFile2" in obj:
+                programs.append(obj["/FontFile2"].get_object().get_data())
+            if obj.get("/Subtype") == "/Image" and "/SMask" in obj:
+                images.append(obj)
+            for name, value in obj.items():
+                if name not in ("/P", "/Parent", "/V"):
+                    walk(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                walk(value)
+
+    walk(reader.pages[-1]["/Annots"])
+    assert programs and all(data == prepared.data for data in programs)
+    picture = signing._stamp_image(options["image"])
+    assert images and all(
+        (img["/Width"], img["/Height"]) == (picture.width, picture.height) for img in images
+    )
+
+
+@pytest.mark.parametrize("which", ["signature", "seal"])
+def test_the_prepared_image_writes_what_pyhanko_writes(which):
+    """`_PreparedImage` writes the XObject pyHanko's `pil_image` writes: same entries, same
+    decoded pixels and alpha mask."""
+    import io
+
+    from pyhanko.pdf_utils.images import pil_image
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    data = stamps.signature() if which == "signature" else stamps.seal("STP")
+    theirs_writer, ours_writer = PdfFileWriter(), PdfFileWriter()
+    theirs = pil_image(signing._stamp_image(data), theirs_writer).get_object()
+    content = signing._PreparedImage(data)
+    content.set_writer(ours_writer)
+    ours = content.image_ref.get_object()
+
+    def seen(image):
+        entries = {k: v for k, v in image.items() if k not in ("/SMask", "/Length", "/Filter")}
+        mask = image.get("/SMask")
+        return entries, image.data, mask.get_object().data if mask is not None else None
+
+    assert seen(ours) == seen(theirs)
+    assert io.BytesIO(ours.encoded_data).getvalue() != ours.data  # deflated, as pyHanko does
+
+
 def test_a_stamp_beyond_the_vietnamese_repertoire_still_gets_its_glyphs(test_ca, draft_pdf):
     """A character the prepared font does not draw sends the stamp to pyHanko's own cut of
     the whole font: nothing is drawn as a missing-glyph box."""

@@ -20,6 +20,8 @@ in for uploaded drafts [UNCONFIRMED: Annex I gives cells, not coordinates].
 from __future__ import annotations
 
 import io
+import threading
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -27,17 +29,24 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import uharfbuzz as hb
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from fontTools import ttLib
 from PIL import Image
 from pyhanko.keys.internal import (
     translate_pyca_cryptography_cert_to_asn1,
     translate_pyca_cryptography_key_to_asn1,
 )
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+from pyhanko.pdf_utils.font.opentype import (
+    CIDFontType2,
+    GlyphAccumulator,
+    GlyphAccumulatorFactory,
+    _read_ps_name,
+)
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
@@ -214,6 +223,7 @@ VIETNAMESE = frozenset(
 class _PreparedFont:
     data: bytes  # the font cut to VIETNAMESE, without layout tables, as embedded
     characters: frozenset[str]  # what it can draw
+    compressed: bytes = b""  # `data` deflated once, as the /FontFile2 stream carries it
 
 
 @lru_cache(maxsize=8)
@@ -232,7 +242,47 @@ def _prepared_font(path: str) -> _PreparedFont:
     out = io.BytesIO()
     font.save(out)
     drawn = {chr(c) for c in font.getBestCmap()} | {"\n"}
-    return _PreparedFont(out.getvalue(), frozenset(drawn & (VIETNAMESE | {"\n"})))
+    data = out.getvalue()
+    characters = frozenset(drawn & (VIETNAMESE | {"\n"}))
+    return _PreparedFont(data, characters, zlib.compress(data))
+
+
+@dataclass(frozen=True)
+class _ParsedFont:
+    """The prepared font as pyHanko's accumulator reads it, parsed once per thread: fontTools
+    reads tables lazily and caches what it reads in the font object, so one parse is not
+    shared between threads; within a thread it is only read (the prepared cut is never
+    subset again)."""
+
+    tt: ttLib.TTFont
+    hb_font: hb.Font
+    ps_name: str
+    glyph_set: Any
+    units_per_em: int
+
+
+_parsed_fonts = threading.local()
+
+
+def _parsed_font(font: _PreparedFont) -> _ParsedFont:
+    parsed: dict[bytes, _ParsedFont] = getattr(_parsed_fonts, "by_data", None) or {}
+    _parsed_fonts.by_data = parsed
+    found = parsed.get(font.data)
+    if found is None:
+        tt = ttLib.TTFont(io.BytesIO(font.data))
+        glyph_set = tt.getGlyphSet(preferCFF=True)
+        for table in ("head", "hhea", "hmtx", "OS/2", "post", "cmap", "name", "glyf", "loca"):
+            if table in tt:
+                tt[table]  # read now, not at the first signature
+        tt.getGlyphOrder()
+        found = parsed[font.data] = _ParsedFont(
+            tt=tt,
+            hb_font=hb.Font(hb.Face(font.data)),
+            ps_name=_read_ps_name(tt),
+            glyph_set=glyph_set,
+            units_per_em=tt["head"].unitsPerEm,
+        )
+    return found
 
 
 class _PreparedFontAccumulator(GlyphAccumulator):
@@ -240,7 +290,35 @@ class _PreparedFontAccumulator(GlyphAccumulator):
     subsetting is skipped, and the font program is written from the prepared bytes."""
 
     def __init__(self, writer: Any, font: _PreparedFont, font_size: int, obj_stream: Any) -> None:
-        super().__init__(writer, io.BytesIO(font.data), font_size, obj_stream=obj_stream)
+        # GlyphAccumulator.__init__ (pyHanko 0.38) for a TrueType font, without its parse of
+        # the font by fontTools and HarfBuzz at every stamp: this thread's parse is reused
+        # (`_parsed_font`). Its state is set as pyHanko sets it; the tests sign and validate.
+        parsed = _parsed_font(font)
+        FontEngine.__init__(
+            self,
+            writer,
+            parsed.ps_name,
+            embedded_subset=True,
+            obj_stream=obj_stream,
+            font_size=font_size,
+        )
+        self.hb_font = parsed.hb_font
+        self.tt = parsed.tt
+        self._font_ref = writer.allocate_placeholder()
+        self.cff_charset = None
+        self.use_raw_gids = True
+        self.cidfont_obj = CIDFontType2(parsed.tt, parsed.ps_name, self.subset_prefix)
+        self.features = None
+        self.units_per_em = parsed.units_per_em
+        self._glyphs = {}
+        self._glyph_set = parsed.glyph_set
+        self._cid_to_unicode = {}
+        self._GlyphAccumulator__reverse_cmap = None
+        self.ot_language_tag = None
+        self.ot_script_tag = None
+        self.writing_direction = None
+        self.bcp47_lang_code = None
+        self._subset_created = self._write_prepared = False
         self._prepared = font
         self.cidfont_obj.set_font_file = self._set_font_file  # type: ignore[method-assign]
 
@@ -250,8 +328,10 @@ class _PreparedFontAccumulator(GlyphAccumulator):
     def _set_font_file(self, writer: Any) -> Any:
         from pyhanko.pdf_utils import generic
 
-        stream = generic.StreamObject(stream_data=self._prepared.data)
-        stream.compress()
+        stream = generic.StreamObject(  # deflated once per process (`_prepared_font`)
+            {generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")},
+            encoded_data=self._prepared.compressed,
+        )
         ref = writer.add_object(stream)
         self.cidfont_obj._font_descriptor[generic.pdf_name("/FontFile2")] = ref
         return ref
@@ -287,6 +367,91 @@ def _stamp_image(data: bytes) -> Image.Image:
     return image
 
 
+@dataclass(frozen=True)
+class _EncodedImage:
+    """An image as pyHanko's `pil_image` writes it (8-bit RGB, gray or palette, the alpha
+    channel as a gray /SMask), each stream deflated once per process."""
+
+    width: int
+    height: int
+    colour_space: Any  # /DeviceRGB, /DeviceGray or an /Indexed array
+    pixels: bytes
+    alpha: bytes | None
+
+
+@lru_cache(maxsize=32)
+def _encoded_image(data: bytes) -> _EncodedImage:
+    from pyhanko.pdf_utils import generic
+
+    image = _stamp_image(data)
+    alpha = None
+    colour_space: Any
+    if image.mode.endswith("A"):
+        alpha = zlib.compress(image.split()[-1].tobytes())
+        image = image.convert(image.mode[:-1])
+    if image.mode == "P":
+        palette = image.palette
+        if palette is None or palette.mode != "RGB":
+            image, colour_space = image.convert("RGB"), generic.pdf_name("/DeviceRGB")
+        else:
+            colour_space = generic.ArrayObject(
+                [
+                    generic.pdf_name("/Indexed"),
+                    generic.pdf_name("/DeviceRGB"),
+                    generic.NumberObject(len(palette.palette) // 3 - 1),
+                    generic.ByteStringObject(palette.palette),
+                ]
+            )
+    elif image.mode == "L":
+        colour_space = generic.pdf_name("/DeviceGray")
+    else:
+        image, colour_space = image.convert("RGB"), generic.pdf_name("/DeviceRGB")
+    return _EncodedImage(
+        image.width, image.height, colour_space, zlib.compress(image.tobytes()), alpha
+    )
+
+
+class _PreparedImage(PdfImage):
+    """pyHanko's image content with its XObject written from `_encoded_image`: the same
+    objects `pil_image` writes, without splitting, converting and deflating the signature
+    or seal image again at every stamp."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(_stamp_image(data))
+        self._encoded = _encoded_image(data)
+
+    @property
+    def image_ref(self) -> Any:
+        from pyhanko.pdf_utils import generic
+
+        writer = self.writer
+        assert writer is not None
+        ref = self._image_ref
+        if ref is not None and ref.get_pdf_handler() is writer:
+            return ref
+        encoded, name = self._encoded, generic.pdf_name
+
+        def stream(colour_space: Any, pixels: bytes, mask: Any = None) -> Any:
+            entries = {
+                name("/Type"): name("/XObject"),
+                name("/Subtype"): name("/Image"),
+                name("/Width"): generic.NumberObject(encoded.width),
+                name("/Height"): generic.NumberObject(encoded.height),
+                name("/ColorSpace"): colour_space,
+                name("/BitsPerComponent"): generic.NumberObject(8),
+                name("/Filter"): name("/FlateDecode"),
+            }
+            if mask is not None:
+                entries[name("/SMask")] = mask
+            return writer.add_object(generic.StreamObject(entries, encoded_data=pixels))
+
+        mask = None
+        if encoded.alpha is not None:
+            mask = stream(name("/DeviceGray"), encoded.alpha)
+        self._image_ref = ref = stream(encoded.colour_space, encoded.pixels, mask)
+        return ref
+
+
 def _page_count(writer: IncrementalPdfFileWriter) -> int:
     return int(writer.root["/Pages"]["/Count"])
 
@@ -318,7 +483,7 @@ def sign_pdf(
     background = None
     if image:
         try:
-            background = PdfImage(_stamp_image(bytes(image)))
+            background = _PreparedImage(bytes(image))
         except (OSError, ValueError) as exc:
             raise SigningError(f"Ảnh chữ ký hoặc con dấu không đọc được: {exc}") from None
     size = 10 if text_only else BAND_FONT_SIZE if background is not None else 8
