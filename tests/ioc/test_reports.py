@@ -593,3 +593,56 @@ def test_a_report_made_on_a_page_links_to_that_page_s_host(client, world, settin
     targets, text = _links(scheduled)
     assert targets and all(t.startswith("http://127.0.0.1:8000/dieu-hanh/") for t in targets)
     assert "127.0.0.1:8000" in text
+
+
+@pytest.mark.django_db
+def test_no_table_row_of_the_pdf_is_split_across_pages_and_the_heading_repeats(world, monkeypatch):
+    """Forty agencies with names long enough to wrap fill several pages: every row is whole
+    on one page (not cut at the foot of one and ended at the head of the next), and each page
+    holding a part of the table starts with the table's two heading rows."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from tinhso.core.fonts import font_configuration
+
+    content = reports.build(queries.resolve_unit("66"), NOVEMBER, now=AFTER)
+    long_name = "Ủy ban nhân dân phường có tên rất dài để dòng xuống nhiều hàng trong ô " * 3
+    content.agencies = [
+        reports.Row(f"A{i}", f"{i:02d} {long_name}", dict(content.total.values)) for i in range(40)
+    ]
+    pages_html: list[str] = []
+    real = reports_render.render_to_string
+
+    def keep(*args, **kwargs):
+        pages_html.append(real(*args, **kwargs))
+        return pages_html[-1]
+
+    monkeypatch.setattr(reports_render, "render_to_string", keep)
+    reports_render.to_pdf(content)
+    (html,) = pages_html
+    document = HTML(string=html).render(font_config=font_configuration())
+    first_table = []  # per page: (heading rows, body rows) of the agencies' table
+    seen: dict[int, list[int]] = {}
+    for number, page in enumerate(document.pages):
+        headings, body = 0, 0
+        for group in page._page_box.descendants():
+            if not isinstance(group, boxes.TableRowGroupBox):
+                continue
+            if group.is_header:  # the thead, as laid out on this page
+                if "Cơ quan, đơn vị" in "".join(group.element.itertext()):
+                    headings += len(group.children)
+                continue
+            for row in group.children:
+                if long_name[:30] in "".join(row.element.itertext()):
+                    body += 1
+                    seen.setdefault(id(row.element), []).append(number)
+        if body:
+            first_table.append((number, headings, body))
+    assert len(first_table) >= 3, first_table  # the table does span pages
+    assert len(seen) == 40
+    split = {k: v for k, v in seen.items() if len(set(v)) > 1}
+    assert not split, f"rows split across pages: {sorted(split.values())}"
+    for number, headings, _body in first_table:
+        assert headings == 2, (number, headings)  # both heading rows, on every page
+    # said for WeasyPrint and for the older property other readers of the HTML know
+    assert "break-inside: avoid" in html and "page-break-inside: avoid" in html
