@@ -700,6 +700,16 @@ class StepRecord(models.Model):
         related_name="+",
         verbose_name=gettext_lazy("người xử lý"),
     )
+    # who finished the step (forwarded, returned, decided): the assignee is who it was given
+    # to, if anyone; a step nobody was assigned to is still done by someone
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("người thực hiện"),
+    )
     started_at = models.DateTimeField(verbose_name=gettext_lazy("thời điểm bắt đầu"))
     due_at = models.DateTimeField(verbose_name=gettext_lazy("hạn"))
     finished_at = models.DateTimeField(

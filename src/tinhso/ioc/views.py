@@ -275,7 +275,9 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
     if found.agency_id not in reach and found.agency.province_id not in provinces:
         raise Http404
     steps = list(
-        StepRecord.objects.filter(dossier=found).select_related("agency", "assignee").order_by("pk")
+        StepRecord.objects.filter(dossier=found)
+        .select_related("agency", "assignee", "performed_by")
+        .order_by("pk")
     )
     late = [s for s in steps if s.due_at and (s.finished_at or timezone.now()) > s.due_at]
     return render(

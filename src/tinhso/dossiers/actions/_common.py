@@ -368,9 +368,16 @@ def _enter_step(
     )
 
 
-def _close_step(dossier: Dossier, outcome: str, at: datetime, note: str = "") -> None:
+def _close_step(
+    dossier: Dossier, outcome: str, at: datetime, note: str = "", *, by: Any = None
+) -> None:
+    """End the open step: how, when, and who did it (`by`, the official whose action ends
+    it; none for the system), whether or not the step had been assigned to anyone."""
     StepRecord.objects.filter(dossier=dossier, outcome=StepRecord.Outcome.OPEN).update(
-        outcome=outcome, finished_at=at, note=note[:2000]
+        outcome=outcome,
+        finished_at=at,
+        note=note[:2000],
+        performed_by=by if getattr(by, "pk", None) else None,
     )
 
 

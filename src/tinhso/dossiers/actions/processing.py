@@ -162,7 +162,7 @@ def forward(
             note = normalize(note)[:2000]
             record = locked.step_records.filter(outcome=StepRecord.Outcome.OPEN).last()
             _save_papers(items, locked, record, now)
-            _close_step(locked, StepRecord.Outcome.FORWARDED, now, note)
+            _close_step(locked, StepRecord.Outcome.FORWARDED, now, note, by=officer)
             _enter_step(locked, later[0], now, by=officer)
             locked.save()
             agency = locked.current_agency
@@ -270,7 +270,7 @@ def return_to_step(dossier: Dossier, *, officer: Any, position: int, reason: str
             raise errors.invalid(errors.RETURN_POSITION_INVALID, "position")
         before = audit.snapshot(locked, TRACKED)
         now = _now()
-        _close_step(locked, StepRecord.Outcome.RETURNED, now, reason)
+        _close_step(locked, StepRecord.Outcome.RETURNED, now, reason, by=officer)
         _enter_step(locked, target, now, by=officer)
         locked.save()
         _event(locked, f"Trả lại bước “{target.name}”: {reason}", now)

@@ -49,7 +49,7 @@ def _decide(dossier: Dossier, officer: Any, action: str, reason: str) -> Dossier
         _may_decide(officer, locked)
         before = audit.snapshot(locked, TRACKED)
         now = _now()
-        _close_step(locked, StepRecord.Outcome.FINISHED, now, reason)
+        _close_step(locked, StepRecord.Outcome.FINISHED, now, reason, by=officer)
         locked.state = Dossier.State.APPROVED if action == "approve" else Dossier.State.REFUSED
         locked.finished_at = now
         locked.decision_reason = reason if action == "refuse" else ""
@@ -223,7 +223,7 @@ def issue_result(dossier: Dossier, name: str, content: bytes, *, officer: Any) -
                 electronic.record(sealed, result, actor=officer)
             # a received dossier has an open step: it ends here with the dossier, or the
             # tracking sheet would show it still in progress (and late) after the result
-            _close_step(locked, StepRecord.Outcome.FINISHED, now)
+            _close_step(locked, StepRecord.Outcome.FINISHED, now, by=officer)
             locked.state = Dossier.State.RESULT_READY
             locked.finished_at = now
             locked.save(update_fields=["state", "finished_at", "updated_at"])
