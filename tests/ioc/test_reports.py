@@ -416,7 +416,7 @@ def test_a_leader_makes_a_report_from_the_archive_page(client, world):
     assert made.trigger == "page" and made.generated_by.username == "ioc"
     assert answer["Location"] == f"{ARCHIVE}?bao-cao={made.pk}#bao-cao-moi"
     html = client.get(answer["Location"]).content.decode()
-    assert "Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, Tháng 11/2026." in html
+    assert "Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, tháng 11/2026." in html
     assert f'href="/dieu-hanh/bao-cao/{made.pk}.xlsx"' in html
     assert AuditRecord.objects.filter(action="ioc.report.generate", actor__username="ioc").exists()
 
@@ -462,7 +462,7 @@ def test_a_double_click_on_the_archive_page_makes_one_report(client, world, monk
     html = client.get(second["Location"]).content.decode()
     made_at = timezone.localtime(made.generated_at).strftime("%H:%M")
     assert (
-        f"Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, Tháng 11/2026 lúc {made_at}, trong 5 phút "
+        f"Đã lập báo cáo của Sở Tư pháp tỉnh Đắk Lắk, tháng 11/2026 lúc {made_at}, trong 5 phút "
         "vừa qua: dùng lại báo cáo này, không lập thêm bản mới." in html
     )
     assert f'href="/dieu-hanh/bao-cao/{made.pk}.pdf"' in html

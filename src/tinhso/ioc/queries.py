@@ -69,6 +69,16 @@ class Unit:
         return [a.pk for a in self.agencies]
 
 
+def commune_name(commune: Commune) -> str:
+    """A commune named as its place record has it, with its division type ("Phường Bình
+    Kiến", "Xã Hòa Phú"): "Bình Kiến" alone does not say which unit a heading is about. A
+    name already written with its type is kept as it is (not "Phường Phường …")."""
+    kind = commune.division_type.strip().lower()
+    if kind and commune.name.lower().startswith(f"{kind} "):
+        return commune.name
+    return str(commune)
+
+
 def resolve_unit(code: str) -> Unit:
     """The unit `code` names; UnitNotFound otherwise (three queries at most)."""
     text = (code or "").strip()
@@ -93,7 +103,12 @@ def resolve_unit(code: str) -> Unit:
                 .order_by("code")
             )
             return Unit(
-                "commune", text, commune.name, commune.province_id, tuple(agencies), commune.pk
+                "commune",
+                text,
+                commune_name(commune),
+                commune.province_id,
+                tuple(agencies),
+                commune.pk,
             )
     raise UnitNotFound(text)
 

@@ -815,3 +815,23 @@ def short_label(text: str) -> str:
             "year": period.year,
         }
     return _("Năm %(year)s") % {"year": period.year}
+
+
+def phrase_label(text: str) -> str:
+    """`2026-11` → "tháng 11/2026", `2026-Q4` → "quý IV/2026", `2026` → "năm 2026": a period
+    within a sentence ("trong kỳ tháng 11/2026"), where Vietnamese writes its kind in lower
+    case; `short_label` starts a heading or a line. (Not `short_label(...).lower()`: "IV".)"""
+    from tinhso.core.periods import parse
+
+    period = parse(text)
+    if period.kind == "month":
+        return _("tháng %(month)s/%(year)s") % {
+            "month": f"{period.number:02d}",
+            "year": period.year,
+        }
+    if period.kind == "quarter":
+        return _("quý %(quarter)s/%(year)s") % {
+            "quarter": ("I", "II", "III", "IV")[period.number - 1],
+            "year": period.year,
+        }
+    return _("năm %(year)s") % {"year": period.year}

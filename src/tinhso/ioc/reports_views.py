@@ -76,7 +76,7 @@ def archive(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "errors": errors,
         "fresh": fresh,
-        "fresh_label": reports.short_label(fresh.period) if fresh else "",
+        "fresh_label": reports.phrase_label(fresh.period) if fresh else "",  # mid-sentence
         "reused": fresh is not None and request.GET.get("dung-lai") == "1",
         "pending": fresh is None and request.GET.get("dang-lap") == "1",
         "reuse_minutes": reports.reuse_minutes(),

@@ -108,25 +108,38 @@ def _choices(user: Any, chosen: dict[str, str], name: str = "") -> dict[str, Any
 
 
 def _period_label(period: periods.Period) -> str:
-    """ "Tháng 12/2026", "Quý IV/2026", "Năm 2026" (as the reports page writes a period)."""
+    """ "Tháng 12/2026", "Quý IV/2026", "Năm 2026" (as the reports page writes a period), for
+    the start of a heading or a line."""
     from tinhso.ioc import reports
 
     return reports.short_label(str(period))
 
 
-def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
-    context = {"errors": exc.errors, "chosen": exc.chosen, **_choices(request.user, exc.chosen)}
-    response = render(request, "ioc/overview.html", context, status=422)
+def _period_phrase(period: periods.Period) -> str:
+    """ "tháng 12/2026", "quý IV/2026", "năm 2026": the same, within a sentence ("trong kỳ …",
+    "kỳ …"), where Vietnamese writes the period's kind in lower case."""
+    from tinhso.ioc import reports
+
+    return reports.phrase_label(str(period))
+
+
+def _bad_filter(
+    request: HttpRequest,
+    exc: FilterError,
+    template: str = "ioc/overview.html",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """422: the page's form again, with what was typed and a Vietnamese message per field
+    (the overview and the lists behind its figures alike)."""
+    context = {
+        "errors": exc.errors,
+        "chosen": exc.chosen,
+        **_choices(request.user, exc.chosen),
+        **(extra or {}),
+    }
+    response = render(request, template, context, status=422)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _filtered(request: HttpRequest) -> tuple[queries.Unit, periods.Period]:
-    """The lists behind a figure: reached by the overview's links, a wrong filter is 404."""
-    try:
-        return _unit_and_period(request)
-    except FilterError as exc:
-        raise Http404 from exc
 
 
 @login_required
@@ -171,6 +184,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "chosen": here,
         "errors": {},
         "period_label": _period_label(period),
+        "period_phrase": _period_phrase(period),
         **_choices(request.user, here, unit.name),
     }
     if request.GET.get("fragment") == FRAGMENT:
@@ -187,11 +201,23 @@ def field_reports(request: HttpRequest) -> HttpResponse:
     """The field reports behind one commune's figure on the overview's map (open, late now,
     answered on time or late in the period), within the viewer's unit. No reporter's details:
     the operations centre sees what and where, the handling agency sees who."""
-    unit, period = _filtered(request)
     measure = request.GET.get("measure", "open")
+    text = request.GET.get("commune", "")
+    try:
+        unit, period = _unit_and_period(request)
+    except FilterError as exc:
+        if measure not in report_map.REPORT_MEASURES:
+            raise Http404 from exc
+        # as the overview: the form again (the commune and the kind of report kept)
+        kept = {"commune": text, "measure": measure}
+        return _bad_filter(
+            request,
+            exc,
+            "ioc/field_reports.html",
+            {"title": report_map.measure_title(measure), "kept": kept, "action": request.path},
+        )
     if measure not in report_map.REPORT_MEASURES:
         raise Http404
-    text = request.GET.get("commune", "")
     commune: Commune | None = None
     if text != "0":
         number = _int(text)
@@ -210,7 +236,7 @@ def field_reports(request: HttpRequest) -> HttpResponse:
         "title": report_map.measure_title(measure),
         "commune": commune,
         "commune_code": str(commune.code) if commune else "0",
-        "period_label": _period_label(period),
+        "period_phrase": _period_phrase(period),
         "total": total,
         "rows": [(r, r.state in report_map.OPEN_REPORT_STATES and r.due_at < now) for r in rows],
         "now": now,
@@ -224,8 +250,23 @@ FIELD_REPORT_ROWS = 200
 @login_required
 @require_GET
 def dossiers(request: HttpRequest) -> HttpResponse:
-    unit, period = _filtered(request)
     measure = request.GET.get("measure", "received")
+    try:
+        unit, period = _unit_and_period(request)
+    except FilterError as exc:
+        if measure not in dashboard.MEASURES:
+            raise Http404 from exc
+        # as the overview: the form again, which comes back to this list (the figure kept)
+        return _bad_filter(
+            request,
+            exc,
+            "ioc/dossiers.html",
+            {
+                "title": _(dashboard.MEASURES[measure]),
+                "kept": {"measure": measure},
+                "action": request.path,
+            },
+        )
     if measure not in dashboard.MEASURES:
         raise Http404
     start, end = period.start, period.end
@@ -244,7 +285,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
         "period": period,
         "measure": measure,
         "title": _(dashboard.MEASURES[measure]),
-        "period_label": _period_label(period),
+        "period_phrase": _period_phrase(period),
         "total": facts.filter(procedure_id=procedure).count() if procedure else facts.count(),
         "rows": rows,
         "day": request.GET.get("day", ""),
