@@ -46,12 +46,17 @@ except ImportError:  # psycopg 2, or no PostgreSQL driver at all
     _CURSOR = None
 
 
-def prepared_cursor(using: str = "default") -> Any:
+def prepared_cursor(using: str = "default", *, binary: bool = False) -> Any:
     """A cursor of `using` that prepares its statements (PostgreSQL), else the ordinary one.
 
     Only statements whose text does not change between calls belong here (values as
     parameters): each distinct text is one prepared statement per connection, and psycopg
     keeps the last 100.
+
+    `binary`: the rows come in PostgreSQL's binary format, read by psycopg's C loaders. For
+    rows with many timestamps: Django registers a text loader for timestamptz written in
+    Python (a regular expression per value); the binary one gives the same aware datetimes
+    (in the connection's time zone, UTC as Django sets it). Ignored where not prepared.
     """
     connection = connections[using]
     if connection.vendor != "postgresql" or _CURSOR is None:
@@ -62,8 +67,11 @@ def prepared_cursor(using: str = "default") -> Any:
         return connection.cursor()
     if raw.prepare_threshold is None:  # Django's default: prepare only when asked to
         raw.prepare_threshold = 1 << 30
+    cursor = _CURSOR(raw)
+    if binary:
+        cursor.format = psycopg.pq.Format.BINARY
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_CURSOR(raw))  # type: ignore[attr-defined]
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 @contextmanager
