@@ -41,7 +41,7 @@ def test_a_range_is_one_query(client, week_of_reports, django_assert_num_queries
     start, end = MONDAY - timedelta(days=1), MONDAY + timedelta(days=6)
 
     with django_assert_num_queries(1):
-        rows = queries.open311_requests(start=start, end=end)
+        rows = queries.open311_requests(queries.RequestRange(start=start, end=end))
 
     assert [r["pk"] for r in rows] == newest_first(week_of_reports)
     assert all(r["photo"] is None for r in rows)
@@ -120,7 +120,7 @@ def test_the_json_is_the_records_json_dumps_would_write(client, week_of_reports)
     base = "http://testserver"
     records = [
         open311_views._request_record(row, base)
-        for row in queries.open311_requests(start=start, end=end)
+        for row in queries.open311_requests(queries.RequestRange(start=start, end=end))
     ]
     assert response.content.decode() == open311.Document("r", "r", records).json()
     body = {r["service_request_id"]: r for r in json.loads(response.content)}

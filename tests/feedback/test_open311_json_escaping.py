@@ -33,7 +33,7 @@ def test_hostile_text_is_written_as_json_dumps_writes_it(client, new_report):
     assert response.status_code == 200
     records = [
         open311_views._request_record(row, "http://testserver")
-        for row in queries.open311_requests(start=start, end=end)
+        for row in queries.open311_requests(queries.RequestRange(start=start, end=end))
     ]
     assert response.content.decode() == open311.Document("r", "r", records).json()
     body = {r["service_request_id"]: r for r in json.loads(response.content)}
