@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from tinhso.core import context
+from tinhso.core import context, inserts
 from tinhso.core.models import AuditCheckpoint, AuditHead, AuditRecord
 
 log = logging.getLogger("tinhso.audit")
@@ -123,7 +123,7 @@ def record(
         client_address=ctx.client_address,
         channel=ctx.channel,
     )
-    rec.save(force_insert=True)
+    inserts.insert(rec)  # every action writes one: its INSERT compiled once
     return rec
 
 
