@@ -16,10 +16,11 @@ pytestmark = pytest.mark.django_db
 
 # session, user, version, key, citizen (read once), components, the transaction's savepoint
 # and release (the test's own transaction holds: BEGIN and COMMIT otherwise), dossier, key,
-# file, event, counter, dossier update, its audit, charge, its audit, both outbox messages
-# (one INSERT), the answer's events. Was 31: the citizen read three times, the fee's two
-# savepoints and its read-backs of the new dossier and its charges, an INSERT per message.
-SUBMISSION = 19
+# file, event, counter, dossier update (its state and code), its audit, charge, its audit,
+# both outbox messages (one INSERT). Was 31: the citizen read three times, the fee's two
+# savepoints and its read-backs of the new dossier and its charges, an INSERT per message;
+# then 19: the answer read back the events the submission had just written.
+SUBMISSION = 18
 
 
 def test_a_submission_is_a_fixed_number_of_statements(

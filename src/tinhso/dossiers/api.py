@@ -35,10 +35,12 @@ from ninja import Header, Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer
 
 from tinhso.catalogue.models import ProcedureVersion
+from tinhso.core import compiled_reads
 from tinhso.core.errors import Kind
 from tinhso.core.middleware import client_address
 from tinhso.dossiers import actions, errors, queries
 from tinhso.dossiers.actions.drafts import OnBehalf
+from tinhso.dossiers.actions.submission import submission_event
 from tinhso.dossiers.errors import DossierError
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.receipt import local
@@ -190,7 +192,10 @@ class Refusal(Schema):
     code: str = ""
 
 
-def _out(dossier: Dossier) -> DossierOut:
+def _out(dossier: Dossier, *, created: bool = False) -> DossierOut:
+    """`created`: the dossier this request made, whose only event is its submission's."""
+    made = submission_event(dossier) if created else None
+    events = [made] if made is not None else dossier.events.all()
     return DossierOut(
         code=dossier.code or "",
         lookup_secret=dossier.issued_secret or None,
@@ -207,7 +212,7 @@ def _out(dossier: Dossier) -> DossierOut:
             EventOut(
                 at=local(e.at) or e.at, state=e.state, label=e.get_state_display(), note=e.note
             )
-            for e in dossier.events.all()
+            for e in events
         ],
     )
 
@@ -253,6 +258,23 @@ def _invalid(exc: DossierError) -> Status:
             entry["loc"] = ["body", *field.split(".")]
         entry["field"] = entry["loc"][-1]
     return Status(422, body)
+
+
+def _published_version(code: str) -> ProcedureVersion | None:
+    """The procedure's published version, with its procedure and agency: compiled once per
+    process and run prepared (`tinhso.core.compiled_reads`; the queryset's building was a
+    tenth of the submission's Python)."""
+    found = compiled_reads.objects(
+        "dossiers.api.published_version",
+        ProcedureVersion,
+        lambda m: compiled_reads.first_of(
+            ProcedureVersion.objects.filter(
+                procedure__code=m.text("code"), state=ProcedureVersion.State.PUBLISHED
+            ).select_related("procedure__agency")
+        ),
+        {"code": code},
+    )
+    return found[0] if found else None
 
 
 @router.post(
@@ -305,13 +327,7 @@ def submit_dossier(
         return _invalid(errors.invalid(errors.APPLICANT_ONLY_FOR_CLIENTS, "applicant"))
     if client is not None and body.on_behalf is not None:
         return _invalid(errors.invalid(errors.ON_BEHALF_ONLY_FOR_ACCOUNTS, "on_behalf"))
-    version = (
-        ProcedureVersion.objects.filter(
-            procedure__code=body.procedure.strip(), state=ProcedureVersion.State.PUBLISHED
-        )
-        .select_related("procedure__agency")
-        .first()
-    )
+    version = _published_version(body.procedure.strip())
     if version is None:
         return _invalid(errors.invalid(errors.UNKNOWN_PROCEDURE, "procedure"))
     agency = None
@@ -345,7 +361,7 @@ def submit_dossier(
         if exc.kind is not Kind.INVALID:
             raise  # the API's one handler: 409 (key reused, procedure closed) or 404
         return _invalid(exc)
-    return Status(201 if created else 200, _out(dossier))
+    return Status(201 if created else 200, _out(dossier, created=created))
 
 
 @router.post(

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tinhso.catalogue.models import ProcedureVersion
-from tinhso.core import audit
+from tinhso.core import audit, compiled_reads, inserts
 from tinhso.core.calendar import current_calendar
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import clock, codes, errors, permissions
@@ -51,16 +51,16 @@ DOSSIER_FIELDS = [
 ]
 
 
-def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> None:
-    event = DossierEvent.objects.create(
-        dossier=dossier, at=at or timezone.now(), state=dossier.state, note=note
-    )
+def _event(dossier: Dossier, note: str = "", at: datetime | None = None) -> DossierEvent:
+    event = DossierEvent(dossier=dossier, at=at or timezone.now(), state=dossier.state, note=note)
+    inserts.insert(event)  # every action writes one: its INSERT compiled once
     if settings.DVCQG_URL:  # the national portal sync (dvcqg/sync.py), in this transaction
         from tinhso.dvcqg.sync import dossier_changed
 
         dossier_changed(dossier, event)
     if dossier.state != Dossier.State.DRAFT:
         _ioc_changed(dossier.pk)
+    return event
 
 
 def _ioc_changed(dossier_id: int) -> None:
@@ -85,9 +85,17 @@ def _locked(dossier: Dossier) -> Dossier:
 
 
 def _citizen(user: Any) -> Any:
+    """The account's citizen row, or None: compiled once and run prepared (every API
+    submission reads it; `tinhso.core.compiled_reads`)."""
     from tinhso.people.models import Citizen
 
-    return Citizen.objects.filter(user=user).first()
+    found = compiled_reads.objects(
+        "dossiers.citizen_of_user",
+        Citizen,
+        lambda m: compiled_reads.first_of(Citizen.objects.filter(user_id=m.id("user"))),
+        {"user": user.pk},
+    )
+    return found[0] if found else None
 
 
 def agency_for(version: ProcedureVersion, chosen: Agency | None = None) -> Agency:
