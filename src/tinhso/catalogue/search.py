@@ -52,7 +52,7 @@ from tinhso.catalogue.models import (
     processing_label,
     total_fee,
 )
-from tinhso.core.prepared import prepared_cursor
+from tinhso.core.prepared import prepared, prepared_cursor
 from tinhso.core.text import fold
 
 MAX_WORDS = 8
@@ -123,7 +123,9 @@ def correct(words: list[str]) -> tuple[list[str], list[bool]]:
     """Each word corrected against the vocabulary, and whether it may be a prefix."""
     if not words:
         return [], []
-    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    # The three reads are prepared statements (tinhso.core.prepared): a cold search runs
+    # them every time, and parsing and planning them cost more than running them (issue 12).
+    known = set(prepared(SearchTerm.objects.filter(word__in=words)).values_list("word", flat=True))
     corrected, prefix = [], []
     for position, word in enumerate(words):
         is_last = position == len(words) - 1
@@ -131,18 +133,29 @@ def correct(words: list[str]) -> tuple[list[str], list[bool]]:
             corrected.append(word)
             prefix.append(is_last and not word.isdigit())
             continue
-        if is_last and SearchTerm.objects.filter(word__startswith=word).exists():
+        if is_last and list(
+            prepared(SearchTerm.objects.filter(word__startswith=word)).values_list("pk")[:1]
+        ):
             corrected.append(word)
             prefix.append(True)
             continue
         limit = _allowed_distance(word)
         best = word
         if limit:
-            candidates = SearchTerm.objects.filter(
-                length__gte=len(word) - limit, length__lte=len(word) + limit
+            candidates = prepared(
+                SearchTerm.objects.filter(
+                    length__gte=len(word) - limit, length__lte=len(word) + limit
+                )
             ).values_list("word", flat=True)
+            letters = set(word)
+            # Each edit adds or removes at most one letter on each side, so a word whose
+            # letters differ from the query word's by more than 2 × limit is farther than
+            # limit: skipped without the distance's table (a typo's 600 candidates were most
+            # of a cold search's CPU, issue 12). The same words remain within the limit.
             scored = sorted(
-                (distance(word, candidate, limit), candidate) for candidate in candidates
+                (distance(word, candidate, limit), candidate)
+                for candidate in candidates
+                if len(letters.symmetric_difference(candidate)) <= 2 * limit
             )
             if scored and scored[0][0] <= limit:
                 best = scored[0][1]
@@ -398,7 +411,7 @@ def _page(page_ids: list[int], *, include_inactive: bool = False) -> list[Listed
     fresh, still published and active (a cached ranking never shows a withdrawn one)."""
     if not page_ids:
         return []
-    rows = Procedure.objects.filter(current_version__isnull=False, pk__in=page_ids)
+    rows = prepared(Procedure.objects.filter(current_version__isnull=False, pk__in=page_ids))
     if not include_inactive:
         rows = rows.filter(is_active=True)
     by_id: dict[int, ListedProcedure] = {}
@@ -468,10 +481,15 @@ def _rank(
         match = (" & " if every else " | ").join(
             w + (":*" if p else "") for w, p in zip(words, prefix, strict=True)
         )
+        # The hits carry the columns the ranking reads, from the same scan: joining them
+        # back to catalogue_procedure by id was one primary-key probe per hit (1,003 for
+        # "cap"), the longest part of the slowest cold searches (issue 12).
         hits = (
-            "SELECT id, ts_rank_cd(search_vector, q) AS rank "
-            "FROM catalogue_procedure, to_tsquery('simple', %s) q WHERE search_vector @@ q"
+            "SELECT id, ts_rank_cd(search_vector, q) AS rank, popularity, name_key, is_active,"
+            " current_version_id, field_id, agency_id, levels"
+            " FROM catalogue_procedure, to_tsquery('simple', %s) q WHERE search_vector @@ q"
         )
+        source = "hits p"
     else:
         match = (" AND " if every else " OR ").join(
             f'"{w}"' + ("*" if p else "") for w, p in zip(words, prefix, strict=True)
@@ -480,6 +498,7 @@ def _rank(
             "SELECT rowid AS id, -bm25(catalogue_procedure_fts, 10.0, 1.0) AS rank "
             "FROM catalogue_procedure_fts WHERE catalogue_procedure_fts MATCH %s"
         )
+        source = "hits JOIN catalogue_procedure p ON p.id = hits.id"
     params: list[Any] = [match]
     where = ["p.current_version_id IS NOT NULL"]
     joins = []
@@ -532,12 +551,12 @@ def _rank(
     near_params = [] if every else present_params
     sql = f"""
         WITH hits AS (
-            SELECT id, rank, MAX(ABS(rank)) OVER () AS top FROM ({hits}) found
+            SELECT found.*, MAX(ABS(rank)) OVER () AS top FROM ({hits}) found
         ), named AS (
-            SELECT p.id, p.popularity, hits.rank, hits.top,
+            SELECT p.id, p.popularity, rank, top,
                 ' ' || CASE WHEN p.name_key LIKE 'thu tuc %%' THEN SUBSTR(p.name_key, 9)
                     ELSE p.name_key END || ' ' AS padded
-            FROM hits JOIN catalogue_procedure p ON p.id = hits.id {" ".join(joins)}
+            FROM {source} {" ".join(joins)}
             WHERE {" AND ".join(where)}
         ), counted AS MATERIALIZED (
             SELECT id, padded, popularity, rank, top,
