@@ -14,7 +14,9 @@
    print carries the secret just issued, so it is laid out; then the reprint (no secret: made
    once and stored, `receipt.pdf(keep=True)`) and the same reprint laid out again with the
    store emptied, interleaved with WeasyPrint's floor in the same run: a one-paragraph page in
-   the same fonts with the same (per-thread) font configuration.
+   the same fonts with the same (per-thread) font configuration. Before the receptions the
+   process is warmed as a gunicorn worker is (`tinhso.gunicorn_conf.warm_worker`; off with
+   BENCH_RECEIPT_WARM=0).
 
 The last lines are one table: metric | goal | measured | baseline | ratio | met.
 
@@ -448,6 +450,13 @@ def bench_receptions(data: dict[str, Any]) -> None:
         receipt._stored.clear()
         return forms_pdf.receipt(dossier, desk)
 
+    if os.environ.get("BENCH_RECEIPT_WARM", "1") == "1":
+        # as the web server's worker does before it serves (tinhso.gunicorn_conf): a Mẫu 01
+        # laid out with the thread's font configuration, then the start-up objects frozen out
+        # of the garbage collector; BENCH_RECEIPT_WARM=0 measures a process without it
+        from tinhso.gunicorn_conf import warm_worker
+
+        warm_worker(1)
     with acting_as(desk, channel="command"):
         receive()  # warm up (fonts, templates)
         first.clear()
