@@ -67,3 +67,25 @@ def steps_on_the_page(client, code: str) -> list[tuple[str, ...]]:
         )
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_who_forwarded_or_sent_back_a_past_step(office, migrator):
+    """Rows written before the field: a forwarded or returned step's performer is the next
+    row's `from_user` (the same action wrote both); a decided step stays unknown."""
+    from tinhso.dossiers import actions
+
+    dossier = office.at_leader()
+    actions.return_to_step(dossier, officer=office.lanhdao, position=1, reason="Bổ sung")
+    actions.forward(dossier, officer=office.chuyenvien)
+    actions.approve(dossier, officer=office.lanhdao)
+    StepRecord.objects.update(performed_by=None)  # as the rows were before 0015
+    migrator([("dossiers", "0014_reuse_from_data_store")])
+    migrator([("dossiers", "0015_step_performer")])
+    rows = StepRecord.objects.filter(dossier=dossier).order_by("pk")
+    assert [(r.outcome, r.performed_by_id) for r in rows] == [
+        ("forwarded", office.chuyenvien.pk),
+        ("returned", office.lanhdao.pk),
+        ("forwarded", office.chuyenvien.pk),
+        ("finished", None),
+    ]
