@@ -136,3 +136,54 @@ def test_search_over_the_api_is_ranked(client, corpus):
         "/api/v1/documents", {"q": "quyet dinh", "date_from": "2020-01-01", "date_to": "2020-12-31"}
     ).json()
     assert period == []
+
+
+@pytest.mark.parametrize("first", [1, 2, 3, 4, 6, 50])
+def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
+    """`first` (a page's length): on PostgreSQL the page is filled from the subject phrase's
+    indexed word pairs when they fill it, the rest of the matches unranked; the page is the
+    full ranking's first `first` either way, in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sxd, _ = corpus
+    agency = sxd.agency
+
+    def make(subject: str, content: str = "", **fields) -> Document:
+        doc = Document.objects.create(
+            agency=agency,
+            subject=subject,
+            content=content,
+            direction="incoming",
+            state="received",
+            doc_type=fields.pop("doc_type", "CV"),
+            **fields,
+        )
+        actions._index(doc)
+        doc.save()
+        return doc
+
+    make("Quyết định giao đất cho xã")  # phrase "quyet dinh giao"
+    make("Về quyết định giao nhiệm vụ năm 2026")  # phrase, another rank
+    make("Giao quyết định cho phòng")  # every word, not as a phrase
+    make("Quyết định giao đất", doc_type="QD")  # phrase, another type
+    make("Thông báo", "Quyết định giao đất ở, quyết định giao rừng.")  # content only
+    make("Quyết định giao giao quyết định")  # phrase twice
+    visible = queries.visible_documents(sxd.clerk)
+    for text, kwargs in [
+        ("quyet dinh gi", {}),
+        ("quyet dinh giao ", {}),
+        ("quyet dinh gi", {"doc_type": "CV"}),
+        ('"dat dai" cho', {}),
+        ("ke hoach kiem", {}),
+        ("giao quyet", {}),
+        ("quyet", {}),  # one word: no pairs, every match ranked
+    ]:
+        every = list(queries.search(visible, text, **kwargs))
+        with CaptureQueriesContext(connection) as queries_run:
+            page = list(queries.search(visible, text, first=first, **kwargs)[:first])
+        assert page == every[:first], (text, kwargs)
+        assert len(queries_run) == 1
+        # The pairs are read in the subqueries, by their own alias: naming the outer table
+        # there would check the outer row's pairs, a correlated scan of every document.
+        assert '"documents_document".subject_pairs' not in queries_run[0]["sql"]

@@ -7,12 +7,14 @@ documents: the agency's clerk, leaders and the officials they assign).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, DateField, Field, FloatField, Q, QuerySet
+from django.db.models import BooleanField, DateField, Exists, Field, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -128,6 +130,15 @@ _PG_MATCH = "documents_document.search_vector @@ to_tsquery('simple', %s)"
 # matching row, twice (a third of a common query's time at a million documents).
 _PG_SUBJECT = _PG_MATCH
 _PG_RANK = "ts_rank(documents_document.search_vector, to_tsquery('simple', %s))"
+# The subject's adjacent word pairs (migration 0010), asked as lexemes: `'quyet dinh'`.
+_PG_PAIRS = "documents_document.subject_pairs @@ %s::tsquery"
+# The subject phrase checked on the pairs' candidates only: not the GIN index's expression,
+# so the planner cannot read that index for it (for two common words, the very cost the pairs
+# avoid: every document holding both words).
+_PG_SUBJECT_CHECK = (
+    "coalesce(documents_document.search_vector, ''::tsvector) @@ to_tsquery('simple', %s)"
+)
+_PAIR_WORD = re.compile(r"[a-z0-9]+")
 _FTS_MATCH = (
     "documents_document.id IN (SELECT rowid FROM documents_document_fts "
     "WHERE documents_document_fts MATCH %s)"
@@ -141,9 +152,30 @@ _FTS_JOIN = [
 _FTS_RANK = "-bm25(documents_document_fts, 10.0, 1.0)"
 
 
+class _Fragment(RawSQL):
+    """One of the constant SQL fragments above, naming `documents_document` by the alias the
+    query gives it: inside a subquery Django relabels the table (`U0`), and a fragment still
+    naming `documents_document` would read the outer query's row instead."""
+
+    def __init__(
+        self, sql: str, params: list[Any], output_field: Field[Any, Any], alias: str = ""
+    ) -> None:
+        super().__init__(sql, params, output_field=output_field)
+        self.alias = alias or Document._meta.db_table
+
+    def relabeled_clone(self, change_map: Mapping[str, str]) -> _Fragment:
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
+        table = compiler.quote_name_unless_alias(self.alias)
+        return "(" + self.sql.replace("documents_document.", table + ".") + ")", tuple(self.params)
+
+
 def _sql(sql: str, query: str, field: Field[Any, Any]) -> RawSQL:
     """One of the constant SQL fragments above, the query text bound as a parameter."""
-    return RawSQL(sql, [query], output_field=field)  # noqa: S611 - constant SQL, bound value
+    return _Fragment(sql, [query], field)
 
 
 # The annotations of `_ranked` (the "rank" of SQLite is an `extra` select), best first.
@@ -156,18 +188,71 @@ def as_phrase(terms: list[Term]) -> list[Term]:
     return [Term(words, prefix=terms[-1].prefix)]
 
 
-def _ranked(documents: QuerySet[Document], terms: list[Term]) -> QuerySet[Document]:
+def pairs_query(phrase: Term) -> str:
+    """The tsquery text of a phrase's adjacent word pairs (`'quyet dinh' & 'dinh giao'`), as
+    migration 0010 indexes them; "" when the phrase has one word, or a word the parser might
+    split or change (anything but a-z and 0-9), which the pairs cannot stand for.
+
+    No prefix: `tsquery` writes a phrase's last word whole (`quyet:A <-> dinh:A`), so the
+    ranking's phrase group on PostgreSQL is of whole words, and so are the pairs."""
+    words = phrase.words
+    if len(words) < 2 or not all(_PAIR_WORD.fullmatch(word) for word in words):
+        return ""
+    pairs = [f"{a} {b}" for a, b in pairwise(words)]
+    if any(len(pair) > 2046 for pair in pairs):  # not indexed: longer than a lexeme may be
+        return ""
+    return " & ".join(f"'{pair}'" for pair in pairs)
+
+
+def _first_phrase_group(
+    documents: QuerySet[Document], terms: list[Term], phrase: Term, first: int
+) -> QuerySet[Document]:
+    """`documents` narrowed to the candidates of the ranking's first `first` places, in the
+    same one query (PostgreSQL).
+
+    The ranking's first group is the documents whose subject holds the query's words as one
+    phrase; they are found from the indexed word pairs (a few hundred where the words are
+    common and all their matches number tens of thousands). When at least `first` of them
+    pass the filters, the first `first` places are all theirs, in their own order (rank,
+    then newest), and no other match needs ranking: the rest of the matches are a second
+    branch of the union whose one-time filter (`NOT EXISTS` the phrase group's `first`-th
+    member, computed once) stops it before it reads the full-text index. Otherwise the second
+    branch is every match, as without `first`. Either way the order is the full ranking's."""
+    in_phrase = documents.filter(
+        _sql(_PG_PAIRS, pairs_query(phrase), BooleanField()),
+        _sql(_PG_SUBJECT_CHECK, tsquery([phrase], weight="A"), BooleanField()),
+    ).order_by()
+    full = Exists(in_phrase[first - 1 : first])
+    # The group's own first `first`, ranked where its rows are read (the outer query then
+    # reads only those again, not the whole group).
+    best = _pg_ranks(in_phrase, terms).order_by(*RANKED_ORDER)[:first]
+    rest = documents.filter(_sql(_PG_MATCH, tsquery(terms), BooleanField()), ~full).order_by()
+    ids = best.values("pk").union(rest.values("pk"), all=True)
+    return documents.filter(pk__in=ids)
+
+
+def _pg_ranks(documents: QuerySet[Document], terms: list[Term]) -> QuerySet[Document]:
+    """The annotations `RANKED_ORDER` sorts by, on PostgreSQL."""
+    return documents.annotate(
+        subject_phrase=_sql(_PG_SUBJECT, tsquery(as_phrase(terms), weight="A"), BooleanField()),
+        subject_match=_sql(_PG_SUBJECT, tsquery(terms, weight="A"), BooleanField()),
+        rank=_sql(_PG_RANK, tsquery(terms), FloatField()),
+    )
+
+
+def _ranked(
+    documents: QuerySet[Document], terms: list[Term], first: int | None = None
+) -> QuerySet[Document]:
     """Matching documents, best first: the number or subject holding the words as one phrase,
     then holding every term, then the database's rank (ts_rank over subject A / everything B
-    on PostgreSQL, bm25 weighted 10:1 on SQLite), then newest."""
+    on PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`, only the first
+    `first` are guaranteed (see `_first_phrase_group`)."""
     phrase = as_phrase(terms)
     if connection.vendor == "postgresql":
         query = tsquery(terms)
-        documents = documents.filter(_sql(_PG_MATCH, query, BooleanField())).annotate(
-            subject_phrase=_sql(_PG_SUBJECT, tsquery(phrase, weight="A"), BooleanField()),
-            subject_match=_sql(_PG_SUBJECT, tsquery(terms, weight="A"), BooleanField()),
-            rank=_sql(_PG_RANK, query, FloatField()),
-        )
+        if first and pairs_query(phrase[0]):
+            documents = _first_phrase_group(documents, terms, phrase[0], first)
+        documents = _pg_ranks(documents.filter(_sql(_PG_MATCH, query, BooleanField())), terms)
     else:
         query = fts5_query(terms)
         documents = documents.extra(  # noqa: S610 - constant SQL, the query text bound
@@ -196,9 +281,14 @@ def search(
     year: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    first: int | None = None,
 ) -> QuerySet[Document]:
     """Case- and diacritic-insensitive full-text search in number, subject, content, sender
     and the files' text, best match first (newest first without text), with filters.
+
+    `first`: the caller reads at most the first `first` results (a page): their order is
+    exact, and on PostgreSQL the matches that cannot reach them are not ranked. Reading
+    beyond `first` may miss matches; without it every match is ranked.
 
     The period (`date_from`, `date_to`, inclusive) is the document's date (ngày văn bản),
     or the day it was created for drafts that have none yet.
@@ -224,7 +314,7 @@ def search(
             documents = documents.filter(day__lte=date_to)
     terms = parse_query(text)
     if terms:
-        documents = _ranked(documents, terms)
+        documents = _ranked(documents, terms, first)
     return documents
 
 
