@@ -193,6 +193,10 @@ def _too_many(exc: throttle.TooManyRequests) -> HttpResponse:
     return response
 
 
+# The list answers at most this many documents, best match first.
+LIST_LENGTH = 200
+
+
 @router.get("/documents", response=list[DocumentOut], auth=signed_in)
 def list_documents(
     request: HttpRequest,
@@ -220,7 +224,8 @@ def list_documents(
         register_id=register_id,
         date_from=date_from,
         date_to=date_to,
-    ).select_related("agency")[:200]
+        first=LIST_LENGTH,  # only the answered ones are ranked (all that may precede them)
+    ).select_related("agency")[:LIST_LENGTH]
     return [_out(d) for d in docs]
 
 

@@ -108,6 +108,10 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The document list shows at most this many documents, best match first.
+LIST_LENGTH = 100
+
+
 @official_required
 def document_list(request: HttpRequest) -> HttpResponse:
     """The documents the user may see, searched and filtered (`queries.search`): best match
@@ -144,7 +148,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
             register_id=register.pk if register else None,
             date_from=data["date_from"],
             date_to=data["date_to"],
-        ).select_related("agency")[:100]
+            first=LIST_LENGTH,  # only the shown ones are ranked (all that may precede them)
+        ).select_related("agency")[:LIST_LENGTH]
     elif not form.is_bound:
         docs = queries.visible_documents(user).select_related("agency")[:100]
     return render(
