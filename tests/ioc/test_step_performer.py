@@ -89,3 +89,18 @@ def test_the_migration_fills_who_forwarded_or_sent_back_a_past_step(office, migr
         ("forwarded", office.chuyenvien.pk),
         ("finished", None),
     ]
+
+
+@pytest.mark.django_db
+def test_the_steps_are_cards_on_a_phone_as_the_list_of_dossiers(client, office):
+    dossier = office.received()
+    factories.sign_in(client, office.lanhdao)
+    html = client.get(f"/dieu-hanh/ho-so/{dossier.code}/").content.decode()
+    assert re.search(
+        r'<div class="ioc-scroll ioc-stack ioc-padded" tabindex="0" role="region" '
+        r'aria-labelledby="ioc-steps">',
+        html,
+    )
+    row = re.search(r"<tbody><tr>(.*?)</tr>", html, re.S).group(1)
+    labels = re.findall(r'<td data-label="([^"]+)"', row)
+    assert labels == ["Cơ quan", "Cán bộ", "Bắt đầu", "Hạn", "Xong", "Đúng hạn"]
