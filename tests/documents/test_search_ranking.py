@@ -169,6 +169,7 @@ def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
     make("Quyết định giao đất", doc_type="QD")  # phrase, another type
     make("Thông báo", "Quyết định giao đất ở, quyết định giao rừng.")  # content only
     make("Quyết định giao giao quyết định")  # phrase twice
+    make("Quyết định về định giao đất")  # both pairs of "quyet dinh giao", not the phrase
     visible = queries.visible_documents(sxd.clerk)
     for text, kwargs in [
         ("quyet dinh gi", {}),
