@@ -368,6 +368,8 @@ def main() -> None:
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
                 "dossiers_wsgi:application",
+                "--config",  # the deployed hooks, as `tinhso run` starts it
+                "python:tinhso.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -435,13 +437,20 @@ def hello(environ: dict[str, object], start_response: Callable[..., object]) -> 
     return [b'{"ok":true}']
 
 
-def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _gunicorn(
+    app: str, port: int, env: dict[str, str], *, deployed: bool = False
+) -> subprocess.Popen[bytes]:
+    """gunicorn as the bench serves: `deployed` adds the hooks `tinhso run` and the systemd
+    unit start it with (`tinhso.gunicorn_conf`: the worker's warm-up and `gc.freeze`), which
+    only a Django application can take (never the bare hello)."""
+    config = ["--config", "python:tinhso.gunicorn_conf"] if deployed else []
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             app,
+            *config,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

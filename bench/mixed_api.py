@@ -426,7 +426,7 @@ def measure(url: str, database: str) -> None:
             raise SystemExit("the set-up failed")
         data = json.loads(out.read_text())
         port, hello_port = free_port(), free_port()
-        server = _gunicorn("dossiers_wsgi:application", port, env)
+        server = _gunicorn("dossiers_wsgi:application", port, env, deployed=True)
         hello_server = _gunicorn("dossiers:hello", hello_port, env)
         try:
             _wait_for(port)

@@ -327,7 +327,7 @@ def main() -> None:
         queries = json.loads(data.read_text())
         print(f"set-up: {len(queries)} pending attempts in {time.perf_counter() - t0:.1f} s")
         port = free_port()
-        server = _gunicorn("dossiers_wsgi:application", port, env)
+        server = _gunicorn("dossiers_wsgi:application", port, env, deployed=True)
         try:
             _wait_for(port)
             deliver_all(port, "/bench/bare/", queries[:2])  # warm-up, both workers

@@ -155,7 +155,7 @@ def measure(url: str, database: str, tmp: str) -> None:
     subprocess.run([sys.executable, __file__, "--setup", str(out)], env=env, check=True)
     floor = json.loads(out.read_text())
     port = free_port()
-    server = _gunicorn("dossiers_wsgi:application", port, env)
+    server = _gunicorn("dossiers_wsgi:application", port, env, deployed=True)
     try:
         _wait_for(port)
         run_load(port, "/bench/bare/", 1)  # warm-up
