@@ -403,9 +403,14 @@ def _open311_query(
         if span.end:
             reports = reports.filter(received_at__lte=span.end)
         if span.after is not None:
-            # Compared in SQL against the cursor's own row: still one round trip.
+            # Compared in SQL against the cursor's own row: still one round trip. The plain
+            # `received_at <= at` is what lets the (received_at, id) index start at the cursor:
+            # the OR alone is only a filter, and at 10 M reports a page in the middle of a week
+            # read and dropped the ~48,000 newer rows of that week (181 ms; 17 ms at 1 M).
             at = Subquery(Report.objects.filter(pk=span.after).values("received_at")[:1])
-            reports = reports.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=span.after))
+            reports = reports.filter(received_at__lte=at).filter(
+                Q(received_at__lt=at) | Q(received_at=at, pk__lt=span.after)
+            )
     if span.states is not None:
         reports = reports.filter(state__in=span.states)
     return (
