@@ -801,37 +801,30 @@ def periods_to_offer(today: date) -> Iterable[str]:
 
 def short_label(text: str) -> str:
     """`2026-11` → "Tháng 11/2026", `2026-Q4` → "Quý IV/2026" (the archive's list)."""
-    from tinhso.core.periods import parse
-
-    period = parse(text)
-    if period.kind == "month":
-        return _("Tháng %(month)s/%(year)s") % {
-            "month": f"{period.number:02d}",
-            "year": period.year,
-        }
-    if period.kind == "quarter":
-        return _("Quý %(quarter)s/%(year)s") % {
-            "quarter": ("I", "II", "III", "IV")[period.number - 1],
-            "year": period.year,
-        }
-    return _("Năm %(year)s") % {"year": period.year}
+    return _period_label(
+        text, _("Tháng %(month)s/%(year)s"), _("Quý %(quarter)s/%(year)s"), _("Năm %(year)s")
+    )
 
 
 def phrase_label(text: str) -> str:
     """`2026-11` → "tháng 11/2026", `2026-Q4` → "quý IV/2026", `2026` → "năm 2026": a period
     within a sentence ("trong kỳ tháng 11/2026"), where Vietnamese writes its kind in lower
     case; `short_label` starts a heading or a line. (Not `short_label(...).lower()`: "IV".)"""
+    return _period_label(
+        text, _("tháng %(month)s/%(year)s"), _("quý %(quarter)s/%(year)s"), _("năm %(year)s")
+    )
+
+
+def _period_label(text: str, month: str, quarter: str, year: str) -> str:
+    """The period `text` in the wording given for its kind (each its own translated text)."""
     from tinhso.core.periods import parse
 
     period = parse(text)
     if period.kind == "month":
-        return _("tháng %(month)s/%(year)s") % {
-            "month": f"{period.number:02d}",
-            "year": period.year,
-        }
+        return month % {"month": f"{period.number:02d}", "year": period.year}
     if period.kind == "quarter":
-        return _("quý %(quarter)s/%(year)s") % {
+        return quarter % {
             "quarter": ("I", "II", "III", "IV")[period.number - 1],
             "year": period.year,
         }
-    return _("năm %(year)s") % {"year": period.year}
+    return year % {"year": period.year}
