@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from harness import emit, recreate_database
@@ -49,6 +49,32 @@ def ms(samples: list[float]) -> str:
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return f"p50 {p50 * 1000:7.2f} ms   p99 {p99 * 1000:7.2f} ms"
+
+
+def range_params(
+    rng: random.Random, now: datetime, days: float, page_size: int = 0
+) -> dict[str, str]:
+    """A random `days`-day window of Open311's `requests.json` within the two years of reports;
+    with `page_size`, a keyset page from the middle of it (`after` a report there, issue 12)."""
+    from tinhso.feedback.queries import published
+
+    start = now - timedelta(days=rng.uniform(days, 720))
+    params = {
+        "start_date": start.isoformat(timespec="seconds"),
+        "end_date": (start + timedelta(days=days)).isoformat(timespec="seconds"),
+    }
+    if page_size:
+        after = (
+            published()
+            .filter(received_at__lte=start + timedelta(days=days / 2))
+            .order_by("-received_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        params["page_size"] = str(page_size)
+        if after:
+            params["after"] = str(after)
+    return params
 
 
 def setup_places():  # type: ignore[no-untyped-def]
@@ -209,11 +235,7 @@ def child(url: str) -> None:
     def window(days: int) -> list[float]:
         samples, sizes = [], []
         for _ in range(ROUNDS):
-            start = now - timedelta(days=rng.uniform(days, 720))
-            params = {
-                "start_date": start.isoformat(timespec="seconds"),
-                "end_date": (start + timedelta(days=days)).isoformat(timespec="seconds"),
-            }
+            params = range_params(rng, now, days)
             t = time.perf_counter()
             response = client.get("/open311/v2/requests.json", params)
             samples.append(time.perf_counter() - t)
@@ -241,23 +263,7 @@ def child(url: str) -> None:
         """A page deep inside a 7-day range: `after` a report in its middle (issue 12)."""
         samples = []
         for _ in range(ROUNDS):
-            start = now - timedelta(days=rng.uniform(7, 720))
-            end = start + timedelta(days=7)
-            middle = start + timedelta(days=3.5)
-            after = (
-                published()
-                .filter(received_at__lte=middle)
-                .order_by("-received_at", "-pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            params = {
-                "start_date": start.isoformat(timespec="seconds"),
-                "end_date": end.isoformat(timespec="seconds"),
-                "page_size": str(page_size),
-            }
-            if after:
-                params["after"] = str(after)
+            params = range_params(rng, now, 7, page_size)
             t = time.perf_counter()
             response = client.get("/open311/v2/requests.json", params)
             samples.append(time.perf_counter() - t)

@@ -149,6 +149,7 @@ def reads(url: str, seed: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from feedback import range_params  # bench/feedback.py
     from tinhso.feedback.queries import published
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -158,39 +159,10 @@ def reads(url: str, seed: int) -> None:
     newest = published().order_by("-received_at").values_list("received_at", flat=True).first()
     now = newest or timezone.now()
 
-    def window(days: int) -> list[float]:
+    def figure(days: int, page_size: int = 0) -> list[float]:
         samples = []
         for _ in range(ROUNDS):
-            start = now - timedelta(days=rng.uniform(days, SPAN_DAYS - 10))
-            params = {
-                "start_date": start.isoformat(timespec="seconds"),
-                "end_date": (start + timedelta(days=days)).isoformat(timespec="seconds"),
-            }
-            t = time.perf_counter()
-            response = client.get("/open311/v2/requests.json", params)
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200, response.content[:300]
-            assert response.content.count(b'"service_request_id"') > 0
-        return samples
-
-    def keyset() -> list[float]:
-        samples = []
-        for _ in range(ROUNDS):
-            start = now - timedelta(days=rng.uniform(7, SPAN_DAYS - 10))
-            middle = start + timedelta(days=3.5)
-            after = (
-                published()
-                .filter(received_at__lte=middle)
-                .order_by("-received_at", "-pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            params = {
-                "start_date": start.isoformat(timespec="seconds"),
-                "end_date": (start + timedelta(days=7)).isoformat(timespec="seconds"),
-                "page_size": "100",
-                "after": str(after),
-            }
+            params = range_params(rng, now, days, page_size)
             t = time.perf_counter()
             response = client.get("/open311/v2/requests.json", params)
             samples.append(time.perf_counter() - t)
@@ -208,7 +180,7 @@ def reads(url: str, seed: int) -> None:
             assert response.status_code == 200
         return samples
 
-    window(7)  # warm-up: plans, prepared statements, the buffer cache
+    figure(7)  # warm-up: plans, prepared statements, the buffer cache
     week_sizes = client.get(
         "/open311/v2/requests.json",
         {
@@ -217,9 +189,9 @@ def reads(url: str, seed: int) -> None:
         },
     ).content.count(b'"service_request_id"')
     figures = {
-        "week": window(7),
-        "day": window(1),
-        "keyset": keyset(),
+        "week": figure(7),
+        "day": figure(1),
+        "keyset": figure(7, page_size=100),
         "by id": single(),
     }
     total = published().count()
