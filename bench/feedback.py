@@ -77,6 +77,20 @@ def range_params(
     return params
 
 
+def timed_ranges(client, rounds: int, make_params) -> tuple[list[float], list[int]]:  # type: ignore[no-untyped-def]
+    """GET requests.json `rounds` times, each with `make_params()`: the seconds of each answer
+    and the reports in it."""
+    samples, sizes = [], []
+    for _ in range(rounds):
+        params = make_params()
+        t = time.perf_counter()
+        response = client.get("/open311/v2/requests.json", params)
+        samples.append(time.perf_counter() - t)
+        assert response.status_code == 200, response.content[:300]
+        sizes.append(response.content.count(b'"service_request_id"'))
+    return samples, sizes
+
+
 def setup_places():  # type: ignore[no-untyped-def]
     from tinhso.feedback import actions
     from tinhso.feedback.models import Category
@@ -233,14 +247,7 @@ def child(url: str) -> None:
     now = timezone.now()
 
     def window(days: int) -> list[float]:
-        samples, sizes = [], []
-        for _ in range(ROUNDS):
-            params = range_params(rng, now, days)
-            t = time.perf_counter()
-            response = client.get("/open311/v2/requests.json", params)
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200
-            sizes.append(response.content.count(b'"service_request_id"'))
+        samples, sizes = timed_ranges(client, ROUNDS, lambda: range_params(rng, now, days))
         print(
             f"    ({days}-day windows: median {statistics.median(sizes):.0f} requests per answer)"
         )
@@ -261,14 +268,7 @@ def child(url: str) -> None:
 
     def keyset(page_size: int) -> list[float]:
         """A page deep inside a 7-day range: `after` a report in its middle (issue 12)."""
-        samples = []
-        for _ in range(ROUNDS):
-            params = range_params(rng, now, 7, page_size)
-            t = time.perf_counter()
-            response = client.get("/open311/v2/requests.json", params)
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200
-        return samples
+        return timed_ranges(client, ROUNDS, lambda: range_params(rng, now, 7, page_size))[0]
 
     window(7)  # warm-up
     week = window(7)

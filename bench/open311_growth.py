@@ -149,7 +149,7 @@ def reads(url: str, seed: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from feedback import range_params  # bench/feedback.py
+    from feedback import range_params, timed_ranges  # bench/feedback.py
     from tinhso.feedback.queries import published
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -160,14 +160,7 @@ def reads(url: str, seed: int) -> None:
     now = newest or timezone.now()
 
     def figure(days: int, page_size: int = 0) -> list[float]:
-        samples = []
-        for _ in range(ROUNDS):
-            params = range_params(rng, now, days, page_size)
-            t = time.perf_counter()
-            response = client.get("/open311/v2/requests.json", params)
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200, response.content[:300]
-        return samples
+        return timed_ranges(client, ROUNDS, lambda: range_params(rng, now, days, page_size))[0]
 
     ids = [row[0] for row in published().order_by("?").values_list("pk")[:2000]]
 
