@@ -90,7 +90,7 @@ def prepare_font_configurations(
     """Make `count` font configurations now, each warmed by `warm(config)` (a representative
     page laid out with it, so its font map holds the faces and glyphs the forms use), for the
     threads' first PDFs to take (`font_configuration`). Called once by the web server's
-    worker before it serves (`tinhso.core.warmup`), so the first receipt of each of its
+    worker before it serves (`tinhso.gunicorn_conf`), so the first receipt of each of its
     threads is not the one that loads the fonts (issue 12). Each configuration is used by
     the thread warming it here and, after the hand-over, by one request thread only."""
     from weasyprint.text.fonts import FontConfiguration

@@ -141,7 +141,7 @@ def warm_receipt(font_config: FontConfiguration | None = None) -> bytes:
     """Lay out a Mẫu 01 of made-up facts, from the template in use (an administrator's
     replacement included), with `font_config` (the thread's by default), and throw it away.
 
-    The web server's worker calls it before serving (`tinhso.core.warmup`): the first
+    The web server's worker calls it before serving (`tinhso.gunicorn_conf`): the first
     layout of a process pays for what WeasyPrint and fontconfig load once (faces, glyphs,
     the page's styles and code paths), 150-300 ms on the benchmark machine, and the first
     layout with a font configuration for its faces; made here, a citizen's first receipt
