@@ -207,6 +207,7 @@ def test_a_stamp_parses_no_font_and_deflates_no_image_again(test_ca, draft_pdf, 
     font program and the image are deflated once per process, not at every signature."""
     import io
 
+    import uharfbuzz
     from pypdf import PdfReader
 
     keys = pki.issue(test_ca, "Nguyễn Văn A", "Sở Tư pháp")
@@ -220,7 +221,7 @@ def test_a_stamp_parses_no_font_and_deflates_no_image_again(test_ca, draft_pdf, 
     signed = signing.sign_pdf(draft_pdf, key, field_name="Ky0", **options)
 
     parses = counted(signing.ttLib, "TTFont")
-    faces = counted(signing.hb, "Face")
+    faces = counted(uharfbuzz, "Face")
     deflated = counted(signing.zlib, "compress")
     for n in range(1, 3):
         signed = signing.sign_pdf(signed, key, field_name=f"Ky{n}", **options)
@@ -257,6 +258,64 @@ def test_a_stamp_parses_no_font_and_deflates_no_image_again(test_ca, draft_pdf, 
     assert images and all(
         (img["/Width"], img["/Height"]) == (picture.width, picture.height) for img in images
     )
+
+
+# What pyHanko's GlyphAccumulator reads from the font or its options: shared by the copies a
+# thread makes of its accumulator. Everything else it holds must be in signing._PER_DOCUMENT.
+FONT_STATE = {
+    "hb_font",
+    "tt",
+    "cff_charset",
+    "use_raw_gids",
+    "features",
+    "units_per_em",
+    "_glyph_set",
+    "_GlyphAccumulator__reverse_cmap",  # the cmap reversed, built from `tt` when first used
+    "ot_language_tag",
+    "ot_script_tag",
+    "writing_direction",
+    "bcp47_lang_code",
+}
+
+
+def test_a_stamps_accumulator_is_the_threads_parse_with_a_documents_state_of_its_own():
+    """The copy a stamp takes of this thread's accumulator holds what a freshly constructed
+    pyHanko accumulator holds, nothing more or less; it shares the font's parse and owns the
+    document's state. Fails if pyHanko's accumulator gains state `_prepared_engine` misses."""
+    import io
+
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    prepared = signing._prepared_font(str(signing.fonts.font_file()))
+    fresh = GlyphAccumulator(PdfFileWriter(), io.BytesIO(prepared.data), font_size=8)
+    assert not FONT_STATE & signing._PER_DOCUMENT
+    assert set(vars(fresh)) == FONT_STATE | signing._PER_DOCUMENT
+
+    template = signing._font_template(prepared)
+    first, second = PdfFileWriter(), PdfFileWriter()
+    a = signing._prepared_engine(first, prepared, 6, None)
+    b = signing._prepared_engine(second, prepared, 8, None)
+    assert set(vars(a)) == set(vars(b)) == set(vars(fresh))
+    for name in FONT_STATE:
+        assert getattr(a, name) is getattr(template.engine, name)
+    for name in signing._PER_DOCUMENT:
+        mine = getattr(a, name)
+        if not isinstance(mine, bool | int | str | type(None)):
+            assert mine is not getattr(b, name) and mine is not getattr(template.engine, name)
+    assert (a.writer, a.font_size, b.writer, b.font_size) == (first, 6, second, 8)
+    assert first.get_subset_collection(template.ps_name).subsets[a.subset_prefix] is a
+    assert a.cidfont_obj.name == f"{a.subset_prefix}+{fresh.cidfont_obj.name.split('+')[1]}"
+
+    # a stamp's glyphs are its own, and writing it leaves the thread's parse whole
+    glyphs = len(template.engine.tt.getGlyphOrder())
+    a.shape("Nguyễn Văn Ấn")
+    a.prepare_write()
+    assert a._glyphs and not b._glyphs and not template.engine._glyphs
+    assert not template.engine._cid_to_unicode
+    tt = template.engine.tt
+    assert len(tt.getGlyphOrder()) == glyphs
+    assert tt["glyf"][tt.getBestCmap()[ord("Z")]].numberOfContours > 0  # not cut away
 
 
 @pytest.mark.parametrize("which", ["signature", "seal"])

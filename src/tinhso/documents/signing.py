@@ -19,6 +19,7 @@ in for uploaded drafts [UNCONFIRMED: Annex I gives cells, not coordinates].
 
 from __future__ import annotations
 
+import copy
 import io
 import threading
 import zlib
@@ -29,7 +30,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import uharfbuzz as hb
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -45,7 +45,6 @@ from pyhanko.pdf_utils.font.opentype import (
     CIDFontType2,
     GlyphAccumulator,
     GlyphAccumulatorFactory,
-    _read_ps_name,
 )
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -247,94 +246,111 @@ def _prepared_font(path: str) -> _PreparedFont:
     return _PreparedFont(data, characters, zlib.compress(data))
 
 
-@dataclass(frozen=True)
-class _ParsedFont:
-    """The prepared font as pyHanko's accumulator reads it, parsed once per thread: fontTools
-    reads tables lazily and caches what it reads in the font object, so one parse is not
-    shared between threads; within a thread it is only read (the prepared cut is never
-    subset again)."""
+# GlyphAccumulator's attributes that belong to one document: the writer and object stream it
+# writes into, its font size, the subset tag it took in that writer, the reference reserved
+# there for the font, the CIDFont dictionary (named with the tag, filled in when written),
+# the glyphs used and their Unicode text, and whether it was written. Everything else it
+# holds is read from the font (the fontTools and HarfBuzz parses, the metrics, the glyph set)
+# or from its options, and is shared by the copies one thread makes of its template.
+# test_hot_paths checks that a freshly constructed accumulator holds nothing else.
+_PER_DOCUMENT = frozenset(
+    {
+        "writer",
+        "obj_stream",
+        "font_size",
+        "subset_prefix",
+        "_font_ref",
+        "cidfont_obj",
+        "_glyphs",
+        "_cid_to_unicode",
+        "_subset_created",
+        "_write_prepared",
+    }
+)
 
-    tt: ttLib.TTFont
-    hb_font: hb.Font
-    ps_name: str
-    glyph_set: Any
-    units_per_em: int
 
+class _PreparedCIDFont(CIDFontType2):
+    """The CIDFont dictionary whose /FontFile2 is the prepared cut, deflated once per process
+    (`_prepared_font`), not the font saved and deflated again at every stamp."""
 
-_parsed_fonts = threading.local()
+    def __init__(self, tt: ttLib.TTFont, ps_name: str, prefix: str, program: bytes) -> None:
+        super().__init__(tt, ps_name, prefix)
+        self._program = program
 
+    def set_font_file(self, writer: Any) -> Any:
+        from pyhanko.pdf_utils import generic
 
-def _parsed_font(font: _PreparedFont) -> _ParsedFont:
-    parsed: dict[bytes, _ParsedFont] = getattr(_parsed_fonts, "by_data", None) or {}
-    _parsed_fonts.by_data = parsed
-    found = parsed.get(font.data)
-    if found is None:
-        tt = ttLib.TTFont(io.BytesIO(font.data))
-        glyph_set = tt.getGlyphSet(preferCFF=True)
-        for table in ("head", "hhea", "hmtx", "OS/2", "post", "cmap", "name", "glyf", "loca"):
-            if table in tt:
-                tt[table]  # read now, not at the first signature
-        tt.getGlyphOrder()
-        found = parsed[font.data] = _ParsedFont(
-            tt=tt,
-            hb_font=hb.Font(hb.Face(font.data)),
-            ps_name=_read_ps_name(tt),
-            glyph_set=glyph_set,
-            units_per_em=tt["head"].unitsPerEm,
+        stream = generic.StreamObject(
+            {generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")},
+            encoded_data=self._program,
         )
-    return found
+        ref = writer.add_object(stream)
+        # `embed` has just written the descriptor and put its reference here
+        self["/FontDescriptor"].get_object()[generic.pdf_name("/FontFile2")] = ref
+        return ref
 
 
 class _PreparedFontAccumulator(GlyphAccumulator):
-    """pyHanko's glyph accumulator over the prepared font, embedded whole: the per-signature
-    subsetting is skipped, and the font program is written from the prepared bytes."""
-
-    def __init__(self, writer: Any, font: _PreparedFont, font_size: int, obj_stream: Any) -> None:
-        # GlyphAccumulator.__init__ (pyHanko 0.38) for a TrueType font, without its parse of
-        # the font by fontTools and HarfBuzz at every stamp: this thread's parse is reused
-        # (`_parsed_font`). Its state is set as pyHanko sets it; the tests sign and validate.
-        parsed = _parsed_font(font)
-        FontEngine.__init__(
-            self,
-            writer,
-            parsed.ps_name,
-            embedded_subset=True,
-            obj_stream=obj_stream,
-            font_size=font_size,
-        )
-        self.hb_font = parsed.hb_font
-        self.tt = parsed.tt
-        self._font_ref = writer.allocate_placeholder()
-        self.cff_charset = None
-        self.use_raw_gids = True
-        self.cidfont_obj = CIDFontType2(parsed.tt, parsed.ps_name, self.subset_prefix)
-        self.features = None
-        self.units_per_em = parsed.units_per_em
-        self._glyphs = {}
-        self._glyph_set = parsed.glyph_set
-        self._cid_to_unicode = {}
-        self._GlyphAccumulator__reverse_cmap = None
-        self.ot_language_tag = None
-        self.ot_script_tag = None
-        self.writing_direction = None
-        self.bcp47_lang_code = None
-        self._subset_created = self._write_prepared = False
-        self._prepared = font
-        self.cidfont_obj.set_font_file = self._set_font_file  # type: ignore[method-assign]
+    """pyHanko's glyph accumulator over the prepared font, which is embedded whole: the cut
+    is already made, and glyph numbers are kept as they are."""
 
     def _extract_subset(self, options: Any = None) -> None:
-        """Already cut to the repertoire, and glyph numbers are kept as they are."""
+        """No per-stamp cut; the parse is shared by this thread's stamps and stays whole."""
 
-    def _set_font_file(self, writer: Any) -> Any:
-        from pyhanko.pdf_utils import generic
 
-        stream = generic.StreamObject(  # deflated once per process (`_prepared_font`)
-            {generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")},
-            encoded_data=self._prepared.compressed,
-        )
-        ref = writer.add_object(stream)
-        self.cidfont_obj._font_descriptor[generic.pdf_name("/FontFile2")] = ref
-        return ref
+@dataclass(frozen=True)
+class _FontTemplate:
+    engine: _PreparedFontAccumulator  # built by pyHanko's constructor, never written
+    ps_name: str
+
+
+_font_templates = threading.local()
+
+
+def _font_template(font: _PreparedFont) -> _FontTemplate:
+    """This thread's accumulator over the prepared font, made by pyHanko's own constructor
+    (fontTools and HarfBuzz parse the font there: most of a stamp's time when done at every
+    signature). fontTools reads tables lazily and caches them in the font object, so a parse
+    is not shared between threads; within one it is only read."""
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    templates: dict[bytes, _FontTemplate] = getattr(_font_templates, "by_data", None) or {}
+    _font_templates.by_data = templates
+    found = templates.get(font.data)
+    if found is None:
+        engine = _PreparedFontAccumulator(PdfFileWriter(), io.BytesIO(font.data), font_size=10)
+        tt = engine.tt
+        for table in ("hhea", "hmtx", "OS/2", "post", "cmap", "glyf", "loca"):
+            if table in tt:
+                tt[table]  # read now, not at the first stamp
+        found = templates[font.data] = _FontTemplate(engine, tt["name"].getDebugName(6))
+    return found
+
+
+def _prepared_engine(
+    writer: Any, font: _PreparedFont, font_size: int, obj_stream: Any
+) -> _PreparedFontAccumulator:
+    """A copy of this thread's template for one document: the font's parse is shared, the
+    per-document state (`_PER_DOCUMENT`) is new. pyHanko's `FontEngine` constructor binds it
+    to `writer` (a new subset tag registered there, the object stream, the size)."""
+    template = _font_template(font)
+    engine = copy.copy(template.engine)
+    FontEngine.__init__(
+        engine,
+        writer,
+        template.ps_name,
+        embedded_subset=True,
+        obj_stream=obj_stream,
+        font_size=font_size,
+    )
+    engine._font_ref = writer.allocate_placeholder()
+    engine.cidfont_obj = _PreparedCIDFont(
+        engine.tt, template.ps_name, engine.subset_prefix, font.compressed
+    )
+    engine._glyphs = {}
+    engine._cid_to_unicode = {}
+    engine._subset_created = engine._write_prepared = False
+    return engine
 
 
 @dataclass(frozen=True)
@@ -345,9 +361,7 @@ class _PreparedFontFactory(FontEngineFactory):
     def create_font_engine(self, writer: Any, obj_stream: Any = None) -> FontEngine:
         if obj_stream is None and writer.stream_xrefs:
             obj_stream = writer.prepare_object_stream()
-        return _PreparedFontAccumulator(
-            writer, _prepared_font(self.path), self.font_size, obj_stream
-        )
+        return _prepared_engine(writer, _prepared_font(self.path), self.font_size, obj_stream)
 
 
 def _font_style(path: Path, size: int, text: str) -> TextBoxStyle:
@@ -369,87 +383,69 @@ def _stamp_image(data: bytes) -> Image.Image:
 
 @dataclass(frozen=True)
 class _EncodedImage:
-    """An image as pyHanko's `pil_image` writes it (8-bit RGB, gray or palette, the alpha
-    channel as a gray /SMask), each stream deflated once per process."""
+    """A stamp image as two deflated 8-bit sample streams, made once per process: its colour
+    (DeviceRGB) and its opacity, which becomes the colour image's soft mask (a DeviceGray
+    image, ISO 32000-1 §11.6.5.3). `_stamp_image` always gives RGBA."""
 
     width: int
     height: int
-    colour_space: Any  # /DeviceRGB, /DeviceGray or an /Indexed array
-    pixels: bytes
-    alpha: bytes | None
+    colour: bytes
+    opacity: bytes
 
 
 @lru_cache(maxsize=32)
 def _encoded_image(data: bytes) -> _EncodedImage:
-    from pyhanko.pdf_utils import generic
-
-    image = _stamp_image(data)
-    alpha = None
-    colour_space: Any
-    if image.mode.endswith("A"):
-        alpha = zlib.compress(image.split()[-1].tobytes())
-        image = image.convert(image.mode[:-1])
-    if image.mode == "P":
-        palette = image.palette
-        if palette is None or palette.mode != "RGB":
-            image, colour_space = image.convert("RGB"), generic.pdf_name("/DeviceRGB")
-        else:
-            colour_space = generic.ArrayObject(
-                [
-                    generic.pdf_name("/Indexed"),
-                    generic.pdf_name("/DeviceRGB"),
-                    generic.NumberObject(len(palette.palette) // 3 - 1),
-                    generic.ByteStringObject(palette.palette),
-                ]
-            )
-    elif image.mode == "L":
-        colour_space = generic.pdf_name("/DeviceGray")
-    else:
-        image, colour_space = image.convert("RGB"), generic.pdf_name("/DeviceRGB")
+    picture = _stamp_image(data)
     return _EncodedImage(
-        image.width, image.height, colour_space, zlib.compress(image.tobytes()), alpha
+        width=picture.width,
+        height=picture.height,
+        colour=zlib.compress(picture.convert("RGB").tobytes()),
+        opacity=zlib.compress(picture.getchannel("A").tobytes()),
     )
 
 
+def _write_image(writer: Any, encoded: _EncodedImage) -> Any:
+    """Add the image XObject and its soft mask to `writer`; return the image's reference."""
+    from pyhanko.pdf_utils import generic
+
+    def xobject(colour_space: str, samples: bytes, soft_mask: Any = None) -> Any:
+        entries = {
+            "/Type": generic.pdf_name("/XObject"),
+            "/Subtype": generic.pdf_name("/Image"),
+            "/Width": generic.NumberObject(encoded.width),
+            "/Height": generic.NumberObject(encoded.height),
+            "/ColorSpace": generic.pdf_name(colour_space),
+            "/BitsPerComponent": generic.NumberObject(8),
+            "/Filter": generic.pdf_name("/FlateDecode"),
+        }
+        if soft_mask is not None:
+            entries["/SMask"] = soft_mask
+        stream = generic.StreamObject(
+            {generic.pdf_name(key): value for key, value in entries.items()},
+            encoded_data=samples,
+        )
+        return writer.add_object(stream)
+
+    mask = xobject("/DeviceGray", encoded.opacity)
+    return xobject("/DeviceRGB", encoded.colour, soft_mask=mask)
+
+
 class _PreparedImage(PdfImage):
-    """pyHanko's image content with its XObject written from `_encoded_image`: the same
-    objects `pil_image` writes, without splitting, converting and deflating the signature
-    or seal image again at every stamp."""
+    """pyHanko's image content (placement, opacity, resources) whose XObject is written from
+    `_encoded_image`: the signature or seal is not converted and deflated at every stamp."""
 
     def __init__(self, data: bytes) -> None:
         super().__init__(_stamp_image(data))
         self._encoded = _encoded_image(data)
+        self._written: tuple[Any, Any] | None = None  # (writer, reference) last written
 
     @property
     def image_ref(self) -> Any:
-        from pyhanko.pdf_utils import generic
-
         writer = self.writer
         assert writer is not None
-        ref = self._image_ref
-        if ref is not None and ref.get_pdf_handler() is writer:
-            return ref
-        encoded, name = self._encoded, generic.pdf_name
-
-        def stream(colour_space: Any, pixels: bytes, mask: Any = None) -> Any:
-            entries = {
-                name("/Type"): name("/XObject"),
-                name("/Subtype"): name("/Image"),
-                name("/Width"): generic.NumberObject(encoded.width),
-                name("/Height"): generic.NumberObject(encoded.height),
-                name("/ColorSpace"): colour_space,
-                name("/BitsPerComponent"): generic.NumberObject(8),
-                name("/Filter"): name("/FlateDecode"),
-            }
-            if mask is not None:
-                entries[name("/SMask")] = mask
-            return writer.add_object(generic.StreamObject(entries, encoded_data=pixels))
-
-        mask = None
-        if encoded.alpha is not None:
-            mask = stream(name("/DeviceGray"), encoded.alpha)
-        self._image_ref = ref = stream(encoded.colour_space, encoded.pixels, mask)
-        return ref
+        if self._written is None or self._written[0] is not writer:
+            self._written = (writer, _write_image(writer, self._encoded))
+        return self._written[1]
 
 
 def _page_count(writer: IncrementalPdfFileWriter) -> int:
