@@ -91,7 +91,10 @@ CSRF_TRUSTED_ORIGINS = env_list(
 SITE_URL = env(
     "TINHSO_SITE_URL",
     "http://127.0.0.1:8000",
-    doc="The public address of the portal, used in e-mails, QR codes and OIDC redirects.",
+    doc=(
+        "The public address of the portal, used in e-mails, QR codes and OIDC redirects. "
+        "Unset, `tinhso run --bind HOST:PORT` gives its server and worker http://HOST:PORT."
+    ),
 )
 
 # --- Province ---------------------------------------------------------------------------

@@ -177,3 +177,15 @@ def test_run_restarts_a_killed_worker_keeps_serving_and_stops_on_sigterm(tmp_pat
         if run.poll() is None:
             run.kill()
             run.wait()
+
+
+def test_run_gives_its_children_the_address_it_serves_when_no_site_url_is_set():
+    # receipts and QR codes print SITE_URL: a server on another port than the default's 8000
+    # printed dead links (a tester's walk on port 8765)
+    from tinhso.core.management.commands.run import site_url_for
+
+    assert site_url_for("127.0.0.1:8765", {}) == "http://127.0.0.1:8765"
+    assert site_url_for("localhost:9000", {"TINHSO_SITE_URL": ""}) == "http://localhost:9000"
+    assert site_url_for("127.0.0.1:8765", {"TINHSO_SITE_URL": "https://dvc.gov.vn"}) is None
+    assert site_url_for("0.0.0.0:8000", {}) is None  # no address a browser opens: set it
+    assert site_url_for("unix:/run/tinhso.sock", {}) is None

@@ -134,6 +134,20 @@ class Supervisor:
         self.log("tinhso: stopped")
 
 
+def site_url_for(bind: str, environ: dict[str, str]) -> str | None:
+    """The `TINHSO_SITE_URL` the children get when none is set: the address served. Receipts,
+    QR codes and e-mails print SITE_URL, whose default names port 8000: a server started on
+    another port printed dead links on every receipt. None when the environment already sets
+    it, or when the bind names no address a browser can open (every interface, a socket):
+    then the default stays and the operator sets it (docs/configuration.md)."""
+    if environ.get("TINHSO_SITE_URL"):
+        return None
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit() or host in {"0.0.0.0", "[::]", "::"}:  # noqa: S104 - compared, never bound
+        return None
+    return f"http://{host}:{port}"
+
+
 class Command(BaseCommand):
     help = "Serve the web application (gunicorn) together with the outbox worker."
 
@@ -143,6 +157,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, bind: str, workers: int, **options: Any) -> None:
         python = sys.executable
+        site_url = site_url_for(bind, dict(os.environ))
+        if site_url:  # the children inherit it: the links they print reach this server
+            os.environ["TINHSO_SITE_URL"] = site_url
         web = Child(
             "web",
             [
