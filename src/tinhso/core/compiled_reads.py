@@ -13,7 +13,7 @@ on PostgreSQL). Rows become model instances as the queryset's own iterator makes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -72,6 +72,23 @@ def first_of(rows: QuerySet[_M]) -> QuerySet[_M]:
     return (rows if rows.ordered else rows.order_by("pk"))[:1]
 
 
+class MarkerNotBound(Exception):
+    """A read's marker did not become a parameter of its own (compiled once, it would stay)."""
+
+
+def check_markers(missing: Sequence[str]) -> None:
+    """Every marker the builder asked for must be one of the compiled SQL's parameters as it
+    was given: a lookup that transforms its value first (`__startswith` makes '\x00code%')
+    bakes the marker into the SQL, and every later call would query the marker instead of
+    its own value, silently."""
+    if missing:
+        raise MarkerNotBound(
+            f"marker(s) {', '.join(sorted(missing))} not among the compiled parameters: "
+            "a lookup transformed the value before binding it (startswith, contains...); "
+            "give the builder the value the lookup binds, or read without a marker there"
+        )
+
+
 def _compile(db: str, build: Callable[[Markers], QuerySet[Any]]) -> _Compiled:
     markers = Markers()
     queryset = build(markers)
@@ -81,6 +98,8 @@ def _compile(db: str, build: Callable[[Markers], QuerySet[Any]]) -> _Compiled:
         _Slot(markers.names[p]) if isinstance(p, str | int) and p in markers.names else p
         for p in params
     )
+    bound = {p for p in params if isinstance(p, str | int) and p in markers.names}
+    check_markers([n for v, n in markers.names.items() if v not in bound])
     if queryset._fields is not None:  # type: ignore[attr-defined]  # values(): tuples
         return _Compiled(sql, marked, compiler, None, (), 0, 0, ())
     select, klass_info = compiler.select, compiler.klass_info

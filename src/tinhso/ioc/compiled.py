@@ -22,6 +22,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
+from tinhso.core.compiled_reads import check_markers
 from tinhso.core.prepared import prepared_cursor
 
 # Marker values: an id list's markers are negative (no row has one), dates and moments fall
@@ -107,6 +108,8 @@ def _compile(db: str, build: Callable[[Markers], QuerySet[Any]]) -> _Compiled:
         except TypeError:  # an unhashable parameter (a JSON value): the query's own
             slot = None
         marked.append(slot if slot is not None else value)
+    bound = {id(s) for s in marked if isinstance(s, _Slot)}
+    check_markers([s.name for s in prepped.values() if id(s) not in bound])
     return _Compiled(sql=sql, params=tuple(marked), compiler=compiler, columns=columns)
 
 
