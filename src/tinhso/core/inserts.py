@@ -8,7 +8,8 @@ once with the ORM (the same statement `save()` sends) and then binds each row's 
 `save()` would: each field's `pre_save` (auto_now and the like) and `get_db_prep_save`, the
 returned primary key set on the instance, the instance marked saved. Any case that would
 change the statement's text, or that `save()` handles beyond the plain insert (a value that
-is an expression, a parent table, signal receivers, an explicit primary key), falls back to
+is an expression, a field whose placeholder may depend on its value, a parent table, signal
+receivers, an explicit primary key, a model's own `save()`), falls back to
 `save(force_insert=True)`.
 """
 
@@ -33,14 +34,40 @@ class _Insert:
 
 _COMPILED: dict[tuple[str, str, str], _Insert] = {}
 
+# Models whose own `save()` is known to do nothing for a new row, so that skipping it loses
+# nothing. core.AuditRecord: its `save()` only refuses updates (`not self._state.adding`,
+# append-only); `insert()` writes new rows only (a set primary key goes through `save()`),
+# and every action writes one, on the submission's hot path. Add a model here only after
+# reading its `save()`.
+_SAVE_SKIPPABLE_ON_INSERT = frozenset({"core.AuditRecord"})
 
-def _plain(cls: type[Model]) -> bool:
+_STATIC_PLAIN: dict[type[Model], bool] = {}
+
+
+def _static_plain(cls: type[Model]) -> bool:
+    """What does not change while the process runs: the model's tables, `save()` and fields."""
     meta = cls._meta
     return not (
         meta.parents
         or meta.order_with_respect_to
-        or signals.pre_save.has_listeners(cls)
-        or signals.post_save.has_listeners(cls)
+        # an overridden save() may set values, write other rows, refuse...: run it
+        or (cls.save is not Model.save and meta.label not in _SAVE_SKIPPABLE_ON_INSERT)
+        # a field's placeholder may depend on its value (BinaryField on Oracle, arrays,
+        # ranges, geometries): the statement compiled for one row may not fit the next
+        or any(hasattr(f, "get_placeholder") for f in meta.local_concrete_fields)
+    )
+
+
+def fast_insert_allowed(cls: type[Model]) -> bool:
+    """Whether `insert()` may write a new row of `cls` with its compiled INSERT (else it
+    calls `save(force_insert=True)`)."""
+    plain = _STATIC_PLAIN.get(cls)
+    if plain is None:
+        plain = _STATIC_PLAIN[cls] = _static_plain(cls)
+    return (
+        plain
+        and not signals.pre_save.has_listeners(cls)
+        and not signals.post_save.has_listeners(cls)
     )
 
 
@@ -69,7 +96,7 @@ def insert(obj: Model, *, using: str | None = None) -> None:
     db = using or router.db_for_write(cls, instance=obj)
     connection = connections[db]
     if (
-        not _plain(cls)
+        not fast_insert_allowed(cls)
         or obj._is_pk_set(meta)  # type: ignore[attr-defined]
         or not connection.features.can_return_columns_from_insert
     ):
