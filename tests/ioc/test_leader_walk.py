@@ -155,3 +155,21 @@ def test_a_mistyped_unit_or_period_on_a_list_is_its_form_again_not_the_sites_404
     # a list that is not one stays 404, and a unit out of reach too
     assert client.get(DRILL, {"unit": "xyz", "measure": "nothing"}).status_code == 404
     assert client.get(DRILL, {"unit": "66", "measure": "late"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_mistyped_period_on_a_drill_down_keeps_the_procedure_officer_and_day(client, world):
+    # the list behind a procedure's (an officer's, a day's) row: the form again comes back
+    # to that row's list, not to the whole figure's
+    viewer(client, world)
+    drill = {"measure": "late", "procedure": "12", "officer": "34", "day": "2026-11-05"}
+    page = client.get(DRILL, {"unit": "000.00.03.H66", "period": "2026-13", **drill})
+    assert page.status_code == 422
+    html = page.content.decode()
+    for name, value in drill.items():
+        assert f'<input type="hidden" name="{name}" value="{value}">' in html
+    # what was not given is not invented
+    page = client.get(DRILL, {"unit": "000.00.03.H66", "period": "2026-13", "procedure": "12"})
+    html = page.content.decode()
+    assert '<input type="hidden" name="procedure" value="12">' in html
+    assert 'name="officer"' not in html and 'name="day"' not in html

@@ -247,6 +247,10 @@ def field_reports(request: HttpRequest) -> HttpResponse:
 FIELD_REPORT_ROWS = 200
 
 
+# what the dossier list reads besides the unit, the period and the measure
+DOSSIER_LIST_KEPT = ("procedure", "officer", "day")
+
+
 @login_required
 @require_GET
 def dossiers(request: HttpRequest) -> HttpResponse:
@@ -256,16 +260,15 @@ def dossiers(request: HttpRequest) -> HttpResponse:
     except FilterError as exc:
         if measure not in dashboard.MEASURES:
             raise Http404 from exc
-        # as the overview: the form again, which comes back to this list (the figure kept)
+        # as the overview: the form again, which comes back to this list (the figure and the
+        # drill-down kept: a procedure's, an officer's or a day's row of it)
+        kept = {"measure": measure}
+        kept.update({k: request.GET[k] for k in DOSSIER_LIST_KEPT if request.GET.get(k)})
         return _bad_filter(
             request,
             exc,
             "ioc/dossiers.html",
-            {
-                "title": _(dashboard.MEASURES[measure]),
-                "kept": {"measure": measure},
-                "action": request.path,
-            },
+            {"title": _(dashboard.MEASURES[measure]), "kept": kept, "action": request.path},
         )
     if measure not in dashboard.MEASURES:
         raise Http404
