@@ -74,6 +74,37 @@ def test_the_last_word_is_a_prefix_and_quotes_make_a_phrase(corpus):
     assert list(queries.search(visible, '"kiem tra" von')) == [docs["scattered"]]
 
 
+def test_a_one_letter_last_word_being_typed_does_not_empty_the_results(corpus):
+    """A query "quyet d": the last word is too short to be a prefix; searched as the whole word "d"
+    it found nothing while the person was still typing. It is left out until it grows."""
+    sxd, docs = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    expected = list(queries.search(visible, "quyet dinh"))
+    assert expected == [docs["subject"], docs["content"]]
+    for text in ("quyet d", "Quyết đ", "quyet dinh g", '"quyet dinh" g'):
+        assert list(queries.search(visible, text)) == expected, text
+    assert list(queries.search(visible, "quyết định giao đ")) == [docs["subject"]]
+    assert list(queries.search(visible, "quyet di")) == expected  # a prefix, as before
+    assert list(queries.search(visible, "ke hoach kiem t")) == [docs["phrase"], docs["scattered"]]
+    # Only while it is being typed: a finished letter (a space after it) is a word.
+    assert list(queries.search(visible, "quyet d ")) == []
+
+
+def test_one_letter_words_are_kept_unless_last_after_others():
+    parse = queries.parse_query
+    T = queries.Term
+    assert parse("quyet d") == [T(("quyet",))]
+    assert parse("quyet dinh thanh l") == [T(("quyet",)), T(("dinh",)), T(("thanh",))]
+    assert parse('"ke hoach" k') == [T(("ke", "hoach"))]
+    assert parse("d") == [T(("d",))]  # alone: kept (it is the whole query)
+    assert parse("d ") == [T(("d",))]
+    assert parse("quyet d ") == [T(("quyet",)), T(("d",))]  # finished: a word
+    assert parse("o quyet") == [T(("o",)), T(("quyet",), prefix=True)]  # not last
+    assert parse("quyet dinh 5") == [T(("quyet",)), T(("dinh",)), T(("5",))]  # a digit
+    assert parse("15/Q") == [T(("15", "q"))]  # one token of two words: a phrase
+    assert parse("quyet di") == [T(("quyet",)), T(("di",), prefix=True)]
+
+
 def test_number_and_notation_are_searchable(corpus):
     sxd, docs = corpus
     visible = queries.visible_documents(sxd.clerk)
@@ -179,6 +210,9 @@ def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
         ("ke hoach kiem", {}),
         ("giao quyet", {}),
         ("quyet", {}),  # one word: no pairs, every match ranked
+        ("quyet dinh giao d", {}),  # a letter being typed: left out, "giao" a whole word
+        ("quyet dinh g", {}),
+        ("giao q", {}),
     ]:
         every = list(queries.search(visible, text, **kwargs))
         with CaptureQueriesContext(connection) as queries_run:

@@ -78,7 +78,13 @@ _QUOTED = re.compile(r'"([^"]*)"?')
 def parse_query(text: str) -> list[Term]:
     """The folded terms of a query. `"…"` is a phrase; so is a token that folds to several
     words (`15/QĐ-UBND` → `15 qd ubnd`); the last bare word is a prefix (`quyet dinh ph…`)
-    unless the query ends with a space."""
+    unless the query ends with a space.
+
+    A last bare word of one letter after other terms (`quyet d`) is left out: too short to be
+    a prefix (it would match nearly every document), and as a whole word it matched nothing
+    while the person was still typing. The results are those of the words before it, a
+    superset, ranked the same way. A lone letter, a digit, and one-letter words that are not
+    last (or are followed by a space) are kept as they are."""
     terms: list[Term] = []
     position = 0
     for match in _QUOTED.finditer(text):
@@ -88,8 +94,17 @@ def parse_query(text: str) -> list[Term]:
             terms.append(Term(words))
         position = match.end()
     tail = text[position:]
-    terms += _bare_terms(tail, last=bool(tail) and not tail[-1].isspace())
+    last = bool(tail) and not tail[-1].isspace()
+    tail_terms = _bare_terms(tail, last=last)
+    if last and tail_terms and len(terms) + len(tail_terms) > 1 and _being_typed(tail_terms[-1]):
+        tail_terms.pop()
+    terms += tail_terms
     return terms[:MAX_TERMS]
+
+
+def _being_typed(term: Term) -> bool:
+    """Whether the query's last bare term is one letter, a word still being typed."""
+    return len(term.words) == 1 and len(term.words[0]) == 1 and term.words[0].isalpha()
 
 
 def _bare_terms(text: str, *, last: bool) -> list[Term]:
