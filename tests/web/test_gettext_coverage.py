@@ -93,6 +93,10 @@ DATA = {
         "dossiers/actions/results.py",
         "RETURN_WAYS",
     ): "how a result was returned, inside history events",
+    (
+        "dossiers/actions/submission.py",
+        "SUBMITTED_VIA",
+    ): "how a dossier was filed, inside its submission event",
     ("dossiers/actions/digitisation.py", "certify"): (
         "the certification printed in the copy's signature stamp and its reason: part of the "
         "signed document, Vietnamese whatever the officer's browsing language"

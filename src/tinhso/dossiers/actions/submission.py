@@ -206,6 +206,16 @@ def _mark_submitted(dossier: Dossier) -> _Marked:
     return _Marked(before, now)
 
 
+# How the dossier came in, by its channel, in its submission event: the counter's and the
+# post's intake are paper filings, the portal and the client applications file online.
+SUBMITTED_VIA: dict[str, str] = {
+    Dossier.Channel.WEB: "trực tuyến",
+    Dossier.Channel.API: "trực tuyến",
+    Dossier.Channel.COUNTER: "trực tiếp tại Bộ phận Một cửa",
+    Dossier.Channel.POST: "qua dịch vụ bưu chính công ích",
+}
+
+
 def _finish_submission(
     dossier: Dossier,
     *,
@@ -223,13 +233,14 @@ def _finish_submission(
         fields = ["state", "code", "updated_at"]
     before, now = marked.before, marked.now
     dossier.state = Dossier.State.SUBMITTED
-    # the history says who filed for whom (a record, in Vietnamese)
+    # the history says how and who filed for whom (a record, in Vietnamese)
+    via = SUBMITTED_VIA.get(dossier.channel, SUBMITTED_VIA[Dossier.Channel.WEB])
     event = _event(
         dossier,
-        f"Hồ sơ đã được nộp trực tuyến: {dossier.filer_name} nộp thay cho "
+        f"Hồ sơ đã được nộp {via}: {dossier.filer_name} nộp thay cho "
         f"{dossier.applicant_name} ({dossier.on_behalf_relation})."
         if dossier.is_on_behalf
-        else "Hồ sơ đã được nộp trực tuyến.",
+        else f"Hồ sơ đã được nộp {via}.",
         at=now,
     )
     # The day's counter last (Lock order, docs/architecture.md): its row is held until
