@@ -55,3 +55,27 @@ def test_document_pages_are_accessible_and_keyboard_usable(live_server, offices,
         browser.close()
     incoming.refresh_from_db()
     assert incoming.register_number == 1
+
+
+def test_the_list_caption_is_one_line_on_a_phone(live_server, offices, monkeypatch):
+    """At 360 px the rows are cards (display: block); the caption, left a table caption, got
+    an anonymous table as narrow as its longest word: one word a line. It is a full line."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    _issue(offices)
+    client = Client()
+    _sign_in(client, offices["STP"].clerk)
+    cookie = client.cookies["sessionid"].value
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740})
+        context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/van-ban/?q=")
+        caption = page.locator("table.rows caption").bounding_box()
+        table = page.locator("table.rows tbody").bounding_box()
+        browser.close()
+    assert caption and table
+    assert caption["width"] >= table["width"] - 1
+    assert caption["height"] < 40  # one line (about 24 px), not five
