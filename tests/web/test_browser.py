@@ -110,3 +110,27 @@ def test_a_stale_form_gets_the_vietnamese_page_in_a_browser(browser, live_server
     page.get_by_role("link", name="Mở lại trang vừa gửi").click()
     assert page.locator("h1").inner_text() == "Cổng dịch vụ công Đắk Lắk"
     context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "fields"), [(1024, (14, 16, 20)), (360, (16, 16, 20))])
+def test_form_controls_take_the_pages_text_size(browser, live_server, width, fields):
+    """Inputs, selects and buttons are the page's text (14, 16, 20 px with A-, A, A+), not the
+    browser's 13.3 px; on a phone a box is never under 16 px, below which iOS zooms in when
+    it is tapped (buttons do not zoom: they stay the page's text)."""
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    # The sign-in form's own rules inherit the font; the public statistics' period select
+    # had no font rule (13.3 px, the IOC pages' "Đơn vị" and "Kỳ" alike).
+    for path in ("/dang-nhap/", "/cong-khai/thong-ke/"):
+        for size, text, field in zip(("nho", "vua", "lon"), (14, 16, 20), fields, strict=True):
+            page.goto(f"{live_server.url}/hien-thi/?co-chu={size}&next={path}")
+            controls = page.evaluate(
+                "[...document.querySelectorAll('main select, main button,"
+                " main input:not([type=hidden])')]"
+                ".map(e => [e.tagName, parseFloat(getComputedStyle(e).fontSize)])"
+            )
+            assert any(tag == "SELECT" or tag == "INPUT" for tag, _ in controls), path
+            expected = [[tag, text if tag == "BUTTON" else field] for tag, _ in controls]
+            assert controls == expected, (path, width, size)
+    page.close()
