@@ -539,38 +539,67 @@ def behind(
 
 
 def dossier_rows(
-    facts: QuerySet[DossierFact], *, procedure: int | None, officer: int | None, limit: int = 200
+    facts: QuerySet[DossierFact],
+    *,
+    procedure: int | None,
+    officer: int | None,
+    limit: int = 200,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The dossiers of these facts with their procedure, agency and officer, and for a late
-    one the first step that ended after its due time (the step and agency that made it late)."""
+    """The dossiers of these facts with their procedure, agency and officer, and the first
+    step that ran late: one that ended after its due time, or the open step past its due
+    time at `now` (an overdue dossier is late where it waits; not while the citizen's
+    supplement pauses the clock).
+
+    The officer is who has the dossier now (`Dossier.assignee`); once a decision ends the
+    steps nobody has it, so it is who did the last step (`StepRecord.performed_by`, else
+    whom that step was given to). The officer filter keeps the dossiers showing that one."""
     from tinhso.dossiers.models import StepRecord
 
+    now = now or timezone.now()
     if procedure:
         facts = facts.filter(procedure_id=procedure)
     ids = list(facts.order_by("-received_at").values_list("dossier_id", flat=True)[: limit * 4])
     query = Dossier.objects.filter(pk__in=ids).select_related("version", "agency", "assignee")
     if officer:
-        query = query.filter(assignee_id=officer)
-    dossiers = list(query.order_by("-received_at")[:limit])
+        query = query.filter(
+            Q(assignee_id=officer)
+            | Q(step_records__performed_by_id=officer)
+            | Q(step_records__assignee_id=officer)
+        ).distinct()
+    dossiers = list(query.order_by("-received_at")[: limit * 4 if officer else limit])
+    paused = {d.pk for d in dossiers if d.state == Dossier.State.SUPPLEMENT_REQUESTED}
     late_steps: dict[int, Any] = {}
+    last_steps: dict[int, Any] = {}
     for step in (
         StepRecord.objects.filter(dossier_id__in=[d.pk for d in dossiers])
-        .select_related("agency")
+        .select_related("agency", "assignee", "performed_by")
         .order_by("pk")
     ):
+        last_steps[step.dossier_id] = step
+        if step.dossier_id in late_steps or not step.due_at:
+            continue
         end = step.finished_at
-        if step.dossier_id not in late_steps and step.due_at and end and end > step.due_at:
+        ended_late = end is not None and end > step.due_at
+        waiting_late = end is None and step.due_at < now and step.dossier_id not in paused
+        if ended_late or waiting_late:
             late_steps[step.dossier_id] = step
-    return [
-        {
-            "dossier": d,
-            "procedure": d.version.name if d.version_id else "",
-            "procedure_id": d.version.procedure_id if d.version_id else None,
-            "officer": d.assignee,
-            "late_step": late_steps.get(d.pk),
-        }
-        for d in dossiers
-    ]
+    rows = []
+    for d in dossiers:
+        last = last_steps.get(d.pk)
+        who = d.assignee or (last and (last.performed_by or last.assignee))
+        if officer and getattr(who, "pk", None) != officer:
+            continue
+        rows.append(
+            {
+                "dossier": d,
+                "procedure": d.version.name if d.version_id else "",
+                "procedure_id": d.version.procedure_id if d.version_id else None,
+                "officer": who,
+                "late_step": late_steps.get(d.pk),
+            }
+        )
+    return rows[:limit]
 
 
 # --- công khai ---------------------------------------------------------------------------------
