@@ -293,3 +293,27 @@ def test_malformed_action_input_is_a_message_not_a_500(client, office, action, d
     assert response.status_code == 422  # the dossier's page again, its form filled in
     assert field in response.content.decode()
     assert state_of_the_world(dossier) == before
+
+
+def test_intake_page_subtitle_has_no_dangling_separator(client, office):
+    from tinhso.places.models import Agency
+
+    from .conftest import make_version
+
+    sign_in(client, office.tiepnhan)
+    url = reverse("dossiers:office-intake", args=[office.version.procedure.code])
+    page = client.get(url).content.decode()
+    assert f"<p>{office.version.name} · {office.version.procedure.agency.name}</p>" in page
+    # a commune procedure has no agency of its own: its name alone, no "·" after it
+    Agency.objects.create(
+        code="000.01.50.H66",
+        name="Ủy ban nhân dân xã Ea Kao",
+        short_name="UBND",
+        level=Agency.Level.COMMUNE,
+        province=office.agencies["STP"].province,
+    )
+    version = make_version(None, code="1.001193", name="Đăng ký khai sinh")
+    version.procedure.levels = ["commune"]
+    version.procedure.save()
+    page = client.get(reverse("dossiers:office-intake", args=["1.001193"])).content.decode()
+    assert "<p>Đăng ký khai sinh</p>" in page and "Đăng ký khai sinh ·" not in page
