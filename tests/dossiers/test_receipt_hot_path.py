@@ -106,7 +106,9 @@ def test_a_reprint_is_laid_out_once_and_a_changed_fact_anew(office, received):  
         assert layout.call_count == 2
         assert "12 Lê Duẩn" in text_of(changed) and "12 Lê Duẩn" not in text_of(first)
 
-        forms_pdf.receipt(received, None)  # another officer's name is another page
+        forms_pdf.receipt(received, office.truongphong)  # another officer's name: another page
+        assert layout.call_count == 3
+        forms_pdf.receipt(received, None)  # none given: the receiving officer's, stored already
         assert layout.call_count == 3
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 
 from tinhso.core.workdays import VIETNAM
 from tinhso.dossiers import clock, queries
-from tinhso.dossiers.models import Apology, Dossier, DossierFile, SupplementRequest
+from tinhso.dossiers.models import Apology, Dossier, DossierFile, StepRecord, SupplementRequest
 from tinhso.dossiers.receipt import _layout, local, pdf, qr_data_uri
 
 if TYPE_CHECKING:
@@ -100,9 +100,29 @@ def _context(dossier: Dossier, officer: Any = None, issuer: Any = None) -> dict[
     }
 
 
+def receiving_officer(dossier: Dossier) -> Any:
+    """The official who received `dossier` (its latest reception): the one who handed it to
+    its first step at that very moment (`actions.receive`); None if nobody is on record."""
+    if dossier.received_at is None:
+        return None
+    record = (
+        StepRecord.objects.filter(dossier=dossier, started_at=dossier.received_at)
+        .exclude(from_user=None)
+        .select_related("from_user")
+        .order_by("-pk")
+        .first()
+    )
+    return record.from_user if record else None
+
+
 @in_vietnamese
 def receipt(dossier: Dossier, officer: Any = None) -> bytes:
-    """Mẫu 01: received, with the legal appointment and each component (digitised or not)."""
+    """Mẫu 01: received, with the legal appointment and each component (digitised or not).
+
+    `officer`: who signs as NGƯỜI TIẾP NHẬN HỒ SƠ; by default the official who received the
+    dossier, whoever prints it (a colleague's reprint, the citizen's own copy). The first
+    print after intake also prints the look-up secret just issued, which the look-up page
+    asks for ("mã tra cứu in trên giấy tiếp nhận"); later prints have only the signed link."""
     files = list(dossier.files.all())
     components = []
     for component in dossier.version.components.all():
@@ -125,8 +145,9 @@ def receipt(dossier: Dossier, officer: Any = None) -> bytes:
                 "digitised": all(f.digitised for f in authorisations),
             }
         )
-    context = _context(dossier, officer)
+    context = _context(dossier, officer or receiving_officer(dossier))
     context.update(
+        lookup_secret=dossier.issued_secret,
         components=components,
         received_at=local(dossier.received_at),
         appointment_at=local(dossier.appointment_at),
@@ -158,7 +179,7 @@ def warm_receipt(font_config: FontConfiguration | None = None) -> bytes:
         applicant_address="Số 12 đường Lê Duẩn, phường Tân Lợi, tỉnh Đắk Lắk",
         applicant_phone="0912 345 678",
         applicant_email="an.uong@example.vn",
-        get_delivery_display="Nhận trực tiếp tại Bộ phận Một cửa",
+        delivery="counter",
         delivery_address="",
         agency=agency,
     )
@@ -171,6 +192,7 @@ def warm_receipt(font_config: FontConfiguration | None = None) -> bytes:
         "place": "Đắk Lắk",
         "today": when,
         "officer_name": "Lê Thị Hồng Nhung",
+        "lookup_secret": "NFC9PNXU5A",
         "status_url": url,
         "qr": qr_data_uri(url),
         "components": [
