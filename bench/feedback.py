@@ -91,6 +91,17 @@ def timed_ranges(client, rounds: int, make_params) -> tuple[list[float], list[in
     return samples, sizes
 
 
+def timed_by_id(client, rounds: int, rng: random.Random, ids: list[int]) -> list[float]:  # type: ignore[no-untyped-def]
+    """GET requests/{id}.json `rounds` times for random `ids`: the baseline's seconds."""
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        response = client.get(f"/open311/v2/requests/{rng.choice(ids)}.json")
+        samples.append(time.perf_counter() - t)
+        assert response.status_code == 200
+    return samples
+
+
 def setup_places():  # type: ignore[no-untyped-def]
     from tinhso.feedback import actions
     from tinhso.feedback.models import Category
@@ -258,13 +269,7 @@ def child(url: str) -> None:
     ids = list(published().values_list("pk", flat=True)[:5000])
 
     def single() -> list[float]:
-        samples = []
-        for _ in range(ROUNDS):
-            t = time.perf_counter()
-            response = client.get(f"/open311/v2/requests/{rng.choice(ids)}.json")
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200
-        return samples
+        return timed_by_id(client, ROUNDS, rng, ids)
 
     def keyset(page_size: int) -> list[float]:
         """A page deep inside a 7-day range: `after` a report in its middle (issue 12)."""

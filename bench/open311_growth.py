@@ -149,7 +149,7 @@ def reads(url: str, seed: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from feedback import range_params, timed_ranges  # bench/feedback.py
+    from feedback import range_params, timed_by_id, timed_ranges  # bench/feedback.py
     from tinhso.feedback.queries import published
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -165,13 +165,7 @@ def reads(url: str, seed: int) -> None:
     ids = [row[0] for row in published().order_by("?").values_list("pk")[:2000]]
 
     def single() -> list[float]:
-        samples = []
-        for _ in range(ROUNDS):
-            t = time.perf_counter()
-            response = client.get(f"/open311/v2/requests/{rng.choice(ids)}.json")
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200
-        return samples
+        return timed_by_id(client, ROUNDS, rng, ids)
 
     figure(7)  # warm-up: plans, prepared statements, the buffer cache
     week_sizes = client.get(
