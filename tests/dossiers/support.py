@@ -86,3 +86,21 @@ def plain_zip_bytes() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("readme.txt", "not an office document")
     return out.getvalue()
+
+
+def paper_intake(office, *, channel: str = "counter", digitised: bool = True, **extra):  # type: ignore[no-untyped-def]
+    """A paper dossier received by `tiepnhan` for the same citizen, with the form's scan
+    (digitised at intake or not): what the counter and postal intake tests start from."""
+    from tinhso.dossiers import actions
+
+    tk = office.version.components.get(code="TK")
+    return actions.intake(
+        office.version,
+        officer=office.tiepnhan,
+        channel=channel,
+        personal_id="066195000999",
+        full_name="Trần Thị Thu Hương",
+        form={"ho_ten": "Trần Thị Thu Hương", "ngay_sinh": "1995-03-08"},
+        components=[actions.PaperComponent(tk.pk, "to-khai.pdf", pdf_bytes("tk"), digitised)],
+        **extra,
+    )

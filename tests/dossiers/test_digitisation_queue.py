@@ -18,7 +18,7 @@ from tinhso.datastore.models import DocumentKind, StoredDocument
 from tinhso.documents import actions as documents
 from tinhso.documents import pki, stamps
 from tinhso.documents.models import TrustedRoot
-from tinhso.dossiers import actions, queries
+from tinhso.dossiers import queries
 from tinhso.dossiers.actions import digitisation
 from tinhso.dossiers.models import Dossier, DossierFile
 
@@ -42,19 +42,7 @@ def officer_key(office, test_ca):
 
 def _intake(office, *, digitised: bool, channel: str = "counter") -> Dossier:
     """A paper dossier received by `tiepnhan`: the form's scan, digitised at intake or not."""
-    tk = office.version.components.get(code="TK")
-    return actions.intake(
-        office.version,
-        officer=office.tiepnhan,
-        channel=channel,
-        personal_id="066195000999",
-        full_name="Trần Thị Thu Hương",
-        form={"ho_ten": "Trần Thị Thu Hương", "ngay_sinh": "1995-03-08"},
-        components=[
-            actions.PaperComponent(tk.pk, "to-khai.pdf", support.pdf_bytes("tk"), digitised)
-        ],
-        delivery="counter",
-    )
+    return support.paper_intake(office, channel=channel, digitised=digitised, delivery="counter")
 
 
 def _codes(user) -> set[str]:

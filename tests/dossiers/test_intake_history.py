@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from tinhso.dossiers import actions
 from tinhso.dossiers.models import Dossier
 
 from . import support
@@ -17,17 +16,7 @@ POST_NOTE = "Hồ sơ đã được nộp qua dịch vụ bưu chính công ích
 
 
 def _intake(office, channel: str, **extra) -> Dossier:
-    tk = office.version.components.get(code="TK")
-    return actions.intake(
-        office.version,
-        officer=office.tiepnhan,
-        channel=channel,
-        personal_id="066195000999",
-        full_name="Trần Thị Thu Hương",
-        form={"ho_ten": "Trần Thị Thu Hương", "ngay_sinh": "1995-03-08"},
-        components=[actions.PaperComponent(tk.pk, "tk.pdf", support.pdf_bytes(), True)],
-        **extra,
-    )
+    return support.paper_intake(office, channel=channel, **extra)
 
 
 def _submitted_note(dossier: Dossier) -> str:
