@@ -10,6 +10,11 @@ served only while that generation is current: every write that can change the an
 (publishing, a new version, withdrawal, import, a field's or agency's name) changes the
 generation in its own transaction, so the next request renders the new answer. A stored
 answer is one query, shared by every web worker (issue 12).
+
+A search's answer is the same for everyone too: its JSON bytes are kept in the web process's
+memory (``tinhso.catalogue.answers``), keyed by the generation, the question (the folded
+words, the filters, the page), the language, the script prefix and the URLconf; a repeated
+search is the generation's read alone. Requests that name a person are answered fresh.
 """
 
 from __future__ import annotations
@@ -21,15 +26,16 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.renderers import JSONRenderer
 
-from tinhso.catalogue import errors, generation, queries
+from tinhso.catalogue import answers, errors, generation, queries, search
 from tinhso.catalogue.models import Procedure, ProcedureVersion, StoredDetail
 from tinhso.catalogue.search import ListedProcedure
 from tinhso.core.prepared import prepared_cursor
@@ -164,7 +170,7 @@ def _page_urls() -> Callable[[str], str]:
     summary="Tìm thủ tục hành chính (không phân biệt dấu, chữ hoa; chịu lỗi gõ)",
 )
 def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> object:
-    page = queries.search(
+    asked = search.question(
         filters.q,
         field=filters.field,
         agency=filters.agency,
@@ -173,6 +179,19 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
         limit=filters.limit,
         offset=filters.offset,
     )
+    token = generation.current()
+    # What else shapes the bytes: the language (labels, and the pages' addresses with
+    # i18n_patterns), the script prefix and the URLconf (the addresses). Nothing personal:
+    # no user, session or key is read, so the answer is everyone's; still, a request that
+    # names a person (a session cookie, an Authorization header) is answered fresh and not
+    # kept, so the cache stays anonymous should the search ever read who asks.
+    key = (asked, get_language() or "", get_script_prefix(), get_urlconf())
+    keep = token if token is not None and _anonymous(request) else None
+    if keep is not None:
+        content = answers.searches.get(keep, key)
+        if content is not None:
+            return _json(content)
+    page = search.answer(asked, token)
     url_of = _page_urls()
     body = {
         "items": [summary(p, url_of) for p in page.items],
@@ -183,7 +202,18 @@ def search_procedures(request: HttpRequest, filters: Query[ProcedureSearch]) -> 
     # built above in the schema's shape and types (tests/catalogue/test_api.py checks that
     # validating changes nothing), and the validation cost more than the page's query.
     rendered = _RENDERER.render(request, body, response_status=200)
-    return _json(rendered.encode() if isinstance(rendered, str) else rendered)
+    content = rendered.encode() if isinstance(rendered, str) else rendered
+    if keep is not None:
+        answers.searches.put(keep, key, content)
+    return _json(content)
+
+
+def _anonymous(request: HttpRequest) -> bool:
+    """Whether the request names nobody: no session cookie, no Authorization header."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
 
 
 @router.get(

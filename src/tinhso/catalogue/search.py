@@ -29,6 +29,12 @@ How it works:
    loaded fresh, filtered again by published and active; should a cached id not come back
    (a row written behind the actions' back), the ranking is run again. A repeated search is
    two queries (the generation, the page); a new one is four.
+6. A search is a `Question` (the folded words or the code, the filters, the page: what
+   `question` makes of the query, no database read) answered under a generation (`answer`),
+   so the API keys its finished answers by the same question: a repeated anonymous search
+   through the API is the generation's read alone (``tinhso.catalogue.answers``). Those kept
+   bytes are not re-read as the page's rows are: a row written behind the actions' back shows
+   in the API's answer at the next generation, as the stored detail's does.
 """
 
 from __future__ import annotations
@@ -257,14 +263,65 @@ def search(
     include_inactive: bool = False,
 ) -> SearchPage:
     """Published procedures matching `q` and the filters, best match first."""
-    filters = _Filters(field, agency, level, online_type, include_inactive)
-    words = plain_words(q)
+    asked = question(
+        q,
+        field=field,
+        agency=agency,
+        level=level,
+        online_type=online_type,
+        limit=limit,
+        offset=offset,
+        include_inactive=include_inactive,
+    )
+    return answer(asked, generation.current())
+
+
+@dataclass(frozen=True)
+class Question:
+    """A search as it is answered: the folded words (or the procedure code), the filters and
+    the page. Two queries that differ only in case, diacritics or spaces are one question;
+    every answer (the cached ranking, the API's cached body) is keyed by it."""
+
+    words: tuple[str, ...]
+    code: str | None  # the query is a procedure code (1.001193)
+    filters: _Filters
+    limit: int
+    offset: int
+
+
+def question(
+    q: str = "",
+    *,
+    field: str | None = None,
+    agency: str | None = None,
+    level: str | None = None,
+    online_type: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    include_inactive: bool = False,
+) -> Question:
+    """The question `q` and the filters ask (no database read)."""
     code = q.strip()
-    by_code = bool(_CODE.match(code))
-    token = generation.current()
+    return Question(
+        words=tuple(plain_words(q)),
+        code=code if _CODE.match(code) else None,
+        filters=_Filters(field, agency, level, online_type, include_inactive),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def answer(asked: Question, token: int | None) -> SearchPage:
+    """The answer to `asked` under the catalogue's generation `token` (`generation.current()`,
+    read by the caller; None: no generation row, nothing cached)."""
+    words, filters = list(asked.words), asked.filters
+    by_code = asked.code is not None
+    code = asked.code or ""
+    limit, offset = asked.limit, asked.offset
+    include_inactive = filters.include_inactive
     key = None
     if token is not None:
-        what = (token, code if by_code else None, words, filters, limit, offset)
+        what = (token, asked.code, words, filters, limit, offset)
         key = "catalogue.search:" + hashlib.sha256(repr(what).encode()).hexdigest()
     ranked = _cached(key)
     items = None
