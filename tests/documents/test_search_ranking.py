@@ -201,6 +201,13 @@ def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
     make("Thông báo", "Quyết định giao đất ở, quyết định giao rừng.")  # content only
     make("Quyết định giao giao quyết định")  # phrase twice
     make("Quyết định về định giao đất")  # both pairs of "quyet dinh giao", not the phrase
+    make("Giao thông nông thôn")  # "giao th…" as a phrase, three ways below
+    make("Kế hoạch triển khai giao thương")
+    make("Giao thủy lợi cho xã", doc_type="TB")
+    make("Thông báo giao việc")  # "giao" and "th…", not as a phrase
+    make("Về việc", "Giao thông đô thị.")  # content only
+    make("Kế hoạch trồng rừng")
+    make("Triển khai kế hoạch")  # "ke hoach tr…" words, not the phrase
     visible = queries.visible_documents(sxd.clerk)
     for text, kwargs in [
         ("quyet dinh gi", {}),
@@ -213,6 +220,16 @@ def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
         ("quyet dinh giao d", {}),  # a letter being typed: left out, "giao" a whole word
         ("quyet dinh g", {}),
         ("giao q", {}),
+        # A last word being typed: the last pair a prefix of the indexed pairs.
+        ("giao th", {}),
+        ("Giao th", {"doc_type": "CV"}),
+        ("giao thon", {}),
+        ("quyet d", {}),
+        ("ke hoach t", {}),
+        ("ke hoach tr", {}),
+        ("ke hoach trien kh", {}),
+        ('"ke hoach" tr', {}),
+        ("quyet dinh giao da", {}),
     ]:
         every = list(queries.search(visible, text, **kwargs))
         with CaptureQueriesContext(connection) as queries_run:
@@ -222,3 +239,50 @@ def test_the_first_page_alone_is_ranked_as_every_match_would_be(corpus, first):
         # The pairs are read in the subqueries, by their own alias: naming the outer table
         # there would check the outer row's pairs, a correlated scan of every document.
         assert '"documents_document".subject_pairs' not in queries_run[0]["sql"]
+
+
+def test_a_last_word_being_typed_keeps_the_phrase_first(corpus):
+    """ "giao th": the subject holding "giao" then a word beginning with "th" comes first, as
+    "giao thong" will once the word is finished. PostgreSQL's phrase used to take the last
+    word whole (the phrase "giao th" matched nothing) and ranked by rank and age alone; FTS5
+    on SQLite already kept the prefix."""
+    sxd, _ = corpus
+    agency = sxd.agency
+
+    def make(subject: str) -> Document:
+        doc = Document.objects.create(
+            agency=agency, subject=subject, direction="incoming", state="received", doc_type="CV"
+        )
+        actions._index(doc)
+        doc.save()
+        return doc
+
+    # The same words and distances, so the same rank: the newest first if nothing else
+    # decided, the reverse of the phrase's order.
+    road = make("Giao thông")
+    trade = make("Giao thương")
+    reversed_ = make("Thông giao")
+    visible = queries.visible_documents(sxd.clerk)
+    for text in ("giao th", "Giao th", "GIAO TH", "giao  th"):
+        assert list(queries.search(visible, text)) == [trade, road, reversed_], text
+    assert list(queries.search(visible, "giao tho")) == [road, reversed_]
+
+
+def test_a_last_word_being_typed_is_read_from_the_word_pairs(corpus):
+    """PostgreSQL: "giao th" asks the indexed pairs for the prefix `'giao th':*`, so the first
+    page is read from them, not from every document holding "giao" and a word in "th…"."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the word pairs are PostgreSQL's (migration 0010)")
+    sxd, _ = corpus
+    visible = queries.visible_documents(sxd.clerk)
+    for text, pairs in [
+        ("giao th", "'giao th':*"),
+        ("ke hoach tr", "'ke hoach' & 'hoach tr':*"),
+        ('"quyet dinh" gi', "'quyet dinh' & 'dinh gi':*"),
+    ]:
+        with CaptureQueriesContext(connection) as queries_run:
+            list(queries.search(visible, text, first=20)[:20])
+        assert pairs.replace("'", "''") in queries_run[0]["sql"], text  # as an SQL literal

@@ -119,15 +119,17 @@ def _bare_terms(text: str, *, last: bool) -> list[Term]:
 def tsquery(terms: list[Term], *, weight: str = "") -> str:
     """PostgreSQL `to_tsquery('simple', …)` text: `quyet & dinh:* & (15 <-> qd <-> ubnd)`.
     With `weight` ("A": the subject), every word matches only lexemes of that weight:
-    `quyet:A & dinh:*A`."""
+    `quyet:A & dinh:*A`. A phrase's last word keeps its prefix (`as_phrase` of `giao th`:
+    `(giao <-> th:*)`), as FTS5's `"giao th"*` does on SQLite."""
     label = ":" + weight if weight else ""
     prefix = ":*" + weight if weight else ":*"
     parts = []
     for term in terms:
+        last = term.words[-1] + (prefix if term.prefix else label)
         if len(term.words) > 1:
-            parts.append("(" + " <-> ".join(word + label for word in term.words) + ")")
+            parts.append("(" + " <-> ".join([w + label for w in term.words[:-1]] + [last]) + ")")
         else:
-            parts.append(term.words[0] + (prefix if term.prefix else label))
+            parts.append(last)
     return " & ".join(parts)
 
 
@@ -208,15 +210,20 @@ def pairs_query(phrase: Term) -> str:
     migration 0010 indexes them; "" when the phrase has one word, or a word the parser might
     split or change (anything but a-z and 0-9), which the pairs cannot stand for.
 
-    No prefix: `tsquery` writes a phrase's last word whole (`quyet:A <-> dinh:A`), so the
-    ranking's phrase group on PostgreSQL is of whole words, and so are the pairs."""
+    A last word being typed makes the last pair a prefix: `giao th` asks `'giao th':*`, every
+    indexed pair whose first word is `giao` and whose second begins with `th` (the space ends
+    the first word, so `giaothong th…` is not one of them), just as `tsquery` writes the
+    phrase `giao <-> th:*`."""
     words = phrase.words
     if len(words) < 2 or not all(_PAIR_WORD.fullmatch(word) for word in words):
         return ""
     pairs = [f"{a} {b}" for a, b in pairwise(words)]
     if any(len(pair) > 2046 for pair in pairs):  # not indexed: longer than a lexeme may be
         return ""
-    return " & ".join(f"'{pair}'" for pair in pairs)
+    lexemes = [f"'{pair}'" for pair in pairs]
+    if phrase.prefix:
+        lexemes[-1] += ":*"
+    return " & ".join(lexemes)
 
 
 def _first_phrase_group(
@@ -232,7 +239,27 @@ def _first_phrase_group(
     then newest), and no other match needs ranking: the rest of the matches are a second
     branch of the union whose one-time filter (`NOT EXISTS` the phrase group's `first`-th
     member, computed once) stops it before it reads the full-text index. Otherwise the second
-    branch is every match, as without `first`. Either way the order is the full ranking's."""
+    branch is every match, as without `first`. Either way the order is the full ranking's.
+
+    Why the order is the full ranking's, a last word being typed included (`giao th`):
+    `RANKED_ORDER` sorts by `subject_phrase` first, so every match whose subject holds the
+    phrase comes before every match whose subject does not, whatever their ranks: no score is
+    compared across the two. It remains to see that the group read here is exactly the
+    matches whose `subject_phrase` is true.
+    - Each group member is one: it passes the very phrase query `subject_phrase` asks
+      (`_PG_SUBJECT_CHECK`, `tsquery([phrase], weight="A")`), and a subject holding the
+      phrase holds every word of the query and each quoted phrase (a contiguous part of it),
+      so it is a match.
+    - Each such match is in the group: `giao:A <-> th:*A` holds when the subject's words at
+      two adjacent positions are `giao` and a word beginning with `th`, say `thong`; the
+      pairs are taken from those positions (migration 0010), so `'giao thong'` is a pair,
+      and `'giao th':*` finds it. Whole words (`'quyet dinh'`) are found the same way. The
+      one pair migration 0010 leaves out is one of 2,046 bytes or more: for whole words the
+      query's own pair, refused by `pairs_query`; for the last word being typed, a subject
+      word of 2,000 bytes or more (hundreds of letters with no space or punctuation, which
+      no trích yếu holds) would keep its document out of the group: it is still found, but
+      not placed on a page the group fills.
+    - Inside the group the order is `RANKED_ORDER` itself, over the same annotations."""
     in_phrase = documents.filter(
         _sql(_PG_PAIRS, pairs_query(phrase), BooleanField()),
         _sql(_PG_SUBJECT_CHECK, tsquery([phrase], weight="A"), BooleanField()),
@@ -258,9 +285,10 @@ def _pg_ranks(documents: QuerySet[Document], terms: list[Term]) -> QuerySet[Docu
 def _ranked(
     documents: QuerySet[Document], terms: list[Term], first: int | None = None
 ) -> QuerySet[Document]:
-    """Matching documents, best first: the number or subject holding the words as one phrase,
-    then holding every term, then the database's rank (ts_rank over subject A / everything B
-    on PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`, only the first
+    """Matching documents, best first: the number or subject holding the words as one phrase
+    (a last word being typed a prefix there too: `giao th` puts `giao thông` first), then
+    holding every term, then the database's rank (ts_rank over subject A / everything B on
+    PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`, only the first
     `first` are guaranteed (see `_first_phrase_group`)."""
     phrase = as_phrase(terms)
     if connection.vendor == "postgresql":
