@@ -81,10 +81,15 @@ def _endpoint(view: Any) -> Any:
 _PHOTO_SLOT = 987654321  # reversed once per answer, then filled in per row
 
 
+def _media_parts(base: str) -> tuple[str, str]:
+    """A photo's absolute URL without its id: the text before it and after it."""
+    head, _slot, tail = reverse("feedback:media", args=[_PHOTO_SLOT]).partition(str(_PHOTO_SLOT))
+    return base + head, tail
+
+
 def _media_url(base: str) -> Any:
     """photo id → its absolute URL; reverse() once, not once per row of a 1,000-row page."""
-    head, _slot, tail = reverse("feedback:media", args=[_PHOTO_SLOT]).partition(str(_PHOTO_SLOT))
-    prefix = base + head
+    prefix, tail = _media_parts(base)
     return lambda photo: f"{prefix}{photo}{tail}" if photo else ""
 
 
@@ -144,9 +149,10 @@ _ROW = (
 def _requests_json(rows: list[tuple[Any, ...]], media_url: Any) -> str:
     """The JSON of `_request_record` for each row of queries.open311_range_rows, the same
     text as json.dumps would write (issue 12: building a dict per row and encoding it was
-    most of a 1,000-row answer's cost). tests/feedback/test_open311_hot_path.py compares the
-    two. One %-format of a fixed row template per row, names bound locally (a 7-day answer
-    is a few hundred rows)."""
+    most of a 1,000-row answer's cost): the answer on databases other than PostgreSQL, where
+    queries.open311_range_json writes the same text in SQL. tests/feedback/
+    test_open311_hot_path.py and test_open311_postgres_json.py compare the three. One
+    %-format of a fixed row template per row, names bound locally."""
     quote, moment, number, note = _QUOTE, _moment, _number, queries.latest_public_note
     open_states, row_text = rules.OPEN, _ROW
     parts: list[str] = []
@@ -346,13 +352,17 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         limit=page_size,
     )
     if fmt == "json" and len(codes) <= 1:
-        rows = queries.open311_range_rows(window)
-        response = HttpResponse(
-            _requests_json(rows, _media_url(base)), content_type=open311.FORMATS[fmt]
-        )
-        if rows and len(rows) == page_size:
+        # PostgreSQL writes the JSON itself; elsewhere the rows are written here, the same text
+        answer = queries.open311_range_json(window, _media_parts(base))
+        if answer is None:
+            rows = queries.open311_range_rows(window)
+            answer = queries.RangeJson(
+                _requests_json(rows, _media_url(base)), len(rows), rows[-1][0] if rows else None
+            )
+        response = HttpResponse(answer.text, content_type=open311.FORMATS[fmt])
+        if answer.count and answer.count == page_size:
             following = q.copy()
-            following["after"] = str(rows[-1][0])
+            following["after"] = str(answer.last)
             response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
         return response
     if len(codes) <= 1:
