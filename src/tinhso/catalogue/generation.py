@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from tinhso.catalogue.models import Generation
+from tinhso.core.prepared import prepared_cursor
 
 ROW = 1
 
 
 def current() -> int | None:
-    """The token now, or None when the row is missing (then nothing may be cached)."""
-    with connection.cursor() as cursor:
+    """The token now, or None when the row is missing (then nothing may be cached). A
+    prepared statement (tinhso.core.prepared): it is every search's first read, and a
+    repeated search's only one."""
+    with prepared_cursor() as cursor:
         cursor.execute("SELECT token FROM catalogue_generation WHERE id = %s", [ROW])
         row = cursor.fetchone()
     return int(row[0]) if row else None
