@@ -22,6 +22,12 @@ Runs on a throw-away SQLite database, and on PostgreSQL when BENCH_DATABASE_URL 
 (e.g. postgres://postgres@127.0.0.1:5432/tinhso_bench); the concurrency figure is meant for
 PostgreSQL (SQLite serialises writers by design). BENCH_SQLITE=0 skips the SQLite run;
 BENCH_SEARCH_ONLY=1 runs the search alone, BENCH_REUSE=1 keeps a database built before.
+
+A last word being typed (`giao th`): BENCH_TYPING=1 runs, after the database is filled, only
+`bench_typing` (first pages of whole-word and half-typed queries); BENCH_BEFORE=<src> (another
+checkout's src, e.g. a `git worktree` of the commit before) runs it in children alternating
+this code and that one over the same PostgreSQL database, BENCH_ALTERNATE times each
+(default 2), with the load average at each start.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "20000"))
 # the PostgreSQL database and the documents already in it (only the missing ones are added).
 SEARCH_ONLY = os.environ.get("BENCH_SEARCH_ONLY") == "1"
 REUSE = os.environ.get("BENCH_REUSE") == "1"
+TYPING = os.environ.get("BENCH_TYPING") == "1"
 WORDS = [
     "xây",
     "dựng",
@@ -297,22 +304,24 @@ def _load_in_postgresql(agency, existing: int) -> None:  # type: ignore[no-untyp
         cursor.execute("ANALYZE documents_document")
 
 
-def bench_search() -> None:
+def fill_documents(rng: random.Random) -> None:
+    """BENCH_DOCUMENTS documents in the database (only the missing ones are added)."""
     from django.db import connection
     from django.utils import timezone
 
     from tinhso.core.text import search_key
-    from tinhso.documents import queries
     from tinhso.documents.models import Document
 
     agency = _agency()
-    rng = random.Random(7)
     existing = Document.objects.count()
     t0 = time.perf_counter()
     batch: list[Document] = []
     if connection.vendor == "postgresql" and DOCUMENTS - existing > 50_000:
         _load_in_postgresql(agency, existing)
-        print(f"  loaded {DOCUMENTS - existing} documents in PostgreSQL's own loop")
+        print(
+            f"  loaded {DOCUMENTS - existing} documents in PostgreSQL's own loop in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         existing = DOCUMENTS
     for i in range(existing, DOCUMENTS):
         subject = "Về việc " + " ".join(rng.choices(WORDS, k=8)) + f" số {i}"
@@ -334,6 +343,16 @@ def bench_search() -> None:
     if batch:
         Document.objects.bulk_create(batch)
     print(f"  loaded {DOCUMENTS - existing} documents in {time.perf_counter() - t0:.1f} s")
+
+
+def bench_search() -> None:
+    from django.db import connection
+
+    from tinhso.documents import queries
+    from tinhso.documents.models import Document
+
+    rng = random.Random(7)
+    fill_documents(rng)
     base = Document.objects.all()
     samples, every, page100, baseline, floor, index_scan = [], [], [], [], [], []
     for _ in range(100):
@@ -378,6 +397,55 @@ def bench_search() -> None:
         p99 / base50,
         p99 <= 0.100,
     )
+
+
+def typing_queries(rounds: int) -> list[tuple[str, str]]:
+    """`rounds` pairs (2 words, the same query with its last word cut as someone still
+    typing it: `giao thông` → `giao th`, 2 to all but one of its folded letters; a word of
+    fewer than 3 letters cannot be cut, so it is drawn again)."""
+    from tinhso.core.text import fold
+
+    rng = random.Random(11)
+    queries: list[tuple[str, str]] = []
+    while len(queries) < rounds:
+        first, last = rng.sample(WORDS, 2)
+        folded = fold(last)
+        if len(folded) < 3:
+            continue
+        queries.append((f"{first} {last}", f"{first} {folded[: rng.randint(2, len(folded) - 1)]}"))
+    return queries
+
+
+def bench_typing(rounds: int = 100, checked: int = 20) -> None:
+    """First pages (`first=20`, type CV, as `bench_search`) of whole-word queries and of the
+    same queries with the last word half typed, alternated round by round; then, for the
+    first `checked` half-typed queries, the same page with every match ranked (untimed
+    before: it is what `first` must equal, and the bench stops if it does not)."""
+    from tinhso.documents import queries
+    from tinhso.documents.models import Document
+
+    base = Document.objects.all()
+    pairs = typing_queries(rounds)
+    whole, typed, every = [], [], []
+    for full_words, half in pairs:
+        for text, samples in ((full_words, whole), (half, typed)):
+            t0 = time.perf_counter()
+            list(queries.search(base, text, doc_type="CV", first=20)[:20])
+            samples.append(time.perf_counter() - t0)
+    for _, half in pairs[:checked]:
+        page = list(queries.search(base, half, doc_type="CV", first=20)[:20])
+        t0 = time.perf_counter()
+        ranked = list(queries.search(base, half, doc_type="CV")[:20])
+        every.append(time.perf_counter() - t0)
+        if page != ranked:
+            raise SystemExit(f"the first page differs from the full ranking's for {half!r}")
+    over = sum(1 for x in typed if x > 0.100)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"  code: {queries.__file__}, load average at the end {load}")
+    print(f"  {rounds} whole-word queries, first page (first=20, type CV): {ms(whole)}")
+    print(f"  the same, last word half typed (e.g. {pairs[0][1]!r}):     {ms(typed)}")
+    print(f"    half-typed pages over 100 ms: {over} of {rounds}")
+    print(f"  {checked} half-typed, every match ranked (same page, checked): {ms(every)}")
 
 
 def bench_signing(rounds: int = 20) -> None:
@@ -564,6 +632,10 @@ def child(url: str) -> None:
 
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
+    if TYPING:
+        fill_documents(random.Random(7))
+        bench_typing()
+        return
     if not SEARCH_ONLY:
         bench_issuance()
     bench_search()
@@ -598,11 +670,18 @@ def main() -> None:
         for url in urls:
             if url.startswith("postgres") and not REUSE:  # `make bench` names a new database
                 recreate_database(url)
-            subprocess.run(
-                [sys.executable, __file__, "--child", url],
-                check=True,
-                env={**os.environ, "TINHSO_VAR_DIR": tmp, "PYTHONPATH": str(ROOT / "src")},
-            )
+            sources = [str(ROOT / "src")]
+            if os.environ.get("BENCH_BEFORE") and url.startswith("postgres"):
+                alternate = int(os.environ.get("BENCH_ALTERNATE", "2"))
+                sources = [str(ROOT / "src"), os.environ["BENCH_BEFORE"]] * alternate
+            for source in sources:
+                uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout
+                print(f"== {source}, {uptime.strip()}", flush=True)
+                subprocess.run(
+                    [sys.executable, __file__, "--child", url],
+                    check=True,
+                    env={**os.environ, "TINHSO_VAR_DIR": tmp, "PYTHONPATH": source},
+                )
 
 
 if __name__ == "__main__":
