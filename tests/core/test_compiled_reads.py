@@ -268,6 +268,28 @@ def test_without_converters_the_rows_are_the_drivers(attempts):
     assert rows == [(expected,)]
 
 
+def test_a_statement_wrapping_the_read_runs_it_with_each_calls_values(attempts):
+    from django.db import connection
+
+    name = _name()
+
+    def build(m):
+        return LookupAttempt.objects.filter(client=m.text("client"), at__gte=m.moment("since"))
+
+    def counted(client, since):
+        sql, params = compiled_reads.statement(
+            name, LookupAttempt, lambda m: build(m).values("pk"), {"client": client, "since": since}
+        )
+        with connection.cursor() as cursor:
+            # the ORM's own SQL, the values as parameters
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS found", params)  # noqa: S608
+            return cursor.fetchone()[0]
+
+    assert counted("b", MONDAY) == 2
+    assert counted("b", MONDAY + timedelta(days=2)) == 1
+    assert counted("a", MONDAY) == 1
+
+
 def test_a_moment_marker_a_lookup_transforms_is_refused():
     # a date lookup on a moment: the lookup binds the moment's date
     with _refused("seen_at"):

@@ -212,13 +212,34 @@ def columns(
     return _compiled(name, db, shape, build).columns
 
 
-def _execute(compiled: _Compiled, db: str, values: Mapping[str, Any], binary: bool) -> Any:
+def statement(
+    name: str,
+    using: type[Model] | str,
+    build: Build,
+    values: Mapping[str, Any],
+    *,
+    shape: Hashable = None,
+) -> tuple[str | None, list[Any]]:
+    """The read's SQL and this call's parameters, for a statement that wraps it (Open311's
+    range written as JSON by PostgreSQL); (None, []) for a read empty whatever its values."""
+    db = using if isinstance(using, str) else using._default_manager.db
+    compiled = _compiled(name, db, shape, build)
+    if compiled.sql is None:
+        return None, []
+    return compiled.sql, _params(compiled, values)
+
+
+def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
     params = list(compiled.params)
     for at, name, index, adapt in compiled.slots:
         value = values[name] if index < 0 else values[name][index]
         params[at] = value if adapt is None else adapt(value)
+    return params
+
+
+def _execute(compiled: _Compiled, db: str, values: Mapping[str, Any], binary: bool) -> Any:
     with prepared_cursor(db, binary=binary) as cursor:
-        cursor.execute(compiled.sql, params)
+        cursor.execute(compiled.sql, _params(compiled, values))
         return cursor.fetchall()
 
 
