@@ -167,3 +167,16 @@ def test_a_procedure_changed_without_a_new_generation_counts_at_once(wider):
     assert shares() == [(4, 4), (2, 3)]
     ProcedureVersion.objects.filter(procedure__code="P1").update(fees=[])
     assert shares() == [(4, 4), (1, 2)]
+
+
+@pytest.mark.django_db
+def test_a_commune_without_an_agency_has_an_empty_overview(wider):
+    """A commune whose committee is not (yet) an agency: its id list is empty, the ORM drops
+    that part of the read with its period markers, and the overview is all zeros, not an
+    error (the shared compiled reads refused it as an unbound marker before cd1c5c7)."""
+    factories.commune(wider.province, 24800, "Hòa Thuận")
+    now = datetime(2026, 11, 25, 9, tzinfo=HCM)
+    unit = queries.resolve_unit("24800")
+    seen = dashboard.overview(unit, parse("2026-11"), now)
+    same(seen, separate(unit, parse("2026-11"), now))
+    assert (seen.month.received, seen.overdue, seen.due_today) == (0, 0, 0)
