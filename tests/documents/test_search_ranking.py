@@ -268,6 +268,37 @@ def test_a_last_word_being_typed_keeps_the_phrase_first(corpus):
     assert list(queries.search(visible, "giao tho")) == [road, reversed_]
 
 
+def test_a_letter_being_typed_ends_the_phrase(corpus):
+    """ "quyet d": the results are those of "quyet" (the letter is left out of the terms), and
+    the subjects holding "quyet" then a word beginning with "d" come first, as "quyet dinh"
+    will. Before, "quyet" alone ranked them by rank and age."""
+    sxd, _ = corpus
+    agency = sxd.agency
+
+    def make(subject: str) -> Document:
+        doc = Document.objects.create(
+            agency=agency, subject=subject, direction="incoming", state="received", doc_type="CV"
+        )
+        actions._index(doc)
+        doc.save()
+        return doc
+
+    decision = make("Quyết định giao rừng")
+    settlement = make("Quyết toán dự án")  # newer, the same rank: first if age decided
+    visible = queries.visible_documents(sxd.clerk)
+    every = list(queries.search(visible, "quyet"))
+    for text in ("quyet d", "Quyết đ", "quyet t"):
+        result = list(queries.search(visible, text))
+        assert set(result) == set(every), text  # the same documents as "quyet"
+    for text, before, after in [
+        ("quyet d", decision, settlement),
+        ("Quyết đ", decision, settlement),
+        ("quyet t", settlement, decision),
+    ]:
+        result = list(queries.search(visible, text))
+        assert result.index(before) < result.index(after), text
+
+
 def test_a_last_word_being_typed_is_read_from_the_word_pairs(corpus):
     """PostgreSQL: "giao th" asks the indexed pairs for the prefix `'giao th':*`, so the first
     page is read from them, not from every document holding "giao" and a word in "th…"."""
@@ -282,6 +313,8 @@ def test_a_last_word_being_typed_is_read_from_the_word_pairs(corpus):
         ("giao th", "'giao th':*"),
         ("ke hoach tr", "'ke hoach' & 'hoach tr':*"),
         ('"quyet dinh" gi', "'quyet dinh' & 'dinh gi':*"),
+        ("quyet d", "'quyet d':*"),  # the letter is left out of the terms, not of the phrase
+        ("ke hoach t", "'ke hoach' & 'hoach t':*"),
     ]:
         with CaptureQueriesContext(connection) as queries_run:
             list(queries.search(visible, text, first=20)[:20])

@@ -83,8 +83,18 @@ def parse_query(text: str) -> list[Term]:
     A last bare word of one letter after other terms (`quyet d`) is left out: too short to be
     a prefix (it would match nearly every document), and as a whole word it matched nothing
     while the person was still typing. The results are those of the words before it, a
-    superset, ranked the same way. A lone letter, a digit, and one-letter words that are not
-    last (or are followed by a space) are kept as they are."""
+    superset; the ranking's phrase still ends with that letter (`_parse`). A lone
+    letter, a digit, and one-letter words that are not last (or are followed by a space) are
+    kept as they are."""
+    return _parse(text)[0]
+
+
+def _parse(text: str) -> tuple[list[Term], str]:
+    """`parse_query`'s terms, and the one-letter last word it leaves out (`quyet d` → `d`) or
+    "". The letter ends the ranking's phrase as a prefix (`as_phrase`): the documents whose
+    subject holds `quyet d…` come first, as `quyet dinh` will once it is typed, and the first
+    page is read from the indexed word pairs (`'quyet d':*`) instead of ranking every document
+    holding `quyet`."""
     terms: list[Term] = []
     position = 0
     for match in _QUOTED.finditer(text):
@@ -96,10 +106,13 @@ def parse_query(text: str) -> list[Term]:
     tail = text[position:]
     last = bool(tail) and not tail[-1].isspace()
     tail_terms = _bare_terms(tail, last=last)
+    letter = ""
     if last and tail_terms and len(terms) + len(tail_terms) > 1 and _being_typed(tail_terms[-1]):
-        tail_terms.pop()
+        letter = tail_terms.pop().words[0]
     terms += tail_terms
-    return terms[:MAX_TERMS]
+    if len(terms) > MAX_TERMS:  # the letter no longer follows the last word kept
+        letter = ""
+    return terms[:MAX_TERMS], letter
 
 
 def _being_typed(term: Term) -> bool:
@@ -199,9 +212,12 @@ def _sql(sql: str, query: str, field: Field[Any, Any]) -> RawSQL:
 RANKED_ORDER = ("-subject_phrase", "-subject_match", "-rank", "-created_at", "-id")
 
 
-def as_phrase(terms: list[Term]) -> list[Term]:
-    """All the query's words as one phrase (the last one still a prefix if it was)."""
+def as_phrase(terms: list[Term], letter: str = "") -> list[Term]:
+    """All the query's words as one phrase (the last one still a prefix if it was), ended by
+    the one letter being typed as a prefix, if any (`_parse`: `quyet d` → `quyet d…`)."""
     words = tuple(word for term in terms for word in term.words)
+    if letter:
+        return [Term((*words, letter), prefix=True)]
     return [Term(words, prefix=terms[-1].prefix)]
 
 
@@ -248,8 +264,8 @@ def _first_phrase_group(
     matches whose `subject_phrase` is true.
     - Each group member is one: it passes the very phrase query `subject_phrase` asks
       (`_PG_SUBJECT_CHECK`, `tsquery([phrase], weight="A")`), and a subject holding the
-      phrase holds every word of the query and each quoted phrase (a contiguous part of it),
-      so it is a match.
+      phrase holds every word of the query and each quoted phrase (a contiguous part of it;
+      a letter being typed only adds a word after them), so it is a match.
     - Each such match is in the group: `giao:A <-> th:*A` holds when the subject's words at
       two adjacent positions are `giao` and a word beginning with `th`, say `thong`; the
       pairs are taken from those positions (migration 0010), so `'giao thong'` is a pair,
@@ -267,35 +283,36 @@ def _first_phrase_group(
     full = Exists(in_phrase[first - 1 : first])
     # The group's own first `first`, ranked where its rows are read (the outer query then
     # reads only those again, not the whole group).
-    best = _pg_ranks(in_phrase, terms).order_by(*RANKED_ORDER)[:first]
+    best = _pg_ranks(in_phrase, terms, phrase).order_by(*RANKED_ORDER)[:first]
     rest = documents.filter(_sql(_PG_MATCH, tsquery(terms), BooleanField()), ~full).order_by()
     ids = best.values("pk").union(rest.values("pk"), all=True)
     return documents.filter(pk__in=ids)
 
 
-def _pg_ranks(documents: QuerySet[Document], terms: list[Term]) -> QuerySet[Document]:
+def _pg_ranks(documents: QuerySet[Document], terms: list[Term], phrase: Term) -> QuerySet[Document]:
     """The annotations `RANKED_ORDER` sorts by, on PostgreSQL."""
     return documents.annotate(
-        subject_phrase=_sql(_PG_SUBJECT, tsquery(as_phrase(terms), weight="A"), BooleanField()),
+        subject_phrase=_sql(_PG_SUBJECT, tsquery([phrase], weight="A"), BooleanField()),
         subject_match=_sql(_PG_SUBJECT, tsquery(terms, weight="A"), BooleanField()),
         rank=_sql(_PG_RANK, tsquery(terms), FloatField()),
     )
 
 
 def _ranked(
-    documents: QuerySet[Document], terms: list[Term], first: int | None = None
+    documents: QuerySet[Document], terms: list[Term], first: int | None = None, letter: str = ""
 ) -> QuerySet[Document]:
     """Matching documents, best first: the number or subject holding the words as one phrase
     (a last word being typed a prefix there too: `giao th` puts `giao thông` first), then
     holding every term, then the database's rank (ts_rank over subject A / everything B on
     PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`, only the first
-    `first` are guaranteed (see `_first_phrase_group`)."""
-    phrase = as_phrase(terms)
+    `first` are guaranteed (see `_first_phrase_group`). `letter`: see `_parse`."""
+    phrase = as_phrase(terms, letter)
     if connection.vendor == "postgresql":
         query = tsquery(terms)
         if first and pairs_query(phrase[0]):
             documents = _first_phrase_group(documents, terms, phrase[0], first)
-        documents = _pg_ranks(documents.filter(_sql(_PG_MATCH, query, BooleanField())), terms)
+        matches = documents.filter(_sql(_PG_MATCH, query, BooleanField()))
+        documents = _pg_ranks(matches, terms, phrase[0])
     else:
         query = fts5_query(terms)
         documents = documents.extra(  # noqa: S610 - constant SQL, the query text bound
@@ -355,9 +372,9 @@ def search(
             documents = documents.filter(day__gte=date_from)
         if date_to:
             documents = documents.filter(day__lte=date_to)
-    terms = parse_query(text)
+    terms, letter = _parse(text)
     if terms:
-        documents = _ranked(documents, terms, first)
+        documents = _ranked(documents, terms, first, letter)
     return documents
 
 
