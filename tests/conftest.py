@@ -43,6 +43,18 @@ def _fresh_calendar():
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_search_answers():
+    # The web process keeps catalogue search answers per generation (catalogue/answers.py);
+    # a test's rolled-back transaction brings back the generation an earlier test's answers
+    # were kept under, with another catalogue, in any folder that searches through the API.
+    from tinhso.catalogue import answers
+
+    answers.searches.clear()
+    yield
+    answers.searches.clear()
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchor_in_tmp(settings, tmp_path):
     # Sealing appends checkpoints to a file outside the database; a test's checkpoints in the
     # shared var/audit would be read by every later test's `audit verify` (and the two CI

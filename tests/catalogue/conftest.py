@@ -79,15 +79,3 @@ def staff(db):
 def agencies(db):
     root = factories.committee(factories.province())
     return {"UBND": root, "SXD": factories.department(root, "SXD")}
-
-
-@pytest.fixture(autouse=True)
-def _no_kept_search_answers():
-    # The web process keeps search answers per generation (tinhso.catalogue.answers); a
-    # test's rolled-back transaction brings back the generation an earlier test's answers
-    # were kept under, with another catalogue.
-    from tinhso.catalogue import answers
-
-    answers.searches.clear()
-    yield
-    answers.searches.clear()
