@@ -356,10 +356,9 @@ def service_requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         answer = queries.open311_range_json(window, _media_parts(base))
         if answer is None:
             rows = queries.open311_range_rows(window)
-            answer = queries.RangeJson(
-                _requests_json(rows, _media_url(base)), len(rows), rows[-1][0] if rows else None
-            )
-        response = HttpResponse(answer.text, content_type=open311.FORMATS[fmt])
+            body = _requests_json(rows, _media_url(base)).encode()
+            answer = queries.RangeJson(body, len(rows), rows[-1][0] if rows else None)
+        response = HttpResponse(answer.body, content_type=open311.FORMATS[fmt])
         if answer.count and answer.count == page_size:
             following = q.copy()
             following["after"] = str(answer.last)

@@ -528,10 +528,12 @@ def open311_range_rows(span: RequestRange) -> list[tuple[Any, ...]]:
 
 @dataclass(frozen=True)
 class RangeJson:
-    """A range's answer as PostgreSQL wrote it (`open311_range_json`): the JSON array's text,
-    how many service requests it holds, and the last one's id (the next page's `after`)."""
+    """A range's answer as PostgreSQL wrote it (`open311_range_json`): the JSON array in
+    UTF-8, how many service requests it holds, and the last one's id (the next page's
+    `after`). Bytes, as the response sends them: decoding 600 KB and encoding it again was
+    0.8 ms of a 1,000-request answer's Python."""
 
-    text: str
+    body: bytes
     count: int
     last: int | None
 
@@ -544,7 +546,7 @@ def open311_range_json(span: RequestRange, media_url: tuple[str, str]) -> RangeJ
 
     Issue 12: at 1,000,000 reports every week holds more than the 1,000-request cap, and
     turning 1,000 rows into Python values and formatting three datetimes per row was most of
-    the answer's CPU. Here the rows never reach Python; one text value does. `media_url`:
+    the answer's CPU. Here the rows never reach Python; the answer's bytes do. `media_url`:
     the photo URL's text before and after the photo's id (`reverse()`'s, with the host).
     One prepared statement per shape of the range, as `open311_range_rows`."""
     db = Report.objects.db
@@ -572,8 +574,8 @@ def open311_range_json(span: RequestRange, media_url: tuple[str, str]) -> RangeJ
     ]
     with prepared_cursor(db, binary=True) as cursor:
         cursor.execute(sql, params)
-        count, text, last = cursor.fetchone()
-    return RangeJson(text=f"[{text or ''}]", count=count, last=last)
+        count, body, last = cursor.fetchone()
+    return RangeJson(body=body, count=count, last=last)
 
 
 _RANGE_JSON_SQL: dict[str, str] = {}
@@ -690,7 +692,8 @@ def _range_json_sql(range_sql: str) -> str:
     )
     names = ", ".join(f"{c}_local, {c}_utc" for c in ("received", "updated", "due"))
     return (
-        f"SELECT count(*), string_agg({row}, ', ' ORDER BY r.received_at DESC, r.pk DESC), "  # noqa: S608
+        "SELECT count(*), convert_to('[' || coalesce("  # noqa: S608
+        f"string_agg({row}, ', ' ORDER BY r.received_at DESC, r.pk DESC), '') || ']', 'UTF8'), "
         "(array_agg(r.pk ORDER BY r.received_at, r.pk))[1] "
         f"FROM ({range_sql}) AS r({', '.join(_RANGE_COLUMNS)}), "
         f"LATERAL (SELECT {moments} OFFSET 0) AS m({names})"
