@@ -9,7 +9,7 @@ import json
 import pytest
 from django.test import Client
 
-from tinhso.core.edge import CONTROL, MalformedInput, inspect
+from tinhso.core.edge import CONTROL, MalformedInput, has_control, inspect
 from tinhso.core.models import AuditRecord
 from tinhso.dossiers.models import Dossier
 
@@ -74,6 +74,37 @@ def test_text_controls_pass_and_others_do_not():
     assert not CONTROL.search("Dòng một\r\n\tdòng hai — đ")
     for char in ("\x00", "\x07", "\x1b", "\x7f", "\x85"):
         assert CONTROL.search(f"a{char}b"), repr(char)
+
+
+def test_has_control_finds_what_the_pattern_finds_for_every_character():
+    # ASCII strings take the translate path, the others the pattern: the two must agree on
+    # every code point, alone and inside ASCII or non-ASCII text.
+    for code in range(0x110000):
+        char = chr(code)
+        expected = CONTROL.search(char) is not None
+        assert has_control(char) is expected, hex(code)
+        assert has_control(f"abc{char}xyz") is expected, hex(code)
+        assert has_control(f"đ{char}") is expected, hex(code)
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1f", "\x7f", "\x85", "\ud800"])
+def test_a_control_at_the_end_of_a_large_json_string_is_found(rf, control):
+    # An attachment's base64 is a 270 KB ASCII string: the control is found at its very end.
+    large = "QUJD" * 70_000
+    request = rf.post(
+        "/api/v1/x",
+        json.dumps({"attachments": [{"content_base64": large + control}]}),
+        content_type="application/json",
+    )
+    with pytest.raises(MalformedInput) as refused:
+        inspect(request)
+    assert refused.value.where == "body.attachments[0].content_base64"
+    clean = rf.post(
+        "/api/v1/x",
+        json.dumps({"attachments": [{"content_base64": large + "\r\n\t"}]}),
+        content_type="application/json",
+    )
+    inspect(clean)  # nothing raised
 
 
 def test_json_keys_are_inspected_too(rf):

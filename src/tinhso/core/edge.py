@@ -27,6 +27,18 @@ from django.utils.translation import gettext as _
 # C0 controls but tab, LF and CR; DEL; C1 controls. Also lone surrogates, which cannot be
 # stored as UTF-8.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What an ASCII string may hold: printable ASCII, tab, LF and CR. Deleting these bytes
+# (`bytes.translate`) leaves exactly what CONTROL would find in it, at a tenth of the
+# pattern's cost per character: on a 270 KB base64 attachment the pattern was a millisecond,
+# a tenth of the submission's CPU (issue 12).
+_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def has_control(text: str) -> bool:
+    """Whether CONTROL occurs in `text`."""
+    if text.isascii():  # O(1) in CPython: the string's own flag
+        return bool(text.encode("ascii").translate(None, _ASCII_ALLOWED))
+    return CONTROL.search(text) is not None
 
 
 class MalformedInput(Exception):
@@ -115,7 +127,7 @@ def inspect(request: HttpRequest) -> None:
         if tail is not None and not tail.closed(request):
             raise MalformedInput("body")  # cut off: the parts before the cut are not the form
         for key, values in form.lists():
-            if CONTROL.search(key) or any(CONTROL.search(v) for v in values):
+            if has_control(key) or any(has_control(v) for v in values):
                 raise MalformedInput(f"body.{key}")
         for name in names:
             if any(CONTROL.search(f.name or "") for f in request.FILES.getlist(name)):
@@ -126,7 +138,7 @@ def inspect(request: HttpRequest) -> None:
         except (ValueError, UnicodeDecodeError):
             return  # the API answers malformed JSON itself, field by field
         for where, text in _strings(document, "body"):
-            if CONTROL.search(text):
+            if has_control(text):
                 raise MalformedInput(where)
 
 

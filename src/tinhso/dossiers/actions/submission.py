@@ -16,6 +16,8 @@ import base64
 import hashlib
 import json
 import logging
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -351,8 +353,60 @@ class Attachment:
 
 
 def request_fingerprint(payload: Mapping[str, Any]) -> str:
+    """sha256 of the payload's canonical JSON (sorted keys, no spaces, UTF-8): the key's
+    `request_hash`, so it never changes for the same payload.
+
+    A long string json writes as it is (an attachment's base64: ASCII without quote,
+    backslash or control) is hashed as its own bytes between quotes rather than passed
+    through the encoder: the same bytes, hence the same digest, without the encoder's
+    per-character scan and two copies of the whole body, half a millisecond of a 200 KB
+    submission (issue 12)."""
+    long: dict[str, bytes] = {}
+    stem = secrets.token_hex(16)
+
+    def swap(value: Any) -> Any:
+        # The types json.dumps takes as strings, objects and arrays.
+        if isinstance(value, str):
+            if len(value) >= _LONG_STRING and value.isascii():
+                raw = value.encode("ascii")
+                if not raw.translate(None, _JSON_AS_IS):
+                    token = f"{stem}{len(long)}"
+                    long[token] = raw
+                    return token
+            return value
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [swap(item) for item in value]
+        return value
+
+    swapped = swap(payload) if isinstance(payload, dict) else payload
+    body = json.dumps(swapped, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if not long:
+        return hashlib.sha256(body.encode()).hexdigest()
+    pieces = re.split(f'"({stem}[0-9]+)"', body)
+    if len(pieces) != 2 * len(long) + 1:  # the stem elsewhere in the payload: no shortcut
+        return request_fingerprint_plain(payload)
+    digest = hashlib.sha256()
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            digest.update(b'"')
+            digest.update(long[piece])
+            digest.update(b'"')
+        else:
+            digest.update(piece.encode())
+    return digest.hexdigest()
+
+
+def request_fingerprint_plain(payload: Mapping[str, Any]) -> str:
+    """`request_fingerprint` the direct way, which it must always equal."""
     body = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+# The ASCII characters json.dumps writes unescaped; from this length a string is hashed apart.
+_JSON_AS_IS = bytes(c for c in range(0x20, 0x80) if c not in b'"\\')
+_LONG_STRING = 4096
 
 
 def _resolve_component(
