@@ -5,7 +5,7 @@ the hard part: quotes, backslashes, every control character, Vietnamese text, ch
 beyond the BMP, the line separators, NULL places and coordinates, coordinates that are whole,
 tiny or negative, photos and evidence, a second's last microsecond, and moments from before
 Vietnam's offset was +07:00 (+08:00 in 1970, +07:06:30 in 1900). Also: the range's compiled
-SQL refuses a marker a lookup transformed (`check_markers`)."""
+SQL (tinhso.core.compiled_reads) refuses a marker a lookup transformed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tinhso.core import compiled_reads
 from tinhso.core.compiled_reads import MarkerNotBound
 from tinhso.feedback import actions, open311, open311_views, queries, rules
 from tinhso.feedback.models import Category, Photo, Report
@@ -248,9 +249,9 @@ def _on_the_day_of_start(span=None, *, ids=None):
     ],
 )
 def test_a_marker_a_lookup_transforms_is_refused(monkeypatch, varied, query, span):
-    # Compiled once, the marker would stay in the SQL ('open311-service-code-slot%', the
-    # marker's date) and every later call would query it instead of its own value, silently.
-    monkeypatch.setattr(queries, "_COMPILED_RANGES", {})
+    # Compiled once, the marker would stay in the SQL ('\x00code%', the marker's date) and
+    # every later call would query it instead of its own value, silently.
+    monkeypatch.setattr(compiled_reads, "_COMPILED", {})
     monkeypatch.setattr(queries, "_open311_query", query)
 
     with pytest.raises(MarkerNotBound):
@@ -258,7 +259,7 @@ def test_a_marker_a_lookup_transforms_is_refused(monkeypatch, varied, query, spa
 
 
 def test_the_range_query_binds_every_marker(monkeypatch, varied):
-    monkeypatch.setattr(queries, "_COMPILED_RANGES", {})
+    monkeypatch.setattr(compiled_reads, "_COMPILED", {})
     span = replace(WEEK_SPAN, service_code="giao-thong", after=varied[5].pk)
 
     rows = queries.open311_range_rows(span)

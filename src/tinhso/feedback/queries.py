@@ -19,9 +19,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tinhso.core import audit
+from tinhso.core import audit, compiled_reads
 from tinhso.core.calendar import current_calendar
-from tinhso.core.compiled_reads import check_markers
+from tinhso.core.compiled_reads import Markers
 from tinhso.core.prepared import prepared_cursor
 from tinhso.feedback import errors, open311, rules
 from tinhso.feedback.errors import FeedbackError
@@ -379,15 +379,24 @@ class RequestRange:
             self.limit,
         )
 
-    def marked(self) -> RequestRange:
-        """The same shape with marker values in place of the bound ones (`_compiled_range`)."""
+    def marked(self, m: Markers) -> RequestRange:
+        """The same shape with `m`'s markers in place of the bound values (`_range_read`)."""
         return replace(
             self,
-            service_code=_MARK_CODE if self.service_code else "",
-            start=_MARK_START if self.start is not None else None,
-            end=_MARK_END if self.end is not None else None,
-            after=_MARK_AFTER if self.after is not None else None,
+            service_code=m.text("code") if self.service_code else "",
+            start=m.moment("start") if self.start is not None else None,
+            end=m.moment("end") if self.end is not None else None,
+            after=m.id("after") if self.after is not None else None,
         )
+
+    def values(self) -> dict[str, Any]:
+        """The values the markers of `marked` stand for, by name."""
+        return {
+            "code": self.service_code,
+            "start": self.start,
+            "end": self.end,
+            "after": self.after,
+        }
 
 
 def _open311_query(
@@ -438,67 +447,13 @@ def open311_requests(
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple[Any, ...]
+_RANGE = "feedback.open311_range"
 
 
-_MARK_CODE = "open311-service-code-slot"
-_MARK_START = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
-_MARK_END = datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC)
-_MARK_AFTER = -987_654_321
-_COMPILED_RANGES: dict[tuple[Any, ...], _Compiled] = {}
-
-
-def _moment_param(moment: datetime, db: str) -> Any:
-    return Report._meta.get_field("received_at").get_db_prep_value(moment, connections[db])
-
-
-def _compiled_range(db: str, span: RequestRange) -> _Compiled:
-    """The range's SQL, compiled by the ORM once per shape (which filters are given) and
-    database: building and compiling the queryset cost about as much as running it. Marker
-    values take the places of the request's values, and each marker's parameter is noted;
-    a marker that did not become a parameter of its own (a lookup that transforms its value
-    would bake it into the SQL, and every later call would query the marker) is refused."""
-    key = (db, connections[db].vendor, *span.shape())
-    compiled = _COMPILED_RANGES.get(key)
-    if compiled is None:
-        marks = span.marked()
-        sql, params = _open311_query(marks).query.sql_with_params()
-        slots = {
-            _MARK_CODE: "code",
-            _moment_param(_MARK_START, db): "start",
-            _moment_param(_MARK_END, db): "end",
-            _MARK_AFTER: "after",
-        }
-        marked = tuple(_Slot(slots[p]) if _hashable(p) and p in slots else p for p in params)
-        given = {
-            "code": bool(marks.service_code),
-            "start": marks.start is not None,
-            "end": marks.end is not None,
-            "after": marks.after is not None,
-        }
-        bound = {p.name for p in marked if isinstance(p, _Slot)}
-        check_markers([name for name, is_given in given.items() if is_given and name not in bound])
-        compiled = _Compiled(sql=sql, params=marked)
-        if len(_COMPILED_RANGES) > 256:  # page sizes are the client's: keep it bounded
-            _COMPILED_RANGES.clear()
-        _COMPILED_RANGES[key] = compiled
-    return compiled
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class _Slot:
-    name: str
+def _range_read(m: Markers, span: RequestRange) -> QuerySet[Report, tuple[Any, ...]]:
+    """The range's query with `m`'s markers: compiled once per shape and database by
+    tinhso.core.compiled_reads, which refuses a marker a lookup transformed."""
+    return _open311_query(span.marked(m))
 
 
 def open311_range_rows(span: RequestRange) -> list[tuple[Any, ...]]:
@@ -512,18 +467,15 @@ def open311_range_rows(span: RequestRange) -> list[tuple[Any, ...]]:
     Django's text loader for timestamptz, a regular expression per value in Python, was
     half of a 7-day answer's time (issue 12); psycopg's binary loaders, in C, give the same
     instants, texts, integers and decimals."""
-    db = Report.objects.db
-    compiled = _compiled_range(db, span)
-    values = {
-        "code": span.service_code,
-        "start": _moment_param(span.start, db) if span.start is not None else None,
-        "end": _moment_param(span.end, db) if span.end is not None else None,
-        "after": span.after,
-    }
-    params = [values[p.name] if isinstance(p, _Slot) else p for p in compiled.params]
-    with prepared_cursor(db, binary=True) as cursor:
-        cursor.execute(compiled.sql, params)
-        return cursor.fetchall()
+    return compiled_reads.rows(
+        _RANGE,
+        Report,
+        lambda m: _range_read(m, span),
+        span.values(),
+        shape=span.shape(),
+        convert=False,
+        binary=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -552,26 +504,20 @@ def open311_range_json(span: RequestRange, media_url: tuple[str, str]) -> RangeJ
     db = Report.objects.db
     if connections[db].vendor != "postgresql":
         return None
-    compiled = _compiled_range(db, span)
-    sql = _RANGE_JSON_SQL.get(compiled.sql)
+    range_sql, range_params = compiled_reads.statement(
+        _RANGE, Report, lambda m: _range_read(m, span), span.values(), shape=span.shape()
+    )
+    # only a list of ids can make a read empty whatever its values, and a range has none
+    assert range_sql is not None, "a range is never empty at compile time"
+    sql = _RANGE_JSON_SQL.get(range_sql)
     if sql is None:
-        sql = _range_json_sql(compiled.sql)
-        if len(_RANGE_JSON_SQL) > 256:  # as _COMPILED_RANGES: page sizes are the client's
+        sql = _range_json_sql(range_sql)
+        if len(_RANGE_JSON_SQL) > 256:  # page sizes are the client's: keep it bounded
             _RANGE_JSON_SQL.clear()
-        _RANGE_JSON_SQL[compiled.sql] = sql
-    values = {
-        "code": span.service_code,
-        "start": _moment_param(span.start, db) if span.start is not None else None,
-        "end": _moment_param(span.end, db) if span.end is not None else None,
-        "after": span.after,
-    }
+        _RANGE_JSON_SQL[range_sql] = sql
     before, after = media_url
     # JSON escapes character by character: the quoted URL is the quoted parts around the id
-    params = [
-        _JSON_TEXT(before)[:-1],
-        _JSON_TEXT(after)[1:],
-        *(values[p.name] if isinstance(p, _Slot) else p for p in compiled.params),
-    ]
+    params = [_JSON_TEXT(before)[:-1], _JSON_TEXT(after)[1:], *range_params]
     with prepared_cursor(db, binary=True) as cursor:
         cursor.execute(sql, params)
         count, body, last = cursor.fetchone()
