@@ -323,3 +323,20 @@ def test_a_value_the_builder_reads_itself_is_refused():
     # compiled once, the first call's time would stay the statement's for the process
     with pytest.raises(MarkerNotBound, match="change with the markers"):
         _rows(lambda m: LookupAttempt.objects.filter(at__lt=timezone.now()).values("pk"), {})
+
+
+def test_a_read_cycling_through_shapes_drops_only_its_own(months):
+    """A shape can be the client's (a page size written into the SQL): one read's many shapes
+    must not push the others' compiled statements out."""
+    kept, churned = _name(), _name()
+
+    def read(name, ids):
+        return _rows(lambda m: _by_agencies(m, len(ids)), {"ids": ids}, shape=len(ids), name=name)
+
+    assert read(kept, [1]) == [(1, 12)]
+    kept_key = next(k for k in compiled_reads._COMPILED if k[0] == kept)
+    for n in range(1, compiled_reads._SHAPES_PER_READ + 2):
+        read(churned, list(range(1, n + 1)))
+
+    assert kept_key in compiled_reads._COMPILED
+    assert sum(k[0] == churned for k in compiled_reads._COMPILED) <= compiled_reads._SHAPES_PER_READ

@@ -53,7 +53,10 @@ _ID_BASES = (-(10**15), -(2 * 10**15))
 _TEXT_PREFIXES = ("\x00", "\x00\x01")
 _DAY_BASES = (datetime(1001, 1, 1, tzinfo=UTC), datetime(1102, 3, 15, 7, 13, tzinfo=UTC))
 
-_LIMIT = 512  # compiled reads kept: shapes are bounded (units' sizes, page sizes) anyway
+# Shapes kept per read. A shape is what the builder's SQL depends on, and some are the
+# client's (Open311's page size is a literal in the SQL): a client cycling through them
+# recompiles its own read, never the submission's, the look-up's or the overview's.
+_SHAPES_PER_READ = 128
 
 
 @dataclass(frozen=True)
@@ -248,8 +251,10 @@ def _compiled(name: str, db: str, shape: Hashable, build: Build) -> _Compiled:
     compiled = _COMPILED.get(key)
     if compiled is None:
         compiled = _compile(db, build)
-        if len(_COMPILED) >= _LIMIT:
-            _COMPILED.clear()
+        same_read = [k for k in list(_COMPILED) if k[0] == name]  # a copy: threads insert
+        if len(same_read) >= _SHAPES_PER_READ:
+            for k in same_read:
+                _COMPILED.pop(k, None)
         _COMPILED[key] = compiled
     return compiled
 
