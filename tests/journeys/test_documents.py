@@ -119,3 +119,15 @@ def test_the_clerk_records_paper_mail_and_a_decision_is_drafted_reviewed_signed_
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == f"{number}-QD-UBND.pdf"
+
+    # The clerk finds both later by typing part of the subject, the last word unfinished.
+    page.get_by_role("link", name="Danh sách văn bản").click()
+    page.wait_for_load_state()
+    page.get_by_label("Tìm theo trích yếu, nội dung, số ký hiệu").fill(
+        f"{journey.unique} sửa chữa đư"
+    )
+    page.get_by_role("button", name="Tìm", exact=True).click()
+    page.wait_for_load_state()
+    clerk.check("tim-van-ban")
+    expect(page.get_by_role("link", name=decision)).to_be_visible()
+    expect(page.get_by_role("link", name=subject)).to_be_visible()
