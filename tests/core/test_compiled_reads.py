@@ -326,8 +326,9 @@ def test_a_value_the_builder_reads_itself_is_refused():
 
 
 def test_a_read_cycling_through_shapes_drops_only_its_own(months):
-    """A shape can be the client's (a page size written into the SQL): one read's many shapes
-    must not push the others' compiled statements out."""
+    """A shape can be the client's (a page size written into the SQL): one read's shapes are
+    bounded on their own (the count fails on the one bound for all reads this replaced), and
+    cycling them keeps the other reads' statements."""
     kept, churned = _name(), _name()
 
     def read(name, ids):

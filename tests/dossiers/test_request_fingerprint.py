@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tinhso.dossiers.actions import submission
-from tinhso.dossiers.actions.submission import request_fingerprint
+from tinhso.dossiers.actions.submission import request_fingerprint, request_fingerprint_plain
 
 
 def canonical(payload):
@@ -60,3 +60,14 @@ def test_two_payloads_differing_only_in_a_long_string_differ():
     one = {"attachments": [{"content_base64": PDF}]}
     other = {"attachments": [{"content_base64": PDF[:-4] + "AAAA"}]}
     assert request_fingerprint(one) != request_fingerprint(other)
+
+
+def test_a_payload_nested_deeper_than_the_shortcut_walks_falls_back_to_the_plain_digest():
+    """json.dumps nests to about 990 levels, the shortcut's walk to about 500: between them
+    the digest is still the plain one, not a RecursionError (the API's parser refuses such
+    depths first today; a direct caller may not)."""
+    deep: object = {"x": "a" * 5000}
+    for _ in range(700):
+        deep = {"k": deep}
+    payload = {"form": deep}
+    assert request_fingerprint(payload) == request_fingerprint_plain(payload)

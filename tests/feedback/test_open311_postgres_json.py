@@ -265,3 +265,26 @@ def test_the_range_query_binds_every_marker(monkeypatch, varied):
     rows = queries.open311_range_rows(span)
 
     assert [r[0] for r in rows] == [varied[n].pk for n in (4, 2, 1, 0)]
+
+
+def _prepared_here() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif("not on_postgresql()")
+def test_a_page_size_the_client_picks_is_not_prepared(client, varied):
+    """psycopg keeps a connection's last 100 prepared statements and the page size is a
+    literal in the SQL: a client stepping through page sizes must not push the other hot
+    reads' statements out. A usual size is prepared; any other is sent as it is, same text."""
+    before = _prepared_here()
+    odd = client.get(URL, {**WEEK, "page_size": 37})
+    after_odd = _prepared_here()
+    usual = client.get(URL, {**WEEK, "page_size": 100})
+
+    assert odd.status_code == usual.status_code == 200
+    assert after_odd == before
+    assert _prepared_here() == before + 1
+    assert odd.content.decode() == dumped(replace(WEEK_SPAN, limit=37))
+    assert 37 not in queries.PREPARED_PAGE_SIZES and 100 in queries.PREPARED_PAGE_SIZES

@@ -20,9 +20,11 @@ process loses is only sharing: each of the web's processes renders a question on
 generation.
 
 Bounded twice, by entries and by bytes (`MAX_ENTRIES`, `MAX_BYTES`, least recently used out
-first), so a flood of distinct questions costs renders, not memory: at most 8 MB a process.
+first), so a flood of distinct questions costs renders, not memory: at most 8 MB of answers
+a process, plus their keys (up to 2,000 questions, a megabyte or two).
 
-Only what the search's view decides is kept: the body and its content type. The status is
+Only what the search's view decides is kept: the body (its content type is the view's fixed
+one). The status is
 always 200 (a refusal is the API's handler's, before or after the view, never kept), and the
 headers the middleware adds (Content-Language, Vary, the security headers) are added to a kept
 answer as to a fresh one, so both are the same bytes and the same headers.

@@ -18,7 +18,10 @@ would bake the marker into the statement, and every later call would silently qu
 marker instead of its own value. So each read is compiled twice at its first call, with two
 sets of marker values that differ in every part: the SQL must be the same text and its
 parameters may differ only where a marker stands as given, else `MarkerNotBound` names the
-markers not bound (a value the builder read itself, the time, is caught too). A marker may
+markers not bound. A value the builder reads itself is caught only when it changes between
+the two compiles (the time); one that does not (today's date, a setting, a row read) would
+stay in the statement for the process's life: every value a read depends on comes in as a
+marker. A marker may
 be absent only when nothing changes with it: the ORM dropped the part it was in (a UNION's
 part empty for an empty id list).
 
@@ -48,7 +51,8 @@ _M = TypeVar("_M", bound=Model)
 
 # The two sets of marker values (see the module's docstring): ids are negative (no row has
 # one), texts start with NUL (no value does), dates and moments fall in the years 1001 and
-# 1102 (no period, dossier or report does); the second set differs in every part of a date.
+# 1102 (no period, dossier or report does); the second set differs in every part of a date,
+# and a text's second marker from the first in its start (both end with the marker's name).
 _ID_BASES = (-(10**15), -(2 * 10**15))
 _TEXT_PREFIXES = ("\x00", "\x00\x01")
 _DAY_BASES = (datetime(1001, 1, 1, tzinfo=UTC), datetime(1102, 3, 15, 7, 13, tzinfo=UTC))
@@ -191,17 +195,20 @@ def rows(
     shape: Hashable = None,
     convert: bool = True,
     binary: bool = False,
+    prepare: bool = True,
 ) -> list[tuple[Any, ...]]:
     """The rows of a `values()` or `values_list()` read, as tuples in the order of its
     `columns`: the queryset's values, or with `convert=False` the driver's (no per-value
     Python: a long page's datetimes and decimals cost more than its query). `using`: the
     model whose manager names the database, or the database's alias. `binary`: PostgreSQL's
-    binary format (`prepared_cursor`)."""
+    binary format (`prepared_cursor`). `prepare=False`: the ordinary cursor, for a shape a
+    client chooses (psycopg keeps a connection's last 100 prepared statements: a client
+    cycling through shapes would push the other hot reads' statements out)."""
     db = using if isinstance(using, str) else using._default_manager.db
     compiled = _compiled(name, db, shape, build)
     if compiled.sql is None:
         return []
-    raw = _execute(compiled, db, values, binary)
+    raw = _execute(compiled, db, values, binary, prepare)
     if convert and compiled.converters:
         return list(map(tuple, compiled.compiler.apply_converters(raw, compiled.converters)))
     return raw
@@ -240,8 +247,11 @@ def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
     return params
 
 
-def _execute(compiled: _Compiled, db: str, values: Mapping[str, Any], binary: bool) -> Any:
-    with prepared_cursor(db, binary=binary) as cursor:
+def _execute(
+    compiled: _Compiled, db: str, values: Mapping[str, Any], binary: bool, prepare: bool = True
+) -> Any:
+    cursor = prepared_cursor(db, binary=binary) if prepare else connections[db].cursor()
+    with cursor:
         cursor.execute(compiled.sql, _params(compiled, values))
         return cursor.fetchall()
 

@@ -456,12 +456,19 @@ def _range_read(m: Markers, span: RequestRange) -> QuerySet[Report, tuple[Any, .
     return _open311_query(span.marked(m))
 
 
+# The page sizes whose statements are prepared: no page_size (the 1,000 cap) and a few round
+# ones. Any other is the client's choice, sent unprepared: a page size is a literal in the
+# SQL, and psycopg keeps a connection's last 100 prepared statements, so a client stepping
+# through page sizes would push the look-up's, the submission's and the overview's out.
+PREPARED_PAGE_SIZES = frozenset({1000, 500, 200, 100, 50, 20, 10})
+
+
 def open311_range_rows(span: RequestRange) -> list[tuple[Any, ...]]:
     """`open311_requests` for a range, as the database returns it: one tuple per report in
     the order of OPEN311_COLUMNS plus `photo`, without Django's converters (a page holds up
     to 1,000 rows, and converting three datetimes and two decimals per row cost more than
     the query): the datetimes are those of `moment()`, the coordinates numbers or None.
-    One prepared statement per shape of the query.
+    One prepared statement per shape of the query (page sizes of PREPARED_PAGE_SIZES).
 
     On PostgreSQL the rows come in the binary format (`prepared_cursor(binary=True)`):
     Django's text loader for timestamptz, a regular expression per value in Python, was
@@ -475,6 +482,7 @@ def open311_range_rows(span: RequestRange) -> list[tuple[Any, ...]]:
         shape=span.shape(),
         convert=False,
         binary=True,
+        prepare=span.limit in PREPARED_PAGE_SIZES,
     )
 
 
@@ -518,7 +526,8 @@ def open311_range_json(span: RequestRange, media_url: tuple[str, str]) -> RangeJ
     before, after = media_url
     # JSON escapes character by character: the quoted URL is the quoted parts around the id
     params = [_JSON_TEXT(before)[:-1], _JSON_TEXT(after)[1:], *range_params]
-    with prepared_cursor(db, binary=True) as cursor:
+    prepare = span.limit in PREPARED_PAGE_SIZES
+    with prepared_cursor(db, binary=True) if prepare else connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         count, body, last = cursor.fetchone()
     return RangeJson(body=body, count=count, last=last)

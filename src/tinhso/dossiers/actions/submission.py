@@ -380,7 +380,10 @@ def request_fingerprint(payload: Mapping[str, Any]) -> str:
             return [swap(item) for item in value]
         return value
 
-    swapped = swap(payload) if isinstance(payload, dict) else payload
+    try:
+        swapped = swap(payload) if isinstance(payload, dict) else payload
+    except RecursionError:  # nesting json.dumps takes (~990 levels) but `swap` does not
+        return request_fingerprint_plain(payload)
     body = json.dumps(swapped, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     if not long:
         return hashlib.sha256(body.encode()).hexdigest()
