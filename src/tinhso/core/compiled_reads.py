@@ -250,7 +250,7 @@ def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
 def _execute(
     compiled: _Compiled, db: str, values: Mapping[str, Any], binary: bool, prepare: bool = True
 ) -> Any:
-    cursor = prepared_cursor(db, binary=binary) if prepare else connections[db].cursor()
+    cursor: Any = prepared_cursor(db, binary=binary) if prepare else connections[db].cursor()
     with cursor:
         cursor.execute(compiled.sql, _params(compiled, values))
         return cursor.fetchall()
