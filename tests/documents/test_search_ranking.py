@@ -41,6 +41,16 @@ def corpus(offices):
     return offices["SXD"], docs
 
 
+def _incoming(agency, subject: str) -> Document:
+    """An incoming letter of type CV with `subject`, indexed as the actions index it."""
+    doc = Document.objects.create(
+        agency=agency, subject=subject, direction="incoming", state="received", doc_type="CV"
+    )
+    actions._index(doc)
+    doc.save()
+    return doc
+
+
 def _subjects(result) -> list[str]:
     return [d.subject for d in result]
 
@@ -247,15 +257,9 @@ def test_a_last_word_being_typed_keeps_the_phrase_first(corpus):
     word whole (the phrase "giao th" matched nothing) and ranked by rank and age alone; FTS5
     on SQLite already kept the prefix."""
     sxd, _ = corpus
-    agency = sxd.agency
 
     def make(subject: str) -> Document:
-        doc = Document.objects.create(
-            agency=agency, subject=subject, direction="incoming", state="received", doc_type="CV"
-        )
-        actions._index(doc)
-        doc.save()
-        return doc
+        return _incoming(sxd.agency, subject)
 
     # The same words and distances, so the same rank: the newest first if nothing else
     # decided, the reverse of the phrase's order.
@@ -273,15 +277,9 @@ def test_a_letter_being_typed_ends_the_phrase(corpus):
     the subjects holding "quyet" then a word beginning with "d" come first, as "quyet dinh"
     will. Before, "quyet" alone ranked them by rank and age."""
     sxd, _ = corpus
-    agency = sxd.agency
 
     def make(subject: str) -> Document:
-        doc = Document.objects.create(
-            agency=agency, subject=subject, direction="incoming", state="received", doc_type="CV"
-        )
-        actions._index(doc)
-        doc.save()
-        return doc
+        return _incoming(sxd.agency, subject)
 
     decision = make("Quyết định giao rừng")
     settlement = make("Quyết toán dự án")  # newer, the same rank: first if age decided

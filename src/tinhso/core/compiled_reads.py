@@ -204,7 +204,7 @@ def rows(
     binary format (`prepared_cursor`). `prepare=False`: the ordinary cursor, for a shape a
     client chooses (psycopg keeps a connection's last 100 prepared statements: a client
     cycling through shapes would push the other hot reads' statements out)."""
-    db = using if isinstance(using, str) else using._default_manager.db
+    db = _alias(using)
     compiled = _compiled(name, db, shape, build)
     if compiled.sql is None:
         return []
@@ -218,7 +218,7 @@ def columns(
     name: str, using: type[Model] | str, build: Build, *, shape: Hashable = None
 ) -> tuple[str, ...]:
     """The names of the columns of `rows`' tuples (`values_list()` names, then annotations)."""
-    db = using if isinstance(using, str) else using._default_manager.db
+    db = _alias(using)
     return _compiled(name, db, shape, build).columns
 
 
@@ -232,7 +232,7 @@ def statement(
 ) -> tuple[str | None, list[Any]]:
     """The read's SQL and this call's parameters, for a statement that wraps it (Open311's
     range written as JSON by PostgreSQL); (None, []) for a read empty whatever its values."""
-    db = using if isinstance(using, str) else using._default_manager.db
+    db = _alias(using)
     compiled = _compiled(name, db, shape, build)
     if compiled.sql is None:
         return None, []
@@ -245,6 +245,11 @@ def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
         value = values[name] if index < 0 else values[name][index]
         params[at] = value if adapt is None else adapt(value)
     return params
+
+
+def _alias(using: type[Model] | str) -> str:
+    """The database alias `using` names: itself, or the model's manager's."""
+    return using if isinstance(using, str) else using._default_manager.db
 
 
 def _execute(
