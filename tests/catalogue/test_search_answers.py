@@ -163,6 +163,24 @@ def test_both_stacks_give_the_kept_bytes(application, civil_status, kept, monkey
     assert kept.calls == ["get", "put", "get", "get", "put", "get"]
 
 
+def test_each_script_prefix_has_its_own_answer(application, civil_status, kept):
+    """Behind a proxy that mounts the portal under a path (SCRIPT_NAME), the answer's links
+    carry that path: an answer kept for one prefix must not be served under another."""
+
+    def search(script_name: str) -> bytes:
+        env = environ("GET", "/api/v1/procedures", query="q=dang+ky+khai+sinh")
+        env["SCRIPT_NAME"] = script_name
+        status, _headers, body = call(application.lean, env)
+        assert status.startswith("200")
+        return body
+
+    root, mounted, again = search(""), search("/cong"), search("/cong")
+
+    assert b'"/cong/thu-tuc/' in mounted and b'"/cong/' not in root
+    assert again == mounted
+    assert len(kept) == 2
+
+
 def test_the_cache_is_bounded_by_entries_and_by_bytes():
     by_entries = AnswerCache(max_entries=2, max_bytes=1_000)
     for n in range(3):
