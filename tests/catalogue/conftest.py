@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from tests import factories
 from tests.factories import sign_in as sign_in  # the catalogue tests import it from here
 from tests.factories import spec as spec
 from tinhso.catalogue.models import Procedure
+from tinhso.core import lanes
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared/domain/samples/procedures/opengov-dvcqg"
 
@@ -79,3 +82,15 @@ def staff(db):
 def agencies(db):
     root = factories.committee(factories.province())
     return {"UBND": root, "SXD": factories.department(root, "SXD")}
+
+
+@pytest.fixture
+def app() -> Iterator[lanes.Application]:
+    # as Django's test client: the test's transaction must outlive each request
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield lanes.Application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

@@ -7,28 +7,13 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from tinhso.core import lanes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def app() -> Iterator[lanes.Application]:
-    # as Django's test client: the test's transaction must outlive each request
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield lanes.Application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def environ(method: str, path: str, body: bytes = b"", cookie: str = "", query: str = ""):

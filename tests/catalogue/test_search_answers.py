@@ -8,15 +8,12 @@ from collections.abc import Hashable, Iterator
 
 import pytest
 from django.conf import settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.urls import set_script_prefix
 
 from tests.catalogue.conftest import sign_in
 from tests.catalogue.test_lanes import call, environ
 from tinhso.catalogue import actions, answers
 from tinhso.catalogue.answers import AnswerCache
-from tinhso.core import lanes
 
 pytestmark = pytest.mark.django_db
 
@@ -138,40 +135,28 @@ def test_a_request_with_credentials_is_answered_fresh(client, civil_status, kept
     assert kept.calls == [] and len(kept) == 0
 
 
-@pytest.fixture
-def application() -> Iterator[lanes.Application]:
-    # as Django's test client: the test's transaction must outlive each request
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield lanes.Application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-def test_both_stacks_give_the_kept_bytes(application, civil_status, kept, monkeypatch):
+def test_both_stacks_give_the_kept_bytes(app, civil_status, kept, monkeypatch):
     for language in ("vi", "en"):
         cookie = f"{settings.LANGUAGE_COOKIE_NAME}={language}"
         query = "q=dang+ky+khai+sinh&limit=3"
         with monkeypatch.context() as m:
             m.setattr(answers, "searches", AnswerCache(max_entries=0))
-            fresh = call(application.full, environ("GET", "/api/v1/procedures", b"", cookie, query))
-        lean = call(application.lean, environ("GET", "/api/v1/procedures", b"", cookie, query))
-        full = call(application.full, environ("GET", "/api/v1/procedures", b"", cookie, query))
+            fresh = call(app.full, environ("GET", "/api/v1/procedures", b"", cookie, query))
+        lean = call(app.lean, environ("GET", "/api/v1/procedures", b"", cookie, query))
+        full = call(app.full, environ("GET", "/api/v1/procedures", b"", cookie, query))
 
         assert lean == fresh == full
     assert kept.calls == ["get", "put", "get", "get", "put", "get"]
 
 
-def test_each_script_prefix_has_its_own_answer(application, civil_status, kept):
+def test_each_script_prefix_has_its_own_answer(app, civil_status, kept):
     """Behind a proxy that mounts the portal under a path (SCRIPT_NAME), the answer's links
     carry that path: an answer kept for one prefix must not be served under another."""
 
     def search(script_name: str) -> bytes:
         env = environ("GET", "/api/v1/procedures", query="q=dang+ky+khai+sinh")
         env["SCRIPT_NAME"] = script_name
-        status, _headers, body = call(application.lean, env)
+        status, _headers, body = call(app.lean, env)
         assert status.startswith("200")
         return body
 
