@@ -14,7 +14,19 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, DateField, Exists, Field, FloatField, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    Field,
+    FloatField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -208,8 +220,39 @@ def _sql(sql: str, query: str, field: Field[Any, Any]) -> RawSQL:
     return _Fragment(sql, [query], field)
 
 
-# The annotations of `_ranked` (the "rank" of SQLite is an `extra` select), best first.
+# The annotations of `_ranked`, best first. Inside the phrase group `rank` is 0 (`_in_group`):
+# every member holds the query as typed, and the newest comes first.
 RANKED_ORDER = ("-subject_phrase", "-subject_match", "-rank", "-created_at", "-id")
+
+
+def _in_group(rank: Any) -> Case:
+    """`rank` outside the phrase group, 0 inside it: the group is ordered newest first (its
+    members all hold the query as one phrase in their subject; the database's rank among them
+    only counted the words' repeats in the content). That order is what lets PostgreSQL read
+    the group's first page a year at a time (`_YearSteps`) instead of ranking all of it."""
+    return Case(When(subject_phrase=True, then=Value(0.0)), default=rank, output_field=FloatField())
+
+
+class _YearSteps(Subquery):
+    """The first `first` ids of `group` (ordered newest first, sliced to `first`, and holding
+    the fragment `_IN_YEAR`) over the years of `created_year` (migration 0011), newest year
+    first: PostgreSQL runs the lateral subquery for one year, then the next only while the
+    page is not full. Years are ordered as time is, so the years' pages in turn are the
+    group's newest-first order; a page costs one year's group, not the archive's."""
+
+    template = (
+        "(SELECT tinhso_step.* FROM generate_series("
+        "(SELECT extract(year FROM max(created_at) AT TIME ZONE 'UTC')::integer "
+        "FROM documents_document), "
+        "(SELECT extract(year FROM min(created_at) AT TIME ZONE 'UTC')::integer "
+        "FROM documents_document), -1) AS tinhso_year(year) "
+        "CROSS JOIN LATERAL (%(subquery)s) AS tinhso_step LIMIT %(first)d)"
+    )
+
+
+# The year of `created_at` in UTC, the bucket `_YearSteps` steps through; any time zone's year
+# follows time's order, which is all the steps need.
+_IN_YEAR = "documents_document.created_year = tinhso_year.year"
 
 
 def as_phrase(terms: list[Term], letter: str = "") -> list[Term]:
@@ -251,8 +294,8 @@ def _first_phrase_group(
     The ranking's first group is the documents whose subject holds the query's words as one
     phrase; they are found from the indexed word pairs (a few hundred where the words are
     common and all their matches number tens of thousands). When at least `first` of them
-    pass the filters, the first `first` places are all theirs, in their own order (rank,
-    then newest), and no other match needs ranking: the rest of the matches are a second
+    pass the filters, the first `first` places are all theirs, newest first, and no other
+    match needs ranking: the rest of the matches are a second
     branch of the union whose one-time filter (`NOT EXISTS` the phrase group's `first`-th
     member, computed once) stops it before it reads the full-text index. Otherwise the second
     branch is every match, as without `first`. Either way the order is the full ranking's.
@@ -275,15 +318,19 @@ def _first_phrase_group(
       word of 2,000 bytes or more (hundreds of letters with no space or punctuation, which
       no trích yếu holds) would keep its document out of the group: it is still found, but
       not placed on a page the group fills.
-    - Inside the group the order is `RANKED_ORDER` itself, over the same annotations."""
+    - Inside the group `RANKED_ORDER` is newest first: every member's `subject_match` is
+      true and its `rank` 0 (`_in_group`), so `created_at`, then `id`, decide; the group is
+      read in that order, a year at a time (`_YearSteps`)."""
     in_phrase = documents.filter(
         _sql(_PG_PAIRS, pairs_query(phrase), BooleanField()),
         _sql(_PG_SUBJECT_CHECK, tsquery([phrase], weight="A"), BooleanField()),
     ).order_by()
     full = Exists(in_phrase[first - 1 : first])
-    # The group's own first `first`, ranked where its rows are read (the outer query then
+    # The group's own first `first`, newest first, a year at a time (the outer query then
     # reads only those again, not the whole group).
-    best = _pg_ranks(in_phrase, terms, phrase).order_by(*RANKED_ORDER)[:first]
+    in_year = in_phrase.filter(_Fragment(_IN_YEAR, [], BooleanField()))
+    steps = _YearSteps(in_year.order_by("-created_at", "-id").values("pk")[:first], first=first)
+    best = Document.objects.using(documents.db).filter(pk__in=steps).order_by()
     rest = documents.filter(_sql(_PG_MATCH, tsquery(terms), BooleanField()), ~full).order_by()
     ids = best.values("pk").union(rest.values("pk"), all=True)
     return documents.filter(pk__in=ids)
@@ -294,18 +341,18 @@ def _pg_ranks(documents: QuerySet[Document], terms: list[Term], phrase: Term) ->
     return documents.annotate(
         subject_phrase=_sql(_PG_SUBJECT, tsquery([phrase], weight="A"), BooleanField()),
         subject_match=_sql(_PG_SUBJECT, tsquery(terms, weight="A"), BooleanField()),
-        rank=_sql(_PG_RANK, tsquery(terms), FloatField()),
-    )
+    ).annotate(rank=_in_group(_sql(_PG_RANK, tsquery(terms), FloatField())))
 
 
 def _ranked(
     documents: QuerySet[Document], terms: list[Term], first: int | None = None, letter: str = ""
 ) -> QuerySet[Document]:
     """Matching documents, best first: the number or subject holding the words as one phrase
-    (a last word being typed a prefix there too: `giao th` puts `giao thông` first), then
-    holding every term, then the database's rank (ts_rank over subject A / everything B on
-    PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`, only the first
-    `first` are guaranteed (see `_first_phrase_group`). `letter`: see `_parse`."""
+    (a last word being typed a prefix there too: `giao th` puts `giao thông` first), newest
+    first among them; then holding every term, then the database's rank (ts_rank over subject
+    A / everything B on PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`,
+    only the first `first` are guaranteed (see `_first_phrase_group`). `letter`: see
+    `_parse`."""
     phrase = as_phrase(terms, letter)
     if connection.vendor == "postgresql":
         query = tsquery(terms)
@@ -315,16 +362,17 @@ def _ranked(
         documents = _pg_ranks(matches, terms, phrase[0])
     else:
         query = fts5_query(terms)
-        documents = documents.extra(  # noqa: S610 - constant SQL, the query text bound
-            tables=["documents_document_fts"],
-            where=_FTS_JOIN,
-            params=[query],
-            select={"rank": _FTS_RANK},
-        ).annotate(
-            subject_phrase=_sql(
-                _FTS_MATCH, f"subject_key : ({fts5_query(phrase)})", BooleanField()
-            ),
-            subject_match=_sql(_FTS_MATCH, f"subject_key : ({query})", BooleanField()),
+        documents = (
+            documents.extra(  # noqa: S610 - constant SQL, the query text bound
+                tables=["documents_document_fts"], where=_FTS_JOIN, params=[query]
+            )
+            .annotate(
+                subject_phrase=_sql(
+                    _FTS_MATCH, f"subject_key : ({fts5_query(phrase)})", BooleanField()
+                ),
+                subject_match=_sql(_FTS_MATCH, f"subject_key : ({query})", BooleanField()),
+            )
+            .annotate(rank=_in_group(_Fragment(_FTS_RANK, [], FloatField())))
         )
     return documents.order_by(*RANKED_ORDER)
 
