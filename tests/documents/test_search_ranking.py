@@ -3,7 +3,7 @@ case- and diacritic-insensitive (đ → d), prefixes and phrases, filters kept."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -317,3 +317,46 @@ def test_a_last_word_being_typed_is_read_from_the_word_pairs(corpus):
         with CaptureQueriesContext(connection) as queries_run:
             list(queries.search(visible, text, first=20)[:20])
         assert pairs.replace("'", "''") in queries_run[0]["sql"], text  # as an SQL literal
+
+
+def test_the_phrase_group_is_newest_first_across_years(corpus):
+    """Inside the phrase group the newest comes first, whatever the content's repeats; on
+    PostgreSQL the group is read a year at a time, newest year first, and a page that one
+    year cannot fill goes on into the years before, in the same order as the full ranking.
+    The content-only and scattered matches still come after the whole group."""
+    sxd, _ = corpus
+    made = {}
+    for year, month, name, content in [
+        (2023, 6, "oldest", "Kế hoạch phòng chống thiên tai, kế hoạch phòng chống thiên tai."),
+        (2024, 12, "year_end", ""),
+        (2025, 1, "new_year", ""),
+        (2025, 7, "mid", ""),
+        (2026, 3, "newest", ""),
+    ]:
+        doc = _incoming(sxd.agency, f"Kế hoạch phòng chống thiên tai {name}")
+        if content:
+            doc.content = content
+            actions._index(doc)
+            doc.save()
+        Document.objects.filter(pk=doc.pk).update(
+            created_at=datetime(year, month, 1, 0, 30, tzinfo=UTC)
+        )
+        made[name] = doc
+    # 1 January 2025 at 06:00 in Hà Nội is still 31 December 2024 in UTC: the years are only
+    # buckets of time, and time's order is kept across them.
+    edge = _incoming(sxd.agency, "Kế hoạch phòng chống thiên tai edge")
+    Document.objects.filter(pk=edge.pk).update(created_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC))
+    scattered = _incoming(sxd.agency, "Phòng chống kế hoạch thiên tai")  # newest, not the phrase
+    visible = queries.visible_documents(sxd.clerk)
+    expected = ["newest", "mid", "new_year", "edge", "year_end", "oldest"]
+    by_name = {**made, "edge": edge}
+    every = list(queries.search(visible, "ke hoach phong chong thien tai"))
+    assert every[: len(expected)] == [by_name[n] for n in expected]
+    assert every[len(expected)] == scattered
+    for text in ("ke hoach phong chong thien tai", "ke hoach phong ch", "ke hoach phong c"):
+        every = list(queries.search(visible, text))
+        for first in (1, 2, 3, 5, 6, 7, 20):
+            assert list(queries.search(visible, text, first=first)[:first]) == every[:first], (
+                text,
+                first,
+            )
