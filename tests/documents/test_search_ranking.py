@@ -360,3 +360,25 @@ def test_the_phrase_group_is_newest_first_across_years(corpus):
                 text,
                 first,
             )
+
+
+def test_the_group_is_read_by_its_own_alias_from_an_unfiltered_base(corpus):
+    """PostgreSQL: from `Document.objects.all()` (no filter of its own), the phrase group's
+    subqueries still name their own table: a pair test naming the outer row turned the
+    page-is-full check into a per-row test, and every match was ranked again."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the word pairs are PostgreSQL's (migration 0010)")
+    every = list(queries.search(Document.objects.all(), "ke hoach kiem"))
+    with CaptureQueriesContext(connection) as queries_run:
+        page = list(queries.search(Document.objects.all(), "ke hoach kiem", first=1)[:1])
+    assert page == every[:1]
+    sql = queries_run[0]["sql"]
+    assert "subject_pairs" in sql
+    outer = re.findall(r'FROM "documents_document" (\w+)', sql)
+    named = set(re.findall(r"(\w+)\.subject_pairs", sql))
+    assert named and all(alias.startswith("U") for alias in named), (named, outer)

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -238,7 +238,12 @@ class _YearSteps(Subquery):
     the fragment `_IN_YEAR`) over the years of `created_year` (migration 0011), newest year
     first: PostgreSQL runs the lateral subquery for one year, then the next only while the
     page is not full. Years are ordered as time is, so the years' pages in turn are the
-    group's newest-first order; a page costs one year's group, not the archive's."""
+    group's newest-first order; a page costs one year's group, not the archive's.
+
+    The outer LIMIT has no ORDER BY, on purpose: one would sort every year's page before
+    limiting. The order it relies on is the nested loop's, which the LATERAL reference
+    imposes: `generate_series` yields the years in turn, and each year's page is emitted
+    whole before the next year's is asked for."""
 
     template = (
         "(SELECT tinhso_step.* FROM generate_series("
@@ -325,14 +330,16 @@ def _first_phrase_group(
         _sql(_PG_PAIRS, pairs_query(phrase), BooleanField()),
         _sql(_PG_SUBJECT_CHECK, tsquery([phrase], weight="A"), BooleanField()),
     ).order_by()
-    full = Exists(in_phrase[first - 1 : first])
     # The group's own first `first`, newest first, a year at a time (the outer query then
     # reads only those again, not the whole group).
     in_year = in_phrase.filter(_Fragment(_IN_YEAR, [], BooleanField()))
-    steps = _YearSteps(in_year.order_by("-created_at", "-id").values("pk")[:first], first=first)
-    best = Document.objects.using(documents.db).filter(pk__in=steps).order_by()
+    page = in_year.order_by("-created_at", "-id").values("pk")[:first]
+    best = Document.objects.using(documents.db).filter(pk__in=_YearSteps(page, first=first))
+    # Whether the group fills the page, read the same way: asked of the whole group, the
+    # index would hand over every year's postings before the limit applied.
+    full = Exists(best.order_by().values("pk")[first - 1 : first])
     rest = documents.filter(_sql(_PG_MATCH, tsquery(terms), BooleanField()), ~full).order_by()
-    ids = best.values("pk").union(rest.values("pk"), all=True)
+    ids = best.order_by().values("pk").union(rest.values("pk"), all=True)
     return documents.filter(pk__in=ids)
 
 
@@ -354,7 +361,7 @@ def _ranked(
     only the first `first` are guaranteed (see `_first_phrase_group`). `letter`: see
     `_parse`."""
     phrase = as_phrase(terms, letter)
-    if connection.vendor == "postgresql":
+    if connections[documents.db].vendor == "postgresql":
         query = tsquery(terms)
         if first and pairs_query(phrase[0]):
             documents = _first_phrase_group(documents, terms, phrase[0], first)
