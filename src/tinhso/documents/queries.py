@@ -172,8 +172,9 @@ _PG_MATCH = "documents_document.search_vector @@ to_tsquery('simple', %s)"
 # matching row, twice (a third of a common query's time at a million documents).
 _PG_SUBJECT = _PG_MATCH
 _PG_RANK = "ts_rank(documents_document.search_vector, to_tsquery('simple', %s))"
-# The subject's adjacent word pairs (migration 0010), asked as lexemes: `'quyet dinh'`.
-_PG_PAIRS = "documents_document.subject_pairs @@ %s::tsquery"
+# The subject's adjacent word pairs of one year (migration 0011), asked as lexemes:
+# `'2026 quyet dinh'`, the year being the step's (`_YearSteps`) in place of `Y`.
+_PG_PAIRS = "documents_document.subject_pairs @@ replace(%s, 'Y', tinhso_year.year::text)::tsquery"
 # The subject phrase checked on the pairs' candidates only: not the GIN index's expression,
 # so the planner cannot read that index for it (for two common words, the very cost the pairs
 # avoid: every document holding both words).
@@ -234,11 +235,12 @@ def _in_group(rank: Any) -> Case:
 
 
 class _YearSteps(Subquery):
-    """The first `first` ids of `group` (ordered newest first, sliced to `first`, and holding
-    the fragment `_IN_YEAR`) over the years of `created_year` (migration 0011), newest year
+    """The first `first` ids of a page (ordered newest first, sliced to `first`, and asking
+    `_PG_PAIRS` of `tinhso_year.year`) over the years of `created_at` in UTC, newest year
     first: PostgreSQL runs the lateral subquery for one year, then the next only while the
-    page is not full. Years are ordered as time is, so the years' pages in turn are the
-    group's newest-first order; a page costs one year's group, not the archive's.
+    page is not full. Years are ordered as time is (any time zone's year would do), so the
+    years' pages in turn are the group's newest-first order; a page costs one year's group,
+    not the archive's.
 
     The outer LIMIT has no ORDER BY, on purpose: one would sort every year's page before
     limiting. The order it relies on is the nested loop's, which the LATERAL reference
@@ -255,11 +257,6 @@ class _YearSteps(Subquery):
     )
 
 
-# The year of `created_at` in UTC, the bucket `_YearSteps` steps through; any time zone's year
-# follows time's order, which is all the steps need.
-_IN_YEAR = "documents_document.created_year = tinhso_year.year"
-
-
 def as_phrase(terms: list[Term], letter: str = "") -> list[Term]:
     """All the query's words as one phrase (the last one still a prefix if it was), ended by
     the one letter being typed as a prefix, if any (`_parse`: `quyet d` → `quyet d…`)."""
@@ -270,21 +267,22 @@ def as_phrase(terms: list[Term], letter: str = "") -> list[Term]:
 
 
 def pairs_query(phrase: Term) -> str:
-    """The tsquery text of a phrase's adjacent word pairs (`'quyet dinh' & 'dinh giao'`), as
-    migration 0010 indexes them; "" when the phrase has one word, or a word the parser might
-    split or change (anything but a-z and 0-9), which the pairs cannot stand for.
+    """The tsquery text of a phrase's adjacent word pairs in the year `Y`
+    (`'Y quyet dinh' & 'Y dinh giao'`; `_PG_PAIRS` puts the year in), as migration 0011
+    indexes them; "" when the phrase has one word, or a word the parser might split or change
+    (anything but a-z and 0-9), which the pairs cannot stand for.
 
-    A last word being typed makes the last pair a prefix: `giao th` asks `'giao th':*`, every
-    indexed pair whose first word is `giao` and whose second begins with `th` (the space ends
-    the first word, so `giaothong th…` is not one of them), just as `tsquery` writes the
-    phrase `giao <-> th:*`."""
+    A last word being typed makes the last pair a prefix: `giao th` asks `'Y giao th':*`,
+    every indexed pair of that year whose first word is `giao` and whose second begins with
+    `th` (the space ends the first word, so `giaothong th…` is not one of them), just as
+    `tsquery` writes the phrase `giao <-> th:*`."""
     words = phrase.words
     if len(words) < 2 or not all(_PAIR_WORD.fullmatch(word) for word in words):
         return ""
     pairs = [f"{a} {b}" for a, b in pairwise(words)]
-    if any(len(pair) > 2046 for pair in pairs):  # not indexed: longer than a lexeme may be
+    if any(len(pair) > 2040 for pair in pairs):  # not indexed (0011): too long for a lexeme
         return ""
-    lexemes = [f"'{pair}'" for pair in pairs]
+    lexemes = [f"'Y {pair}'" for pair in pairs]
     if phrase.prefix:
         lexemes[-1] += ":*"
     return " & ".join(lexemes)
@@ -297,13 +295,14 @@ def _first_phrase_group(
     same one query (PostgreSQL).
 
     The ranking's first group is the documents whose subject holds the query's words as one
-    phrase; they are found from the indexed word pairs (a few hundred where the words are
-    common and all their matches number tens of thousands). When at least `first` of them
-    pass the filters, the first `first` places are all theirs, newest first, and no other
-    match needs ranking: the rest of the matches are a second
-    branch of the union whose one-time filter (`NOT EXISTS` the phrase group's `first`-th
-    member, computed once) stops it before it reads the full-text index. Otherwise the second
-    branch is every match, as without `first`. Either way the order is the full ranking's.
+    phrase; they are found from the indexed word pairs of each year, newest year first
+    (`_YearSteps`: a few hundred documents a year where the words are common and all their
+    matches number tens of thousands). When at least `first` of them pass the filters, the
+    first `first` places are all theirs, newest first, and no other match needs ranking: the
+    rest of the matches are a second branch of the union whose one-time filter (`NOT EXISTS`
+    the group's `first`-th member, computed once) stops it before it reads the full-text
+    index. Otherwise the second branch is every match, as without `first`. Either way the
+    order is the full ranking's.
 
     Why the order is the full ranking's, a last word being typed included (`giao th`):
     `RANKED_ORDER` sorts by `subject_phrase` first, so every match whose subject holds the
@@ -316,10 +315,12 @@ def _first_phrase_group(
       a letter being typed only adds a word after them), so it is a match.
     - Each such match is in the group: `giao:A <-> th:*A` holds when the subject's words at
       two adjacent positions are `giao` and a word beginning with `th`, say `thong`; the
-      pairs are taken from those positions (migration 0010), so `'giao thong'` is a pair,
-      and `'giao th':*` finds it. Whole words (`'quyet dinh'`) are found the same way. The
-      one pair migration 0010 leaves out is one of 2,046 bytes or more: for whole words the
-      query's own pair, refused by `pairs_query`; for the last word being typed, a subject
+      pairs are taken from those positions (migration 0011), so `'2026 giao thong'` is a
+      pair of a document made in 2026 (UTC), and `'2026 giao th':*` finds it when the step
+      reaches 2026; every year with documents is stepped through until the page is full.
+      Whole words (`'2026 quyet dinh'`) are found the same way. The one pair migration 0011
+      leaves out is one of 2,041 bytes or more: for whole words the query's own pair,
+      refused by `pairs_query`; for the last word being typed, a subject
       word of 2,000 bytes or more (hundreds of letters with no space or punctuation, which
       no trích yếu holds) would keep its document out of the group: it is still found, but
       not placed on a page the group fills.
@@ -332,8 +333,7 @@ def _first_phrase_group(
     ).order_by()
     # The group's own first `first`, newest first, a year at a time (the outer query then
     # reads only those again, not the whole group).
-    in_year = in_phrase.filter(_Fragment(_IN_YEAR, [], BooleanField()))
-    page = in_year.order_by("-created_at", "-id").values("pk")[:first]
+    page = in_phrase.order_by("-created_at", "-id").values("pk")[:first]
     best = Document.objects.using(documents.db).filter(pk__in=_YearSteps(page, first=first))
     # Whether the group fills the page, read the same way: asked of the whole group, the
     # index would hand over every year's postings before the limit applied.
