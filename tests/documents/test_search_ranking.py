@@ -395,3 +395,28 @@ def test_postgresql_connections_do_not_compile_queries(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_search_of_one_type_reads_that_types_pairs(corpus):
+    """PostgreSQL: with a type, the first page reads the pairs indexed with that type
+    (`'2026/CV giao th':*`), not every type's pairs of the year; a type that could not stand
+    in a lexeme as it is (a quote, a space) reads every type's and filters the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the word pairs are PostgreSQL's (migrations 0010, 0011)")
+    sxd, _ = corpus
+    road = _incoming(sxd.agency, "Giao thông nông thôn")
+    Document.objects.filter(pk=road.pk).update(doc_type="C'V")
+    trade = _incoming(sxd.agency, "Giao thương biên giới")
+    visible = queries.visible_documents(sxd.clerk)
+    for doc_type, pairs, found in [
+        ("CV", "'Y/CV giao th':*", [trade]),
+        ("C'V", "'Y giao th':*", [road]),
+        ("QD", "'Y/QD giao th':*", []),
+    ]:
+        with CaptureQueriesContext(connection) as queries_run:
+            page = list(queries.search(visible, "giao th", doc_type=doc_type, first=20)[:20])
+        assert page == found, doc_type
+        assert pairs.replace("'", "''") in queries_run[0]["sql"], doc_type

@@ -174,8 +174,15 @@ _PG_MATCH = "documents_document.search_vector @@ to_tsquery('simple', %s)"
 _PG_SUBJECT = _PG_MATCH
 _PG_RANK = "ts_rank(documents_document.search_vector, to_tsquery('simple', %s))"
 # The subject's adjacent word pairs of one year (migration 0011), asked as lexemes:
-# `'2026 quyet dinh'`, the year being the step's (`_YearSteps`) in place of `Y`.
-_PG_PAIRS = "documents_document.subject_pairs @@ replace(%s, 'Y', tinhso_year.year::text)::tsquery"
+# `'2026 quyet dinh'`, or `'2026/CV quyet dinh'` for one type, the year being the step's
+# (`_YearSteps`) in place of `Y` after each lexeme's opening quote.
+_PG_PAIRS = (
+    "documents_document.subject_pairs @@ "
+    "replace(%s, '''Y', '''' || tinhso_year.year::text)::tsquery"
+)
+# A type that can stand in a pair lexeme as it is (no quote, space or backslash to escape,
+# so `'Y` occurs only where a lexeme opens); any other type is filtered on the rows.
+_PLAIN_TYPE = re.compile(r"[^\W_]{1,5}")
 # The subject phrase checked on the pairs' candidates only: not the GIN index's expression,
 # so the planner cannot read that index for it (for two common words, the very cost the pairs
 # avoid: every document holding both words).
@@ -301,11 +308,12 @@ def as_phrase(terms: list[Term], letter: str = "") -> list[Term]:
     return [Term(words, prefix=terms[-1].prefix)]
 
 
-def pairs_query(phrase: Term) -> str:
+def pairs_query(phrase: Term, doc_type: str = "") -> str:
     """The tsquery text of a phrase's adjacent word pairs in the year `Y`
     (`'Y quyet dinh' & 'Y dinh giao'`; `_PG_PAIRS` puts the year in), as migration 0011
     indexes them; "" when the phrase has one word, or a word the parser might split or change
-    (anything but a-z and 0-9), which the pairs cannot stand for.
+    (anything but a-z and 0-9), which the pairs cannot stand for. With `doc_type` (a
+    `_PLAIN_TYPE`), the pairs of that type's documents alone (`'Y/CV quyet dinh'`).
 
     A last word being typed makes the last pair a prefix: `giao th` asks `'Y giao th':*`,
     every indexed pair of that year whose first word is `giao` and whose second begins with
@@ -315,16 +323,17 @@ def pairs_query(phrase: Term) -> str:
     if len(words) < 2 or not all(_PAIR_WORD.fullmatch(word) for word in words):
         return ""
     pairs = [f"{a} {b}" for a, b in pairwise(words)]
-    if any(len(pair) > 2040 for pair in pairs):  # not indexed (0011): too long for a lexeme
+    if any(len(pair) > 2000 for pair in pairs):  # not indexed (0011): too long for a lexeme
         return ""
-    lexemes = [f"'Y {pair}'" for pair in pairs]
+    head = f"Y/{doc_type}" if doc_type else "Y"
+    lexemes = [f"'{head} {pair}'" for pair in pairs]
     if phrase.prefix:
         lexemes[-1] += ":*"
     return " & ".join(lexemes)
 
 
 def _first_phrase_group(
-    documents: QuerySet[Document], terms: list[Term], phrase: Term, first: int
+    documents: QuerySet[Document], terms: list[Term], phrase: Term, first: int, doc_type: str
 ) -> QuerySet[Document]:
     """`documents` narrowed to the candidates of the ranking's first `first` places, in the
     same one query (PostgreSQL).
@@ -354,7 +363,7 @@ def _first_phrase_group(
       pair of a document made in 2026 (UTC), and `'2026 giao th':*` finds it when the step
       reaches 2026; every year with documents is stepped through until the page is full.
       Whole words (`'2026 quyet dinh'`) are found the same way. The one pair migration 0011
-      leaves out is one of 2,041 bytes or more: for whole words the query's own pair,
+      leaves out is one of 2,001 bytes or more: for whole words the query's own pair,
       refused by `pairs_query`; for the last word being typed, a subject
       word of 2,000 bytes or more (hundreds of letters with no space or punctuation, which
       no trích yếu holds) would keep its document out of the group: it is still found, but
@@ -363,7 +372,7 @@ def _first_phrase_group(
       true and its `rank` 0 (`_in_group`), so `created_at`, then `id`, decide; the group is
       read in that order, a year at a time (`_YearSteps`)."""
     in_phrase = documents.filter(
-        _sql(_PG_PAIRS, pairs_query(phrase), BooleanField()),
+        _sql(_PG_PAIRS, pairs_query(phrase, doc_type), BooleanField()),
         _sql(_PG_SUBJECT_CHECK, tsquery([phrase], weight="A"), BooleanField()),
     ).order_by()
     # The group's own first `first`, newest first, a year at a time (the outer query then
@@ -394,20 +403,26 @@ def _pg_ranks(documents: QuerySet[Document], terms: list[Term], phrase: Term) ->
 
 
 def _ranked(
-    documents: QuerySet[Document], terms: list[Term], first: int | None = None, letter: str = ""
+    documents: QuerySet[Document],
+    terms: list[Term],
+    first: int | None = None,
+    letter: str = "",
+    doc_type: str = "",
 ) -> QuerySet[Document]:
     """Matching documents, best first: the number or subject holding the words as one phrase
     (a last word being typed a prefix there too: `giao th` puts `giao thông` first), newest
     first among them; then holding every term, then the database's rank (ts_rank over subject
     A / everything B on PostgreSQL, bm25 weighted 10:1 on SQLite), then newest. With `first`,
     only the first `first` are guaranteed (see `_first_phrase_group`). `letter`: see
-    `_parse`."""
+    `_parse`. `doc_type`: the type `documents` is already filtered by, if any, so that the
+    first page reads that type's pairs alone."""
     phrase = as_phrase(terms, letter)
     if connections[documents.db].vendor == "postgresql":
         if first and pairs_query(phrase[0]):
             # Every candidate is a match already: not asking the full-text index again leaves
             # the planner nothing to start from but the candidates' keys.
-            matches = _first_phrase_group(documents, terms, phrase[0], first)
+            plain = doc_type if _PLAIN_TYPE.fullmatch(doc_type) else ""
+            matches = _first_phrase_group(documents, terms, phrase[0], first, plain)
         else:
             matches = documents.filter(_sql(_PG_MATCH, tsquery(terms), BooleanField()))
         documents = _pg_ranks(matches, terms, phrase[0])
@@ -473,7 +488,7 @@ def search(
             documents = documents.filter(day__lte=date_to)
     terms, letter = _parse(text)
     if terms:
-        documents = _ranked(documents, terms, first, letter)
+        documents = _ranked(documents, terms, first, letter, doc_type)
     return documents
 
 
