@@ -7,7 +7,7 @@ documents: the agency's clerk, leaders and the officials they assign).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -258,7 +258,7 @@ class _Candidates(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.steps, self.rest]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.steps, self.rest = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
